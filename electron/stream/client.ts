@@ -1,0 +1,844 @@
+/**
+ * StreamClient: the imperative shell around the pure state machine. It owns the one WebSocket,
+ * turns socket callbacks and timers into machine events (each tagged with the socket's
+ * generation), performs the machine's effects, and runs the per-message pipeline:
+ * decode -> validate -> normalize -> HandlerRegistry, with metrics along the way.
+ *
+ * Invariants it keeps, whatever order `connect()`, `disconnect()`, socket events and timers come in:
+ * - at most one socket is ours at any time; events from any other socket are ignored;
+ * - no socket survives `disconnect()` or `dispose()`, including one a backoff timer was about to open;
+ * - nothing thrown by a handler, a listener or bad input escapes into ws's callbacks.
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import {
+  ALPACA_ERRORS,
+  timeToEpochMs,
+  type Channel,
+  type Codec,
+  type DataMessage,
+  type ErrorMessage,
+  type MarketMessage,
+  type SubscriptionMessage,
+} from '../../shared/market.ts';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { Emitter } from './emitter.ts';
+import { HandlerRegistry } from './handlers.ts';
+import { silentLogger, type Logger } from './log.ts';
+import {
+  INITIAL_STATE,
+  transition,
+  type ConnectionError,
+  type Effect,
+  type MachineEvent,
+  type MachineState,
+} from './machine.ts';
+import { Metrics, type MetricsSnapshot } from './metrics.ts';
+import { decodeFrame, encodeAction, type FrameSink, type InvalidItem } from './protocol/index.ts';
+import type { ConnectionState } from './states.ts';
+import { SubscriptionManager } from './subscriptions.ts';
+
+/** Timers and a monotonic clock, injectable so tests can drive time. */
+export interface Scheduler {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface StreamClientOptions {
+  /** Full stream URL including the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
+  readonly url: string;
+  readonly key?: string;
+  readonly secret?: string;
+  /** Wire codec; msgpack is selected by the handshake's Content-Type. Default json. */
+  readonly codec?: Codec;
+  /** Authenticate by message after `connected` (default) or by handshake headers. */
+  readonly authMode?: 'message' | 'headers';
+  /** permessage-deflate costs 2.5x-10x client CPU per message; off unless asked for. */
+  readonly perMessageDeflate?: boolean;
+  /** Largest frame accepted; a bigger one closes the socket (1009). Default 16 MiB. */
+  readonly maxPayload?: number;
+  readonly backoff?: BackoffPolicy;
+  /** Random draws in [0, 1) for backoff jitter. Default Math.random. */
+  readonly random?: () => number;
+  readonly scheduler?: Scheduler;
+  /** Ping interval; default 10 s. 0 turns liveness checks off. */
+  readonly pingIntervalMs?: number;
+  /** A socket with no pong this long after a ping is terminated. Default 5 s. */
+  readonly pongTimeoutMs?: number;
+  /** Limit for each handshake step: opening, auth, a subscription echo. Default 10 s. */
+  readonly stepTimeoutMs?: number;
+  /** Data silence (while subscribed and live) after which health is stale. 0 = off. Default 30 s. */
+  readonly staleAfterMs?: number;
+  /** Force one reconnect when data goes stale. Default true. */
+  readonly staleReconnect?: boolean;
+  readonly maxHandlers?: number;
+  /** Size limit of one subscribe action; larger deltas are chunked. */
+  readonly maxActionBytes?: number;
+  readonly logger?: Logger;
+  /** Interval of the periodic metrics log line; 0 (default) = off. */
+  readonly metricsLogIntervalMs?: number;
+  /** Interval of the `metrics` event; 0 (default) = off. */
+  readonly metricsEventIntervalMs?: number;
+  /** Exchange-time latency needs an RFC 3339 parse; do it for one message in N. Default 16. */
+  readonly latencySampleEvery?: number;
+}
+
+export interface StateChange {
+  readonly state: ConnectionState;
+  readonly previous: ConnectionState;
+  readonly reason: string | undefined;
+  readonly error: ConnectionError | undefined;
+  readonly attempt: number;
+  /** Epoch ms of the change. */
+  readonly at: number;
+  /** In backoff: the delay, and the epoch ms when the next attempt starts. */
+  readonly retryInMs: number | undefined;
+  readonly retryAt: number | undefined;
+}
+
+export interface ServerErrorEvent {
+  readonly code: number;
+  readonly message: string;
+  /** What the code means for the user (from the protocol table), where known. */
+  readonly meaning: string | undefined;
+}
+
+export interface SubscriptionEvent {
+  readonly desired: Readonly<Record<Channel, readonly string[]>>;
+  readonly confirmed: Readonly<Record<Channel, readonly string[]>>;
+  readonly refused: ReadonlyArray<{ channel: Channel; symbol: string; code: number; at: number }>;
+}
+
+export interface StreamClientEvents {
+  state: StateChange;
+  'server-error': ServerErrorEvent;
+  subscription: SubscriptionEvent;
+  invalid: InvalidItem;
+  metrics: MetricsSnapshot;
+  /** Data went stale (true) or resumed (false). */
+  stale: boolean;
+}
+
+export type Health = ReturnType<Metrics['health']>;
+
+export interface ClientSnapshot {
+  readonly url: string;
+  readonly codec: Codec;
+  readonly state: ConnectionState;
+  readonly reason: string | undefined;
+  readonly lastError: ConnectionError | undefined;
+  readonly attempt: number;
+  readonly retryAt: number | undefined;
+  readonly stale: boolean;
+  readonly health: Health;
+  readonly metrics: MetricsSnapshot;
+  readonly subscriptions: SubscriptionEvent;
+}
+
+const CONTROL_KINDS = new Set(['success', 'error', 'subscription']);
+
+export class StreamClient {
+  readonly url: string;
+  readonly codec: Codec;
+  readonly handlers: HandlerRegistry;
+  readonly metrics: Metrics;
+  readonly subscriptions: SubscriptionManager;
+  readonly log: Logger;
+
+  readonly #options: StreamClientOptions;
+  readonly #scheduler: Scheduler;
+  readonly #random: () => number;
+  readonly #backoff: BackoffPolicy;
+  readonly #events: Emitter<StreamClientEvents>;
+  readonly #sink: FrameSink;
+  readonly #sampleEvery: number;
+
+  #machine: MachineState = INITIAL_STATE;
+  #socket: WebSocket | undefined;
+  #socketGeneration = 0;
+  /** Sockets we have let go of that have not finished closing yet. */
+  readonly #retiring = new Set<WebSocket>();
+  /** An open that waits for the retiring sockets to close. */
+  #pendingOpen: (() => void) | undefined;
+  readonly #timers: Timers;
+  #retryAt: number | undefined;
+  #retryInMs: number | undefined;
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #stopMetricsLog: (() => void) | undefined;
+  #flushScheduled = false;
+  #lastDataAt = 0;
+  #stale = false;
+  #staleForced = false;
+  #sampleCounter = 0;
+  #frameReceivedAt = 0;
+  #everLive = false;
+  #disposed = false;
+
+  constructor(options: StreamClientOptions) {
+    this.#options = options;
+    this.url = options.url;
+    this.codec = options.codec ?? 'json';
+    this.#scheduler = options.scheduler ?? realScheduler;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.#sampleEvery = Math.max(1, options.latencySampleEvery ?? 16);
+    this.#timers = new Timers(this.#scheduler);
+    // Fail fast on a URL ws cannot use: a typo is a usage error, not something to retry.
+    const parsed = URL.parse(options.url);
+    if (!parsed || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
+      throw new Error(`not a ws:// or wss:// URL: ${options.url}`);
+    }
+    this.log = (options.logger ?? silentLogger()).child({ module: 'stream-client' });
+    this.handlers = new HandlerRegistry({
+      logger: this.log.child({ module: 'handlers' }),
+      ...(options.maxHandlers !== undefined ? { maxHandlers: options.maxHandlers } : {}),
+    });
+    this.metrics = new Metrics({ now: () => this.#scheduler.now() });
+    this.subscriptions = new SubscriptionManager(
+      options.maxActionBytes !== undefined ? { maxActionBytes: options.maxActionBytes } : {},
+    );
+    this.subscriptions.onChange(() => this.#scheduleFlush());
+    this.#events = new Emitter<StreamClientEvents>((err, event) =>
+      this.log.error({ err, event }, 'a client event listener threw'),
+    );
+    this.#sink = {
+      message: (msg) => this.#onMessage(msg),
+      invalid: (item) => this.#onInvalid(item),
+    };
+    this.metrics.onState('idle', this.#scheduler.now());
+    if (options.metricsLogIntervalMs) {
+      this.#stopMetricsLog = this.metrics.startLogging(
+        this.log.child({ module: 'metrics' }),
+        options.metricsLogIntervalMs,
+      );
+    }
+    if (options.metricsEventIntervalMs) this.#startMetricsEvents(options.metricsEventIntervalMs);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  get state(): ConnectionState {
+    return this.#machine.name;
+  }
+
+  get reason(): string | undefined {
+    return this.#machine.reason;
+  }
+
+  get lastError(): ConnectionError | undefined {
+    return this.#machine.lastError;
+  }
+
+  get attempt(): number {
+    return this.#machine.attempt;
+  }
+
+  /** Whether a socket is currently ours (for tests and diagnostics). */
+  get hasSocket(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  /** Starts (or keeps) a connection. Idempotent; safe in any state. */
+  connect(): void {
+    if (this.#disposed) throw new Error('StreamClient is disposed');
+    this.#dispatch({ type: 'connect' });
+  }
+
+  /** Ends the connection and any pending retry. Idempotent; safe in any state. */
+  disconnect(reason?: string): void {
+    this.#dispatch(reason === undefined ? { type: 'disconnect' } : { type: 'disconnect', reason });
+  }
+
+  /** Ends the client for good: socket, every timer, every handler and listener released. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.disconnect('client disposed');
+    this.#disposed = true;
+    if (this.#metricsTimer) clearTimeout(this.#metricsTimer);
+    this.#metricsTimer = undefined;
+    this.#stopMetricsLog?.();
+    this.#stopMetricsLog = undefined;
+    this.handlers.clear({ includeBuiltin: true });
+    this.#events.clear();
+  }
+
+  on<K extends keyof StreamClientEvents>(
+    event: K,
+    listener: (payload: StreamClientEvents[K]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Adds symbols to the desired set of a channel (reference-counted). Accepted in every state; it
+   * goes upstream on the next tick if connected, or after the next authentication. Returns the
+   * matching release.
+   */
+  subscribe(channel: Channel, symbols: readonly string[]): () => void {
+    const own = [...symbols];
+    this.subscriptions.add(channel, own);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.subscriptions.remove(channel, own);
+    };
+  }
+
+  unsubscribe(channel: Channel, symbols: readonly string[]): void {
+    this.subscriptions.remove(channel, symbols);
+  }
+
+  health(): Health {
+    return this.metrics.health({
+      state: this.#machine.name,
+      subscribed: this.#wantedCount(),
+      stale: this.#stale,
+      lastError: this.#machine.lastError,
+      handlerErrorsLast60s: this.handlers.recentErrors(),
+    });
+  }
+
+  snapshot(): ClientSnapshot {
+    return {
+      url: this.url,
+      codec: this.codec,
+      state: this.#machine.name,
+      reason: this.#machine.reason,
+      lastError: this.#machine.lastError,
+      attempt: this.#machine.attempt,
+      retryAt: this.#machine.name === 'backoff' ? this.#retryAt : undefined,
+      stale: this.#stale,
+      health: this.health(),
+      metrics: this.metrics.snapshot(),
+      subscriptions: this.#subscriptionEvent(),
+    };
+  }
+
+  // ---------------------------------------------------------------- machine plumbing
+
+  #dispatch(event: MachineEvent): void {
+    const before = this.#machine;
+    const { state, effects } = transition(before, event, {
+      authMode: this.#options.authMode ?? 'message',
+    });
+    this.#machine = state;
+    for (const effect of effects) this.#perform(effect);
+    if (state.name !== before.name || state.reason !== before.reason)
+      this.#stateChanged(before, state);
+  }
+
+  #perform(effect: Effect): void {
+    switch (effect.type) {
+      case 'open-socket':
+        this.#openSocket(effect.generation);
+        return;
+      case 'close-socket':
+        this.#closeSocket(effect.generation, effect.terminate, effect.code, effect.reason);
+        return;
+      case 'send-auth':
+        this.#send({
+          action: 'auth',
+          key: this.#options.key ?? '',
+          secret: this.#options.secret ?? '',
+        });
+        return;
+      case 'start-subscribing':
+        // No step timer here: each subscription action has its own echo deadline.
+        this.#timers.clear('step');
+        // Deferred: settling at once (nothing desired) must not re-enter the machine while this
+        // transition's own state event has not gone out yet.
+        this.#scheduleMicro(() => this.#progress());
+        return;
+      case 'schedule-reconnect': {
+        const delay = backoffDelay(this.#backoff, effect.attempt, effect.floorMs, this.#random());
+        this.#retryInMs = delay;
+        this.#retryAt = Date.now() + delay;
+        const generation = effect.generation;
+        this.#timers.set('reconnect', delay, () =>
+          this.#dispatch({ type: 'backoff-elapsed', generation }),
+        );
+        this.log.info(
+          { attempt: effect.attempt, delayMs: delay, floorMs: effect.floorMs },
+          'reconnect scheduled',
+        );
+        return;
+      }
+      case 'cancel-reconnect':
+        this.#timers.clear('reconnect');
+        this.#retryAt = undefined;
+        this.#retryInMs = undefined;
+        return;
+      default: {
+        const unreachable: never = effect;
+        return unreachable;
+      }
+    }
+  }
+
+  #stateChanged(before: MachineState, after: MachineState): void {
+    const now = this.#scheduler.now();
+    if (after.name !== before.name) this.metrics.onState(after.name, now);
+    if (after.name === 'live') {
+      if (this.#everLive) this.metrics.reconnected();
+      this.#everLive = true;
+      this.#lastDataAt = now;
+      this.#timers.clear('step');
+    }
+    if (after.name === 'authenticating') this.#startStep('authenticating');
+    const backoff = after.name === 'backoff';
+    const change: StateChange = {
+      state: after.name,
+      previous: before.name,
+      reason: after.reason,
+      error: after.lastError,
+      attempt: after.attempt,
+      at: Date.now(),
+      retryInMs: backoff ? this.#retryInMs : undefined,
+      retryAt: backoff ? this.#retryAt : undefined,
+    };
+    const level = after.name === 'failed' ? 'error' : after.name === 'backoff' ? 'warn' : 'info';
+    this.log[level](
+      {
+        state: after.name,
+        previous: before.name,
+        reason: after.reason,
+        error: after.lastError,
+        attempt: after.attempt,
+      },
+      `state ${before.name} -> ${after.name}`,
+    );
+    this.#events.emit('state', change);
+  }
+
+  // ---------------------------------------------------------------- the socket
+
+  #openSocket(generation: number): void {
+    // The machine never asks for a second socket while one is ours; if this ever happened it
+    // would hold Alpaca's one connection slot, so be defensive and kill the old one first.
+    if (this.#socket) this.#closeSocket(this.#socketGeneration, true, 1000, 'superseded');
+    this.#socketGeneration = generation;
+    this.#startStep('connecting');
+    if (this.#retiring.size > 0) {
+      // Alpaca allows one connection per account: a new socket opened while the old one is still
+      // closing (disconnect() then connect() at once) would be refused with 406. Wait for it.
+      this.#pendingOpen = () => {
+        this.#pendingOpen = undefined;
+        const m = this.#machine;
+        if (m.name === 'connecting' && m.generation === generation && !this.#socket)
+          this.#createSocket(generation);
+      };
+      return;
+    }
+    this.#createSocket(generation);
+  }
+
+  #createSocket(generation: number): void {
+    const headers: Record<string, string> = {};
+    if (this.codec === 'msgpack') headers['Content-Type'] = 'application/msgpack';
+    if ((this.#options.authMode ?? 'message') === 'headers') {
+      headers['APCA-API-KEY-ID'] = this.#options.key ?? '';
+      headers['APCA-API-SECRET-KEY'] = this.#options.secret ?? '';
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url, {
+        headers,
+        perMessageDeflate: this.#options.perMessageDeflate ?? false,
+        maxPayload: this.#options.maxPayload ?? 16 * 1024 * 1024,
+        handshakeTimeout: this.#options.stepTimeoutMs ?? 10_000,
+        autoPong: true,
+      });
+    } catch (err) {
+      // The URL was checked in the constructor, so this is unexpected: log it with its stack and
+      // let the machine treat it as a lost connection (backoff), deferred out of this transition.
+      this.log.error({ err, url: this.url }, 'could not create the socket');
+      this.#socketGeneration = generation;
+      this.#scheduleMicro(() =>
+        this.#dispatch({
+          type: 'socket-closed',
+          generation,
+          code: 1006,
+          reason: 'socket creation failed',
+        }),
+      );
+      return;
+    }
+    ws.binaryType = 'nodebuffer';
+    this.#socket = ws;
+    this.log.debug({ generation, url: this.url, codec: this.codec }, 'opening socket');
+
+    ws.on('open', () => {
+      if (generation !== this.#socketGeneration || this.#socket !== ws) return;
+      this.metrics.connected();
+      this.#startHeartbeat(ws, generation);
+      this.#dispatch({ type: 'socket-open', generation });
+    });
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (this.#socket !== ws) return; // a superseded socket's data is not ours to count
+      this.#onFrame(data, isBinary, generation);
+    });
+    ws.on('pong', () => {
+      if (this.#socket === ws) this.#timers.clear('pong');
+    });
+    ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      this.log.warn({ status, generation }, 'handshake refused');
+      res.resume();
+      ws.terminate();
+      this.#dispatch({ type: 'handshake-rejected', generation, status });
+    });
+    ws.on('error', (err: Error) => {
+      // Always listened to: an unhandled 'error' would crash the process. The close that follows
+      // drives the machine; here we only keep the error with its stack.
+      if (this.#socket === ws) this.log.warn({ err, generation }, 'socket error');
+      else this.log.debug({ err, generation }, 'error on a retired socket');
+    });
+    ws.on('close', (code: number, reasonBuffer: Buffer) => {
+      if (this.#socket === ws) this.#dropSocket();
+      if (this.#retiring.delete(ws) && this.#retiring.size === 0) this.#pendingOpen?.();
+      this.#dispatch({
+        type: 'socket-closed',
+        generation,
+        code,
+        reason: reasonBuffer.toString('utf8'),
+      });
+    });
+  }
+
+  #closeSocket(generation: number, terminate: boolean, code: number, reason: string): void {
+    const ws = this.#socket;
+    if (!ws || generation !== this.#socketGeneration) return;
+    this.#dropSocket();
+    if (ws.readyState !== WebSocket.CLOSED) this.#retiring.add(ws);
+    try {
+      if (terminate || ws.readyState !== WebSocket.OPEN) {
+        ws.terminate();
+      } else {
+        ws.close(code, truncateReason(reason));
+        // A peer that never answers the close frame must not keep the socket (and the account's
+        // one connection slot) alive.
+        const timer = setTimeout(() => ws.terminate(), 2_000);
+        timer.unref();
+        ws.once('close', () => clearTimeout(timer));
+      }
+    } catch (err) {
+      this.log.warn({ err, generation }, 'closing the socket failed; terminating');
+      ws.terminate();
+    }
+  }
+
+  /** Forgets the current socket and everything that belonged to its session. */
+  #dropSocket(): void {
+    this.#socket = undefined;
+    this.#timers.clear('step', 'echo', 'ping', 'pong', 'watch');
+    // The server's confirmed set belongs to the session: the next one starts from nothing and
+    // gets the whole desired set again.
+    this.subscriptions.reset();
+  }
+
+  #send(action: Parameters<typeof encodeAction>[0]): boolean {
+    const ws = this.#socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(encodeAction(action, this.codec));
+      if (action.action !== 'auth') this.log.debug({ action }, 'sent action');
+      return true;
+    } catch (err) {
+      this.log.error({ err, action: action.action }, 'sending an action failed');
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- the per-message pipeline
+
+  #onFrame(data: WebSocket.RawData, isBinary: boolean, generation: number): void {
+    const receivedAt = this.#scheduler.now();
+    this.#frameReceivedAt = receivedAt;
+    this.metrics.frame(rawLength(data));
+    try {
+      decodeFrame(data, isBinary, this.codec, this.#sink);
+    } catch (err) {
+      // Handlers are isolated by the registry, so this is a bug in our own control handling.
+      this.log.error({ err, generation }, 'processing a frame failed');
+    }
+    this.metrics.dispatchLatency(this.#scheduler.now() - receivedAt);
+  }
+
+  #onMessage(msg: MarketMessage): void {
+    this.metrics.message(msg.kind);
+    if (CONTROL_KINDS.has(msg.kind)) {
+      this.#onControl(msg as Exclude<MarketMessage, DataMessage>);
+      return;
+    }
+    const data = msg as DataMessage;
+    this.#lastDataAt = this.#frameReceivedAt;
+    if (this.#stale) this.#setStale(false);
+    if (++this.#sampleCounter >= this.#sampleEvery) {
+      this.#sampleCounter = 0;
+      const exchangeMs = timeToEpochMs(data.time);
+      if (!Number.isNaN(exchangeMs)) this.metrics.exchangeLatency(Date.now() - exchangeMs);
+    }
+    this.handlers.dispatch(data);
+  }
+
+  #onControl(msg: Exclude<MarketMessage, DataMessage>): void {
+    const generation = this.#socketGeneration;
+    switch (msg.kind) {
+      case 'success':
+        if (msg.msg === 'connected') this.#dispatch({ type: 'server-connected', generation });
+        else if (msg.msg === 'authenticated') this.#dispatch({ type: 'authenticated', generation });
+        else this.log.info({ msg: msg.msg }, 'server success message');
+        return;
+      case 'subscription':
+        this.#onEcho(msg);
+        return;
+      case 'error':
+        this.#onServerError(msg);
+        return;
+      default: {
+        const unreachable: never = msg;
+        return unreachable;
+      }
+    }
+  }
+
+  #onServerError(msg: ErrorMessage): void {
+    const meaning = ALPACA_ERRORS[msg.code]?.meaning;
+    this.log.warn({ code: msg.code, serverMsg: msg.msg }, 'server error');
+    this.#events.emit('server-error', { code: msg.code, message: msg.msg, meaning });
+    if (msg.code === 405 || msg.code === 410 || msg.code === 413) {
+      this.#timers.clear('echo');
+      this.subscriptions.onError(msg.code);
+      this.#events.emit('subscription', this.#subscriptionEvent());
+      this.#progress();
+      return;
+    }
+    this.#dispatch({
+      type: 'server-error',
+      generation: this.#socketGeneration,
+      code: msg.code,
+      message: msg.msg,
+    });
+  }
+
+  #onEcho(msg: SubscriptionMessage): void {
+    this.#timers.clear('echo');
+    this.subscriptions.onEcho(msg);
+    this.#events.emit('subscription', this.#subscriptionEvent());
+    this.#progress();
+  }
+
+  /** Sends the next delta if one is due, and completes `subscribing` once the server agrees. */
+  #progress(): void {
+    this.#flush();
+    if (this.#machine.name === 'subscribing' && this.subscriptions.isSettled()) {
+      this.#dispatch({ type: 'subscribed', generation: this.#socketGeneration });
+    }
+  }
+
+  #onInvalid(item: InvalidItem): void {
+    this.metrics.invalid(item.reason);
+    this.log.warn(
+      { reason: item.reason, detail: item.detail, excerpt: item.excerpt },
+      'invalid input dropped',
+    );
+    this.#events.emit('invalid', item);
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // setImmediate runs after every pending promise continuation, so changes made in the same
+    // turn (even across awaits that resolve at once) leave as one delta.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      try {
+        this.#progress();
+      } catch (err) {
+        this.log.error({ err }, 'flushing subscriptions failed');
+      }
+    });
+  }
+
+  /** Sends the next planned delta when authenticated and nothing is in flight. */
+  #flush(): void {
+    const name = this.#machine.name;
+    if (name !== 'subscribing' && name !== 'live') return;
+    if (this.subscriptions.inFlight()) return;
+    const plan = this.subscriptions.next();
+    if (!plan) return;
+    const sent = this.#send({ action: plan.action, ...plan.channels });
+    if (!sent) {
+      this.subscriptions.abandonInFlight();
+      return;
+    }
+    const generation = this.#socketGeneration;
+    this.#timers.set('echo', this.#options.stepTimeoutMs ?? 10_000, () => {
+      this.log.warn({ plan: plan.action }, 'no subscription echo in time');
+      this.#dispatch({
+        type: 'step-timeout',
+        generation,
+        step: 'waiting for the subscription echo',
+      });
+    });
+  }
+
+  #subscriptionEvent(): SubscriptionEvent {
+    return {
+      desired: this.subscriptions.desired(),
+      confirmed: this.subscriptions.confirmed(),
+      refused: this.subscriptions.refused(),
+    };
+  }
+
+  /** (channel, symbol) pairs wanted and not refused by the server. */
+  #wantedCount(): number {
+    const { desired, refused } = this.subscriptions.footprint();
+    return Math.max(0, desired - refused);
+  }
+
+  /** (channel, symbol) pairs the server confirmed on this session: the ones data should come for. */
+  #confirmedCount(): number {
+    return this.subscriptions.footprint().confirmed;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  #startStep(step: 'connecting' | 'authenticating'): void {
+    const generation = this.#socketGeneration;
+    this.#timers.set('step', this.#options.stepTimeoutMs ?? 10_000, () => {
+      if (this.#machine.name === step) this.#dispatch({ type: 'step-timeout', generation, step });
+    });
+  }
+
+  #startHeartbeat(ws: WebSocket, generation: number): void {
+    const interval = this.#options.pingIntervalMs ?? 10_000;
+    const pongTimeout = this.#options.pongTimeoutMs ?? 5_000;
+    if (interval > 0) {
+      const ping = (): void => {
+        if (this.#socket !== ws) return;
+        try {
+          ws.ping();
+        } catch (err) {
+          this.log.warn({ err }, 'ping failed');
+        }
+        if (!this.#timers.has('pong')) {
+          this.#timers.set('pong', pongTimeout, () => {
+            this.log.warn({ generation, pongTimeoutMs: pongTimeout }, 'no pong: terminating');
+            this.#dispatch({ type: 'pong-timeout', generation });
+          });
+        }
+        this.#timers.set('ping', interval, ping);
+      };
+      this.#timers.set('ping', interval, ping);
+    }
+    const staleAfter = this.#options.staleAfterMs ?? 30_000;
+    if (staleAfter > 0) {
+      const period = Math.max(10, Math.min(1_000, Math.floor(staleAfter / 4)));
+      const watch = (): void => {
+        if (this.#socket !== ws) return;
+        this.#watchData(generation, staleAfter);
+        this.#timers.set('watch', period, watch);
+      };
+      this.#timers.set('watch', period, watch);
+    }
+  }
+
+  /** The data watchdog: live, subscribed, and silent for too long. */
+  #watchData(generation: number, staleAfter: number): void {
+    if (this.#machine.name !== 'live' || this.#confirmedCount() === 0) return;
+    const silent = this.#scheduler.now() - this.#lastDataAt;
+    if (silent < staleAfter) return;
+    if (!this.#stale) this.#setStale(true);
+    // One forced reconnect per silent episode: if the new session is silent too, the market
+    // may simply be quiet, and reconnecting in a loop would only hammer the server.
+    if ((this.#options.staleReconnect ?? true) && !this.#staleForced) {
+      this.#staleForced = true;
+      this.#dispatch({ type: 'stale', generation, silentMs: silent });
+    }
+  }
+
+  #setStale(stale: boolean): void {
+    this.#stale = stale;
+    if (!stale) this.#staleForced = false;
+    this.log[stale ? 'warn' : 'info']({ stale }, stale ? 'data went stale' : 'data resumed');
+    this.#events.emit('stale', stale);
+  }
+
+  #startMetricsEvents(intervalMs: number): void {
+    // Unref'd: a metrics tick alone must not keep a CLI process alive.
+    this.#metricsTimer = setInterval(() => {
+      if (this.#events.has('metrics')) this.#events.emit('metrics', this.metrics.snapshot());
+    }, intervalMs).unref();
+  }
+
+  #scheduleMicro(fn: () => void): void {
+    queueMicrotask(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err }, 'deferred client step failed');
+      }
+    });
+  }
+}
+
+type TimerName = 'reconnect' | 'step' | 'echo' | 'ping' | 'pong' | 'watch';
+
+/** Named one-shot timers on the injected scheduler; setting a name replaces its old timer. */
+class Timers {
+  readonly #scheduler: Scheduler;
+  readonly #handles = new Map<TimerName, unknown>();
+
+  constructor(scheduler: Scheduler) {
+    this.#scheduler = scheduler;
+  }
+
+  set(name: TimerName, ms: number, fn: () => void): void {
+    this.clear(name);
+    const handle = this.#scheduler.setTimeout(() => {
+      if (this.#handles.get(name) === handle) this.#handles.delete(name);
+      fn();
+    }, ms);
+    this.#handles.set(name, handle);
+  }
+
+  has(name: TimerName): boolean {
+    return this.#handles.has(name);
+  }
+
+  clear(...names: TimerName[]): void {
+    for (const name of names) {
+      const handle = this.#handles.get(name);
+      if (handle === undefined) continue;
+      this.#scheduler.clearTimeout(handle);
+      this.#handles.delete(name);
+    }
+  }
+}
+
+function rawLength(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) {
+    let n = 0;
+    for (const part of data) n += part.byteLength;
+    return n;
+  }
+  return data.byteLength;
+}
+
+/** Close reasons are limited to 123 bytes by the WebSocket protocol. */
+function truncateReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  return bytes.byteLength <= 123 ? reason : bytes.subarray(0, 120).toString('utf8');
+}
