@@ -1,0 +1,470 @@
+/**
+ * The embedded simulator: a real WebSocket server speaking Alpaca's market-data stream protocol on
+ * Alpaca's paths. It is the product's default feed when the user has no credentials, and the test
+ * double for every fault scenario: faults can be set at start and flipped while it runs, and what
+ * it holds and sent can be read back. One timer drives data for every connection.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Feed } from '../../shared/market.ts';
+import { FEED_PATHS } from '../../shared/market.ts';
+import type { Logger } from '../stream/log.ts';
+import { silentLogger } from '../stream/log.ts';
+import type { SimulatorFaults } from './faults.ts';
+import { DEFAULT_FAULTS, checkFaults } from './faults.ts';
+import { CRYPTO_PAIRS, TEST_SYMBOL, symbolUniverse } from './market-walk.ts';
+import type { ConnectionInfo, Counters, SessionConfig, SessionHost } from './session.ts';
+import { Session } from './session.ts';
+
+export interface SimulatorOptions {
+  /** Interface to listen on. Default `127.0.0.1`: loopback only. */
+  readonly host?: string;
+  /** Port to listen on. Default 0: a free port, read it from `Simulator.port`. */
+  readonly port?: number;
+  /**
+   * How many stock symbols exist: the well-known tickers (AAPL, MSFT, ...) first, then generated
+   * names (XAAA, XAAB, ...). Default 100. Ignored when `symbolList` is given. `/v2/test` always has
+   * only FAKEPACA, and the crypto path its fixed list of pairs.
+   */
+  readonly symbols?: number;
+  /** Exactly these stock symbols, instead of a generated universe. */
+  readonly symbolList?: readonly string[];
+  /**
+   * Data messages per second sent to EACH authenticated connection that has subscriptions
+   * (control messages not counted). Default 200, a comfortable UI rate; loopback benchmarks go to
+   * 50 000 and more. Change it while running with `setRate`.
+   */
+  readonly rate?: number;
+  /** Seed of the random walks: the same seed and the same actions give the same messages. Default 1. */
+  readonly seed?: number;
+  /** Most data messages in one frame. Default 100. */
+  readonly batchSize?: number;
+  /** Interval of the send loop in milliseconds: each tick builds one batch per connection. Default 10. */
+  readonly tickMs?: number;
+  /**
+   * Length of a bar period in milliseconds; bars (`b`) and daily bars (`d`) are sent when one ends,
+   * aligned to the wall clock. Default 60 000 (minute bars); tests shorten it.
+   */
+  readonly barIntervalMs?: number;
+  /** With `secret`: the only credentials accepted. Without both: demo mode, any key is accepted. */
+  readonly key?: string;
+  /** The secret that goes with `key`; give both or neither. */
+  readonly secret?: string;
+  /** A connection that has not authenticated this long after connecting gets 404 and is closed. Default 10 000. */
+  readonly authTimeoutMs?: number;
+  /** Faults on from the start; see SimulatorFaults. Change them later with `setFaults`. */
+  readonly faults?: Partial<SimulatorFaults>;
+  /** Where the simulator logs (a child logger `{ module: 'simulator' }` is made). Default: silent. */
+  readonly logger?: Logger;
+  /** Largest client message accepted, in bytes. Default 1 MiB. */
+  readonly maxPayload?: number;
+  /**
+   * Offer permessage-deflate, as Alpaca does; used only when the client asks for it. Default true.
+   */
+  readonly perMessageDeflate?: boolean;
+}
+
+/** A client action as the simulator received it, for tests that count upstream messages. */
+export interface ActionEvent {
+  readonly connectionId: number;
+  readonly path: string;
+  readonly feed: Feed;
+  /** Whether the connection was authenticated when the action arrived. */
+  readonly authenticated: boolean;
+  /** The decoded message, credentials included: keep it out of logs. */
+  readonly action: Readonly<Record<string, unknown>>;
+}
+
+export type ActionListener = (event: ActionEvent) => void;
+
+export interface SimulatorStats {
+  /** WebSocket connections accepted. */
+  readonly connectionsAccepted: number;
+  /** Upgrades refused with 404 (unknown path). */
+  readonly connectionsRejected: number;
+  readonly connectionsOpen: number;
+  readonly authOk: number;
+  /** Auths answered with 402, 406 or 409. */
+  readonly authFailed: number;
+  /** Client messages by `action` (`auth`, `subscribe`, `unsubscribe`, any other name), and `invalid`. */
+  readonly actions: Readonly<Record<string, number>>;
+  /** Data messages sent, over all connections. */
+  readonly messagesSent: number;
+  /** success / error / subscription messages sent. */
+  readonly controlMessagesSent: number;
+  readonly framesSent: number;
+  readonly garbageFramesSent: number;
+  readonly bytesSent: number;
+  /** Error messages sent, by code. */
+  readonly errorsSent: Readonly<Record<string, number>>;
+  /** Sockets ended without a close handshake (drop faults, `dropAll`, a close that stalled). */
+  readonly terminated: number;
+}
+
+export interface Simulator {
+  /** `ws://HOST:PORT`, no path; see `urlFor`. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The URL of a feed's path, e.g. `ws://127.0.0.1:PORT/v2/iex`. */
+  urlFor(feed: Feed): string;
+  /** Terminates every socket, clears every timer and stops listening. Idempotent. */
+  close(): Promise<void>;
+  /** Changes some faults; the rest stay. Takes effect at once, on existing connections too. */
+  setFaults(faults: Partial<SimulatorFaults>): void;
+  faults(): SimulatorFaults;
+  /** Terminates every connection now; returns how many. */
+  dropAll(): number;
+  /** Stall (hung server) on or off; see SimulatorFaults.stalled. */
+  stall(on: boolean): void;
+  /**
+   * Sends `[{"T":"error","code":code,"msg":msg}]` to every open connection, or to one; the message
+   * defaults to Alpaca's text for the code. Does not close. Returns how many connections got it.
+   */
+  sendError(code: number, msg?: string, connectionId?: number): number;
+  /** Data messages per second per connection, from now on. */
+  setRate(messagesPerSecond: number): void;
+  connections(): ConnectionInfo[];
+  stats(): SimulatorStats;
+  /** Calls `listener` for every decoded client action; returns a function that removes it. */
+  onAction(listener: ActionListener): () => void;
+}
+
+const FEED_OF_PATH: ReadonlyMap<string, Feed> = new Map(
+  (Object.entries(FEED_PATHS) as [Feed, string][]).map(([feed, path]) => [path, feed]),
+);
+
+function checkNumber(name: string, value: number | undefined, min: number, integer: boolean): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}`);
+  }
+}
+
+function resolveUniverse(options: SimulatorOptions): readonly string[] {
+  const list = options.symbolList;
+  if (list !== undefined) {
+    if (
+      list.length === 0 ||
+      !list.every((s) => typeof s === 'string' && s.length > 0 && s !== '*')
+    ) {
+      throw new RangeError('symbolList must be a non-empty list of symbols');
+    }
+    return [...new Set(list)];
+  }
+  return symbolUniverse(options.symbols ?? 100);
+}
+
+function pathnameOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '';
+  }
+}
+
+class SimulatorServer implements Simulator, SessionHost {
+  readonly host: string;
+  url = '';
+  port = 0;
+  readonly config: SessionConfig;
+  readonly counters: Counters = {
+    connectionsAccepted: 0,
+    connectionsRejected: 0,
+    authOk: 0,
+    authFailed: 0,
+    actions: {},
+    messagesSent: 0,
+    controlMessagesSent: 0,
+    framesSent: 0,
+    garbageFramesSent: 0,
+    bytesSent: 0,
+    errorsSent: {},
+    terminated: 0,
+  };
+  readonly logger: Logger;
+
+  readonly #requestedPort: number;
+  readonly #tickMs: number;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #sessions = new Map<number, Session>();
+  readonly #listeners = new Set<ActionListener>();
+  /** Slots still held by authenticated connections that ended (connectionLingerMs). */
+  #lingering: { path: string; until: number }[] = [];
+  #faults: SimulatorFaults;
+  #rate: number;
+  #nextId = 1;
+  #timer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SimulatorOptions) {
+    checkNumber('port', options.port, 0, true);
+    checkNumber('rate', options.rate, 0, false);
+    checkNumber('batchSize', options.batchSize, 1, true);
+    checkNumber('tickMs', options.tickMs, 1, false);
+    checkNumber('barIntervalMs', options.barIntervalMs, 10, true);
+    checkNumber('authTimeoutMs', options.authTimeoutMs, 1, false);
+    checkNumber('maxPayload', options.maxPayload, 1024, true);
+    checkNumber('seed', options.seed, Number.MIN_SAFE_INTEGER, true);
+    if ((options.key === undefined) !== (options.secret === undefined)) {
+      throw new RangeError('key and secret go together: give both, or neither for demo mode');
+    }
+    if ((options.port ?? 0) > 65535) throw new RangeError('port must be at most 65535');
+    checkFaults(options.faults ?? {});
+
+    this.host = options.host ?? '127.0.0.1';
+    this.#requestedPort = options.port ?? 0;
+    this.#tickMs = options.tickMs ?? 10;
+    this.#rate = options.rate ?? 200;
+    this.#faults = { ...DEFAULT_FAULTS, ...options.faults };
+    this.logger = (options.logger ?? silentLogger()).child({ module: 'simulator' });
+    const stocks = resolveUniverse(options);
+    const crypto = Object.keys(CRYPTO_PAIRS);
+    const test = [TEST_SYMBOL];
+    this.config = {
+      key: options.key,
+      secret: options.secret,
+      authTimeoutMs: options.authTimeoutMs ?? 10_000,
+      batchSize: options.batchSize ?? 100,
+      barIntervalMs: options.barIntervalMs ?? 60_000,
+      seed: options.seed ?? 1,
+      universe: (feed) => (feed === 'crypto' ? crypto : feed === 'test' ? test : stocks),
+    };
+
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      // Pongs are sent by the session, so that a stalled server can stop answering them.
+      autoPong: false,
+      maxPayload: options.maxPayload ?? 1024 * 1024,
+      perMessageDeflate: options.perMessageDeflate ?? true,
+    });
+    this.#http = createServer((req, res) => {
+      // Plain HTTP: only upgrades are served.
+      const known = FEED_OF_PATH.has(pathnameOf(req.url));
+      res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
+      res.end(known ? 'websocket upgrade required\n' : 'not found\n');
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrade(req, socket, head);
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.#http.once('error', onError);
+      this.#http.listen(this.#requestedPort, this.host, () => {
+        this.#http.off('error', onError);
+        resolve();
+      });
+    });
+    this.#http.on('error', (err) => this.logger.error({ err }, 'http server error'));
+    const address = this.#http.address();
+    this.port =
+      typeof address === 'object' && address !== null ? address.port : this.#requestedPort;
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    this.url = `ws://${host}:${this.port}`;
+    this.#timer = setInterval(() => this.#tick(), this.#tickMs);
+    this.logger.info(
+      { url: this.url, rate: this.#rate, seed: this.config.seed },
+      'simulator listening',
+    );
+  }
+
+  urlFor(feed: Feed): string {
+    return `${this.url}${FEED_PATHS[feed]}`;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  setFaults(faults: Partial<SimulatorFaults>): void {
+    checkFaults(faults);
+    this.#faults = { ...this.#faults, ...faults };
+    this.logger.info({ faults }, 'faults changed');
+  }
+
+  faults(): SimulatorFaults {
+    return this.#faults;
+  }
+
+  dropAll(): number {
+    let dropped = 0;
+    for (const session of this.#sessions.values()) {
+      session.terminate();
+      dropped += 1;
+    }
+    this.logger.info({ dropped }, 'dropped every connection');
+    return dropped;
+  }
+
+  stall(on: boolean): void {
+    this.setFaults({ stalled: on });
+  }
+
+  sendError(code: number, msg?: string, connectionId?: number): number {
+    let sent = 0;
+    for (const session of this.#sessions.values()) {
+      if (connectionId !== undefined && session.id !== connectionId) continue;
+      if (session.ended) continue;
+      session.sendError(code, msg);
+      sent += 1;
+    }
+    return sent;
+  }
+
+  setRate(messagesPerSecond: number): void {
+    checkNumber('rate', messagesPerSecond, 0, false);
+    this.#rate = messagesPerSecond;
+  }
+
+  rate(): number {
+    return this.#rate;
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.#sessions.values()].map((session) => session.info());
+  }
+
+  stats(): SimulatorStats {
+    const c = this.counters;
+    return {
+      ...c,
+      actions: { ...c.actions },
+      errorsSent: { ...c.errorsSent },
+      connectionsOpen: this.#sessions.size,
+    };
+  }
+
+  onAction(listener: ActionListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  slotTaken(session: Session): boolean {
+    const limit = this.#faults.connectionLimit;
+    if (limit === undefined) return false;
+    const now = Date.now();
+    this.#lingering = this.#lingering.filter((slot) => slot.until > now);
+    let held = this.#lingering.filter((slot) => slot.path === session.path).length;
+    // An authenticated session still counts while it is being dropped: Alpaca's half-dead session.
+    for (const other of this.#sessions.values()) {
+      if (other !== session && other.path === session.path && other.authenticated) held += 1;
+    }
+    return held >= limit;
+  }
+
+  notifyAction(session: Session, action: Readonly<Record<string, unknown>>): void {
+    if (this.#listeners.size === 0) return;
+    const event: ActionEvent = {
+      connectionId: session.id,
+      path: session.path,
+      feed: session.feed,
+      authenticated: session.authenticated,
+      action,
+    };
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.error({ err }, 'onAction listener threw');
+      }
+    }
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => this.logger.debug({ err }, 'socket error during upgrade'));
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const path = pathnameOf(req.url);
+    const feed = FEED_OF_PATH.get(path);
+    if (feed === undefined) {
+      this.counters.connectionsRejected += 1;
+      this.logger.debug({ path }, 'upgrade refused: unknown path');
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, path, feed));
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage, path: string, feed: Feed): void {
+    const contentType = req.headers['content-type'] ?? '';
+    const codec = contentType.toLowerCase().includes('application/msgpack') ? 'msgpack' : 'json';
+    const id = this.#nextId++;
+    const session = new Session(ws, this, { id, path, feed, codec });
+    this.#sessions.set(id, session);
+    this.counters.connectionsAccepted += 1;
+    this.logger.debug({ connection: id, path, codec }, 'connection accepted');
+    ws.on('message', (data, isBinary) => {
+      try {
+        session.onMessage(data, isBinary);
+      } catch (err) {
+        this.logger.error({ err, connection: id }, 'client message handling failed');
+      }
+    });
+    ws.on('ping', (data) => session.onPing(data));
+    ws.on('error', (err) => this.logger.debug({ err, connection: id }, 'socket error'));
+    ws.on('close', () => {
+      const linger = this.#faults.connectionLingerMs;
+      if (session.authenticated && linger > 0)
+        this.#lingering.push({ path, until: Date.now() + linger });
+      session.dispose();
+      this.#sessions.delete(id);
+      this.logger.debug({ connection: id }, 'connection closed');
+    });
+    try {
+      session.start(req.headers);
+    } catch (err) {
+      this.logger.error({ err, connection: id }, 'session start failed');
+      session.terminate();
+    }
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    for (const session of this.#sessions.values()) {
+      try {
+        session.tick(now);
+      } catch (err) {
+        this.logger.error({ err, connection: session.id }, 'send loop failed');
+      }
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const session of this.#sessions.values()) {
+      session.dispose();
+    }
+    for (const ws of this.#wss.clients) ws.terminate();
+    // Resolves once every client socket has closed.
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+    // 'close' is emitted before libuv has released the handles; two turns of the loop let it
+    // finish, so a caller that checks for open handles right after close() finds none.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#listeners.clear();
+    this.logger.info('simulator closed');
+  }
+}
+
+/** Starts a simulator and resolves once it listens. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const server = new SimulatorServer(options);
+  await server.listen();
+  return server;
+}
