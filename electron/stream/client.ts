@@ -174,7 +174,8 @@ export class StreamClient {
   #metricsTimer: NodeJS.Timeout | undefined;
   #stopMetricsLog: (() => void) | undefined;
   #flushScheduled = false;
-  #lastDataAt = 0;
+  /** Monotonic ms when the current live session began: the watchdog's baseline. */
+  #liveSince = 0;
   #stale = false;
   #staleForced = false;
   #sampleCounter = 0;
@@ -390,7 +391,7 @@ export class StreamClient {
     if (after.name === 'live') {
       if (this.#everLive) this.metrics.reconnected();
       this.#everLive = true;
-      this.#lastDataAt = now;
+      this.#liveSince = now;
       this.#timers.clear('step');
     }
     if (after.name === 'authenticating') this.#startStep('authenticating');
@@ -580,7 +581,7 @@ export class StreamClient {
       return;
     }
     const data = msg as DataMessage;
-    this.#lastDataAt = this.#frameReceivedAt;
+    this.metrics.lastDataAt = this.#frameReceivedAt;
     if (this.#stale) this.#setStale(false);
     if (++this.#sampleCounter >= this.#sampleEvery) {
       this.#sampleCounter = 0;
@@ -758,7 +759,7 @@ export class StreamClient {
   /** The data watchdog: live, subscribed, and silent for too long. */
   #watchData(generation: number, staleAfter: number): void {
     if (this.#machine.name !== 'live' || this.#confirmedCount() === 0) return;
-    const silent = this.#scheduler.now() - this.#lastDataAt;
+    const silent = this.#scheduler.now() - Math.max(this.metrics.lastDataAt ?? 0, this.#liveSince);
     if (silent < staleAfter) return;
     if (!this.#stale) this.#setStale(true);
     // One forced reconnect per silent episode: if the new session is silent too, the market

@@ -186,6 +186,7 @@ describe('StreamClient against scripted servers', () => {
     const c = client(s.url, {
       scheduler: scaledScheduler(1000),
       pingIntervalMs: 0,
+      stepTimeoutMs: 5_000_000, // 5 s of real time: here only the 406s may cause a backoff
       random: () => 0,
     });
     const delays: number[] = [];

@@ -1,0 +1,156 @@
+/**
+ * `market-monitor simulate`: the embedded Alpaca-protocol simulator as a standalone server, for
+ * trying any Alpaca client against it, and for the benchmarks' load in a separate process.
+ * Prints one `listening` line with its URL when ready and runs until SIGINT/SIGTERM.
+ */
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { Feed } from '../../shared/market.ts';
+import { startSimulator, type SimulatorFaults, type SimulatorOptions } from '../simulator/index.ts';
+import { createLogger } from '../stream/log.ts';
+import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
+
+export const SIMULATE_USAGE = `usage: market-monitor simulate [--host 127.0.0.1] [--port 0] [--symbols N | --symbol-list A,B]
+       [--rate MSGS_PER_SEC] [--seed N] [--batch-size N] [--key K --secret S]
+       [--log-level LEVEL] [fault options]
+fault options:
+  --refuse-auth                 answer every auth with 402
+  --connection-limit N          authenticated connections at once per feed; more get 406
+  --connection-linger MS        a closed connection still holds its slot this long
+  --symbol-limit N              (channel, symbol) pairs per connection; more get 405
+  --drop-after N                terminate a connection after N data messages
+  --stall                       send nothing and answer no pings
+  --garbage-every N             one corrupt frame after every N data frames
+  --slow-client-bytes N         407 and close when this many bytes are queued for a client
+  --insufficient-subscription F  feeds (comma list, e.g. sip) answered with 409
+With no --key it is in demo mode: any key is accepted.`;
+
+const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface SimulatePlan {
+  readonly options: SimulatorOptions;
+  readonly logLevel: (typeof LEVELS)[number];
+}
+
+/** Turns argv into simulator options; throws UsageError for anything wrong. */
+export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      symbols: { type: 'string' },
+      'symbol-list': { type: 'string' },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      key: { type: 'string' },
+      secret: { type: 'string' },
+      'log-level': { type: 'string' },
+      'refuse-auth': { type: 'boolean' },
+      'connection-limit': { type: 'string' },
+      'connection-linger': { type: 'string' },
+      'symbol-limit': { type: 'string' },
+      'drop-after': { type: 'string' },
+      stall: { type: 'boolean' },
+      'garbage-every': { type: 'string' },
+      'slow-client-bytes': { type: 'string' },
+      'insufficient-subscription': { type: 'string' },
+    },
+  });
+  if (values.symbols !== undefined && values['symbol-list'] !== undefined) {
+    throw new UsageError('give either --symbols or --symbol-list, not both');
+  }
+  if ((values.key === undefined) !== (values.secret === undefined)) {
+    throw new UsageError('give both --key and --secret, or neither (demo mode)');
+  }
+  const port = parsePositive('--port', values.port, { integer: true, allowZero: true });
+  if (port !== undefined && port > 65_535)
+    throw new UsageError(`--port must be at most 65535; got ${port}`);
+
+  const faults: { -readonly [K in keyof SimulatorFaults]?: SimulatorFaults[K] } = {};
+  if (values['refuse-auth']) faults.refuseAuth = true;
+  if (values.stall) faults.stalled = true;
+  const connectionLimit = parsePositive('--connection-limit', values['connection-limit'], {
+    integer: true,
+  });
+  if (connectionLimit !== undefined) faults.connectionLimit = connectionLimit;
+  const linger = parsePositive('--connection-linger', values['connection-linger'], {
+    integer: true,
+    allowZero: true,
+  });
+  if (linger !== undefined) faults.connectionLingerMs = linger;
+  const symbolLimit = parsePositive('--symbol-limit', values['symbol-limit'], {
+    integer: true,
+    allowZero: true,
+  });
+  if (symbolLimit !== undefined) faults.symbolLimit = symbolLimit;
+  const dropAfter = parsePositive('--drop-after', values['drop-after'], { integer: true });
+  if (dropAfter !== undefined) faults.dropAfterMessages = dropAfter;
+  const garbage = parsePositive('--garbage-every', values['garbage-every'], { integer: true });
+  if (garbage !== undefined) faults.garbageEvery = garbage;
+  const slow = parsePositive('--slow-client-bytes', values['slow-client-bytes'], { integer: true });
+  if (slow !== undefined) faults.slowClientBytes = slow;
+  if (values['insufficient-subscription'] !== undefined) {
+    faults.insufficientSubscription = values['insufficient-subscription']
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '')
+      .map((f) => parseChoice('--insufficient-subscription', f, FEEDS) as Feed);
+  }
+
+  const options: { -readonly [K in keyof SimulatorOptions]: SimulatorOptions[K] } = { faults };
+  if (values.host !== undefined) options.host = values.host;
+  if (port !== undefined) options.port = port;
+  const symbols = parsePositive('--symbols', values.symbols, { integer: true });
+  if (symbols !== undefined) options.symbols = symbols;
+  if (values['symbol-list'] !== undefined)
+    options.symbolList = parseSymbols('--symbol-list', values['symbol-list']);
+  const rate = parsePositive('--rate', values.rate, { integer: false, allowZero: true });
+  if (rate !== undefined) options.rate = rate;
+  const seed = parsePositive('--seed', values.seed, { integer: true, allowZero: true });
+  if (seed !== undefined) options.seed = seed;
+  const batchSize = parsePositive('--batch-size', values['batch-size'], { integer: true });
+  if (batchSize !== undefined) options.batchSize = batchSize;
+  if (values.key !== undefined && values.secret !== undefined) {
+    options.key = values.key;
+    options.secret = values.secret;
+  }
+  return { options, logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn' };
+}
+
+export interface SimulateIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stopSignal: Promise<string>;
+}
+
+export async function runSimulate(argv: readonly string[], io: SimulateIo): Promise<number> {
+  const { options, logLevel } = parseSimulateArgs(argv);
+  const logger = createLogger({ level: logLevel, destination: io.stderr });
+  let simulator;
+  try {
+    simulator = await startSimulator({ ...options, logger });
+  } catch (err) {
+    // A taken port or an address we cannot bind is the user's to fix: one line, exit 2.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (
+      code === 'EADDRINUSE' ||
+      code === 'EACCES' ||
+      code === 'EADDRNOTAVAIL' ||
+      err instanceof RangeError
+    ) {
+      throw new UsageError(`cannot start the simulator: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+  io.stdout.write(`${JSON.stringify({ type: 'listening', url: simulator.url })}\n`);
+  await io.stopSignal;
+  await simulator.close();
+  logger.flush();
+  return 0;
+}

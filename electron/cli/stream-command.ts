@@ -1,0 +1,283 @@
+/**
+ * `market-monitor stream`: runs the StreamClient against Alpaca, any URL, or (with no URL and no
+ * keys) the embedded simulator, and writes what happens as NDJSON: state changes, quotes, trades,
+ * bars, errors, and a final summary. Exit 0 when the duration or message count is reached or on
+ * SIGINT/SIGTERM, 1 when the client ends `failed`, 2 on a usage error.
+ */
+import { parseArgs } from 'node:util';
+import {
+  ALPACA_STREAM_HOST,
+  FEED_PATHS,
+  type Bar,
+  type Channel,
+  type Codec,
+  type Feed,
+  type Quote,
+  type Trade,
+} from '../../shared/market.ts';
+import { StreamClient } from '../stream/client.ts';
+import { createLogger } from '../stream/log.ts';
+import { startSimulator, type Simulator } from '../simulator/index.ts';
+import { NdjsonWriter } from './ndjson.ts';
+import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
+import type { Writable } from 'node:stream';
+
+export const STREAM_USAGE = `usage: market-monitor stream [--url URL | --feed iex|sip|test|crypto] [--key K --secret S]
+       [--quotes A,B] [--trades A,B] [--bars A,B] [--codec json|msgpack]
+       [--duration SEC] [--max-messages N] [--log-level LEVEL]
+Keys also come from APCA_API_KEY_ID / APCA_API_SECRET_KEY. With no --url and no keys it streams
+from an in-process simulator. Output: NDJSON on stdout; logs on stderr.`;
+
+const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
+const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface StreamPlan {
+  readonly url: string | undefined;
+  readonly feed: Feed;
+  readonly key: string | undefined;
+  readonly secret: string | undefined;
+  readonly codec: Codec;
+  readonly channels: Partial<Record<Channel, string[]>>;
+  readonly durationMs: number | undefined;
+  readonly maxMessages: number | undefined;
+  readonly logLevel: (typeof LEVELS)[number];
+}
+
+/** Turns argv and the environment into a plan; throws UsageError for anything wrong. */
+export function parseStreamArgs(argv: readonly string[], env: NodeJS.ProcessEnv): StreamPlan {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      url: { type: 'string' },
+      feed: { type: 'string' },
+      key: { type: 'string' },
+      secret: { type: 'string' },
+      quotes: { type: 'string' },
+      trades: { type: 'string' },
+      bars: { type: 'string' },
+      codec: { type: 'string' },
+      duration: { type: 'string' },
+      'max-messages': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.url !== undefined && values.feed !== undefined) {
+    throw new UsageError('give either --url or --feed, not both');
+  }
+  let url: string | undefined;
+  if (values.url !== undefined) {
+    const parsed = URL.parse(values.url);
+    if (!parsed || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
+      throw new UsageError(
+        `--url must be a ws:// or wss:// URL, got ${JSON.stringify(values.url)}`,
+      );
+    }
+    url = values.url;
+  }
+  const feed = parseChoice('--feed', values.feed, FEEDS) ?? 'iex';
+  // An empty variable counts as unset: `APCA_API_KEY_ID= market-monitor stream` means no keys.
+  const key = values.key ?? (env['APCA_API_KEY_ID'] || undefined);
+  const secret = values.secret ?? (env['APCA_API_SECRET_KEY'] || undefined);
+  if ((key === undefined) !== (secret === undefined)) {
+    throw new UsageError(
+      'give both a key and a secret (--key/--secret or APCA_API_KEY_ID/APCA_API_SECRET_KEY)',
+    );
+  }
+  const channels: Partial<Record<Channel, string[]>> = {};
+  for (const channel of ['quotes', 'trades', 'bars'] as const) {
+    const list = values[channel];
+    if (list !== undefined) channels[channel] = parseSymbols(`--${channel}`, list);
+  }
+  if (Object.keys(channels).length === 0) {
+    // Something should flow when nothing was asked for: a few liquid names per feed.
+    const defaults =
+      feed === 'crypto'
+        ? ['BTC/USD', 'ETH/USD']
+        : feed === 'test'
+          ? ['FAKEPACA']
+          : ['AAPL', 'MSFT', 'NVDA'];
+    channels.quotes = defaults;
+    channels.trades = defaults;
+  }
+  const duration = parsePositive('--duration', values.duration, { integer: false });
+  const maxMessages = parsePositive('--max-messages', values['max-messages'], { integer: true });
+  return {
+    url,
+    feed,
+    key,
+    secret,
+    codec: parseChoice('--codec', values.codec, CODECS) ?? 'json',
+    channels,
+    durationMs: duration === undefined ? undefined : duration * 1000,
+    maxMessages,
+    logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
+  };
+}
+
+export interface StreamIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM in the real CLI). */
+  readonly stopSignal: Promise<string>;
+}
+
+type EndReason = 'duration' | 'max-messages' | 'signal' | 'failed' | 'output-closed';
+
+export async function runStream(argv: readonly string[], io: StreamIo): Promise<number> {
+  const plan = parseStreamArgs(argv, io.env);
+  let resolveEnd!: (reason: EndReason) => void;
+  const ended = new Promise<EndReason>((resolve) => (resolveEnd = resolve));
+  let done = false;
+  function finish(reason: EndReason): void {
+    if (done) return;
+    done = true;
+    resolveEnd(reason);
+  }
+
+  const out = new NdjsonWriter(io.stdout, () => finish('output-closed'));
+  const logger = createLogger({ level: plan.logLevel, destination: io.stderr });
+
+  let simulator: Simulator | undefined;
+  let url = plan.url;
+  if (url === undefined && plan.key === undefined) {
+    simulator = await startSimulator({ logger });
+    url = simulator.urlFor(plan.feed);
+  }
+  url ??= `${ALPACA_STREAM_HOST}${FEED_PATHS[plan.feed]}`;
+
+  const client = new StreamClient({
+    url,
+    codec: plan.codec,
+    logger,
+    // No keys only happens against a --url or the simulator; a demo simulator takes any key.
+    key: plan.key ?? 'demo',
+    secret: plan.secret ?? 'demo',
+  });
+
+  let printed = 0;
+  const counts = { quote: 0, trade: 0, bar: 0 };
+  const countMessage = (): void => {
+    printed++;
+    if (plan.maxMessages !== undefined && printed >= plan.maxMessages) finish('max-messages');
+  };
+  const handlerOptions = { name: 'cli-output' };
+  client.handlers.on(
+    'quote',
+    '*',
+    (q: Quote) => {
+      if (done) return;
+      counts.quote++;
+      out.write({
+        type: 'quote',
+        symbol: q.symbol,
+        bidPrice: q.bidPrice,
+        bidSize: q.bidSize,
+        askPrice: q.askPrice,
+        askSize: q.askSize,
+        time: q.time,
+      });
+      countMessage();
+    },
+    handlerOptions,
+  );
+  client.handlers.on(
+    'trade',
+    '*',
+    (t: Trade) => {
+      if (done) return;
+      counts.trade++;
+      out.write({
+        type: 'trade',
+        symbol: t.symbol,
+        price: t.price,
+        size: t.size,
+        time: t.time,
+        id: t.id,
+      });
+      countMessage();
+    },
+    handlerOptions,
+  );
+  const onBar = (b: Bar): void => {
+    if (done) return;
+    counts.bar++;
+    out.write({
+      type: 'bar',
+      kind: b.kind,
+      symbol: b.symbol,
+      open: b.open,
+      high: b.high,
+      low: b.low,
+      close: b.close,
+      volume: b.volume,
+      time: b.time,
+    });
+    countMessage();
+  };
+  client.handlers.on('bar', '*', onBar, handlerOptions);
+  client.handlers.on('updatedBar', '*', onBar, handlerOptions);
+  client.handlers.on('dailyBar', '*', onBar, handlerOptions);
+
+  client.on('state', (change) => {
+    const record: Record<string, unknown> = { type: 'state', state: change.state };
+    if (change.reason !== undefined) record['reason'] = change.reason;
+    if (change.error?.code !== undefined) record['code'] = change.error.code;
+    if (change.state === 'backoff') {
+      record['attempt'] = change.attempt;
+      record['retryInMs'] = change.retryInMs;
+    }
+    out.write(record);
+    if (change.state === 'failed') finish('failed');
+  });
+  client.on('server-error', (e) => {
+    const record: Record<string, unknown> = { type: 'error', code: e.code, message: e.message };
+    if (e.meaning !== undefined) record['meaning'] = e.meaning;
+    out.write(record);
+  });
+  client.on('invalid', (item) => {
+    out.write({
+      type: 'error',
+      message: `invalid input dropped: ${item.reason}`,
+      reason: item.reason,
+      excerpt: item.excerpt,
+    });
+  });
+
+  for (const [channel, symbols] of Object.entries(plan.channels) as [Channel, string[]][]) {
+    client.subscribe(channel, symbols);
+  }
+  out.write({ type: 'state', state: client.state });
+  client.connect();
+
+  const timer =
+    plan.durationMs === undefined
+      ? undefined
+      : setTimeout(() => finish('duration'), plan.durationMs);
+  void io.stopSignal.then(() => finish('signal'));
+
+  const reason = await ended;
+  if (timer) clearTimeout(timer);
+  const failed = client.state === 'failed';
+  // Stop first, so that the last state line and the summary agree on the final state.
+  client.disconnect(reason === 'signal' ? 'stopped by signal' : `stopped: ${reason} reached`);
+  const snapshot = client.snapshot();
+  client.dispose();
+  out.write({
+    type: 'summary',
+    reason,
+    state: snapshot.state,
+    ...(snapshot.lastError ? { lastError: snapshot.lastError } : {}),
+    printed: { ...counts, total: printed },
+    metrics: snapshot.metrics,
+    health: snapshot.health,
+    subscriptions: snapshot.subscriptions,
+  });
+  await out.flush();
+  await simulator?.close();
+  logger.flush();
+  return failed ? 1 : 0;
+}
