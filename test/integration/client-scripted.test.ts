@@ -352,6 +352,25 @@ describe('StreamClient against scripted servers', () => {
     expect(err?.stack).toMatch(/Error: boom in a handler\n\s+at /);
   });
 
+  it('negotiates permessage-deflate only when asked to', async () => {
+    const extensions: string[] = [];
+    const s = await server(
+      (ws) => {
+        extensions.push(ws.extensions);
+        alpacaSession(ws);
+      },
+      { perMessageDeflate: true },
+    );
+    const plain = client(s.url);
+    plain.connect();
+    await waitForState(plain, 'live');
+    plain.disconnect();
+    const deflate = client(s.url, { perMessageDeflate: true });
+    deflate.connect();
+    await waitForState(deflate, 'live');
+    expect(extensions).toEqual(['', 'permessage-deflate']);
+  });
+
   it('dispose releases the socket, the retry timer and every handler', async () => {
     const s = await server((ws) => alpacaSession(ws));
     const c = client(s.url);

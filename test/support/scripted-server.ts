@@ -35,7 +35,7 @@ export type ConnectionScript = (ws: WebSocket, index: number, req: IncomingMessa
 
 export async function startScriptedServer(
   script: ConnectionScript,
-  serverOptions: Pick<ServerOptions, 'autoPong' | 'verifyClient'> = {},
+  serverOptions: Pick<ServerOptions, 'autoPong' | 'verifyClient' | 'perMessageDeflate'> = {},
 ): Promise<ScriptedServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...serverOptions });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
