@@ -263,6 +263,8 @@ export class StreamClient {
     if (this.#disposed) return;
     this.disconnect('client disposed');
     this.#disposed = true;
+    this.#timers.clearAll();
+    this.#pendingOpen = undefined;
     if (this.#metricsTimer) clearTimeout(this.#metricsTimer);
     this.#metricsTimer = undefined;
     this.#stopMetricsLog?.();
@@ -516,9 +518,13 @@ export class StreamClient {
   }
 
   #closeSocket(generation: number, terminate: boolean, code: number, reason: string): void {
+    if (generation !== this.#socketGeneration) return;
+    // Also when no socket exists yet (an open still waiting for the previous socket to finish
+    // closing): the pending open and the step timer belong to this generation too.
+    this.#pendingOpen = undefined;
     const ws = this.#socket;
-    if (!ws || generation !== this.#socketGeneration) return;
     this.#dropSocket();
+    if (!ws) return;
     if (ws.readyState !== WebSocket.CLOSED) this.#retiring.add(ws);
     try {
       if (terminate || ws.readyState !== WebSocket.OPEN) {
@@ -817,6 +823,11 @@ class Timers {
 
   has(name: TimerName): boolean {
     return this.#handles.has(name);
+  }
+
+  clearAll(): void {
+    for (const handle of this.#handles.values()) this.#scheduler.clearTimeout(handle);
+    this.#handles.clear();
   }
 
   clear(...names: TimerName[]): void {

@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import { StreamClient, type StreamClientOptions } from '../../electron/stream/client.ts';
 import { LogRing, ringLogger } from '../../electron/stream/log.ts';
 import type { Quote } from '../../shared/market.ts';
-import { scaledScheduler } from '../support/scheduler.ts';
+import { scaledScheduler, trackingScheduler } from '../support/scheduler.ts';
 import {
   alpacaSession,
   frameText,
@@ -350,6 +350,29 @@ describe('StreamClient against scripted servers', () => {
     const err = record?.['err'] as { stack?: string; message?: string } | undefined;
     expect(err?.message).toBe('boom in a handler');
     expect(err?.stack).toMatch(/Error: boom in a handler\n\s+at /);
+  });
+
+  it('leaves no timer behind after disconnect or dispose, even with an open still pending', async () => {
+    const s = await server((ws) => alpacaSession(ws));
+    const scheduler = trackingScheduler();
+    const c = client(s.url, { scheduler, pingIntervalMs: 1_000, staleAfterMs: 5_000 });
+    c.subscribe('quotes', ['AAPL']);
+    c.connect();
+    await waitForState(c, 'live');
+    expect(scheduler.pending()).toBeGreaterThan(0); // heartbeat and watchdog are running
+    c.disconnect();
+    expect(scheduler.pending()).toBe(0);
+    c.connect();
+    await waitForState(c, 'live');
+    c.disconnect();
+    c.connect(); // the old socket is still closing: this open waits for it
+    expect(c.state).toBe('connecting');
+    c.dispose();
+    expect(scheduler.pending()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.hasSocket).toBe(false);
+    expect(scheduler.pending()).toBe(0);
+    await waitFor(() => s.open() === 0, { what: 'no socket at the server' });
   });
 
   it('negotiates permessage-deflate only when asked to', async () => {

@@ -22,3 +22,29 @@ export function scaledScheduler(speedup: number): RecordingScheduler {
     clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   };
 }
+
+export interface TrackingScheduler extends Scheduler {
+  /** Timers set and neither fired nor cleared yet. */
+  pending(): number;
+}
+
+/** Real timers, counted: a test can check that nothing is left scheduled. */
+export function trackingScheduler(): TrackingScheduler {
+  const live = new Set<NodeJS.Timeout>();
+  return {
+    now: () => performance.now(),
+    setTimeout: (fn, ms) => {
+      const handle = setTimeout(() => {
+        live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout: (handle) => {
+      live.delete(handle as NodeJS.Timeout);
+      clearTimeout(handle as NodeJS.Timeout);
+    },
+    pending: () => live.size,
+  };
+}
