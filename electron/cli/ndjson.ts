@@ -2,6 +2,10 @@
  * NDJSON output for the CLI: one JSON object a line on stdout. Lines are batched per turn of the
  * event loop (a full feed prints tens of thousands of lines a second), and a closed pipe (`| head`)
  * ends output quietly instead of crashing with EPIPE.
+ *
+ * A reader slower than the feed cannot slow the feed down (the server would drop us with 407),
+ * so past a bound of unwritten output, records are dropped and counted, and a line says so once
+ * the reader catches up: memory stays bounded and nothing is lost silently.
  */
 import type { Writable } from 'node:stream';
 
@@ -11,8 +15,12 @@ export class NdjsonWriter {
   #scheduled = false;
   #closed = false;
   #onClosed: (() => void) | undefined;
+  readonly #maxPendingBytes: number;
+  #dropped = 0;
+  #droppedReported = 0;
 
-  constructor(out: Writable, onClosed?: () => void) {
+  constructor(out: Writable, onClosed?: () => void, maxPendingBytes = 16 * 1024 * 1024) {
+    this.#maxPendingBytes = maxPendingBytes;
     this.#out = out;
     this.#onClosed = onClosed;
     out.on('error', (err: NodeJS.ErrnoException) => {
@@ -31,8 +39,24 @@ export class NdjsonWriter {
     return this.#closed;
   }
 
+  /** Records dropped because the reader fell behind. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   write(record: Record<string, unknown>): void {
     if (this.#closed) return;
+    if (this.#out.writableLength > this.#maxPendingBytes) {
+      this.#dropped++;
+      return;
+    }
+    if (this.#dropped > this.#droppedReported) {
+      const n = this.#dropped - this.#droppedReported;
+      this.#droppedReported = this.#dropped;
+      this.#buffer.push(
+        JSON.stringify({ type: 'error', message: `output fell behind: ${n} records dropped` }),
+      );
+    }
     this.#buffer.push(JSON.stringify(record, bigintSafe));
     if (!this.#scheduled) {
       this.#scheduled = true;

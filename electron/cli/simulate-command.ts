@@ -138,12 +138,8 @@ export async function runSimulate(argv: readonly string[], io: SimulateIo): Prom
   } catch (err) {
     // A taken port or an address we cannot bind is the user's to fix: one line, exit 2.
     const code = (err as NodeJS.ErrnoException).code;
-    if (
-      code === 'EADDRINUSE' ||
-      code === 'EACCES' ||
-      code === 'EADDRNOTAVAIL' ||
-      err instanceof RangeError
-    ) {
+    const userCodes = ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'];
+    if ((code !== undefined && userCodes.includes(code)) || err instanceof RangeError) {
       throw new UsageError(`cannot start the simulator: ${(err as Error).message}`);
     }
     throw err;

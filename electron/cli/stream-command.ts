@@ -230,7 +230,9 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
   client.on('state', (change) => {
     const record: Record<string, unknown> = { type: 'state', state: change.state };
     if (change.reason !== undefined) record['reason'] = change.reason;
-    if (change.error?.code !== undefined) record['code'] = change.error.code;
+    // The error belongs on the line of the state it caused, not on every later one.
+    const causedByError = change.state === 'backoff' || change.state === 'failed';
+    if (causedByError && change.error?.code !== undefined) record['code'] = change.error.code;
     if (change.state === 'backoff') {
       record['attempt'] = change.attempt;
       record['retryInMs'] = change.retryInMs;
@@ -277,6 +279,7 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     state: snapshot.state,
     ...(snapshot.lastError ? { lastError: snapshot.lastError } : {}),
     printed: { ...counts, total: printed },
+    ...(out.dropped > 0 ? { droppedOutput: out.dropped } : {}),
     metrics: snapshot.metrics,
     health: snapshot.health,
     subscriptions: snapshot.subscriptions,

@@ -75,10 +75,19 @@ export interface StreamClientOptions {
   readonly pongTimeoutMs?: number;
   /** Limit for each handshake step: opening, auth, a subscription echo. Default 10 s. */
   readonly stepTimeoutMs?: number;
-  /** Data silence (while subscribed and live) after which health is stale. 0 = off. Default 30 s. */
+  /**
+   * Silence of the frequent channels (quotes, trades, order books) while they are subscribed and
+   * live, after which data counts as stale. Bars, statuses and the like are sparse by nature and
+   * never make a session stale. 0 = off. Default 30 s.
+   */
   readonly staleAfterMs?: number;
-  /** Force one reconnect when data goes stale. Default true. */
+  /** Force a reconnect when data goes stale. Default true. */
   readonly staleReconnect?: boolean;
+  /**
+   * At most one forced reconnect in this long. A reconnect cures a link that is open but dead; a
+   * quiet market is not cured by reconnecting, so after one try we only report. Default 10 min.
+   */
+  readonly staleReconnectCooldownMs?: number;
   readonly maxHandlers?: number;
   /** Size limit of one subscribe action; larger deltas are chunked. */
   readonly maxActionBytes?: number;
@@ -174,10 +183,14 @@ export class StreamClient {
   #metricsTimer: NodeJS.Timeout | undefined;
   #stopMetricsLog: (() => void) | undefined;
   #flushScheduled = false;
+  /** Subscription echoes missed in a row on this session. */
+  #echoTimeouts = 0;
   /** Monotonic ms when the current live session began: the watchdog's baseline. */
   #liveSince = 0;
   #stale = false;
-  #staleForced = false;
+  /** Monotonic ms of the last quote, trade or order book message: what the watchdog watches. */
+  #lastFlowAt = 0;
+  #lastForcedAt: number | undefined;
   #sampleCounter = 0;
   #frameReceivedAt = 0;
   #everLive = false;
@@ -203,9 +216,10 @@ export class StreamClient {
       ...(options.maxHandlers !== undefined ? { maxHandlers: options.maxHandlers } : {}),
     });
     this.metrics = new Metrics({ now: () => this.#scheduler.now() });
-    this.subscriptions = new SubscriptionManager(
-      options.maxActionBytes !== undefined ? { maxActionBytes: options.maxActionBytes } : {},
-    );
+    this.subscriptions = new SubscriptionManager({
+      logger: this.log.child({ module: 'subscriptions' }),
+      ...(options.maxActionBytes !== undefined ? { maxActionBytes: options.maxActionBytes } : {}),
+    });
     this.subscriptions.onChange(() => this.#scheduleFlush());
     this.#events = new Emitter<StreamClientEvents>((err, event) =>
       this.log.error({ err, event }, 'a client event listener threw'),
@@ -307,6 +321,7 @@ export class StreamClient {
       stale: this.#stale,
       lastError: this.#machine.lastError,
       handlerErrorsLast60s: this.handlers.recentErrors(),
+      refused: this.subscriptions.footprint().refused,
     });
   }
 
@@ -546,6 +561,7 @@ export class StreamClient {
   /** Forgets the current socket and everything that belonged to its session. */
   #dropSocket(): void {
     this.#socket = undefined;
+    this.#echoTimeouts = 0;
     this.#timers.clear('step', 'echo', 'ping', 'pong', 'watch');
     // The server's confirmed set belongs to the session: the next one starts from nothing and
     // gets the whole desired set again.
@@ -588,7 +604,11 @@ export class StreamClient {
     }
     const data = msg as DataMessage;
     this.metrics.lastDataAt = this.#frameReceivedAt;
-    if (this.#stale) this.#setStale(false);
+    const kind = data.kind;
+    if (kind === 'quote' || kind === 'trade' || kind === 'orderbook') {
+      this.#lastFlowAt = this.#frameReceivedAt;
+      if (this.#stale) this.#setStale(false);
+    }
     if (++this.#sampleCounter >= this.#sampleEvery) {
       this.#sampleCounter = 0;
       const exchangeMs = timeToEpochMs(data.time);
@@ -622,7 +642,11 @@ export class StreamClient {
     const meaning = ALPACA_ERRORS[msg.code]?.meaning;
     this.log.warn({ code: msg.code, serverMsg: msg.msg }, 'server error');
     this.#events.emit('server-error', { code: msg.code, message: msg.msg, meaning });
-    if (msg.code === 405 || msg.code === 410 || msg.code === 413) {
+    // Refusals of a subscription action: the planner isolates the offending channel or symbols
+    // and reports them, and the session goes on. A 400 counts only while an action is in flight
+    // (anything else we send is auth); resending the same message would only earn another 400.
+    const refusal = msg.code === 405 || msg.code === 410 || msg.code === 413;
+    if (refusal || (msg.code === 400 && this.subscriptions.inFlight())) {
       this.#timers.clear('echo');
       this.subscriptions.onError(msg.code);
       this.#events.emit('subscription', this.#subscriptionEvent());
@@ -639,6 +663,7 @@ export class StreamClient {
 
   #onEcho(msg: SubscriptionMessage): void {
     this.#timers.clear('echo');
+    this.#echoTimeouts = 0;
     this.subscriptions.onEcho(msg);
     this.#events.emit('subscription', this.#subscriptionEvent());
     this.#progress();
@@ -678,21 +703,30 @@ export class StreamClient {
     });
   }
 
-  /** Sends the next planned delta when authenticated and nothing is in flight. */
+  /** Sends the next planned delta when authenticated, the socket is open and nothing is in flight. */
   #flush(): void {
     const name = this.#machine.name;
     if (name !== 'subscribing' && name !== 'live') return;
+    // A socket that is closing cannot carry the action; planning now would only spin. The close
+    // that follows resets the session, and the next one sends the whole desired set.
+    if (this.#socket?.readyState !== WebSocket.OPEN) return;
     if (this.subscriptions.inFlight()) return;
     const plan = this.subscriptions.next();
     if (!plan) return;
-    const sent = this.#send({ action: plan.action, ...plan.channels });
-    if (!sent) {
+    if (!this.#send({ action: plan.action, ...plan.channels })) {
       this.subscriptions.abandonInFlight();
       return;
     }
     const generation = this.#socketGeneration;
     this.#timers.set('echo', this.#options.stepTimeoutMs ?? 10_000, () => {
-      this.log.warn({ plan: plan.action }, 'no subscription echo in time');
+      // One lost echo on a session that otherwise works is worth one more try; a second in a
+      // row means the session is broken, and only a new one can tell what the server holds.
+      if (++this.#echoTimeouts === 1 && this.#machine.name === 'live') {
+        this.log.warn({ plan: plan.action }, 'no subscription echo in time; sending again');
+        this.subscriptions.abandonInFlight();
+        return;
+      }
+      this.log.warn({ plan: plan.action }, 'no subscription echo in time; reconnecting');
       this.#dispatch({
         type: 'step-timeout',
         generation,
@@ -715,11 +749,6 @@ export class StreamClient {
     return Math.max(0, desired - refused);
   }
 
-  /** (channel, symbol) pairs the server confirmed on this session: the ones data should come for. */
-  #confirmedCount(): number {
-    return this.subscriptions.footprint().confirmed;
-  }
-
   // ---------------------------------------------------------------- timers
 
   #startStep(step: 'connecting' | 'authenticating'): void {
@@ -735,6 +764,12 @@ export class StreamClient {
     if (interval > 0) {
       const ping = (): void => {
         if (this.#socket !== ws) return;
+        if (ws.readyState === WebSocket.CLOSING) {
+          // The peer began a close and never finished it: do not wait out ws's 30 s close timer.
+          this.log.warn({ generation }, 'socket stuck closing: terminating');
+          ws.terminate();
+          return;
+        }
         try {
           ws.ping();
         } catch (err) {
@@ -762,23 +797,30 @@ export class StreamClient {
     }
   }
 
-  /** The data watchdog: live, subscribed, and silent for too long. */
+  /** The data watchdog: live, frequent channels subscribed, and silent for too long. */
   #watchData(generation: number, staleAfter: number): void {
-    if (this.#machine.name !== 'live' || this.#confirmedCount() === 0) return;
-    const silent = this.#scheduler.now() - Math.max(this.metrics.lastDataAt ?? 0, this.#liveSince);
+    if (this.#machine.name !== 'live' || !this.#watchesFrequentChannels()) return;
+    const now = this.#scheduler.now();
+    const silent = now - Math.max(this.#lastFlowAt, this.#liveSince);
     if (silent < staleAfter) return;
     if (!this.#stale) this.#setStale(true);
-    // One forced reconnect per silent episode: if the new session is silent too, the market
-    // may simply be quiet, and reconnecting in a loop would only hammer the server.
-    if ((this.#options.staleReconnect ?? true) && !this.#staleForced) {
-      this.#staleForced = true;
+    const cooldown = this.#options.staleReconnectCooldownMs ?? 600_000;
+    const allowed = this.#lastForcedAt === undefined || now - this.#lastForcedAt >= cooldown;
+    if ((this.#options.staleReconnect ?? true) && allowed) {
+      this.#lastForcedAt = now;
       this.#dispatch({ type: 'stale', generation, silentMs: silent });
     }
   }
 
+  #watchesFrequentChannels(): boolean {
+    const confirmed = this.subscriptions.confirmed();
+    return (
+      confirmed.quotes.length > 0 || confirmed.trades.length > 0 || confirmed.orderbooks.length > 0
+    );
+  }
+
   #setStale(stale: boolean): void {
     this.#stale = stale;
-    if (!stale) this.#staleForced = false;
     this.log[stale ? 'warn' : 'info']({ stale }, stale ? 'data went stale' : 'data resumed');
     this.#events.emit('stale', stale);
   }

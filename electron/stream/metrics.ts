@@ -10,9 +10,10 @@
  * - down: idle, stopped or failed; or trying to connect (connecting, authenticating, subscribing,
  *   backoff) without having been live for more than `downAfterMs` (default 30 s).
  * - degraded: trying to connect within that grace; live but no data while symbols are subscribed
- *   (the caller's `stale`); a server error the caller still reports (`lastError`, e.g. 405 refused
- *   symbols); invalid input above `invalidRatio` (default 1 %) of the last 60 s; `reconnectLimit`
- *   (default 3) or more reconnects in the last 10 minutes; any handler error in the last 60 s.
+ *   (the caller's `stale`); a server error the caller still reports (`lastError`); subscriptions
+ *   the server refused (`refused`: 405 / 410 / 413 / 400); invalid input above `invalidRatio`
+ *   (default 1 %) of the last 60 s; `reconnectLimit` (default 3) or more reconnects in the last
+ *   10 minutes; any handler error in the last 60 s.
  * - healthy: none of the above; `reasons` is then empty.
  */
 import { DATA_KINDS, type ControlMessage, type DataKind } from '../../shared/market.ts';
@@ -81,6 +82,8 @@ export interface HealthInput {
   readonly stale: boolean;
   readonly lastError?: { readonly code?: number; readonly message: string } | undefined;
   readonly handlerErrorsLast60s?: number;
+  /** (channel, symbol) pairs the server refused (405 / 410 / 413 / 400): wanted, never delivered. */
+  readonly refused?: number;
 }
 
 export interface Health {
@@ -398,6 +401,13 @@ export class Metrics {
     const reconnects = this.#reconnectsSince(now - TEN_MINUTES_MS);
     if (reconnects >= this.#reconnectLimit)
       flag('degraded', `${reconnects} reconnects in the last 10 minutes.`);
+    const refused = input.refused ?? 0;
+    if (refused > 0) {
+      flag(
+        'degraded',
+        `The server refused ${refused} subscription${refused === 1 ? '' : 's'}; no data comes for them.`,
+      );
+    }
     const handlerErrors = input.handlerErrorsLast60s ?? 0;
     if (handlerErrors > 0) {
       flag(

@@ -292,6 +292,37 @@ describe('StreamClient against scripted servers', () => {
     expect(c.health().status).not.toBe('healthy');
   });
 
+  it('resends once when a live session loses one echo, without reconnecting', async () => {
+    const s = await server((ws) => alpacaSession(ws, { dropEcho: (n) => n === 1 }));
+    const c = client(s.url, { stepTimeoutMs: 150 });
+    const states = recordStates(c);
+    c.subscribe('quotes', ['AAPL']);
+    c.connect();
+    await waitForState(c, 'live');
+    c.subscribe('quotes', ['MSFT']); // its echo is lost
+    await waitFor(() => c.subscriptions.confirmed().quotes.length === 2, {
+      timeoutMs: 3_000,
+      what: 'MSFT confirmed',
+    });
+    expect(s.accepted()).toBe(1);
+    expect(states).not.toContain('backoff');
+    expect(s.received.filter((r) => r.action['action'] === 'subscribe')).toHaveLength(3);
+  });
+
+  it('does not go stale on sparse channels (bars only)', async () => {
+    const s = await server((ws) => alpacaSession(ws));
+    const c = client(s.url, { staleAfterMs: 60 });
+    const stale: boolean[] = [];
+    c.on('stale', (v) => stale.push(v));
+    c.subscribe('bars', ['AAPL']);
+    c.connect();
+    await waitForState(c, 'live');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // five stale periods without a bar
+    expect(stale).toEqual([]);
+    expect(s.accepted()).toBe(1);
+    expect(c.health().status).toBe('healthy');
+  });
+
   it('reconnects when the subscription echo never comes', async () => {
     const s = await server((ws, index) => alpacaSession(ws, { echo: index > 0 }));
     const c = client(s.url, { stepTimeoutMs: 150 });

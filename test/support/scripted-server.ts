@@ -95,10 +95,18 @@ const CHANNELS = [
  */
 export function alpacaSession(
   ws: WebSocket,
-  options: { refuseAuth?: boolean; echo?: boolean } = {},
+  options: {
+    refuseAuth?: boolean;
+    echo?: boolean;
+    /** Leave out the echo of the n-th (0-based) subscription action. */
+    dropEcho?: (n: number) => boolean;
+    /** Answer a subscription action naming this symbol with 400, applying nothing of it. */
+    rejectSymbol?: string;
+  } = {},
 ): Map<string, Set<string>> {
   const sets = new Map<string, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
   let authed = false;
+  let actions = 0;
   ws.send(JSON.stringify([{ T: 'success', msg: 'connected' }]));
   ws.on('message', (data) => {
     let msg: Record<string, unknown>;
@@ -122,6 +130,14 @@ export function alpacaSession(
       ws.send(JSON.stringify([{ T: 'error', code: 401, msg: 'not authenticated' }]));
       return;
     }
+    const n = actions++;
+    if (
+      options.rejectSymbol !== undefined &&
+      JSON.stringify(msg).includes(`"${options.rejectSymbol}"`)
+    ) {
+      ws.send(JSON.stringify([{ T: 'error', code: 400, msg: 'invalid syntax' }]));
+      return;
+    }
     const add = msg['action'] === 'subscribe';
     for (const channel of CHANNELS) {
       const list = msg[channel];
@@ -131,7 +147,7 @@ export function alpacaSession(
         else sets.get(channel)!.delete(symbol);
       }
     }
-    if (options.echo === false) return;
+    if (options.echo === false || options.dropEcho?.(n)) return;
     const echo: Record<string, unknown> = { T: 'subscription' };
     for (const channel of CHANNELS) echo[channel] = [...sets.get(channel)!].sort();
     echo['corrections'] = echo['trades'];

@@ -48,24 +48,36 @@ function packTimestamp(ts: WireTimestamp): Uint8Array {
   return out;
 }
 
-/** Decodes the three timestamp layouts into RFC 3339 text; undefined for any other length. */
+/**
+ * Decodes the three timestamp layouts into RFC 3339 text; undefined for a wrong length, nanoseconds
+ * of a second or more, or a date outside what RFC 3339 years can say. Never throws: it runs inside
+ * msgpackr's reader, where a throw would lose the whole frame instead of one item.
+ */
 export function unpackTimestamp(data: Uint8Array): string | undefined {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let seconds: number;
+  let nanoseconds = 0;
   switch (data.byteLength) {
     case 4:
-      return formatEpoch(view.getUint32(0), 0);
+      seconds = view.getUint32(0);
+      break;
     case 8: {
       const hi = view.getUint32(0);
-      const lo = view.getUint32(4);
-      const nanoseconds = Math.floor(hi / 4);
-      const seconds = (hi & 0x3) * 2 ** 32 + lo;
-      return formatEpoch(seconds, nanoseconds);
+      nanoseconds = Math.floor(hi / 4);
+      seconds = (hi & 0x3) * 2 ** 32 + view.getUint32(4);
+      break;
     }
     case 12:
-      return formatEpoch(Number(view.getBigInt64(4)), view.getUint32(0));
+      nanoseconds = view.getUint32(0);
+      seconds = Number(view.getBigInt64(4));
+      break;
     default:
       return undefined;
   }
+  // Years 0000-9999: the range RFC 3339 text (and Date) can represent.
+  if (nanoseconds >= 1e9 || seconds < -62_167_219_200 || seconds > 253_402_300_799)
+    return undefined;
+  return formatEpoch(seconds, nanoseconds);
 }
 
 /** Marker for a malformed timestamp extension; the validator reports it as a wrong field type. */

@@ -368,3 +368,16 @@ describe('Metrics log line', () => {
     expect(ring.records()).toHaveLength(2);
   });
 });
+
+describe('health with refused subscriptions', () => {
+  it('is degraded while the server refuses any wanted subscription', () => {
+    const m = new Metrics({ now: () => 1_000 });
+    m.onState('live', 1_000);
+    expect(m.health({ state: 'live', subscribed: 2, stale: false, refused: 0 }).status).toBe(
+      'healthy',
+    );
+    const h = m.health({ state: 'live', subscribed: 2, stale: false, refused: 3 });
+    expect(h.status).toBe('degraded');
+    expect(h.reasons.join(' ')).toContain('refused 3 subscriptions');
+  });
+});

@@ -117,3 +117,50 @@ describe('decodeClientAction', () => {
     });
   });
 });
+
+describe('msgpack timestamps that cannot be a time', () => {
+  it('lose only their item, never the batch, and never throw', async () => {
+    const { decodeToArray, framePackr } =
+      await import('../../../../electron/stream/protocol/index.ts');
+    const { unpackTimestamp } = await import('../../../../electron/stream/protocol/msgpack.ts');
+    // nanoseconds >= 1e9 (timestamp 64 allows up to 2^30 - 1), and seconds past year 9999 (timestamp 96)
+    const badNs = new Uint8Array(8);
+    new DataView(badNs.buffer).setUint32(0, (2 ** 30 - 1) * 4);
+    const farFuture = new Uint8Array(12);
+    new DataView(farFuture.buffer).setBigInt64(4, 10n ** 15n);
+    expect(unpackTimestamp(badNs)).toBeUndefined();
+    expect(unpackTimestamp(farFuture)).toBeUndefined();
+    expect(unpackTimestamp(new Uint8Array(3))).toBeUndefined();
+
+    const good = {
+      T: 't',
+      S: 'AAPL',
+      i: 1,
+      x: 'V',
+      p: 1.5,
+      s: 10,
+      t: '2025-03-04T15:02:11.123456789Z',
+    };
+    const goodFrame = framePackr.pack([good]);
+    // Splice a raw ext -1 with each bad payload in place of a timestamp, inside a 3-item batch.
+    for (const payload of [badNs, farFuture]) {
+      const head = payload.byteLength === 8 ? [0xd7, 0xff] : [0xc7, 12, 0xff];
+      // An item whose last value is the fixstr 'X' (0xa1 0x58): swap it for the raw extension.
+      const item = framePackr.pack({ T: 't', S: 'AAPL', i: 2, x: 'V', p: 1.5, s: 10, t: 'X' });
+      const withExt = Buffer.concat([
+        item.subarray(0, item.length - 2),
+        Buffer.from(head),
+        Buffer.from(payload),
+      ]);
+      const frame = Buffer.concat([
+        Buffer.from([0x93]),
+        goodFrame.subarray(1),
+        withExt,
+        goodFrame.subarray(1),
+      ]);
+      const { messages, invalid } = decodeToArray(frame, true, 'msgpack');
+      expect(messages).toHaveLength(2);
+      expect(invalid.map((i) => i.reason)).toEqual(['wrong-type']);
+    }
+  });
+});
