@@ -410,13 +410,19 @@ export class Session {
     }
     const delta = new Map<Channel, string[]>();
     let unsupported = false;
+    // Keys outside CHANNELS are ignored whatever they hold: the Go SDK sends `pricing` on every
+    // feed, and alpaca-trade-api-python sends `corrections` / `cancelErrors` lists.
     for (const channel of CHANNELS) {
       const value = action[channel];
-      if (value === undefined) continue;
+      // The Go SDK sends every channel key in each change, the unused ones as nil slices (null),
+      // and other SDKs send empty lists: both mean "no change", on any feed.
+      if (value === undefined || value === null) continue;
       if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.length > 0)) {
         this.#sendError(400);
         return;
       }
+      if (value.length === 0) continue;
+      // 410 only when symbols are named for a channel this feed lacks.
       if (!this.#channels.includes(channel)) unsupported = true;
       else delta.set(channel, value as string[]);
     }
