@@ -11,6 +11,27 @@
  * For the same reason a subscribe whose echo does not list a symbol marks that symbol refused
  * with code 0, and an unsubscribe the echo ignores is not repeated on this connection: otherwise
  * a server that silently declines would get the same action forever.
+ *
+ * An error names no symbol, and a delta folds many (channel, symbol) pairs into one action, so
+ * an error about an action in flight is handled by "isolate, then refuse": one bad pair must not
+ * take the innocent ones of its action down with it, and the failed action is never sent again
+ * as it was (Alpaca: a 400 is the client's own bug, do not resend the same message).
+ * - A subscribe naming several channels (400, 405, 410, 413): nothing is refused; from then on
+ *   every subscribe names one channel, so that a channel the feed lacks fails on its own.
+ * - A subscribe of several symbols on one channel: 410 and 413 are about the channel (not on this
+ *   feed; `*` not allowed), so its unconfirmed symbols are refused, except that a 413 to an
+ *   action holding `*` refuses just `*`. 400 and 405 may be about one symbol or about how many
+ *   were asked at once, so nothing is refused: the cap on symbols per subscribe drops to half the
+ *   failed action's (at least 1) and the rest is sent again in smaller actions (bisection).
+ * - A subscribe of one symbol on one channel: that pair is refused with the code.
+ * - An unsubscribe: its symbols join the ignored unsubscribes, not repeated on this connection.
+ * Each step sends something strictly smaller or refuses something, so errors cannot loop. The feed
+ * and the account's symbol limit do not change between connections, so what these errors teach
+ * (one channel per subscribe, the symbol cap) outlives `reset()`; `clearRefused()`, the user's
+ * "try again", forgets it with the refusals (the plan or the feed may have changed since).
+ * An error after the echo of its action (no action in flight) is about that action: the echo
+ * already said which pairs the server took, so the ones it left out are refused with the code,
+ * with no isolating. A 400 counts only while an action is in flight.
  */
 import {
   CHANNELS,
@@ -53,7 +74,10 @@ export interface PlannedAction {
 export interface RefusedSymbol {
   readonly channel: Channel;
   readonly symbol: string;
-  /** The server's error code (405 symbol limit, 410 / 413 channel not allowed), or 0 when the echo left it out. */
+  /**
+   * The server's error code (400 invalid syntax, 405 symbol limit, 410 channel not on this feed,
+   * 413 `*` not allowed), or 0 when the echo left it out.
+   */
   readonly code: number;
   /** Wall-clock ms. */
   readonly at: number;
@@ -68,6 +92,11 @@ export interface SubscriptionManagerOptions {
   readonly now?: () => number;
   readonly logger?: Logger;
 }
+
+/** Errors about the subscribe or unsubscribe action the client sent. */
+const ACTION_ERRORS: ReadonlySet<number> = new Set([400, 405, 410, 413]);
+/** Of those, the ones about a channel as a whole rather than about some of its symbols. */
+const CHANNEL_ERRORS: ReadonlySet<number> = new Set([410, 413]);
 
 const SUBSCRIBE_BASE = JSON.stringify({ action: 'subscribe' }).length;
 const UNSUBSCRIBE_BASE = JSON.stringify({ action: 'unsubscribe' }).length;
@@ -89,6 +118,17 @@ export class SubscriptionManager {
   #inFlight: PlannedAction | undefined;
   /** The last action an echo settled: a 405 may arrive after the echo of the action it is about. */
   #lastSettled: PlannedAction | undefined;
+  /**
+   * Set by an error to a subscribe naming several channels, so that a channel the feed lacks
+   * fails alone. Kept across reset() (same feed); cleared by clearRefused().
+   */
+  #oneChannelPerSubscribe = false;
+  /**
+   * Most (channel, symbol) pairs per subscribe, halved by a 400 or 405 to a one-channel action
+   * of several symbols. Kept across reset() (same account limit), raised there to the number of
+   * pairs the server held; cleared by clearRefused().
+   */
+  #maxSymbolsPerSubscribe = Infinity;
   readonly #listeners = new Set<(change: SubscriptionChange) => void>();
 
   constructor(options: SubscriptionManagerOptions = {}) {
@@ -159,14 +199,21 @@ export class SubscriptionManager {
     return out;
   }
 
-  /** Forgets every refusal, so that those symbols are planned again. Returns how many. */
+  /**
+   * Forgets every refusal, so that those symbols are planned again, and what errors taught about
+   * splitting subscribes (the user may have changed plan or feed before asking to try again).
+   * Returns how many refusals.
+   */
   clearRefused(): number {
     let n = 0;
     for (const refused of this.#refused.values()) {
       n += refused.size;
       refused.clear();
     }
-    if (n > 0) this.#emit('refused');
+    const split = this.#oneChannelPerSubscribe || this.#maxSymbolsPerSubscribe !== Infinity;
+    this.#oneChannelPerSubscribe = false;
+    this.#maxSymbolsPerSubscribe = Infinity;
+    if (n > 0 || split) this.#emit('refused');
     return n;
   }
 
@@ -215,23 +262,43 @@ export class SubscriptionManager {
   }
 
   /**
-   * A server error while an action was in flight (or just after its echo). 405 (symbol limit):
-   * the symbols of the subscribe that the server did not confirm are refused. 410 / 413 (channel
-   * or star not allowed here): likewise for that action's channels. Returns false, changing
-   * nothing, for other codes, which are not about a subscription.
+   * A server error about the action in flight (or, for 405 / 410 / 413, the one just echoed):
+   * 400 invalid syntax, 405 symbol limit, 410 channel not on this feed, 413 `*` not allowed. The
+   * action in flight is isolated or refused as the module comment says; for the action already
+   * echoed, the pairs its echo left out are refused with the code. Either way nothing is in
+   * flight afterwards and listeners hear of it, so the next action can go. Returns false,
+   * changing nothing, for other codes, which are not about a subscription, and for a 400 with
+   * nothing in flight, which cannot be told apart from one about some other message.
    */
   onError(code: number): boolean {
-    if (code !== 405 && code !== 410 && code !== 413) return false;
-    const action = this.#inFlight ?? this.#lastSettled;
+    if (!ACTION_ERRORS.has(code)) return false;
+    const flight = this.#inFlight;
+    if (code === 400 && !flight) return false;
+    const settled = this.#lastSettled;
     this.#inFlight = undefined;
     this.#lastSettled = undefined;
-    if (action) this.#reconcile(action, code);
-    this.#emit('refused');
+    // With nothing to blame, listeners still hear of the error, as before.
+    const refused = flight
+      ? this.#isolate(flight, code)
+      : settled
+        ? this.#reconcile(settled, code)
+        : true;
+    this.#emit(refused ? 'refused' : 'in-flight');
     return true;
   }
 
-  /** The connection was lost: the server holds nothing for us, so the next plan sends everything. */
+  /**
+   * The connection was lost: the server holds nothing for us, so the next plan sends everything.
+   * Refusals and one-channel splitting stay (same feed, same account). The symbol cap stays too,
+   * but rises to what the server held at once: those pairs were accepted together, so after a
+   * reconnect they go back in one action rather than one round trip per symbol.
+   */
   reset(): void {
+    let held = 0;
+    for (const set of this.#confirmed.values()) held += set.size;
+    if (this.#maxSymbolsPerSubscribe !== Infinity) {
+      this.#maxSymbolsPerSubscribe = Math.max(this.#maxSymbolsPerSubscribe, held);
+    }
     this.#confirmed = makeChannelMap(() => new Set<string>());
     this.#ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
     this.#inFlight = undefined;
@@ -293,9 +360,51 @@ export class SubscriptionManager {
     return good;
   }
 
-  /** Marks the symbols of a settled or failed action that the server did not honour. */
-  #reconcile(action: PlannedAction, code: number): void {
+  /**
+   * An error about the action in flight: split it (nothing refused) when it may hold innocent
+   * pairs, refuse otherwise. Returns whether anything was refused.
+   */
+  #isolate(action: PlannedAction, code: number): boolean {
+    const named = CHANNELS.filter((c) => (action.channels[c]?.length ?? 0) > 0);
+    if (action.action === 'unsubscribe') {
+      this.#log.warn(
+        { code, channels: named },
+        'the server refused an unsubscribe; not repeating it on this connection',
+      );
+      return this.#reconcile(action, code);
+    }
+    if (named.length > 1) {
+      this.#oneChannelPerSubscribe = true;
+      this.#log.warn(
+        { code, channels: named },
+        'a subscribe naming several channels failed; sending one channel per subscribe from now on',
+      );
+      return false;
+    }
+    const channel = named[0];
+    const symbols = channel === undefined ? [] : (action.channels[channel] ?? []);
+    if (channel === undefined || symbols.length <= 1) return this.#reconcile(action, code);
+    if (CHANNEL_ERRORS.has(code)) {
+      // "* not allowed" names its culprit: the other symbols of the action are innocent.
+      const blamed = code === 413 && symbols.includes('*') ? ['*'] : symbols;
+      return this.#reconcile({ ...action, channels: { [channel]: blamed } }, code);
+    }
+    // Half the failed action, so that the retry is strictly smaller whatever the cap was.
+    this.#maxSymbolsPerSubscribe = Math.max(1, Math.floor(symbols.length / 2));
+    this.#log.warn(
+      { code, channel, symbols: symbols.length, cap: this.#maxSymbolsPerSubscribe },
+      'a subscribe of several symbols failed; sending fewer symbols per subscribe from now on',
+    );
+    return false;
+  }
+
+  /**
+   * Marks the symbols of a settled or failed action that the server did not honour. Returns
+   * whether a subscribe's symbol was refused.
+   */
+  #reconcile(action: PlannedAction, code: number): boolean {
     const at = this.#now();
+    let any = false;
     for (const channel of CHANNELS) {
       const symbols = action.channels[channel];
       if (!symbols) continue;
@@ -303,20 +412,29 @@ export class SubscriptionManager {
       if (action.action === 'subscribe') {
         const desired = this.#desired.get(channel);
         const refused = this.#refused.get(channel);
+        const now: string[] = [];
         for (const s of symbols) {
           if (confirmed?.has(s) || !desired?.has(s)) continue;
           refused?.set(s, { code, at });
+          now.push(s);
           if (code === 0)
             this.#log.warn(
               { channel, symbol: s },
               'the subscription echo left out a requested symbol',
             );
         }
+        if (now.length > 0 && code !== 0)
+          this.#log.warn(
+            { code, channel, count: now.length, symbols: now.slice(0, 10) },
+            'the server refused a subscription',
+          );
+        any ||= now.length > 0;
       } else {
         const ignored = this.#ignoredUnsubscribes.get(channel);
         for (const s of symbols) if (confirmed?.has(s)) ignored?.add(s);
       }
     }
+    return any;
   }
 
   #plan(): PlannedAction | undefined {
@@ -340,36 +458,42 @@ export class SubscriptionManager {
 
   /**
    * The first chunk of the delta: channels in CHANNELS order, symbols sorted, packed greedily
-   * until the next symbol would pass the byte limit. A symbol too big on its own goes alone.
+   * until the next symbol would pass the byte limit. A symbol too big on its own goes alone. A
+   * subscribe also stops at the symbol cap and, once errors asked for it, at its first channel.
    */
   #collect(
     action: PlannedAction['action'],
     wanted: (channel: Channel, symbol: string) => boolean,
     source: Map<Channel, { keys(): Iterable<string> }>,
   ): PlannedAction | undefined {
-    let bytes = action === 'subscribe' ? SUBSCRIBE_BASE : UNSUBSCRIBE_BASE;
+    const subscribe = action === 'subscribe';
+    const maxSymbols = subscribe ? this.#maxSymbolsPerSubscribe : Infinity;
+    const oneChannel = subscribe && this.#oneChannelPerSubscribe;
+    let bytes = subscribe ? SUBSCRIBE_BASE : UNSUBSCRIBE_BASE;
     const channels: Partial<Record<Channel, string[]>> = {};
-    let any = false;
+    let count = 0;
     for (const channel of CHANNELS) {
       const candidates: string[] = [];
       for (const s of source.get(channel)?.keys() ?? []) if (wanted(channel, s)) candidates.push(s);
       if (candidates.length === 0) continue;
+      if (oneChannel && count > 0) break;
       candidates.sort();
       let list: string[] | undefined;
       for (const s of candidates) {
         // `,"quotes":["S"]` for the first symbol of a channel, `,"S"` for the next ones.
         const cost = list ? s.length + 3 : channel.length + s.length + 8;
-        if (any && bytes + cost > this.#maxActionBytes) return { action, channels, bytes };
+        if (count > 0 && (bytes + cost > this.#maxActionBytes || count >= maxSymbols))
+          return { action, channels, bytes };
         if (!list) {
           list = [];
           channels[channel] = list;
         }
         list.push(s);
         bytes += cost;
-        any = true;
+        count += 1;
       }
     }
-    return any ? { action, channels, bytes } : undefined;
+    return count > 0 ? { action, channels, bytes } : undefined;
   }
 
   #sets(symbolsOf: (channel: Channel) => Iterable<string> | undefined): ChannelSets {
