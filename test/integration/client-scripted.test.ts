@@ -323,6 +323,28 @@ describe('StreamClient against scripted servers', () => {
     expect(c.health().status).toBe('healthy');
   });
 
+  it('400 to a subscribe: the planner isolates the bad symbol, refuses it and stays live', async () => {
+    const s = await server((ws) => alpacaSession(ws, { rejectSymbol: 'BAD' }));
+    const c = client(s.url, { stepTimeoutMs: 300 });
+    const states = recordStates(c);
+    c.subscribe('quotes', ['AAPL', 'BAD', 'MSFT', 'TSLA']);
+    c.connect();
+    await waitForState(c, 'live');
+    await waitFor(() => c.subscriptions.isSettled() && c.subscriptions.refused().length === 1, {
+      what: 'BAD refused',
+    });
+    expect(c.subscriptions.refused()).toMatchObject([
+      { channel: 'quotes', symbol: 'BAD', code: 400 },
+    ]);
+    expect(c.subscriptions.confirmed().quotes).toEqual(['AAPL', 'MSFT', 'TSLA']);
+    expect(states).not.toContain('backoff');
+    expect(s.accepted()).toBe(1);
+    const sent = s.received
+      .filter((r) => r.action['action'] === 'subscribe')
+      .map((r) => JSON.stringify(r.action));
+    expect(new Set(sent).size).toBe(sent.length); // never the same message twice
+  });
+
   it('reconnects when the subscription echo never comes', async () => {
     const s = await server((ws, index) => alpacaSession(ws, { echo: index > 0 }));
     const c = client(s.url, { stepTimeoutMs: 150 });

@@ -129,28 +129,38 @@ describe('StreamClient on the simulator: faults', () => {
     expect(first.state).toBe('live');
   });
 
-  it('405: refused symbols are reported and not retried; the rest stays live', async () => {
+  it('405: the planner finds what fits; refused symbols are reported, never retried; the rest stays live', async () => {
     const sim = await simulator({ faults: { symbolLimit: 3 } });
     const c = client(sim.urlFor('iex'));
     const errors: number[] = [];
     c.on('server-error', (e) => errors.push(e.code));
+    const subscribes: string[][] = [];
+    sim.onAction(({ action }) => {
+      if (action['action'] === 'subscribe')
+        subscribes.push((action['quotes'] as string[] | undefined) ?? []);
+    });
     c.subscribe('quotes', ['AAPL', 'MSFT']);
     c.connect();
     await waitForState(c, 'live');
-    const subscribesBefore = sim.stats().actions['subscribe'] ?? 0;
-    c.subscribe('quotes', ['NVDA', 'TSLA', 'AMZN']);
-    await waitFor(() => c.subscriptions.refused().length === 3, { what: 'three refused symbols' });
+    c.subscribe('quotes', ['NVDA', 'TSLA', 'AMZN']); // one more fits under the limit of 3
+    await waitFor(() => c.subscriptions.refused().length === 2 && c.subscriptions.isSettled(), {
+      what: 'two refused symbols',
+    });
     expect(errors).toContain(405);
-    expect(c.subscriptions.refused().map((r) => [r.symbol, r.code])).toEqual([
-      ['AMZN', 405],
-      ['NVDA', 405],
-      ['TSLA', 405],
-    ]);
-    expect(c.subscriptions.confirmed().quotes).toEqual(['AAPL', 'MSFT']);
-    // still live; one refused subscribe, not a retry loop
+    expect(c.subscriptions.confirmed().quotes).toHaveLength(3);
+    const refused = c.subscriptions.refused();
+    expect(refused.every((r) => r.code === 405)).toBe(true);
+    const serverQuotes = [...(sim.connections()[0]?.subscriptions['quotes'] ?? [])].sort();
+    expect(serverQuotes).toEqual(c.subscriptions.confirmed().quotes);
+    // every action after the first is strictly smaller than the one that failed: no retry loop
+    const sizes = subscribes.slice(1).map((q) => q.length);
+    expect(sizes[0]).toBe(3);
+    expect(sizes.slice(1).every((n) => n < 3)).toBe(true);
+    const countBefore = subscribes.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(subscribes.length).toBe(countBefore);
     expect(c.state).toBe('live');
-    expect((sim.stats().actions['subscribe'] ?? 0) - subscribesBefore).toBe(1);
+    expect(c.health().status).toBe('degraded');
   });
 
   it('409 on a feed the plan lacks ends in failed, once', async () => {
