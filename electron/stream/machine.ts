@@ -180,17 +180,25 @@ function toFailed(state: MachineState, error: ConnectionError): Transition {
   };
 }
 
+/** The floor after one more "too many connections" refusal (406, or HTTP 429): doubling, capped. */
+function nextFloor(state: MachineState): number {
+  return Math.min(
+    CONNECTION_LIMIT_FLOOR_CAP_MS,
+    state.floorMs > 0 ? state.floorMs * 2 : CONNECTION_LIMIT_FLOOR_MS,
+  );
+}
+
 function onServerError(state: MachineState, code: number, message: string): Transition {
   const error: ConnectionError = { code, message: describeCode(code, message) };
   if (FATAL_CODES.has(code)) return toFailed(state, error);
   if (code === 406) {
     // Another session holds the account's one connection. Retrying fast only extends the
     // refusal, so every 406 in a row raises a floor under the jittered delay.
-    const floorMs = Math.min(
-      CONNECTION_LIMIT_FLOOR_CAP_MS,
-      state.floorMs > 0 ? state.floorMs * 2 : CONNECTION_LIMIT_FLOOR_MS,
-    );
-    return toBackoff(state, error, { terminate: false, closeCode: 1000, floorMs });
+    return toBackoff(state, error, {
+      terminate: false,
+      closeCode: 1000,
+      floorMs: nextFloor(state),
+    });
   }
   if (RECONNECT_CODES.has(code)) {
     // 401 "not authenticated" can only be our own ordering bug; a fresh session is the safe fix.
@@ -317,13 +325,8 @@ export function transition(
       // 404 means a wrong URL or feed path: also a configuration error.
       if (event.status === 401 || event.status === 403 || event.status === 404)
         return toFailed(state, error);
-      if (event.status === 429) {
-        const floorMs = Math.min(
-          CONNECTION_LIMIT_FLOOR_CAP_MS,
-          state.floorMs > 0 ? state.floorMs * 2 : CONNECTION_LIMIT_FLOOR_MS,
-        );
-        return toBackoff(state, error, { terminate: true, floorMs });
-      }
+      if (event.status === 429)
+        return toBackoff(state, error, { terminate: true, floorMs: nextFloor(state) });
       return toBackoff(state, error, { terminate: true });
     }
 

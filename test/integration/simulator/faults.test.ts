@@ -1,29 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { Simulator, SimulatorOptions } from '../../../electron/simulator/index.ts';
-import { startSimulator } from '../../../electron/simulator/index.ts';
 import type { TestClient } from './helpers.ts';
-import { connect, shut, until } from './helpers.ts';
+import { shut, simulatorFixture, until } from './helpers.ts';
 
-const sims: Simulator[] = [];
-const clients: TestClient[] = [];
-
-async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-
-async function client(...args: Parameters<typeof connect>): Promise<TestClient> {
-  const c = await connect(...args);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map(shut));
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const { sim, client } = simulatorFixture();
 
 const authed = (c: TestClient): boolean => c.items.some((i) => i.msg === 'authenticated');
 const codes = (c: TestClient): unknown[] => c.ofType('error').map((e) => e.code);

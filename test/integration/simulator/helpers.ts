@@ -2,7 +2,13 @@
  * A plain `ws` test client for the simulator tests: records every frame decoded (JSON or msgpack),
  * keeps corrupt frames apart, and waits for conditions with a deadline instead of sleeping.
  */
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
+import {
+  startSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../../electron/simulator/index.ts';
 import type { Codec } from '../../../shared/market.ts';
 import { framePackr, frameUnpackr } from '../../../electron/stream/protocol/index.ts';
 
@@ -126,4 +132,32 @@ export async function shut(client: TestClient): Promise<void> {
 export function withoutTime(item: Item): Item {
   const { t: _t, ...rest } = item;
   return rest;
+}
+
+/**
+ * Simulators and test clients for one test file: each test's are shut after it (the fixture
+ * registers its own afterEach).
+ */
+export function simulatorFixture(): {
+  sim: (options?: SimulatorOptions) => Promise<Simulator>;
+  client: (...args: Parameters<typeof connect>) => Promise<TestClient>;
+} {
+  const sims: Simulator[] = [];
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map(shut));
+    await Promise.all(sims.splice(0).map((s) => s.close()));
+  });
+  return {
+    sim: async (options = {}) => {
+      const s = await startSimulator(options);
+      sims.push(s);
+      return s;
+    },
+    client: async (...args) => {
+      const c = await connect(...args);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -1,36 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type {
-  ActionEvent,
-  Simulator,
-  SimulatorOptions,
-} from '../../../electron/simulator/index.ts';
+import type { ActionEvent } from '../../../electron/simulator/index.ts';
 import { startSimulator } from '../../../electron/simulator/index.ts';
 import { frameUnpackr } from '../../../electron/stream/protocol/index.ts';
-import type { Item, TestClient } from './helpers.ts';
-import { connect, shut, until, withoutTime } from './helpers.ts';
+import type { Item } from './helpers.ts';
+import { connect, simulatorFixture, until, withoutTime } from './helpers.ts';
 
 const NANO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 
-const sims: Simulator[] = [];
-const clients: TestClient[] = [];
-
-async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-
-async function client(...args: Parameters<typeof connect>): Promise<TestClient> {
-  const c = await connect(...args);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map(shut));
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const { sim, client } = simulatorFixture();
 
 describe('simulator: msgpack', () => {
   it('speaks msgpack both ways when the handshake asks, timestamps as the extension', async () => {

@@ -4,33 +4,13 @@
  * (JSON null, msgpack nil), and the stock client also sends `orderbooks`, `news` and `pricing`.
  * Alpaca accepts that on every feed, so the simulator must too.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator, SimulatorOptions } from '../../../electron/simulator/index.ts';
-import { startSimulator } from '../../../electron/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
 import { framePackr } from '../../../electron/stream/protocol/index.ts';
 import type { Codec } from '../../../shared/market.ts';
 import type { Item, TestClient } from './helpers.ts';
-import { connect, shut, until } from './helpers.ts';
+import { simulatorFixture, until } from './helpers.ts';
 
-const sims: Simulator[] = [];
-const clients: TestClient[] = [];
-
-async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-
-async function client(...args: Parameters<typeof connect>): Promise<TestClient> {
-  const c = await connect(...args);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map(shut));
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const { sim, client } = simulatorFixture();
 
 /** Every key the Go SDK's getSubChangeMessage writes, in its source order. */
 const GO_KEYS = [

@@ -1,32 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { Simulator, SimulatorOptions } from '../../../electron/simulator/index.ts';
-import { startSimulator } from '../../../electron/simulator/index.ts';
 import { timeToEpochMs } from '../../../shared/market.ts';
 import type { Item, TestClient } from './helpers.ts';
-import { connect, shut, until } from './helpers.ts';
+import { simulatorFixture, until } from './helpers.ts';
 
 const NANO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/;
 
-const sims: Simulator[] = [];
-const clients: TestClient[] = [];
-
-async function sim(options: SimulatorOptions = {}): Promise<Simulator> {
-  const s = await startSimulator(options);
-  sims.push(s);
-  return s;
-}
-
-async function client(...args: Parameters<typeof connect>): Promise<TestClient> {
-  const c = await connect(...args);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map(shut));
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const { sim, client } = simulatorFixture();
 
 function errors(c: TestClient): Item[] {
   return c.ofType('error');
