@@ -44,19 +44,38 @@ export class NdjsonWriter {
     return this.#dropped;
   }
 
+  /**
+   * A record that must reach the reader (state, error, summary): never dropped. Any drops not yet
+   * reported are reported first, so the reader always learns of them before the summary.
+   */
   write(record: Record<string, unknown>): void {
+    if (this.#closed) return;
+    this.#reportDrops();
+    this.#push(record);
+  }
+
+  /**
+   * A market-data record (quote, trade, bar): dropped and counted while the reader is more than
+   * the bound behind.
+   */
+  writeData(record: Record<string, unknown>): void {
     if (this.#closed) return;
     if (this.#out.writableLength > this.#maxPendingBytes) {
       this.#dropped++;
       return;
     }
-    if (this.#dropped > this.#droppedReported) {
-      const n = this.#dropped - this.#droppedReported;
-      this.#droppedReported = this.#dropped;
-      this.#buffer.push(
-        JSON.stringify({ type: 'error', message: `output fell behind: ${n} records dropped` }),
-      );
-    }
+    this.#reportDrops();
+    this.#push(record);
+  }
+
+  #reportDrops(): void {
+    if (this.#dropped === this.#droppedReported) return;
+    const n = this.#dropped - this.#droppedReported;
+    this.#droppedReported = this.#dropped;
+    this.#push({ type: 'error', message: `output fell behind: ${n} records dropped` });
+  }
+
+  #push(record: Record<string, unknown>): void {
     this.#buffer.push(JSON.stringify(record, bigintSafe));
     if (!this.#scheduled) {
       this.#scheduled = true;

@@ -176,7 +176,7 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     (q: Quote) => {
       if (done) return;
       counts.quote++;
-      out.write({
+      out.writeData({
         type: 'quote',
         symbol: q.symbol,
         bidPrice: q.bidPrice,
@@ -195,7 +195,7 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     (t: Trade) => {
       if (done) return;
       counts.trade++;
-      out.write({
+      out.writeData({
         type: 'trade',
         symbol: t.symbol,
         price: t.price,
@@ -210,7 +210,7 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
   const onBar = (b: Bar): void => {
     if (done) return;
     counts.bar++;
-    out.write({
+    out.writeData({
       type: 'bar',
       kind: b.kind,
       symbol: b.symbol,

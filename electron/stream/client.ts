@@ -210,14 +210,16 @@ export class StreamClient {
     if (!parsed || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
       throw new Error(`not a ws:// or wss:// URL: ${options.url}`);
     }
-    this.log = (options.logger ?? silentLogger()).child({ module: 'stream-client' });
+    // Each module's logger is a child of the root, so a record carries one `module` key.
+    const root = options.logger ?? silentLogger();
+    this.log = root.child({ module: 'stream-client' });
     this.handlers = new HandlerRegistry({
-      logger: this.log.child({ module: 'handlers' }),
+      logger: root.child({ module: 'handlers' }),
       ...(options.maxHandlers !== undefined ? { maxHandlers: options.maxHandlers } : {}),
     });
     this.metrics = new Metrics({ now: () => this.#scheduler.now() });
     this.subscriptions = new SubscriptionManager({
-      logger: this.log.child({ module: 'subscriptions' }),
+      logger: root.child({ module: 'subscriptions' }),
       ...(options.maxActionBytes !== undefined ? { maxActionBytes: options.maxActionBytes } : {}),
     });
     this.subscriptions.onChange(() => this.#scheduleFlush());
@@ -231,7 +233,7 @@ export class StreamClient {
     this.metrics.onState('idle', this.#scheduler.now());
     if (options.metricsLogIntervalMs) {
       this.#stopMetricsLog = this.metrics.startLogging(
-        this.log.child({ module: 'metrics' }),
+        root.child({ module: 'metrics' }),
         options.metricsLogIntervalMs,
       );
     }
@@ -514,7 +516,9 @@ export class StreamClient {
       ws.terminate();
       this.#dispatch({ type: 'handshake-rejected', generation, status });
     });
+    let lastError: string | undefined;
     ws.on('error', (err: Error) => {
+      lastError = err.message;
       // Always listened to: an unhandled 'error' would crash the process. The close that follows
       // drives the machine; here we only keep the error with its stack.
       if (this.#socket === ws) this.log.warn({ err, generation }, 'socket error');
@@ -523,12 +527,10 @@ export class StreamClient {
     ws.on('close', (code: number, reasonBuffer: Buffer) => {
       if (this.#socket === ws) this.#dropSocket();
       if (this.#retiring.delete(ws) && this.#retiring.size === 0) this.#pendingOpen?.();
-      this.#dispatch({
-        type: 'socket-closed',
-        generation,
-        code,
-        reason: reasonBuffer.toString('utf8'),
-      });
+      // A 1006 close says nothing by itself; the error before it (ECONNREFUSED, "Max payload
+      // size exceeded") is what the user needs to read on the state line.
+      const reason = reasonBuffer.toString('utf8') || lastError || '';
+      this.#dispatch({ type: 'socket-closed', generation, code, reason });
     });
   }
 
@@ -799,7 +801,11 @@ export class StreamClient {
 
   /** The data watchdog: live, frequent channels subscribed, and silent for too long. */
   #watchData(generation: number, staleAfter: number): void {
-    if (this.#machine.name !== 'live' || !this.#watchesFrequentChannels()) return;
+    if (this.#machine.name !== 'live' || !this.#watchesFrequentChannels()) {
+      // Nothing frequent to watch (any more): silence means nothing, so stale cannot stick.
+      if (this.#stale) this.#setStale(false);
+      return;
+    }
     const now = this.#scheduler.now();
     const silent = now - Math.max(this.#lastFlowAt, this.#liveSince);
     if (silent < staleAfter) return;

@@ -345,6 +345,31 @@ describe('StreamClient against scripted servers', () => {
     expect(new Set(sent).size).toBe(sent.length); // never the same message twice
   });
 
+  it('clears stale when the silent frequent channel is unsubscribed', async () => {
+    const s = await server((ws) => alpacaSession(ws));
+    const c = client(s.url, { staleAfterMs: 60, staleReconnect: false });
+    const stale: boolean[] = [];
+    c.on('stale', (v) => stale.push(v));
+    c.subscribe('quotes', ['ZZZZ']); // never quoted
+    c.subscribe('bars', ['AAPL']);
+    c.connect();
+    await waitFor(() => stale.length === 1, { what: 'stale' });
+    c.unsubscribe('quotes', ['ZZZZ']);
+    await waitFor(() => stale.length === 2, { what: 'stale cleared' });
+    expect(stale).toEqual([true, false]);
+    expect(c.health().status).toBe('healthy');
+  });
+
+  it('says why a connection failed on the state line (ECONNREFUSED), not just 1006', async () => {
+    const s = await server(() => undefined);
+    const url = s.url;
+    await s.close(); // nothing listens there now
+    const c = client(url);
+    c.connect();
+    const backoff = await waitForState(c, 'backoff');
+    expect(backoff?.reason).toMatch(/ECONNREFUSED/);
+  });
+
   it('reconnects when the subscription echo never comes', async () => {
     const s = await server((ws, index) => alpacaSession(ws, { echo: index > 0 }));
     const c = client(s.url, { stepTimeoutMs: 150 });

@@ -51,7 +51,17 @@ function looksLikeTime(v: unknown): v is string {
   return typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84; // 'T'
 }
 
-/** The item with its RFC 3339 timestamp strings replaced by WireTimestamp; copied only if needed. */
+/**
+ * Integer fields that can pass 2^32: trade ids, volumes, trade counts. msgpackr writes a JS
+ * number beyond 32 bits as float64, which strict decoders refuse for an integer field (the Go
+ * SDK reads `i` with DecodeInt64); as a bigint it goes out as the int64 / uint64 Alpaca sends.
+ */
+const WIDE_INTEGER_KEYS = ['i', 'oi', 'ci', 'v', 'n'] as const;
+
+/**
+ * The item as Alpaca writes it in msgpack: RFC 3339 strings as the timestamp extension, wide
+ * integers as 64-bit integers. Copied only if something changes.
+ */
 function withWireTimestamps(item: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const key of TIMESTAMP_KEYS) {
@@ -61,6 +71,12 @@ function withWireTimestamps(item: Record<string, unknown>): Record<string, unkno
     if (ts === undefined) continue;
     out ??= { ...item };
     out[key] = ts;
+  }
+  for (const key of WIDE_INTEGER_KEYS) {
+    const value = item[key];
+    if (typeof value !== 'number' || value <= 0xffffffff || !Number.isSafeInteger(value)) continue;
+    out ??= { ...item };
+    out[key] = BigInt(value);
   }
   return out ?? item;
 }

@@ -37,23 +37,26 @@ describe('NdjsonWriter', () => {
     expect(text).toBe('{"type":"a","n":1}\n{"type":"b","big":"18446744073709551616"}\n');
   });
 
-  it('drops and counts records past the bound when the reader stalls, and says so after', async () => {
+  it('drops and counts data past the bound when the reader stalls, never state or summary', async () => {
     const { sink, text, release } = stalledSink();
     const out = new NdjsonWriter(sink, undefined, 1_000);
-    out.write({ type: 'quote', pad: 'x'.repeat(2_000) });
+    out.writeData({ type: 'quote', pad: 'x'.repeat(2_000) });
     await new Promise((resolve) => setImmediate(resolve)); // first batch goes out and is held
-    for (let i = 0; i < 50; i++) out.write({ type: 'quote', i });
+    for (let i = 0; i < 50; i++) out.writeData({ type: 'quote', i });
+    out.write({ type: 'state', state: 'stopped' }); // still behind: kept anyway
     expect(out.dropped).toBe(50);
-    release();
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 5; i++) out.writeData({ type: 'quote', i });
     out.write({ type: 'summary' });
+    release();
     await out.flush();
     const lines = text()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l['type'])).toEqual(['quote', 'error', 'summary']);
+    expect(lines.map((l) => l['type'])).toEqual(['quote', 'error', 'state', 'error', 'summary']);
     expect(lines[1]?.['message']).toBe('output fell behind: 50 records dropped');
+    expect(lines[3]?.['message']).toBe('output fell behind: 5 records dropped');
+    expect(out.dropped).toBe(55);
   });
 
   it('ends quietly when the reader goes away (EPIPE)', async () => {

@@ -164,3 +164,33 @@ describe('msgpack timestamps that cannot be a time', () => {
     }
   });
 });
+
+describe('encodeServerFrame writes wide integers as msgpack integers', () => {
+  it('a trade id past 2^32 goes out as int64 (0xd3), not float64 (0xcb), and decodes exactly', async () => {
+    const { encodeServerFrame, decodeToArray } =
+      await import('../../../../electron/stream/protocol/index.ts');
+    const frame = encodeServerFrame(
+      [
+        {
+          T: 't',
+          S: 'AAPL',
+          i: 52983525001001,
+          x: 'V',
+          p: 1.5,
+          s: 10,
+          t: '2025-03-04T15:02:11.123456789Z',
+        },
+      ],
+      'msgpack',
+    ) as Buffer;
+    const key = Buffer.from([0xa1, 0x69]); // fixstr "i"
+    expect(frame.includes(Buffer.concat([key, Buffer.from([0xcb])]))).toBe(false);
+    expect(
+      frame.includes(
+        Buffer.concat([key, Buffer.from([0xd3, 0, 0, 0x30, 0x30, 0x30, 0x2f, 0xc7, 0x29])]),
+      ),
+    ).toBe(true);
+    const { messages } = decodeToArray(frame, true, 'msgpack');
+    expect(messages[0]).toMatchObject({ kind: 'trade', id: '52983525001001' });
+  });
+});
