@@ -4,7 +4,8 @@
  * says it sends (the confirmed set, from its whole-set echo). It owns no socket: the client asks
  * `next()` for the delta to send, sends it, and reports the echo or the error. One action is in
  * flight at a time; everything changed meanwhile is folded into the next delta, unsubscribes
- * first (they free symbol-limit slots), chunked under a byte limit.
+ * first (they free symbol-limit slots), then queued probe groups (below), then the rest of the
+ * subscribes, chunked under a byte limit.
  *
  * Refusals are remembered per (channel, symbol) so that a refused symbol is reported, not retried
  * in a loop, and not even after a reconnect, until its consumers let go of it or `clearRefused()`.
@@ -13,7 +14,7 @@
  * a server that silently declines would get the same action forever.
  *
  * An error names no symbol, and a delta folds many (channel, symbol) pairs into one action, so
- * an error about an action in flight is handled by "isolate, then refuse": one bad pair must not
+ * an error about the action in flight is handled by "isolate, then refuse": one bad pair must not
  * take the innocent ones of its action down with it, and the failed action is never sent again
  * as it was (Alpaca: a 400 is the client's own bug, do not resend the same message).
  * - A subscribe naming several channels (400, 405, 410, 413): nothing is refused; from then on
@@ -21,17 +22,39 @@
  * - A subscribe of several symbols on one channel: 410 and 413 are about the channel (not on this
  *   feed; `*` not allowed), so its unconfirmed symbols are refused, except that a 413 to an
  *   action holding `*` refuses just `*`. 400 and 405 may be about one symbol or about how many
- *   were asked at once, so nothing is refused: the cap on symbols per subscribe drops to half the
- *   failed action's (at least 1) and the rest is sent again in smaller actions (bisection).
- * - A subscribe of one symbol on one channel: that pair is refused with the code.
+ *   were asked at once, so nothing is refused: the failed action's symbols that are still wanted
+ *   are split in two halves, "probe groups", queued at the front and sent as they are before any
+ *   other subscribe (bisection, depth first). A failed group is split the same way. Only that
+ *   action is bisected: every other pending symbol still goes at full size, so one bad symbol
+ *   costs about 2 * log2(n) actions, not one round trip per symbol. The queue drains before any
+ *   other subscribe is planned, so its symbols are never packed back with the rest of the
+ *   action that failed.
+ * - A subscribe of one symbol on one channel: that pair is refused with the code. For a 405 it
+ *   also means the connection holds all it may: every other pair waiting to be subscribed
+ *   (queued in probe groups or not) is refused with 405 at once, without sending it, since each
+ *   would only earn its own 405. Unsubscribes still go out; refusals stay until the consumers let
+ *   go or `clearRefused()`, so capacity freed later is not filled behind the user's back.
  * - An unsubscribe: its symbols join the ignored unsubscribes, not repeated on this connection.
- * Each step sends something strictly smaller or refuses something, so errors cannot loop. The feed
- * and the account's symbol limit do not change between connections, so what these errors teach
- * (one channel per subscribe, the symbol cap) outlives `reset()`; `clearRefused()`, the user's
- * "try again", forgets it with the refusals (the plan or the feed may have changed since).
- * An error after the echo of its action (no action in flight) is about that action: the echo
- * already said which pairs the server took, so the ones it left out are refused with the code,
- * with no isolating. A 400 counts only while an action is in flight.
+ * Each step sends something strictly smaller or refuses something, so errors cannot loop.
+ *
+ * What errors taught outlives `reset()`: refusals and one channel per subscribe (same feed, same
+ * account), and the probe queue too. A new session starts from the desired set less the refused
+ * pairs, so nothing over the symbol limit goes again; the queued groups are kept because the
+ * action they came from failed as a whole: sending its symbols together again in the new session
+ * would repeat a failed message (for a 400, a certain failure) where a kept group costs at most
+ * one action more. A probe in flight when the session ends is queued again. `clearRefused()`, the
+ * user's "try again", forgets refusals and the one-channel rule (the plan or the feed may have
+ * changed since) but keeps queued groups: they only decide how symbols are grouped.
+ *
+ * Late errors. Alpaca may echo an action and only then send its 405: by then the client has sent
+ * the next action, and blaming that one would bisect and refuse innocent pairs. So the pairs an
+ * echo leaves out of its action (refused with code 0, if still wanted) are remembered until the
+ * next echo; the next action error while any are remembered is theirs: their refusals take its
+ * code and the action in flight is left alone (`onError` says 'attributed', so that the client
+ * keeps that action's echo deadline). Were the error really about the action in flight, its echo
+ * would never come: the client's echo deadline handles that, and the next error about it is
+ * isolated as usual. A 400 counts only while an action is in flight (otherwise it may be about
+ * auth).
  */
 import {
   CHANNELS,
@@ -85,6 +108,9 @@ export interface RefusedSymbol {
 
 export type SubscriptionChange = 'desired' | 'confirmed' | 'refused' | 'in-flight';
 
+/** What `onError` took a server error to be about. */
+export type ErrorOutcome = 'consumed' | 'attributed' | 'ignored';
+
 export interface SubscriptionManagerOptions {
   /** Upper bound on the JSON size of one action; larger deltas are chunked. Default 16,384. */
   readonly maxActionBytes?: number;
@@ -105,6 +131,18 @@ function makeChannelMap<V>(make: () => V): Map<Channel, V> {
   return new Map(CHANNELS.map((c) => [c, make()]));
 }
 
+/** Symbols of one channel to subscribe together, as they are: one half of a failed subscribe. */
+interface ProbeGroup {
+  readonly channel: Channel;
+  readonly symbols: readonly string[];
+}
+
+/** The next action and, when it is a queued probe group, that group's index in the queue. */
+interface Plan {
+  readonly action: PlannedAction;
+  readonly probe: number | undefined;
+}
+
 export class SubscriptionManager {
   readonly #maxActionBytes: number;
   readonly #now: () => number;
@@ -116,19 +154,23 @@ export class SubscriptionManager {
   /** Unsubscribes the server ignored on this connection; not repeated until reset(). */
   #ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
   #inFlight: PlannedAction | undefined;
-  /** The last action an echo settled: a 405 may arrive after the echo of the action it is about. */
-  #lastSettled: PlannedAction | undefined;
+  /** The probe group the action in flight was made of, queued again if that action is lost. */
+  #inFlightProbe: ProbeGroup | undefined;
+  /**
+   * Halves of failed subscribes, sent as they are, first one first, before other subscribes.
+   * Kept across reset() and clearRefused() (see the module comment).
+   */
+  #probes: ProbeGroup[] = [];
+  /**
+   * Pairs the last echo left out of its action (refused with code 0 if still wanted): an action
+   * error arriving before the next echo is about them (a 405 may follow the echo of its action).
+   */
+  #leftOut: [Channel, string][] = [];
   /**
    * Set by an error to a subscribe naming several channels, so that a channel the feed lacks
    * fails alone. Kept across reset() (same feed); cleared by clearRefused().
    */
   #oneChannelPerSubscribe = false;
-  /**
-   * Most (channel, symbol) pairs per subscribe, halved by a 400 or 405 to a one-channel action
-   * of several symbols. Kept across reset() (same account limit), raised there to the number of
-   * pairs the server held; cleared by clearRefused().
-   */
-  #maxSymbolsPerSubscribe = Infinity;
   readonly #listeners = new Set<(change: SubscriptionChange) => void>();
 
   constructor(options: SubscriptionManagerOptions = {}) {
@@ -200,9 +242,9 @@ export class SubscriptionManager {
   }
 
   /**
-   * Forgets every refusal, so that those symbols are planned again, and what errors taught about
-   * splitting subscribes (the user may have changed plan or feed before asking to try again).
-   * Returns how many refusals.
+   * Forgets every refusal, so that those symbols are planned again, and the one-channel rule
+   * (the user may have changed plan or feed before asking to try again). Queued probe groups
+   * stay: they only decide how symbols are grouped. Returns how many refusals.
    */
   clearRefused(): number {
     let n = 0;
@@ -210,9 +252,8 @@ export class SubscriptionManager {
       n += refused.size;
       refused.clear();
     }
-    const split = this.#oneChannelPerSubscribe || this.#maxSymbolsPerSubscribe !== Infinity;
+    const split = this.#oneChannelPerSubscribe;
     this.#oneChannelPerSubscribe = false;
-    this.#maxSymbolsPerSubscribe = Infinity;
     if (n > 0 || split) this.#emit('refused');
     return n;
   }
@@ -223,9 +264,18 @@ export class SubscriptionManager {
    */
   next(): PlannedAction | undefined {
     if (this.#inFlight) return undefined;
+    // Groups with nothing left to send (let go, refused, confirmed) would only take memory.
+    if (this.#probes.length > 0)
+      this.#probes = this.#probes.filter((g) => g.symbols.some((s) => this.#pending(g.channel, s)));
     const plan = this.#plan();
-    if (plan) this.#inFlight = plan;
-    return plan;
+    if (!plan) return undefined;
+    if (plan.probe !== undefined) {
+      // Groups before it have nothing left to send; the group itself is now in flight.
+      const [group] = this.#probes.splice(0, plan.probe + 1).slice(-1);
+      this.#inFlightProbe = group;
+    }
+    this.#inFlight = plan.action;
+    return plan.action;
   }
 
   inFlight(): PlannedAction | undefined {
@@ -256,61 +306,70 @@ export class SubscriptionManager {
 
     const flight = this.#inFlight;
     this.#inFlight = undefined;
-    this.#lastSettled = flight;
+    this.#inFlightProbe = undefined;
+    // A late error about an older action would have come before this echo: only this action's
+    // left-out pairs can still be blamed. All of them, even those no longer wanted (and so not
+    // refused): the error is still theirs, not the next action's.
+    this.#leftOut = [];
+    if (flight?.action === 'subscribe') {
+      for (const channel of CHANNELS) {
+        for (const s of flight.channels[channel] ?? [])
+          if (!confirmed.get(channel)?.has(s)) this.#leftOut.push([channel, s]);
+      }
+    }
     if (flight) this.#reconcile(flight, 0);
     this.#emit('confirmed');
   }
 
   /**
-   * A server error about the action in flight (or, for 405 / 410 / 413, the one just echoed):
-   * 400 invalid syntax, 405 symbol limit, 410 channel not on this feed, 413 `*` not allowed. The
-   * action in flight is isolated or refused as the module comment says; for the action already
-   * echoed, the pairs its echo left out are refused with the code. Either way nothing is in
-   * flight afterwards and listeners hear of it, so the next action can go. Returns false,
-   * changing nothing, for other codes, which are not about a subscription, and for a 400 with
-   * nothing in flight, which cannot be told apart from one about some other message.
+   * A server error about a subscription action: 400 invalid syntax, 405 symbol limit, 410
+   * channel not on this feed, 413 `*` not allowed. Returns what it was taken to be about:
+   * - 'attributed': the pairs the last echo left out (see the module comment), which take its
+   *   code; the action in flight, if any, is untouched and still waits for its echo.
+   * - 'consumed': the action in flight, isolated or refused as the module comment says; nothing
+   *   is in flight afterwards, so the next action can go (and its echo deadline can go too).
+   * - 'ignored', changing nothing: other codes, which are not about a subscription; a 400 with
+   *   nothing in flight, which cannot be told apart from one about some other message; and any
+   *   code with neither an action in flight nor left-out pairs to blame.
+   * Listeners hear of any change.
    */
-  onError(code: number): boolean {
-    if (!ACTION_ERRORS.has(code)) return false;
+  onError(code: number): ErrorOutcome {
+    if (!ACTION_ERRORS.has(code)) return 'ignored';
     const flight = this.#inFlight;
-    if (code === 400 && !flight) return false;
-    const settled = this.#lastSettled;
+    if (!flight && code === 400) return 'ignored';
+    if (this.#leftOut.length > 0) {
+      if (this.#attribute(code)) this.#emit('refused');
+      return 'attributed';
+    }
+    if (!flight) return 'ignored';
     this.#inFlight = undefined;
-    this.#lastSettled = undefined;
-    // With nothing to blame, listeners still hear of the error, as before.
-    const refused = flight
-      ? this.#isolate(flight, code)
-      : settled
-        ? this.#reconcile(settled, code)
-        : true;
-    this.#emit(refused ? 'refused' : 'in-flight');
-    return true;
+    this.#inFlightProbe = undefined;
+    this.#emit(this.#isolate(flight, code) ? 'refused' : 'in-flight');
+    return 'consumed';
   }
 
   /**
-   * The connection was lost: the server holds nothing for us, so the next plan sends everything.
-   * Refusals and one-channel splitting stay (same feed, same account). The symbol cap stays too,
-   * but rises to what the server held at once: those pairs were accepted together, so after a
-   * reconnect they go back in one action rather than one round trip per symbol.
+   * The connection was lost: the server holds nothing for us, so the next plan sends everything
+   * not refused. Refusals, one-channel splitting and queued probe groups stay (see the module
+   * comment); a probe group in flight is queued again, in front.
    */
   reset(): void {
-    let held = 0;
-    for (const set of this.#confirmed.values()) held += set.size;
-    if (this.#maxSymbolsPerSubscribe !== Infinity) {
-      this.#maxSymbolsPerSubscribe = Math.max(this.#maxSymbolsPerSubscribe, held);
-    }
     this.#confirmed = makeChannelMap(() => new Set<string>());
     this.#ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
+    this.#requeueInFlightProbe();
     this.#inFlight = undefined;
-    this.#lastSettled = undefined;
+    this.#leftOut = [];
     this.#emit('confirmed');
   }
 
-  /** Forgets the action in flight (its echo is lost), keeping the confirmed set. */
+  /**
+   * Forgets the action in flight (its echo is lost), keeping the confirmed set; a probe group
+   * goes back to the front of the queue, since it has not failed.
+   */
   abandonInFlight(): PlannedAction | undefined {
     const flight = this.#inFlight;
+    this.#requeueInFlightProbe();
     this.#inFlight = undefined;
-    this.#lastSettled = undefined;
     if (flight) this.#emit('in-flight');
     return flight;
   }
@@ -326,8 +385,18 @@ export class SubscriptionManager {
     };
   }
 
-  /** Sizes of the internal maps, for memory tests and diagnostics. */
-  footprint(): { desired: number; confirmed: number; refused: number; ignored: number } {
+  /**
+   * Sizes of the internal maps, for memory tests and diagnostics: pairs, except `probes` (queued
+   * probe groups) and `leftOut` (pairs the last echo left out).
+   */
+  footprint(): {
+    desired: number;
+    confirmed: number;
+    refused: number;
+    ignored: number;
+    probes: number;
+    leftOut: number;
+  } {
     const total = (m: Map<Channel, { size: number }>): number => {
       let n = 0;
       for (const v of m.values()) n += v.size;
@@ -338,6 +407,8 @@ export class SubscriptionManager {
       confirmed: total(this.#confirmed),
       refused: total(this.#refused),
       ignored: total(this.#ignoredUnsubscribes),
+      probes: this.#probes.length,
+      leftOut: this.#leftOut.length,
     };
   }
 
@@ -358,6 +429,41 @@ export class SubscriptionManager {
     }
     if (bad.length > 0) throw new SymbolError(bad);
     return good;
+  }
+
+  /** Wanted, not held by the server and not refused: a subscribe for it is due. */
+  #pending(channel: Channel, symbol: string): boolean {
+    return (
+      (this.#desired.get(channel)?.has(symbol) ?? false) &&
+      !this.#confirmed.get(channel)?.has(symbol) &&
+      !this.#refused.get(channel)?.has(symbol)
+    );
+  }
+
+  #requeueInFlightProbe(): void {
+    if (this.#inFlightProbe) this.#probes.unshift(this.#inFlightProbe);
+    this.#inFlightProbe = undefined;
+  }
+
+  /**
+   * A late error: the pairs the last echo left out take its code (those still refused; the
+   * user may have let go of some since). Returns whether any refusal changed.
+   */
+  #attribute(code: number): boolean {
+    const at = this.#now();
+    const blamed: string[] = [];
+    for (const [channel, symbol] of this.#leftOut) {
+      const refused = this.#refused.get(channel);
+      if (!refused?.has(symbol)) continue;
+      refused.set(symbol, { code, at });
+      blamed.push(`${channel}:${symbol}`);
+    }
+    this.#leftOut = [];
+    this.#log.warn(
+      { code, count: blamed.length, pairs: blamed.slice(0, 10) },
+      'an error after a subscription echo: blaming the pairs that echo left out',
+    );
+    return blamed.length > 0;
   }
 
   /**
@@ -383,19 +489,57 @@ export class SubscriptionManager {
     }
     const channel = named[0];
     const symbols = channel === undefined ? [] : (action.channels[channel] ?? []);
-    if (channel === undefined || symbols.length <= 1) return this.#reconcile(action, code);
+    if (channel === undefined) return false;
+    if (symbols.length <= 1) {
+      if (code === 405) return this.#refuseOverLimit(action);
+      return this.#reconcile(action, code);
+    }
     if (CHANNEL_ERRORS.has(code)) {
       // "* not allowed" names its culprit: the other symbols of the action are innocent.
       const blamed = code === 413 && symbols.includes('*') ? ['*'] : symbols;
       return this.#reconcile({ ...action, channels: { [channel]: blamed } }, code);
     }
-    // Half the failed action, so that the retry is strictly smaller whatever the cap was.
-    this.#maxSymbolsPerSubscribe = Math.max(1, Math.floor(symbols.length / 2));
+    const left = symbols.filter((s) => this.#pending(channel, s));
+    const half = Math.ceil(left.length / 2);
+    const groups = [left.slice(0, half), left.slice(half)]
+      .filter((g) => g.length > 0)
+      .map((g): ProbeGroup => ({ channel, symbols: g }));
+    this.#probes.unshift(...groups);
     this.#log.warn(
-      { code, channel, symbols: symbols.length, cap: this.#maxSymbolsPerSubscribe },
-      'a subscribe of several symbols failed; sending fewer symbols per subscribe from now on',
+      { code, channel, symbols: symbols.length, halves: groups.map((g) => g.symbols.length) },
+      'a subscribe of several symbols failed; trying each half on its own',
     );
     return false;
+  }
+
+  /**
+   * A 405 to a subscribe of one pair: the connection holds all it may, so that pair and every
+   * other one waiting to be subscribed are refused now rather than each by its own 405.
+   */
+  #refuseOverLimit(action: PlannedAction): boolean {
+    const at = this.#now();
+    const own = new Set(
+      CHANNELS.flatMap((c) => (action.channels[c] ?? []).map((s) => `${c}:${s}`)),
+    );
+    let refusedOwn = false;
+    let more = 0;
+    for (const [channel, desired] of this.#desired) {
+      const refused = this.#refused.get(channel);
+      for (const s of desired.keys()) {
+        if (!this.#pending(channel, s)) continue;
+        refused?.set(s, { code: 405, at });
+        if (own.has(`${channel}:${s}`)) refusedOwn = true;
+        else more += 1;
+      }
+    }
+    this.#probes = [];
+    let held = 0;
+    for (const set of this.#confirmed.values()) held += set.size;
+    this.#log.warn(
+      { code: 405, held, refused: more, pair: [...own][0] },
+      `symbol limit reached: ${String(held)} held; ${String(more)} more refused`,
+    );
+    return refusedOwn || more > 0;
   }
 
   /**
@@ -437,39 +581,41 @@ export class SubscriptionManager {
     return any;
   }
 
-  #plan(): PlannedAction | undefined {
-    return (
-      this.#collect(
-        'unsubscribe',
-        (c, s) => {
-          return !this.#desired.get(c)?.has(s) && !this.#ignoredUnsubscribes.get(c)?.has(s);
-        },
-        this.#confirmed,
-      ) ??
-      this.#collect(
-        'subscribe',
-        (c, s) => {
-          return !this.#confirmed.get(c)?.has(s) && !this.#refused.get(c)?.has(s);
-        },
-        this.#desired,
-      )
+  /** Unsubscribes first, then the first probe group with anything left, then other subscribes. */
+  #plan(): Plan | undefined {
+    const unsubscribe = this.#collect(
+      'unsubscribe',
+      (c, s) => !this.#desired.get(c)?.has(s) && !this.#ignoredUnsubscribes.get(c)?.has(s),
+      this.#confirmed,
     );
+    if (unsubscribe) return { action: unsubscribe, probe: undefined };
+    for (const [index, group] of this.#probes.entries()) {
+      const left = group.symbols.filter((s) => this.#pending(group.channel, s));
+      if (left.length > 0) {
+        // Sent as it is; its size was under the byte limit when it was half of a larger action.
+        const channels = { [group.channel]: left };
+        const bytes = JSON.stringify({ action: 'subscribe', ...channels }).length;
+        return { action: { action: 'subscribe', channels, bytes }, probe: index };
+      }
+    }
+    // Nothing queued is pending now (or the loop above would have returned), so no queued symbol
+    // can be packed back with the others of the action it came from.
+    const subscribe = this.#collect('subscribe', (c, s) => this.#pending(c, s), this.#desired);
+    return subscribe ? { action: subscribe, probe: undefined } : undefined;
   }
 
   /**
    * The first chunk of the delta: channels in CHANNELS order, symbols sorted, packed greedily
    * until the next symbol would pass the byte limit. A symbol too big on its own goes alone. A
-   * subscribe also stops at the symbol cap and, once errors asked for it, at its first channel.
+   * subscribe also stops at its first channel once errors asked for it.
    */
   #collect(
     action: PlannedAction['action'],
     wanted: (channel: Channel, symbol: string) => boolean,
     source: Map<Channel, { keys(): Iterable<string> }>,
   ): PlannedAction | undefined {
-    const subscribe = action === 'subscribe';
-    const maxSymbols = subscribe ? this.#maxSymbolsPerSubscribe : Infinity;
-    const oneChannel = subscribe && this.#oneChannelPerSubscribe;
-    let bytes = subscribe ? SUBSCRIBE_BASE : UNSUBSCRIBE_BASE;
+    const oneChannel = action === 'subscribe' && this.#oneChannelPerSubscribe;
+    let bytes = action === 'subscribe' ? SUBSCRIBE_BASE : UNSUBSCRIBE_BASE;
     const channels: Partial<Record<Channel, string[]>> = {};
     let count = 0;
     for (const channel of CHANNELS) {
@@ -482,8 +628,7 @@ export class SubscriptionManager {
       for (const s of candidates) {
         // `,"quotes":["S"]` for the first symbol of a channel, `,"S"` for the next ones.
         const cost = list ? s.length + 3 : channel.length + s.length + 8;
-        if (count > 0 && (bytes + cost > this.#maxActionBytes || count >= maxSymbols))
-          return { action, channels, bytes };
+        if (count > 0 && bytes + cost > this.#maxActionBytes) return { action, channels, bytes };
         if (!list) {
           list = [];
           channels[channel] = list;

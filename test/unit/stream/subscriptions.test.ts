@@ -16,8 +16,14 @@ import {
 
 /** What the fake server refuses, each by a rule that can be checked against what was refused. */
 interface ServerRules {
-  /** Most (channel, symbol) pairs it holds; a subscribe that would pass it gets 405 and no echo. */
+  /** Most (channel, symbol) pairs it holds; a subscribe that would pass it gets 405. */
   readonly limit?: number | undefined;
+  /**
+   * How a subscribe over the limit is answered: by default 405 and nothing applied, no echo (as
+   * the simulator); when late, applied as far as the limit allows (in order), echoed, and the
+   * 405 sent after the echo (as Alpaca may), so that it reaches the client after its next action.
+   */
+  readonly late?: boolean;
   /** Channels this feed lacks: a subscribe naming one gets 410. */
   readonly unsupported?: readonly Channel[];
   /** Symbols it cannot parse: an action naming one gets 400. */
@@ -33,6 +39,8 @@ class FakeServer {
   readonly rules: ServerRules;
   /** Every action refused, with the code, in order. */
   readonly errors: { action: PlannedAction; code: number }[] = [];
+  /** An error sent after the echo of the last action (late rule), not yet read by the client. */
+  late: number | undefined;
 
   constructor(rules: ServerRules = {}) {
     this.rules = rules;
@@ -43,16 +51,19 @@ class FakeServer {
     const code = this.verdict(action);
     if (code === undefined) return this.apply(action);
     this.errors.push({ action, code });
+    if (code === 405 && this.rules.late) {
+      this.late = code;
+      return this.apply(action, this.rules.limit);
+    }
     return code;
   }
 
-  apply(action: PlannedAction): SubscriptionMessage {
-    for (const channel of CHANNELS) {
+  /** Applies the action, adding no pair past `limit`, and returns the echo. */
+  apply(action: PlannedAction, limit = Infinity): SubscriptionMessage {
+    for (const [channel, s] of pairsOf(action)) {
       const set = this.sets.get(channel);
-      for (const s of action.channels[channel] ?? []) {
-        if (action.action === 'subscribe') set?.add(s);
-        else set?.delete(s);
-      }
+      if (action.action === 'unsubscribe') set?.delete(s);
+      else if (this.held() < limit) set?.add(s);
     }
     return this.echo();
   }
@@ -72,27 +83,37 @@ class FakeServer {
     return this.echo().channels;
   }
 
+  /** How many (channel, symbol) pairs it holds. */
+  held(): number {
+    let n = 0;
+    for (const set of this.sets.values()) n += set.size;
+    return n;
+  }
+
   drop(): void {
     for (const set of this.sets.values()) set.clear();
+    this.late = undefined;
   }
 
   /**
-   * Whether the server itself refused exactly this pair with this code: 400 and 405 to a
-   * subscribe of that one pair, 410 to a subscribe naming only that channel (one the feed lacks).
+   * Whether this server, as it is now, justifies refusing this pair with this code: 400 only for
+   * a symbol it cannot parse, 410 only for a channel it lacks, 405 only while it holds its limit
+   * (or more); 0 (left out of an echo) only while full under the late rule.
    */
-  blames(channel: Channel, symbol: string, code: number): boolean {
-    return this.errors.some(({ action, code: c }) => {
-      if (c !== code || action.action !== 'subscribe') return false;
-      const named = pairsOf(action);
-      if (code === 410) {
-        return (
-          (this.rules.unsupported ?? []).includes(channel) &&
-          named.every(([ch]) => ch === channel) &&
-          named.some(([, s]) => s === symbol)
-        );
-      }
-      return named.length === 1 && named[0]?.[0] === channel && named[0][1] === symbol;
-    });
+  justifies(channel: Channel, symbol: string, code: number): boolean {
+    const full = this.rules.limit !== undefined && this.held() >= this.rules.limit;
+    switch (code) {
+      case 400:
+        return (this.rules.poison ?? []).includes(symbol);
+      case 410:
+        return (this.rules.unsupported ?? []).includes(channel);
+      case 405:
+        return full;
+      case 0:
+        return full && this.rules.late === true;
+      default:
+        return false;
+    }
   }
 
   verdict(action: PlannedAction): number | undefined {
@@ -104,8 +125,7 @@ class FakeServer {
     if (named.some(([c]) => unsupported.includes(c))) return 410;
     const limit = this.rules.limit;
     if (limit === undefined) return undefined;
-    let pairs = 0;
-    for (const set of this.sets.values()) pairs += set.size;
+    let pairs = this.held();
     for (const [c, s] of named) if (!this.sets.get(c)?.has(s)) pairs += 1;
     return pairs > limit ? 405 : undefined;
   }
@@ -115,14 +135,20 @@ function pairsOf(action: PlannedAction): [Channel, string][] {
   return CHANNELS.flatMap((c) => (action.channels[c] ?? []).map((s): [Channel, string] => [c, s]));
 }
 
-/** Hands the server's answer to the action back to the manager: its echo, or its error. */
+/**
+ * Hands the server's answer to the action back to the manager: its echo (then any late error,
+ * with nothing in flight), or its error. Returns whether it was echoed.
+ */
 function deliver(mgr: SubscriptionManager, server: FakeServer, plan: PlannedAction): boolean {
   const answer = server.handle(plan);
   if (typeof answer === 'number') {
-    expect(mgr.onError(answer)).toBe(true);
+    expect(mgr.onError(answer)).toBe('consumed');
     return false;
   }
   mgr.onEcho(answer);
+  const late = server.late;
+  server.late = undefined;
+  if (late !== undefined) expect(mgr.onError(late)).toBe('attributed');
   return true;
 }
 
@@ -416,8 +442,9 @@ describe('SubscriptionManager planning', () => {
 describe('SubscriptionManager refusals', () => {
   const at = 1_700_000_000_000;
 
-  it('405 to single pairs refuses them, and does not retry them, not even after a reconnect', () => {
-    const mgr = new SubscriptionManager({ now: () => at });
+  it('405 to a single pair: the limit is reached, every pending pair is refused at once, not even retried after a reconnect', () => {
+    const ring = new LogRing();
+    const mgr = new SubscriptionManager({ now: () => at, logger: ringLogger(ring) });
     const server = new FakeServer({ limit: 1 });
     mgr.add('quotes', ['A']);
     settle(mgr, server);
@@ -425,10 +452,7 @@ describe('SubscriptionManager refusals', () => {
     mgr.add('trades', ['B']);
     expect(settle(mgr, server).map((p) => p.channels)).toEqual([
       { trades: ['B'], quotes: ['B', 'C'] }, // 405: split by channel
-      { trades: ['B'] }, // 405: refused
-      { quotes: ['B', 'C'] }, // 405: bisect
-      { quotes: ['B'] }, // 405: refused
-      { quotes: ['C'] }, // 405: refused
+      { trades: ['B'] }, // 405 to one pair: at the limit; quotes B and C are not sent
     ]);
     expect(mgr.inFlight()).toBeUndefined();
     expect(mgr.refused()).toEqual([
@@ -436,12 +460,40 @@ describe('SubscriptionManager refusals', () => {
       { channel: 'quotes', symbol: 'B', code: 405, at },
       { channel: 'quotes', symbol: 'C', code: 405, at },
     ]);
+    expect(
+      ring.records().filter((r) => r.msg === 'symbol limit reached: 1 held; 2 more refused'),
+    ).toHaveLength(1);
     expect(mgr.next()).toBeUndefined();
     expect(mgr.isSettled()).toBe(true);
     // Not even after a reconnect.
     server.drop();
     mgr.reset();
     expect(mgr.next()?.channels).toEqual({ quotes: ['A'] });
+  });
+
+  it('at the limit, unsubscribes still go out; refused pairs wait for the user, not for the room', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    const server = new FakeServer({ limit: 2 });
+    mgr.add('quotes', ['A', 'B', 'C', 'D']);
+    settle(mgr, server);
+    expect(mgr.confirmed().quotes).toEqual(['A', 'B']);
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([
+      ['C', 405],
+      ['D', 405],
+    ]);
+    mgr.remove('quotes', ['A']);
+    expect(settle(mgr, server).map((p) => [p.action, p.channels])).toEqual([
+      ['unsubscribe', { quotes: ['A'] }],
+    ]);
+    expect(mgr.refused()).toHaveLength(2); // room for one, but C and D stay refused
+    expect(mgr.clearRefused()).toBe(2);
+    expect(settle(mgr, server).map((p) => p.channels.quotes)).toEqual([
+      ['C', 'D'], // 405: halves
+      ['C'],
+      ['D'], // 405 to one pair: refused
+    ]);
+    expect(mgr.confirmed().quotes).toEqual(['B', 'C']);
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'D', code: 405, at }]);
   });
 
   it('forgets a refusal when the symbol leaves the desired set, and retries it when wanted again', () => {
@@ -479,7 +531,7 @@ describe('SubscriptionManager refusals', () => {
     mgr.add('quotes', ['A', 'B', 'C']);
     mgr.next();
     mgr.onEcho(echoOf({ quotes: ['A'] }));
-    expect(mgr.onError(405)).toBe(true);
+    expect(mgr.onError(405)).toBe('attributed');
     expect(mgr.refused()).toEqual([
       { channel: 'quotes', symbol: 'B', code: 405, at },
       { channel: 'quotes', symbol: 'C', code: 405, at },
@@ -511,7 +563,7 @@ describe('SubscriptionManager refusals', () => {
     expect(mgr.next()?.channels).toEqual({ lulds: ['A'], orderbooks: ['BTC/USD'] });
     const changes: string[] = [];
     mgr.onChange((c) => changes.push(c));
-    expect(mgr.onError(410)).toBe(true);
+    expect(mgr.onError(410)).toBe('consumed');
     expect(changes).toEqual(['in-flight']); // nothing refused, but the next action may go
     expect(mgr.inFlight()).toBeUndefined();
     expect(mgr.refused()).toEqual([]);
@@ -558,7 +610,7 @@ describe('SubscriptionManager refusals', () => {
     mgr.add('trades', ['A']);
     mgr.next();
     mgr.onEcho(echoOf({ quotes: ['A'] }));
-    expect(mgr.onError(410)).toBe(true);
+    expect(mgr.onError(410)).toBe('attributed');
     expect(mgr.refused().map((r) => [r.channel, r.symbol, r.code])).toEqual([
       ['trades', 'A', 410],
       ['quotes', 'B', 410],
@@ -569,6 +621,91 @@ describe('SubscriptionManager refusals', () => {
     expect(mgr.next()?.channels).toEqual({ trades: ['C'], quotes: ['C'] });
   });
 
+  it('a 405 after the echo of its action is blamed on what that echo left out, not on the action in flight', () => {
+    const ring = new LogRing();
+    const mgr = new SubscriptionManager({ now: () => at, logger: ringLogger(ring) });
+    mgr.add('quotes', ['A', 'B', 'C']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A', 'B'] })); // the server took two; its 405 is on the way
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'C', code: 0, at }]);
+    expect(mgr.footprint().leftOut).toBe(1);
+    // The client sends the next action as soon as the echo arrives, before it reads the 405.
+    mgr.add('trades', ['X', 'Y']);
+    const innocent = mgr.next();
+    expect(innocent?.channels).toEqual({ trades: ['X', 'Y'] });
+    const changes: string[] = [];
+    mgr.onChange((c) => changes.push(c));
+    expect(mgr.onError(405)).toBe('attributed');
+    expect(mgr.inFlight()).toBe(innocent); // untouched: not bisected, still waiting for its echo
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'C', code: 405, at }]);
+    expect(changes).toEqual(['refused']);
+    expect(mgr.footprint()).toMatchObject({ leftOut: 0, probes: 0 });
+    expect(ring.records().some((r) => r.code === 405 && r.level === 40 && r.count === 1)).toBe(
+      true,
+    );
+    mgr.onEcho(echoOf({ quotes: ['A', 'B'], trades: ['X', 'Y'] }));
+    expect(mgr.confirmed()).toEqual(sets({ quotes: ['A', 'B'], trades: ['X', 'Y'] }));
+    expect(mgr.isSettled()).toBe(true);
+  });
+
+  it('once blamed on the left-out pairs, the next error is about the action in flight', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    mgr.add('quotes', ['A', 'B']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A'] }));
+    mgr.add('quotes', ['C', 'D']);
+    expect(mgr.next()?.channels).toEqual({ quotes: ['C', 'D'] });
+    expect(mgr.onError(400)).toBe('attributed'); // with an action in flight, a 400 counts too
+    expect(mgr.onError(400)).toBe('consumed');
+    expect(mgr.inFlight()).toBeUndefined();
+    expect(mgr.next()?.channels).toEqual({ quotes: ['C'] }); // bisected
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'B', code: 400, at }]);
+  });
+
+  it('forgets the left-out pairs at the next echo and on reset(); a 400 with nothing in flight is not theirs', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    mgr.add('quotes', ['A', 'B']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A'] }));
+    expect(mgr.onError(400)).toBe('ignored'); // may be about some other message
+    mgr.add('quotes', ['C']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A', 'C'] }));
+    expect(mgr.footprint().leftOut).toBe(0);
+    expect(mgr.onError(405)).toBe('ignored'); // nothing in flight, nothing left out
+    mgr.add('quotes', ['D']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A', 'C'] }));
+    expect(mgr.footprint().leftOut).toBe(1);
+    mgr.reset();
+    expect(mgr.footprint().leftOut).toBe(0);
+    expect(mgr.onError(405)).toBe('ignored');
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([
+      ['B', 0],
+      ['D', 0],
+    ]);
+  });
+
+  it('blames a late error on left-out pairs the user still wants, and leaves the others alone', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    mgr.add('quotes', ['A', 'B', 'C']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A'] }));
+    mgr.remove('quotes', ['B']); // its refusal goes with it
+    const changes: string[] = [];
+    mgr.onChange((c) => changes.push(c));
+    expect(mgr.onError(410)).toBe('attributed');
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([['C', 410]]);
+    mgr.remove('quotes', ['C']);
+    mgr.add('quotes', ['E']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A'] }));
+    mgr.remove('quotes', ['E']);
+    changes.length = 0;
+    expect(mgr.onError(405)).toBe('attributed'); // still not about the action in flight
+    expect(changes).toEqual([]); // but nothing changed
+  });
+
   it('400 counts only for an action in flight; other codes are not about subscriptions', () => {
     const mgr = new SubscriptionManager();
     const server = new FakeServer();
@@ -576,11 +713,12 @@ describe('SubscriptionManager refusals', () => {
     settle(mgr, server); // leaves an action just echoed, which a 405 would be about
     const changes: string[] = [];
     mgr.onChange((c) => changes.push(c));
-    expect(mgr.onError(400)).toBe(false);
+    expect(mgr.onError(400)).toBe('ignored');
+    expect(mgr.onError(405)).toBe('ignored'); // the echo left nothing out: nothing to blame
     mgr.add('quotes', ['C']);
     const plan = mgr.next();
-    expect(mgr.onError(407)).toBe(false);
-    expect(mgr.onError(500)).toBe(false);
+    expect(mgr.onError(407)).toBe('ignored');
+    expect(mgr.onError(500)).toBe('ignored');
     expect(mgr.inFlight()).toBe(plan);
     expect(mgr.refused()).toEqual([]);
     expect(changes).toEqual(['desired']);
@@ -594,7 +732,7 @@ describe('SubscriptionManager refusals', () => {
     settle(mgr, server);
     mgr.remove('quotes', ['A', 'B']);
     expect(mgr.next()).toMatchObject({ action: 'unsubscribe', channels: { quotes: ['A', 'B'] } });
-    expect(mgr.onError(400)).toBe(true);
+    expect(mgr.onError(400)).toBe('consumed');
     expect(mgr.inFlight()).toBeUndefined();
     expect(mgr.next()).toBeUndefined();
     expect(mgr.isSettled()).toBe(true);
@@ -673,7 +811,7 @@ describe('SubscriptionManager isolates an error before refusing', () => {
     expect(server.state()).toEqual(sets({ trades: ['AAPL'], quotes: ['AAPL', 'MSFT'] }));
   });
 
-  it('405 for 40 symbols at once under a limit of 30: 30 confirmed, 10 refused, in 17 actions', () => {
+  it('405 for 40 symbols at once under a limit of 30: 30 confirmed, 10 refused, in 9 actions', () => {
     const mgr = new SubscriptionManager({ now: () => at });
     const server = new FakeServer({ limit: 30 });
     const symbols = Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, '0')}`);
@@ -686,27 +824,49 @@ describe('SubscriptionManager isolates an error before refusing', () => {
     );
     expect(mgr.isSettled()).toBe(true);
     expectNoRepeats(sent);
-    // Bisection: 40 (405) -> 20 ok, 20 (405) -> 10 ok, 10 (405) -> 5 (405) -> 2 (405) -> 1 (405,
-    // refused): 8 actions. Each of the 9 symbols left is then refused by an action of its own.
-    expect(sent.map((p) => p.channels.quotes?.length)).toEqual([
-      40,
-      20,
-      20,
-      10,
-      10,
-      5,
-      2,
-      ...Array<number>(10).fill(1),
-    ]);
-    expect(sent).toHaveLength(17);
-    expect(server.errors).toHaveLength(15);
+    // Bisection, depth first: 40 (405) -> 20 ok, 20 (405) -> 10 ok, 10 (405) -> 5 (405) ->
+    // 3 (405) -> 2 (405) -> 1 (405: at the limit, it and the 9 others waiting are refused).
+    // Before, each of those 9 was refused by an action of its own: 17 actions, 15 errors.
+    expect(sent.map((p) => p.channels.quotes?.length)).toEqual([40, 20, 20, 10, 10, 5, 3, 2, 1]);
+    expect(server.errors).toHaveLength(7);
   });
 
-  it('after reset() resends what the server held in one action; clearRefused() lifts the cap', () => {
+  it('405 for 100 symbols at once under a limit of 30: 11 actions, then 70 refused without asking', () => {
+    const ring = new LogRing();
+    const mgr = new SubscriptionManager({ now: () => at, logger: ringLogger(ring) });
+    const server = new FakeServer({ limit: 30 });
+    const symbols = Array.from({ length: 100 }, (_, i) => `S${String(i).padStart(2, '0')}`);
+    mgr.add('quotes', symbols);
+    const sent = settle(mgr, server);
+    expectNoRepeats(sent);
+    // 100 (405) -> 50 (405) -> 25 ok, 25 (405) -> 13 (405) -> 7 (405) -> 4 ok, 3 (405) ->
+    // 2 (405) -> 1 ok, 1 (405): the limit; about 2 * log2(100) actions. Before: 80 actions,
+    // 76 of them refused.
+    expect(sent.map((p) => p.channels.quotes?.length)).toEqual([
+      100, 50, 25, 25, 13, 7, 4, 3, 2, 1, 1,
+    ]);
+    expect(server.errors).toHaveLength(8);
+    expect(mgr.confirmed().quotes).toHaveLength(30);
+    expect(server.state().quotes).toEqual(mgr.confirmed().quotes);
+    const refused = mgr.refused();
+    expect(refused).toHaveLength(70);
+    expect(refused.every((r) => r.code === 405)).toBe(true);
+    expect(
+      ring.records().filter((r) => r.msg === 'symbol limit reached: 30 held; 69 more refused'),
+    ).toHaveLength(1);
+    expect(mgr.isSettled()).toBe(true);
+    // A new session sends the desired set less the refused: what the server held, at once.
+    server.drop();
+    mgr.reset();
+    expect(settle(mgr, server).map((p) => p.channels.quotes?.length)).toEqual([30]);
+    expect(server.errors).toHaveLength(8);
+  });
+
+  it('after reset() sends the desired set less the refused in one action; clearRefused() all of it', () => {
     const mgr = new SubscriptionManager();
     const server = new FakeServer({ limit: 3 });
     mgr.add('quotes', ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']);
-    settle(mgr, server); // 8 (405) -> 4 (405) -> 2 ok, 2 (405) -> 1 ok, ...
+    settle(mgr, server); // 8 (405) -> 4 (405) -> 2 ok, 2 (405) -> 1 ok, 1 (405): the limit
     expect(mgr.confirmed().quotes).toEqual(['A', 'B', 'C']);
     server.drop();
     mgr.reset();
@@ -724,19 +884,114 @@ describe('SubscriptionManager isolates an error before refusing', () => {
     mgr.add('trades', ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']);
     const sent = settle(mgr, server);
     expect(sent.map((p) => p.channels.trades)).toEqual([
-      ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'], // 400: at most 4 from now on
+      ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'], // 400: halves
       ['A', 'B', 'C', 'D'],
-      ['E', 'F', 'G', 'H'], // 400: at most 2
-      ['E', 'F'], // 400: at most 1
+      ['E', 'F', 'G', 'H'], // 400: halves
+      ['E', 'F'], // 400: halves
       ['E'], // 400: refused
       ['F'],
-      ['G'],
-      ['H'],
+      ['G', 'H'], // the other half of a failed action goes as it is, not one by one
     ]);
     expectNoRepeats(sent);
     expect(mgr.refused()).toEqual([{ channel: 'trades', symbol: 'E', code: 400, at }]);
     expect(mgr.confirmed().trades).toEqual(['A', 'B', 'C', 'D', 'F', 'G', 'H']);
     expect(mgr.isSettled()).toBe(true);
+  });
+
+  it.each([
+    // symbols, culprit index, actions (before: 70, 13, 99)
+    [64, 0, 13],
+    [64, 63, 13],
+    [100, 10, 15],
+  ])('400 for one bad symbol among %i at #%i: %i actions', (n, culprit, actions) => {
+    const symbols = Array.from({ length: n }, (_, i) => `S${String(i).padStart(3, '0')}`);
+    const bad = symbols[culprit] ?? '';
+    const mgr = new SubscriptionManager({ now: () => at });
+    const server = new FakeServer({ poison: [bad] });
+    mgr.add('quotes', symbols);
+    const sent = settle(mgr, server);
+    expectNoRepeats(sent);
+    expect(sent).toHaveLength(actions);
+    expect(actions).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(n)) + 1);
+    expect(server.errors).toHaveLength(Math.ceil(Math.log2(n)) + 1);
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: bad, code: 400, at }]);
+    expect(mgr.confirmed().quotes).toEqual(symbols.filter((s) => s !== bad));
+  });
+
+  it('bisects only the failed action: the other chunks still go at full size', () => {
+    const max = 200;
+    const mgr = new SubscriptionManager({ maxActionBytes: max });
+    const symbols = Array.from({ length: 120 }, (_, i) => `S${String(i).padStart(3, '0')}`);
+    const server = new FakeServer({ poison: ['S005'] });
+    mgr.add('quotes', symbols);
+    const first = mgr.next() as PlannedAction;
+    expect(first.channels.quotes).toContain('S005');
+    expect(deliver(mgr, server, first)).toBe(false);
+    const sent = settle(mgr, server);
+    expectNoRepeats([first, ...sent]);
+    const whole = (p: PlannedAction): boolean => p.bytes > max - 20;
+    // The probes come first (halves of halves), then the chunks left, as full as before.
+    const firstRegular = sent.findIndex(
+      (p) => !(p.channels.quotes ?? []).every((s) => first.channels.quotes?.includes(s)),
+    );
+    expect(firstRegular).toBeGreaterThan(0);
+    for (const p of sent.slice(firstRegular, -1)) expect(whole(p)).toBe(true);
+    for (const p of sent.slice(0, firstRegular))
+      expect(p.channels.quotes?.length).toBeLessThan(first.channels.quotes?.length ?? 0);
+    expect(mgr.refused().map((r) => r.symbol)).toEqual(['S005']);
+    expect(mgr.confirmed().quotes).toHaveLength(119);
+  });
+
+  it('keeps queued probe groups across reset(): the failed action is not sent again as it was', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    const server = new FakeServer({ poison: ['G'] });
+    mgr.add('quotes', ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']);
+    const failed = mgr.next() as PlannedAction;
+    deliver(mgr, server, failed); // 400: halves A-D, E-H
+    expect(mgr.footprint().probes).toBe(2);
+    const probe = mgr.next(); // A-D in flight when the connection drops
+    expect(probe?.channels).toEqual({ quotes: ['A', 'B', 'C', 'D'] });
+    server.drop();
+    mgr.reset();
+    expect(mgr.footprint().probes).toBe(2); // A-D queued again, in front
+    const sent = settle(mgr, server);
+    expect(sent.map((p) => p.channels.quotes)).toEqual([
+      ['A', 'B', 'C', 'D'],
+      ['E', 'F', 'G', 'H'],
+      ['E', 'F'],
+      ['G', 'H'],
+      ['G'],
+      ['H'],
+    ]);
+    expectNoRepeats([failed, ...sent]);
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'G', code: 400, at }]);
+    expect(mgr.footprint().probes).toBe(0);
+  });
+
+  it('a probe group whose echo is lost goes again as it was, first', () => {
+    const mgr = new SubscriptionManager();
+    mgr.add('quotes', ['A', 'B', 'C', 'D']);
+    mgr.next();
+    mgr.onError(400);
+    const probe = mgr.next();
+    expect(probe?.channels).toEqual({ quotes: ['A', 'B'] });
+    mgr.add('quotes', ['E']);
+    expect(mgr.abandonInFlight()).toBe(probe);
+    expect(mgr.next()).toEqual(probe);
+  });
+
+  it('sends queued groups before other subscribes, without the symbols let go', () => {
+    const mgr = new SubscriptionManager();
+    mgr.add('quotes', ['A', 'B', 'C', 'D']);
+    mgr.next();
+    mgr.onError(405);
+    mgr.add('quotes', ['E']);
+    mgr.remove('quotes', ['A']);
+    expect(mgr.next()?.channels).toEqual({ quotes: ['B'] });
+    mgr.onEcho(echoOf({ quotes: ['B'] }));
+    expect(mgr.next()?.channels).toEqual({ quotes: ['C', 'D'] });
+    mgr.onEcho(echoOf({ quotes: ['B', 'C', 'D'] }));
+    expect(mgr.next()?.channels).toEqual({ quotes: ['E'] });
   });
 
   it('400 for a subscribe naming several channels splits it first', () => {
@@ -771,16 +1026,34 @@ describe('SubscriptionManager memory', () => {
       mgr.add(channel, [symbol]);
       if (i % 100 === 0) {
         expect(settle(mgr, server)).toHaveLength(1);
+      } else if (i % 100 === 25) {
+        mgr.add(channel, [`${symbol}X`]);
+        expect(mgr.next()?.channels[channel]).toHaveLength(2);
+        expect(mgr.onError(400)).toBe('consumed');
+        expect(mgr.footprint().probes).toBe(2); // dropped by the next next(): nothing to send
+        mgr.remove(channel, [`${symbol}X`]);
       } else if (i % 100 === 50) {
         expect(mgr.next()?.action).toBe('subscribe');
         mgr.onError(405);
         expect(mgr.footprint().refused).toBe(1);
+      } else if (i % 100 === 75) {
+        expect(mgr.next()?.action).toBe('subscribe');
+        mgr.onEcho(server.echo()); // leaves the symbol out
+        expect(mgr.footprint().leftOut).toBe(1);
+        expect(mgr.onError(405)).toBe('attributed');
       }
       mgr.remove(channel, [symbol]);
       if (i % 100 === 0) expect(settle(mgr, server)).toHaveLength(1);
     }
     settle(mgr, server);
-    expect(mgr.footprint()).toEqual({ desired: 1, confirmed: 1, refused: 0, ignored: 0 });
+    expect(mgr.footprint()).toEqual({
+      desired: 1,
+      confirmed: 1,
+      refused: 0,
+      ignored: 0,
+      probes: 0,
+      leftOut: 0,
+    });
     expect(server.state()).toEqual(sets({ quotes: ['KEEP'] }));
   });
 });
@@ -807,12 +1080,13 @@ describe('SubscriptionManager property', () => {
     { arbitrary: fc.constant({ op: 'drop' as const }), weight: 1 },
     { arbitrary: fc.constant({ op: 'clear' as const }), weight: 1 },
   );
-  // A well-behaved server half the time; otherwise a symbol limit, channels the feed lacks and a
-  // symbol it cannot parse, each maybe.
+  // A well-behaved server half the time; otherwise a symbol limit (answered at once or after the
+  // echo), channels the feed lacks and a symbol it cannot parse, each maybe.
   const rules: fc.Arbitrary<ServerRules> = fc.oneof(
     fc.constant({}),
     fc.record({
       limit: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+      late: fc.boolean(),
       unsupported: fc.subarray<Channel>(['quotes', 'trades', 'bars', 'news'], { maxLength: 2 }),
       poison: fc.subarray(['IBM', 'BRK.B'], { maxLength: 1 }),
     }),
@@ -830,17 +1104,58 @@ describe('SubscriptionManager property', () => {
           // Actions sent on the current connection that the server has not processed yet.
           let wire: PlannedAction[] = [];
           const model = new Map<string, number>();
-          // Failed actions, which must never go again as they were. Only a remove (a refusal
-          // forgotten at refcount 0) or clearRefused() may make the same action due again.
+          // Failed actions, which must never go again as they were, not even on a later
+          // connection. Only a remove (a refusal forgotten at refcount 0) or clearRefused() may
+          // make the same action due again.
           const failed = new Set<string>();
+          // Every refusal made or changed must be justified by the server's rules at that moment:
+          // no innocent pair is refused.
+          let known = new Map<string, number>();
+          const checkRefusals = (): void => {
+            const now = new Map<string, number>();
+            for (const r of mgr.refused()) {
+              const key = `${r.channel} ${r.symbol}`;
+              now.set(key, r.code);
+              if (known.get(key) === r.code) continue;
+              expect(
+                server.justifies(r.channel, r.symbol, r.code),
+                `${key} refused with ${String(r.code)}`,
+              ).toBe(true);
+            }
+            known = now;
+          };
           const plan = (): PlannedAction | undefined => {
             const next = mgr.next();
-            if (next) expect(failed.has(wireOf(next))).toBe(false);
+            if (!next) return undefined;
+            expect(failed.has(wireOf(next))).toBe(false);
+            // A late error reaches the client after the action it sent on the echo.
+            const late = server.late;
+            server.late = undefined;
+            if (late !== undefined) {
+              expect(mgr.onError(late)).toBe('attributed');
+              expect(mgr.inFlight()).toBe(next);
+              checkRefusals();
+            }
             return next;
           };
           const answer = (sent: PlannedAction): void => {
-            if (!deliver(mgr, server, sent)) failed.add(wireOf(sent));
+            const code = server.handle(sent);
+            if (typeof code === 'number') {
+              expect(mgr.onError(code)).toBe('consumed');
+              failed.add(wireOf(sent));
+            } else {
+              mgr.onEcho(code);
+            }
             expect(mgr.inFlight()).toBeUndefined();
+            checkRefusals();
+          };
+          /** A late error with nothing sent since its echo. */
+          const readLate = (): void => {
+            const late = server.late;
+            server.late = undefined;
+            if (late === undefined) return;
+            expect(mgr.onError(late)).toBe('attributed');
+            checkRefusals();
           };
           for (const o of ops) {
             switch (o.op) {
@@ -862,6 +1177,7 @@ describe('SubscriptionManager property', () => {
                 break;
               }
               case 'deliver': {
+                readLate();
                 const sent = wire.shift();
                 if (sent) answer(sent);
                 break;
@@ -876,6 +1192,7 @@ describe('SubscriptionManager property', () => {
                 failed.clear();
                 break;
             }
+            checkRefusals();
             expect(wire.length).toBeLessThanOrEqual(1);
           }
           for (const sent of wire) answer(sent);
@@ -884,6 +1201,7 @@ describe('SubscriptionManager property', () => {
             answer(next);
             expect((rounds += 1)).toBeLessThan(1000);
           }
+          readLate();
 
           const desired = {} as Record<Channel, string[]>;
           for (const c of CHANNELS) desired[c] = [];
@@ -895,11 +1213,7 @@ describe('SubscriptionManager property', () => {
           expect(mgr.desired()).toEqual(desired);
 
           const refused = mgr.refused();
-          for (const r of refused) {
-            // Still wanted, and refused by the server's own rule: no innocent pair.
-            expect(desired[r.channel]).toContain(r.symbol);
-            expect(server.blames(r.channel, r.symbol, r.code)).toBe(true);
-          }
+          for (const r of refused) expect(desired[r.channel]).toContain(r.symbol);
           const expected = {} as Record<Channel, string[]>;
           for (const c of CHANNELS) {
             expected[c] = desired[c].filter(
