@@ -649,8 +649,9 @@ export class StreamClient {
     // (anything else we send is auth); resending the same message would only earn another 400.
     const refusal = msg.code === 405 || msg.code === 410 || msg.code === 413;
     if (refusal || (msg.code === 400 && this.subscriptions.inFlight())) {
-      this.#timers.clear('echo');
-      this.subscriptions.onError(msg.code);
+      // Only an error that settles the action in flight ends its echo deadline; one the planner
+      // attributes to an earlier action (a late 405) leaves the in-flight action waiting.
+      if (this.subscriptions.onError(msg.code) === 'consumed') this.#timers.clear('echo');
       this.#events.emit('subscription', this.#subscriptionEvent());
       this.#progress();
       return;
