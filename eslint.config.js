@@ -39,6 +39,8 @@ export default tseslint.config(
       'electron/stream/**',
       'electron/simulator/**',
       'electron/host/**',
+      'electron/cli/**',
+      'electron/cli.ts',
       'shared/**',
       'renderer/**',
     ],
