@@ -294,7 +294,7 @@ describe('StreamClient against scripted servers', () => {
 
   it('resends once when a live session loses one echo, without reconnecting', async () => {
     const s = await server((ws) => alpacaSession(ws, { dropEcho: (n) => n === 1 }));
-    const c = client(s.url, { stepTimeoutMs: 150 });
+    const c = client(s.url, { stepTimeoutMs: 500 });
     const states = recordStates(c);
     c.subscribe('quotes', ['AAPL']);
     c.connect();
@@ -325,7 +325,7 @@ describe('StreamClient against scripted servers', () => {
 
   it('400 to a subscribe: the planner isolates the bad symbol, refuses it and stays live', async () => {
     const s = await server((ws) => alpacaSession(ws, { rejectSymbol: 'BAD' }));
-    const c = client(s.url, { stepTimeoutMs: 300 });
+    const c = client(s.url);
     const states = recordStates(c);
     c.subscribe('quotes', ['AAPL', 'BAD', 'MSFT', 'TSLA']);
     c.connect();
