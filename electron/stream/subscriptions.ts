@@ -337,7 +337,10 @@ export class SubscriptionManager {
     if (!ACTION_ERRORS.has(code)) return 'ignored';
     const flight = this.#inFlight;
     if (!flight && code === 400) return 'ignored';
-    if (this.#leftOut.length > 0) {
+    // Only a 405 is known to come late (after the echo of its action); any other code is about
+    // the action in flight, and blaming it on old left-out pairs would leave that action to time
+    // out and be sent again.
+    if (this.#leftOut.length > 0 && code === 405) {
       if (this.#attribute(code)) this.#emit('refused');
       return 'attributed';
     }
@@ -431,6 +434,21 @@ export class SubscriptionManager {
     return good;
   }
 
+  /** Held by the server, no longer wanted, and not already refused as an unsubscribe. */
+  #unsubscribePending(): boolean {
+    for (const [channel, held] of this.#confirmed) {
+      const desired = this.#desired.get(channel);
+      const ignored = this.#ignoredUnsubscribes.get(channel);
+      for (const s of held) if (!desired?.has(s) && !ignored?.has(s)) return true;
+    }
+    return false;
+  }
+
+  /** (channel, symbol) pairs the server confirmed for one channel on this session. */
+  confirmedCount(channel: Channel): number {
+    return this.#confirmed.get(channel)?.size ?? 0;
+  }
+
   /** Wanted, not held by the server and not refused: a subscribe for it is due. */
   #pending(channel: Channel, symbol: string): boolean {
     return (
@@ -517,6 +535,18 @@ export class SubscriptionManager {
    * other one waiting to be subscribed are refused now rather than each by its own 405.
    */
   #refuseOverLimit(action: PlannedAction): boolean {
+    if (this.#unsubscribePending()) {
+      // An unsubscribe about to go out frees a slot: the pair gets another try after it (the
+      // planner sends unsubscribes first), instead of being refused for a limit about to move.
+      const channel = CHANNELS.find((c) => (action.channels[c]?.length ?? 0) > 0);
+      if (channel !== undefined)
+        this.#probes.unshift({ channel, symbols: [...(action.channels[channel] ?? [])] });
+      this.#log.warn(
+        { code: 405 },
+        'symbol limit reached while an unsubscribe is pending; retrying after it',
+      );
+      return false;
+    }
     const at = this.#now();
     const own = new Set(
       CHANNELS.flatMap((c) => (action.channels[c] ?? []).map((s) => `${c}:${s}`)),

@@ -604,16 +604,16 @@ describe('SubscriptionManager refusals', () => {
     expect(mgr.next()).toBeUndefined();
   });
 
-  it('an error after the echo of its action refuses what the echo left out, without splitting', () => {
+  it('a 405 after the echo of its action refuses what the echo left out, without splitting', () => {
     const mgr = new SubscriptionManager({ now: () => at });
     mgr.add('quotes', ['A', 'B']);
     mgr.add('trades', ['A']);
     mgr.next();
     mgr.onEcho(echoOf({ quotes: ['A'] }));
-    expect(mgr.onError(410)).toBe('attributed');
+    expect(mgr.onError(405)).toBe('attributed');
     expect(mgr.refused().map((r) => [r.channel, r.symbol, r.code])).toEqual([
-      ['trades', 'A', 410],
-      ['quotes', 'B', 410],
+      ['trades', 'A', 405],
+      ['quotes', 'B', 405],
     ]);
     // Not split: a later subscribe still names several channels.
     mgr.add('quotes', ['C']);
@@ -655,11 +655,47 @@ describe('SubscriptionManager refusals', () => {
     mgr.onEcho(echoOf({ quotes: ['A'] }));
     mgr.add('quotes', ['C', 'D']);
     expect(mgr.next()?.channels).toEqual({ quotes: ['C', 'D'] });
-    expect(mgr.onError(400)).toBe('attributed'); // with an action in flight, a 400 counts too
+    expect(mgr.onError(405)).toBe('attributed'); // the late 405 of the settled action
     expect(mgr.onError(400)).toBe('consumed');
     expect(mgr.inFlight()).toBeUndefined();
     expect(mgr.next()?.channels).toEqual({ quotes: ['C'] }); // bisected
-    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'B', code: 400, at }]);
+    expect(mgr.refused()).toEqual([{ channel: 'quotes', symbol: 'B', code: 405, at }]);
+  });
+
+  it('a single-pair 405 while an unsubscribe is pending retries the pair after it, refusing nothing', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    mgr.add('quotes', ['A', 'B']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A', 'B'] })); // at the limit of 2
+    mgr.add('quotes', ['X']);
+    expect(mgr.next()?.channels).toEqual({ quotes: ['X'] });
+    mgr.remove('quotes', ['A']); // the user swaps A for C while X is in flight
+    mgr.add('quotes', ['C']);
+    expect(mgr.onError(405)).toBe('consumed');
+    expect(mgr.refused()).toEqual([]);
+    expect(mgr.next()).toMatchObject({ action: 'unsubscribe', channels: { quotes: ['A'] } });
+    mgr.onEcho(echoOf({ quotes: ['B'] }));
+    expect(mgr.next()).toMatchObject({ action: 'subscribe', channels: { quotes: ['X'] } });
+    mgr.onEcho(echoOf({ quotes: ['B', 'X'] }));
+    expect(mgr.next()).toMatchObject({ action: 'subscribe', channels: { quotes: ['C'] } });
+    expect(mgr.onError(405)).toBe('consumed'); // full again, nothing to free: refused
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([['C', 405]]);
+    expect(mgr.isSettled()).toBe(true);
+  });
+
+  it('only a 405 is blamed on left-out pairs: other codes are about the action in flight', () => {
+    const mgr = new SubscriptionManager({ now: () => at });
+    mgr.add('quotes', ['A', 'GHOST']);
+    mgr.next();
+    mgr.onEcho(echoOf({ quotes: ['A'] })); // GHOST silently left out
+    mgr.add('quotes', ['ZBAD']);
+    expect(mgr.next()?.channels).toEqual({ quotes: ['ZBAD'] });
+    expect(mgr.onError(400)).toBe('consumed'); // not GHOST's: ZBAD is refused, not resent
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([
+      ['GHOST', 0],
+      ['ZBAD', 400],
+    ]);
+    expect(mgr.next()).toBeUndefined();
   });
 
   it('forgets the left-out pairs at the next echo and on reset(); a 400 with nothing in flight is not theirs', () => {
@@ -694,8 +730,8 @@ describe('SubscriptionManager refusals', () => {
     mgr.remove('quotes', ['B']); // its refusal goes with it
     const changes: string[] = [];
     mgr.onChange((c) => changes.push(c));
-    expect(mgr.onError(410)).toBe('attributed');
-    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([['C', 410]]);
+    expect(mgr.onError(405)).toBe('attributed');
+    expect(mgr.refused().map((r) => [r.symbol, r.code])).toEqual([['C', 405]]);
     mgr.remove('quotes', ['C']);
     mgr.add('quotes', ['E']);
     mgr.next();
