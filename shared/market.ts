@@ -71,22 +71,6 @@ export const CHANNELS: readonly Channel[] = [
 /** Echo-only channels: the server adds them for every symbol in `trades`. */
 export type DerivedChannel = 'corrections' | 'cancelErrors';
 
-/** Which subscription channel delivers each data kind. */
-export const CHANNEL_OF_KIND: Readonly<Record<DataKind, Channel>> = {
-  quote: 'quotes',
-  trade: 'trades',
-  bar: 'bars',
-  dailyBar: 'dailyBars',
-  updatedBar: 'updatedBars',
-  status: 'statuses',
-  luld: 'lulds',
-  correction: 'trades',
-  cancelError: 'trades',
-  imbalance: 'imbalances',
-  orderbook: 'orderbooks',
-  news: 'news',
-};
-
 export interface Quote {
   readonly kind: 'quote';
   readonly symbol: string;

@@ -37,7 +37,7 @@ import {
 import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { decodeFrame, encodeAction, type FrameSink, type InvalidItem } from './protocol/index.ts';
 import type { ConnectionState } from './states.ts';
-import { SubscriptionManager } from './subscriptions.ts';
+import { SubscriptionManager, type PlannedAction } from './subscriptions.ts';
 
 /** Timers and a monotonic clock, injectable so tests can drive time. */
 export interface Scheduler {
@@ -151,8 +151,6 @@ export interface ClientSnapshot {
   readonly metrics: MetricsSnapshot;
   readonly subscriptions: SubscriptionEvent;
 }
-
-const CONTROL_KINDS = new Set(['success', 'error', 'subscription']);
 
 export class StreamClient {
   readonly url: string;
@@ -599,14 +597,14 @@ export class StreamClient {
   }
 
   #onMessage(msg: MarketMessage): void {
-    this.metrics.message(msg.kind);
-    if (CONTROL_KINDS.has(msg.kind)) {
-      this.#onControl(msg as Exclude<MarketMessage, DataMessage>);
+    const kind = msg.kind;
+    this.metrics.message(kind);
+    if (kind === 'success' || kind === 'error' || kind === 'subscription') {
+      this.#onControl(msg);
       return;
     }
-    const data = msg as DataMessage;
+    const data = msg;
     this.metrics.lastDataAt = this.#frameReceivedAt;
-    const kind = data.kind;
     if (kind === 'quote' || kind === 'trade' || kind === 'orderbook') {
       this.#lastFlowAt = this.#frameReceivedAt;
       if (this.#stale) this.#setStale(false);
@@ -644,15 +642,17 @@ export class StreamClient {
     const meaning = ALPACA_ERRORS[msg.code]?.meaning;
     this.log.warn({ code: msg.code, serverMsg: msg.msg }, 'server error');
     this.#events.emit('server-error', { code: msg.code, message: msg.msg, meaning });
-    // Refusals of a subscription action: the planner isolates the offending channel or symbols
-    // and reports them, and the session goes on. A 400 counts only while an action is in flight
-    // (anything else we send is auth); resending the same message would only earn another 400.
-    const refusal = msg.code === 405 || msg.code === 410 || msg.code === 413;
-    if (refusal || (msg.code === 400 && this.subscriptions.inFlight())) {
-      // Only an error that settles the action in flight ends its echo deadline; one the planner
-      // attributes to an earlier action (a late 405) leaves the in-flight action waiting.
-      if (this.subscriptions.onError(msg.code) === 'consumed') this.#timers.clear('echo');
-      this.#events.emit('subscription', this.#subscriptionEvent());
+    // The planner decides first whether the error is about a subscription action (400 / 405 /
+    // 410 / 413): it isolates and refuses the culprit, and the session goes on. Only an error
+    // that settled the action in flight ends its echo deadline; one blamed on an earlier action
+    // (a late 405) leaves the in-flight action waiting for its echo.
+    const outcome = this.subscriptions.onError(msg.code);
+    if (outcome !== 'ignored') {
+      if (outcome === 'consumed') {
+        this.#timers.clear('echo');
+        this.#echoTimeouts = 0; // an answer, even a refusal, ends a run of lost echoes
+      }
+      this.#emitSubscription();
       this.#progress();
       return;
     }
@@ -668,7 +668,7 @@ export class StreamClient {
     this.#timers.clear('echo');
     this.#echoTimeouts = 0;
     this.subscriptions.onEcho(msg);
-    this.#events.emit('subscription', this.#subscriptionEvent());
+    this.#emitSubscription();
     this.#progress();
   }
 
@@ -720,13 +720,30 @@ export class StreamClient {
       this.subscriptions.abandonInFlight();
       return;
     }
+    this.#awaitEcho(plan);
+  }
+
+  /**
+   * Sets the echo deadline of the action in flight. One lost echo on a session that otherwise
+   * works is worth one more try, and the try is the SAME action: the server may have applied the
+   * first (subscribe and unsubscribe are idempotent there), and whatever echo comes back then
+   * tells the planner the truth. A second loss in a row means the session is broken; only a new
+   * one can tell what the server holds.
+   */
+  #awaitEcho(plan: PlannedAction): void {
     const generation = this.#socketGeneration;
     this.#timers.set('echo', this.#options.stepTimeoutMs ?? 10_000, () => {
-      // One lost echo on a session that otherwise works is worth one more try; a second in a
-      // row means the session is broken, and only a new one can tell what the server holds.
-      if (++this.#echoTimeouts === 1 && this.#machine.name === 'live') {
-        this.log.warn({ plan: plan.action }, 'no subscription echo in time; sending again');
-        this.subscriptions.abandonInFlight();
+      if (
+        ++this.#echoTimeouts === 1 &&
+        this.#machine.name === 'live' &&
+        this.subscriptions.inFlight() === plan &&
+        this.#send({ action: plan.action, ...plan.channels })
+      ) {
+        this.log.warn(
+          { plan: plan.action },
+          'no subscription echo in time; sending the action again',
+        );
+        this.#awaitEcho(plan);
         return;
       }
       this.log.warn({ plan: plan.action }, 'no subscription echo in time; reconnecting');
@@ -736,6 +753,12 @@ export class StreamClient {
         step: 'waiting for the subscription echo',
       });
     });
+  }
+
+  /** The subscription sets for listeners; built only when someone listens (three sorted copies). */
+  #emitSubscription(): void {
+    if (this.#events.has('subscription'))
+      this.#events.emit('subscription', this.#subscriptionEvent());
   }
 
   #subscriptionEvent(): SubscriptionEvent {
@@ -820,9 +843,12 @@ export class StreamClient {
   }
 
   #watchesFrequentChannels(): boolean {
-    const confirmed = this.subscriptions.confirmed();
+    const subs = this.subscriptions;
     return (
-      confirmed.quotes.length > 0 || confirmed.trades.length > 0 || confirmed.orderbooks.length > 0
+      subs.confirmedCount('quotes') +
+        subs.confirmedCount('trades') +
+        subs.confirmedCount('orderbooks') >
+      0
     );
   }
 

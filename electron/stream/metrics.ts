@@ -226,7 +226,7 @@ export class Metrics {
     this.#connects++;
   }
 
-  /** A new connection attempt after a live session was lost. */
+  /** A session went live again after an earlier live session was lost: a recovery. */
   reconnected(): void {
     this.#reconnects++;
     const times = this.#reconnectTimes;

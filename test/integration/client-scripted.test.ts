@@ -309,6 +309,24 @@ describe('StreamClient against scripted servers', () => {
     expect(s.received.filter((r) => r.action['action'] === 'subscribe')).toHaveLength(3);
   });
 
+  it('after a lost echo the server ends with the desired set, even if the symbol was let go meanwhile', async () => {
+    const sets: Array<Map<string, Set<string>>> = [];
+    const s = await server((ws) => sets.push(alpacaSession(ws, { dropEcho: (n) => n === 1 })));
+    const c = client(s.url, { stepTimeoutMs: 500 });
+    c.subscribe('quotes', ['KEEP']);
+    c.connect();
+    await waitForState(c, 'live');
+    const release = c.subscribe('quotes', ['AAPL']); // applied by the server, echo lost
+    await waitFor(() => s.received.length >= 3, { what: 'the AAPL subscribe' });
+    release(); // let go before the echo deadline
+    await waitFor(
+      () => c.subscriptions.isSettled() && [...(sets[0]?.get('quotes') ?? [])].join() === 'KEEP',
+      { timeoutMs: 3_000, what: 'the server back to KEEP only' },
+    );
+    expect(c.subscriptions.confirmed().quotes).toEqual(['KEEP']);
+    expect(s.accepted()).toBe(1);
+  });
+
   it('does not go stale on sparse channels (bars only)', async () => {
     const s = await server((ws) => alpacaSession(ws));
     const c = client(s.url, { staleAfterMs: 60 });
