@@ -586,7 +586,7 @@ export class StreamClient {
   #onFrame(data: WebSocket.RawData, isBinary: boolean, generation: number): void {
     const receivedAt = this.#scheduler.now();
     this.#frameReceivedAt = receivedAt;
-    this.metrics.frame(rawLength(data));
+    this.metrics.frame(rawLength(data), receivedAt);
     try {
       decodeFrame(data, isBinary, this.codec, this.#sink);
     } catch (err) {

@@ -190,8 +190,9 @@ export class Metrics {
   // ---------------------------------------------------------------- hot path
 
   /** A frame arrived: reads the clock once, so messages counted after it land in its second. */
-  frame(bytes: number): void {
-    this.#roll(this.#clock());
+  /** A frame of `bytes` arrived; `atMs` is its receipt time on this clock when the caller has it. */
+  frame(bytes: number, atMs: number = this.#clock()): void {
+    this.#roll(atMs);
     this.#frames++;
     this.#bytes += bytes;
     this.#curBytes += bytes;
