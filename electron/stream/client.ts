@@ -181,8 +181,6 @@ export class StreamClient {
   #metricsTimer: NodeJS.Timeout | undefined;
   #stopMetricsLog: (() => void) | undefined;
   #flushScheduled = false;
-  /** Subscription echoes missed in a row on this session. */
-  #echoTimeouts = 0;
   /** Monotonic ms when the current live session began: the watchdog's baseline. */
   #liveSince = 0;
   #stale = false;
@@ -561,7 +559,6 @@ export class StreamClient {
   /** Forgets the current socket and everything that belonged to its session. */
   #dropSocket(): void {
     this.#socket = undefined;
-    this.#echoTimeouts = 0;
     this.#timers.clear('step', 'echo', 'ping', 'pong', 'watch');
     // The server's confirmed set belongs to the session: the next one starts from nothing and
     // gets the whole desired set again.
@@ -648,10 +645,7 @@ export class StreamClient {
     // (a late 405) leaves the in-flight action waiting for its echo.
     const outcome = this.subscriptions.onError(msg.code);
     if (outcome !== 'ignored') {
-      if (outcome === 'consumed') {
-        this.#timers.clear('echo');
-        this.#echoTimeouts = 0; // an answer, even a refusal, ends a run of lost echoes
-      }
+      if (outcome === 'consumed') this.#timers.clear('echo');
       this.#emitSubscription();
       this.#progress();
       return;
@@ -666,7 +660,6 @@ export class StreamClient {
 
   #onEcho(msg: SubscriptionMessage): void {
     this.#timers.clear('echo');
-    this.#echoTimeouts = 0;
     this.subscriptions.onEcho(msg);
     this.#emitSubscription();
     this.#progress();
@@ -724,28 +717,14 @@ export class StreamClient {
   }
 
   /**
-   * Sets the echo deadline of the action in flight. One lost echo on a session that otherwise
-   * works is worth one more try, and the try is the SAME action: the server may have applied the
-   * first (subscribe and unsubscribe are idempotent there), and whatever echo comes back then
-   * tells the planner the truth. A second loss in a row means the session is broken; only a new
-   * one can tell what the server holds.
+   * Sets the echo deadline of the action in flight. A missing echo leaves us not knowing what the
+   * server holds, and echoes carry no id: sending the action again would let a late echo be read
+   * as the answer to the next action and refuse innocent symbols. So a lost echo ends the session;
+   * the next one starts from nothing and sends the whole desired set, which it can trust.
    */
   #awaitEcho(plan: PlannedAction): void {
     const generation = this.#socketGeneration;
     this.#timers.set('echo', this.#options.stepTimeoutMs ?? 10_000, () => {
-      if (
-        ++this.#echoTimeouts === 1 &&
-        this.#machine.name === 'live' &&
-        this.subscriptions.inFlight() === plan &&
-        this.#send({ action: plan.action, ...plan.channels })
-      ) {
-        this.log.warn(
-          { plan: plan.action },
-          'no subscription echo in time; sending the action again',
-        );
-        this.#awaitEcho(plan);
-        return;
-      }
       this.log.warn({ plan: plan.action }, 'no subscription echo in time; reconnecting');
       this.#dispatch({
         type: 'step-timeout',
