@@ -77,17 +77,7 @@ describe('connection under random interleavings (real server)', () => {
                 break;
             }
           }
-          // A fatal error leaves the client failed; anything else keeps it trying or stopped.
-          expect([
-            'idle',
-            'connecting',
-            'authenticating',
-            'subscribing',
-            'live',
-            'backoff',
-            'stopped',
-            'failed',
-          ]).toContain(client.state);
+          // Only a fatal error (402 here) may leave the client failed.
           if (client.state === 'failed') expect(errors).toContain(402);
           client.disconnect();
           const finalState = client.state;
