@@ -16,17 +16,10 @@ import { GARBAGE_KINDS, badItem, garbageFrame } from './faults.ts';
 import type { WireItem } from './market-walk.ts';
 import { MarketWalk, SIP_EXCHANGES } from './market-walk.ts';
 
-/** Channels a stock feed serves, in the order its echo lists them. */
-export const STOCK_CHANNELS: readonly Channel[] = [
-  'trades',
-  'quotes',
-  'bars',
-  'updatedBars',
-  'dailyBars',
-  'statuses',
-  'lulds',
-  'imbalances',
-];
+/** Channels a stock feed serves, in the order its echo lists them: all but crypto's and news. */
+export const STOCK_CHANNELS: readonly Channel[] = CHANNELS.filter(
+  (c) => c !== 'orderbooks' && c !== 'news',
+);
 
 /** Channels the crypto feed serves, in the order its echo lists them. */
 export const CRYPTO_CHANNELS: readonly Channel[] = [

@@ -6,6 +6,7 @@
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CHANNELS } from '../../shared/market.ts';
 
 /** The text of a received frame, whatever shape ws hands it over in. */
 export function frameText(data: RawData): string {
@@ -78,16 +79,8 @@ export async function startScriptedServer(
   };
 }
 
-const CHANNELS = [
-  'trades',
-  'quotes',
-  'bars',
-  'updatedBars',
-  'dailyBars',
-  'statuses',
-  'lulds',
-  'imbalances',
-];
+/** A stock feed's channels. */
+const STOCK = CHANNELS.filter((c) => c !== 'orderbooks' && c !== 'news');
 
 /**
  * The ordinary Alpaca session in JSON: connected, auth (any key unless `refuseAuth`), subscribe /
@@ -104,7 +97,7 @@ export function alpacaSession(
     rejectSymbol?: string;
   } = {},
 ): Map<string, Set<string>> {
-  const sets = new Map<string, Set<string>>(CHANNELS.map((c) => [c, new Set<string>()]));
+  const sets = new Map<string, Set<string>>(STOCK.map((c) => [c, new Set<string>()]));
   let authed = false;
   let actions = 0;
   ws.send(JSON.stringify([{ T: 'success', msg: 'connected' }]));
@@ -139,7 +132,7 @@ export function alpacaSession(
       return;
     }
     const add = msg['action'] === 'subscribe';
-    for (const channel of CHANNELS) {
+    for (const channel of STOCK) {
       const list = msg[channel];
       if (!Array.isArray(list)) continue;
       for (const symbol of list as string[]) {
@@ -149,7 +142,7 @@ export function alpacaSession(
     }
     if (options.echo === false || options.dropEcho?.(n)) return;
     const echo: Record<string, unknown> = { T: 'subscription' };
-    for (const channel of CHANNELS) echo[channel] = [...sets.get(channel)!].sort();
+    for (const channel of STOCK) echo[channel] = [...sets.get(channel)!].sort();
     echo['corrections'] = echo['trades'];
     echo['cancelErrors'] = echo['trades'];
     ws.send(JSON.stringify([echo]));
