@@ -1,0 +1,500 @@
+/**
+ * The contract between the main-process core and every user interface: Electron windows (through
+ * preload and ipc), and browser tabs (through the browser-mode bridge). Everything else derives from
+ * the tables here:
+ * - COMMANDS: request/response calls, named `domain:action`; the zod schema is what main accepts.
+ *   Every answer is a Result envelope; nothing throws across the boundary.
+ * - EventMap: what main pushes to every attached view.
+ * - Quote frames (shared/frame.ts): pulled with `nextFrame()` after the view has painted.
+ *
+ * No platform imports here: this file is loaded by main, preload, the renderer and the host.
+ */
+import { z } from 'zod';
+import type { ConnectionState } from './connection.ts';
+import type { QuoteFrame } from './frame.ts';
+import type { Channel, Codec, Feed } from './market.ts';
+
+// ------------------------------------------------------------------------------ envelope
+
+export type ErrorCode =
+  /** The payload failed validation; the message says which field and why. */
+  | 'bad-request'
+  /** No such command. */
+  | 'unknown-command'
+  /** The caller is not allowed to do this (a built-in handler, a foreign sender). */
+  | 'forbidden'
+  /** The watchlist, handler, ... does not exist. */
+  | 'not-found'
+  /** A duplicate name or symbol, a state that does not allow it. */
+  | 'conflict'
+  /** A count limit (watchlists, symbols per list). */
+  | 'limit'
+  /** Reading or writing the user-data folder or the credential store failed. */
+  | 'storage'
+  /** A bug: logged with its stack in main; the message is generic. */
+  | 'internal';
+
+export interface ApiError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: ApiError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
+  return { ok: false, error: { code, message } };
+}
+
+// ------------------------------------------------------------------------------ value schemas
+
+/** Symbols: upper-cased, letters, digits, `.` `-` `/` (crypto pairs like BTC/USD), 1-21 chars. */
+export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9./-]{0,20}$/;
+export const MAX_WATCHLISTS = 50;
+export const MAX_SYMBOLS_PER_WATCHLIST = 10_000;
+export const MAX_WATCHLIST_NAME = 60;
+
+/** Normalizes what a user typed into a symbol, or says why it is not one. */
+export function normalizeSymbol(
+  input: string,
+): { ok: true; symbol: string } | { ok: false; reason: string } {
+  const symbol = input.trim().toUpperCase();
+  if (symbol === '') return { ok: false, reason: 'empty' };
+  if (symbol.length > 21) return { ok: false, reason: 'longer than 21 characters' };
+  if (!SYMBOL_PATTERN.test(symbol))
+    return { ok: false, reason: 'only letters, digits, ".", "-" and "/" are allowed' };
+  return { ok: true, symbol };
+}
+
+export const symbolSchema = z
+  .string()
+  .max(64)
+  .transform((s, ctx) => {
+    const r = normalizeSymbol(s);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: `not a symbol (${r.reason}): ${JSON.stringify(s)}` });
+      return z.NEVER;
+    }
+    return r.symbol;
+  });
+
+export const idSchema = z.string().min(1).max(64);
+const nameSchema = z.string().trim().min(1).max(MAX_WATCHLIST_NAME);
+
+export const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
+export const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
+export const THEMES = ['dark', 'light'] as const;
+export type Theme = (typeof THEMES)[number];
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('simulator'), codec: z.enum(CODECS) }),
+  z.strictObject({ kind: z.literal('alpaca'), feed: z.enum(FEEDS), codec: z.enum(CODECS) }),
+]);
+export type Source = z.infer<typeof sourceSchema>;
+
+export const DEFAULT_SOURCE: Source = { kind: 'simulator', codec: 'msgpack' };
+
+export const settingsSchema = z.strictObject({
+  version: z.literal(1),
+  source: sourceSchema,
+  theme: z.enum(THEMES),
+  /** Connect when the app starts. */
+  autoConnect: z.boolean(),
+  /** On a Linux desktop without a keyring: the user agreed to store keys only obfuscated. */
+  allowInsecureCredentialStorage: z.boolean(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  version: 1,
+  source: DEFAULT_SOURCE,
+  theme: 'dark',
+  autoConnect: true,
+  allowInsecureCredentialStorage: false,
+};
+
+export const watchlistSchema = z.strictObject({
+  id: idSchema,
+  name: nameSchema,
+  symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST),
+});
+export type Watchlist = z.infer<typeof watchlistSchema>;
+
+export const watchlistsFileSchema = z.strictObject({
+  version: z.literal(1),
+  watchlists: z.array(watchlistSchema).max(MAX_WATCHLISTS),
+});
+export type WatchlistsFile = z.infer<typeof watchlistsFileSchema>;
+
+export const DEFAULT_WATCHLISTS: WatchlistsFile = {
+  version: 1,
+  watchlists: [
+    {
+      id: 'default',
+      name: 'Watchlist',
+      symbols: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'SPY', 'QQQ', 'AMD'],
+    },
+  ],
+};
+
+/** Credentials as typed by the user. Write-only: no command ever returns them. */
+export const credentialsSchema = z.strictObject({
+  keyId: z.string().trim().min(1).max(256),
+  secret: z.string().trim().min(1).max(512),
+  /** Keep them only until the app quits, even where secure storage exists. */
+  memoryOnly: z.boolean().optional(),
+});
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export type CredentialStorage =
+  /** Encrypted by the OS keychain / keyring (safeStorage with a secure backend). */
+  | 'encrypted'
+  /** Written through safeStorage's basic_text backend: obfuscated, not secure. The user chose it. */
+  | 'obfuscated'
+  /** Held in memory until the app quits. */
+  | 'memory'
+  | 'none';
+
+export interface CredentialStatus {
+  readonly stored: boolean;
+  readonly storage: CredentialStorage;
+  /** safeStorage's backend (`gnome_libsecret`, `kwallet6`, `basic_text`, `keychain`, `dpapi`, `memory`, ...). */
+  readonly backend: string;
+  /** Whether the backend protects keys at rest. */
+  readonly secure: boolean;
+  /** A sentence for the settings panel: where the keys are and what that means. */
+  readonly detail: string;
+}
+
+// ------------------------------------------------------------------------------ views (outputs)
+
+export interface ConnectionErrorView {
+  readonly code: number | undefined;
+  readonly message: string;
+  /** What the code means for the user, from the protocol's table. */
+  readonly meaning: string | undefined;
+}
+
+export interface ConnectionView {
+  readonly state: ConnectionState;
+  readonly previous: ConnectionState;
+  readonly reason: string | undefined;
+  /** Epoch ms when this state began. */
+  readonly since: number;
+  readonly attempt: number;
+  /** In backoff: epoch ms of the next attempt. */
+  readonly retryAt: number | undefined;
+  readonly lastError: ConnectionErrorView | undefined;
+  readonly source: Source;
+  /** The stream URL (the simulator's loopback URL, or Alpaca's). */
+  readonly url: string;
+  readonly stale: boolean;
+}
+
+export interface HistogramView {
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly negatives: number;
+  readonly overflows: number;
+}
+
+export interface RatesView {
+  readonly s1: number;
+  readonly s10: number;
+  readonly s60: number;
+}
+
+export interface MetricsView {
+  readonly at: number;
+  readonly state: ConnectionState;
+  readonly messages: { readonly total: number; readonly byKind: Readonly<Record<string, number>> };
+  readonly frames: number;
+  readonly bytes: number;
+  readonly invalid: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  readonly connects: number;
+  readonly reconnects: number;
+  readonly reconnectsLast10m: number;
+  readonly timeInStateMs: Readonly<Record<ConnectionState, number>>;
+  readonly uptime: {
+    readonly sessionMs: number | null;
+    readonly metricsMs: number;
+    readonly processMs: number;
+  };
+  readonly rates: { readonly messages: RatesView; readonly bytes: RatesView };
+  readonly latency: {
+    readonly exchangeToReceipt: HistogramView;
+    readonly receiptToDispatch: HistogramView;
+  };
+  readonly lastDataAgoMs: number | null;
+}
+
+export interface HealthView {
+  readonly status: 'healthy' | 'degraded' | 'down';
+  readonly reasons: readonly string[];
+}
+
+/** Frame-side counters of the view's own session (what pull-based flow control did). */
+export interface FrameStatsView {
+  readonly frames: number;
+  /** Quote/trade updates folded into a newer one before any frame carried them. */
+  readonly conflated: number;
+  readonly symbols: number;
+}
+
+export interface MetricsEvent {
+  readonly metrics: MetricsView;
+  readonly health: HealthView;
+}
+
+export interface HandlerView {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly symbol: string;
+  readonly builtin: boolean;
+  readonly calls: number;
+  readonly errors: number;
+  readonly lastError: { readonly message: string; readonly stack: string | undefined; readonly at: number } | undefined;
+  readonly meanMs: number;
+  readonly maxMs: number;
+  readonly registeredAt: number;
+  readonly lastCalledAt: number | undefined;
+}
+
+export interface RefusedView {
+  readonly channel: Channel;
+  readonly symbol: string;
+  readonly code: number;
+  /** What the code means (e.g. 405: symbol limit of the subscription plan). */
+  readonly meaning: string | undefined;
+  readonly at: number;
+}
+
+export interface SubscriptionsView {
+  readonly desired: Readonly<Partial<Record<Channel, readonly string[]>>>;
+  readonly confirmed: Readonly<Partial<Record<Channel, readonly string[]>>>;
+  readonly refused: readonly RefusedView[];
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface LogEntry {
+  /** Increasing per process. */
+  readonly seq: number;
+  readonly at: number;
+  readonly level: LogLevel;
+  readonly module: string | undefined;
+  readonly msg: string;
+  /** The error's message and stack, when the record carried one. */
+  readonly err: { readonly message: string; readonly stack: string | undefined } | undefined;
+  /** Other small fields of the record (secrets already redacted in main). */
+  readonly fields: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface Notice {
+  readonly id: string;
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface AddSymbolsResult {
+  readonly watchlist: Watchlist;
+  readonly added: readonly string[];
+  readonly rejected: ReadonlyArray<{ readonly input: string; readonly reason: string }>;
+}
+
+export interface DiagnosticsBundle {
+  readonly generatedAt: string;
+  readonly app: { readonly name: string; readonly version: string; readonly platform: string; readonly runtime: string };
+  readonly connection: ConnectionView;
+  readonly metrics: MetricsView;
+  readonly health: HealthView;
+  readonly subscriptions: SubscriptionsView;
+  readonly handlers: readonly HandlerView[];
+  readonly settings: Settings;
+  readonly credentials: CredentialStatus;
+  readonly watchlists: readonly Watchlist[];
+  readonly log: readonly LogEntry[];
+}
+
+export interface Snapshot {
+  readonly connection: ConnectionView;
+  readonly metrics: MetricsView;
+  readonly health: HealthView;
+  readonly subscriptions: SubscriptionsView;
+  readonly handlers: readonly HandlerView[];
+  readonly settings: Settings;
+  readonly credentials: CredentialStatus;
+  readonly watchlists: readonly Watchlist[];
+  readonly notices: readonly Notice[];
+  readonly frames: FrameStatsView;
+}
+
+// ------------------------------------------------------------------------------ commands
+
+const empty = z.strictObject({});
+
+export const simulatorControlSchema = z.discriminatedUnion('action', [
+  /** Drop every connection now (the client reconnects). */
+  z.strictObject({ action: z.literal('drop') }),
+  /** Hang (no data, no pongs) on or off. */
+  z.strictObject({ action: z.literal('stall'), on: z.boolean() }),
+  /** Limit subscribed symbols per connection (405 beyond it); null lifts the limit. */
+  z.strictObject({ action: z.literal('symbol-limit'), limit: z.number().int().positive().max(100_000).nullable() }),
+  /** Data messages per second per connection. */
+  z.strictObject({ action: z.literal('rate'), perSecond: z.number().int().min(0).max(1_000_000) }),
+  /** Send an Alpaca error code to the connection (does not close it). */
+  z.strictObject({ action: z.literal('error'), code: z.number().int().min(100).max(999) }),
+]);
+export type SimulatorControl = z.infer<typeof simulatorControlSchema>;
+
+/** Input schemas of every command: what main accepts. */
+export const COMMANDS = {
+  'connection:connect': empty,
+  'connection:disconnect': empty,
+  'source:set': z.strictObject({ source: sourceSchema }),
+  'settings:get': empty,
+  'settings:update': z.strictObject({
+    theme: z.enum(THEMES).optional(),
+    autoConnect: z.boolean().optional(),
+    allowInsecureCredentialStorage: z.boolean().optional(),
+  }),
+  'credentials:set': credentialsSchema,
+  'credentials:clear': empty,
+  'credentials:status': empty,
+  'watchlists:list': empty,
+  'watchlists:create': z.strictObject({ name: nameSchema }),
+  'watchlists:rename': z.strictObject({ id: idSchema, name: nameSchema }),
+  'watchlists:delete': z.strictObject({ id: idSchema }),
+  /** Raw user input: each is validated and normalized, bad ones come back in `rejected`. */
+  'watchlists:add-symbols': z.strictObject({
+    id: idSchema,
+    symbols: z.array(z.string().max(64)).min(1).max(MAX_SYMBOLS_PER_WATCHLIST),
+  }),
+  'watchlists:remove-symbol': z.strictObject({ id: idSchema, symbol: symbolSchema }),
+  'watchlists:move-symbol': z.strictObject({
+    id: idSchema,
+    symbol: symbolSchema,
+    toIndex: z.number().int().min(0),
+  }),
+  'handlers:list': empty,
+  'handlers:remove': z.strictObject({ id: idSchema }),
+  'diagnostics:snapshot': empty,
+  'diagnostics:export': empty,
+  'log:recent': z.strictObject({ limit: z.number().int().min(1).max(5000).optional() }),
+  'notices:dismiss': z.strictObject({ id: idSchema }),
+  /** Only while the source is the built-in simulator. */
+  'simulator:control': simulatorControlSchema,
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+/** What the caller passes (before zod's transforms). */
+export type CommandInput<C extends CommandName> = z.input<(typeof COMMANDS)[C]>;
+/** What a handler in main receives (after validation and transforms). */
+export type CommandArgs<C extends CommandName> = z.output<(typeof COMMANDS)[C]>;
+
+export interface CommandOutputs {
+  'connection:connect': ConnectionView;
+  'connection:disconnect': ConnectionView;
+  'source:set': Settings;
+  'settings:get': Settings;
+  'settings:update': Settings;
+  'credentials:set': CredentialStatus;
+  'credentials:clear': CredentialStatus;
+  'credentials:status': CredentialStatus;
+  'watchlists:list': readonly Watchlist[];
+  'watchlists:create': Watchlist;
+  'watchlists:rename': Watchlist;
+  'watchlists:delete': readonly Watchlist[];
+  'watchlists:add-symbols': AddSymbolsResult;
+  'watchlists:remove-symbol': Watchlist;
+  'watchlists:move-symbol': Watchlist;
+  'handlers:list': readonly HandlerView[];
+  'handlers:remove': readonly HandlerView[];
+  'diagnostics:snapshot': Snapshot;
+  'diagnostics:export': DiagnosticsBundle;
+  'log:recent': readonly LogEntry[];
+  'notices:dismiss': readonly Notice[];
+  'simulator:control': { readonly applied: string };
+}
+export type CommandOutput<C extends CommandName> = CommandOutputs[C];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(COMMANDS, name);
+}
+
+/** Validates a payload for a command: the one place where zod issues become an error message. */
+export function parseCommand<C extends CommandName>(
+  command: C,
+  payload: unknown,
+): Result<CommandArgs<C>> {
+  const parsed = COMMANDS[command].safeParse(payload ?? {});
+  if (parsed.success) return ok(parsed.data as CommandArgs<C>);
+  const message = parsed.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'payload'}: ${i.message}`)
+    .join('; ');
+  return fail('bad-request', `${command}: ${message}`);
+}
+
+// ------------------------------------------------------------------------------ events
+
+export interface EventMap {
+  'connection:state': ConnectionView;
+  /** A few times a second. */
+  'metrics:update': MetricsEvent;
+  /** When handlers are added or removed, and once a second while their counts change. */
+  'handlers:update': readonly HandlerView[];
+  'log:entry': LogEntry;
+  /** Desired / confirmed / refused, on every echo and change. */
+  'subscriptions:update': SubscriptionsView;
+  'settings:update': Settings;
+  'watchlists:update': readonly Watchlist[];
+  'credentials:update': CredentialStatus;
+  /** Things the user must be told: a corrupt settings file kept as a backup, insecure storage. */
+  'notices:update': readonly Notice[];
+}
+export type EventName = keyof EventMap;
+export const EVENT_NAMES: readonly EventName[] = [
+  'connection:state',
+  'metrics:update',
+  'handlers:update',
+  'log:entry',
+  'subscriptions:update',
+  'settings:update',
+  'watchlists:update',
+  'credentials:update',
+  'notices:update',
+];
+
+// ------------------------------------------------------------------------------ the API
+
+/**
+ * What a view holds: `window.monitor` in Electron (preload), the bridge client in browser mode.
+ * Same interface, same semantics.
+ */
+export interface MonitorApi {
+  invoke<C extends CommandName>(command: C, input: CommandInput<C>): Promise<Result<CommandOutput<C>>>;
+  /** Returns the unsubscribe. */
+  on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void;
+  /**
+   * The next quote frame: what changed since the previous one, latest per symbol. The first one
+   * after attaching carries every known symbol. Resolves as soon as something changed (at once when
+   * something already has); call it again after painting. One call in flight at a time.
+   */
+  nextFrame(): Promise<QuoteFrame>;
+}
