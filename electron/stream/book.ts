@@ -1,0 +1,554 @@
+/**
+ * The conflation book: the latest quote, trade and day figures per symbol, and per view (cursor)
+ * the set of rows that changed since that view's previous frame. Views pull: after painting, a
+ * view takes a frame holding only its changed rows, latest values only. A slow view therefore
+ * gets fewer, fuller frames and never a growing queue; `conflated` counts what it never saw
+ * individually.
+ *
+ * Cost model. `applyQuote` / `applyTrade` / `applyBar` run per message at feed rate: a Map get for
+ * the row, a few typed-array stores, one clock read, and per open cursor a bitmap test plus at most
+ * one Int32 store. Nothing is allocated per message (a new symbol allocates its Map entry, and the
+ * storage doubles now and then). The work proportional to changes happens in `take()`, once per
+ * painted frame per view. `retain`, `clear`, opening and closing cursors are rare and may walk
+ * every row.
+ *
+ * Rows are stored densely (row i of every column belongs to `symbols[i]`); `retain` compacts them
+ * in place, keeping their order, and remaps every cursor's dirty rows.
+ *
+ * Choices (the frame's columns are described in shared/frame.ts):
+ * - Latest wins by ARRIVAL, not by exchange timestamp: Alpaca sends each symbol in order, and a
+ *   reordered message is better shown than silently dropped. Daily bars are the exception (below).
+ * - Values are stored as received (a one-sided quote keeps the 0 the server sent); fields never
+ *   received are NaN.
+ * - Volume: a daily bar SETS the day volume to its own volume, and every trade after it adds its
+ *   size. Daily bars arrive about once a minute carrying the day so far, so each one re-anchors
+ *   the running total; in between it is approximate (a trade that arrived just before a daily bar
+ *   that does not yet include it is lost until the next one). Without any daily bar the volume is
+ *   the sum of the trade sizes seen since the row appeared.
+ * - refPrice: the open of the latest daily bar; until one arrives, the price of the first trade
+ *   seen for the row (later trades never move it).
+ * - A daily bar whose start time is earlier than the one already applied (a replay of a previous
+ *   day) is ignored; a later one (a new day) replaces volume and refPrice.
+ * - Minute bars ('bar') and updated bars ('updatedBar', Alpaca's late correction of a MINUTE bar)
+ *   carry nothing this book shows, so they are ignored. Trade corrections and cancels are not
+ *   applied to volume (they are rare and the next daily bar re-anchors it).
+ * - Trade conditions are not filtered: every trade moves lastPrice and adds to volume.
+ * - Conflation counts every update (quote, trade or daily bar) that hits a row already dirty for a
+ *   cursor; updates applied before a cursor existed are not counted for it.
+ * - Overflow: with `maxSymbols` rows in use, a message for a symbol without a row is dropped and
+ *   counted in `overflow` (messages, not distinct symbols: counting symbols would need the
+ *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
+ */
+import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
+import { timeToEpochMs, type Bar, type Quote, type Trade } from '../../shared/market.ts';
+import type { HandlerRegistry } from './handlers.ts';
+import { silentLogger, type Logger } from './log.ts';
+
+export interface QuoteBookOptions {
+  /** Wall-clock epoch ms, for `receivedAt` and `builtAt`; default Date.now. */
+  readonly now?: () => number;
+  /** Rows kept at most (default 20 000); messages for further new symbols are dropped and counted. */
+  readonly maxSymbols?: number;
+  /** Where a throwing onDirty listener is reported. */
+  readonly logger?: Logger;
+}
+
+/** One view's position in the book. */
+export interface BookCursor {
+  /** Something changed since the last take() (always true before the first one and after clear()). */
+  readonly dirty: boolean;
+  /**
+   * The changes since the previous take: the rows updated since then, latest values; every row
+   * when `full` (the first take, and the first after `clear()`). Called when not dirty it returns
+   * an empty frame (seq still advances). Throws once the cursor is closed.
+   */
+  take(): QuoteFrame;
+  /**
+   * Calls `listener` when the cursor goes from clean to dirty (once per transition, not per
+   * update), so a pending nextFrame() can resolve without polling. It runs synchronously inside
+   * the apply call that dirtied the cursor; a throwing listener is logged and ignored. Returns the
+   * unsubscriber.
+   */
+  onDirty(listener: () => void): () => void;
+  /** Frames taken so far. */
+  readonly frames: number;
+  /** Updates folded into a newer one, over every frame taken so far. */
+  readonly conflated: number;
+  /** Releases the cursor: the book forgets it. Idempotent. */
+  close(): void;
+}
+
+const DEFAULT_MAX_SYMBOLS = 20_000;
+const INITIAL_CAPACITY = 64;
+/** Frame columns; `Store.columns()` lists them first, in FRAME_COLUMNS order. */
+const COLUMNS = FRAME_COLUMNS.length;
+
+/**
+ * The row storage, shared by the book and its cursors (a plain class so that cursors, defined in
+ * this module, can reach it; it is not exported).
+ */
+class Store {
+  capacity = INITIAL_CAPACITY;
+  size = 0;
+  readonly index = new Map<string, number>();
+  readonly symbols: string[] = [];
+  bidPrice = nanArray(INITIAL_CAPACITY);
+  bidSize = nanArray(INITIAL_CAPACITY);
+  askPrice = nanArray(INITIAL_CAPACITY);
+  askSize = nanArray(INITIAL_CAPACITY);
+  quoteTime = nanArray(INITIAL_CAPACITY);
+  lastPrice = nanArray(INITIAL_CAPACITY);
+  lastSize = nanArray(INITIAL_CAPACITY);
+  tradeTime = nanArray(INITIAL_CAPACITY);
+  volume = nanArray(INITIAL_CAPACITY);
+  refPrice = nanArray(INITIAL_CAPACITY);
+  receivedAt = nanArray(INITIAL_CAPACITY);
+  /** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
+  dailyTime = nanArray(INITIAL_CAPACITY);
+  /** Open cursors; replaced (never mutated) on open/close, so a notification may close one safely. */
+  cursors: readonly Cursor[] = [];
+  readonly now: () => number;
+  readonly log: Logger;
+
+  constructor(now: () => number, log: Logger) {
+    this.now = now;
+    this.log = log;
+  }
+
+  /** Every column, frame ones in FRAME_COLUMNS order, then the internal ones. */
+  columns(): Float64Array[] {
+    return [
+      this.bidPrice,
+      this.bidSize,
+      this.askPrice,
+      this.askSize,
+      this.quoteTime,
+      this.lastPrice,
+      this.lastSize,
+      this.tradeTime,
+      this.volume,
+      this.refPrice,
+      this.receivedAt,
+      this.dailyTime,
+    ];
+  }
+
+  setColumns(cols: readonly Float64Array[]): void {
+    [
+      this.bidPrice,
+      this.bidSize,
+      this.askPrice,
+      this.askSize,
+      this.quoteTime,
+      this.lastPrice,
+      this.lastSize,
+      this.tradeTime,
+      this.volume,
+      this.refPrice,
+      this.receivedAt,
+      this.dailyTime,
+    ] = cols as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
+  }
+
+  grow(): void {
+    const capacity = this.capacity * 2;
+    this.setColumns(
+      this.columns().map((old) => {
+        const next = nanArray(capacity);
+        next.set(old);
+        return next;
+      }),
+    );
+    this.capacity = capacity;
+    for (const c of this.cursors) c.resize(capacity);
+  }
+
+  /** Drops every row and shrinks the storage back to its initial size. */
+  reset(): void {
+    this.index.clear();
+    this.symbols.length = 0;
+    this.size = 0;
+    this.capacity = INITIAL_CAPACITY;
+    this.setColumns(this.columns().map(() => nanArray(INITIAL_CAPACITY)));
+  }
+
+  /** Marks `row` changed for every open cursor. */
+  touch(row: number): void {
+    const cursors = this.cursors;
+    for (let i = 0; i < cursors.length; i++) cursors[i]!.mark(row);
+  }
+}
+
+class Cursor implements BookCursor {
+  readonly #store: Store;
+  readonly #release: (cursor: Cursor) => void;
+  /** 1 where the row is in `#list`. */
+  #bits: Uint8Array;
+  /** The dirty rows, in the order they first changed; `#count` of them are valid. */
+  #list: Int32Array;
+  #count = 0;
+  /** The next take() carries every row. */
+  #full = true;
+  #pendingConflated = 0;
+  #seq = 0;
+  #frames = 0;
+  #conflated = 0;
+  #closed = false;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(store: Store, release: (cursor: Cursor) => void) {
+    this.#store = store;
+    this.#release = release;
+    this.#bits = new Uint8Array(store.capacity);
+    this.#list = new Int32Array(store.capacity);
+  }
+
+  get dirty(): boolean {
+    return !this.#closed && (this.#full || this.#count > 0);
+  }
+
+  get frames(): number {
+    return this.#frames;
+  }
+
+  get conflated(): number {
+    return this.#conflated;
+  }
+
+  /** Per message: keep it small. */
+  mark(row: number): void {
+    if (this.#closed) return;
+    if (this.#bits[row] === 1) {
+      this.#pendingConflated++;
+      return;
+    }
+    this.#bits[row] = 1;
+    this.#list[this.#count++] = row;
+    if (this.#count === 1 && !this.#full) this.#notify();
+  }
+
+  resize(capacity: number): void {
+    const bits = new Uint8Array(capacity);
+    bits.set(this.#bits);
+    const list = new Int32Array(capacity);
+    list.set(this.#list.subarray(0, this.#count));
+    this.#bits = bits;
+    this.#list = list;
+  }
+
+  /** After `retain` compacted the rows: `moved[old]` is the new row, or -1 when dropped. */
+  remap(moved: Int32Array, capacity: number): void {
+    const bits = new Uint8Array(capacity);
+    const list = new Int32Array(capacity);
+    let n = 0;
+    for (let i = 0; i < this.#count; i++) {
+      const to = moved[this.#list[i]!]!;
+      if (to < 0) continue;
+      bits[to] = 1;
+      list[n++] = to;
+    }
+    this.#bits = bits;
+    this.#list = list;
+    this.#count = n;
+  }
+
+  /** After `clear`: no rows; the next frame is full, and the view must learn that now. */
+  reset(capacity: number): void {
+    const wasDirty = this.dirty;
+    this.#bits = new Uint8Array(capacity);
+    this.#list = new Int32Array(capacity);
+    this.#count = 0;
+    this.#full = true;
+    if (!wasDirty) this.#notify();
+  }
+
+  take(): QuoteFrame {
+    if (this.#closed) throw new Error('this book cursor is closed');
+    const s = this.#store;
+    const full = this.#full;
+    const n = full ? s.size : this.#count;
+    // One buffer for all eleven columns: one allocation, and structured clone copies one buffer.
+    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
+    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
+    const src = s.columns();
+    let symbols: string[];
+    if (full) {
+      symbols = s.symbols.slice(0, n);
+      for (let k = 0; k < COLUMNS; k++) out[k]!.set(src[k]!.subarray(0, n));
+    } else {
+      symbols = new Array<string>(n);
+      const list = this.#list;
+      for (let i = 0; i < n; i++) symbols[i] = s.symbols[list[i]!]!;
+      for (let k = 0; k < COLUMNS; k++) {
+        const from = src[k]!;
+        const to = out[k]!;
+        for (let i = 0; i < n; i++) to[i] = from[list[i]!]!;
+      }
+    }
+    const bits = this.#bits;
+    const list = this.#list;
+    for (let i = 0; i < this.#count; i++) bits[list[i]!] = 0;
+    this.#count = 0;
+    this.#full = false;
+    const conflated = this.#pendingConflated;
+    this.#pendingConflated = 0;
+    this.#conflated += conflated;
+    this.#frames++;
+    return {
+      seq: ++this.#seq,
+      builtAt: s.now(),
+      conflated,
+      full,
+      symbols,
+      bidPrice: out[0]!,
+      bidSize: out[1]!,
+      askPrice: out[2]!,
+      askSize: out[3]!,
+      quoteTime: out[4]!,
+      lastPrice: out[5]!,
+      lastSize: out[6]!,
+      tradeTime: out[7]!,
+      volume: out[8]!,
+      refPrice: out[9]!,
+      receivedAt: out[10]!,
+    };
+  }
+
+  onDirty(listener: () => void): () => void {
+    if (this.#closed) return () => {};
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#bits = new Uint8Array(0);
+    this.#list = new Int32Array(0);
+    this.#count = 0;
+    this.#release(this);
+  }
+
+  #notify(): void {
+    if (this.#listeners.size === 0) return;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.#store.log.error({ err }, 'a book cursor onDirty listener threw');
+      }
+    }
+  }
+}
+
+export class QuoteBook {
+  readonly #store: Store;
+  readonly #max: number;
+  #overflow = 0;
+  readonly #attached = new Set<HandlerRegistry>();
+
+  constructor(options: QuoteBookOptions = {}) {
+    const max = options.maxSymbols ?? DEFAULT_MAX_SYMBOLS;
+    if (!Number.isSafeInteger(max) || max < 1) {
+      throw new RangeError(`maxSymbols must be a positive integer, got ${String(max)}`);
+    }
+    this.#max = max;
+    this.#store = new Store(options.now ?? Date.now, options.logger ?? silentLogger());
+  }
+
+  /**
+   * Registers the book's built-in handlers (quotes, trades, daily bars; every symbol) on
+   * `handlers`. Returns a disposer that removes them (idempotent). Attaching twice to the same
+   * registry would apply every message twice, so it throws.
+   */
+  attach(handlers: HandlerRegistry): () => void {
+    if (this.#attached.has(handlers)) {
+      throw new Error('this book is already attached to this handler registry');
+    }
+    const disposers: (() => void)[] = [];
+    const dispose = (): void => {
+      for (const d of disposers.splice(0)) d();
+      this.#attached.delete(handlers);
+    };
+    try {
+      // One push per registration, so that a throw part-way leaves the earlier ones disposable.
+      disposers.push(
+        handlers.on('quote', '*', (q) => this.applyQuote(q), {
+          name: 'book: quotes',
+          builtin: true,
+        }),
+      );
+      disposers.push(
+        handlers.on('trade', '*', (t) => this.applyTrade(t), {
+          name: 'book: trades',
+          builtin: true,
+        }),
+      );
+      disposers.push(
+        handlers.on('dailyBar', '*', (b) => this.applyBar(b), {
+          name: 'book: daily bars',
+          builtin: true,
+        }),
+      );
+    } catch (err) {
+      // E.g. the registry's handler limit: leave nothing half-registered.
+      dispose();
+      throw err;
+    }
+    this.#attached.add(handlers);
+    let disposed = false;
+    return () => {
+      if (disposed) return;
+      disposed = true;
+      dispose();
+    };
+  }
+
+  applyQuote(q: Quote): void {
+    const row = this.#row(q.symbol);
+    if (row < 0) return;
+    const s = this.#store;
+    s.bidPrice[row] = q.bidPrice;
+    s.bidSize[row] = q.bidSize;
+    s.askPrice[row] = q.askPrice;
+    s.askSize[row] = q.askSize;
+    s.quoteTime[row] = timeToEpochMs(q.time);
+    s.receivedAt[row] = s.now();
+    s.touch(row);
+  }
+
+  applyTrade(t: Trade): void {
+    const row = this.#row(t.symbol);
+    if (row < 0) return;
+    const s = this.#store;
+    s.lastPrice[row] = t.price;
+    s.lastSize[row] = t.size;
+    s.tradeTime[row] = timeToEpochMs(t.time);
+    const volume = s.volume[row]!;
+    s.volume[row] = (Number.isNaN(volume) ? 0 : volume) + t.size;
+    if (Number.isNaN(s.refPrice[row]!)) s.refPrice[row] = t.price;
+    s.receivedAt[row] = s.now();
+    s.touch(row);
+  }
+
+  /** Daily bars set volume and refPrice (see the module comment); other bars are ignored. */
+  applyBar(b: Bar): void {
+    if (b.kind !== 'dailyBar') return;
+    const start = timeToEpochMs(b.time);
+    const s = this.#store;
+    const existing = s.index.get(b.symbol);
+    // A replayed bar of an earlier day must not undo the current one.
+    if (existing !== undefined && start < s.dailyTime[existing]!) return;
+    const row = existing ?? this.#row(b.symbol);
+    if (row < 0) return;
+    s.dailyTime[row] = start;
+    s.volume[row] = b.volume;
+    s.refPrice[row] = b.open;
+    s.receivedAt[row] = s.now();
+    s.touch(row);
+  }
+
+  /** A new cursor; its first take() is a full frame of every known symbol. */
+  cursor(): BookCursor {
+    const s = this.#store;
+    const cursor = new Cursor(s, (c) => {
+      s.cursors = s.cursors.filter((x) => x !== c);
+    });
+    s.cursors = [...s.cursors, cursor];
+    return cursor;
+  }
+
+  /**
+   * Drops the rows of symbols not in `symbols` (compared as given: pass normalized symbols, as
+   * messages carry them). Cursors stop reporting them; a dropped symbol that comes back starts a
+   * fresh row (NaN everywhere) reported as changed.
+   */
+  retain(symbols: ReadonlySet<string>): void {
+    const s = this.#store;
+    const moved = new Int32Array(s.size);
+    const cols = s.columns();
+    let w = 0;
+    for (let r = 0; r < s.size; r++) {
+      const sym = s.symbols[r]!;
+      if (!symbols.has(sym)) {
+        s.index.delete(sym);
+        moved[r] = -1;
+        continue;
+      }
+      if (w !== r) {
+        for (const col of cols) col[w] = col[r]!;
+        s.symbols[w] = sym;
+        s.index.set(sym, w);
+      }
+      moved[r] = w++;
+    }
+    if (w === s.size) return;
+    s.symbols.length = w;
+    s.size = w;
+    for (const c of s.cursors) c.remap(moved, s.capacity);
+  }
+
+  /**
+   * A new source: every row is gone and every cursor's next frame is full (and empty until data
+   * arrives), which tells each view to drop what it shows. Cursors become dirty now, so pending
+   * frames resolve at once. Conflation counts pending for a cursor are kept: those updates were
+   * not seen either way.
+   */
+  clear(): void {
+    const s = this.#store;
+    s.reset();
+    for (const c of s.cursors) c.reset(s.capacity);
+  }
+
+  /** Rows in use. */
+  get size(): number {
+    return this.#store.size;
+  }
+
+  /** Messages dropped because `maxSymbols` rows were in use. */
+  get overflow(): number {
+    return this.#overflow;
+  }
+
+  /** Open cursors (for leak checks and diagnostics). */
+  get cursors(): number {
+    return this.#store.cursors.length;
+  }
+
+  /** The row of `symbol`, created (NaN everywhere) when new; -1 when the book is full. */
+  #row(symbol: string): number {
+    const s = this.#store;
+    const row = s.index.get(symbol);
+    if (row !== undefined) return row;
+    if (s.size >= this.#max) {
+      this.#overflow++;
+      return -1;
+    }
+    if (s.size === s.capacity) s.grow();
+    const r = s.size++;
+    for (const col of s.columns()) col[r] = Number.NaN;
+    s.symbols[r] = symbol;
+    s.index.set(symbol, r);
+    return r;
+  }
+}
+
+function nanArray(n: number): Float64Array {
+  return new Float64Array(n).fill(Number.NaN);
+}
