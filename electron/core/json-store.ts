@@ -1,0 +1,344 @@
+/**
+ * One JSON file in the user-data folder (settings, watchlists, the encrypted credentials), read
+ * once at start and written atomically after every change.
+ *
+ * Two promises to the user shape this module:
+ * - Nothing is lost. A file that cannot be used (not JSON, empty, invalid per its schema, a
+ *   folder where the file should be) is renamed to `<base>.corrupt-<timestamp>.json` beside it,
+ *   never overwritten, and the app starts on defaults with a sentence saying where the old file
+ *   went. When even that rename fails, the damaged file stays where it is and the store never
+ *   writes on its own, so it survives until the user changes something.
+ * - A crash never leaves half a file. A save writes a temp file in the same folder, fsyncs it and
+ *   renames it over the target (a rename within one folder is atomic), then fsyncs the folder so
+ *   that the rename itself survives a power cut. A failed save leaves the previous file as it was
+ *   and no temp file behind.
+ *
+ * Saves are serialized and coalesced: one write is in flight at a time, and saves made meanwhile
+ * collapse into one write of the latest value. Dragging a symbol through a list of ten thousand
+ * therefore costs two writes, not one per step, and an older value can never land after a newer.
+ *
+ * No electron import: this runs in the Electron main process, in browser mode and in tests.
+ */
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import type { z } from 'zod';
+import { silentLogger, type Logger } from '../stream/log.ts';
+
+export interface LoadProblem {
+  /** What was wrong, as a clause ("it is not valid JSON"); never quotes the file's content. */
+  readonly reason: string;
+  /** A sentence for the user: what was wrong, where the old file is, that defaults are in use. */
+  readonly message: string;
+  /** Where the unusable file was moved; undefined when it could not be moved (it is still in place). */
+  readonly backupPath: string | undefined;
+}
+
+export interface LoadOutcome<T> {
+  readonly value: T;
+  readonly problem?: LoadProblem;
+}
+
+export interface JsonFileStoreOptions<T> {
+  readonly path: string;
+  readonly schema: z.ZodType<T>;
+  readonly defaults: () => T;
+  readonly logger?: Logger;
+  /** What the file is, for messages: 'settings' gives "Your settings file was damaged ...". */
+  readonly label: string;
+  /** File mode for new files (the credentials file uses 0o600). Default 0o644 (before umask). */
+  readonly mode?: number;
+  /** Wall clock for backup names; injectable so tests can make two backups in one millisecond. */
+  readonly now?: () => number;
+}
+
+type Op = { readonly kind: 'write'; readonly text: string } | { readonly kind: 'remove' };
+
+interface PendingOp {
+  op: Op;
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class JsonFileStore<T> {
+  readonly path: string;
+  readonly #schema: z.ZodType<T>;
+  readonly #defaults: () => T;
+  readonly #log: Logger;
+  readonly #label: string;
+  readonly #mode: number;
+  readonly #now: () => number;
+  /** The operation waiting for the one in flight; later saves replace its value. */
+  #next: PendingOp | undefined;
+  /** Settles when the pump has nothing left to do. */
+  #idle: Promise<void> = Promise.resolve();
+  #pumping = false;
+
+  constructor(options: JsonFileStoreOptions<T>) {
+    this.path = options.path;
+    this.#schema = options.schema;
+    this.#defaults = options.defaults;
+    this.#log = (options.logger ?? silentLogger()).child({
+      module: 'json-store',
+      file: options.label,
+    });
+    this.#label = options.label;
+    this.#mode = options.mode ?? 0o644;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Reads the file. Never rejects: a missing file gives the defaults; an unusable one is kept as
+   * a backup and gives the defaults with a `problem` to show the user. Waits for pending writes
+   * first, so it reads what the last save wrote.
+   *
+   * Callers should not save the defaults right after a load with a problem whose `backupPath` is
+   * undefined: that would replace the damaged file the user may still want.
+   */
+  async load(): Promise<LoadOutcome<T>> {
+    await this.flush();
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return { value: this.#defaults() };
+      const reason =
+        errCode(err) === 'EISDIR'
+          ? 'a folder is where the file should be'
+          : `it could not be read: ${errMessage(err)}`;
+      return this.#damaged(reason, err);
+    }
+    if (text.trim() === '') return this.#damaged('it was empty');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      // V8's message quotes the text; the credentials file goes through here too, so say less.
+      return this.#damaged('it is not valid JSON');
+    }
+    const parsed = this.#schema.safeParse(raw);
+    if (!parsed.success)
+      return this.#damaged(
+        `it does not match the expected format: ${describeIssues(parsed.error)}`,
+      );
+    return { value: parsed.data };
+  }
+
+  /**
+   * Writes `value` atomically. Resolves once a write holding this value (or a later one) is on
+   * disk; rejects with an Error naming the path when that write fails, and at once, writing
+   * nothing, when the value does not match the schema (a bug must not write a file the next start
+   * would reject). A rejection nobody awaits is still logged, never unhandled.
+   */
+  save(value: T): Promise<void> {
+    const parsed = this.#schema.safeParse(value);
+    if (!parsed.success) {
+      const err = new Error(
+        `Refusing to write an invalid ${this.#label} file (${this.path}): ${describeIssues(parsed.error)}`,
+      );
+      this.#log.error({ err }, 'refused to write an invalid value');
+      return Promise.reject(err);
+    }
+    return this.#enqueue({ kind: 'write', text: `${JSON.stringify(parsed.data, null, 2)}\n` });
+  }
+
+  /**
+   * Deletes the file (a missing file is fine), in order with saves: a save made before it cannot
+   * bring the file back afterwards, and a save made after it wins.
+   */
+  remove(): Promise<void> {
+    return this.#enqueue({ kind: 'remove' });
+  }
+
+  /** Resolves when no write is pending or in flight. Never rejects: save() reports failures. */
+  flush(): Promise<void> {
+    return this.#idle;
+  }
+
+  #enqueue(op: Op): Promise<void> {
+    if (this.#next) {
+      // Coalesce: the waiting write takes the newest value; its callers share one outcome.
+      this.#next.op = op;
+      return this.#next.promise;
+    }
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Mark handled: a caller that fires and forgets must not crash the process; the log has it.
+    promise.catch(() => undefined);
+    this.#next = { op, promise, resolve, reject };
+    if (!this.#pumping) this.#idle = this.#pump();
+    return promise;
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      for (let job = this.#next; job; job = this.#next) {
+        this.#next = undefined;
+        try {
+          if (job.op.kind === 'write') await this.#write(job.op.text);
+          else await this.#remove();
+          job.resolve();
+        } catch (err) {
+          this.#log.error(
+            { err, path: this.path },
+            `could not ${job.op.kind} the ${this.#label} file`,
+          );
+          job.reject(err);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #write(text: string): Promise<void> {
+    const dir = dirname(this.path);
+    const temp = join(
+      dir,
+      `.${basename(this.path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
+    );
+    let created = false;
+    try {
+      await mkdir(dir, { recursive: true });
+      const handle = await open(temp, 'wx', this.#mode);
+      created = true;
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.path);
+      created = false;
+    } catch (err) {
+      if (created) await unlink(temp).catch(() => undefined);
+      throw new Error(`Could not save the ${this.#label} file ${this.path}: ${errMessage(err)}`, {
+        cause: err,
+      });
+    }
+    await syncDir(dir);
+    this.#log.debug({ path: this.path, bytes: Buffer.byteLength(text) }, 'written');
+  }
+
+  async #remove(): Promise<void> {
+    try {
+      await unlink(this.path);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return;
+      throw new Error(`Could not delete the ${this.#label} file ${this.path}: ${errMessage(err)}`, {
+        cause: err,
+      });
+    }
+    await syncDir(dirname(this.path));
+  }
+
+  /** Keeps the unusable file as a backup and answers with the defaults and a sentence. */
+  async #damaged(reason: string, cause?: unknown): Promise<LoadOutcome<T>> {
+    const value = this.#defaults();
+    try {
+      const backupPath = await keepAsBackup(this.path, this.#now);
+      this.#log.warn(
+        { err: cause, path: this.path, backupPath, reason },
+        `the ${this.#label} file was unusable; kept as a backup, using defaults`,
+      );
+      return {
+        value,
+        problem: {
+          message: `Your ${this.#label} file was damaged (${reason}); it was kept as ${backupPath} and defaults are in use.`,
+          reason,
+          backupPath,
+        },
+      };
+    } catch (err) {
+      this.#log.error(
+        { err, path: this.path, reason },
+        `the ${this.#label} file was unusable and could not be moved aside; using defaults`,
+      );
+      return {
+        value,
+        problem: {
+          message:
+            `Your ${this.#label} file was damaged (${reason}) and could not be kept as a backup ` +
+            `(${errMessage(err)}); defaults are in use, and the damaged file stays at ${this.path} ` +
+            'until you change something.',
+          reason,
+          backupPath: undefined,
+        },
+      };
+    }
+  }
+}
+
+/**
+ * Renames `path` to `<base>.corrupt-<timestamp>.json` beside it (a `-2`, `-3` ... suffix when that
+ * name is taken: an earlier backup is never overwritten) and returns the new path. Rejects when the
+ * rename fails; the file is then untouched.
+ */
+export async function keepAsBackup(path: string, now: () => number = Date.now): Promise<string> {
+  const dir = dirname(path);
+  const name = basename(path);
+  const ext = extname(name);
+  const base = ext ? name.slice(0, -ext.length) : name;
+  // No ':' in the stamp: Windows forbids it in file names.
+  const stamp = new Date(now()).toISOString().replace(/[:.]/g, '-');
+  for (let n = 1; n <= 1000; n++) {
+    const candidate = join(dir, `${base}.corrupt-${stamp}${n === 1 ? '' : `-${n}`}.json`);
+    if (await exists(candidate)) continue;
+    await rename(path, candidate);
+    await syncDir(dir);
+    return candidate;
+  }
+  throw new Error(`no free backup name for ${path}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * fsyncs a folder so that a rename or unlink in it survives a power cut. Windows cannot open a
+ * folder for this and some filesystems refuse it: the write itself succeeded, so that is not an
+ * error worth failing a save for.
+ */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort, see above.
+  }
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'top level'}: ${i.message}`)
+    .join('; ');
+}
+
+function errCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

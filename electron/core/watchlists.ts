@@ -1,0 +1,221 @@
+/**
+ * The watchlist model: pure functions from a WatchlistsFile (and what the user asked) to a new
+ * WatchlistsFile, or a Result error saying why not. No I/O, no clock, no mutation: the caller
+ * owns persistence (json-store.ts) and the subscription set (allSymbols), and may keep the old
+ * value for as long as it likes.
+ *
+ * Functions that change nothing return the file they were given (same object), so a caller can
+ * skip a save with an identity check; everything else is a new file sharing the untouched lists.
+ */
+import {
+  fail,
+  MAX_SYMBOLS_PER_WATCHLIST,
+  MAX_WATCHLIST_NAME,
+  MAX_WATCHLISTS,
+  normalizeSymbol,
+  ok,
+  type AddSymbolsResult,
+  type Result,
+  type Watchlist,
+  type WatchlistsFile,
+} from '../../shared/api.ts';
+
+export interface WatchlistChange {
+  readonly file: WatchlistsFile;
+  readonly watchlist: Watchlist;
+}
+
+/** Tries this many ids before concluding the id source is broken. */
+const ID_ATTEMPTS = 5;
+
+export function createWatchlist(
+  file: WatchlistsFile,
+  name: string,
+  newId: () => string,
+): Result<WatchlistChange> {
+  const checked = checkName(name);
+  if (!checked.ok) return checked;
+  const trimmed = checked.value;
+  if (file.watchlists.length >= MAX_WATCHLISTS)
+    return fail('limit', `You can have at most ${MAX_WATCHLISTS} watchlists; delete one first.`);
+  const clash = findByName(file, trimmed);
+  if (clash) return fail('conflict', `A watchlist named "${clash.name}" already exists.`);
+  let id: string | undefined;
+  for (let attempt = 0; attempt < ID_ATTEMPTS && id === undefined; attempt++) {
+    const candidate = newId();
+    if (candidate !== '' && !file.watchlists.some((w) => w.id === candidate)) id = candidate;
+  }
+  if (id === undefined) return fail('internal', 'Could not create a unique watchlist id.');
+  const watchlist: Watchlist = { id, name: trimmed, symbols: [] };
+  return ok({ file: { ...file, watchlists: [...file.watchlists, watchlist] }, watchlist });
+}
+
+/** Renaming a list to its own name in another case is allowed; to another list's name is not. */
+export function renameWatchlist(
+  file: WatchlistsFile,
+  id: string,
+  name: string,
+): Result<WatchlistChange> {
+  const found = find(file, id);
+  if (!found.ok) return found;
+  const checked = checkName(name);
+  if (!checked.ok) return checked;
+  const trimmed = checked.value;
+  const clash = findByName(file, trimmed);
+  if (clash && clash.id !== id)
+    return fail('conflict', `A watchlist named "${clash.name}" already exists.`);
+  const current = found.value.watchlist;
+  if (current.name === trimmed) return ok({ file, watchlist: current });
+  return ok(replace(file, found.value.index, { ...current, name: trimmed }));
+}
+
+export function deleteWatchlist(
+  file: WatchlistsFile,
+  id: string,
+): Result<{ readonly file: WatchlistsFile }> {
+  const found = find(file, id);
+  if (!found.ok) return found;
+  if (file.watchlists.length <= 1)
+    return fail(
+      'conflict',
+      `"${found.value.watchlist.name}" is your only watchlist and cannot be deleted; create another one first.`,
+    );
+  return ok({ file: { ...file, watchlists: file.watchlists.filter((w) => w.id !== id) } });
+}
+
+/**
+ * Adds what the user typed, in order. Each input is normalized (trimmed, upper-cased); inputs that
+ * are not symbols, are already in the list, repeat an earlier input, or do not fit under the
+ * per-list limit come back in `rejected` with a reason, and the rest are still added.
+ */
+export function addSymbols(
+  file: WatchlistsFile,
+  id: string,
+  inputs: readonly string[],
+): Result<{ readonly file: WatchlistsFile; readonly result: AddSymbolsResult }> {
+  const found = find(file, id);
+  if (!found.ok) return found;
+  const { watchlist, index } = found.value;
+  const present = new Set(watchlist.symbols);
+  const added: string[] = [];
+  const addedNow = new Set<string>();
+  const rejected: { input: string; reason: string }[] = [];
+  for (const input of inputs) {
+    const normalized = normalizeSymbol(input);
+    if (!normalized.ok) {
+      rejected.push({ input, reason: `not a symbol: ${normalized.reason}` });
+    } else if (present.has(normalized.symbol)) {
+      rejected.push({
+        input,
+        reason: addedNow.has(normalized.symbol)
+          ? `${normalized.symbol} is listed more than once`
+          : `${normalized.symbol} is already in the list`,
+      });
+    } else if (present.size >= MAX_SYMBOLS_PER_WATCHLIST) {
+      rejected.push({
+        input,
+        reason: `the list is full (at most ${MAX_SYMBOLS_PER_WATCHLIST} symbols)`,
+      });
+    } else {
+      present.add(normalized.symbol);
+      addedNow.add(normalized.symbol);
+      added.push(normalized.symbol);
+    }
+  }
+  if (added.length === 0) return ok({ file, result: { watchlist, added, rejected } });
+  const change = replace(file, index, { ...watchlist, symbols: [...watchlist.symbols, ...added] });
+  return ok({ file: change.file, result: { watchlist: change.watchlist, added, rejected } });
+}
+
+export function removeSymbol(
+  file: WatchlistsFile,
+  id: string,
+  symbol: string,
+): Result<WatchlistChange> {
+  const located = locateSymbol(file, id, symbol);
+  if (!located.ok) return located;
+  const { watchlist, index, position } = located.value;
+  return ok(
+    replace(file, index, {
+      ...watchlist,
+      symbols: watchlist.symbols.filter((_, i) => i !== position),
+    }),
+  );
+}
+
+/** Moves `symbol` so that it ends up at `toIndex`; an index past the end means the last place. */
+export function moveSymbol(
+  file: WatchlistsFile,
+  id: string,
+  symbol: string,
+  toIndex: number,
+): Result<WatchlistChange> {
+  if (!Number.isInteger(toIndex) || toIndex < 0)
+    return fail('bad-request', `toIndex must be a whole number of 0 or more, not ${toIndex}.`);
+  const located = locateSymbol(file, id, symbol);
+  if (!located.ok) return located;
+  const { watchlist, index, position } = located.value;
+  const target = Math.min(toIndex, watchlist.symbols.length - 1);
+  if (target === position) return ok({ file, watchlist });
+  const symbols = watchlist.symbols.filter((_, i) => i !== position);
+  symbols.splice(target, 0, watchlist.symbols[position] as string);
+  return ok(replace(file, index, { ...watchlist, symbols }));
+}
+
+/** Every symbol of every list: what the stream should be subscribed to. */
+export function allSymbols(file: WatchlistsFile): Set<string> {
+  const all = new Set<string>();
+  for (const watchlist of file.watchlists) for (const symbol of watchlist.symbols) all.add(symbol);
+  return all;
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+function checkName(name: string): Result<string> {
+  const trimmed = name.trim();
+  if (trimmed === '') return fail('bad-request', 'A watchlist needs a name.');
+  if (trimmed.length > MAX_WATCHLIST_NAME)
+    return fail(
+      'bad-request',
+      `A watchlist name can have at most ${MAX_WATCHLIST_NAME} characters (this one has ${trimmed.length}).`,
+    );
+  return ok(trimmed);
+}
+
+function findByName(file: WatchlistsFile, name: string): Watchlist | undefined {
+  const key = name.toLowerCase();
+  return file.watchlists.find((w) => w.name.toLowerCase() === key);
+}
+
+function find(
+  file: WatchlistsFile,
+  id: string,
+): Result<{ readonly watchlist: Watchlist; readonly index: number }> {
+  const index = file.watchlists.findIndex((w) => w.id === id);
+  const watchlist = file.watchlists[index];
+  if (!watchlist) return fail('not-found', `There is no watchlist with id ${JSON.stringify(id)}.`);
+  return ok({ watchlist, index });
+}
+
+function locateSymbol(
+  file: WatchlistsFile,
+  id: string,
+  symbol: string,
+): Result<{ readonly watchlist: Watchlist; readonly index: number; readonly position: number }> {
+  const found = find(file, id);
+  if (!found.ok) return found;
+  const { watchlist, index } = found.value;
+  const normalized = normalizeSymbol(symbol);
+  if (!normalized.ok)
+    return fail('bad-request', `Not a symbol (${normalized.reason}): ${JSON.stringify(symbol)}.`);
+  const position = watchlist.symbols.indexOf(normalized.symbol);
+  if (position < 0)
+    return fail('not-found', `${normalized.symbol} is not in the watchlist "${watchlist.name}".`);
+  return ok({ watchlist, index, position });
+}
+
+function replace(file: WatchlistsFile, index: number, watchlist: Watchlist): WatchlistChange {
+  const watchlists = file.watchlists.slice();
+  watchlists[index] = watchlist;
+  return { file: { ...file, watchlists }, watchlist };
+}
