@@ -175,6 +175,8 @@ export class StreamClient {
   readonly #retiring = new Set<WebSocket>();
   /** An open that waits for the retiring sockets to close. */
   #pendingOpen: (() => void) | undefined;
+  /** closed() callers waiting for the last socket to finish closing. */
+  readonly #closedWaiters: Array<() => void> = [];
   readonly #timers: Timers;
   #retryAt: number | undefined;
   #retryInMs: number | undefined;
@@ -268,6 +270,21 @@ export class StreamClient {
   /** Ends the connection and any pending retry. Idempotent; safe in any state. */
   disconnect(reason?: string): void {
     this.#dispatch(reason === undefined ? { type: 'disconnect' } : { type: 'disconnect', reason });
+  }
+
+  /**
+   * Resolves once no socket of this client is open or closing: after disconnect() or dispose(),
+   * the moment a successor may open its own connection without Alpaca counting two (406).
+   * Sockets that never finish their close handshake are terminated after 2 s, so this settles.
+   */
+  closed(): Promise<void> {
+    if (!this.#socket && this.#retiring.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
+  #notifyClosed(): void {
+    if (this.#socket || this.#retiring.size > 0 || this.#closedWaiters.length === 0) return;
+    for (const resolve of this.#closedWaiters.splice(0)) resolve();
   }
 
   /** Ends the client for good: socket, every timer, every handler and listener released. */
@@ -523,6 +540,7 @@ export class StreamClient {
     ws.on('close', (code: number, reasonBuffer: Buffer) => {
       if (this.#socket === ws) this.#dropSocket();
       if (this.#retiring.delete(ws) && this.#retiring.size === 0) this.#pendingOpen?.();
+      this.#notifyClosed();
       // A 1006 close says nothing by itself; the error before it (ECONNREFUSED, "Max payload
       // size exceeded") is what the user needs to read on the state line.
       const reason = reasonBuffer.toString('utf8') || lastError || '';
@@ -537,7 +555,10 @@ export class StreamClient {
     this.#pendingOpen = undefined;
     const ws = this.#socket;
     this.#dropSocket();
-    if (!ws) return;
+    if (!ws) {
+      this.#notifyClosed();
+      return;
+    }
     if (ws.readyState !== WebSocket.CLOSED) this.#retiring.add(ws);
     try {
       if (terminate || ws.readyState !== WebSocket.OPEN) {
@@ -554,6 +575,7 @@ export class StreamClient {
       this.log.warn({ err, generation }, 'closing the socket failed; terminating');
       ws.terminate();
     }
+    this.#notifyClosed();
   }
 
   /** Forgets the current socket and everything that belonged to its session. */
