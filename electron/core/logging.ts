@@ -1,0 +1,55 @@
+/**
+ * The app's root logger and the ring the log panel reads, made together. A pino logger's
+ * destination is fixed when it is created (a child cannot add one), so the core cannot tee a
+ * logger it is handed: whoever makes the root logger makes it write into the ring too, and hands
+ * both to MonitorCore. This is that maker for the Electron main process and browser mode.
+ */
+import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
+import { createLogger, LogRing, type LogRecord, type Logger } from '../stream/log.ts';
+
+export interface CoreLoggerOptions {
+  /** Default 'info'. */
+  readonly level?: LevelWithSilent;
+  /** Where records go besides the ring (stderr, a file). Default: the ring only. */
+  readonly destination?: DestinationStream;
+  /** Records the ring keeps. Default 2 000. */
+  readonly capacity?: number;
+  /** An existing ring to write into instead of a new one (`capacity` is then ignored). */
+  readonly ring?: LogRing;
+}
+
+export interface CoreLogger {
+  readonly logger: Logger;
+  readonly ring: LogRing;
+}
+
+/** A DestinationStream that parses each line into the ring, synchronously. */
+export function ringDestination(ring: LogRing): DestinationStream {
+  return {
+    write(line: string): void {
+      for (const part of line.split('\n')) {
+        if (!part) continue;
+        try {
+          ring.push(JSON.parse(part) as LogRecord);
+        } catch {
+          // pino writes one JSON object per line; anything else is not ours to show.
+        }
+      }
+    },
+  };
+}
+
+export function createCoreLogger(options: CoreLoggerOptions = {}): CoreLogger {
+  const level = options.level ?? 'info';
+  const ring = options.ring ?? new LogRing(options.capacity ?? 2_000);
+  const toRing = ringDestination(ring);
+  if (options.destination === undefined || level === 'silent') {
+    return { logger: createLogger({ level, destination: toRing }), ring };
+  }
+  // Both streams take every record the logger lets through; the logger's level filters once.
+  const both = pino.multistream([
+    { level: 'trace', stream: toRing },
+    { level: 'trace', stream: options.destination },
+  ]);
+  return { logger: createLogger({ level, destination: both }), ring };
+}

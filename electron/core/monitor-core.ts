@@ -1,0 +1,1194 @@
+/**
+ * MonitorCore: the main-process hub every view attaches to. Electron windows (over IPC) and
+ * browser tabs (over the local WebSocket bridge) each open a ViewSession on ONE core, which owns:
+ * - the one StreamClient (Alpaca allows one connection per account and endpoint), built from
+ *   `settings.source`, and the embedded simulator while the source is the simulator;
+ * - the conflation book (electron/stream/book.ts), with one cursor per view: views pull frames;
+ * - settings and watchlists (JSON files in the user-data folder) and the credential store;
+ * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
+ *
+ * Rules it keeps:
+ * - Secrets never reach a view. Credentials go from the SecretStore (or the environment) into the
+ *   client's options and nowhere else; every credential the core learns is given to a Redactor
+ *   first, and every log entry, error text and URL a view receives passes through it (views.ts).
+ * - Nothing a view does can break the core or another view: payloads are validated (zod, in
+ *   shared/api.ts), a throwing command becomes `internal` (logged with its stack), a throwing sink
+ *   is logged (rate-limited) and skipped.
+ * - Commands that change state run one at a time (a small promise queue), so two edits can never
+ *   both start from the same watchlists and one of them be lost across a save.
+ * - With no views attached, no timer runs; after close(), no timer, socket or server is left.
+ *
+ * Logging: a pino logger's destination is fixed at creation, so the core cannot tee a logger it
+ * is handed. Pass `logger` together with the `logRing` it writes into (createCoreLogger in
+ * logging.ts makes the pair); without a logger the core makes its own pair (ring only, 'info').
+ * A logger without its ring works, but the log panel then shows nothing.
+ *
+ * Sources. The simulator source streams the simulator's stock feed (`/v2/iex`). An Alpaca source
+ * streams its feed; the crypto feed takes the watchlists' crypto pairs (symbols with a `/`, like
+ * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
+ * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
+ * streamed symbol is subscribed on quotes, trades and daily bars (volume and change).
+ *
+ * Connecting. The core remembers whether the user wants a connection: `settings.autoConnect` at
+ * start, then the last `connection:connect` / `connection:disconnect`. A rebuilt client (a new
+ * source, new keys) connects when that wish is on. An Alpaca source without credentials builds
+ * its client but never connects it: state `idle`, the reason NO_CREDENTIALS_REASON, a notice, and
+ * `connection:connect` answers `conflict` saying so.
+ *
+ * No electron import.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  DEFAULT_SETTINGS,
+  DEFAULT_WATCHLISTS,
+  fail,
+  isCommandName,
+  ok,
+  parseCommand,
+  settingsSchema,
+  watchlistsFileSchema,
+  type CommandArgs,
+  type CommandName,
+  type CommandOutput,
+  type ConnectionView,
+  type CredentialStatus,
+  type DiagnosticsBundle,
+  type EventMap,
+  type EventName,
+  type HandlerView,
+  type LogEntry,
+  type Notice,
+  type Result,
+  type Settings,
+  type SimulatorControl,
+  type Snapshot,
+  type Source,
+  type SubscriptionsView,
+  type WatchlistsFile,
+} from '../../shared/api.ts';
+import type { ConnectionState } from '../../shared/connection.ts';
+import type { QuoteFrame } from '../../shared/frame.ts';
+import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import { QuoteBook, type BookCursor } from '../stream/book.ts';
+import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
+import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
+import { JsonFileStore } from './json-store.ts';
+import { createCoreLogger } from './logging.ts';
+import { createSpreadAlert, SPREAD_ALERT_NAME } from './spread-alert.ts';
+import type { SecretStore, StoredCredentials, ViewSession, ViewSink } from './types.ts';
+import {
+  connectionView,
+  handlerView,
+  logEntry,
+  metricsEvent,
+  Redactor,
+  subscriptionsView,
+} from './views.ts';
+import {
+  addSymbols,
+  allSymbols,
+  createWatchlist,
+  deleteWatchlist,
+  moveSymbol,
+  removeSymbol,
+  renameWatchlist,
+} from './watchlists.ts';
+
+export interface MonitorCoreOptions {
+  /** settings.json and watchlists.json live here. */
+  readonly userDataDir: string;
+  readonly secrets: SecretStore;
+  readonly app: {
+    readonly name: string;
+    readonly version: string;
+    readonly platform: string;
+    readonly runtime: string;
+  };
+  /** The root logger; see the module comment for why it comes with its ring. */
+  readonly logger?: Logger;
+  /**
+   * The ring `logger` writes into: the log panel's source. Without a logger, the core's own
+   * logger writes into this ring (or a new one).
+   */
+  readonly logRing?: LogRing;
+  /** The embedded simulator's options (tests: rate, symbols, barIntervalMs). Host is always loopback. */
+  readonly simulator?: Partial<SimulatorOptions>;
+  /** Default ALPACA_STREAM_HOST + FEED_PATHS[feed]; tests point it at a local server. */
+  readonly alpacaUrl?: (feed: Feed) => string;
+  /** Extra client options (tests: backoff, random); url, codec, keys and logger are the core's. */
+  readonly client?: Partial<StreamClientOptions>;
+  /** Credentials from the environment, used when the store has none. */
+  readonly env?: { readonly keyId?: string; readonly secret?: string };
+  /** 'metrics:update' period while any view is attached. Default 250. */
+  readonly metricsIntervalMs?: number;
+  /** How often 'handlers:update' is sent while handler counts change. Default 1000. */
+  readonly handlersIntervalMs?: number;
+  /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
+  readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
+}
+
+/** What the connection view says while an Alpaca source has no keys. */
+export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
+
+/** Channels every streamed symbol is subscribed on. */
+export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
+
+const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
+  'settings:get',
+  'credentials:status',
+  'watchlists:list',
+  'handlers:list',
+  'diagnostics:snapshot',
+  'diagnostics:export',
+  'log:recent',
+]);
+
+/** A sink that keeps throwing is logged at most once per this many ms. */
+const SINK_ERROR_LOG_MS = 5_000;
+/** Log entries a diagnostics bundle carries. */
+const BUNDLE_LOG_ENTRIES = 500;
+const DEFAULT_LOG_RECENT = 200;
+
+/** One attached view. */
+interface View {
+  readonly id: string;
+  readonly sink: ViewSink;
+  readonly cursor: BookCursor;
+  pending:
+    | { resolve: (frame: QuoteFrame) => void; reject: (err: Error) => void; off: () => void }
+    | undefined;
+  closed: boolean;
+  lastSinkErrorAt: number;
+  suppressedSinkErrors: number;
+}
+
+/**
+ * A new client, built but not yet attached or connected, and why it may not connect. Built before
+ * anything is torn down, so that a failure (the simulator will not start, a bad URL) changes nothing.
+ */
+interface Prepared {
+  readonly client: StreamClient;
+  readonly blocked: string | undefined;
+}
+
+type CommandFn<C extends CommandName> = (
+  args: CommandArgs<C>,
+  view: View,
+) => Promise<Result<CommandOutput<C>>> | Result<CommandOutput<C>>;
+
+type CommandTable = { readonly [C in CommandName]: CommandFn<C> };
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sameSource(a: Source, b: Source): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Crypto pairs (BTC/USD) go to the crypto feed, everything else to the stock feeds. */
+function isCryptoSource(source: Source): boolean {
+  return source.kind === 'alpaca' && source.feed === 'crypto';
+}
+
+/** A promise whose rejection is reported to whoever awaits it, and never as unhandled. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+export class MonitorCore {
+  readonly #options: MonitorCoreOptions;
+  readonly #root: Logger;
+  readonly #log: Logger;
+  readonly #ring: LogRing | undefined;
+  readonly #redactor = new Redactor();
+  readonly #secrets: SecretStore;
+  readonly #settingsStore: JsonFileStore<Settings>;
+  readonly #watchlistsStore: JsonFileStore<WatchlistsFile>;
+  readonly #book: QuoteBook;
+  readonly #commands: CommandTable;
+
+  #settings: Settings = DEFAULT_SETTINGS;
+  #watchlists: WatchlistsFile = DEFAULT_WATCHLISTS;
+  #credentialStatus: CredentialStatus = {
+    stored: false,
+    storage: 'none',
+    backend: 'unknown',
+    secure: false,
+    detail: 'Not read yet.',
+  };
+  #notices: Notice[] = [];
+
+  #client!: StreamClient;
+  /** Undoes everything attached to the current client (listeners, the book's handlers). */
+  #detach: (() => void)[] = [];
+  #sim: Simulator | undefined;
+  /** The symbols subscribed on the current client (one reference each, on STREAM_CHANNELS). */
+  #streamed = new Set<string>();
+  /** Why the current client may not connect (no credentials), if so. */
+  #blocked: string | undefined;
+  #wantConnected = false;
+  #conn: {
+    previous: ConnectionState;
+    since: number;
+    retryAt: number | undefined;
+    stale: boolean;
+  } = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
+  /** Whether the user removed the spread alert: a new client must not bring it back. */
+  #alertEnabled = true;
+
+  readonly #views = new Map<string, View>();
+  #viewSeq = 0;
+  #entries: LogEntry[] = [];
+  #logSeq = 0;
+  #logBacklog: LogRecord[] = [];
+  #deliveringLog = false;
+  #unsubscribeRing: (() => void) | undefined;
+
+  #metricsTimer: NodeJS.Timeout | undefined;
+  #handlersTimer: NodeJS.Timeout | undefined;
+  #handlersSignature = '';
+  readonly #soon = new Map<string, NodeJS.Immediate>();
+
+  #lock: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: MonitorCoreOptions) {
+    this.#options = options;
+    if (options.logger) {
+      this.#root = options.logger;
+      this.#ring = options.logRing;
+    } else {
+      const made = createCoreLogger({
+        level: 'info',
+        ...(options.logRing ? { ring: options.logRing } : {}),
+      });
+      this.#root = made.logger;
+      this.#ring = made.ring;
+    }
+    this.#log = this.#root.child({ module: 'core' });
+    this.#secrets = options.secrets;
+    this.#settingsStore = new JsonFileStore<Settings>({
+      path: join(options.userDataDir, 'settings.json'),
+      schema: settingsSchema,
+      defaults: () => structuredClone(DEFAULT_SETTINGS),
+      logger: this.#root,
+      label: 'settings',
+    });
+    this.#watchlistsStore = new JsonFileStore<WatchlistsFile>({
+      path: join(options.userDataDir, 'watchlists.json'),
+      schema: watchlistsFileSchema,
+      defaults: () => structuredClone(DEFAULT_WATCHLISTS),
+      logger: this.#root,
+      label: 'watchlists',
+    });
+    this.#book = new QuoteBook({ logger: this.#root.child({ module: 'book' }) });
+    this.#commands = this.#commandTable();
+  }
+
+  /** Loads settings and watchlists, reads the keys, builds the client, connects if autoConnect. */
+  static async create(options: MonitorCoreOptions): Promise<MonitorCore> {
+    const core = new MonitorCore(options);
+    try {
+      await core.#init();
+    } catch (err) {
+      await core.close().catch(() => undefined);
+      throw err;
+    }
+    return core;
+  }
+
+  /** Attaches a view: it receives every event from now on and pulls frames with its own cursor. */
+  openView(sink: ViewSink): ViewSession {
+    if (this.#closed) throw new Error('MonitorCore is closed');
+    const view: View = {
+      id: `v${++this.#viewSeq}`,
+      sink,
+      cursor: this.#book.cursor(),
+      pending: undefined,
+      closed: false,
+      lastSinkErrorAt: Number.NEGATIVE_INFINITY,
+      suppressedSinkErrors: 0,
+    };
+    this.#views.set(view.id, view);
+    if (this.#views.size === 1) this.#startTimers();
+    this.#log.debug({ view: view.id, views: this.#views.size }, 'view attached');
+    return {
+      id: view.id,
+      invoke: (command, payload) => this.#invoke(view, command, payload),
+      nextFrame: () => this.#nextFrame(view),
+      close: () => this.#closeView(view),
+    };
+  }
+
+  get viewCount(): number {
+    return this.#views.size;
+  }
+
+  /** What the core holds right now: for leak checks in tests and for diagnostics. */
+  resources(): {
+    readonly views: number;
+    readonly cursors: number;
+    readonly timers: number;
+    readonly simulator: boolean;
+    readonly socket: boolean;
+    readonly handlers: number;
+  } {
+    const client = this.#client as StreamClient | undefined;
+    return {
+      views: this.#views.size,
+      cursors: this.#book.cursors,
+      timers: (this.#metricsTimer ? 1 : 0) + (this.#handlersTimer ? 1 : 0) + this.#soon.size,
+      simulator: this.#sim !== undefined,
+      socket: client?.hasSocket ?? false,
+      handlers: client?.handlers.size ?? 0,
+    };
+  }
+
+  /** Idempotent: releases views, disconnects and disposes the client, closes the simulator, flushes stores. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------- start and stop
+
+  async #init(): Promise<void> {
+    if (this.#ring) {
+      for (const record of this.#ring.records()) this.#pushEntry(record);
+      this.#unsubscribeRing = this.#ring.subscribe((record) => this.#onLogRecord(record));
+    } else {
+      this.#log.warn('no log ring was given with the logger: the log panel stays empty');
+    }
+    const env = this.#options.env;
+    this.#redactor.add(env?.keyId, env?.secret);
+
+    const [settings, watchlists] = await Promise.all([
+      this.#settingsStore.load(),
+      this.#watchlistsStore.load(),
+    ]);
+    this.#settings = settings.value;
+    this.#watchlists = watchlists.value;
+    if (settings.problem) this.#setNotice('settings-file', 'warning', settings.problem.message);
+    if (watchlists.problem)
+      this.#setNotice('watchlists-file', 'warning', watchlists.problem.message);
+
+    await this.#refreshCredentialStatus();
+    this.#wantConnected = this.#settings.autoConnect;
+    const source = this.#settings.source;
+    const prepared = await this.#prepare(source);
+    this.#install(source, prepared);
+    this.#log.info(
+      {
+        source: source.kind,
+        codec: source.codec,
+        symbols: this.#streamed.size,
+        autoConnect: this.#settings.autoConnect,
+      },
+      'monitor core started',
+    );
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    for (const view of [...this.#views.values()]) this.#closeView(view);
+    this.#stopTimers();
+    for (const handle of this.#soon.values()) clearImmediate(handle);
+    this.#soon.clear();
+    // Let a command that is already running finish its awaits; it sees #closed and changes nothing.
+    await this.#lock.catch(() => undefined);
+    // The socket's close handshake is awaited (bounded: 2 s, then terminate) so that quitting
+    // never leaves Alpaca's one connection slot held by a half-closed socket.
+    const clientClosed = this.#teardownClient('monitor closing');
+    const sim = this.#sim;
+    this.#sim = undefined;
+    if (sim) {
+      await sim.close().catch((err: unknown) => {
+        this.#log.error({ err }, 'closing the simulator failed');
+      });
+    }
+    await Promise.all([clientClosed, this.#settingsStore.flush(), this.#watchlistsStore.flush()]);
+    this.#log.info('monitor core closed');
+    this.#unsubscribeRing?.();
+    this.#unsubscribeRing = undefined;
+  }
+
+  // ---------------------------------------------------------------- the client
+
+  #alpacaUrl(feed: Feed): string {
+    return this.#options.alpacaUrl?.(feed) ?? `${ALPACA_STREAM_HOST}${FEED_PATHS[feed]}`;
+  }
+
+  async #ensureSimulator(): Promise<Simulator> {
+    if (this.#sim) return this.#sim;
+    const options = this.#options.simulator ?? {};
+    const sim = await startSimulator({
+      ...options,
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      logger: options.logger ?? this.#root,
+    });
+    if (this.#closed) {
+      await sim.close();
+      throw new Error('MonitorCore closed while the simulator was starting');
+    }
+    this.#sim = sim;
+    this.#log.info({ url: sim.url }, 'embedded simulator started');
+    return sim;
+  }
+
+  /** The stored keys, else the environment's; undefined when there are none. */
+  async #credentials(): Promise<StoredCredentials | undefined> {
+    let stored: StoredCredentials | undefined;
+    try {
+      stored = await this.#secrets.get();
+    } catch (err) {
+      this.#log.error({ err }, 'reading the stored credentials failed');
+      this.#setNotice(
+        'credentials-unreadable',
+        'error',
+        `The stored API keys could not be read (${this.#redactor.scrub(errText(err))}). Enter them again in Settings.`,
+      );
+    }
+    if (stored) {
+      this.#redactor.add(stored.keyId, stored.secret);
+      return stored;
+    }
+    const env = this.#options.env;
+    if (env?.keyId && env.secret) return { keyId: env.keyId, secret: env.secret };
+    return undefined;
+  }
+
+  /** Starts the simulator or reads the keys, and builds the client: nothing is torn down yet. */
+  async #prepare(source: Source): Promise<Prepared> {
+    let url: string;
+    let key: string | undefined;
+    let secret: string | undefined;
+    let blocked: string | undefined;
+    if (source.kind === 'simulator') {
+      const sim = await this.#ensureSimulator();
+      url = sim.urlFor('iex');
+      // A demo simulator takes any key; one started with keys takes only those.
+      key = this.#options.simulator?.key ?? 'demo';
+      secret = this.#options.simulator?.secret ?? 'demo';
+    } else {
+      url = this.#alpacaUrl(source.feed);
+      const credentials = await this.#credentials();
+      if (credentials) {
+        key = credentials.keyId;
+        secret = credentials.secret;
+      } else {
+        blocked = NO_CREDENTIALS_REASON;
+      }
+    }
+    const client = new StreamClient({
+      ...this.#options.client,
+      url,
+      codec: source.codec,
+      logger: this.#root,
+      ...(key !== undefined ? { key } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+    });
+    return { client, blocked };
+  }
+
+  /**
+   * Replaces the client (synchronous, so no event of the old one can interleave): disposes the
+   * old one, clears the book (every view's next frame is full), subscribes the watchlists on the
+   * new one, connects if wanted.
+   */
+  #install(source: Source, prepared: Prepared): void {
+    const { client, blocked } = prepared;
+    const hadClient = this.#detach.length > 0;
+    const previousClosed = this.#teardownClient(
+      'replaced by a new client (source or keys changed)',
+    );
+    if (hadClient) this.#book.clear();
+    this.#client = client;
+    this.#blocked = blocked;
+    this.#streamed = new Set();
+    this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
+
+    this.#detach.push(
+      client.on('state', (change) => {
+        this.#conn.previous = change.previous;
+        this.#conn.since = change.at;
+        this.#conn.retryAt = change.retryAt;
+        this.#emit('connection:state', this.#connectionView());
+      }),
+      client.on('stale', (stale) => {
+        this.#conn.stale = stale;
+        this.#emit('connection:state', this.#connectionView());
+      }),
+      client.on('subscription', () => this.#later('subscriptions', () => this.#onSubscriptions())),
+      client.subscriptions.onChange((change) => {
+        if (change !== 'in-flight') this.#later('subscriptions', () => this.#onSubscriptions());
+      }),
+      client.handlers.onChange(() => this.#later('handlers', () => this.#emitHandlers())),
+      this.#book.attach(client.handlers),
+    );
+    if (this.#alertEnabled) {
+      const alert = this.#options.spreadAlert;
+      client.handlers.on(
+        'quote',
+        '*',
+        createSpreadAlert({
+          logger: this.#root.child({ module: 'spread-alert' }),
+          ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
+          ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
+        }),
+        { name: SPREAD_ALERT_NAME },
+      );
+    }
+    this.#syncSubscriptions();
+
+    if (blocked) {
+      this.#setNotice(
+        'no-credentials',
+        'warning',
+        'No Alpaca API keys: add them in Settings, or switch the source to the simulator.',
+      );
+    } else {
+      this.#dropNotice('no-credentials');
+    }
+    this.#log.info(
+      { source: source.kind, codec: source.codec, url: client.url, blocked },
+      'stream client ready',
+    );
+    this.#emit('connection:state', this.#connectionView());
+    this.#later('subscriptions', () => this.#onSubscriptions());
+    this.#later('handlers', () => this.#emitHandlers());
+    if (this.#wantConnected && !blocked) {
+      // Alpaca counts connections per account: the new socket opens only once the old one has
+      // finished closing (at most ~2 s, when a peer ignores the close handshake), never beside it.
+      void previousClosed.then(() => {
+        if (this.#client === client && this.#wantConnected && !this.#closing) client.connect();
+      });
+    }
+  }
+
+  #teardownClient(reason: string): Promise<void> {
+    for (const off of this.#detach.splice(0)) {
+      try {
+        off();
+      } catch (err) {
+        this.#log.error({ err }, 'detaching from the old client failed');
+      }
+    }
+    const client = this.#client as StreamClient | undefined;
+    if (!client) return Promise.resolve();
+    client.disconnect(reason);
+    client.dispose();
+    return client.closed();
+  }
+
+  /** Closes the simulator when the current source does not use it. */
+  async #releaseSimulator(): Promise<void> {
+    if (this.#settings.source.kind === 'simulator') return;
+    const sim = this.#sim;
+    if (!sim) return;
+    this.#sim = undefined;
+    try {
+      await sim.close();
+      this.#log.info('embedded simulator stopped');
+    } catch (err) {
+      this.#log.error({ err }, 'closing the simulator failed');
+    }
+  }
+
+  /** The symbols the current source can stream, from every watchlist. */
+  #wantedSymbols(): Set<string> {
+    const crypto = isCryptoSource(this.#settings.source);
+    const out = new Set<string>();
+    for (const symbol of allSymbols(this.#watchlists)) {
+      if (symbol.includes('/') === crypto) out.add(symbol);
+    }
+    return out;
+  }
+
+  /** Makes the client's desired set equal the watchlists: only the difference is sent. */
+  #syncSubscriptions(): void {
+    const next = this.#wantedSymbols();
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const s of next) if (!this.#streamed.has(s)) added.push(s);
+    for (const s of this.#streamed) if (!next.has(s)) removed.push(s);
+    if (added.length > 0) {
+      for (const channel of STREAM_CHANNELS) this.#client.subscribe(channel, added);
+    }
+    if (removed.length > 0) {
+      for (const channel of STREAM_CHANNELS) this.#client.unsubscribe(channel, removed);
+    }
+    this.#streamed = next;
+    this.#book.retain(next);
+  }
+
+  #connectionView(): ConnectionView {
+    const client = this.#client;
+    const blocked = this.#blocked !== undefined && client.state === 'idle';
+    return connectionView(
+      {
+        state: client.state,
+        previous: this.#conn.previous,
+        reason: blocked ? this.#blocked : client.reason,
+        since: this.#conn.since,
+        attempt: client.attempt,
+        retryAt: this.#conn.retryAt,
+        lastError: client.lastError,
+        source: this.#settings.source,
+        url: client.url,
+        stale: this.#conn.stale,
+      },
+      (text) => this.#redactor.scrub(text),
+    );
+  }
+
+  #handlerViews(): HandlerView[] {
+    return this.#client.handlers.list().map((s) => handlerView(s, (t) => this.#redactor.scrub(t)));
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #emit<E extends EventName>(event: E, payload: EventMap[E]): void {
+    for (const view of this.#views.values()) this.#deliver(view, event, payload);
+  }
+
+  #deliver<E extends EventName>(view: View, event: E, payload: EventMap[E]): void {
+    if (view.closed) return;
+    try {
+      view.sink.emit(event, payload);
+    } catch (err) {
+      const now = performance.now();
+      if (now - view.lastSinkErrorAt < SINK_ERROR_LOG_MS) {
+        view.suppressedSinkErrors++;
+        return;
+      }
+      const suppressed = view.suppressedSinkErrors;
+      view.suppressedSinkErrors = 0;
+      view.lastSinkErrorAt = now;
+      this.#log.error(
+        { err, view: view.id, event, suppressed },
+        'a view sink threw; the event was skipped for that view',
+      );
+    }
+  }
+
+  /** Runs `fn` once after the current turn however often it is asked for (coalescing bursts). */
+  #later(key: string, fn: () => void): void {
+    if (this.#closed || this.#soon.has(key)) return;
+    this.#soon.set(
+      key,
+      setImmediate(() => {
+        this.#soon.delete(key);
+        if (this.#closed) return;
+        try {
+          fn();
+        } catch (err) {
+          this.#log.error({ err, key }, 'a deferred core step failed');
+        }
+      }),
+    );
+  }
+
+  /**
+   * After the planner or the server changed the subscription sets: drop book rows that messages
+   * in flight when a symbol was unsubscribed brought back, and tell the views.
+   */
+  #onSubscriptions(): void {
+    this.#book.retain(this.#streamed);
+    if (this.#views.size === 0) return;
+    this.#emit('subscriptions:update', this.#subscriptionsView());
+  }
+
+  /** From the planner directly: client.snapshot() would also build metrics and health. */
+  #subscriptionsView(): SubscriptionsView {
+    const subs = this.#client.subscriptions;
+    return subscriptionsView({
+      desired: subs.desired(),
+      confirmed: subs.confirmed(),
+      refused: subs.refused(),
+    });
+  }
+
+  #emitHandlers(): void {
+    if (this.#views.size === 0) return;
+    const list = this.#handlerViews();
+    this.#handlersSignature = signature(list);
+    this.#emit('handlers:update', list);
+  }
+
+  #emitMetrics(): void {
+    const client = this.#client;
+    this.#emit('metrics:update', metricsEvent(client.metrics.snapshot(), client.health()));
+  }
+
+  #startTimers(): void {
+    const metricsMs = this.#options.metricsIntervalMs ?? 250;
+    const handlersMs = this.#options.handlersIntervalMs ?? 1_000;
+    this.#metricsTimer = setInterval(() => {
+      try {
+        this.#emitMetrics();
+      } catch (err) {
+        this.#log.error({ err }, 'building the metrics event failed');
+      }
+    }, metricsMs);
+    this.#handlersTimer = setInterval(() => {
+      try {
+        const list = this.#handlerViews();
+        const sig = signature(list);
+        if (sig === this.#handlersSignature) return;
+        this.#handlersSignature = sig;
+        this.#emit('handlers:update', list);
+      } catch (err) {
+        this.#log.error({ err }, 'building the handlers event failed');
+      }
+    }, handlersMs);
+  }
+
+  #stopTimers(): void {
+    if (this.#metricsTimer) clearInterval(this.#metricsTimer);
+    if (this.#handlersTimer) clearInterval(this.#handlersTimer);
+    this.#metricsTimer = undefined;
+    this.#handlersTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- log
+
+  #pushEntry(record: LogRecord): LogEntry {
+    const entry = logEntry(record, ++this.#logSeq, this.#redactor);
+    this.#entries.push(entry);
+    const capacity = this.#ring?.capacity ?? 1_000;
+    if (this.#entries.length > capacity) this.#entries.splice(0, this.#entries.length - capacity);
+    return entry;
+  }
+
+  /**
+   * Each record becomes one 'log:entry'. A record logged while entries are being delivered (a
+   * sink threw and that was logged) waits for the current delivery to finish, so delivery never
+   * nests; the sink-error rate limit keeps a sink that always throws from looping.
+   */
+  #onLogRecord(record: LogRecord): void {
+    this.#logBacklog.push(record);
+    if (this.#deliveringLog) return;
+    this.#deliveringLog = true;
+    try {
+      for (let next = this.#logBacklog.shift(); next; next = this.#logBacklog.shift()) {
+        const entry = this.#pushEntry(next);
+        if (this.#views.size > 0) this.#emit('log:entry', entry);
+      }
+    } finally {
+      this.#deliveringLog = false;
+    }
+  }
+
+  #recentLog(limit: number): LogEntry[] {
+    return this.#entries.slice(-limit);
+  }
+
+  // ---------------------------------------------------------------- notices and credentials
+
+  #setNotice(id: string, level: Notice['level'], message: string): void {
+    const existing = this.#notices.find((n) => n.id === id);
+    if (existing && existing.level === level && existing.message === message) return;
+    const notice: Notice = { id, level, message, at: Date.now() };
+    this.#notices = [...this.#notices.filter((n) => n.id !== id), notice];
+    this.#emit('notices:update', this.#notices);
+  }
+
+  #dropNotice(id: string): boolean {
+    const before = this.#notices.length;
+    this.#notices = this.#notices.filter((n) => n.id !== id);
+    if (this.#notices.length === before) return false;
+    this.#emit('notices:update', this.#notices);
+    return true;
+  }
+
+  /** The store's status, saying so when the keys in use come from the environment instead. */
+  #augment(status: CredentialStatus): CredentialStatus {
+    const env = this.#options.env;
+    if (status.stored || !env?.keyId || !env.secret) return status;
+    return {
+      ...status,
+      detail:
+        'No keys are stored; the keys from the environment (APCA_API_KEY_ID / APCA_API_SECRET_KEY) are in use.',
+    };
+  }
+
+  #applyCredentialStatus(status: CredentialStatus): CredentialStatus {
+    const shown = this.#augment(status);
+    this.#credentialStatus = shown;
+    if (shown.storage === 'obfuscated') {
+      this.#setNotice(
+        'insecure-credentials',
+        'warning',
+        'Your API keys are stored obfuscated, not encrypted: this desktop has no keyring. Anyone who can read your files can recover them.',
+      );
+    } else {
+      this.#dropNotice('insecure-credentials');
+    }
+    this.#emit('credentials:update', shown);
+    return shown;
+  }
+
+  async #refreshCredentialStatus(): Promise<CredentialStatus> {
+    try {
+      return this.#applyCredentialStatus(await this.#secrets.status());
+    } catch (err) {
+      this.#log.error({ err }, 'reading the credential status failed');
+      return this.#credentialStatus;
+    }
+  }
+
+  // ---------------------------------------------------------------- views and frames
+
+  #nextFrame(view: View): Promise<QuoteFrame> {
+    if (view.closed) return handled(Promise.reject(new Error('this view is closed')));
+    this.#cancelPending(view, 'superseded: a newer nextFrame() call takes the changes');
+    if (view.cursor.dirty) return Promise.resolve(view.cursor.take());
+    return handled(
+      new Promise<QuoteFrame>((resolve, reject) => {
+        const pending: NonNullable<View['pending']> = { resolve, reject, off: () => undefined };
+        pending.off = view.cursor.onDirty(() => {
+          pending.off();
+          // The listener runs inside the book's update, mid-batch: take the frame once the
+          // whole socket read has been dispatched, so it carries the batch, not its first row.
+          queueMicrotask(() => {
+            if (view.pending !== pending) return;
+            view.pending = undefined;
+            try {
+              resolve(view.cursor.take());
+            } catch (err) {
+              reject(err instanceof Error ? err : new Error(String(err)));
+            }
+          });
+        });
+        view.pending = pending;
+      }),
+    );
+  }
+
+  #cancelPending(view: View, why: string): void {
+    const pending = view.pending;
+    if (!pending) return;
+    view.pending = undefined;
+    pending.off();
+    pending.reject(new Error(why));
+  }
+
+  #closeView(view: View): void {
+    if (view.closed) return;
+    this.#cancelPending(view, 'this view is closed');
+    view.closed = true;
+    view.cursor.close();
+    this.#views.delete(view.id);
+    if (this.#views.size === 0) this.#stopTimers();
+    this.#log.debug({ view: view.id, views: this.#views.size }, 'view closed');
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  async #invoke(view: View, command: string, payload: unknown): Promise<Result<unknown>> {
+    if (!isCommandName(command)) {
+      return fail(
+        'unknown-command',
+        `unknown command: ${JSON.stringify(String(command)).slice(0, 80)}`,
+      );
+    }
+    const parsed = parseCommand(command, payload);
+    if (!parsed.ok) return parsed;
+    if (view.closed || this.#closed) return fail('conflict', 'this view is closed');
+    if (READ_ONLY.has(command)) return this.#run(command, parsed.value, view);
+    const run = this.#lock.then(() =>
+      this.#closed
+        ? fail('conflict', 'the monitor is shutting down')
+        : this.#run(command, parsed.value, view),
+    );
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #run<C extends CommandName>(
+    command: C,
+    args: CommandArgs<C>,
+    view: View,
+  ): Promise<Result<unknown>> {
+    try {
+      const fn = this.#commands[command] as CommandFn<C>;
+      return await fn(args, view);
+    } catch (err) {
+      this.#log.error({ err, command }, 'command failed');
+      return fail('internal', `${command} failed unexpectedly; the log has the details.`);
+    }
+  }
+
+  #commandTable(): CommandTable {
+    return {
+      'connection:connect': () => {
+        this.#wantConnected = true;
+        if (this.#blocked !== undefined) {
+          return fail('conflict', `cannot connect: ${this.#blocked}`);
+        }
+        this.#client.connect();
+        return ok(this.#connectionView());
+      },
+      'connection:disconnect': () => {
+        this.#wantConnected = false;
+        this.#client.disconnect('disconnected by the user');
+        return ok(this.#connectionView());
+      },
+      'source:set': async ({ source }) => {
+        if (sameSource(source, this.#settings.source)) return ok(this.#settings);
+        let prepared: Prepared;
+        try {
+          prepared = await this.#prepare(source);
+        } catch (err) {
+          await this.#releaseSimulator();
+          throw err;
+        }
+        const saved = this.#closed
+          ? fail<Settings>('conflict', 'the monitor is shutting down')
+          : await this.#saveSettings({ ...this.#settings, source });
+        if (!saved.ok || this.#closed) {
+          prepared.client.dispose();
+          await this.#releaseSimulator();
+          return saved;
+        }
+        this.#install(source, prepared);
+        await this.#releaseSimulator();
+        return saved;
+      },
+      'settings:get': () => ok(this.#settings),
+      'settings:update': async (patch) => {
+        const next: Settings = {
+          ...this.#settings,
+          ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
+          ...(patch.autoConnect !== undefined ? { autoConnect: patch.autoConnect } : {}),
+          ...(patch.allowInsecureCredentialStorage !== undefined
+            ? { allowInsecureCredentialStorage: patch.allowInsecureCredentialStorage }
+            : {}),
+        };
+        return this.#saveSettings(next);
+      },
+      'credentials:set': async ({ keyId, secret, memoryOnly }) => {
+        // Known to the redactor before anything (the store included) can log them.
+        this.#redactor.add(keyId, secret);
+        let status: CredentialStatus;
+        try {
+          status = await this.#secrets.set(
+            { keyId, secret },
+            {
+              memoryOnly: memoryOnly ?? false,
+              allowInsecure: this.#settings.allowInsecureCredentialStorage,
+            },
+          );
+        } catch (err) {
+          this.#log.warn({ err }, 'storing the credentials failed');
+          return fail('storage', this.#redactor.scrub(errText(err)));
+        }
+        this.#dropNotice('credentials-unreadable');
+        const shown = this.#applyCredentialStatus(status);
+        await this.#reinstallAlpaca();
+        return ok(shown);
+      },
+      'credentials:clear': async () => {
+        let status: CredentialStatus;
+        try {
+          status = await this.#secrets.clear();
+        } catch (err) {
+          this.#log.warn({ err }, 'clearing the credentials failed');
+          return fail('storage', this.#redactor.scrub(errText(err)));
+        }
+        const shown = this.#applyCredentialStatus(status);
+        await this.#reinstallAlpaca();
+        return ok(shown);
+      },
+      'credentials:status': async () => ok(await this.#refreshCredentialStatus()),
+      'watchlists:list': () => ok(this.#watchlists.watchlists),
+      'watchlists:create': ({ name }) =>
+        this.#editWatchlists(
+          (file) => createWatchlist(file, name, () => `wl-${randomUUID().slice(0, 8)}`),
+          (v) => v.watchlist,
+        ),
+      'watchlists:rename': ({ id, name }) =>
+        this.#editWatchlists(
+          (file) => renameWatchlist(file, id, name),
+          (v) => v.watchlist,
+        ),
+      'watchlists:delete': ({ id }) =>
+        this.#editWatchlists(
+          (file) => deleteWatchlist(file, id),
+          (v) => v.file.watchlists,
+        ),
+      'watchlists:add-symbols': ({ id, symbols }) =>
+        this.#editWatchlists(
+          (file) => addSymbols(file, id, symbols),
+          (v) => v.result,
+        ),
+      'watchlists:remove-symbol': ({ id, symbol }) =>
+        this.#editWatchlists(
+          (file) => removeSymbol(file, id, symbol),
+          (v) => v.watchlist,
+        ),
+      'watchlists:move-symbol': ({ id, symbol, toIndex }) =>
+        this.#editWatchlists(
+          (file) => moveSymbol(file, id, symbol, toIndex),
+          (v) => v.watchlist,
+        ),
+      'handlers:list': () => ok(this.#handlerViews()),
+      'handlers:remove': ({ id }) => {
+        const found = this.#client.handlers.list().find((h) => h.id === id);
+        if (!found) return fail('not-found', `There is no handler with id ${JSON.stringify(id)}.`);
+        if (found.builtin)
+          return fail('forbidden', `"${found.name}" is built in and cannot be removed.`);
+        this.#client.handlers.remove(id);
+        if (found.name === SPREAD_ALERT_NAME) this.#alertEnabled = false;
+        this.#log.info({ handler: { id, name: found.name } }, 'handler removed by the user');
+        return ok(this.#handlerViews());
+      },
+      'diagnostics:snapshot': (_args, view) => ok(this.#snapshot(view)),
+      'diagnostics:export': () => ok(this.#bundle()),
+      'log:recent': ({ limit }) => ok(this.#recentLog(limit ?? DEFAULT_LOG_RECENT)),
+      'notices:dismiss': ({ id }) => {
+        if (!this.#notices.some((n) => n.id === id))
+          return fail('not-found', `There is no notice with id ${JSON.stringify(id)}.`);
+        this.#dropNotice(id);
+        return ok(this.#notices);
+      },
+      'simulator:control': (control) => this.#simulatorControl(control),
+    };
+  }
+
+  async #saveSettings(next: Settings): Promise<Result<Settings>> {
+    try {
+      await this.#settingsStore.save(next);
+    } catch (err) {
+      // The store has logged it with its stack.
+      return fail('storage', errText(err));
+    }
+    this.#settings = next;
+    this.#emit('settings:update', next);
+    return ok(next);
+  }
+
+  /** New keys (or none) for an Alpaca source: a client with them, connected if wanted. */
+  async #reinstallAlpaca(): Promise<void> {
+    const source = this.#settings.source;
+    if (source.kind !== 'alpaca') return;
+    const prepared = await this.#prepare(source);
+    if (this.#closed) {
+      prepared.client.dispose();
+      return;
+    }
+    this.#install(source, prepared);
+  }
+
+  async #editWatchlists<V extends { readonly file: WatchlistsFile }, T>(
+    compute: (file: WatchlistsFile) => Result<V>,
+    output: (value: V) => T,
+  ): Promise<Result<T>> {
+    const result = compute(this.#watchlists);
+    if (!result.ok) return result;
+    const file = result.value.file;
+    if (file !== this.#watchlists) {
+      try {
+        await this.#watchlistsStore.save(file);
+      } catch (err) {
+        return fail('storage', errText(err));
+      }
+      if (this.#closed) return fail('conflict', 'the monitor is shutting down');
+      this.#watchlists = file;
+      this.#syncSubscriptions();
+      this.#emit('watchlists:update', file.watchlists);
+    }
+    return ok(output(result.value));
+  }
+
+  #simulatorControl(control: SimulatorControl): Result<{ readonly applied: string }> {
+    const sim = this.#sim;
+    if (this.#settings.source.kind !== 'simulator' || !sim) {
+      return fail('conflict', 'The source is not the built-in simulator.');
+    }
+    let applied: string;
+    switch (control.action) {
+      case 'drop': {
+        const n = sim.dropAll();
+        applied = `dropped ${n} connection${n === 1 ? '' : 's'}`;
+        break;
+      }
+      case 'stall':
+        sim.stall(control.on);
+        applied = control.on ? 'stalled' : 'stall lifted';
+        break;
+      case 'symbol-limit':
+        sim.setFaults({ symbolLimit: control.limit ?? undefined });
+        applied = control.limit === null ? 'symbol limit lifted' : `symbol limit ${control.limit}`;
+        break;
+      case 'rate':
+        sim.setRate(control.perSecond);
+        applied = `rate ${control.perSecond}/s`;
+        break;
+      case 'error': {
+        const n = sim.sendError(control.code);
+        applied = `sent error ${control.code} to ${n} connection${n === 1 ? '' : 's'}`;
+        break;
+      }
+      default: {
+        const unreachable: never = control;
+        return unreachable;
+      }
+    }
+    this.#log.info({ control: control.action }, `simulator: ${applied}`);
+    return ok({ applied });
+  }
+
+  #snapshot(view: View): Snapshot {
+    const snap = this.#client.snapshot();
+    const event = metricsEvent(snap.metrics, snap.health);
+    return {
+      connection: this.#connectionView(),
+      metrics: event.metrics,
+      health: event.health,
+      subscriptions: subscriptionsView(snap.subscriptions),
+      handlers: this.#handlerViews(),
+      settings: this.#settings,
+      credentials: this.#credentialStatus,
+      watchlists: this.#watchlists.watchlists,
+      notices: this.#notices,
+      frames: {
+        frames: view.cursor.frames,
+        conflated: view.cursor.conflated,
+        symbols: this.#book.size,
+      },
+    };
+  }
+
+  /** What a user attaches to a bug report: state and recent log, credential STATUS only. */
+  #bundle(): DiagnosticsBundle {
+    const snap = this.#client.snapshot();
+    const event = metricsEvent(snap.metrics, snap.health);
+    return {
+      generatedAt: new Date().toISOString(),
+      app: { ...this.#options.app },
+      connection: this.#connectionView(),
+      metrics: event.metrics,
+      health: event.health,
+      subscriptions: subscriptionsView(snap.subscriptions),
+      handlers: this.#handlerViews(),
+      settings: this.#settings,
+      credentials: this.#credentialStatus,
+      watchlists: this.#watchlists.watchlists,
+      log: this.#recentLog(BUNDLE_LOG_ENTRIES),
+    };
+  }
+}
+
+/** Changes when a handler is added or removed, or any count moves. */
+function signature(list: readonly HandlerView[]): string {
+  let s = '';
+  for (const h of list) s += `${h.id}:${h.calls}:${h.errors};`;
+  return s;
+}

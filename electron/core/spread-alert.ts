@@ -1,0 +1,71 @@
+/**
+ * The "wide spread" alert: a user handler (not built in) on every quote that logs a warning when a
+ * symbol's bid/ask spread is wider than a share of its mid price. A wide spread is what a user
+ * watching a list wants to hear about (thin book, halted or illiquid name, a bad print), and it
+ * gives the handler inspector a real handler the user may remove.
+ *
+ * It runs per quote at feed rate: a few arithmetic operations and one Map get; it allocates only
+ * when it logs, and it logs a symbol at most once per `intervalMs` (with how many it skipped), so
+ * a symbol that stays wide does not flood the log panel.
+ */
+import type { Quote } from '../../shared/market.ts';
+import type { Logger } from '../stream/log.ts';
+
+export interface SpreadAlertOptions {
+  /** Spread as a percentage of the mid price above which the alert fires. Default 2. */
+  readonly thresholdPct?: number;
+  /** At most one warning per symbol per this many ms. Default 60 000. */
+  readonly intervalMs?: number;
+  readonly logger: Logger;
+  /** Monotonic ms. */
+  readonly now?: () => number;
+}
+
+export const SPREAD_ALERT_NAME = 'wide spread alert';
+
+interface SymbolState {
+  lastLoggedAt: number;
+  skipped: number;
+}
+
+/** The spread as a percentage of the mid price, or NaN when the quote has no two-sided market. */
+export function spreadPct(bid: number, ask: number): number {
+  if (!(bid > 0) || !(ask > 0) || ask < bid) return Number.NaN;
+  return ((ask - bid) / ((ask + bid) / 2)) * 100;
+}
+
+/** Returns the handler function; register it with `handlers.on('quote', '*', fn, { name })`. */
+export function createSpreadAlert(options: SpreadAlertOptions): (quote: Quote) => void {
+  const threshold = options.thresholdPct ?? 2;
+  const interval = options.intervalMs ?? 60_000;
+  const now = options.now ?? (() => performance.now());
+  const log = options.logger;
+  const symbols = new Map<string, SymbolState>();
+  return function wideSpreadAlert(quote: Quote): void {
+    const pct = spreadPct(quote.bidPrice, quote.askPrice);
+    if (!(pct > threshold)) return;
+    const t = now();
+    const state = symbols.get(quote.symbol);
+    if (state !== undefined && t - state.lastLoggedAt < interval) {
+      state.skipped++;
+      return;
+    }
+    const skipped = state?.skipped ?? 0;
+    if (state === undefined) symbols.set(quote.symbol, { lastLoggedAt: t, skipped: 0 });
+    else {
+      state.lastLoggedAt = t;
+      state.skipped = 0;
+    }
+    log.warn(
+      {
+        symbol: quote.symbol,
+        bid: quote.bidPrice,
+        ask: quote.askPrice,
+        spreadPct: Math.round(pct * 100) / 100,
+        thresholdPct: threshold,
+        ...(skipped > 0 ? { skipped } : {}),
+      },
+      `wide spread on ${quote.symbol}: ${pct.toFixed(2)} % of the mid price`,
+    );
+  };
+}
