@@ -1,20 +1,25 @@
 /**
  * The `market-monitor` command: `stream` (the client to NDJSON), `simulate` (the embedded
- * Alpaca-protocol simulator as a standalone server). Runs in plain Node: no electron import.
+ * Alpaca-protocol simulator as a standalone server), `web` (the app in a browser tab: browser
+ * mode). Runs in plain Node: no electron import.
  */
 import { UsageError } from './cli/args.ts';
 import { runSimulate, SIMULATE_USAGE } from './cli/simulate-command.ts';
 import { runStream, STREAM_USAGE } from './cli/stream-command.ts';
+import { runWeb, WEB_USAGE } from './cli/web-command.ts';
 
 const USAGE = `usage: market-monitor <command> [options]
 
 commands:
   stream     stream market data as NDJSON (Alpaca, any URL, or the built-in simulator)
   simulate   run the built-in Alpaca-protocol simulator
+  web        open the app in a browser (serves it on 127.0.0.1 and prints the address)
 
 ${STREAM_USAGE}
 
-${SIMULATE_USAGE}`;
+${SIMULATE_USAGE}
+
+${WEB_USAGE}`;
 
 /** A promise that resolves on the first SIGINT or SIGTERM. */
 function signalPromise(): Promise<string> {
@@ -47,16 +52,25 @@ export async function main(argv: readonly string[]): Promise<number> {
           stderr: process.stderr,
           stopSignal: signalPromise(),
         });
+      case 'web':
+        return await runWeb(rest, {
+          stdout: process.stdout,
+          stderr: process.stderr,
+          env: process.env,
+          stopSignal: signalPromise(),
+        });
       case 'help':
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);
         return 0;
       case undefined:
-        throw new UsageError('missing command (stream or simulate); see market-monitor --help');
+        throw new UsageError(
+          'missing command (stream, simulate or web); see market-monitor --help',
+        );
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)} (stream or simulate); see market-monitor --help`,
+          `unknown command ${JSON.stringify(command)} (stream, simulate or web); see market-monitor --help`,
         );
     }
   } catch (err) {

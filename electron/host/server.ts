@@ -1,0 +1,507 @@
+/**
+ * Browser mode: the built renderer served over HTTP on loopback, and the same MonitorApi a window
+ * gets through preload bridged over a local WebSocket. No electron import (lint enforces it): this
+ * runs in the `market-monitor web` CLI and in tests, and is how the UI is tested end to end in
+ * Chromium on machines without an Electron binary.
+ *
+ * Who can reach it, and what stops them:
+ * - Only this machine: the server binds 127.0.0.1, never a wildcard address.
+ * - Any web page the user visits can make the browser send requests to loopback. DNS rebinding
+ *   (a name the attacker controls resolving to 127.0.0.1) is stopped by the Host check: every
+ *   request, upgrades included, must name `127.0.0.1:PORT` or `localhost:PORT` (else 421).
+ * - Cross-site WebSocket hijacking (a foreign page opening `ws://127.0.0.1:PORT/bridge`) is stopped
+ *   twice: the Origin must be exactly this host's own origin (else 403), and the per-run token must
+ *   match (else 401). The token travels in the page URL's fragment (`#token=`), which browsers never
+ *   send in a request or a Referer; the page passes it in the bridge URL's query. It is compared in
+ *   constant time and never logged.
+ * - Static files: see electron/core/static-files.ts (no traversal, no symlink escape), served with
+ *   a strict CSP and nosniff.
+ *
+ * ## The bridge protocol (one WebSocket per view; one ViewSession per socket)
+ * Client -> host, text messages, JSON:
+ *   { "type": "invoke", "id": n, "command": "watchlists:list", "payload": {...} }
+ *   { "type": "frame",  "id": n }                    pull the next quote frame
+ * Host -> client:
+ *   text  { "type": "result", "id": n, "result": Result }   the answer to invoke n; also the answer
+ *         to frame request n when no frame can come (superseded by a newer request, encode failure)
+ *   text  { "type": "event", "event": name, "payload": ... } pushed events (EventMap)
+ *   binary  [u32 LE request id][u32 zero][encodeFrame bytes]   the frame for frame request n; the
+ *         8-byte header keeps the frame's float64 columns 8-aligned, so the client decodes them
+ *         without a copy
+ * Ids are integers 0 .. 2^32-1 chosen by the client, one sequence for both kinds of request.
+ * A message the host cannot answer (binary, not JSON, no usable id) closes the socket: 1003 for
+ * binary, 1008 for the rest; the client is our own code, so such a message is a bug or an attack,
+ * and either way it is logged. A well-formed message with a bad field (unknown type, a command
+ * that is not a string) is answered with a `bad-request` result and the socket stays open. Command
+ * names and payloads are validated by the ViewSession (zod), as for a window.
+ *
+ * Backpressure: frames are pulled, one request in flight per view, so a slow tab asks less often
+ * and gets fuller frames; the frame stream limits itself. Events are small and few and are always
+ * sent. A socket whose unsent data still grows past `maxBufferedBytes` belongs to a tab that stopped
+ * reading altogether; it is closed rather than allowed to hold unbounded memory.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve as resolvePath } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { fail, type Result } from '../../shared/api.ts';
+import { encodeFrame } from '../../shared/frame-codec.ts';
+import type { ViewSession, ViewSink } from '../core/types.ts';
+import { contentSecurityPolicy, contentTypeFor, resolveStaticFile } from '../core/static-files.ts';
+import { silentLogger, type Logger } from '../stream/log.ts';
+
+/** What the host needs of the core: MonitorCore satisfies it; tests pass a small fake. */
+export interface HostCore {
+  openView(sink: ViewSink): ViewSession;
+}
+
+export interface HostOptions {
+  readonly core: HostCore;
+  /** The built renderer (index.html and assets). Missing or empty: `/` answers 503. */
+  readonly staticDir: string;
+  /** Default 0: a free port, read it from `Host.port`. */
+  readonly port?: number;
+  /** Default: 32 random bytes, base64url. Given: at least 16 characters of [A-Za-z0-9_-]. */
+  readonly token?: string;
+  /** A child `{ module: 'host' }` is made. Default: silent. */
+  readonly logger?: Logger;
+  /** Largest client message in bytes. Default 1 MiB (a 10 000-symbol add is about 100 KiB). */
+  readonly maxPayload?: number;
+  /** A socket with more unsent bytes than this is closed (see above). Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface Host {
+  /** What the user opens: `http://127.0.0.1:PORT/#token=...`. */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT`: the Origin the bridge accepts (and `http://localhost:PORT`). */
+  readonly origin: string;
+  readonly port: number;
+  readonly token: string;
+  /** Open bridge sockets. */
+  readonly connections: number;
+  /** The bound address, as the server reports it (`127.0.0.1`, IPv4). */
+  address(): { readonly address: string; readonly family: string; readonly port: number };
+  /** Closes every bridge socket (and so every view session) and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Binary frame messages start with this many header bytes before the encoded frame. */
+export const FRAME_HEADER_BYTES = 8;
+export const BRIDGE_PATH = '/bridge';
+const MAX_ID = 0xffff_ffff;
+const MAX_COMMAND_LENGTH = 100;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
+const NOT_BUILT = 'renderer not built: run npm run build\n';
+
+/** Starts the host and resolves once it listens on 127.0.0.1. */
+export async function startHost(options: HostOptions): Promise<Host> {
+  const host = new BridgeHost(options);
+  await host.listen(options.port ?? 0);
+  return host;
+}
+
+class BridgeHost implements Host {
+  url = '';
+  origin = '';
+  port = 0;
+  readonly token: string;
+
+  readonly #core: HostCore;
+  readonly #staticDir: string;
+  readonly #log: Logger;
+  readonly #maxBufferedBytes: number;
+  readonly #tokenDigest: Buffer;
+  readonly #http: Server;
+  readonly #wss: WebSocketServer;
+  readonly #sockets = new Set<WebSocket>();
+  /** Exact Host header values accepted; set once the port is known. */
+  #hosts: ReadonlySet<string> = new Set();
+  #origins: ReadonlySet<string> = new Set();
+  #csp = '';
+  #nextConnection = 1;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: HostOptions) {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new RangeError(`port must be a whole number from 0 to 65535; got ${String(port)}`);
+    }
+    if (options.token !== undefined && !TOKEN_PATTERN.test(options.token)) {
+      throw new RangeError('token must be 16 to 512 characters of A-Z, a-z, 0-9, "_" and "-"');
+    }
+    const maxPayload = options.maxPayload ?? 1024 * 1024;
+    if (!Number.isInteger(maxPayload) || maxPayload < 1024) {
+      throw new RangeError('maxPayload must be a whole number of at least 1024');
+    }
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
+    if (!(this.#maxBufferedBytes > 0)) throw new RangeError('maxBufferedBytes must be positive');
+    this.#core = options.core;
+    this.#staticDir = resolvePath(options.staticDir);
+    this.#log = (options.logger ?? silentLogger()).child({ module: 'host' });
+    this.token = options.token ?? randomBytes(32).toString('base64url');
+    this.#tokenDigest = digest(this.token);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+    this.#http = createServer((req, res) => {
+      this.#request(req, res).catch((err: unknown) => {
+        this.#log.error({ err }, 'request failed');
+        if (!res.headersSent) this.#plain(res, 500, 'internal error\n');
+        else res.destroy();
+      });
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.#upgrade(req, socket, head);
+      } catch (err) {
+        this.#log.error({ err }, 'upgrade failed');
+        socket.destroy();
+      }
+    });
+    this.#http.on('clientError', (err, socket) => {
+      this.#log.debug({ err }, 'malformed HTTP request');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  address(): { readonly address: string; readonly family: string; readonly port: number } {
+    const address = this.#http.address();
+    if (typeof address !== 'object' || address === null)
+      throw new Error('the host is not listening');
+    return { address: address.address, family: address.family, port: address.port };
+  }
+
+  async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.#http.once('error', onError);
+      // Loopback only, by address: never '::' or '0.0.0.0', never a name that might resolve elsewhere.
+      this.#http.listen(port, '127.0.0.1', () => {
+        this.#http.off('error', onError);
+        resolve();
+      });
+    });
+    this.#http.on('error', (err) => this.#log.error({ err }, 'http server error'));
+    const address = this.#http.address();
+    this.port = typeof address === 'object' && address !== null ? address.port : port;
+    this.origin = `http://127.0.0.1:${this.port}`;
+    this.url = `${this.origin}/#token=${this.token}`;
+    this.#hosts = new Set([`127.0.0.1:${this.port}`, `localhost:${this.port}`]);
+    this.#origins = new Set([this.origin, `http://localhost:${this.port}`]);
+    this.#csp = contentSecurityPolicy({
+      connectSrc: [`ws://127.0.0.1:${this.port}`, `ws://localhost:${this.port}`],
+    });
+    this.#log.info(
+      { origin: this.origin, staticDir: this.#staticDir },
+      'browser-mode host listening',
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  // ---------------------------------------------------------------------------- HTTP
+
+  async #request(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#hostAllowed(req)) {
+      this.#log.warn({ host: req.headers.host ?? null }, 'request refused: foreign Host header');
+      this.#plain(res, 421, 'misdirected request\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      this.#plain(res, 405, 'method not allowed\n');
+      return;
+    }
+    const url = req.url ?? '/';
+    const pathname = url.split(/[?#]/, 1)[0] ?? '';
+    if (pathname === BRIDGE_PATH) {
+      this.#plain(res, 426, 'websocket upgrade required\n');
+      return;
+    }
+    const file = await resolveStaticFile(this.#staticDir, url);
+    if (file === undefined) {
+      if (pathname === '/' || pathname === '/index.html') {
+        this.#plain(res, 503, NOT_BUILT);
+      } else {
+        this.#plain(res, 404, 'not found\n');
+      }
+      return;
+    }
+    this.#securityHeaders(res);
+    res.writeHead(200, {
+      'Content-Type': contentTypeFor(file.path),
+      'Content-Length': file.size,
+      // The app is rebuilt in place; a stale cached script would not match the new index.html.
+      'Cache-Control': 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file.path);
+    stream.on('error', (err) => {
+      this.#log.error({ err }, 'reading a static file failed');
+      res.destroy();
+    });
+    res.on('close', () => stream.destroy());
+    stream.pipe(res);
+  }
+
+  #securityHeaders(res: ServerResponse): void {
+    res.setHeader('Content-Security-Policy', this.#csp);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('X-Frame-Options', 'DENY');
+  }
+
+  #plain(res: ServerResponse, status: number, body: string): void {
+    this.#securityHeaders(res);
+    res.writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+    });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  #hostAllowed(req: IncomingMessage): boolean {
+    const host = req.headers.host;
+    return host !== undefined && this.#hosts.has(host.toLowerCase());
+  }
+
+  // ---------------------------------------------------------------------------- upgrade
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => this.#log.debug({ err }, 'socket error during upgrade'));
+    if (this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const remote = req.socket.remoteAddress;
+    if (!this.#hostAllowed(req)) {
+      this.#refuse(socket, 421, 'Misdirected Request', 'foreign Host header', {
+        host: req.headers.host ?? null,
+        remote,
+      });
+      return;
+    }
+    // The request target exactly: `/bridge` or `/bridge?...` (not `//host/bridge`, not `/bridge/`).
+    const target = req.url ?? '';
+    const queryAt = target.indexOf('?');
+    const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
+    if (pathname !== BRIDGE_PATH) {
+      this.#refuse(socket, 404, 'Not Found', 'unknown path', {
+        path: pathname.slice(0, 100),
+        remote,
+      });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin === undefined || !this.#origins.has(origin)) {
+      // A foreign page (or a client that sends no Origin) must not drive the app.
+      this.#refuse(socket, 403, 'Forbidden', 'foreign or missing Origin', {
+        origin: origin ?? null,
+        remote,
+      });
+      return;
+    }
+    const token = new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)).get('token');
+    if (token === null || !timingSafeEqual(digest(token), this.#tokenDigest)) {
+      this.#refuse(socket, 401, 'Unauthorized', token === null ? 'no token' : 'wrong token', {
+        remote,
+      });
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+  }
+
+  #refuse(
+    socket: Duplex,
+    status: number,
+    text: string,
+    why: string,
+    fields: Record<string, unknown>,
+  ): void {
+    this.#log.warn({ ...fields, status }, `bridge connection refused: ${why}`);
+    const body = `${text}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  // ---------------------------------------------------------------------------- bridge
+
+  #accept(ws: WebSocket): void {
+    const connection = this.#nextConnection++;
+    const log = this.#log.child({ connection });
+    const send = (data: string | Uint8Array): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > this.#maxBufferedBytes) {
+        log.warn({ buffered: ws.bufferedAmount }, 'bridge client stopped reading; closing');
+        ws.terminate();
+        return;
+      }
+      ws.send(data, (err) => {
+        if (err) log.debug({ err }, 'bridge send failed');
+      });
+    };
+    const sink: ViewSink = {
+      emit: (event, payload) => send(JSON.stringify({ type: 'event', event, payload })),
+    };
+    let session: ViewSession;
+    try {
+      session = this.#core.openView(sink);
+    } catch (err) {
+      log.error({ err }, 'opening a view failed');
+      ws.close(1011, 'cannot open a view');
+      return;
+    }
+    this.#sockets.add(ws);
+    log.info({ view: session.id }, 'bridge connected');
+
+    const answer = (id: number, result: Result<unknown>): void =>
+      send(JSON.stringify({ type: 'result', id, result }));
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        this.#message(ws, session, log, data, isBinary, answer, send);
+      } catch (err) {
+        log.error({ err }, 'bridge message handling failed');
+      }
+    });
+    ws.on('error', (err) => log.debug({ err }, 'bridge socket error'));
+    ws.on('close', (code) => {
+      this.#sockets.delete(ws);
+      try {
+        session.close();
+      } catch (err) {
+        log.error({ err }, 'closing a view failed');
+      }
+      log.info({ code }, 'bridge disconnected');
+    });
+  }
+
+  #message(
+    ws: WebSocket,
+    session: ViewSession,
+    log: Logger,
+    data: RawData,
+    isBinary: boolean,
+    answer: (id: number, result: Result<unknown>) => void,
+    send: (data: string | Uint8Array) => void,
+  ): void {
+    if (isBinary) {
+      log.warn('bridge message refused: binary');
+      ws.close(1003, 'binary messages are not accepted');
+      return;
+    }
+    const text = rawText(data);
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      log.warn({ excerpt: text.slice(0, 80) }, 'bridge message refused: not JSON');
+      ws.close(1008, 'not JSON');
+      return;
+    }
+    const record = isRecord(message) ? message : undefined;
+    const id = record?.['id'];
+    if (record === undefined || !isId(id)) {
+      log.warn({ excerpt: text.slice(0, 80) }, 'bridge message refused: no usable id');
+      ws.close(1008, 'a message needs an integer id');
+      return;
+    }
+    switch (record['type']) {
+      case 'invoke': {
+        const command = record['command'];
+        if (typeof command !== 'string' || command.length > MAX_COMMAND_LENGTH) {
+          answer(id, fail('bad-request', 'command must be a string'));
+          return;
+        }
+        session.invoke(command, record['payload']).then(
+          (result) => answer(id, result),
+          (err: unknown) => {
+            // ViewSession.invoke promises never to reject; if one does, the caller still gets an answer.
+            log.error({ err, command }, 'invoke rejected');
+            answer(id, fail('internal', 'internal error'));
+          },
+        );
+        return;
+      }
+      case 'frame': {
+        session.nextFrame().then(
+          (frame) => {
+            let body: Uint8Array;
+            try {
+              body = encodeFrame(frame);
+            } catch (err) {
+              log.error({ err, seq: frame.seq }, 'encoding a frame failed');
+              answer(id, fail('internal', 'the frame could not be encoded'));
+              return;
+            }
+            const message = new Uint8Array(FRAME_HEADER_BYTES + body.byteLength);
+            new DataView(message.buffer).setUint32(0, id, true);
+            message.set(body, FRAME_HEADER_BYTES);
+            send(message);
+          },
+          (err: unknown) => {
+            // Superseded by a newer request, or the view closed: the request gets a plain answer.
+            answer(
+              id,
+              fail('conflict', `no frame: ${err instanceof Error ? err.message : String(err)}`),
+            );
+          },
+        );
+        return;
+      }
+      default:
+        answer(id, fail('bad-request', 'type must be "invoke" or "frame"'));
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    for (const ws of this.#wss.clients) ws.close(1001, 'host closing');
+    // Sockets that do not finish the close handshake promptly are cut.
+    const cut = setTimeout(() => {
+      for (const ws of this.#wss.clients) ws.terminate();
+    }, 1000);
+    // With client tracking (the default), this resolves once every socket has closed.
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    clearTimeout(cut);
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+    this.#log.info('browser-mode host closed');
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_ID;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
