@@ -1,0 +1,205 @@
+/**
+ * The Electron entry: app lifecycle and wiring, nothing else. The logic lives in testable
+ * modules: window.ts (hardened windows, app:// protocol), ipc/ (guarded commands, views and their
+ * ports), menu.ts, and the core (core/monitor-core.ts), which knows nothing of Electron.
+ *
+ * Build assumptions (vite.main.config.ts): this file is bundled as ONE ES module at
+ * `.vite/build/main.js`, so `import.meta.dirname` is `.vite/build`; the preload is
+ * `.vite/build/preload.js` and the renderer `.vite/renderer/main_window/`. The Forge Vite plugin
+ * (or our own config) replaces MAIN_WINDOW_VITE_DEV_SERVER_URL and MAIN_WINDOW_VITE_NAME at build
+ * time; `typeof` keeps an unbundled run (the tests) from throwing on them.
+ *
+ * Lifecycle:
+ * - one instance: a second launch focuses the first one's window and exits;
+ * - app:// is declared privileged before `ready`; served from the built renderer after it;
+ * - every webContents, ours or not, is hardened when it is created;
+ * - the core starts before the first window; if it cannot start, the user is told and the app exits;
+ * - quitting waits (once, with a deadline) for the core to disconnect and flush its files.
+ */
+import { join } from 'node:path';
+import { BrowserWindow, Menu, app, dialog, protocol, safeStorage, session, shell } from 'electron';
+import { pino } from 'pino';
+import { createCoreLogger } from './core/logging.ts';
+import { MonitorCore } from './core/monitor-core.ts';
+import { installIpc, type InstalledIpc } from './ipc/install.ts';
+import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
+import { buildMenuTemplate } from './menu.ts';
+import { SafeStorageSecretStore } from './secrets.ts';
+import {
+  buildPaths,
+  createWindow,
+  handleAppProtocol,
+  hardenSession,
+  hardenWebContents,
+  isAllowedExternal,
+  registerAppScheme,
+  type HardeningPolicy,
+} from './window.ts';
+
+declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
+declare const MAIN_WINDOW_VITE_NAME: string | undefined;
+
+/** How long quitting waits for the core to close before giving up on it. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
+const devServerUrl =
+  typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' ? MAIN_WINDOW_VITE_DEV_SERVER_URL : undefined;
+const rendererName =
+  typeof MAIN_WINDOW_VITE_NAME === 'string' ? MAIN_WINDOW_VITE_NAME : 'main_window';
+const isDev = devServerUrl !== undefined;
+const origins = appOrigins(devServerUrl);
+const paths = buildPaths(import.meta.dirname, rendererName);
+
+const { logger: rootLogger, ring: logRing } = createCoreLogger({
+  level: isDev ? 'debug' : 'info',
+  destination: pino.destination({ fd: 2, sync: false }),
+});
+const log = rootLogger.child({ module: 'main' });
+
+const hardening: HardeningPolicy = {
+  origins,
+  openExternal: (url) => shell.openExternal(url),
+  log: rootLogger.child({ module: 'window' }),
+};
+
+// Must happen before `ready`, and only once.
+registerAppScheme(protocol);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance owns the market-data connection (Alpaca allows one per account); it has been
+  // told to show itself through 'second-instance'.
+  app.quit();
+} else {
+  start();
+}
+
+function start(): void {
+  let corePromise: Promise<MonitorCore> | undefined;
+  let ipc: InstalledIpc | undefined;
+  /** Set when quitting begins: a start still under way stops where it is. */
+  let stopping = false;
+
+  const openWindow = (): BrowserWindow | undefined => {
+    if (ipc === undefined) return undefined; // not started yet: the first window comes with ready
+    return createWindow(
+      { BrowserWindow, views: ipc.views, hardening, preloadPath: paths.preload, devTools: isDev },
+      { url: devServerUrl ?? APP_ENTRY_URL },
+    );
+  };
+
+  app.on('web-contents-created', (_event, contents) => {
+    hardenWebContents(contents, hardening);
+    hardenSession(contents.session, hardening.log);
+  });
+
+  app.on('second-instance', () => {
+    const win = BrowserWindow.getAllWindows().at(-1);
+    if (win === undefined) {
+      openWindow();
+      return;
+    }
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  });
+
+  app.on('window-all-closed', () => {
+    // macOS apps stay in the dock with no window; 'activate' opens one again.
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) openWindow();
+  });
+
+  installShutdown(async () => {
+    stopping = true;
+    ipc?.dispose();
+    const core = await corePromise?.catch(() => undefined);
+    await core?.close();
+  });
+
+  app
+    .whenReady()
+    .then(async () => {
+      if (stopping) return;
+      hardenSession(session.defaultSession, hardening.log);
+      handleAppProtocol(protocol, paths.rendererDir, rootLogger.child({ module: 'app-protocol' }));
+
+      const userData = app.getPath('userData');
+      corePromise = MonitorCore.create({
+        userDataDir: userData,
+        secrets: new SafeStorageSecretStore({
+          safeStorage,
+          filePath: join(userData, 'credentials.json'),
+          platform: process.platform,
+          logger: rootLogger,
+        }),
+        app: {
+          name: app.getName(),
+          version: app.getVersion(),
+          platform: process.platform,
+          runtime: `Electron ${process.versions.electron ?? '?'} (Node ${process.versions.node})`,
+        },
+        logger: rootLogger,
+        logRing,
+      });
+      const core = await corePromise;
+      if (stopping) return; // the shutdown closes the core
+
+      ipc = installIpc({ openView: (sink) => core.openView(sink), origins, log: rootLogger });
+      Menu.setApplicationMenu(
+        Menu.buildFromTemplate(
+          buildMenuTemplate({
+            platform: process.platform,
+            isDev,
+            newWindow: () => void openWindow(),
+            openExternal: (url) => {
+              if (!isAllowedExternal(url)) return;
+              shell
+                .openExternal(url)
+                .catch((err: unknown) => log.error({ err, url }, 'could not open a link'));
+            },
+          }),
+        ),
+      );
+      openWindow();
+      log.info({ dev: isDev, version: app.getVersion() }, 'started');
+    })
+    .catch((err: unknown) => {
+      log.fatal({ err }, 'the app could not start');
+      const message = err instanceof Error ? err.message : String(err);
+      dialog.showErrorBox('Market Monitor could not start', message);
+      app.exit(1);
+    });
+}
+
+/**
+ * Quitting waits for `close` once: the first 'before-quit' is held (preventDefault), `close`
+ * runs, then quit is asked again and goes through. A close that hangs is given up on after
+ * SHUTDOWN_DEADLINE_MS so that the app always quits.
+ */
+function installShutdown(close: () => Promise<void>): void {
+  let state: 'running' | 'closing' | 'closed' = 'running';
+  app.on('before-quit', (event) => {
+    if (state === 'closed') return;
+    event.preventDefault();
+    if (state === 'closing') return;
+    state = 'closing';
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.error({ ms: SHUTDOWN_DEADLINE_MS }, 'the core did not close in time; quitting anyway');
+        resolve();
+      }, SHUTDOWN_DEADLINE_MS);
+    });
+    Promise.race([close(), deadline])
+      .catch((err: unknown) => log.error({ err }, 'closing the core failed'))
+      .finally(() => {
+        clearTimeout(timer);
+        state = 'closed';
+        log.info('quitting');
+        app.quit();
+      });
+  });
+}

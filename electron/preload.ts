@@ -1,0 +1,195 @@
+/**
+ * The preload: exposes `window.monitor` (MonitorApi) and nothing else. The page never sees
+ * ipcRenderer, a MessagePort or any Electron object: only three functions, each of which checks
+ * what the page passes.
+ *
+ * Runs sandboxed (a plain CommonJS script whose only require is `electron`), so it must stay
+ * small and must not pull in zod: it imports shared/api.ts for TYPES only (erased), and
+ * shared/channels.ts, which has no dependencies.
+ *
+ * Protocol (see electron/ipc/views.ts for main's side):
+ * - at load it invokes IPC.ready; main opens a view and posts a MessagePort on IPC.port;
+ * - events arrive on the port as `{ type: 'event', event, payload }` and go to `on` listeners;
+ * - nextFrame() sends `{ type: 'frame', id }` and resolves with the matching
+ *   `{ type: 'frame', id, frame }`.
+ *
+ * nextFrame semantics, the same as the core's ViewSession and the browser-mode bridge client: one
+ * request in flight. A call while one is pending rejects the earlier promise ("superseded") and
+ * asks again; nothing is lost, the newer call gets every change. A call before the port has
+ * arrived waits for it. If main sends a new port (it replaced the view), the pending request is
+ * asked again on the new port.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import type {
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EventMap,
+  EventName,
+  MonitorApi,
+  Result,
+} from '../shared/api.ts';
+import { IPC, type PortMessage, type PortRequest } from '../shared/channels.ts';
+import type { QuoteFrame } from '../shared/frame.ts';
+
+/**
+ * The command names the page may invoke. A names-only copy of shared/api.ts COMMANDS (importing
+ * that file would bundle zod into the preload); the type below fails to compile if the two ever
+ * differ, and the preload test compares them at run time.
+ */
+export const PRELOAD_COMMANDS = [
+  'connection:connect',
+  'connection:disconnect',
+  'source:set',
+  'settings:get',
+  'settings:update',
+  'credentials:set',
+  'credentials:clear',
+  'credentials:status',
+  'watchlists:list',
+  'watchlists:create',
+  'watchlists:rename',
+  'watchlists:delete',
+  'watchlists:add-symbols',
+  'watchlists:remove-symbol',
+  'watchlists:move-symbol',
+  'handlers:list',
+  'handlers:remove',
+  'diagnostics:snapshot',
+  'diagnostics:export',
+  'log:recent',
+  'notices:dismiss',
+  'simulator:control',
+] as const satisfies readonly CommandName[];
+
+type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;
+/** Compile-time check: every command in shared/api.ts is listed above. */
+export const PRELOAD_COMMANDS_COMPLETE: [MissingCommand] extends [never] ? true : MissingCommand =
+  true;
+
+const commandSet: ReadonlySet<string> = new Set(PRELOAD_COMMANDS);
+
+/** The DOM MessagePort as the preload uses it (tsconfig has no DOM lib). */
+interface PagePort {
+  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  postMessage(message: PortRequest): void;
+  start(): void;
+  close(): void;
+}
+
+interface PendingFrame {
+  readonly resolve: (frame: QuoteFrame) => void;
+  readonly reject: (err: Error) => void;
+  id: number;
+}
+
+function failure<T>(
+  code: 'bad-request' | 'unknown-command' | 'internal',
+  message: string,
+): Result<T> {
+  return { ok: false, error: { code, message } };
+}
+
+let port: PagePort | undefined;
+let pending: PendingFrame | undefined;
+let nextRequestId = 1;
+const listeners = new Map<string, Set<(payload: unknown) => void>>();
+
+function requestFrame(): void {
+  if (pending === undefined || port === undefined) return;
+  pending.id = nextRequestId++;
+  port.postMessage({ type: 'frame', id: pending.id });
+}
+
+function onPortMessage(data: unknown): void {
+  if (typeof data !== 'object' || data === null) return;
+  const message = data as PortMessage;
+  if (message.type === 'event') {
+    const set = listeners.get(message.event);
+    if (set === undefined) return;
+    for (const listener of [...set]) {
+      try {
+        listener(message.payload);
+      } catch (err) {
+        // One throwing listener must not starve the others.
+        console.error(`monitor.on('${message.event}') listener threw`, err);
+      }
+    }
+  } else if (message.type === 'frame') {
+    if (pending === undefined || message.id !== pending.id) return; // a stale answer
+    const done = pending;
+    pending = undefined;
+    done.resolve(message.frame);
+  }
+}
+
+function attachPort(next: PagePort): void {
+  port?.close();
+  port = next;
+  next.onmessage = (event) => onPortMessage(event.data);
+  next.start();
+  requestFrame();
+}
+
+const api: MonitorApi = {
+  invoke<C extends CommandName>(
+    command: C,
+    input: CommandInput<C>,
+  ): Promise<Result<CommandOutput<C>>> {
+    if (typeof command !== 'string' || !commandSet.has(command)) {
+      return Promise.resolve(
+        failure(
+          'unknown-command',
+          `unknown command: ${JSON.stringify(String(command)).slice(0, 80)}`,
+        ),
+      );
+    }
+    return (async () => {
+      try {
+        return (await ipcRenderer.invoke(command, input)) as Result<CommandOutput<C>>;
+      } catch (err) {
+        // A payload that cannot be cloned, or main without a handler: never a rejection.
+        const message = err instanceof Error ? err.message : String(err);
+        return failure<CommandOutput<C>>('internal', `${command}: ${message}`);
+      }
+    })();
+  },
+
+  on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void {
+    if (typeof event !== 'string' || typeof listener !== 'function') {
+      throw new TypeError('monitor.on(event, listener) takes an event name and a function');
+    }
+    let set = listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      listeners.set(event, set);
+    }
+    const entry = listener as (payload: unknown) => void;
+    set.add(entry);
+    return () => {
+      listeners.get(event)?.delete(entry);
+    };
+  },
+
+  nextFrame(): Promise<QuoteFrame> {
+    pending?.reject(new Error('superseded by a newer nextFrame() call'));
+    return new Promise<QuoteFrame>((resolve, reject) => {
+      pending = { resolve, reject, id: 0 };
+      requestFrame();
+    });
+  },
+};
+
+ipcRenderer.on(IPC.port, (event) => {
+  const received = event.ports[0] as unknown as PagePort | undefined;
+  if (received !== undefined) attachPort(received);
+});
+
+contextBridge.exposeInMainWorld('monitor', api);
+
+ipcRenderer.invoke(IPC.ready).then(
+  (result: Result<unknown>) => {
+    if (!result.ok) console.error(`monitor: main refused this window (${result.error.message})`);
+  },
+  (err: unknown) => console.error('monitor: could not reach main', err),
+);

@@ -1,0 +1,653 @@
+/**
+ * Small fakes of the Electron objects the shell uses (the electron binary cannot run in tests).
+ * Each fake does only what our code calls, and behaves the way electron.d.ts documents it where
+ * that matters to a test:
+ * - ipcMain.handle throws on a second handler for a channel; invoking a channel without a handler
+ *   rejects, as Electron does;
+ * - MessagePortMain queues messages until start(), structured-clones what it posts (so a payload
+ *   that would not cross a real port fails here too), and emits 'close' on the other end;
+ * - navigation events carry `{ url, isMainFrame, isSameDocument }` and preventDefault();
+ * - protocol.registerSchemesAsPrivileged refuses a second call and a call after ready.
+ *
+ * `createFakeElectron()` returns a fresh set; `.module` is what `vi.doMock('electron', ...)` hands
+ * to the code under test.
+ */
+import { EventEmitter } from 'node:events';
+import type { IpcMainInvokeEvent } from 'electron';
+import type { ViewSession, ViewSink } from '../../electron/core/types.ts';
+import { fail, isCommandName, ok, parseCommand, type Result } from '../../shared/api.ts';
+import type { QuoteFrame } from '../../shared/frame.ts';
+
+// ------------------------------------------------------------------------------ events
+
+export class FakeEvent {
+  defaultPrevented = false;
+  preventDefault(): void {
+    this.defaultPrevented = true;
+  }
+}
+
+export interface NavigationDetails {
+  readonly url: string;
+  readonly isMainFrame?: boolean;
+  readonly isSameDocument?: boolean;
+}
+
+export class FakeNavigationEvent extends FakeEvent {
+  readonly url: string;
+  readonly isMainFrame: boolean;
+  readonly isSameDocument: boolean;
+  readonly frame = null;
+  constructor(details: NavigationDetails) {
+    super();
+    this.url = details.url;
+    this.isMainFrame = details.isMainFrame ?? true;
+    this.isSameDocument = details.isSameDocument ?? false;
+  }
+}
+
+// ------------------------------------------------------------------------------ frames, contents, session
+
+let nextRoutingId = 100;
+
+export class FakeFrame {
+  url: string;
+  readonly parent: FakeFrame | null;
+  readonly processId: number;
+  readonly routingId: number;
+  detached = false;
+  constructor(
+    url: string,
+    options: { parent?: FakeFrame | null; processId?: number; routingId?: number } = {},
+  ) {
+    this.url = url;
+    this.parent = options.parent ?? null;
+    this.processId = options.processId ?? 1;
+    this.routingId = options.routingId ?? nextRoutingId++;
+  }
+  /** Another WebFrameMain object for the same frame (Electron may hand out distinct ones). */
+  alias(): FakeFrame {
+    const copy = new FakeFrame(this.url, {
+      parent: this.parent,
+      processId: this.processId,
+      routingId: this.routingId,
+    });
+    copy.detached = this.detached;
+    return copy;
+  }
+  /** A sub-frame of this frame at `url`. */
+  child(url: string): FakeFrame {
+    return new FakeFrame(url, { parent: this, processId: this.processId });
+  }
+}
+
+type PermissionRequestHandler = (
+  contents: unknown,
+  permission: string,
+  callback: (granted: boolean) => void,
+  details: unknown,
+) => void;
+
+export class FakeSession {
+  requestHandler: PermissionRequestHandler | null = null;
+  checkHandler: ((...args: unknown[]) => boolean) | null = null;
+  deviceHandler: ((...args: unknown[]) => boolean) | null = null;
+  setPermissionRequestHandler(handler: PermissionRequestHandler | null): void {
+    this.requestHandler = handler;
+  }
+  setPermissionCheckHandler(handler: ((...args: unknown[]) => boolean) | null): void {
+    this.checkHandler = handler;
+  }
+  setDevicePermissionHandler(handler: ((...args: unknown[]) => boolean) | null): void {
+    this.deviceHandler = handler;
+  }
+}
+
+let nextContentsId = 1;
+
+export interface PostedMessage {
+  readonly channel: string;
+  readonly message: unknown;
+  readonly transfer: readonly FakeMessagePortMain[];
+}
+
+export class FakeWebContents extends EventEmitter {
+  readonly id = nextContentsId++;
+  readonly session: FakeSession;
+  mainFrame: FakeFrame;
+  destroyed = false;
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
+  readonly posted: PostedMessage[] = [];
+  readonly loaded: string[] = [];
+
+  constructor(session: FakeSession, url = 'about:blank') {
+    super();
+    this.session = session;
+    this.mainFrame = new FakeFrame(url);
+  }
+
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
+    this.windowOpenHandler = handler;
+  }
+
+  postMessage(channel: string, message: unknown, transfer: FakeMessagePortMain[] = []): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.posted.push({ channel, message, transfer });
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** The page committed a document at `url` in a new main frame (a load or a reload). */
+  commit(url: string): void {
+    this.mainFrame = new FakeFrame(url, { processId: this.mainFrame.processId });
+  }
+
+  /** Emits a navigation event the way Electron does; returns whether a listener prevented it. */
+  emitNavigation(
+    name: 'did-start-navigation' | 'will-navigate' | 'will-frame-navigate' | 'will-redirect',
+    details: NavigationDetails,
+  ): boolean {
+    const event = new FakeNavigationEvent(details);
+    this.emit(name, event, event.url, false, event.isMainFrame, 1, 1);
+    return event.defaultPrevented;
+  }
+
+  /** The page asks for a new window (window.open, target=_blank). */
+  openWindow(url: string): { action: string } | undefined {
+    return this.windowOpenHandler?.({ url });
+  }
+
+  crash(reason = 'crashed'): void {
+    this.emit('render-process-gone', new FakeEvent(), { reason, exitCode: 1 });
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('destroyed');
+  }
+
+  loadURL(url: string): Promise<void> {
+    this.loaded.push(url);
+    this.commit(url);
+    return Promise.resolve();
+  }
+}
+
+// ------------------------------------------------------------------------------ ports
+
+export class FakeMessagePortMain extends EventEmitter {
+  other: FakeMessagePortMain | undefined;
+  started = false;
+  closed = false;
+  /** Everything posted on this port (clones), in order. */
+  readonly sent: unknown[] = [];
+  readonly #queue: unknown[] = [];
+
+  postMessage(message: unknown): void {
+    if (this.closed) return;
+    const clone: unknown = structuredClone(message);
+    this.sent.push(clone);
+    this.other?.deliver(clone);
+  }
+
+  deliver(data: unknown): void {
+    if (this.closed) return;
+    if (!this.started) {
+      this.#queue.push(data);
+      return;
+    }
+    this.emit('message', { data, ports: [] });
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const data of this.#queue.splice(0)) this.emit('message', { data, ports: [] });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const other = this.other;
+    if (other !== undefined && !other.closed) {
+      other.closed = true;
+      other.emit('close');
+    }
+  }
+}
+
+export class FakeMessageChannelMain {
+  readonly port1 = new FakeMessagePortMain();
+  readonly port2 = new FakeMessagePortMain();
+  constructor() {
+    this.port1.other = this.port2;
+    this.port2.other = this.port1;
+  }
+}
+
+// ------------------------------------------------------------------------------ ipcMain
+
+export type InvokeHandler = (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown;
+
+export interface FakeInvokeEvent {
+  readonly sender: FakeWebContents;
+  readonly senderFrame: FakeFrame | null;
+  readonly frameId: number;
+  readonly processId: number;
+  readonly type: 'frame';
+}
+
+export class FakeIpcMain {
+  readonly handlers = new Map<string, InvokeHandler>();
+
+  handle(channel: string, handler: InvokeHandler): void {
+    if (this.handlers.has(channel)) {
+      throw new Error(`Attempted to register a second handler for '${channel}'`);
+    }
+    this.handlers.set(channel, handler);
+  }
+
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+
+  /**
+   * What ipcRenderer.invoke(channel, ...args) from `sender`'s `frame` does: the handler's value,
+   * or a rejection when no handler is registered.
+   */
+  async invoke(
+    channel: string,
+    sender: FakeWebContents,
+    frame: FakeFrame | null,
+    ...args: unknown[]
+  ): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (handler === undefined) {
+      throw new Error(
+        `Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`,
+      );
+    }
+    const event: FakeInvokeEvent = {
+      sender,
+      senderFrame: frame,
+      frameId: frame?.routingId ?? 0,
+      processId: frame?.processId ?? 0,
+      type: 'frame',
+    };
+    const electronEvent = event as unknown as IpcMainInvokeEvent;
+    return structuredClone(await handler(electronEvent, ...args.map((a) => structuredClone(a))));
+  }
+}
+
+// ------------------------------------------------------------------------------ the module
+
+export interface CustomScheme {
+  readonly scheme: string;
+  readonly privileges?: Record<string, boolean>;
+}
+
+export type FakeBrowserWindowClass = ReturnType<typeof createFakeElectron>['BrowserWindow'];
+export type FakeBrowserWindow = InstanceType<FakeBrowserWindowClass>;
+
+export function createFakeElectron() {
+  const defaultSession = new FakeSession();
+  const windows: FakeBrowserWindowInstance[] = [];
+  const app = new FakeApp();
+
+  interface FakeBrowserWindowInstance extends EventEmitter {
+    readonly options: Record<string, unknown>;
+    readonly webContents: FakeWebContents;
+  }
+
+  class BrowserWindow extends EventEmitter implements FakeBrowserWindowInstance {
+    readonly options: Record<string, unknown>;
+    readonly webContents: FakeWebContents;
+    shown = false;
+    focused = false;
+    minimized = false;
+    destroyed = false;
+
+    constructor(options: Record<string, unknown>) {
+      super();
+      this.options = options;
+      this.webContents = new FakeWebContents(defaultSession);
+      windows.push(this);
+      app.emit('web-contents-created', new FakeEvent(), this.webContents);
+    }
+
+    static getAllWindows(): BrowserWindow[] {
+      return windows.filter((w): w is BrowserWindow => w instanceof BrowserWindow && !w.destroyed);
+    }
+
+    loadURL(url: string): Promise<void> {
+      return this.webContents.loadURL(url);
+    }
+    show(): void {
+      this.shown = true;
+    }
+    focus(): void {
+      this.focused = true;
+    }
+    isMinimized(): boolean {
+      return this.minimized;
+    }
+    restore(): void {
+      this.minimized = false;
+    }
+    isDestroyed(): boolean {
+      return this.destroyed;
+    }
+    close(): void {
+      if (this.destroyed) return;
+      this.destroyed = true;
+      this.webContents.destroy();
+      this.emit('closed');
+    }
+  }
+
+  const protocol = {
+    privileged: undefined as CustomScheme[] | undefined,
+    handlers: new Map<string, (request: Request) => Response | Promise<Response>>(),
+    registerSchemesAsPrivileged(schemes: CustomScheme[]): void {
+      if (app.isReady)
+        throw new Error('registerSchemesAsPrivileged must be called before app is ready');
+      if (this.privileged !== undefined)
+        throw new Error('registerSchemesAsPrivileged can only be called once');
+      this.privileged = schemes;
+    },
+    handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+      if (!app.isReady) throw new Error('protocol.handle must be called after app is ready');
+      this.handlers.set(scheme, handler);
+    },
+  };
+
+  const shell = {
+    opened: [] as string[],
+    openExternal(url: string): Promise<void> {
+      this.opened.push(url);
+      return Promise.resolve();
+    },
+  };
+
+  const Menu = {
+    applicationMenu: undefined as { template: unknown[] } | undefined,
+    buildFromTemplate(template: unknown[]): { template: unknown[] } {
+      return { template };
+    },
+    setApplicationMenu(menu: { template: unknown[] } | null): void {
+      this.applicationMenu = menu ?? undefined;
+    },
+  };
+
+  const dialog = {
+    errors: [] as Array<{ title: string; content: string }>,
+    showErrorBox(title: string, content: string): void {
+      this.errors.push({ title, content });
+    },
+  };
+
+  const contextBridge = {
+    exposed: [] as Array<{ key: string; api: unknown }>,
+    exposeInMainWorld(key: string, api: unknown): void {
+      this.exposed.push({ key, api });
+    },
+  };
+
+  const ipcMain = new FakeIpcMain();
+  const ipcRenderer = new FakeIpcRenderer();
+
+  const module = {
+    app,
+    BrowserWindow,
+    ipcMain,
+    ipcRenderer,
+    MessageChannelMain: FakeMessageChannelMain,
+    protocol,
+    session: { defaultSession },
+    shell,
+    Menu,
+    dialog,
+    safeStorage: {},
+    contextBridge,
+  };
+
+  return {
+    module,
+    app,
+    BrowserWindow,
+    windows: () => BrowserWindow.getAllWindows(),
+    ipcMain,
+    ipcRenderer,
+    protocol,
+    defaultSession,
+    shell,
+    Menu,
+    dialog,
+    contextBridge,
+  };
+}
+
+export class FakeApp extends EventEmitter {
+  isReady = false;
+  hasLock = true;
+  quitCalls = 0;
+  exitCode: number | undefined;
+  /** Set once a quit went through (no before-quit listener prevented it). */
+  quitted = false;
+  readonly #ready: Promise<void>;
+  #resolveReady!: () => void;
+
+  constructor() {
+    super();
+    this.#ready = new Promise((resolve) => {
+      this.#resolveReady = resolve;
+    });
+  }
+
+  requestSingleInstanceLock(): boolean {
+    return this.hasLock;
+  }
+
+  whenReady(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Test: the app becomes ready. */
+  becomeReady(): void {
+    this.isReady = true;
+    this.emit('ready');
+    this.#resolveReady();
+  }
+
+  quit(): void {
+    this.quitCalls += 1;
+    const event = new FakeEvent();
+    this.emit('before-quit', event);
+    if (!event.defaultPrevented) this.quitted = true;
+  }
+
+  exit(code = 0): void {
+    this.exitCode = code;
+  }
+
+  getPath(name: string): string {
+    return `/fake/${name}`;
+  }
+  getName(): string {
+    return 'Market Monitor';
+  }
+  getVersion(): string {
+    return '0.0.0-test';
+  }
+}
+
+// ------------------------------------------------------------------------------ renderer side
+
+/** The DOM MessagePort the preload receives (renderer side of the channel). */
+export class FakePagePort {
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  readonly posted: unknown[] = [];
+  started = false;
+  closed = false;
+
+  postMessage(message: unknown): void {
+    if (this.closed) return;
+    this.posted.push(structuredClone(message));
+  }
+  start(): void {
+    this.started = true;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  /** Test: main posts `data` to the page. */
+  deliver(data: unknown): void {
+    if (this.closed) return;
+    this.onmessage?.({ data: structuredClone(data) });
+  }
+}
+
+export class FakeIpcRenderer {
+  readonly invocations: Array<{ channel: string; args: unknown[] }> = [];
+  readonly listeners = new Map<
+    string,
+    Array<(event: { ports: unknown[] }, ...args: unknown[]) => void>
+  >();
+  /** What invoke answers; the default answers every channel with `{ ok: true, value: null }`. */
+  answer: (channel: string, args: unknown[]) => Promise<unknown> = () =>
+    Promise.resolve({ ok: true, value: null });
+
+  invoke(channel: string, ...args: unknown[]): Promise<unknown> {
+    this.invocations.push({ channel, args: args.map((a) => structuredClone(a)) });
+    return this.answer(channel, args);
+  }
+
+  on(channel: string, listener: (event: { ports: unknown[] }, ...args: unknown[]) => void): this {
+    const list = this.listeners.get(channel) ?? [];
+    list.push(listener);
+    this.listeners.set(channel, list);
+    return this;
+  }
+
+  /** Test: main sends `channel` with ports (webContents.postMessage). */
+  receive(channel: string, ports: unknown[], message: unknown = null): void {
+    for (const listener of this.listeners.get(channel) ?? []) listener({ ports }, message);
+  }
+}
+
+// ------------------------------------------------------------------------------ the core, as the shell sees it
+
+/**
+ * A stand-in for MonitorCore's views with the real contract where the shell depends on it:
+ * invoke() validates with shared/api.ts parseCommand BEFORE its handler runs (and records only
+ * the calls that reached the handler), nextFrame() resolves with the next pushed frame and
+ * rejects a superseded or closed request, close() is idempotent.
+ */
+export class FakeCore {
+  readonly sessions: FakeViewSession[] = [];
+  /** Commands that reached a handler (after validation). */
+  readonly calls: Array<{
+    readonly view: string;
+    readonly command: string;
+    readonly args: unknown;
+  }> = [];
+  closeCalls = 0;
+  /** What close() resolves after; tests replace it to hold or fail a shutdown. */
+  closing: () => Promise<void> = () => Promise.resolve();
+
+  get openSessions(): number {
+    return this.sessions.filter((s) => !s.closed).length;
+  }
+
+  openView(sink: ViewSink): FakeViewSession {
+    const session = new FakeViewSession(`v${this.sessions.length + 1}`, sink, this);
+    this.sessions.push(session);
+    return session;
+  }
+
+  close(): Promise<void> {
+    this.closeCalls += 1;
+    return this.closing();
+  }
+}
+
+export class FakeViewSession implements ViewSession {
+  readonly id: string;
+  readonly sink: ViewSink;
+  closed = false;
+  readonly #core: FakeCore;
+  readonly #frames: QuoteFrame[] = [];
+  #pending: { resolve: (frame: QuoteFrame) => void; reject: (err: Error) => void } | undefined;
+
+  constructor(id: string, sink: ViewSink, core: FakeCore) {
+    this.id = id;
+    this.sink = sink;
+    this.#core = core;
+  }
+
+  invoke(command: string, payload: unknown): Promise<Result<unknown>> {
+    if (this.closed) return Promise.resolve(fail('conflict', 'view closed'));
+    if (!isCommandName(command))
+      return Promise.resolve(fail('unknown-command', `unknown command: ${command}`));
+    const parsed = parseCommand(command, payload);
+    if (!parsed.ok) return Promise.resolve(parsed);
+    this.#core.calls.push({ view: this.id, command, args: parsed.value });
+    return Promise.resolve(ok({ handled: command }));
+  }
+
+  nextFrame(): Promise<QuoteFrame> {
+    if (this.closed) return Promise.reject(new Error('view closed'));
+    this.#pending?.reject(new Error('superseded'));
+    this.#pending = undefined;
+    const ready = this.#frames.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      this.#pending = { resolve, reject };
+    });
+  }
+
+  /** Test: the core has a new frame for this view. */
+  pushFrame(frame: QuoteFrame): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) pending.resolve(frame);
+    else this.#frames.push(frame);
+  }
+
+  get waiting(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#pending?.reject(new Error('view closed'));
+    this.#pending = undefined;
+  }
+}
+
+/** A small QuoteFrame with real typed-array columns. */
+export function makeFrame(seq: number, symbols: readonly string[]): QuoteFrame {
+  const column = (base: number) => Float64Array.from(symbols, (_s, i) => base + i);
+  return {
+    seq,
+    builtAt: 1_700_000_000_000 + seq,
+    conflated: 0,
+    full: seq === 1,
+    symbols,
+    bidPrice: column(100),
+    bidSize: column(1),
+    askPrice: column(101),
+    askSize: column(2),
+    quoteTime: column(1_700_000_000_000),
+    lastPrice: column(100.5),
+    lastSize: column(10),
+    tradeTime: column(1_700_000_000_000),
+    volume: column(1_000),
+    refPrice: column(99),
+    receivedAt: column(1_700_000_000_001),
+  };
+}

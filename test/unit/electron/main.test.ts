@@ -1,0 +1,330 @@
+/**
+ * main.ts, imported the way Electron runs it (side effects at load) against a fake `electron`, a
+ * fake core and a logger that writes into a ring: the lifecycle wiring, end to end through the
+ * real window.ts, ipc/ and menu.ts.
+ */
+import type { MenuItemConstructorOptions } from 'electron';
+import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { APP_ENTRY_URL } from '../../../electron/ipc/origin.ts';
+import { MARKET_DATA_DOCS_URL } from '../../../electron/menu.ts';
+import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
+import { buildPaths } from '../../../electron/window.ts';
+import { COMMAND_NAMES } from '../../../shared/api.ts';
+import { IPC } from '../../../shared/channels.ts';
+import {
+  FakeCore,
+  FakeEvent,
+  FakeSession,
+  FakeWebContents,
+  createFakeElectron,
+} from '../../support/fake-electron.ts';
+import { waitFor } from '../../support/wait.ts';
+
+const MAIN = '../../../electron/main.ts';
+const CORE = '../../../electron/core/monitor-core.ts';
+const SECRETS = '../../../electron/secrets.ts';
+const LOGGING = '../../../electron/core/logging.ts';
+
+interface Booted {
+  fake: ReturnType<typeof createFakeElectron>;
+  core: FakeCore;
+  create: Mock<(options: unknown) => Promise<FakeCore>>;
+  secrets: Array<Record<string, unknown>>;
+  ring: LogRing;
+}
+
+const globals = globalThis as { MAIN_WINDOW_VITE_DEV_SERVER_URL?: string };
+
+async function boot(
+  options: { lock?: boolean; coreFails?: boolean; devServerUrl?: string } = {},
+): Promise<Booted> {
+  const fake = createFakeElectron();
+  fake.app.hasLock = options.lock ?? true;
+  const core = new FakeCore();
+  const secrets: Array<Record<string, unknown>> = [];
+  const ring = new LogRing();
+  const create = vi.fn<(options: unknown) => Promise<FakeCore>>(() =>
+    options.coreFails
+      ? Promise.reject(new Error('settings folder is read-only'))
+      : Promise.resolve(core),
+  );
+  if (options.devServerUrl !== undefined)
+    globals.MAIN_WINDOW_VITE_DEV_SERVER_URL = options.devServerUrl;
+
+  vi.resetModules();
+  vi.doMock('electron', () => fake.module);
+  vi.doMock(CORE, () => ({ MonitorCore: { create } }));
+  vi.doMock(SECRETS, () => ({
+    SafeStorageSecretStore: class {
+      constructor(secretOptions: Record<string, unknown>) {
+        secrets.push(secretOptions);
+      }
+    },
+  }));
+  vi.doMock(LOGGING, () => ({ createCoreLogger: () => ({ logger: ringLogger(ring), ring }) }));
+  await import(MAIN);
+  return { fake, core, create, secrets, ring };
+}
+
+async function bootReady(options: { devServerUrl?: string } = {}): Promise<Booted> {
+  const booted = await boot(options);
+  booted.fake.app.becomeReady();
+  await waitFor(() => booted.fake.windows().length === 1, { what: 'the first window' });
+  return booted;
+}
+
+function menuTemplate(fake: Booted['fake']): MenuItemConstructorOptions[] {
+  const menu = fake.Menu.applicationMenu;
+  if (menu === undefined) throw new Error('no application menu');
+  return menu.template as MenuItemConstructorOptions[];
+}
+
+function submenu(
+  template: MenuItemConstructorOptions[],
+  label: string,
+): MenuItemConstructorOptions[] {
+  const item = template.find((m) => m.label === label || m.role === label);
+  return (item?.submenu ?? []) as MenuItemConstructorOptions[];
+}
+
+afterEach(() => {
+  delete globals.MAIN_WINDOW_VITE_DEV_SERVER_URL;
+  for (const id of ['electron', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
+  vi.useRealTimers();
+});
+
+describe('main: start', () => {
+  it('a second instance quits at once and starts nothing', async () => {
+    const { fake, create } = await boot({ lock: false });
+    expect(fake.app.quitCalls).toBe(1);
+    expect(fake.app.quitted).toBe(true);
+    fake.app.becomeReady();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(create).not.toHaveBeenCalled();
+    expect(fake.windows()).toHaveLength(0);
+    expect(fake.ipcMain.handlers.size).toBe(0);
+  });
+
+  it('declares app:// privileged before ready, serves it after, and opens one hardened window on the app', async () => {
+    const booted = await boot();
+    const { fake } = booted;
+    expect(fake.protocol.privileged?.map((s) => s.scheme)).toEqual(['app']);
+    expect(fake.protocol.handlers.size).toBe(0);
+
+    fake.app.becomeReady();
+    await waitFor(() => fake.windows().length === 1, { what: 'the first window' });
+    expect(fake.protocol.handlers.has('app')).toBe(true);
+    const win = fake.windows()[0]!;
+    expect(win.webContents.loaded).toEqual([APP_ENTRY_URL]);
+    const prefs = win.options.webPreferences as Record<string, unknown>;
+    expect(prefs).toMatchObject({
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      devTools: false,
+    });
+    expect(prefs.preload).toBe(
+      buildPaths(new URL('../../../electron', import.meta.url).pathname).preload,
+    );
+    expect(win.webContents.windowOpenHandler).toBeTypeOf('function');
+    expect(fake.defaultSession.requestHandler).toBeTypeOf('function');
+  });
+
+  it('creates the core with the user-data folder, safeStorage-backed secrets and the app’s identity', async () => {
+    const { fake, create, secrets } = await bootReady();
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(create.mock.calls[0]![0]).toMatchObject({
+      userDataDir: '/fake/userData',
+      app: { name: 'Market Monitor', version: '0.0.0-test', platform: process.platform },
+    });
+    expect(secrets).toEqual([
+      expect.objectContaining({
+        safeStorage: fake.module.safeStorage,
+        filePath: '/fake/userData/credentials.json',
+        platform: process.platform,
+      }),
+    ]);
+  });
+
+  it('registers the IPC handlers; a window attaches and commands reach its view', async () => {
+    const { fake, core } = await bootReady();
+    expect([...fake.ipcMain.handlers.keys()].sort()).toEqual([IPC.ready, ...COMMAND_NAMES].sort());
+    const win = fake.windows()[0]!;
+    const contents = win.webContents;
+    expect(await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame)).toMatchObject({
+      ok: true,
+    });
+    expect(core.openSessions).toBe(1);
+    expect(
+      await fake.ipcMain.invoke('settings:get', contents, contents.mainFrame, {}),
+    ).toMatchObject({ ok: true });
+    expect(
+      await fake.ipcMain.invoke('settings:get', contents, contents.mainFrame, { x: 1 }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'bad-request' },
+    });
+    expect(core.calls.map((c) => c.command)).toEqual(['settings:get']);
+  });
+
+  it('hardens every webContents created in the app, not only its windows', async () => {
+    const { fake } = await bootReady();
+    const stray = new FakeWebContents(new FakeSession(), APP_ENTRY_URL);
+    fake.app.emit('web-contents-created', new FakeEvent(), stray);
+    expect(stray.openWindow('https://evil.example/')).toEqual({ action: 'deny' });
+    expect(stray.emitNavigation('will-navigate', { url: 'https://evil.example/' })).toBe(true);
+    expect(stray.session.requestHandler).toBeTypeOf('function');
+    // ...and it is not one of our windows: the guard refuses it.
+    expect(await fake.ipcMain.invoke(IPC.ready, stray, stray.mainFrame)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+  });
+
+  it('tells the user and exits when the core cannot start', async () => {
+    const { fake, ring } = await boot({ coreFails: true });
+    fake.app.becomeReady();
+    await waitFor(() => fake.app.exitCode !== undefined, { what: 'the app to exit' });
+    expect(fake.app.exitCode).toBe(1);
+    expect(fake.dialog.errors).toEqual([
+      { title: 'Market Monitor could not start', content: 'settings folder is read-only' },
+    ]);
+    expect(fake.windows()).toHaveLength(0);
+    expect(
+      ring.records().some((r) => r.msg === 'the app could not start' && r.err !== undefined),
+    ).toBe(true);
+  });
+
+  it('in development loads the dev server, allows DevTools, and accepts the dev origin', async () => {
+    const { fake } = await bootReady({ devServerUrl: 'http://localhost:5173/' });
+    const win = fake.windows()[0]!;
+    expect(win.webContents.loaded).toEqual(['http://localhost:5173/']);
+    expect((win.options.webPreferences as Record<string, unknown>).devTools).toBe(true);
+    expect(submenu(menuTemplate(fake), '&View').some((i) => i.role === 'toggleDevTools')).toBe(
+      true,
+    );
+    const contents = win.webContents;
+    expect(await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame)).toMatchObject({
+      ok: true,
+    });
+  });
+});
+
+describe('main: menu and windows', () => {
+  it('File > New Window (CmdOrCtrl+Shift+N) opens another window; no DevTools when packaged', async () => {
+    const { fake } = await bootReady();
+    const template = menuTemplate(fake);
+    const file = submenu(template, '&File');
+    const newWindow = file.find((i) => i.label === 'New Window');
+    expect(newWindow?.accelerator).toBe('CmdOrCtrl+Shift+N');
+    expect(file.some((i) => i.role === 'close')).toBe(true);
+    if (process.platform !== 'darwin') expect(file.some((i) => i.role === 'quit')).toBe(true);
+    const view = submenu(template, '&View');
+    expect(view.map((i) => i.role).filter(Boolean)).toEqual(
+      expect.arrayContaining(['reload', 'resetZoom', 'zoomIn', 'zoomOut']),
+    );
+    expect(view.some((i) => i.role === 'toggleDevTools')).toBe(false);
+
+    (newWindow?.click as () => void)();
+    expect(fake.windows()).toHaveLength(2);
+    expect(fake.windows()[1]!.webContents.loaded).toEqual([APP_ENTRY_URL]);
+  });
+
+  it('Help opens the market-data docs in the browser', async () => {
+    const { fake } = await bootReady();
+    const help = submenu(menuTemplate(fake), 'help');
+    const docs = help.find((i) => i.label === 'Alpaca Market Data Documentation');
+    (docs?.click as () => void)();
+    expect(fake.shell.opened).toEqual([MARKET_DATA_DOCS_URL]);
+  });
+
+  it('a second launch restores and focuses the existing window', async () => {
+    const { fake } = await bootReady();
+    const win = fake.windows()[0]!;
+    win.minimized = true;
+    fake.app.emit('second-instance', new FakeEvent(), [], '/');
+    expect(win.minimized).toBe(false);
+    expect(win.shown).toBe(true);
+    expect(win.focused).toBe(true);
+    expect(fake.windows()).toHaveLength(1);
+  });
+
+  it('closing the last window quits (except on macOS)', async () => {
+    const { fake } = await bootReady();
+    fake.windows()[0]!.close();
+    fake.app.emit('window-all-closed');
+    expect(fake.app.quitCalls).toBe(process.platform === 'darwin' ? 0 : 1);
+  });
+});
+
+describe('main: shutdown', () => {
+  it('before-quit releases the views and awaits core.close() exactly once, then quits', async () => {
+    const { fake, core } = await bootReady();
+    const contents = fake.windows()[0]!.webContents;
+    await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame);
+    let finishClose!: () => void;
+    core.closing = () => new Promise<void>((resolve) => (finishClose = resolve));
+
+    fake.app.quit();
+    expect(fake.app.quitted).toBe(false); // held
+    expect(core.openSessions).toBe(0); // views go first, synchronously
+    await waitFor(() => core.closeCalls === 1, { what: 'core.close()' });
+    fake.app.quit(); // the user insists: still one close
+    fake.app.quit();
+    expect(core.closeCalls).toBe(1);
+    expect(fake.app.quitted).toBe(false);
+
+    finishClose();
+    await waitFor(() => fake.app.quitted, { what: 'the app to quit' });
+    expect(core.closeCalls).toBe(1);
+    expect(fake.ipcMain.handlers.size).toBe(0);
+  });
+
+  it('a failing close is logged and the app still quits', async () => {
+    const { fake, core, ring } = await bootReady();
+    core.closing = () => Promise.reject(new Error('disk full'));
+    fake.app.quit();
+    await waitFor(() => fake.app.quitted, { what: 'the app to quit' });
+    expect(core.closeCalls).toBe(1);
+    expect(ring.records().some((r) => r.msg === 'closing the core failed')).toBe(true);
+  });
+
+  it('a close that hangs is given up on after the deadline', async () => {
+    const { fake, core } = await bootReady();
+    core.closing = () => new Promise<void>(() => undefined);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { SHUTDOWN_DEADLINE_MS } = await import('../../../electron/main.ts');
+    fake.app.quit();
+    await vi.advanceTimersByTimeAsync(SHUTDOWN_DEADLINE_MS - 1);
+    expect(fake.app.quitted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.app.quitted).toBe(true);
+    expect(core.closeCalls).toBe(1);
+  });
+
+  it('quitting before ready starts nothing, even if ready comes after', async () => {
+    const { fake, core, create } = await boot();
+    fake.app.quit();
+    await waitFor(() => fake.app.quitted, { what: 'the app to quit' });
+    fake.app.becomeReady();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(create).not.toHaveBeenCalled();
+    expect(core.closeCalls).toBe(0);
+    expect(fake.windows()).toHaveLength(0);
+  });
+
+  it('quitting while the core starts closes it once it exists, and opens no window', async () => {
+    const { fake, core, create } = await boot();
+    let finishCreate!: () => void;
+    create.mockImplementation(() => new Promise((resolve) => (finishCreate = () => resolve(core))));
+    fake.app.becomeReady();
+    await waitFor(() => create.mock.calls.length === 1, { what: 'the core to be created' });
+    fake.app.quit();
+    expect(fake.app.quitted).toBe(false);
+    finishCreate();
+    await waitFor(() => fake.app.quitted, { what: 'the app to quit' });
+    expect(core.closeCalls).toBe(1);
+    expect(fake.windows()).toHaveLength(0);
+    expect(fake.ipcMain.handlers.size).toBe(0);
+  });
+});
