@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // Playwright owns these (playwright.config.ts); vitest must never pick them up.
+    exclude: ['test/e2e/**', 'test/e2e-electron/**', 'node_modules/**', '.vite/**'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
