@@ -318,11 +318,47 @@ export function timeToEpochNs(time: string): bigint | undefined {
 /**
  * Milliseconds since the epoch as a float that keeps microseconds (a double holds ~15.9 digits, so
  * nanoseconds of a current date are past its precision). For latency arithmetic.
+ *
+ * Runs once per quote in the conflation book, so the common shape (UTC, `Z`, the second shared with
+ * the previous call) takes a fast path: the whole-second part is cached by its 19-character text
+ * and only the fraction's digits are read. Anything else takes the general parse.
  */
 export function timeToEpochMs(time: string): number {
+  const len = time.length;
+  if (
+    len >= 20 &&
+    cachedPrefixMs === cachedPrefixMs && // not NaN
+    time.charCodeAt(len - 1) === 90 && // 'Z'
+    time.startsWith(cachedPrefix)
+  ) {
+    if (len === 20) return cachedPrefixMs;
+    if (time.charCodeAt(19) === 46 && len <= 30) {
+      // '.', then 1-9 digits, then 'Z'
+      let n = 0;
+      let i = 20;
+      for (; i < len - 1; i++) {
+        const d = time.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+      }
+      if (i === len - 1 && i > 20) return cachedPrefixMs + (n / POW10[i - 20]!) * 1000;
+    }
+  }
+  return parseEpochMs(time);
+}
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+let cachedPrefix = '\0';
+let cachedPrefixMs = Number.NaN;
+
+function parseEpochMs(time: string): number {
   const m = RFC3339.exec(time);
   if (!m) return Number.NaN;
   const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (m[3] === 'Z' && !Number.isNaN(ms)) {
+    cachedPrefix = m[1]!;
+    cachedPrefixMs = ms;
+  }
   const frac = m[2];
   return frac === undefined ? ms : ms + Number(`0.${frac}`) * 1000;
 }
