@@ -231,6 +231,14 @@ export class MonitorCore {
   /** Why the current client may not connect (no credentials), if so. */
   #blocked: string | undefined;
   #wantConnected = false;
+  /**
+   * Settles when every client we let go of has closed its socket. Alpaca counts connections per
+   * account (406 beyond the plan's one), so every connect waits for it: a chain, because a client
+   * replaced before it ever opened a socket says "closed" while an older one is still closing.
+   */
+  #socketsFree: Promise<void> = Promise.resolve();
+  /** Replaced clients whose sockets are still closing; 0 = connect at once. */
+  #closingClients = 0;
   #conn: {
     previous: ConnectionState;
     since: number;
@@ -504,9 +512,8 @@ export class MonitorCore {
   #install(source: Source, prepared: Prepared): void {
     const { client, blocked } = prepared;
     const hadClient = this.#detach.length > 0;
-    const previousClosed = this.#teardownClient(
-      'replaced by a new client (source or keys changed)',
-    );
+    // Not awaited: #connectWhenFree waits on the same chain.
+    void this.#teardownClient('replaced by a new client (source or keys changed)');
     if (hadClient) this.#book.clear();
     this.#client = client;
     this.#blocked = blocked;
@@ -562,13 +569,23 @@ export class MonitorCore {
     this.#emit('connection:state', this.#connectionView());
     this.#later('subscriptions', () => this.#onSubscriptions());
     this.#later('handlers', () => this.#emitHandlers());
-    if (this.#wantConnected && !blocked) {
-      // Alpaca counts connections per account: the new socket opens only once the old one has
-      // finished closing (at most ~2 s, when a peer ignores the close handshake), never beside it.
-      void previousClosed.then(() => {
-        if (this.#client === client && this.#wantConnected && !this.#closing) client.connect();
-      });
-    }
+    if (this.#wantConnected && !blocked) this.#connectWhenFree(client);
+  }
+
+  /** Connects `client` once no older socket is open or closing, if it is still wanted then. */
+  #connectWhenFree(client: StreamClient): void {
+    const go = (): void => {
+      if (
+        this.#client === client &&
+        this.#wantConnected &&
+        this.#blocked === undefined &&
+        !this.#closed
+      )
+        client.connect();
+    };
+    // Synchronously when nothing is closing, so the command's answer already shows `connecting`.
+    if (this.#closingClients === 0) go();
+    else void this.#socketsFree.then(go);
   }
 
   #teardownClient(reason: string): Promise<void> {
@@ -583,7 +600,11 @@ export class MonitorCore {
     if (!client) return Promise.resolve();
     client.disconnect(reason);
     client.dispose();
-    return client.closed();
+    const previous = this.#socketsFree;
+    this.#closingClients++;
+    const closed = client.closed().finally(() => this.#closingClients--);
+    this.#socketsFree = Promise.all([previous, closed]).then(() => undefined);
+    return this.#socketsFree;
   }
 
   /** Closes the simulator when the current source does not use it. */
@@ -932,7 +953,7 @@ export class MonitorCore {
         if (this.#blocked !== undefined) {
           return fail('conflict', `cannot connect: ${this.#blocked}`);
         }
-        this.#client.connect();
+        this.#connectWhenFree(this.#client);
         return ok(this.#connectionView());
       },
       'connection:disconnect': () => {
@@ -1099,8 +1120,10 @@ export class MonitorCore {
       } catch (err) {
         return fail('storage', errText(err));
       }
-      if (this.#closed) return fail('conflict', 'the monitor is shutting down');
+      // The edit is on disk: it is the answer even when the core began closing meanwhile (it
+      // reappears at the next start), only the live side effects are skipped.
       this.#watchlists = file;
+      if (this.#closed) return ok(output(result.value));
       this.#syncSubscriptions();
       this.#emit('watchlists:update', file.watchlists);
     }
