@@ -40,8 +40,7 @@ export interface ApiError {
 }
 
 export type Result<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ApiError };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };
 
 export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
@@ -86,7 +85,13 @@ export const symbolSchema = z
 export const idSchema = z.string().min(1).max(64);
 const nameSchema = z.string().trim().min(1).max(MAX_WATCHLIST_NAME);
 
-export const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
+export const FEEDS = [
+  'iex',
+  'sip',
+  'delayed_sip',
+  'test',
+  'crypto',
+] as const satisfies readonly Feed[];
 export const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
 export const THEMES = ['dark', 'light'] as const;
 export type Theme = (typeof THEMES)[number];
@@ -125,13 +130,62 @@ export const watchlistSchema = z.strictObject({
 });
 export type Watchlist = z.infer<typeof watchlistSchema>;
 
-export const watchlistsFileSchema = z.strictObject({
-  version: z.literal(1),
-  watchlists: z.array(watchlistSchema).max(MAX_WATCHLISTS),
-});
-export type WatchlistsFile = z.infer<typeof watchlistsFileSchema>;
+export const watchlistsFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    watchlists: z.array(watchlistSchema).max(MAX_WATCHLISTS),
+  })
+  .transform((file) => repairWatchlists(file));
+export type WatchlistsFile = z.output<typeof watchlistsFileSchema>;
 
-export const DEFAULT_WATCHLISTS: WatchlistsFile = {
+/**
+ * A hand-edited or half-merged watchlists.json can hold what the commands never produce: the same
+ * symbol twice in a list (also as `aapl` and `AAPL`, equal once normalized), two lists with one id
+ * or one name, no list at all. Each breaks a rule the model relies on (remove-symbol would leave a
+ * copy behind; delete would take two lists). Nothing is dropped that carries information: repeated
+ * symbols collapse to their first place, a repeated id or name gets a suffix, and an empty file gets
+ * the default list.
+ */
+function repairWatchlists(file: {
+  version: 1;
+  watchlists: Array<{ id: string; name: string; symbols: string[] }>;
+}): { version: 1; watchlists: Watchlist[] } {
+  if (file.watchlists.length === 0) return structuredClone(DEFAULT_WATCHLISTS);
+  const ids = new Set<string>();
+  const names = new Set<string>();
+  const unique = (
+    taken: Set<string>,
+    wanted: string,
+    key: (s: string) => string,
+    suffix: (n: number) => string,
+  ): string => {
+    let candidate = wanted;
+    for (let n = 2; taken.has(key(candidate)); n++)
+      candidate = `${wanted.slice(0, MAX_WATCHLIST_NAME - 6)}${suffix(n)}`;
+    taken.add(key(candidate));
+    return candidate;
+  };
+  return {
+    version: 1,
+    watchlists: file.watchlists.map((list) => ({
+      id: unique(
+        ids,
+        list.id,
+        (s) => s,
+        (n) => `-${n}`,
+      ),
+      name: unique(
+        names,
+        list.name,
+        (s) => s.toLowerCase(),
+        (n) => ` (${n})`,
+      ),
+      symbols: [...new Set(list.symbols)],
+    })),
+  };
+}
+
+export const DEFAULT_WATCHLISTS: { version: 1; watchlists: Watchlist[] } = {
   version: 1,
   watchlists: [
     {
@@ -265,7 +319,9 @@ export interface HandlerView {
   readonly builtin: boolean;
   readonly calls: number;
   readonly errors: number;
-  readonly lastError: { readonly message: string; readonly stack: string | undefined; readonly at: number } | undefined;
+  readonly lastError:
+    | { readonly message: string; readonly stack: string | undefined; readonly at: number }
+    | undefined;
   readonly meanMs: number;
   readonly maxMs: number;
   readonly registeredAt: number;
@@ -317,7 +373,12 @@ export interface AddSymbolsResult {
 
 export interface DiagnosticsBundle {
   readonly generatedAt: string;
-  readonly app: { readonly name: string; readonly version: string; readonly platform: string; readonly runtime: string };
+  readonly app: {
+    readonly name: string;
+    readonly version: string;
+    readonly platform: string;
+    readonly runtime: string;
+  };
   readonly connection: ConnectionView;
   readonly metrics: MetricsView;
   readonly health: HealthView;
@@ -352,7 +413,10 @@ export const simulatorControlSchema = z.discriminatedUnion('action', [
   /** Hang (no data, no pongs) on or off. */
   z.strictObject({ action: z.literal('stall'), on: z.boolean() }),
   /** Limit subscribed symbols per connection (405 beyond it); null lifts the limit. */
-  z.strictObject({ action: z.literal('symbol-limit'), limit: z.number().int().positive().max(100_000).nullable() }),
+  z.strictObject({
+    action: z.literal('symbol-limit'),
+    limit: z.number().int().positive().max(100_000).nullable(),
+  }),
   /** Data messages per second per connection. */
   z.strictObject({ action: z.literal('rate'), perSecond: z.number().int().min(0).max(1_000_000) }),
   /** Send an Alpaca error code to the connection (does not close it). */
@@ -488,7 +552,10 @@ export const EVENT_NAMES: readonly EventName[] = [
  * Same interface, same semantics.
  */
 export interface MonitorApi {
-  invoke<C extends CommandName>(command: C, input: CommandInput<C>): Promise<Result<CommandOutput<C>>>;
+  invoke<C extends CommandName>(
+    command: C,
+    input: CommandInput<C>,
+  ): Promise<Result<CommandOutput<C>>>;
   /** Returns the unsubscribe. */
   on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void;
   /**
