@@ -162,6 +162,22 @@ export function encodeFrame(frame: QuoteFrame): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * Why `symbol` cannot be a row of an encoded frame (the per-symbol checks of encodeFrame: not
+ * empty, no unpaired surrogate, at most MAX_SYMBOL_BYTES of UTF-8), or undefined when it can. For a
+ * sender that would rather drop one odd row than lose a whole frame (electron/host/server.ts).
+ */
+export function symbolProblem(symbol: string): string | undefined {
+  if (symbol.length === 0) return 'empty';
+  let len = symbol.length;
+  if (!isAscii(symbol)) {
+    if (!isWellFormed(symbol)) return 'has an unpaired surrogate (UTF-8 cannot carry it)';
+    len = encoder.encode(symbol).length;
+  }
+  if (len > MAX_SYMBOL_BYTES) return `is ${len} bytes of UTF-8, more than ${MAX_SYMBOL_BYTES}`;
+  return undefined;
+}
+
+/**
  * The frame in `bytes`. Throws FrameDecodeError for anything else: empty or truncated input,
  * trailing bytes, another magic or version, unknown flags, a symbol table that disagrees with the
  * count, invalid UTF-8, bad header numbers, non-zero padding.

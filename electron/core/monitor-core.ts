@@ -88,7 +88,8 @@ import {
 } from './views.ts';
 import {
   addSymbols,
-  allSymbols,
+  MAX_TOTAL_SYMBOLS,
+  subscribableSymbols,
   createWatchlist,
   deleteWatchlist,
   moveSymbol,
@@ -294,7 +295,11 @@ export class MonitorCore {
       logger: this.#root,
       label: 'watchlists',
     });
-    this.#book = new QuoteBook({ logger: this.#root.child({ module: 'book' }) });
+    // The book holds as many rows as may be subscribed, so the two limits cannot drift apart.
+    this.#book = new QuoteBook({
+      logger: this.#root.child({ module: 'book' }),
+      maxSymbols: MAX_TOTAL_SYMBOLS,
+    });
     this.#commands = this.#commandTable();
   }
 
@@ -624,11 +629,22 @@ export class MonitorCore {
   /** The symbols the current source can stream, from every watchlist. */
   #wantedSymbols(): Set<string> {
     const crypto = isCryptoSource(this.#settings.source);
-    const out = new Set<string>();
-    for (const symbol of allSymbols(this.#watchlists)) {
-      if (symbol.includes('/') === crypto) out.add(symbol);
+    // The first MAX_TOTAL_SYMBOLS in list order: addSymbols refuses more, but a file edited by
+    // hand can hold more, and those must be named, not dropped silently.
+    const { symbols, beyond } = subscribableSymbols(
+      this.#watchlists,
+      (symbol) => symbol.includes('/') === crypto,
+    );
+    if (beyond > 0) {
+      this.#setNotice(
+        'symbol-limit',
+        'warning',
+        `Your watchlists hold ${beyond} more symbols than the limit of ${MAX_TOTAL_SYMBOLS}; those are not streamed. Remove some to see them.`,
+      );
+    } else {
+      this.#dropNotice('symbol-limit');
     }
-    return out;
+    return symbols;
   }
 
   /** Makes the client's desired set equal the watchlists: only the difference is sent. */

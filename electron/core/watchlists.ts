@@ -20,6 +20,15 @@ import {
   type WatchlistsFile,
 } from '../../shared/api.ts';
 
+/**
+ * Most distinct symbols across all watchlists together. The lists may hold 50 x 10 000 symbols,
+ * but the quote book keeps at most 20 000 rows (electron/stream/book.ts, maxSymbols): beyond that a
+ * watched symbol would be subscribed yet never shown. Enforced when symbols are added; a file that
+ * already exceeds it (written by hand, or by an older build) loads, and `subscribableSymbols` says
+ * which symbols fit.
+ */
+export const MAX_TOTAL_SYMBOLS = 20_000;
+
 export interface WatchlistChange {
   readonly file: WatchlistsFile;
   readonly watchlist: Watchlist;
@@ -85,8 +94,10 @@ export function deleteWatchlist(
 
 /**
  * Adds what the user typed, in order. Each input is normalized (trimmed, upper-cased); inputs that
- * are not symbols, are already in the list, repeat an earlier input, or do not fit under the
- * per-list limit come back in `rejected` with a reason, and the rest are still added.
+ * are not symbols, are already in the list, repeat an earlier input, do not fit under the per-list
+ * limit, or would take the union of all lists past MAX_TOTAL_SYMBOLS come back in `rejected` with a
+ * reason, and the rest are still added. A symbol already in another list does not grow the union,
+ * so it can still be added when the union is at the limit.
  */
 export function addSymbols(
   file: WatchlistsFile,
@@ -97,6 +108,7 @@ export function addSymbols(
   if (!found.ok) return found;
   const { watchlist, index } = found.value;
   const present = new Set(watchlist.symbols);
+  const union = allSymbols(file);
   const added: string[] = [];
   const addedNow = new Set<string>();
   const rejected: { input: string; reason: string }[] = [];
@@ -116,7 +128,13 @@ export function addSymbols(
         input,
         reason: `the list is full (at most ${MAX_SYMBOLS_PER_WATCHLIST} symbols)`,
       });
+    } else if (union.size >= MAX_TOTAL_SYMBOLS && !union.has(normalized.symbol)) {
+      rejected.push({
+        input,
+        reason: `the limit of ${MAX_TOTAL_SYMBOLS} symbols across all watchlists is reached`,
+      });
     } else {
+      union.add(normalized.symbol);
       present.add(normalized.symbol);
       addedNow.add(normalized.symbol);
       added.push(normalized.symbol);
@@ -167,6 +185,29 @@ export function allSymbols(file: WatchlistsFile): Set<string> {
   const all = new Set<string>();
   for (const watchlist of file.watchlists) for (const symbol of watchlist.symbols) all.add(symbol);
   return all;
+}
+
+/**
+ * What to subscribe when the lists may hold more than `limit` distinct symbols (a file written
+ * before the limit existed, or by hand): the first `limit` distinct symbols that `accept` takes
+ * (e.g. only crypto pairs, or only stocks, for the current source), in list order, list by list;
+ * and `beyond`, how many more distinct accepted symbols did not fit (0 when all fit). Within the
+ * limit `symbols` is allSymbols(file) filtered by `accept`.
+ */
+export function subscribableSymbols(
+  file: WatchlistsFile,
+  accept: (symbol: string) => boolean = () => true,
+  limit: number = MAX_TOTAL_SYMBOLS,
+): { readonly symbols: Set<string>; readonly beyond: number } {
+  const symbols = new Set<string>();
+  let beyond = 0;
+  // allSymbols is in list order and has each symbol once, so `beyond` counts distinct symbols.
+  for (const symbol of allSymbols(file)) {
+    if (!accept(symbol)) continue;
+    if (symbols.size < limit) symbols.add(symbol);
+    else beyond++;
+  }
+  return { symbols, beyond };
 }
 
 // ------------------------------------------------------------------------------ helpers

@@ -23,7 +23,9 @@
  *   { "type": "frame",  "id": n }                    pull the next quote frame
  * Host -> client:
  *   text  { "type": "result", "id": n, "result": Result }   the answer to invoke n; also the answer
- *         to frame request n when no frame can come (superseded by a newer request, encode failure)
+ *         to frame request n when no frame can come (superseded by a newer request, the view
+ *         closed). A row whose symbol the codec cannot carry (a lone surrogate, over 65 535 bytes of
+ *         UTF-8, empty) is left out of the frame and logged, and the rest of the frame is sent.
  *   text  { "type": "event", "event": name, "payload": ... } pushed events (EventMap)
  *   binary  [u32 LE request id][u32 zero][encodeFrame bytes]   the frame for frame request n; the
  *         8-byte header keeps the frame's float64 columns 8-aligned, so the client decodes them
@@ -47,7 +49,8 @@ import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fail, type Result } from '../../shared/api.ts';
-import { encodeFrame } from '../../shared/frame-codec.ts';
+import { encodeFrame, symbolProblem } from '../../shared/frame-codec.ts';
+import { FRAME_COLUMNS, type FrameColumn, type QuoteFrame } from '../../shared/frame.ts';
 import type { ViewSession, ViewSink } from '../core/types.ts';
 import { contentSecurityPolicy, contentTypeFor, resolveStaticFile } from '../core/static-files.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
@@ -123,6 +126,8 @@ class BridgeHost implements Host {
   #csp = '';
   #nextConnection = 1;
   #closing: Promise<void> | undefined;
+  /** Rows left out of frames because the codec cannot carry their symbol (the first is logged). */
+  #unencodableRows = 0;
 
   constructor(options: HostOptions) {
     const port = options.port ?? 0;
@@ -445,8 +450,11 @@ class BridgeHost implements Host {
           (frame) => {
             let body: Uint8Array;
             try {
-              body = encodeFrame(frame);
+              const encoded = encodeDeliverable(frame);
+              body = encoded.bytes;
+              if (encoded.dropped.length > 0) this.#dropped(log, frame.seq, encoded.dropped);
             } catch (err) {
+              // Not a row's fault (a header the book never builds): nothing can be sent.
               log.error({ err, seq: frame.seq }, 'encoding a frame failed');
               answer(id, fail('internal', 'the frame could not be encoded'));
               return;
@@ -471,6 +479,27 @@ class BridgeHost implements Host {
     }
   }
 
+  /**
+   * Logs the first unencodable row at warn, later ones at debug: such a symbol stays in the book
+   * until it is dropped and would otherwise be logged for every full frame of every view.
+   */
+  #dropped(log: Logger, seq: number, dropped: readonly string[]): void {
+    const first = this.#unencodableRows === 0;
+    this.#unencodableRows += dropped.length;
+    const symbol = dropped[0]!;
+    const fields = {
+      seq,
+      rows: dropped.length,
+      total: this.#unencodableRows,
+      // An excerpt: a hostile symbol may be 64 KiB long. JSON.stringify escapes lone surrogates.
+      symbol: JSON.stringify(symbol.slice(0, 32)),
+      problem: symbolProblem(symbol),
+    };
+    const message = 'frame rows left out: their symbols cannot be encoded';
+    if (first) log.warn(fields, `${message} (later ones are logged at debug)`);
+    else log.debug(fields, message);
+  }
+
   async #shutdown(): Promise<void> {
     for (const ws of this.#wss.clients) ws.close(1001, 'host closing');
     // Sockets that do not finish the close handshake promptly are cut.
@@ -485,6 +514,42 @@ class BridgeHost implements Host {
       this.#http.closeAllConnections();
     });
     this.#log.info('browser-mode host closed');
+  }
+}
+
+/**
+ * encodeFrame, except that rows whose symbol the codec cannot carry (see symbolProblem) are left
+ * out rather than failing the frame: the frame has already been taken from the view's cursor, so
+ * failing it would lose every other row too, and the client would stop pulling. Returns the bytes
+ * and the symbols left out. Throws what encodeFrame throws when no row explains the failure (a bad
+ * header or column length: never in a frame from the book).
+ */
+function encodeDeliverable(frame: QuoteFrame): {
+  readonly bytes: Uint8Array;
+  readonly dropped: readonly string[];
+} {
+  try {
+    return { bytes: encodeFrame(frame), dropped: [] };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const keep: number[] = [];
+    const dropped: string[] = [];
+    frame.symbols.forEach((symbol, i) => {
+      if (symbolProblem(symbol) === undefined) keep.push(i);
+      else dropped.push(symbol);
+    });
+    if (dropped.length === 0) throw err;
+    const columns = {} as Record<FrameColumn, Float64Array>;
+    for (const name of FRAME_COLUMNS) {
+      const from = frame[name];
+      columns[name] = Float64Array.from(keep, (i) => from[i]!);
+    }
+    const repaired: QuoteFrame = {
+      ...frame,
+      symbols: keep.map((i) => frame.symbols[i]!),
+      ...columns,
+    };
+    return { bytes: encodeFrame(repaired), dropped };
   }
 }
 

@@ -13,7 +13,7 @@
  * every row.
  *
  * Rows are stored densely (row i of every column belongs to `symbols[i]`); `retain` compacts them
- * in place, keeping their order, and remaps every cursor's dirty rows.
+ * in place, keeping their order.
  *
  * Choices (the frame's columns are described in shared/frame.ts):
  * - Latest wins by ARRIVAL, not by exchange timestamp: Alpaca sends each symbol in order, and a
@@ -35,9 +35,20 @@
  * - Trade conditions are not filtered: every trade moves lastPrice and adds to volume.
  * - Conflation counts every update (quote, trade or daily bar) that hits a row already dirty for a
  *   cursor; updates applied before a cursor existed are not counted for it.
+ * - Wanted symbols: the handlers listen to every symbol ('*'), yet the server may still send a
+ *   symbol nobody asked for (a message in flight when it was unsubscribed, or a hostile one). Once
+ *   `retain(symbols)` has been called, only symbols in the last retained set get NEW rows; a
+ *   message for any other symbol without a row is dropped and counted in `ignored`. The check runs
+ *   only when a row would be created, so updates of existing rows stay one Map lookup. Before the
+ *   first retain() every symbol is accepted (a standalone book, tests, tools). `clear()` keeps the
+ *   retained set: a new source is subscribed to the same watchlists.
+ * - A retain() that drops rows makes every cursor's next frame full (clean cursors are notified),
+ *   so that a view, which clears rows only on a full frame, never keeps showing a removed symbol,
+ *   and a symbol removed and added again starts fresh in every view alike.
  * - Overflow: with `maxSymbols` rows in use, a message for a symbol without a row is dropped and
  *   counted in `overflow` (messages, not distinct symbols: counting symbols would need the
  *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
+ *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
 import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
 import { timeToEpochMs, type Bar, type Quote, type Trade } from '../../shared/market.ts';
@@ -249,23 +260,10 @@ class Cursor implements BookCursor {
     this.#list = list;
   }
 
-  /** After `retain` compacted the rows: `moved[old]` is the new row, or -1 when dropped. */
-  remap(moved: Int32Array, capacity: number): void {
-    const bits = new Uint8Array(capacity);
-    const list = new Int32Array(capacity);
-    let n = 0;
-    for (let i = 0; i < this.#count; i++) {
-      const to = moved[this.#list[i]!]!;
-      if (to < 0) continue;
-      bits[to] = 1;
-      list[n++] = to;
-    }
-    this.#bits = bits;
-    this.#list = list;
-    this.#count = n;
-  }
-
-  /** After `clear`: no rows; the next frame is full, and the view must learn that now. */
+  /**
+   * After `clear`, or a `retain` that dropped rows: the next frame is full (it carries every row,
+   * so the dirty list is moot), and the view must learn that now.
+   */
   reset(capacity: number): void {
     const wasDirty = this.dirty;
     this.#bits = new Uint8Array(capacity);
@@ -361,6 +359,9 @@ export class QuoteBook {
   readonly #store: Store;
   readonly #max: number;
   #overflow = 0;
+  #ignored = 0;
+  /** The last retained set (a copy); undefined until the first retain(): every symbol is wanted. */
+  #wanted: ReadonlySet<string> | undefined;
   readonly #attached = new Set<HandlerRegistry>();
 
   constructor(options: QuoteBookOptions = {}) {
@@ -373,9 +374,10 @@ export class QuoteBook {
   }
 
   /**
-   * Registers the book's built-in handlers (quotes, trades, daily bars; every symbol) on
-   * `handlers`. Returns a disposer that removes them (idempotent). Attaching twice to the same
-   * registry would apply every message twice, so it throws.
+   * Registers the book's built-in handlers (quotes, trades, daily bars; every symbol, though only
+   * wanted symbols get rows: see `retain`) on `handlers`. Returns a disposer that removes them
+   * (idempotent). Attaching twice to the same registry would apply every message twice, so it
+   * throws.
    */
   attach(handlers: HandlerRegistry): () => void {
     if (this.#attached.has(handlers)) {
@@ -475,20 +477,21 @@ export class QuoteBook {
   }
 
   /**
-   * Drops the rows of symbols not in `symbols` (compared as given: pass normalized symbols, as
-   * messages carry them). Cursors stop reporting them; a dropped symbol that comes back starts a
-   * fresh row (NaN everywhere) reported as changed.
+   * Makes `symbols` the wanted set (compared as given: pass normalized symbols, as messages carry
+   * them): from now on only these symbols get new rows (others are counted in `ignored`), and the
+   * rows of symbols not in it are dropped. When any row is dropped, every cursor's next frame is
+   * full and clean cursors are notified (see the module comment); a dropped symbol that is wanted
+   * again starts a fresh row (NaN everywhere). The book keeps a copy of `symbols`. O(rows + wanted).
    */
   retain(symbols: ReadonlySet<string>): void {
+    this.#wanted = new Set(symbols);
     const s = this.#store;
-    const moved = new Int32Array(s.size);
     const cols = s.columns();
     let w = 0;
     for (let r = 0; r < s.size; r++) {
       const sym = s.symbols[r]!;
       if (!symbols.has(sym)) {
         s.index.delete(sym);
-        moved[r] = -1;
         continue;
       }
       if (w !== r) {
@@ -496,12 +499,13 @@ export class QuoteBook {
         s.symbols[w] = sym;
         s.index.set(sym, w);
       }
-      moved[r] = w++;
+      w++;
     }
     if (w === s.size) return;
+    // Rows past the new size keep stale values; #row overwrites a row with NaN before reusing it.
     s.symbols.length = w;
     s.size = w;
-    for (const c of s.cursors) c.remap(moved, s.capacity);
+    for (const c of s.cursors) c.reset(s.capacity);
   }
 
   /**
@@ -521,6 +525,14 @@ export class QuoteBook {
     return this.#store.size;
   }
 
+  /**
+   * Messages dropped because their symbol had no row and was not in the last retained set
+   * (cumulative; always 0 before the first retain()).
+   */
+  get ignored(): number {
+    return this.#ignored;
+  }
+
   /** Messages dropped because `maxSymbols` rows were in use. */
   get overflow(): number {
     return this.#overflow;
@@ -531,11 +543,19 @@ export class QuoteBook {
     return this.#store.cursors.length;
   }
 
-  /** The row of `symbol`, created (NaN everywhere) when new; -1 when the book is full. */
+  /**
+   * The row of `symbol`, created (NaN everywhere) when new; -1 when the symbol is not wanted or the
+   * book is full.
+   */
   #row(symbol: string): number {
     const s = this.#store;
     const row = s.index.get(symbol);
     if (row !== undefined) return row;
+    const wanted = this.#wanted;
+    if (wanted !== undefined && !wanted.has(symbol)) {
+      this.#ignored++;
+      return -1;
+    }
     if (s.size >= this.#max) {
       this.#overflow++;
       return -1;

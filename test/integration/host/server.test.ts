@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { decodeFrame } from '../../../shared/frame-codec.ts';
+import { FRAME_COLUMNS } from '../../../shared/frame.ts';
 import { FRAME_HEADER_BYTES, startHost, type Host } from '../../../electron/host/server.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -428,6 +429,58 @@ describe('bridge protocol', () => {
     core.sessions[0]!.push(makeFrame(2, ['SPY']));
     await waitFor(() => log.binaries.length === 1);
     expect(log.binaries[0]!.readUInt32LE(0)).toBe(11);
+  });
+
+  it('leaves out rows whose symbol cannot be encoded and sends the rest of the frame', async () => {
+    const ring = new LogRing();
+    const { host: h, core } = await host({ ring });
+    const { ws } = await open(h);
+    const log = record(ws!);
+    await waitFor(() => core.opened === 1);
+    const session = core.sessions[0]!;
+    const frame = makeFrame(1, ['AAPL', 'BAD\ud800', 'MSFT', 'x'.repeat(70_000), '', 'É']);
+    ws!.send(JSON.stringify({ type: 'frame', id: 1 }));
+    await waitFor(() => session.waiting, { what: 'a pending frame request' });
+    session.push(frame);
+    await waitFor(() => log.binaries.length === 1, { what: 'the repaired frame' });
+    const decoded = decodeFrame(log.binaries[0]!.subarray(FRAME_HEADER_BYTES));
+    expect(decoded).toMatchObject({ seq: 1, full: true, conflated: 3, builtAt: frame.builtAt });
+    expect(decoded.symbols).toEqual(['AAPL', 'MSFT', 'É']);
+    for (const name of FRAME_COLUMNS) {
+      const want = [0, 2, 5].map((i) => frame[name][i]!);
+      expect([...decoded[name]], name).toEqual(want);
+    }
+    expect(resultFor(log.texts, 1)).toBeUndefined();
+    const warned = ring.records().filter((r) => /cannot be encoded/.test(r.msg ?? ''));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 40, rows: 3, symbol: JSON.stringify('BAD\ud800') });
+
+    // The next one is logged at debug only; an all-bad frame still goes, empty.
+    ws!.send(JSON.stringify({ type: 'frame', id: 2 }));
+    await waitFor(() => session.waiting);
+    session.push(makeFrame(2, ['\udfff']));
+    await waitFor(() => log.binaries.length === 2, { what: 'an empty frame' });
+    expect(decodeFrame(log.binaries[1]!.subarray(FRAME_HEADER_BYTES))).toMatchObject({
+      seq: 2,
+      symbols: [],
+    });
+    const later = ring.records().filter((r) => /cannot be encoded/.test(r.msg ?? ''));
+    expect(later.map((r) => r.level)).toEqual([40, 20]);
+    expect(later[1]).toMatchObject({ total: 4 });
+
+    // A frame no row explains (a bad header) cannot be sent: answered, and the socket stays open.
+    ws!.send(JSON.stringify({ type: 'frame', id: 3 }));
+    await waitFor(() => session.waiting);
+    session.push({ ...makeFrame(3, ['SPY']), seq: -1 });
+    await waitFor(() => resultFor(log.texts, 3) !== undefined, { what: 'the failure answer' });
+    expect(resultFor(log.texts, 3)).toMatchObject({
+      result: { ok: false, error: { code: 'internal' } },
+    });
+    ws!.send(JSON.stringify({ type: 'frame', id: 4 }));
+    await waitFor(() => session.waiting);
+    session.push(makeFrame(4, ['SPY']));
+    await waitFor(() => log.binaries.length === 3, { what: 'a frame after the failure' });
+    expect(log.binaries[2]!.readUInt32LE(0)).toBe(4);
   });
 
   it('survives malformed messages: bad fields get bad-request, garbage closes only that socket', async () => {

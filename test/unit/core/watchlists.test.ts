@@ -14,9 +14,11 @@ import {
   allSymbols,
   createWatchlist,
   deleteWatchlist,
+  MAX_TOTAL_SYMBOLS,
   moveSymbol,
   removeSymbol,
   renameWatchlist,
+  subscribableSymbols,
 } from '../../../electron/core/watchlists.ts';
 
 function ids(): () => string {
@@ -206,6 +208,52 @@ describe('addSymbols', () => {
     ]);
   });
 
+  it(`stops the union of all lists at ${MAX_TOTAL_SYMBOLS} symbols; a symbol of another list still fits`, () => {
+    expect(MAX_TOTAL_SYMBOLS).toBe(20_000);
+    const syms = (from: number, n: number): string[] =>
+      Array.from({ length: n }, (_, i) => `S${from + i}`);
+    const g = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: syms(0, 10_000) },
+        { id: 'b', name: 'B', symbols: syms(10_000, 9_998) },
+        { id: 'c', name: 'C', symbols: ['S0'] },
+      ),
+    );
+    const reason = `the limit of ${MAX_TOTAL_SYMBOLS} symbols across all watchlists is reached`;
+    const { file: after, result } = value(
+      addSymbols(g, 'c', ['one', 'S5', 'TWO', 'THREE', 's19997', 'S0']),
+    );
+    expect(result.added).toEqual(['ONE', 'S5', 'TWO', 'S19997']);
+    expect(result.rejected).toEqual([
+      { input: 'THREE', reason },
+      { input: 'S0', reason: 'S0 is already in the list' },
+    ]);
+    expect(allSymbols(after).size).toBe(MAX_TOTAL_SYMBOLS);
+    // At the limit: only symbols some list already holds can be added anywhere.
+    const more = value(addSymbols(after, 'b', ['ONE', 'FOUR']));
+    expect(more.result.added).toEqual(['ONE']);
+    expect(more.result.rejected).toEqual([{ input: 'FOUR', reason }]);
+    // Removing one frees a place.
+    const freed = value(removeSymbol(after, 'b', 'S10000')).file;
+    expect(value(addSymbols(freed, 'c', ['FOUR', 'FIVE'])).result).toMatchObject({
+      added: ['FOUR'],
+      rejected: [{ input: 'FIVE', reason }],
+    });
+  });
+
+  it('a file already past the union limit (loaded) accepts no new symbol, only shared ones', () => {
+    const big = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: Array.from({ length: 10_000 }, (_, i) => `A${i}`) },
+        { id: 'b', name: 'B', symbols: Array.from({ length: 10_000 }, (_, i) => `B${i}`) },
+        { id: 'c', name: 'C', symbols: ['C0', 'C1'] },
+      ),
+    );
+    const r = value(addSymbols(big, 'c', ['A0', 'NEW']));
+    expect(r.result.added).toEqual(['A0']);
+    expect(r.result.rejected.map((x) => x.input)).toEqual(['NEW']);
+  });
+
   it('property: every input is either added or rejected; the list stays unique and valid', () => {
     fc.assert(
       fc.property(
@@ -293,5 +341,64 @@ describe('allSymbols', () => {
     );
     expect(allSymbols(f)).toEqual(new Set(['AAPL', 'MSFT', 'SPY']));
     expect(allSymbols(file())).toEqual(new Set());
+  });
+});
+
+describe('subscribableSymbols', () => {
+  it('within the limit: every symbol, none beyond', () => {
+    const f = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: ['AAPL', 'MSFT'] },
+        { id: 'b', name: 'B', symbols: ['MSFT', 'SPY'] },
+      ),
+    );
+    expect(subscribableSymbols(f)).toEqual({ symbols: allSymbols(f), beyond: 0 });
+  });
+
+  it('past the limit: the first distinct symbols in list order, and the count of the rest', () => {
+    const f = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: ['A', 'B', 'C'] },
+        { id: 'b', name: 'B', symbols: ['B', 'D', 'E', 'D2'] },
+        { id: 'c', name: 'C', symbols: ['E', 'A', 'F'] },
+      ),
+    );
+    const r = subscribableSymbols(f, undefined, 4);
+    expect([...r.symbols]).toEqual(['A', 'B', 'C', 'D']);
+    expect(r.beyond).toBe(3); // E, D2, F: E counted once
+    expect(subscribableSymbols(f, undefined, 100).beyond).toBe(0);
+  });
+
+  it('counts and limits only the symbols `accept` takes', () => {
+    const f = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: ['AAPL', 'BTC/USD', 'MSFT'] },
+        { id: 'b', name: 'B', symbols: ['ETH/USD', 'SPY', 'SOL/USD', 'BTC/USD'] },
+      ),
+    );
+    const crypto = (s: string): boolean => s.includes('/');
+    expect(subscribableSymbols(f, crypto, 2)).toEqual({
+      symbols: new Set(['BTC/USD', 'ETH/USD']),
+      beyond: 1,
+    });
+    expect(subscribableSymbols(f, (s) => !crypto(s), 3)).toEqual({
+      symbols: new Set(['AAPL', 'MSFT', 'SPY']),
+      beyond: 0,
+    });
+  });
+
+  it(`defaults to ${MAX_TOTAL_SYMBOLS}`, () => {
+    const f = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: Array.from({ length: 10_000 }, (_, i) => `A${i}`) },
+        { id: 'b', name: 'B', symbols: Array.from({ length: 10_000 }, (_, i) => `B${i}`) },
+        { id: 'c', name: 'C', symbols: ['C0', 'A1', 'C1'] },
+      ),
+    );
+    const r = subscribableSymbols(f);
+    expect(r.symbols.size).toBe(MAX_TOTAL_SYMBOLS);
+    expect(r.symbols.has('B9999')).toBe(true);
+    expect(r.symbols.has('C0')).toBe(false);
+    expect(r.beyond).toBe(2);
   });
 });

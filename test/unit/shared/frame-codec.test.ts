@@ -4,9 +4,11 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_VERSION,
   FrameDecodeError,
+  MAX_SYMBOL_BYTES,
   decodeFrame,
   emptyFrame,
   encodeFrame,
+  symbolProblem,
 } from '../../../shared/frame-codec.ts';
 import { FRAME_COLUMNS, type FrameColumn, type QuoteFrame } from '../../../shared/frame.ts';
 
@@ -177,6 +179,36 @@ describe('frame codec encode refuses what decode would', () => {
     expect(() => encodeFrame({ ...f, seq: 1.5 })).toThrow(RangeError);
     expect(() => encodeFrame({ ...f, conflated: NaN })).toThrow(RangeError);
     expect(() => encodeFrame({ ...f, builtAt: Infinity })).toThrow(RangeError);
+  });
+
+  it('symbolProblem names exactly the symbols encodeFrame refuses', () => {
+    const bad = ['', 'bad\ud800', '\udc00X', 'x'.repeat(MAX_SYMBOL_BYTES + 1), 'é'.repeat(40_000)];
+    const good = ['A', 'BRK.B', 'BTC/USD', 'é', '\ud83d\ude00', 'x'.repeat(MAX_SYMBOL_BYTES)];
+    for (const s of bad) {
+      expect(symbolProblem(s)).toBeTypeOf('string');
+      expect(() => encodeFrame(makeFrame([s], () => 1))).toThrow(RangeError);
+    }
+    for (const s of good) {
+      expect(symbolProblem(s)).toBeUndefined();
+      expect(decodeFrame(encodeFrame(makeFrame([s], () => 1))).symbols).toEqual([s]);
+    }
+    // Any UTF-16 code units, with surrogates favoured so that lone and misordered ones come up.
+    const unit = fc.oneof(
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+    );
+    const text = fc.array(unit, { maxLength: 8 }).map((u) => String.fromCharCode(...u));
+    fc.assert(
+      fc.property(text, (s) => {
+        let threw = false;
+        try {
+          encodeFrame(makeFrame([s], () => 1));
+        } catch {
+          threw = true;
+        }
+        expect(symbolProblem(s) !== undefined).toBe(threw);
+      }),
+    );
   });
 });
 

@@ -304,7 +304,7 @@ describe('QuoteBook onDirty', () => {
 });
 
 describe('QuoteBook retain and clear', () => {
-  it('retain drops rows, keeps the order and values of the rest, and cursors stop reporting them', () => {
+  it('retain drops rows, keeps the order and values of the rest, and the next frame is full', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
     for (const s of ['A', 'B', 'C', 'D']) book.applyQuote(quote(s, s.charCodeAt(0)));
@@ -314,33 +314,116 @@ describe('QuoteBook retain and clear', () => {
     book.retain(new Set(['C', 'D']));
     expect(book.size).toBe(2);
     const f = cur.take();
-    expect(f.symbols).toEqual(['D']);
-    expect(f.bidPrice[0]).toBe(200);
+    expect(f.full).toBe(true);
+    expect(f.symbols).toEqual(['C', 'D']);
+    expect(Array.from(f.bidPrice)).toEqual([67, 200]);
+    book.applyQuote(quote('C', 1));
+    expect(cur.take()).toMatchObject({ full: false, symbols: ['C'] });
 
     const fresh = book.cursor().take();
     expect(fresh.symbols).toEqual(['C', 'D']);
-    expect(Array.from(fresh.bidPrice)).toEqual([67, 200]);
-
-    // A dropped symbol that comes back is a fresh row.
-    book.applyTrade(trade('B', 5, 1));
-    const back = rows(cur.take())['B']!;
-    expect(back['lastPrice']).toBe(5);
-    expect(back['bidPrice']).toBeNaN();
+    expect(Array.from(fresh.bidPrice)).toEqual([1, 200]);
   });
 
-  it('retain of every row is a no-op and retain of nothing empties the book', () => {
+  it('a dropped symbol wanted again starts a fresh row, the same in every view', () => {
+    const book = new QuoteBook();
+    book.retain(new Set(['A', 'B']));
+    book.applyQuote(quote('A', 1));
+    book.applyTrade(trade('B', 7, 1));
+    const open = book.cursor();
+    expect(open.take().symbols).toEqual(['A', 'B']);
+    book.retain(new Set(['A']));
+    book.retain(new Set(['A', 'B']));
+    // B is quiet: the open view's full frame drops it, as a new view never sees it.
+    const f = open.take();
+    expect(f).toMatchObject({ full: true, symbols: ['A'] });
+    expect(book.cursor().take().symbols).toEqual(['A']);
+    book.applyQuote(quote('B', 3));
+    const back = rows(open.take())['B']!;
+    expect(back['bidPrice']).toBe(3);
+    expect(back['lastPrice']).toBeNaN();
+    expect(back['volume']).toBeNaN();
+  });
+
+  it('retain of every row is a no-op; retain of nothing empties the book and dirties cursors', () => {
     const book = new QuoteBook();
     book.applyQuote(quote('A'));
     book.applyQuote(quote('B'));
-    book.retain(new Set(['A', 'B', 'Z']));
-    expect(book.size).toBe(2);
     const cur = book.cursor();
     cur.take();
+    let notified = 0;
+    cur.onDirty(() => notified++);
+    book.retain(new Set(['A', 'B', 'Z']));
+    expect(book.size).toBe(2);
+    expect(cur.dirty).toBe(false);
+    expect(notified).toBe(0);
     book.applyQuote(quote('A'));
+    expect(notified).toBe(1);
     book.retain(new Set());
     expect(book.size).toBe(0);
+    expect(notified).toBe(1); // already dirty: no second notification
+    expect(cur.dirty).toBe(true);
+    expect(cur.take()).toMatchObject({ full: true, symbols: [] });
     expect(cur.dirty).toBe(false);
-    expect(cur.take().symbols).toEqual([]);
+  });
+
+  it('a retain that drops a row notifies a clean cursor so a pending frame resolves', () => {
+    const book = new QuoteBook();
+    book.applyQuote(quote('A'));
+    book.applyQuote(quote('B'));
+    const a = book.cursor();
+    const b = book.cursor();
+    a.take();
+    b.take();
+    const seen: string[] = [];
+    a.onDirty(() => seen.push('a'));
+    b.onDirty(() => seen.push('b'));
+    book.retain(new Set(['A']));
+    expect(seen).toEqual(['a', 'b']);
+    expect(a.take()).toMatchObject({ full: true, symbols: ['A'] });
+    expect(b.take()).toMatchObject({ full: true, symbols: ['A'] });
+  });
+
+  it('accepts every symbol before the first retain, then only new rows of the retained set', () => {
+    const book = new QuoteBook();
+    const cur = book.cursor();
+    book.applyQuote(quote('STRAY'));
+    expect(book.size).toBe(1);
+    expect(book.ignored).toBe(0);
+    book.retain(new Set(['A']));
+    expect(book.size).toBe(0);
+    book.applyQuote(quote('A', 1));
+    book.applyQuote(quote('JUNK'));
+    book.applyTrade(trade('JUNK', 1, 1));
+    book.applyBar(bar('dailyBar', 'JUNK', 1, 1));
+    book.applyBar(bar('bar', 'JUNK', 1, 1)); // not a daily bar: not counted
+    expect(book.size).toBe(1);
+    expect(book.ignored).toBe(3);
+    expect(cur.take()).toMatchObject({ full: true, symbols: ['A'] });
+    // The book copied the set: mutating the caller's set changes nothing.
+    const wanted = new Set(['A']);
+    book.retain(wanted);
+    wanted.add('B');
+    book.applyQuote(quote('B'));
+    expect(book.size).toBe(1);
+    expect(book.ignored).toBe(4);
+    // clear() keeps the wanted set.
+    book.clear();
+    book.applyQuote(quote('B'));
+    book.applyQuote(quote('A'));
+    expect(book.size).toBe(1);
+    expect(book.ignored).toBe(5);
+  });
+
+  it('an unwanted symbol is ignored, not counted as overflow, when the book is full', () => {
+    const book = new QuoteBook({ maxSymbols: 1 });
+    book.retain(new Set(['A', 'B']));
+    book.applyQuote(quote('A'));
+    book.applyQuote(quote('B'));
+    book.applyQuote(quote('C'));
+    expect(book.size).toBe(1);
+    expect(book.overflow).toBe(1);
+    expect(book.ignored).toBe(1);
   });
 
   it('clear empties the book and makes every cursor dirty with a full next frame', () => {
@@ -411,10 +494,14 @@ describe('QuoteBook capacity', () => {
     const f = cur.take();
     expect(f.symbols).toEqual(['A', 'B']);
     expect(f.bidPrice[0]).toBe(99);
-    book.retain(new Set(['A']));
+    book.retain(new Set(['A', 'C']));
     book.applyQuote(quote('C'));
     expect(book.size).toBe(2);
     expect(book.overflow).toBe(3);
+    book.applyQuote(quote('B')); // dropped by retain and no longer wanted
+    expect(book.size).toBe(2);
+    expect(book.overflow).toBe(3);
+    expect(book.ignored).toBe(1);
   });
 
   it('rejects a maxSymbols that is not a positive integer', () => {
@@ -580,6 +667,8 @@ describe('QuoteBook against a reference model', () => {
         const book = new QuoteBook({ maxSymbols: max, now: () => 42 });
         const model = new Map<string, ModelRow>();
         let overflow = 0;
+        let ignored = 0;
+        let wanted: Set<string> | undefined;
         const cursors: { real: BookCursor; m: ModelCursor }[] = [];
         const open = (): void => {
           cursors.push({
@@ -591,6 +680,10 @@ describe('QuoteBook against a reference model', () => {
         const row = (s: string): ModelRow | undefined => {
           let r = model.get(s);
           if (r) return r;
+          if (wanted && !wanted.has(s)) {
+            ignored++;
+            return undefined;
+          }
           if (model.size >= max) {
             overflow++;
             return undefined;
@@ -674,9 +767,15 @@ describe('QuoteBook against a reference model', () => {
             case 'retain': {
               const keep = new Set(o.keep);
               book.retain(keep);
+              wanted = keep;
+              const before = model.size;
               for (const s of [...model.keys()]) if (!keep.has(s)) model.delete(s);
-              for (const { m } of cursors)
-                for (const s of [...m.dirty]) if (!keep.has(s)) m.dirty.delete(s);
+              if (model.size < before) {
+                for (const { m } of cursors) {
+                  m.full = true;
+                  m.dirty.clear();
+                }
+              }
               break;
             }
             case 'clear':
@@ -690,6 +789,7 @@ describe('QuoteBook against a reference model', () => {
           }
           expect(book.size).toBe(model.size);
           expect(book.overflow).toBe(overflow);
+          expect(book.ignored).toBe(ignored);
           expect(book.cursors).toBe(cursors.length);
         }
       }),
