@@ -14,10 +14,15 @@
  *   `{ type: 'frame', id, frame }`.
  *
  * nextFrame semantics, the same as the core's ViewSession and the browser-mode bridge client: one
- * request in flight. A call while one is pending rejects the earlier promise ("superseded") and
- * asks again; nothing is lost, the newer call gets every change. A call before the port has
- * arrived waits for it. If main sends a new port (it replaced the view), the pending request is
- * asked again on the new port.
+ * caller waits at a time, and at most ONE request is in flight to main. A call while one is pending
+ * rejects the earlier promise ("superseded") and takes over the request already in flight: no new
+ * message goes to main, and main's answer goes to whoever waits now. This matters because main
+ * answers at once when the view has changes, taking them from the view's cursor; a second request
+ * would leave the frame in the first answer with nobody to receive it (a restarted pull loop, or
+ * React StrictMode mounting the loop twice, would lose the full first frame). A new request is sent
+ * only when none is in flight. A call before the port has arrived waits for it. If main sends a new
+ * port (it replaced the view), the old port's answer can no longer come, so a waiting call is asked
+ * again on the new port.
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type {
@@ -77,10 +82,11 @@ interface PagePort {
   close(): void;
 }
 
-interface PendingFrame {
+/** The page's current nextFrame() call. */
+interface FrameWaiter {
+  readonly promise: Promise<QuoteFrame>;
   readonly resolve: (frame: QuoteFrame) => void;
   readonly reject: (err: Error) => void;
-  id: number;
 }
 
 function failure<T>(
@@ -91,14 +97,19 @@ function failure<T>(
 }
 
 let port: PagePort | undefined;
-let pending: PendingFrame | undefined;
+/** Who gets the next frame. */
+let waiter: FrameWaiter | undefined;
+/** The id of the frame request main has not answered yet on the current port, if any. */
+let inFlight: number | undefined;
 let nextRequestId = 1;
 const listeners = new Map<string, Set<(payload: unknown) => void>>();
 
+/** Asks main for a frame unless a request is already on its way or there is no port yet. */
 function requestFrame(): void {
-  if (pending === undefined || port === undefined) return;
-  pending.id = nextRequestId++;
-  port.postMessage({ type: 'frame', id: pending.id });
+  if (waiter === undefined || port === undefined || inFlight !== undefined) return;
+  const id = nextRequestId++;
+  inFlight = id;
+  port.postMessage({ type: 'frame', id });
 }
 
 function onPortMessage(data: unknown): void {
@@ -116,16 +127,21 @@ function onPortMessage(data: unknown): void {
       }
     }
   } else if (message.type === 'frame') {
-    if (pending === undefined || message.id !== pending.id) return; // a stale answer
-    const done = pending;
-    pending = undefined;
-    done.resolve(message.frame);
+    if (message.id !== inFlight) return; // not the request in flight: junk, or from an old port
+    inFlight = undefined;
+    const done = waiter;
+    waiter = undefined;
+    // There is always a waiter while a request is in flight (a newer call replaces it, never
+    // clears it), so no frame main has taken from the view is dropped here.
+    done?.resolve(message.frame);
   }
 }
 
 function attachPort(next: PagePort): void {
   port?.close();
   port = next;
+  // The old port is closed: its answer can no longer arrive, so a waiting call asks on this one.
+  inFlight = undefined;
   next.onmessage = (event) => onPortMessage(event.data);
   next.start();
   requestFrame();
@@ -172,11 +188,23 @@ const api: MonitorApi = {
   },
 
   nextFrame(): Promise<QuoteFrame> {
-    pending?.reject(new Error('superseded by a newer nextFrame() call'));
-    return new Promise<QuoteFrame>((resolve, reject) => {
-      pending = { resolve, reject, id: 0 };
-      requestFrame();
+    const earlier = waiter;
+    let resolve!: (frame: QuoteFrame) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<QuoteFrame>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    waiter = { promise, resolve, reject };
+    if (earlier !== undefined) {
+      // A stopped loop may no longer listen: its rejection must not surface as unhandled.
+      earlier.promise.catch(() => undefined);
+      earlier.reject(
+        new Error('superseded by a newer nextFrame() call, which takes over its request'),
+      );
+    }
+    requestFrame(); // a no-op while a request is in flight: the newer call takes that one over
+    return promise;
   },
 };
 

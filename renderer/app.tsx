@@ -233,7 +233,17 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
   }, [api]);
 
   // The pull loop: one frame, fold, one render, wait for the paint, ask again.
+  //
+  // A restarted loop (StrictMode runs this effect twice in development) loses nothing. The
+  // transport keeps one frame request in flight and the new loop's nextFrame() takes it over: the
+  // stopped loop's call is rejected and the answer (often the full first frame) reaches the new
+  // loop. A frame the stopped loop did receive was taken from the view for good, so it is still
+  // folded into the board, which outlives the loop: it is older than anything the new loop can
+  // get, since the new loop's request goes out only after that answer came. Only a loop for an api
+  // that has been replaced drops its frame: the new api's view starts with a full frame of its own.
+  const loopApiRef = useRef<MonitorApi>(null);
   useEffect(() => {
+    loopApiRef.current = api;
     let stopped = false;
     void (async () => {
       while (!stopped) {
@@ -245,9 +255,10 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
           if (!stopped) setProblem(`Quotes stopped: ${messageOf(err)}`);
           return;
         }
-        if (stopped) return;
+        if (loopApiRef.current !== api) return;
         board.apply(frame);
-        setPainted((n) => n + 1);
+        setPainted((n) => n + 1); // after an unmount, a no-op
+        if (stopped) return;
         await afterPaint();
       }
     })();

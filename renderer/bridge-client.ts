@@ -5,8 +5,17 @@
  *
  * Semantics match the Electron side: invoke() always resolves with a Result (a lost bridge is
  * `internal: bridge disconnected`, never a rejection); nextFrame() resolves with a frame or rejects
- * (superseded by a newer call, bridge lost). There is no reconnect: the host's view session, and
- * with it the frame cursor, died with the socket, so the page says "bridge lost, reload" instead.
+ * (superseded by a newer call, bridge lost).
+ *
+ * At most ONE frame request is in flight. A nextFrame() call while one waits rejects the earlier
+ * promise ("superseded") and takes over the request already sent: no new message, and the host's
+ * answer goes to whoever waits now. The host's view answers at once when it has changes, taking
+ * them from its cursor, so a second request would leave the first answer's frame (often the full
+ * first frame) to a caller that no longer listens: a restarted pull loop, or React StrictMode
+ * mounting the loop twice, would lose it. A new request is sent only when none is in flight.
+ *
+ * There is no reconnect: the host's view session, and with it the frame cursor, died with the
+ * socket, so the page says "bridge lost, reload" instead.
  *
  * Payloads travel as JSON: the contract's commands and events are plain data, so nothing is lost
  * (structured clone in Electron would also carry Dates and Maps; the contract uses neither).
@@ -55,13 +64,20 @@ const DISCONNECTED = {
   error: { code: 'internal', message: 'bridge disconnected' },
 } as const satisfies Result<never>;
 
-type Pending =
-  | { readonly kind: 'invoke'; readonly resolve: (result: Result<unknown>) => void }
-  | {
-      readonly kind: 'frame';
-      readonly resolve: (frame: QuoteFrame) => void;
-      readonly reject: (err: Error) => void;
-    };
+type PendingInvoke = (result: Result<unknown>) => void;
+
+/** The page's current nextFrame() call. */
+interface FrameWaiter {
+  readonly promise: Promise<QuoteFrame>;
+  readonly resolve: (frame: QuoteFrame) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** The one frame request the host has not answered yet, and who gets its answer. */
+interface FrameRequest {
+  readonly id: number;
+  waiter: FrameWaiter;
+}
 
 /**
  * Opens the bridge; resolves once the socket is open. Rejects when it cannot open: the host is
@@ -98,7 +114,8 @@ export function connectBridge(options: BridgeOptions): Promise<BridgeClient> {
 
 class Bridge implements BridgeClient {
   readonly #socket: WebSocket;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new Map<number, PendingInvoke>();
+  #frameRequest: FrameRequest | undefined;
   readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();
   readonly #closeListeners = new Set<(info: BridgeCloseInfo) => void>();
   #closeInfo: BridgeCloseInfo | undefined;
@@ -134,10 +151,7 @@ class Bridge implements BridgeClient {
       });
     }
     return new Promise((resolve) => {
-      this.#pending.set(id, {
-        kind: 'invoke',
-        resolve: resolve as (result: Result<unknown>) => void,
-      });
+      this.#pending.set(id, resolve as PendingInvoke);
       this.#send(text);
     });
   }
@@ -157,11 +171,29 @@ class Bridge implements BridgeClient {
 
   nextFrame(): Promise<QuoteFrame> {
     if (this.#closeInfo !== undefined) return Promise.reject(new Error('bridge disconnected'));
-    const id = this.#id();
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { kind: 'frame', resolve, reject });
-      this.#send(JSON.stringify({ type: 'frame', id }));
+    let resolve!: (frame: QuoteFrame) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<QuoteFrame>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const waiter: FrameWaiter = { promise, resolve, reject };
+    const request = this.#frameRequest;
+    if (request !== undefined) {
+      // Take over the request in flight; its answer may already carry changes the host took.
+      const earlier = request.waiter;
+      request.waiter = waiter;
+      // A stopped loop may no longer listen: its rejection must not surface as unhandled.
+      earlier.promise.catch(() => undefined);
+      earlier.reject(
+        new Error('superseded by a newer nextFrame() call, which takes over its request'),
+      );
+      return promise;
+    }
+    const id = this.#id();
+    this.#frameRequest = { id, waiter };
+    this.#send(JSON.stringify({ type: 'frame', id }));
+    return promise;
   }
 
   onClose(listener: (info: BridgeCloseInfo) => void): () => void {
@@ -236,17 +268,22 @@ class Bridge implements BridgeClient {
       return;
     }
     if (m.type === 'result' && typeof m.id === 'number') {
-      const pending = this.#pending.get(m.id);
-      if (pending === undefined) return;
-      this.#pending.delete(m.id);
       const result = isResult(m.result)
         ? m.result
         : {
             ok: false as const,
             error: { code: 'internal' as const, message: 'malformed answer from the host' },
           };
-      if (pending.kind === 'invoke') pending.resolve(result);
-      else pending.reject(new Error(result.ok ? 'no frame' : result.error.message));
+      const frameWaiter = this.#takeFrameRequest(m.id);
+      if (frameWaiter !== undefined) {
+        // The host could not give a frame for this request (encode failure, view closed).
+        frameWaiter.reject(new Error(result.ok ? 'no frame' : result.error.message));
+        return;
+      }
+      const resolve = this.#pending.get(m.id);
+      if (resolve === undefined) return;
+      this.#pending.delete(m.id);
+      resolve(result);
     }
   }
 
@@ -256,14 +293,21 @@ class Bridge implements BridgeClient {
       return;
     }
     const id = new DataView(data).getUint32(0, true);
-    const pending = this.#pending.get(id);
-    if (pending === undefined || pending.kind !== 'frame') return;
-    this.#pending.delete(id);
+    const waiter = this.#takeFrameRequest(id);
+    if (waiter === undefined) return;
     try {
-      pending.resolve(decodeFrame(new Uint8Array(data, FRAME_HEADER_BYTES)));
+      waiter.resolve(decodeFrame(new Uint8Array(data, FRAME_HEADER_BYTES)));
     } catch (err) {
-      pending.reject(err instanceof Error ? err : new Error(String(err)));
+      waiter.reject(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Ends the frame request `id` if it is the one in flight; returns who waits for its answer. */
+  #takeFrameRequest(id: number): FrameWaiter | undefined {
+    const request = this.#frameRequest;
+    if (request === undefined || request.id !== id) return undefined;
+    this.#frameRequest = undefined;
+    return request.waiter;
   }
 
   #closed(info: BridgeCloseInfo): void {
@@ -271,10 +315,10 @@ class Bridge implements BridgeClient {
     this.#closeInfo = info;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) {
-      if (p.kind === 'invoke') p.resolve(DISCONNECTED);
-      else p.reject(new Error('bridge disconnected'));
-    }
+    for (const resolve of pending) resolve(DISCONNECTED);
+    const frameRequest = this.#frameRequest;
+    this.#frameRequest = undefined;
+    frameRequest?.waiter.reject(new Error('bridge disconnected'));
     const listeners = [...this.#closeListeners];
     this.#closeListeners.clear();
     for (const listener of listeners) {

@@ -22,26 +22,42 @@ afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.close()));
 });
 
-/** A WebSocket that sends `origin` as its Origin header, as a browser does for the page. */
-function socketFrom(origin: string): typeof WebSocket {
+/**
+ * A WebSocket that sends `origin` as its Origin header, as a browser does for the page, and keeps
+ * in `sent` every text message the client sends.
+ */
+function socketFrom(origin: string, sent: string[] = []): typeof WebSocket {
   return class extends WebSocket {
     constructor(url: string | URL) {
       super(url, { headers: { origin } });
     }
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (typeof data === 'string') sent.push(data);
+      super.send(data);
+    }
   };
 }
 
-async function setup(): Promise<{ host: Host; core: FakeCore; client: BridgeClient }> {
+async function setup(): Promise<{
+  host: Host;
+  core: FakeCore;
+  client: BridgeClient;
+  /** The frame requests the client sent, in order. */
+  frameRequests: () => unknown[];
+}> {
   const core = new FakeCore();
   // The static folder does not matter here: the bridge works whether the renderer is built or not.
   const host = await startHost({ core, staticDir: 'does-not-exist' });
   hosts.push(host);
   const url = bridgeUrlFromLocation(new URL(host.url));
   expect(url).toBe(`ws://127.0.0.1:${host.port}/bridge?token=${host.token}`);
-  const client = await connectBridge({ url: url!, WebSocketImpl: socketFrom(host.origin) });
+  const sent: string[] = [];
+  const client = await connectBridge({ url: url!, WebSocketImpl: socketFrom(host.origin, sent) });
   clients.push(client);
   await waitFor(() => core.opened === 1, { what: 'a view' });
-  return { host, core, client };
+  const frameRequests = (): unknown[] =>
+    sent.map((text) => JSON.parse(text) as { type: string }).filter((m) => m.type === 'frame');
+  return { host, core, client, frameRequests };
 }
 
 function notice(id: string): Notice[] {
@@ -105,7 +121,7 @@ describe('connectBridge', () => {
   });
 
   it('pulls frames: nextFrame resolves with the decoded frame; a newer call supersedes a pending one', async () => {
-    const { client, core } = await setup();
+    const { client, core, frameRequests } = await setup();
     const session = core.sessions[0]!;
     const frame = makeFrame(1, ['AAPL', 'MSFT', 'BRK.B', 'BTC/USD']);
     session.push(frame); // ready before the request: answered at once
@@ -126,9 +142,77 @@ describe('connectBridge', () => {
     await waitFor(() => session.waiting, { what: 'the first request at the core' });
     const second = client.nextFrame();
     expect(await firstFailed).toMatch(/superseded/);
-    await waitFor(() => session.waiting, { what: 'the second request at the core' });
+    // The newer call took over the request in flight: nothing new went to the host.
+    expect(frameRequests()).toHaveLength(2);
     session.push(makeFrame(2, ['SPY']));
     expect((await second).symbols).toEqual(['SPY']);
+    expect(frameRequests()).toHaveLength(2);
+  });
+
+  it('a frame the host already took for a superseded call goes to the newer call (a restarted pull loop)', async () => {
+    const { client, core, frameRequests } = await setup();
+    const session = core.sessions[0]!;
+    const first = client.nextFrame();
+    const firstFailed = first.then(
+      () => 'resolved',
+      (err: Error) => err.message,
+    );
+    await waitFor(() => session.waiting, { what: 'the first request at the core' });
+    // The core answers the request now (the host encodes and sends it); the page has not seen it yet.
+    session.push(makeFrame(1, ['AAPL', 'MSFT']));
+    const second = client.nextFrame();
+    expect(await firstFailed).toMatch(/superseded/);
+    const got = await second;
+    expect({ seq: got.seq, full: got.full, symbols: got.symbols }).toEqual({
+      seq: 1,
+      full: true,
+      symbols: ['AAPL', 'MSFT'],
+    });
+    expect(frameRequests()).toEqual([{ type: 'frame', id: expect.any(Number) as unknown }]);
+    // Answered: the next call asks again.
+    const third = client.nextFrame();
+    await waitFor(() => session.waiting, { what: 'the next request at the core' });
+    expect(frameRequests()).toHaveLength(2);
+    session.push(makeFrame(2, ['SPY']));
+    expect((await third).seq).toBe(2);
+  });
+
+  it('an error answer to a taken-over request rejects the newer call; the next call asks again', async () => {
+    const { client, core, frameRequests } = await setup();
+    const session = core.sessions[0]!;
+    const first = client.nextFrame();
+    first.catch(() => undefined);
+    await waitFor(() => session.waiting, { what: 'the first request at the core' });
+    const second = client.nextFrame();
+    await expect(first).rejects.toThrow(/superseded/);
+    // The core ends the view under the host: the host answers the request with an error result.
+    session.close();
+    await expect(second).rejects.toThrow(/view closed/);
+    // Answered: the next call sends a request of its own (and gets its own answer).
+    await expect(client.nextFrame()).rejects.toThrow(/view closed/);
+    expect(frameRequests()).toHaveLength(2);
+  });
+
+  it('a superseded call nobody listens to is not reported as an unhandled rejection', async () => {
+    const { client, core } = await setup();
+    const session = core.sessions[0]!;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      void client.nextFrame(); // a stopped loop that no longer awaits its call
+      const second = client.nextFrame();
+      session.push(makeFrame(1, ['AAPL']));
+      expect((await second).seq).toBe(1);
+      // Node reports unhandled rejections after the microtask queue drains.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 
   it('settles everything when the host goes away: invokes resolve disconnected, a frame rejects', async () => {

@@ -226,19 +226,100 @@ describe('preload: nextFrame', () => {
     expect((await next).seq).toBe(2);
   });
 
-  it('a call while one is pending supersedes it: the earlier one rejects, the answer goes to the newer', async () => {
+  it('a call while one is pending takes over its request: the earlier one rejects, the answer goes to the newer', async () => {
     const { api } = await loadPreload();
     const port = sendPort();
     const first = api.nextFrame();
     const second = api.nextFrame();
     await expect(first).rejects.toThrow(/superseded/);
+    // No second request: main may already have taken the view's changes for the first one.
+    expect(port.posted).toEqual([{ type: 'frame', id: 1 }]);
+    port.deliver({ type: 'frame', id: 1, frame: makeFrame(1, ['AAPL']) });
+    expect((await second).symbols).toEqual(['AAPL']);
+    // Answered: the next call asks again.
+    const third = api.nextFrame();
     expect(port.posted).toEqual([
       { type: 'frame', id: 1 },
       { type: 'frame', id: 2 },
     ]);
-    port.deliver({ type: 'frame', id: 1, frame: makeFrame(1, ['LATE']) }); // the superseded answer: ignored
-    port.deliver({ type: 'frame', id: 2, frame: makeFrame(1, ['AAPL']) });
-    expect((await second).symbols).toEqual(['AAPL']);
+    port.deliver({ type: 'frame', id: 2, frame: makeFrame(2, ['MSFT']) });
+    expect((await third).symbols).toEqual(['MSFT']);
+  });
+
+  it('a restarted pull loop (StrictMode double effect) gets the full first frame; nothing is dropped', async () => {
+    const { api } = await loadPreload();
+    const port = sendPort();
+    const received: Array<{ loop: number; seq: number }> = [];
+    const errors: Array<{ loop: number; message: string }> = [];
+    /** renderer/app.tsx's loop, reduced to what matters here. */
+    const startLoop = (loop: number): (() => void) => {
+      let stopped = false;
+      void (async () => {
+        while (!stopped) {
+          try {
+            const frame = await api.nextFrame();
+            received.push({ loop, seq: frame.seq });
+          } catch (err) {
+            if (!stopped) errors.push({ loop, message: (err as Error).message });
+            return;
+          }
+        }
+      })();
+      return () => {
+        stopped = true;
+      };
+    };
+    const stop1 = startLoop(1);
+    stop1();
+    const stop2 = startLoop(2);
+    port.deliver({ type: 'frame', id: 1, frame: makeFrame(1, ['AAPL', 'MSFT']) });
+    await vi.waitFor(() => expect(port.posted).toHaveLength(2));
+    port.deliver({ type: 'frame', id: 2, frame: makeFrame(2, ['AAPL']) });
+    await vi.waitFor(() => expect(received).toHaveLength(2));
+    stop2();
+    expect(received).toEqual([
+      { loop: 2, seq: 1 },
+      { loop: 2, seq: 2 },
+    ]);
+    expect(errors).toEqual([]);
+    expect(port.posted).toEqual([
+      { type: 'frame', id: 1 },
+      { type: 'frame', id: 2 },
+      { type: 'frame', id: 3 },
+    ]);
+  });
+
+  it('a superseded call nobody listens to is not reported as an unhandled rejection', async () => {
+    const { api } = await loadPreload();
+    const port = sendPort();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      void api.nextFrame(); // a stopped loop that no longer awaits its call
+      const second = api.nextFrame();
+      port.deliver({ type: 'frame', id: 1, frame: makeFrame(1, ['AAPL']) });
+      expect((await second).seq).toBe(1);
+      // Node reports unhandled rejections after the microtask queue drains.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a call before the port arrives, superseded before it: one request on the port, to the newer call', async () => {
+    const { api } = await loadPreload();
+    const first = api.nextFrame();
+    const second = api.nextFrame();
+    await expect(first).rejects.toThrow(/superseded/);
+    const port = sendPort();
+    expect(port.posted).toEqual([{ type: 'frame', id: 1 }]);
+    port.deliver({ type: 'frame', id: 1, frame: makeFrame(1, ['AAPL']) });
+    expect((await second).seq).toBe(1);
   });
 
   it('a new port from main replaces the old one and the pending request is asked again on it', async () => {
