@@ -10,7 +10,8 @@
  * Electron binary only to run or package, never to build.
  *
  * The fuses are the same as electron-builder's `electronFuses`: no ELECTRON_RUN_AS_NODE, no
- * NODE_OPTIONS, no --inspect, code only from the (integrity-checked) app.asar, cookies encrypted.
+ * NODE_OPTIONS, no --inspect, code only from the (integrity-checked) app.asar, cookies encrypted,
+ * and no extra privileges for file:// pages (the app is served from app://, never file://).
  */
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { VitePlugin } from '@electron-forge/plugin-vite';
@@ -24,6 +25,7 @@ export const FUSES = {
   [FuseV1Options.EnableNodeCliInspectArguments]: false,
   [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
   [FuseV1Options.OnlyLoadAppFromAsar]: true,
+  [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
 } as const;
 
 const config: ForgeConfig = {
@@ -32,7 +34,9 @@ const config: ForgeConfig = {
     executableName: 'market-monitor',
     appBundleId: 'app.marketmonitor.desktop',
     appCategoryType: 'public.app-category.finance',
-    // Electron adds the platform's extension (.png, .ico, .icns) to this base path.
+    // A base path: Electron Packager adds the platform's extension and embeds build/icon.icns on
+    // macOS and build/icon.ico on Windows, both drawn by build/make-icons.mjs. It ignores the
+    // option on Linux, where only a BrowserWindow `icon` or a desktop entry gives the window one.
     icon: 'build/icon',
     asar: true,
   },

@@ -1,5 +1,7 @@
 /**
- * The main-process bundle: `.vite/build/main.js`, one ES module for Electron 45's Node 22.
+ * The main-process bundle: `.vite/build/main.js`, one ES module for the Node inside Electron 45
+ * (Node 24: the electron package depends on @types/node ^24). Its syntax target is node22, older
+ * than the runtime on purpose: what Node 22 runs, Node 24 runs, and a later Electron needs no change.
  *
  * Everything but `electron` and Node's builtins is bundled, so the packaged app carries no
  * node_modules. It is built as an SSR (server) build because that is Vite's Node target: package

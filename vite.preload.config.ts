@@ -15,7 +15,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     lib: false,
-    // Electron 45 is Chromium 142.
+    // Older than Electron 45's Chromium on purpose (Electron 43 already shipped Chromium 150):
+    // syntax an older Chromium runs, a newer one runs too.
     target: 'chrome140',
     outDir: '.vite/build',
     // Shared with the main bundle: never wipe it.

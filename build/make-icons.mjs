@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Draws the app icon (a rising price line with volume bars on a dark rounded square) and writes
-// it as PNGs: build/icons/NxN.png for the Linux desktop entry and build/icon.png (512x512), from
-// which electron-builder derives the Windows .ico and the macOS .icns. No dependencies: shapes are
-// tested per subpixel (4x4 supersampling for smooth edges) and PNG is written with node:zlib.
-// The outputs are committed; run `node build/make-icons.mjs` after changing the drawing.
+// it in every form the packagers look for:
+// - build/icons/NxN.png: the Linux desktop entry's icons (electron-builder's linux.icon);
+// - build/icon.png (512x512);
+// - build/icon.ico (Windows) and build/icon.icns (macOS): what Electron Packager (`npm run
+//   package`, forge.config.ts `icon: 'build/icon'`) needs on those platforms, and what
+//   electron-builder.yml names for win and mac. Both formats can carry PNG images as they are, so
+//   they are a small index in front of the same PNGs.
+// No dependencies: shapes are tested per subpixel (4x4 supersampling for smooth edges) and PNG is
+// written with node:zlib. The outputs are committed; run `node build/make-icons.mjs` after
+// changing the drawing.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +18,25 @@ import { crc32, deflateSync } from 'node:zlib';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SIZES = [16, 24, 32, 48, 64, 128, 256, 512];
+/** ICO entries: 256 is the largest size the format can describe. */
+const ICO_SIZES = [16, 24, 32, 48, 64, 128, 256];
+/**
+ * ICNS chunks that hold a PNG, by type: the plain sizes and the @2x (Retina) ones, up to 512@2x.
+ * (icp4/icp5/icp6 and ic07..ic14 all accept PNG data; macOS 10.7 and later read them.)
+ */
+const ICNS_TYPES = [
+  ['icp4', 16],
+  ['icp5', 32],
+  ['icp6', 64],
+  ['ic07', 128],
+  ['ic08', 256],
+  ['ic09', 512],
+  ['ic10', 1024],
+  ['ic11', 32],
+  ['ic12', 64],
+  ['ic13', 256],
+  ['ic14', 512],
+];
 const SUPERSAMPLE = 4;
 
 // Colours (RGB), from the renderer's dark theme.
@@ -133,12 +158,74 @@ export function encodePng(size, rgba) {
   ]);
 }
 
+/**
+ * A Windows .ico whose images are PNGs (Windows Vista and later read those): a 6-byte header
+ * (reserved 0, type 1 = icon, count), one 16-byte directory entry per image, then the PNGs.
+ */
+export function encodeIco(images) {
+  const header = Buffer.alloc(6);
+  header.writeUInt16LE(0, 0);
+  header.writeUInt16LE(1, 2);
+  header.writeUInt16LE(images.length, 4);
+  let offset = 6 + 16 * images.length;
+  const entries = images.map(({ size, png }) => {
+    if (size > 256) throw new RangeError(`an .ico image is at most 256x256, not ${size}`);
+    const entry = Buffer.alloc(16);
+    entry[0] = size === 256 ? 0 : size; // width; 0 means 256
+    entry[1] = size === 256 ? 0 : size; // height
+    entry[2] = 0; // no palette
+    entry[3] = 0; // reserved
+    entry.writeUInt16LE(1, 4); // colour planes
+    entry.writeUInt16LE(32, 6); // bits per pixel
+    entry.writeUInt32LE(png.length, 8);
+    entry.writeUInt32LE(offset, 12);
+    offset += png.length;
+    return entry;
+  });
+  return Buffer.concat([header, ...entries, ...images.map(({ png }) => png)]);
+}
+
+/**
+ * A macOS .icns: the magic 'icns' and the file's length, then one chunk per image, each a
+ * 4-character type, its length (header included) and the PNG. All lengths are big-endian.
+ */
+export function encodeIcns(chunks) {
+  const parts = chunks.map(({ type, png }) => {
+    const head = Buffer.alloc(8);
+    head.write(type, 0, 'ascii');
+    head.writeUInt32BE(8 + png.length, 4);
+    return Buffer.concat([head, png]);
+  });
+  const head = Buffer.alloc(8);
+  head.write('icns', 0, 'ascii');
+  head.writeUInt32BE(8 + parts.reduce((n, p) => n + p.length, 0), 4);
+  return Buffer.concat([head, ...parts]);
+}
+
+const pngs = new Map();
+function pngOf(size) {
+  let png = pngs.get(size);
+  if (png === undefined) {
+    png = encodePng(size, render(size));
+    pngs.set(size, png);
+  }
+  return png;
+}
+
 const iconsDir = join(HERE, 'icons');
 mkdirSync(iconsDir, { recursive: true });
 for (const size of SIZES) {
-  const png = encodePng(size, render(size));
+  const png = pngOf(size);
   writeFileSync(join(iconsDir, `${size}x${size}.png`), png);
-  if (size === 512) writeFileSync(join(HERE, 'icon.png'), png);
   console.log(`build/icons/${size}x${size}.png  ${png.length} bytes`);
 }
+writeFileSync(join(HERE, 'icon.png'), pngOf(512));
 console.log('build/icon.png  (512x512)');
+const ico = encodeIco(ICO_SIZES.map((size) => ({ size, png: pngOf(size) })));
+writeFileSync(join(HERE, 'icon.ico'), ico);
+console.log(`build/icon.ico  ${ICO_SIZES.join(', ')}  ${ico.length} bytes`);
+const icns = encodeIcns(ICNS_TYPES.map(([type, size]) => ({ type, png: pngOf(size) })));
+writeFileSync(join(HERE, 'icon.icns'), icns);
+console.log(
+  `build/icon.icns  ${ICNS_TYPES.map(([t, s]) => `${t}=${s}`).join(', ')}  ${icns.length} bytes`,
+);

@@ -69,7 +69,11 @@ test.describe(why === undefined ? 'desktop app' : `desktop app (skipped: ${why})
     configHome = mkdtempSync(join(tmpdir(), 'market-monitor-electron-'));
     app = await _electron.launch({
       executablePath: binary.path,
-      args: [ROOT],
+      // Electron (Chromium) refuses to start as root with its OS sandbox on ("Running as root
+      // without --no-sandbox is not supported"), and CI containers often run as root. The flag
+      // turns that OS-level process sandbox off, so it is passed only to root: anyone else runs
+      // the app as users do.
+      args: process.getuid?.() === 0 ? ['--no-sandbox', ROOT] : [ROOT],
       cwd: ROOT,
       env: { ...process.env, XDG_CONFIG_HOME: configHome },
     });
