@@ -8,12 +8,25 @@ import { runSimulate, SIMULATE_USAGE } from './cli/simulate-command.ts';
 import { runStream, STREAM_USAGE } from './cli/stream-command.ts';
 import { runWeb, WEB_USAGE } from './cli/web-command.ts';
 
+const COMMAND_USAGE = {
+  stream: STREAM_USAGE,
+  simulate: SIMULATE_USAGE,
+  web: WEB_USAGE,
+} as const;
+
+type CommandName = keyof typeof COMMAND_USAGE;
+
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMAND_USAGE, name);
+}
+
 const USAGE = `usage: market-monitor <command> [options]
 
 commands:
   stream     stream market data as NDJSON (Alpaca, any URL, or the built-in simulator)
   simulate   run the built-in Alpaca-protocol simulator
   web        open the app in a browser (serves it on 127.0.0.1 and prints the address)
+market-monitor <command> --help (or -h) prints one command's options.
 
 ${STREAM_USAGE}
 
@@ -34,9 +47,27 @@ function signalPromise(): Promise<string> {
   });
 }
 
+/**
+ * Whether a command's arguments ask for help: `--help` or `-h` anywhere before a `--`. It wins over
+ * everything else in the line, as in most tools, so `market-monitor simulate --port 1 --help` shows
+ * the options instead of starting a server. (A `-h` cannot be meant as a flag's value: node:util's
+ * parseArgs refuses a value that starts with a dash unless it is written `--flag=-h`.)
+ */
+export function asksForHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
+
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isCommand(command) && asksForHelp(rest)) {
+    process.stdout.write(`${COMMAND_USAGE[command]}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'stream':
@@ -61,9 +92,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         });
       case 'help':
       case '--help':
-      case '-h':
-        process.stdout.write(`${USAGE}\n`);
+      case '-h': {
+        // `market-monitor help simulate` is `market-monitor simulate --help`.
+        const topic = rest[0];
+        if (topic !== undefined && !isCommand(topic)) {
+          throw new UsageError(
+            `no help for ${JSON.stringify(topic)}: the commands are stream, simulate and web`,
+          );
+        }
+        process.stdout.write(`${topic === undefined ? USAGE : COMMAND_USAGE[topic]}\n`);
         return 0;
+      }
       case undefined:
         throw new UsageError(
           'missing command (stream, simulate or web); see market-monitor --help',

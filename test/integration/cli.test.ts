@@ -6,6 +6,9 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SIMULATE_USAGE } from '../../electron/cli/simulate-command.ts';
+import { STREAM_USAGE } from '../../electron/cli/stream-command.ts';
+import { WEB_USAGE } from '../../electron/cli/web-command.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/market-monitor.js', import.meta.url));
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -58,6 +61,22 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
         else waiters.push({ match, resolve });
       }),
   };
+}
+
+/** Runs the CLI to its end and returns its exit code and output as text (for non-NDJSON output). */
+async function runToEnd(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, APCA_API_KEY_ID: '', APCA_API_SECRET_KEY: '' },
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
 }
 
 async function simulator(...args: string[]): Promise<{ url: string; run: Run }> {
@@ -196,5 +215,36 @@ describe('market-monitor CLI', () => {
     expect(r.stderr()).toMatch(message);
     expect(r.stderr().trim().split('\n')).toHaveLength(1);
     expect(r.lines).toEqual([]);
+  });
+
+  // Each command's --help prints its own usage on stdout and exits 0 without doing anything else:
+  // `simulate` and `web` would otherwise run until a signal, and this test would time out.
+  it.each([
+    [['simulate', '--help'], SIMULATE_USAGE],
+    [['simulate', '-h'], SIMULATE_USAGE],
+    [['stream', '--help'], STREAM_USAGE],
+    [['web', '--help'], WEB_USAGE],
+    // Help wins over the rest of the line, even a bad value.
+    [['simulate', '--port', '70000', '--help'], SIMULATE_USAGE],
+    [['help', 'stream'], STREAM_USAGE],
+  ])('%j prints that usage on stdout and exits 0', async (args, usage) => {
+    const r = await runToEnd(args);
+    expect(r).toEqual({ code: 0, stdout: `${usage}\n`, stderr: '' });
+  });
+
+  it('--help after -- is an argument, not a request for help', async () => {
+    const r = await runToEnd(['simulate', '--', '--help']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^market-monitor: .*'--help'/);
+  });
+
+  it('help for an unknown command is a usage error', async () => {
+    const r = await runToEnd(['help', 'teleport']);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'market-monitor: no help for "teleport": the commands are stream, simulate and web\n',
+    });
   });
 });
