@@ -31,7 +31,7 @@ import {
   handleAppProtocol,
   hardenSession,
   hardenWebContents,
-  isAllowedExternal,
+  externalUrl,
   registerAppScheme,
   type HardeningPolicy,
 } from './window.ts';
@@ -155,10 +155,11 @@ function start(): void {
             isDev,
             newWindow: () => void openWindow(),
             openExternal: (url) => {
-              if (!isAllowedExternal(url)) return;
+              const checked = externalUrl(url);
+              if (checked === undefined) return;
               shell
-                .openExternal(url)
-                .catch((err: unknown) => log.error({ err, url }, 'could not open a link'));
+                .openExternal(checked)
+                .catch((err: unknown) => log.error({ err, url: checked }, 'could not open a link'));
             },
           }),
         ),

@@ -92,24 +92,34 @@ export const ALLOWED_EXTERNAL_HOSTS: readonly string[] = [
 ];
 
 /**
- * Whether `url` may go to shell.openExternal: https, an allowlisted host, the default port, no
- * credentials. Everything else (`file:`, `javascript:`, custom handlers such as `ms-msdt:`, other
- * hosts) is refused: openExternal hands the URL to the OS, which will run whatever it names.
+ * The URL to hand to shell.openExternal for `url`, or undefined when it may not go there: https, an
+ * allowlisted host, the default port, no credentials. Everything else (`file:`, `javascript:`,
+ * custom handlers such as `ms-msdt:`, other hosts) is refused: openExternal gives the URL to the OS,
+ * which runs whatever it names. The answer is the parser's canonical form, so the string the OS gets
+ * is the one that was checked; raw text the parser would forgive (spaces, tabs, newlines, NUL and
+ * other control characters anywhere) is refused outright, since no honest link carries it.
  */
-export function isAllowedExternal(url: string): boolean {
+export function externalUrl(url: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u0020\u007f]/.test(url)) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return false;
+    return undefined;
   }
-  return (
+  const allowed =
     parsed.protocol === 'https:' &&
     parsed.port === '' &&
     parsed.username === '' &&
     parsed.password === '' &&
-    ALLOWED_EXTERNAL_HOSTS.includes(parsed.hostname)
-  );
+    ALLOWED_EXTERNAL_HOSTS.includes(parsed.hostname);
+  return allowed ? parsed.href : undefined;
+}
+
+/** Whether `url` may go to shell.openExternal (see externalUrl). */
+export function isAllowedExternal(url: string): boolean {
+  return externalUrl(url) !== undefined;
 }
 
 // ------------------------------------------------------------------------------ app:// protocol
@@ -214,12 +224,16 @@ const hardenedSessions = new WeakSet<Session>();
 
 /** Opens an allowlisted link in the user's browser; logs and drops anything else. */
 function openOutside(url: string, policy: HardeningPolicy): void {
-  if (!isAllowedExternal(url)) {
-    policy.log.warn({ url: url.slice(0, 200) }, 'refused to open a link outside the allowlist');
+  const checked = externalUrl(url);
+  if (checked === undefined) {
+    policy.log.warn(
+      { url: JSON.stringify(url.slice(0, 200)) },
+      'refused to open a link outside the allowlist',
+    );
     return;
   }
-  policy.openExternal(url).catch((err: unknown) => {
-    policy.log.error({ err, url }, 'could not open a link in the browser');
+  policy.openExternal(checked).catch((err: unknown) => {
+    policy.log.error({ err, url: checked }, 'could not open a link in the browser');
   });
 }
 

@@ -20,6 +20,7 @@ import {
   handleAppProtocol,
   hardenSession,
   hardenWebContents,
+  externalUrl,
   isAllowedExternal,
   registerAppScheme,
   secureWebPreferences,
@@ -138,9 +139,22 @@ describe('external links', () => {
       'smb://github.com/share',
       APP_ENTRY_URL,
       'not a url',
+      // Text the URL parser forgives, but no honest link carries: refused outright.
+      ' https://github.com/x ',
+      'ht\ttps://git\nhub.com/x',
+      'https://github.com/x\u0000',
     ]) {
-      expect(isAllowedExternal(url), url).toBe(false);
+      expect(isAllowedExternal(url), JSON.stringify(url)).toBe(false);
     }
+  });
+
+  it('hands the OS the canonical form of the URL it checked', () => {
+    expect(externalUrl('https://%67ithub.com/a b')).toBe(undefined); // a space: refused
+    expect(externalUrl('https://%67ithub.com/x')).toBe('https://github.com/x');
+    expect(externalUrl('HTTPS://GitHub.com/x')).toBe('https://github.com/x');
+    const t = hardened();
+    expect(t.contents.openWindow('https://%67ithub.com/x')).toEqual({ action: 'deny' });
+    expect(t.opened).toEqual(['https://github.com/x']);
   });
 
   it('denies every new window; an allowlisted link opens in the browser instead', () => {
