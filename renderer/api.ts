@@ -52,9 +52,63 @@ export function electronApi(target: object = globalThis): MonitorApi | undefined
   return isMonitorApi(monitor) ? monitor : undefined;
 }
 
+type PageLocation = Parameters<typeof bridgeUrlFromLocation>[0] & {
+  readonly pathname: string;
+  readonly search: string;
+};
+
+/** Where the tab keeps the bridge token after it left the address bar. */
+export const TOKEN_KEY = 'market-monitor.bridge-token';
+
+export interface TokenPlace {
+  readonly location: PageLocation;
+  /** sessionStorage's part we use (declared here: tests type-check this file without DOM types). */
+  readonly storage:
+    { getItem(key: string): string | null; setItem(key: string, value: string): void } | undefined;
+  readonly history: { replaceState(data: unknown, unused: string, url: string): void } | undefined;
+}
+
+/**
+ * The bridge URL for this tab. The token arrives in the address's `#token=`; it is moved into this
+ * tab's sessionStorage and taken out of the address bar (and so out of the history, bookmarks and
+ * screen shares), while a reload of the same tab still finds it. A new tab needs the printed
+ * address again: sessionStorage is per tab, and ends with it.
+ */
+export function takeBridgeUrl(place: TokenPlace): string | undefined {
+  const { location, storage, history } = place;
+  const fromAddress = bridgeUrlFromLocation(location);
+  if (fromAddress !== undefined) {
+    const token = new URL(fromAddress).searchParams.get('token');
+    try {
+      if (token !== null) storage?.setItem(TOKEN_KEY, token);
+      history?.replaceState(null, '', `${location.pathname}${location.search}`);
+    } catch {
+      // Storage refused (private mode quotas, disabled): the token simply stays in the address.
+    }
+    return fromAddress;
+  }
+  let stored: string | null;
+  try {
+    stored = storage?.getItem(TOKEN_KEY) ?? null;
+  } catch {
+    stored = null;
+  }
+  if (stored === null) return undefined;
+  return bridgeUrlFromLocation({ ...location, hash: `#token=${stored}` });
+}
+
+function pagePlace(): TokenPlace {
+  const page = globalThis as unknown as {
+    location: PageLocation;
+    sessionStorage?: TokenPlace['storage'];
+    history?: TokenPlace['history'];
+  };
+  return { location: page.location, storage: page.sessionStorage, history: page.history };
+}
+
 export async function openApi(
   target: object = globalThis,
-  location: Parameters<typeof bridgeUrlFromLocation>[0] = globalThis.location,
+  place: TokenPlace = pagePlace(),
 ): Promise<OpenedApi> {
   const preload = electronApi(target);
   if (preload) {
@@ -67,7 +121,7 @@ export async function openApi(
     };
   }
 
-  const url = bridgeUrlFromLocation(location);
+  const url = takeBridgeUrl(place);
   if (url === undefined) return { ok: false, message: NO_API_MESSAGE };
   try {
     const client = await connectBridge({ url });
