@@ -3,7 +3,7 @@
  * tests. Nothing is written anywhere, and status() says so in words the settings panel can show.
  */
 import type { CredentialStatus } from '../../shared/api.ts';
-import type { SecretStore, StoredCredentials } from './types.ts';
+import type { ConsentChange, SecretStore, StoredCredentials } from './types.ts';
 
 export interface MemorySecretStoreOptions {
   /**
@@ -26,10 +26,10 @@ export class MemorySecretStore implements SecretStore {
     return Promise.resolve(this.#status());
   }
 
-  /** Both options are moot here: memory is the only place there is. */
+  /** memoryOnly is moot here: memory is the only place there is. */
   set(
     credentials: StoredCredentials,
-    _options: { readonly memoryOnly: boolean; readonly allowInsecure: boolean },
+    _options: { readonly memoryOnly: boolean },
   ): Promise<CredentialStatus> {
     this.#credentials = { keyId: credentials.keyId, secret: credentials.secret };
     this.#fromEnvironment = false;
@@ -44,6 +44,11 @@ export class MemorySecretStore implements SecretStore {
     this.#credentials = undefined;
     this.#fromEnvironment = false;
     return Promise.resolve(this.#status());
+  }
+
+  /** Consent changes nothing here: nothing is ever written, obfuscated or otherwise. */
+  setConsent(_allowInsecure: boolean): Promise<ConsentChange> {
+    return Promise.resolve({ status: this.#status(), effect: 'none' });
   }
 
   #status(): CredentialStatus {

@@ -77,7 +77,13 @@ import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
 import { createSpreadAlert, SPREAD_ALERT_NAME } from './spread-alert.ts';
-import type { SecretStore, StoredCredentials, ViewSession, ViewSink } from './types.ts';
+import type {
+  ConsentEffect,
+  SecretStore,
+  StoredCredentials,
+  ViewSession,
+  ViewSink,
+} from './types.ts';
 import {
   connectionView,
   handlerView,
@@ -132,6 +138,9 @@ export interface MonitorCoreOptions {
 
 /** What the connection view says while an Alpaca source has no keys. */
 export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
+
+/** The notice saying what a change of consent to obfuscated key storage did to the keys. */
+const CONSENT_NOTICE = 'credentials-consent';
 
 /** Channels every streamed symbol is subscribed on. */
 export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
@@ -390,6 +399,8 @@ export class MonitorCore {
     if (watchlists.problem)
       this.#setNotice('watchlists-file', 'warning', watchlists.problem.message);
 
+    // Before anything reads the keys: an obfuscated file the settings no longer allow is not used.
+    await this.#applyConsent(this.#settings.allowInsecureCredentialStorage);
     await this.#refreshCredentialStatus();
     this.#wantConnected = this.#settings.autoConnect;
     const source = this.#settings.source;
@@ -871,6 +882,50 @@ export class MonitorCore {
     return shown;
   }
 
+  /**
+   * Tells the store the user's consent to obfuscated storage (at start, and when the setting
+   * changes) and tells the user what that did to the keys. Never rejects: a failure becomes an
+   * error notice naming what is left on disk.
+   */
+  async #applyConsent(allowInsecure: boolean): Promise<void> {
+    let effect: ConsentEffect;
+    try {
+      const change = await this.#secrets.setConsent(allowInsecure);
+      effect = change.effect;
+      this.#applyCredentialStatus(change.status);
+    } catch (err) {
+      this.#log.error({ err }, 'applying the consent to obfuscated key storage failed');
+      this.#setNotice(
+        CONSENT_NOTICE,
+        'error',
+        `Your API keys could not be moved as the setting asks (${this.#redactor.scrub(errText(err))}).`,
+      );
+      await this.#refreshCredentialStatus();
+      return;
+    }
+    switch (effect) {
+      case 'kept-in-memory':
+        this.#setNotice(
+          CONSENT_NOTICE,
+          'info',
+          'Obfuscated storage is off: your API keys were deleted from disk and are kept in memory until the app quits.',
+        );
+        break;
+      case 'deleted':
+        this.#setNotice(
+          CONSENT_NOTICE,
+          'warning',
+          'Saved API keys were deleted because obfuscated (not secure) storage is not allowed in settings. Please enter your keys again in Settings.',
+        );
+        break;
+      case 'saved':
+        this.#dropNotice(CONSENT_NOTICE);
+        break;
+      case 'none':
+        break;
+    }
+  }
+
   async #refreshCredentialStatus(): Promise<CredentialStatus> {
     try {
       return this.#applyCredentialStatus(await this.#secrets.status());
@@ -1008,25 +1063,27 @@ export class MonitorCore {
             ? { allowInsecureCredentialStorage: patch.allowInsecureCredentialStorage }
             : {}),
         };
-        return this.#saveSettings(next);
+        const consentChanged =
+          next.allowInsecureCredentialStorage !== this.#settings.allowInsecureCredentialStorage;
+        const saved = await this.#saveSettings(next);
+        // Only a saved answer counts: the store follows what the next start will read.
+        if (saved.ok && consentChanged)
+          await this.#applyConsent(next.allowInsecureCredentialStorage);
+        return saved;
       },
       'credentials:set': async ({ keyId, secret, memoryOnly }) => {
         // Known to the redactor before anything (the store included) can log them.
         this.#redactor.add(keyId, secret);
         let status: CredentialStatus;
         try {
-          status = await this.#secrets.set(
-            { keyId, secret },
-            {
-              memoryOnly: memoryOnly ?? false,
-              allowInsecure: this.#settings.allowInsecureCredentialStorage,
-            },
-          );
+          // The store already knows the consent (#applyConsent).
+          status = await this.#secrets.set({ keyId, secret }, { memoryOnly: memoryOnly ?? false });
         } catch (err) {
           this.#log.warn({ err }, 'storing the credentials failed');
           return fail('storage', this.#redactor.scrub(errText(err)));
         }
         this.#dropNotice('credentials-unreadable');
+        this.#dropNotice(CONSENT_NOTICE);
         const shown = this.#applyCredentialStatus(status);
         await this.#reinstallAlpaca();
         return ok(shown);
@@ -1039,6 +1096,7 @@ export class MonitorCore {
           this.#log.warn({ err }, 'clearing the credentials failed');
           return fail('storage', this.#redactor.scrub(errText(err)));
         }
+        this.#dropNotice(CONSENT_NOTICE);
         const shown = this.#applyCredentialStatus(status);
         await this.#reinstallAlpaca();
         return ok(shown);

@@ -34,15 +34,43 @@ export interface StoredCredentials {
 }
 
 /**
+ * What a change of consent (settings.allowInsecureCredentialStorage) did to the stored keys:
+ * - 'none': nothing to move.
+ * - 'kept-in-memory': consent withdrawn; the obfuscated file was read, deleted, and the keys are
+ *   held in memory until the app quits.
+ * - 'deleted': an obfuscated file was deleted without its keys being kept: found with no consent
+ *   on record (at start: it is not even read), or unreadable when consent was withdrawn.
+ * - 'saved': consent given; keys held in memory only for want of a secure keyring are now saved
+ *   obfuscated, as the status had promised ("allow obfuscated storage to keep them").
+ */
+export type ConsentEffect = 'none' | 'kept-in-memory' | 'deleted' | 'saved';
+
+export interface ConsentChange {
+  readonly status: CredentialStatus;
+  readonly effect: ConsentEffect;
+}
+
+/**
  * Credentials at rest. Electron: safeStorage (electron/secrets.ts). Browser mode and tests: memory.
  * Implementations never log or return the secret except through get().
+ *
+ * Consent to obfuscated storage is state of the store, set by setConsent() at start and whenever
+ * the setting changes; until told, a store assumes there is none. set() saves obfuscated only with
+ * consent, and get()/status() never use an obfuscated file without it (they delete it unread).
  */
 export interface SecretStore {
   status(): Promise<CredentialStatus>;
   set(
     credentials: StoredCredentials,
-    options: { readonly memoryOnly: boolean; readonly allowInsecure: boolean },
+    options: { readonly memoryOnly: boolean },
   ): Promise<CredentialStatus>;
   get(): Promise<StoredCredentials | undefined>;
+  /** Forgets the keys, deletes the saved file and any backups of it. */
   clear(): Promise<CredentialStatus>;
+  /**
+   * Records the user's current answer and applies it to stored keys at once (see ConsentEffect).
+   * The answer is recorded even when applying it fails; the promise then rejects with an Error
+   * that says what is left on disk (never the keys).
+   */
+  setConsent(allowInsecure: boolean): Promise<ConsentChange>;
 }

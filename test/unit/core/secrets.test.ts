@@ -26,6 +26,7 @@ class FakeSafeStorage implements SafeStorageLike {
   /** Bumping it is a key rotation: older ciphertexts still decrypt but ask to be re-encrypted. */
   generation = 1;
   backendCalls = 0;
+  decryptCalls = 0;
 
   isAsyncEncryptionAvailable(): Promise<boolean> {
     return Promise.resolve(this.available);
@@ -40,6 +41,7 @@ class FakeSafeStorage implements SafeStorageLike {
   }
 
   decryptStringAsync(encrypted: Buffer): Promise<{ result: string; shouldReEncrypt: boolean }> {
+    this.decryptCalls++;
     const match = /^FAKE(\d+):/.exec(encrypted.subarray(0, 12).toString('latin1'));
     if (this.decryptThrows || !match)
       return Promise.reject(
@@ -100,11 +102,30 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** The saved envelope's storage and safeStorage's generation prefix of the ciphertext. */
+async function envelope(): Promise<{ storage: string; prefix: string }> {
+  const file = JSON.parse(await readFile(filePath(), 'utf8')) as { storage: string; data: string };
+  const prefix = /^FAKE\d+:/.exec(Buffer.from(file.data, 'base64').toString('latin1'))?.[0] ?? '';
+  return { storage: file.storage, prefix };
+}
+
+/** A basic_text store with keys saved obfuscated (consent given), as a restart finds them. */
+async function obfuscatedOnDisk(): Promise<FakeSafeStorage> {
+  const fake = new FakeSafeStorage();
+  fake.backend = 'basic_text';
+  const store = makeStore(fake);
+  await store.setConsent(true);
+  expect(await store.set(CREDS, SECURE)).toMatchObject({ storage: 'obfuscated' });
+  fake.decryptCalls = 0;
+  return fake;
+}
+
 async function backups(): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.includes('.corrupt-'));
 }
 
-const SECURE = { memoryOnly: false, allowInsecure: false };
+const SECURE = { memoryOnly: false };
+const MEMORY = { memoryOnly: true };
 
 describe('SafeStorageSecretStore: where keys go', () => {
   it('a secure keyring: nothing stored yet, then encrypted to a 0600 file that survives a restart', async () => {
@@ -192,7 +213,9 @@ describe('SafeStorageSecretStore: where keys go', () => {
   it('Linux basic_text with consent: written through safeStorage, storage obfuscated, said to be insecure', async () => {
     const fake = new FakeSafeStorage();
     fake.backend = 'basic_text';
-    const status = await makeStore(fake).set(CREDS, { memoryOnly: false, allowInsecure: true });
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    const status = await store.set(CREDS, SECURE);
     expect(status).toMatchObject({
       stored: true,
       storage: 'obfuscated',
@@ -201,6 +224,7 @@ describe('SafeStorageSecretStore: where keys go', () => {
     });
     expect(status.detail).toMatch(/obfuscated, which is not secure/);
     const restarted = makeStore(fake);
+    await restarted.setConsent(true);
     expect(await restarted.status()).toMatchObject({ stored: true, storage: 'obfuscated' });
     expect(await restarted.get()).toEqual(CREDS);
   });
@@ -209,7 +233,8 @@ describe('SafeStorageSecretStore: where keys go', () => {
     const fake = new FakeSafeStorage();
     fake.available = false;
     const store = makeStore(fake);
-    const status = await store.set(CREDS, { memoryOnly: false, allowInsecure: true });
+    expect((await store.setConsent(true)).effect).toBe('none');
+    const status = await store.set(CREDS, SECURE);
     expect(status).toMatchObject({ stored: true, storage: 'memory', secure: false });
     expect(status.detail).toMatch(/^Encryption is not available/);
     expect(await exists(filePath())).toBe(false);
@@ -221,7 +246,7 @@ describe('SafeStorageSecretStore: where keys go', () => {
     const store = makeStore(fake);
     await store.set(OTHER, SECURE);
     expect(await exists(filePath())).toBe(true);
-    const status = await store.set(CREDS, { memoryOnly: true, allowInsecure: false });
+    const status = await store.set(CREDS, MEMORY);
     expect(status).toMatchObject({ stored: true, storage: 'memory', secure: true });
     expect(status.detail).toMatch(/in memory only, as you asked/);
     expect(await exists(filePath())).toBe(false);
@@ -232,7 +257,7 @@ describe('SafeStorageSecretStore: where keys go', () => {
   it('saving after memory-only keys replaces them: get() reads the file', async () => {
     const fake = new FakeSafeStorage();
     const store = makeStore(fake);
-    await store.set(OTHER, { memoryOnly: true, allowInsecure: false });
+    await store.set(OTHER, MEMORY);
     expect(await store.set(CREDS, SECURE)).toMatchObject({ storage: 'encrypted' });
     expect(await store.get()).toEqual(CREDS);
   });
@@ -245,7 +270,7 @@ describe('SafeStorageSecretStore: where keys go', () => {
     expect(status).toMatchObject({ stored: false, storage: 'none' });
     expect(await exists(filePath())).toBe(false);
     expect(await store.get()).toBeUndefined();
-    await store.set(CREDS, { memoryOnly: true, allowInsecure: false });
+    await store.set(CREDS, MEMORY);
     await store.clear();
     expect(await store.get()).toBeUndefined();
     expect(await store.clear()).toMatchObject({ stored: false }); // idempotent
@@ -367,6 +392,238 @@ describe('SafeStorageSecretStore: failures', () => {
   });
 });
 
+describe('SafeStorageSecretStore: consent to obfuscated storage', () => {
+  it('withdrawn: the keys are read, the file deleted, and the keys stay usable until quit', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    expect(await store.get()).toEqual(CREDS);
+    const change = await store.setConsent(false);
+    expect(change.effect).toBe('kept-in-memory');
+    expect(change.status).toEqual({
+      stored: true,
+      storage: 'memory',
+      backend: 'basic_text',
+      secure: false,
+      detail:
+        'Obfuscated storage is no longer allowed, so your API keys were deleted from disk; they are kept in memory until the app quits.',
+    });
+    expect(await exists(filePath())).toBe(false);
+    expect(await store.get()).toEqual(CREDS);
+    expect(await store.status()).toEqual(change.status);
+    // The next start finds nothing.
+    const restarted = makeStore(fake);
+    expect((await restarted.setConsent(false)).effect).toBe('none');
+    expect(await restarted.get()).toBeUndefined();
+  });
+
+  it('withdrawn when the store never had to read the file: it is read for the move all the same', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    expect((await store.setConsent(false)).effect).toBe('kept-in-memory');
+    expect(fake.decryptCalls).toBe(1);
+    expect(await store.get()).toEqual(CREDS);
+  });
+
+  it('withdrawn with a file that cannot be decrypted: deleted (not kept as a backup), status says why', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    fake.decryptThrows = true;
+    const change = await store.setConsent(false);
+    expect(change.effect).toBe('deleted');
+    expect(change.status).toMatchObject({ stored: false, storage: 'none' });
+    expect(change.status.detail).toBe(
+      'Saved API keys were deleted because obfuscated storage is no longer allowed, and they could not be read to keep them in memory. Please enter your keys again.',
+    );
+    expect(await exists(filePath())).toBe(false);
+    expect(await backups()).toEqual([]);
+    expect(await store.get()).toBeUndefined();
+  });
+
+  it('absent at start: an obfuscated file is deleted without being read', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    const change = await store.setConsent(false);
+    expect(change.effect).toBe('deleted');
+    expect(change.status).toMatchObject({ stored: false, storage: 'none', backend: 'basic_text' });
+    expect(change.status.detail).toBe(
+      'Saved API keys were deleted because they were saved obfuscated (not secure), which settings do not allow. Please enter your keys again.',
+    );
+    expect(fake.decryptCalls).toBe(0);
+    expect(await exists(filePath())).toBe(false);
+    expect(await store.get()).toBeUndefined();
+    expect(await store.status()).toEqual(change.status);
+    // Entering keys again replaces the sentence.
+    expect((await store.set(CREDS, SECURE)).detail).not.toMatch(/deleted/);
+  });
+
+  it('never told: get() and status() do not use an obfuscated file either', async () => {
+    for (const first of ['get', 'status'] as const) {
+      const fake = await obfuscatedOnDisk();
+      const store = makeStore(fake);
+      if (first === 'get') expect(await store.get()).toBeUndefined();
+      const status = await store.status();
+      expect(status).toMatchObject({ stored: false, storage: 'none' });
+      expect(status.detail).toMatch(
+        /^Saved API keys were deleted because they were saved obfuscated/,
+      );
+      expect(fake.decryptCalls).toBe(0);
+      expect(await exists(filePath())).toBe(false);
+    }
+  });
+
+  it('an encrypted file is not affected by consent either way', async () => {
+    const fake = new FakeSafeStorage();
+    const store = makeStore(fake);
+    await store.set(CREDS, SECURE);
+    const before = await readFile(filePath(), 'utf8');
+    expect(await store.setConsent(true)).toMatchObject({
+      effect: 'none',
+      status: { storage: 'encrypted' },
+    });
+    expect(await store.setConsent(false)).toMatchObject({
+      effect: 'none',
+      status: { storage: 'encrypted' },
+    });
+    const restarted = makeStore(fake);
+    expect((await restarted.setConsent(false)).effect).toBe('none');
+    expect(await restarted.get()).toEqual(CREDS);
+    expect(await readFile(filePath(), 'utf8')).toBe(before);
+  });
+
+  it('given: keys kept in memory for want of a keyring are saved obfuscated at once', async () => {
+    const fake = new FakeSafeStorage();
+    fake.backend = 'basic_text';
+    const store = makeStore(fake);
+    await store.setConsent(false);
+    expect(await store.set(CREDS, SECURE)).toMatchObject({ storage: 'memory' });
+    expect(await exists(filePath())).toBe(false);
+    const change = await store.setConsent(true);
+    expect(change.effect).toBe('saved');
+    expect(change.status).toMatchObject({ stored: true, storage: 'obfuscated', secure: false });
+    expect((await envelope()).storage).toBe('obfuscated');
+    const restarted = makeStore(fake);
+    await restarted.setConsent(true);
+    expect(await restarted.get()).toEqual(CREDS);
+  });
+
+  it('given again after a withdrawal: the keys go back to disk', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    await store.setConsent(false);
+    expect(await exists(filePath())).toBe(false);
+    expect((await store.setConsent(true)).effect).toBe('saved');
+    expect((await envelope()).storage).toBe('obfuscated');
+    expect(await store.get()).toEqual(CREDS);
+  });
+
+  it('given: keys the user asked to keep in memory stay there', async () => {
+    const fake = new FakeSafeStorage();
+    fake.backend = 'basic_text';
+    const store = makeStore(fake);
+    await store.set(CREDS, MEMORY);
+    const change = await store.setConsent(true);
+    expect(change.effect).toBe('none');
+    expect(change.status.detail).toMatch(/in memory only, as you asked/);
+    expect(await exists(filePath())).toBe(false);
+  });
+
+  it('given, but saving fails: the promise rejects and the keys stay in memory', async () => {
+    const fake = new FakeSafeStorage();
+    fake.backend = 'basic_text';
+    const store = makeStore(fake);
+    await store.set(CREDS, SECURE);
+    fake.encryptThrows = true;
+    await expect(store.setConsent(true)).rejects.toThrow(/^Could not encrypt the API keys: /);
+    expect(await store.get()).toEqual(CREDS);
+    expect(await store.status()).toMatchObject({ storage: 'memory' });
+    expect(await exists(filePath())).toBe(false);
+    // Consent was recorded: the next set() saves obfuscated.
+    fake.encryptThrows = false;
+    expect(await store.set(CREDS, SECURE)).toMatchObject({ storage: 'obfuscated' });
+  });
+
+  it('re-encryption never turns an encrypted file obfuscated without consent', async () => {
+    const fake = new FakeSafeStorage();
+    await makeStore(fake).set(CREDS, SECURE);
+    expect(await envelope()).toEqual({ storage: 'encrypted', prefix: 'FAKE1:' });
+    // The keyring went away and safeStorage asks for a re-encryption.
+    fake.backend = 'basic_text';
+    fake.generation = 2;
+    const store = makeStore(fake);
+    await store.setConsent(false);
+    expect(await store.get()).toEqual(CREDS);
+    expect(await envelope()).toEqual({ storage: 'encrypted', prefix: 'FAKE1:' });
+    expect(ring.records().some((r) => String(r.msg).startsWith('API keys not re-encrypted'))).toBe(
+      true,
+    );
+    // With consent it is written again, and says what it is.
+    const consenting = makeStore(fake);
+    await consenting.setConsent(true);
+    expect(await consenting.get()).toEqual(CREDS);
+    expect(await envelope()).toEqual({ storage: 'obfuscated', prefix: 'FAKE2:' });
+  });
+
+  it('set() follows the latest consent', async () => {
+    const fake = new FakeSafeStorage();
+    fake.backend = 'unknown';
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    await store.setConsent(false);
+    expect(await store.set(CREDS, SECURE)).toMatchObject({ storage: 'memory' });
+    expect(await exists(filePath())).toBe(false);
+  });
+});
+
+describe('SafeStorageSecretStore: clear() and backups', () => {
+  it('deletes the backups of unreadable key files, and only those; the status says how many', async () => {
+    const fake = await obfuscatedOnDisk();
+    const store = makeStore(fake);
+    await store.setConsent(true);
+    fake.decryptThrows = true;
+    expect(await store.get()).toBeUndefined(); // moved aside as a backup
+    fake.decryptThrows = false;
+    await writeFile(filePath(), 'not json');
+    expect(await store.get()).toBeUndefined(); // a second backup
+    expect(await backups()).toHaveLength(2);
+    await writeFile(join(dir, 'settings.corrupt-2024-01-01.json'), '{}');
+    await writeFile(join(dir, 'credentials.json.bak'), 'kept');
+    await mkdir(join(dir, 'credentials.corrupt-folder.json'));
+    await store.set(CREDS, SECURE);
+
+    const status = await store.clear();
+    expect(status).toMatchObject({ stored: false, storage: 'none' });
+    expect(status.detail).toBe(
+      'No API keys saved. 2 backups of earlier unreadable key files deleted as well. ' +
+        'This desktop has no secure keyring (basic_text): keys you enter are kept in memory until ' +
+        'the app quits, unless you allow obfuscated (not secure) storage in settings.',
+    );
+    expect((await readdir(dir)).sort()).toEqual([
+      'credentials.corrupt-folder.json',
+      'credentials.json.bak',
+      'settings.corrupt-2024-01-01.json',
+    ]);
+    const record = ring.records().find((r) => r.msg === 'API keys cleared');
+    const deleted = (record as { backupsDeleted?: string[] } | undefined)?.backupsDeleted;
+    expect(deleted).toHaveLength(2);
+    expect(deleted?.every((p) => p.startsWith(join(dir, 'credentials.corrupt-')))).toBe(true);
+    expect(fragmentsIn(JSON.stringify(ring.records()), SECRET)).toEqual([]);
+    // The sentence lasts until keys are entered again.
+    expect((await store.set(CREDS, MEMORY)).detail).not.toMatch(/backups/);
+  });
+
+  it('with no backups: the plain sentence', async () => {
+    const store = makeStore(new FakeSafeStorage());
+    await store.set(CREDS, SECURE);
+    expect((await store.clear()).detail).toBe(
+      'No API keys saved. Keys you enter will be saved encrypted by the desktop keyring (libsecret).',
+    );
+  });
+});
+
 describe('SafeStorageSecretStore: the keys never leak', () => {
   it('appear in no log record, error message or status on any path', async () => {
     const statuses: CredentialStatus[] = [];
@@ -375,6 +632,8 @@ describe('SafeStorageSecretStore: the keys never leak', () => {
       try {
         const v = await p;
         if (v && typeof v === 'object' && 'detail' in v) statuses.push(v as CredentialStatus);
+        if (v && typeof v === 'object' && 'status' in v)
+          statuses.push((v as { status: CredentialStatus }).status);
       } catch (err) {
         errors.push(String(err), JSON.stringify(err), (err as Error).stack ?? '');
         const cause = (err as Error).cause;
@@ -387,33 +646,48 @@ describe('SafeStorageSecretStore: the keys never leak', () => {
         for (const memoryOnly of [false, true]) {
           const fake = new FakeSafeStorage();
           fake.backend = backend;
-          const store = makeStore(fake);
+          /** A restart: a new store told the same consent. */
+          const restart = async () => {
+            const fresh = makeStore(fake);
+            await capture(fresh.setConsent(allowInsecure));
+            return fresh;
+          };
+          const store = await restart();
           await capture(store.status());
-          await capture(store.set(CREDS, { memoryOnly, allowInsecure }));
+          await capture(store.set(CREDS, { memoryOnly }));
           await capture(store.status());
           await capture(store.get());
           fake.generation++;
-          await capture(makeStore(fake).get()); // re-encrypt path
+          await capture((await restart()).get()); // re-encrypt path
           fake.decryptTo = `{"keyId":"${KEY_ID}","secret":"${SECRET}"`; // truncated JSON
-          await capture(makeStore(fake).get());
-          await capture(store.set(CREDS, { memoryOnly, allowInsecure }));
+          await capture((await restart()).get());
+          await capture(store.set(CREDS, { memoryOnly }));
           fake.decryptTo = `${KEY_ID} ${SECRET}`; // not JSON at all: V8's message would quote it
-          await capture(makeStore(fake).get());
+          await capture((await restart()).get());
           fake.decryptTo = undefined;
-          await capture(store.set(CREDS, { memoryOnly, allowInsecure }));
+          await capture(store.set(CREDS, { memoryOnly }));
           fake.decryptThrows = true;
-          const broken = makeStore(fake);
+          const broken = await restart();
           await capture(broken.get());
           await capture(broken.status());
           fake.decryptThrows = false;
           fake.encryptThrows = true;
-          await capture(store.set(CREDS, { memoryOnly: false, allowInsecure: true }));
+          await capture(store.setConsent(true));
+          await capture(store.set(CREDS, SECURE));
           fake.encryptThrows = false;
+          // Consent withdrawn, given, and absent at a restart, with keys on disk each time.
+          await capture(store.set(CREDS, SECURE));
+          await capture(store.setConsent(false));
+          await capture(store.status());
+          await capture(store.setConsent(true));
+          await capture(store.status());
+          await capture(makeStore(fake).setConsent(false));
+          await capture(store.setConsent(allowInsecure));
           await writeFile(
             filePath(),
             `{"version":1,"storage":"encrypted","backend":"x","data":"${SECRET}"}`,
           );
-          const damaged = makeStore(fake);
+          const damaged = await restart();
           await capture(damaged.get());
           await capture(damaged.status());
           await capture(store.clear());
@@ -424,7 +698,8 @@ describe('SafeStorageSecretStore: the keys never leak', () => {
     const unavailable = new FakeSafeStorage();
     unavailable.available = false;
     const u = makeStore(unavailable);
-    await capture(u.set(CREDS, { memoryOnly: false, allowInsecure: true }));
+    await capture(u.setConsent(true));
+    await capture(u.set(CREDS, SECURE));
     await capture(u.status());
     await capture(u.set({ keyId: KEY_ID, secret: '' }, SECURE));
 
@@ -451,7 +726,8 @@ describe('MemorySecretStore', () => {
       secure: false,
     });
     expect(await store.get()).toBeUndefined();
-    const status = await store.set(CREDS, { memoryOnly: false, allowInsecure: true });
+    expect((await store.setConsent(true)).effect).toBe('none');
+    const status = await store.set(CREDS, SECURE);
     expect(status).toMatchObject({
       stored: true,
       storage: 'memory',
