@@ -41,6 +41,22 @@
  * and gets fuller frames; the frame stream limits itself. Events are small and few and are always
  * sent. A socket whose unsent data still grows past `maxBufferedBytes` belongs to a tab that stopped
  * reading altogether; it is closed rather than allowed to hold unbounded memory.
+ *
+ * ## What is logged, and what never is
+ * Every log record becomes a 'log:entry' event sent to every open socket, and lands in the log
+ * ring and the diagnostics export. So:
+ * - A refused message's content is never logged, only its length and, when it parses, its `type`
+ *   and `command` if they are ones the protocol knows: the content may be a `credentials:set`
+ *   payload, and a cut-off key no longer matches the core's value-based redaction.
+ * - A socket is given up at its first failure (a failed send, a socket error, a backlog past the
+ *   limit): logged once, terminated, and never sent to again. Otherwise sends to a vanished tab
+ *   fail, each failure is logged, each record is sent to every other vanished tab, whose sends
+ *   fail too: a loop that grows with the square of the dead sockets.
+ * - Refusals before authentication (foreign Host, foreign Origin, no or wrong token, unknown path,
+ *   malformed HTTP) are chosen by whoever sends them, and any web page can make the browser send
+ *   them. Each kind is logged in full once, with short sanitized excerpts of the headers at fault;
+ *   repeats are counted and summed up in at most one line per kind per `refusalLogIntervalMs`
+ *   (see RefusalLog), so they cannot flush the real records out of the ring and the export.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -48,7 +64,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { fail, type Result } from '../../shared/api.ts';
+import { fail, isCommandName, type Result } from '../../shared/api.ts';
 import { encodeFrame, symbolProblem } from '../../shared/frame-codec.ts';
 import { FRAME_COLUMNS, type FrameColumn, type QuoteFrame } from '../../shared/frame.ts';
 import type { ViewSession, ViewSink } from '../core/types.ts';
@@ -74,6 +90,10 @@ export interface HostOptions {
   readonly maxPayload?: number;
   /** A socket with more unsent bytes than this is closed (see above). Default 64 MiB. */
   readonly maxBufferedBytes?: number;
+  /** Repeated refusals of one kind are summed up in one line per this many ms. Default 10 000. */
+  readonly refusalLogIntervalMs?: number;
+  /** The clock of the refusal log (tests pass a fake one). Default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface Host {
@@ -98,6 +118,9 @@ const MAX_ID = 0xffff_ffff;
 const MAX_COMMAND_LENGTH = 100;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,512}$/;
 const NOT_BUILT = 'renderer not built: run npm run build\n';
+/** Longest excerpt of a refused request's header or path that reaches the log. */
+const MAX_EXCERPT = 64;
+const MESSAGE_TYPES: ReadonlySet<unknown> = new Set(['invoke', 'frame']);
 
 /** Starts the host and resolves once it listens on 127.0.0.1. */
 export async function startHost(options: HostOptions): Promise<Host> {
@@ -120,6 +143,7 @@ class BridgeHost implements Host {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
+  readonly #refusals: RefusalLog;
   /** Exact Host header values accepted; set once the port is known. */
   #hosts: ReadonlySet<string> = new Set();
   #origins: ReadonlySet<string> = new Set();
@@ -146,6 +170,11 @@ class BridgeHost implements Host {
     this.#core = options.core;
     this.#staticDir = resolvePath(options.staticDir);
     this.#log = (options.logger ?? silentLogger()).child({ module: 'host' });
+    this.#refusals = new RefusalLog({
+      log: this.#log,
+      intervalMs: options.refusalLogIntervalMs ?? 10_000,
+      ...(options.now ? { now: options.now } : {}),
+    });
     this.token = options.token ?? randomBytes(32).toString('base64url');
     this.#tokenDigest = digest(this.token);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
@@ -165,7 +194,10 @@ class BridgeHost implements Host {
       }
     });
     this.#http.on('clientError', (err, socket) => {
-      this.#log.debug({ err }, 'malformed HTTP request');
+      // Not `err` itself: Node attaches the raw request bytes to it (rawPacket), the sender's text.
+      this.#refusals.note('debug', 'malformed HTTP request', {
+        code: (err as NodeJS.ErrnoException).code ?? null,
+      });
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
@@ -217,7 +249,10 @@ class BridgeHost implements Host {
 
   async #request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.#hostAllowed(req)) {
-      this.#log.warn({ host: req.headers.host ?? null }, 'request refused: foreign Host header');
+      this.#refusals.note('warn', 'request refused: foreign Host header', {
+        host: excerpt(req.headers.host),
+        remote: req.socket.remoteAddress,
+      });
       this.#plain(res, 421, 'misdirected request\n');
       return;
     }
@@ -288,7 +323,10 @@ class BridgeHost implements Host {
   // ---------------------------------------------------------------------------- upgrade
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.#log.debug({ err }, 'socket error during upgrade'));
+    // Until ws takes the socket over; an accepted socket's errors are the connection's (#accept).
+    const onError = (err: Error): void =>
+      this.#refusals.note('debug', 'socket error during upgrade', { err });
+    socket.on('error', onError);
     if (this.#closing !== undefined) {
       socket.destroy();
       return;
@@ -296,7 +334,7 @@ class BridgeHost implements Host {
     const remote = req.socket.remoteAddress;
     if (!this.#hostAllowed(req)) {
       this.#refuse(socket, 421, 'Misdirected Request', 'foreign Host header', {
-        host: req.headers.host ?? null,
+        host: excerpt(req.headers.host),
         remote,
       });
       return;
@@ -307,7 +345,7 @@ class BridgeHost implements Host {
     const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
     if (pathname !== BRIDGE_PATH) {
       this.#refuse(socket, 404, 'Not Found', 'unknown path', {
-        path: pathname.slice(0, 100),
+        path: excerpt(pathname),
         remote,
       });
       return;
@@ -316,7 +354,7 @@ class BridgeHost implements Host {
     if (origin === undefined || !this.#origins.has(origin)) {
       // A foreign page (or a client that sends no Origin) must not drive the app.
       this.#refuse(socket, 403, 'Forbidden', 'foreign or missing Origin', {
-        origin: origin ?? null,
+        origin: excerpt(origin),
         remote,
       });
       return;
@@ -328,7 +366,10 @@ class BridgeHost implements Host {
       });
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onError);
+      this.#accept(ws);
+    });
   }
 
   #refuse(
@@ -338,7 +379,7 @@ class BridgeHost implements Host {
     why: string,
     fields: Record<string, unknown>,
   ): void {
-    this.#log.warn({ ...fields, status }, `bridge connection refused: ${why}`);
+    this.#refusals.note('warn', `bridge connection refused: ${why}`, { ...fields, status });
     const body = `${text}\n`;
     socket.end(
       `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
@@ -351,15 +392,26 @@ class BridgeHost implements Host {
   #accept(ws: WebSocket): void {
     const connection = this.#nextConnection++;
     const log = this.#log.child({ connection });
+    // Set at the socket's first failure, which alone is logged: see "What is logged" above. A
+    // dead socket's queued sends all fail later, and each would otherwise be one more record for
+    // every other socket.
+    let dead = false;
+    const giveUp = (err: Error, message: string): void => {
+      if (dead) return;
+      dead = true;
+      log.debug({ err }, message);
+      ws.terminate();
+    };
     const send = (data: string | Uint8Array): void => {
-      if (ws.readyState !== ws.OPEN) return;
+      if (dead || ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > this.#maxBufferedBytes) {
+        dead = true;
         log.warn({ buffered: ws.bufferedAmount }, 'bridge client stopped reading; closing');
         ws.terminate();
         return;
       }
       ws.send(data, (err) => {
-        if (err) log.debug({ err }, 'bridge send failed');
+        if (err) giveUp(err, 'bridge send failed');
       });
     };
     const sink: ViewSink = {
@@ -386,7 +438,7 @@ class BridgeHost implements Host {
         log.error({ err }, 'bridge message handling failed');
       }
     });
-    ws.on('error', (err) => log.debug({ err }, 'bridge socket error'));
+    ws.on('error', (err) => giveUp(err, 'bridge socket error'));
     ws.on('close', (code) => {
       this.#sockets.delete(ws);
       try {
@@ -408,7 +460,7 @@ class BridgeHost implements Host {
     send: (data: string | Uint8Array) => void,
   ): void {
     if (isBinary) {
-      log.warn('bridge message refused: binary');
+      log.warn({ length: rawLength(data) }, 'bridge message refused: binary');
       ws.close(1003, 'binary messages are not accepted');
       return;
     }
@@ -417,14 +469,18 @@ class BridgeHost implements Host {
     try {
       message = JSON.parse(text);
     } catch {
-      log.warn({ excerpt: text.slice(0, 80) }, 'bridge message refused: not JSON');
+      // Never the text: it may be a credentials:set message (see "What is logged" above).
+      log.warn({ length: text.length }, 'bridge message refused: not JSON');
       ws.close(1008, 'not JSON');
       return;
     }
     const record = isRecord(message) ? message : undefined;
     const id = record?.['id'];
     if (record === undefined || !isId(id)) {
-      log.warn({ excerpt: text.slice(0, 80) }, 'bridge message refused: no usable id');
+      log.warn(
+        { length: text.length, ...(record ? outline(record) : { shape: shapeOf(message) }) },
+        'bridge message refused: no usable id',
+      );
       ws.close(1008, 'a message needs an integer id');
       return;
     }
@@ -501,6 +557,7 @@ class BridgeHost implements Host {
   }
 
   async #shutdown(): Promise<void> {
+    this.#refusals.close();
     for (const ws of this.#wss.clients) ws.close(1001, 'host closing');
     // Sockets that do not finish the close handshake promptly are cut.
     const cut = setTimeout(() => {
@@ -551,6 +608,131 @@ function encodeDeliverable(frame: QuoteFrame): {
     };
     return { bytes: encodeFrame(repaired), dropped };
   }
+}
+
+export type RefusalLevel = 'warn' | 'debug';
+
+export interface RefusalLogOptions {
+  readonly log: Logger;
+  /** Repeats of one kind are summed up in at most one line per this many ms. */
+  readonly intervalMs: number;
+  /** Default Date.now. */
+  readonly now?: () => number;
+}
+
+interface RefusalKind {
+  readonly level: RefusalLevel;
+  /** Refusals of this kind not yet in a line. */
+  count: number;
+  /** When the last line about this kind was logged. */
+  since: number;
+  /** Writes the summary at the end of the interval when no later refusal does. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The log of refusals made before authentication, whose number (and text) the sender chooses. The
+ * first refusal of a kind is logged in full; later ones are counted, and the count is logged in
+ * one line per interval while they go on (by the refusal that ends the interval, or by a timer
+ * when none comes). After a quiet interval the next one is logged in full again. So each kind
+ * costs at most about two lines per interval, however many requests arrive. Kinds are the
+ * host's own fixed messages, never the sender's text.
+ */
+export class RefusalLog {
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  readonly #kinds = new Map<string, RefusalKind>();
+  #closed = false;
+
+  constructor(options: RefusalLogOptions) {
+    if (!(options.intervalMs > 0) || !Number.isFinite(options.intervalMs)) {
+      throw new RangeError('the refusal log interval must be a positive number of ms');
+    }
+    this.#log = options.log;
+    this.#intervalMs = options.intervalMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** One refusal: `kind` is the message of its full line, `fields` that line's fields. */
+  note(level: RefusalLevel, kind: string, fields: Record<string, unknown>): void {
+    const now = this.#now();
+    const known = this.#kinds.get(kind);
+    if (known === undefined || (known.count === 0 && now - known.since >= this.#intervalMs)) {
+      this.#kinds.set(kind, { level, count: 0, since: now, timer: undefined });
+      this.#log[level](fields, kind);
+      return;
+    }
+    known.count += 1;
+    if (now - known.since >= this.#intervalMs) {
+      this.#summarize(kind, known);
+    } else if (known.timer === undefined && !this.#closed) {
+      known.timer = setTimeout(
+        () => this.#summarize(kind, known),
+        known.since + this.#intervalMs - now,
+      );
+      known.timer.unref();
+    }
+  }
+
+  /** Logs the counts not yet logged and stops the timers. */
+  close(): void {
+    this.#closed = true;
+    for (const [kind, state] of this.#kinds) this.#summarize(kind, state);
+  }
+
+  #summarize(kind: string, state: RefusalKind): void {
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    if (state.count === 0) return;
+    const now = this.#now();
+    const seconds = Math.max(0, Math.round((now - state.since) / 1000));
+    this.#log[state.level](
+      { kind, count: state.count, seconds },
+      `${state.count} more refusals of kind "${kind}" in ${seconds} s`,
+    );
+    state.count = 0;
+    state.since = now;
+  }
+}
+
+/**
+ * A short, printable excerpt of a header or path a refused sender chose: at most MAX_EXCERPT
+ * characters, anything but printable ASCII shown as "?", the full length named when it is cut.
+ */
+export function excerpt(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const printable = value.slice(0, MAX_EXCERPT).replace(/[^\x20-\x7e]/g, '?');
+  return value.length > MAX_EXCERPT ? `${printable}... (${value.length} chars)` : printable;
+}
+
+/**
+ * What may be logged of a refused message that parsed: its `type` and `command` when they are
+ * the protocol's own words, else only what kind of value they are, and a numeric id.
+ */
+function outline(record: Record<string, unknown>): Record<string, unknown> {
+  const { type, command, id } = record;
+  return {
+    type: MESSAGE_TYPES.has(type) ? type : shapeOf(type),
+    ...(command === undefined
+      ? {}
+      : { command: isCommandName(command) ? command : shapeOf(command) }),
+    id: typeof id === 'number' ? id : shapeOf(id),
+  };
+}
+
+/** A value's kind, for the log, without the value. */
+function shapeOf(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const kind = typeof value;
+  return kind === 'object' ? 'an object' : `a ${kind}`;
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.byteLength, 0);
+  return data.byteLength;
 }
 
 function digest(value: string): Buffer {

@@ -15,20 +15,37 @@ import {
 
 export type { Logger };
 
-/** Paths pino censors wherever they appear in a record. */
-export const REDACT_PATHS = [
+/**
+ * Field names whose values are credentials: the client's and protocol's own, and the usual ones
+ * of other code (an Authorization header, a token, an API key under its common spellings).
+ */
+const SECRET_FIELDS = [
   'key',
   'secret',
   'keyId',
+  'key_id',
   'secretKey',
-  '*.key',
-  '*.secret',
-  '*.keyId',
-  '*.secretKey',
-  'headers["APCA-API-KEY-ID"]',
-  'headers["APCA-API-SECRET-KEY"]',
-  '*.headers["APCA-API-KEY-ID"]',
-  '*.headers["APCA-API-SECRET-KEY"]',
+  'secret_key',
+  'apiKey',
+  'api_key',
+  'token',
+  'password',
+  'authorization',
+  'Authorization',
+];
+
+/** Alpaca's credential headers, whose names need the bracket syntax. */
+const SECRET_HEADERS = ['headers["APCA-API-KEY-ID"]', 'headers["APCA-API-SECRET-KEY"]'];
+
+/**
+ * Paths pino censors in a record. Pino's paths name fixed depths (a `*` is one level, there is no
+ * "any depth"), so each name is listed at the top level and one and two levels down: a record's
+ * own field, a field of an object it logs (`{ req: { token } }`), and one more level
+ * (`{ options: { auth: { secret } } }`). Deeper ones are not censored here; on their way to a
+ * view, electron/core/views.ts censors credential field names at any depth.
+ */
+export const REDACT_PATHS: string[] = [
+  ...[...SECRET_FIELDS, ...SECRET_HEADERS].flatMap((name) => [name, `*.${name}`, `*.*.${name}`]),
 ];
 
 export interface LoggerOptions {
