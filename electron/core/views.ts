@@ -47,6 +47,7 @@ const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'keyid',
   'secret',
   'secretkey',
+  'apikey',
   'apcaapikeyid',
   'apcaapisecretkey',
   'authorization',

@@ -55,11 +55,17 @@ describe('Redactor', () => {
     const cleaned = r.clean({
       a: { b: { secret: 'short', 'APCA-API-KEY-ID': 'x', keep: `url?k=${KEY}` } },
       list: [{ key_id: 'k' }, 7, null, true],
+      deep: { er: { still: { apiKey: 'a', api_key: 'b', secret_key: 'c', Password: 'd' } } },
       big: 10n,
     });
     expect(cleaned).toEqual({
       a: { b: { secret: REDACTED, 'APCA-API-KEY-ID': REDACTED, keep: `url?k=${REDACTED}` } },
       list: [{ key_id: REDACTED }, 7, null, true],
+      deep: {
+        er: {
+          still: { apiKey: REDACTED, api_key: REDACTED, secret_key: REDACTED, Password: REDACTED },
+        },
+      },
       big: '10',
     });
   });
