@@ -278,9 +278,11 @@ class Cursor implements BookCursor {
     const s = this.#store;
     const full = this.#full;
     const n = full ? s.size : this.#count;
-    // One buffer for all eleven columns: one allocation, and structured clone copies one buffer.
-    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
-    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
+    // A buffer of its own per column. Sharing one would save ten allocations, but Electron's
+    // contextBridge serializes each typed array separately, and a view is serialized with its
+    // whole backing buffer: eleven columns would cross into the page as eleven copies of all
+    // eleven (at 1,000 rows 968 kB instead of 88 kB).
+    const out = Array.from({ length: COLUMNS }, () => new Float64Array(n));
     const src = s.columns();
     let symbols: string[];
     if (full) {

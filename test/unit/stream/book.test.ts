@@ -797,3 +797,16 @@ describe('QuoteBook against a reference model', () => {
     );
   });
 });
+
+describe('frame columns and structured clone', () => {
+  it('each column has a buffer of its own, so cloning a column copies only that column', () => {
+    const book = new QuoteBook({ now: () => 1 });
+    for (let i = 0; i < 100; i++) book.applyQuote(quote(`S${i}`));
+    const frame = book.cursor().take();
+    // What contextBridge does: one structured clone per typed array.
+    const cloned = structuredClone(frame.bidPrice);
+    expect(cloned.buffer.byteLength).toBe(100 * 8);
+    const buffers = new Set(FRAME_COLUMNS.map((c) => frame[c].buffer));
+    expect(buffers.size).toBe(FRAME_COLUMNS.length);
+  });
+});
