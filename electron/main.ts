@@ -14,12 +14,22 @@
  * - app:// is declared privileged before `ready`; served from the built renderer after it;
  * - every webContents, ours or not, is hardened when it is created;
  * - the core starts before the first window; if it cannot start, the user is told and the app exits;
- * - quitting waits (once, with a deadline) for the core to disconnect and flush its files.
+ * - quitting waits (once, with a deadline) for the core to disconnect and flush its files, and so
+ *   does a system shutdown, restart or log-off, which on Windows never emits 'before-quit'.
  */
 import { join } from 'node:path';
-import { BrowserWindow, Menu, app, dialog, protocol, safeStorage, session, shell } from 'electron';
-import { pino } from 'pino';
-import { createCoreLogger } from './core/logging.ts';
+import {
+  BrowserWindow,
+  Menu,
+  app,
+  dialog,
+  powerMonitor,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
+import { createCoreLogger, quietStreamDestination } from './core/logging.ts';
 import { MonitorCore } from './core/monitor-core.ts';
 import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
@@ -50,9 +60,12 @@ const isDev = devServerUrl !== undefined;
 const origins = appOrigins(devServerUrl);
 const paths = buildPaths(import.meta.dirname, rendererName);
 
+// stderr, for a terminal and for `npm start`; its failures are swallowed (a packaged Windows GUI
+// app has none), every record is also in the log ring.
+const stderr = quietStreamDestination(process.stderr);
 const { logger: rootLogger, ring: logRing } = createCoreLogger({
   level: isDev ? 'debug' : 'info',
-  destination: pino.destination({ fd: 2, sync: false }),
+  destination: stderr,
 });
 const log = rootLogger.child({ module: 'main' });
 
@@ -179,14 +192,24 @@ function start(): void {
  * Quitting waits for `close` once: the first 'before-quit' is held (preventDefault), `close`
  * runs, then quit is asked again and goes through. A close that hangs is given up on after
  * SHUTDOWN_DEADLINE_MS so that the app always quits.
+ *
+ * The end of the system session starts the same close (the same once, the same deadline), since
+ * 'before-quit' does not cover it everywhere:
+ * - Windows emits no 'before-quit' on shutdown, restart or log-off; each BrowserWindow gets
+ *   'session-end' instead, which cannot be delayed: the close is started and Windows may end the
+ *   process before it finishes (best effort, as the app can do no more there);
+ * - Linux and macOS: powerMonitor 'shutdown'. Preventing it asks Electron to delay the shutdown
+ *   (a logind delay lock on Linux) until the app quits, which it does when the close is done. Its
+ *   typings declare a listener without arguments, but Electron passes the event, so it is read
+ *   defensively. powerMonitor is documented as unusable before `ready`, hence the wait.
  */
 function installShutdown(close: () => Promise<void>): void {
   let state: 'running' | 'closing' | 'closed' = 'running';
-  app.on('before-quit', (event) => {
-    if (state === 'closed') return;
-    event.preventDefault();
-    if (state === 'closing') return;
+
+  const closeThenQuit = (trigger: string): void => {
+    if (state !== 'running') return;
     state = 'closing';
+    log.info({ trigger }, 'closing the core');
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
@@ -202,5 +225,26 @@ function installShutdown(close: () => Promise<void>): void {
         log.info('quitting');
         app.quit();
       });
+  };
+
+  app.on('before-quit', (event) => {
+    if (state === 'closed') return;
+    event.preventDefault();
+    closeThenQuit('quit');
   });
+
+  app.on('browser-window-created', (_event, win) => {
+    win.on('session-end', () => closeThenQuit('session end'));
+  });
+
+  app
+    .whenReady()
+    .then(() => {
+      powerMonitor.on('shutdown', (event?: { preventDefault?: () => void }) => {
+        if (state === 'closed') return;
+        if (typeof event?.preventDefault === 'function') event.preventDefault();
+        closeThenQuit('system shutdown');
+      });
+    })
+    .catch((err: unknown) => log.error({ err }, 'could not watch for a system shutdown'));
 }

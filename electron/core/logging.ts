@@ -53,3 +53,24 @@ export function createCoreLogger(options: CoreLoggerOptions = {}): CoreLogger {
   ]);
   return { logger: createLogger({ level, destination: both }), ring };
 }
+
+/**
+ * A destination on a Node stream (the app passes process.stderr) whose failures are swallowed.
+ * Not pino.destination({ fd: 2 }): a packaged GUI app on Windows has no usable stderr, sonic-boom
+ * then emits EBADF (an uncaught exception in main when no one listens), and pino's exit-time
+ * flushSync on that descriptor never returns, which would hang quitting. process.stderr instead is
+ * Node's own: a black hole where there is no console. Every record also goes to the log ring (the
+ * diagnostics panel and export), so nothing the user needs is lost with it.
+ */
+export function quietStreamDestination(stream: NodeJS.WritableStream): DestinationStream {
+  stream.on('error', () => undefined);
+  return {
+    write(line: string): void {
+      try {
+        stream.write(line);
+      } catch {
+        // A destroyed or broken stream: the ring still has the record.
+      }
+    },
+  };
+}

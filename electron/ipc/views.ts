@@ -15,10 +15,17 @@
  *
  * A view is released (session closed, port closed) when its page goes away:
  * - a new IPC.ready from the same window (a reload, or a page that asks twice) replaces it;
- * - the window starts a cross-document navigation of its main frame to one of our origins (a
- *   reload). Navigations anywhere else are prevented by window.ts, and `did-start-navigation`
- *   fires BEFORE `will-navigate` can prevent them, so releasing on those would leave a live page
- *   without its view;
+ * - another document COMMITS in the window's main frame: `did-navigate` (a reload, or any other
+ *   cross-document navigation that went through) or `did-fail-provisional-load` for the main frame
+ *   (Electron emits it from DidFinishNavigation only once an error page has committed, e.g. a
+ *   reload while the dev server is down: the old document is gone then too). Releasing when a
+ *   navigation merely STARTS would be wrong: one that is then cancelled (a redirect window.ts
+ *   refuses, a 204, window.stop(), a newer navigation) leaves the old page in place, and that page
+ *   never sends IPC.ready again, so it would be stuck without its view for good. In-page
+ *   navigations (`did-navigate-in-page`: hash, pushState) keep the document and the view.
+ *   This relies on Chromium reporting a commit to the browser before the new document's preload
+ *   can send anything, so that the release comes before the new page's IPC.ready; the guard in
+ *   guard.ts relies on the same order (`mainFrame` is the new document by the time it speaks);
  * - the port's far end closes (the page was torn down for any reason we did not see);
  * - the render process goes, or the webContents is destroyed.
  */
@@ -40,7 +47,10 @@ export interface ViewManagerOptions {
   readonly openView: (sink: ViewSink) => ViewSession;
   /** `() => new MessageChannelMain()` in the app; a fake in tests. */
   readonly createChannel: () => PortPair;
-  /** Our origins (origin.ts appOrigins): a navigation to one of them replaces the page. */
+  /**
+   * Our origins (origin.ts appOrigins). window.ts prevents navigations anywhere else, so a commit
+   * elsewhere is logged as a warning (the view is released all the same: its page is gone).
+   */
   readonly origins: readonly string[];
   readonly log: Logger;
 }
@@ -79,11 +89,19 @@ export class ViewManager implements ViewRegistry {
     const id = contents.id;
     if (this.#windows.has(id)) return;
     this.#windows.set(id, contents);
-    contents.on('did-start-navigation', (details) => {
-      if (!details.isMainFrame || details.isSameDocument) return;
-      if (!isOurUrl(details.url, this.#options.origins)) return; // will be prevented: keep the view
-      this.release(id, 'navigation');
+    // Commits only (see the header): a navigation that starts and is then cancelled keeps its page.
+    contents.on('did-navigate', (_event, url) => {
+      if (!isOurUrl(url, this.#options.origins)) {
+        this.#log.warn({ webContentsId: id, url: redactUrl(url) }, 'a window left our origins');
+      }
+      this.release(id, 'another document committed');
     });
+    contents.on(
+      'did-fail-provisional-load',
+      (_event, errorCode, _description, _url, isMainFrame) => {
+        if (isMainFrame) this.release(id, `an error page committed (${errorCode})`);
+      },
+    );
     contents.on('render-process-gone', (_event, details) => {
       this.release(id, `render process gone (${details.reason})`);
     });
@@ -221,6 +239,12 @@ export function isFrameRequest(data: unknown): data is PortRequest {
   return (
     request.type === 'frame' && Number.isSafeInteger(request.id) && (request.id as number) >= 0
   );
+}
+
+/** A URL for the log without its query or fragment (they could carry anything). */
+function redactUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  return (cut === -1 ? url : url.slice(0, cut)).slice(0, 200);
 }
 
 function closeQuietly(port: MessagePortMain): void {

@@ -7,6 +7,13 @@
  * - MessagePortMain queues messages until start(), structured-clones what it posts (so a payload
  *   that would not cross a real port fails here too), and emits 'close' on the other end;
  * - navigation events carry `{ url, isMainFrame, isSameDocument }` and preventDefault();
+ * - a committed main-frame document emits `did-navigate` (error pages `did-fail-provisional-load`
+ *   and, unless aborted, `did-fail-load`), an in-page navigation `did-navigate-in-page`, and a
+ *   navigation that never commits nothing at all, as Electron's DidFinishNavigation does;
+ * - every BrowserWindow is announced with app 'browser-window-created', and can receive the
+ *   Windows-only 'session-end';
+ * - powerMonitor refuses listeners before the app is ready (Electron documents it as unusable
+ *   before `ready`) and emits 'shutdown' with an event that can be prevented;
  * - protocol.registerSchemesAsPrivileged refuses a second call and a call after ready.
  *
  * `createFakeElectron()` returns a fresh set; `.module` is what `vi.doMock('electron', ...)` hands
@@ -139,9 +146,73 @@ export class FakeWebContents extends EventEmitter {
     return this.destroyed;
   }
 
-  /** The page committed a document at `url` in a new main frame (a load or a reload). */
+  /**
+   * The page committed a document at `url` in a new main frame (a load or a reload): the frame is
+   * replaced, then `did-navigate` is emitted with Electron's arguments (-1 and '' for a non-HTTP
+   * URL).
+   */
   commit(url: string): void {
     this.mainFrame = new FakeFrame(url, { processId: this.mainFrame.processId });
+    const http = /^https?:/i.test(url);
+    this.emit('did-navigate', new FakeEvent(), url, http ? 200 : -1, http ? 'OK' : '');
+  }
+
+  /**
+   * A main-frame navigation to `url` failed and Chromium committed its error page in its place
+   * (connection refused, DNS, ...): what Electron emits from DidFinishNavigation then.
+   */
+  commitErrorPage(url: string, errorCode = -102, description = 'ERR_CONNECTION_REFUSED'): void {
+    this.mainFrame = new FakeFrame('chrome-error://chromewebdata/', {
+      processId: this.mainFrame.processId,
+    });
+    const { processId, routingId } = this.mainFrame;
+    this.emit(
+      'did-fail-provisional-load',
+      new FakeEvent(),
+      errorCode,
+      description,
+      url,
+      true,
+      processId,
+      routingId,
+    );
+    if (errorCode !== -3) {
+      this.emit(
+        'did-fail-load',
+        new FakeEvent(),
+        errorCode,
+        description,
+        url,
+        true,
+        processId,
+        routingId,
+      );
+    }
+  }
+
+  /**
+   * The current document's load failed without another document committing (Electron's
+   * DidFailLoad, or loadURL() of an invalid URL): `did-fail-load` only, the frame stays.
+   */
+  failLoad(url: string, errorCode = -3, description = 'ERR_ABORTED', isMainFrame = true): void {
+    const { processId, routingId } = this.mainFrame;
+    this.emit(
+      'did-fail-load',
+      new FakeEvent(),
+      errorCode,
+      description,
+      url,
+      isMainFrame,
+      processId,
+      routingId,
+    );
+  }
+
+  /** A same-document navigation (hash, pushState): the document and its frame stay. */
+  navigateInPage(url: string, isMainFrame = true): void {
+    if (isMainFrame) this.mainFrame.url = url;
+    const { processId, routingId } = this.mainFrame;
+    this.emit('did-navigate-in-page', new FakeEvent(), url, isMainFrame, processId, routingId);
   }
 
   /** Emits a navigation event the way Electron does; returns whether a listener prevented it. */
@@ -316,6 +387,13 @@ export function createFakeElectron() {
       this.webContents = new FakeWebContents(defaultSession);
       windows.push(this);
       app.emit('web-contents-created', new FakeEvent(), this.webContents);
+      app.emit('browser-window-created', new FakeEvent(), this);
+    }
+
+    /** Test: Windows ends the user's session (shutdown, restart, log-off): 'session-end'. */
+    endSession(reasons: readonly string[] = ['shutdown']): void {
+      const event = Object.assign(new FakeEvent(), { reasons: [...reasons] });
+      this.emit('session-end', event);
     }
 
     static getAllWindows(): BrowserWindow[] {
@@ -398,6 +476,7 @@ export function createFakeElectron() {
 
   const ipcMain = new FakeIpcMain();
   const ipcRenderer = new FakeIpcRenderer();
+  const powerMonitor = new FakePowerMonitor(app);
 
   const module = {
     app,
@@ -412,6 +491,7 @@ export function createFakeElectron() {
     dialog,
     safeStorage: {},
     contextBridge,
+    powerMonitor,
   };
 
   return {
@@ -427,7 +507,31 @@ export function createFakeElectron() {
     Menu,
     dialog,
     contextBridge,
+    powerMonitor,
   };
+}
+
+/**
+ * powerMonitor: refuses a listener before the app is ready (Electron documents the module as
+ * unusable until then) and emits 'shutdown' with an event, as Electron does although its typings
+ * declare a listener without arguments.
+ */
+export class FakePowerMonitor extends EventEmitter {
+  constructor(app: FakeApp) {
+    super();
+    this.on('newListener', (name: string | symbol) => {
+      if (name !== 'newListener' && !app.isReady) {
+        throw new Error(`powerMonitor '${String(name)}' listener added before the app is ready`);
+      }
+    });
+  }
+
+  /** Test: the system is about to shut down or reboot; returns whether a listener delayed it. */
+  shutdown(): boolean {
+    const event = new FakeEvent();
+    this.emit('shutdown', event);
+    return event.defaultPrevented;
+  }
 }
 
 export class FakeApp extends EventEmitter {

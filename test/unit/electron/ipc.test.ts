@@ -324,7 +324,7 @@ describe('ViewManager: events and frames over the port', () => {
 });
 
 describe('ViewManager: a view lives as long as its page', () => {
-  it('a reload (main-frame navigation to our origin) releases the view; the new page attaches a new one', async () => {
+  it('a reload releases the view when the new document commits, not when it starts; the new page attaches a new one', async () => {
     const t = setup();
     const contents = t.window();
     await t.ready(contents);
@@ -332,14 +332,68 @@ describe('ViewManager: a view lives as long as its page', () => {
     const { port } = t.pagePort(contents);
 
     contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL });
+    expect(first.closed).toBe(false); // only started: the old page is still there
+    expect(port.closed).toBe(false);
+
+    contents.commit(APP_ENTRY_URL);
     expect(first.closed).toBe(true);
     expect(port.closed).toBe(true);
     expect(t.core.openSessions).toBe(0);
     expect(t.views.session(contents.id)).toBeUndefined();
+    expect(
+      t.ring
+        .records()
+        .some((r) => r.msg === 'view released' && r.reason === 'another document committed'),
+    ).toBe(true);
 
-    contents.commit(APP_ENTRY_URL);
     expect(await t.ready(contents)).toMatchObject({ ok: true, value: { viewId: 'v2' } });
     expect(t.core.openSessions).toBe(1);
+  });
+
+  it('a navigation that starts but never commits (cancelled, refused redirect) leaves the page fully working', async () => {
+    const t = setup();
+    const contents = t.window();
+    await t.ready(contents);
+    const session = t.core.sessions[0]!;
+    const { port, received } = t.pagePort(contents);
+
+    // Electron emits nothing from DidFinishNavigation for a navigation that did not commit; a
+    // did-fail-load for the document in place (window.stop(), an invalid loadURL) changes nothing.
+    contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL });
+    contents.failLoad(APP_ENTRY_URL);
+    contents.failLoad(APP_ENTRY_URL, -105, 'ERR_NAME_NOT_RESOLVED');
+
+    expect(t.views.session(contents.id)).toBe(session);
+    expect(port.closed).toBe(false);
+    expect(await t.invoke(contents, 'settings:get', {})).toMatchObject({ ok: true });
+    expect(t.core.calls.map((c) => c.command)).toEqual(['settings:get']);
+    session.sink.emit('notices:update', []);
+    port.postMessage({ type: 'frame', id: 1 });
+    await waitFor(() => session.waiting, { what: 'the frame request to reach the view' });
+    session.pushFrame(makeFrame(1, ['AAPL']));
+    await waitFor(() => received.some((m) => m.type === 'frame'), { what: 'the frame' });
+    expect(received.map((m) => m.type)).toEqual(['event', 'frame']);
+  });
+
+  it('a failed navigation whose error page commits releases the view (the old page is gone)', async () => {
+    const t = setup();
+    const contents = t.window();
+    await t.ready(contents);
+    const { port } = t.pagePort(contents);
+    contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL });
+    contents.commitErrorPage(APP_ENTRY_URL);
+    expect(t.core.openSessions).toBe(0);
+    expect(port.closed).toBe(true);
+    expect(
+      t.ring
+        .records()
+        .some((r) => r.msg === 'view released' && r.reason === 'an error page committed (-102)'),
+    ).toBe(true);
+    // The error page is not ours: it cannot attach.
+    expect(await t.ready(contents)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // The next reload that works attaches again.
+    contents.commit(APP_ENTRY_URL);
+    expect(await t.ready(contents)).toMatchObject({ ok: true, value: { viewId: 'v2' } });
   });
 
   it('keeps the view on navigations that do not replace the page', async () => {
@@ -353,9 +407,63 @@ describe('ViewManager: a view lives as long as its page', () => {
       url: `${APP_ENTRY_URL}#settings`,
       isSameDocument: true,
     });
+    contents.navigateInPage(`${APP_ENTRY_URL}#settings`);
     contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL, isMainFrame: false });
+    contents.navigateInPage(`${APP_ENTRY_URL}#frame`, false);
+    contents.emit(
+      'did-fail-provisional-load',
+      {},
+      -102,
+      'ERR_CONNECTION_REFUSED',
+      APP_ENTRY_URL,
+      false,
+      1,
+      2,
+    );
     expect(t.core.openSessions).toBe(1);
     expect(t.views.session(contents.id)).toBe(t.core.sessions[0]);
+    expect(await t.invoke(contents, 'settings:get', {})).toMatchObject({ ok: true });
+  });
+
+  it('a document committed off our origins still releases the view, with a warning', async () => {
+    const t = setup();
+    const contents = t.window();
+    await t.ready(contents);
+    contents.commit('https://evil.example/path?token=secret');
+    expect(t.core.openSessions).toBe(0);
+    const warning = t.ring.records().find((r) => r.msg === 'a window left our origins');
+    expect(warning?.url).toBe('https://evil.example/path');
+  });
+
+  it('many reloads add no listeners to the window and leave exactly one view and one open port', async () => {
+    const t = setup();
+    const contents = t.window();
+    t.views.track(contents as unknown as WebContents); // idempotent
+    const listeners = () =>
+      Object.fromEntries(contents.eventNames().map((n) => [String(n), contents.listenerCount(n)]));
+    const before = listeners();
+    expect(before).toMatchObject({
+      'did-navigate': 1,
+      'did-fail-provisional-load': 1,
+      'render-process-gone': 1,
+      destroyed: 1,
+    });
+    const ports: FakeMessagePortMain[] = [];
+    for (let i = 0; i < 40; i++) {
+      expect(await t.ready(contents)).toMatchObject({ ok: true });
+      ports.push(t.pagePort(contents).port);
+      contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL });
+      if (i % 4 === 3) contents.emitNavigation('did-start-navigation', { url: APP_ENTRY_URL }); // superseded
+      if (i % 5 === 4) contents.commitErrorPage(APP_ENTRY_URL);
+      contents.commit(APP_ENTRY_URL);
+      expect(t.views.openViews).toBe(0);
+    }
+    expect(await t.ready(contents)).toMatchObject({ ok: true, value: { viewId: 'v41' } });
+    expect(listeners()).toEqual(before);
+    expect(t.views.openViews).toBe(1);
+    expect(t.core.openSessions).toBe(1);
+    expect(ports.every((p) => p.closed)).toBe(true);
+    expect(t.pagePort(contents).port.closed).toBe(false);
   });
 
   it('a second ready from the same window replaces the view', async () => {

@@ -61,7 +61,11 @@ async function boot(
       }
     },
   }));
-  vi.doMock(LOGGING, () => ({ createCoreLogger: () => ({ logger: ringLogger(ring), ring }) }));
+  vi.doMock(LOGGING, () => ({
+    createCoreLogger: () => ({ logger: ringLogger(ring), ring }),
+    // main.ts's stderr: everything it would get is in the ring already.
+    quietStreamDestination: () => ({ write: () => undefined }),
+  }));
   await import(MAIN);
   return { fake, core, create, secrets, ring };
 }
@@ -300,6 +304,71 @@ describe('main: shutdown', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(fake.app.quitted).toBe(true);
     expect(core.closeCalls).toBe(1);
+  });
+
+  it('a system shutdown (powerMonitor, Linux/macOS) delays it, closes the core once on the quit path, then quits', async () => {
+    const { fake, core, ring } = await bootReady();
+    const contents = fake.windows()[0]!.webContents;
+    await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame);
+    let finishClose!: () => void;
+    core.closing = () => new Promise<void>((resolve) => (finishClose = resolve));
+
+    expect(fake.powerMonitor.listenerCount('shutdown')).toBe(1);
+    expect(fake.powerMonitor.shutdown()).toBe(true); // delayed until the app quits
+    expect(core.openSessions).toBe(0); // views go first, as on quit
+    await waitFor(() => core.closeCalls === 1, { what: 'core.close()' });
+    // Whatever else arrives meanwhile starts no second close.
+    fake.app.quit();
+    expect(fake.powerMonitor.shutdown()).toBe(true);
+    fake.windows()[0]!.endSession();
+    expect(fake.app.quitted).toBe(false);
+
+    finishClose();
+    await waitFor(() => fake.app.quitted, { what: 'the app to quit' });
+    expect(core.closeCalls).toBe(1);
+    expect(fake.ipcMain.handlers.size).toBe(0);
+    expect(
+      ring.records().some((r) => r.msg === 'closing the core' && r.trigger === 'system shutdown'),
+    ).toBe(true);
+    // Once closed, a late shutdown event is not held.
+    expect(fake.powerMonitor.shutdown()).toBe(false);
+    expect(core.closeCalls).toBe(1);
+  });
+
+  it('a Windows session end (session-end on any window) closes the core once, within the same deadline', async () => {
+    const { fake, core, ring } = await bootReady();
+    const newWindow = submenu(menuTemplate(fake), '&File').find((i) => i.label === 'New Window');
+    (newWindow?.click as () => void)();
+    expect(fake.windows()).toHaveLength(2);
+    core.closing = () => new Promise<void>(() => undefined); // hangs
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { SHUTDOWN_DEADLINE_MS } = await import('../../../electron/main.ts');
+
+    fake.windows()[1]!.endSession(['logoff']);
+    fake.windows()[0]!.endSession(['logoff']); // every window gets it
+    await vi.advanceTimersByTimeAsync(0);
+    expect(core.closeCalls).toBe(1);
+    await vi.advanceTimersByTimeAsync(SHUTDOWN_DEADLINE_MS - 1);
+    expect(fake.app.quitted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fake.app.quitted).toBe(true);
+    expect(core.closeCalls).toBe(1);
+    expect(
+      ring.records().some((r) => r.msg === 'closing the core' && r.trigger === 'session end'),
+    ).toBe(true);
+    expect(
+      ring.records().some((r) => r.msg === 'the core did not close in time; quitting anyway'),
+    ).toBe(true);
+  });
+
+  it('watches powerMonitor only once the app is ready (the fake refuses it before)', async () => {
+    const { fake } = await boot();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.powerMonitor.listenerCount('shutdown')).toBe(0);
+    fake.app.becomeReady();
+    await waitFor(() => fake.powerMonitor.listenerCount('shutdown') === 1, {
+      what: 'the shutdown listener',
+    });
   });
 
   it('quitting before ready starts nothing, even if ready comes after', async () => {
