@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { ConnectionState } from './connection.ts';
 import type { QuoteFrame } from './frame.ts';
+import type { Health, HistogramSummary, MetricsSnapshot, Rates } from './metrics.ts';
 import type { Channel, Codec, Feed } from './market.ts';
 
 // ------------------------------------------------------------------------------ envelope
@@ -250,53 +251,13 @@ export interface ConnectionView {
   readonly stale: boolean;
 }
 
-export interface HistogramView {
-  readonly count: number;
-  readonly min: number;
-  readonly max: number;
-  readonly mean: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly negatives: number;
-  readonly overflows: number;
-}
+export type HistogramView = HistogramSummary;
 
-export interface RatesView {
-  readonly s1: number;
-  readonly s10: number;
-  readonly s60: number;
-}
+export type RatesView = Rates;
 
-export interface MetricsView {
-  readonly at: number;
-  readonly state: ConnectionState;
-  readonly messages: { readonly total: number; readonly byKind: Readonly<Record<string, number>> };
-  readonly frames: number;
-  readonly bytes: number;
-  readonly invalid: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
-  readonly connects: number;
-  readonly reconnects: number;
-  readonly reconnectsLast10m: number;
-  readonly timeInStateMs: Readonly<Record<ConnectionState, number>>;
-  readonly uptime: {
-    readonly sessionMs: number | null;
-    readonly metricsMs: number;
-    readonly processMs: number;
-  };
-  readonly rates: { readonly messages: RatesView; readonly bytes: RatesView };
-  readonly latency: {
-    readonly exchangeToReceipt: HistogramView;
-    readonly receiptToDispatch: HistogramView;
-  };
-  readonly lastDataAgoMs: number | null;
-}
+export type MetricsView = MetricsSnapshot;
 
-export interface HealthView {
-  readonly status: 'healthy' | 'degraded' | 'down';
-  readonly reasons: readonly string[];
-}
+export type HealthView = Health;
 
 /** Frame-side counters of the view's own session (what pull-based flow control did). */
 export interface FrameStatsView {

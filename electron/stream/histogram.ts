@@ -6,6 +6,10 @@
  * the stream records into it per message.
  */
 
+import type { HistogramSummary } from '../../shared/metrics.ts';
+
+export type { HistogramSummary };
+
 const SUB_BITS = 6;
 const SUB_COUNT = 1 << SUB_BITS;
 /** Below this many microseconds every value has its own bucket. */
@@ -33,22 +37,6 @@ function bucketLow(index: number): number {
 
 function bucketWidth(index: number): number {
   return index < LINEAR_LIMIT ? 1 : 2 ** ((index >>> SUB_BITS) - 1);
-}
-
-/** Count, extremes, mean and the usual percentiles, in milliseconds. */
-export interface HistogramSummary {
-  readonly count: number;
-  readonly min: number;
-  readonly max: number;
-  readonly mean: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  /** Values below zero, recorded as 0 (e.g. exchange clocks ahead of ours). */
-  readonly negatives: number;
-  /** Values above HISTOGRAM_MAX_MS, recorded as that. */
-  readonly overflows: number;
 }
 
 /** A summary plus the non-empty buckets, enough to rebuild the histogram. */

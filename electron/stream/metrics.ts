@@ -16,63 +16,20 @@
  *   10 minutes; any handler error in the last 60 s.
  * - healthy: none of the above; `reasons` is then empty.
  */
-import { DATA_KINDS, type ControlMessage, type DataKind } from '../../shared/market.ts';
-import { Histogram, type HistogramSummary } from './histogram.ts';
+import {
+  MESSAGE_KINDS,
+  type Health,
+  type HealthStatus,
+  type MessageKind,
+  type MetricsSnapshot,
+  type Rates,
+} from '../../shared/metrics.ts';
+import { Histogram } from './histogram.ts';
+
+export { MESSAGE_KINDS };
+export type { Health, HealthStatus, MessageKind, MetricsSnapshot, Rates };
 import type { Logger } from './log.ts';
 import { CONNECTION_STATES, type ConnectionState } from './states.ts';
-
-export type MessageKind = DataKind | ControlMessage['kind'];
-
-export const MESSAGE_KINDS: readonly MessageKind[] = [
-  ...DATA_KINDS,
-  'success',
-  'error',
-  'subscription',
-];
-
-export interface Rates {
-  readonly s1: number;
-  readonly s10: number;
-  readonly s60: number;
-}
-
-export interface MetricsSnapshot {
-  /** Wall-clock ms when taken. */
-  readonly at: number;
-  readonly state: ConnectionState;
-  readonly messages: {
-    readonly total: number;
-    readonly byKind: Readonly<Record<MessageKind, number>>;
-  };
-  readonly frames: number;
-  readonly bytes: number;
-  readonly invalid: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
-  readonly connects: number;
-  readonly reconnects: number;
-  readonly reconnectsLast10m: number;
-  /** Total ms spent in each state, the current stretch included. */
-  readonly timeInStateMs: Readonly<Record<ConnectionState, number>>;
-  readonly uptime: {
-    /** Since the current live session began; null when not live. */
-    readonly sessionMs: number | null;
-    /** Since these metrics were created. */
-    readonly metricsMs: number;
-    /** Of the process. */
-    readonly processMs: number;
-  };
-  /** Per second, averaged over the last 1 / 10 / 60 whole seconds. */
-  readonly rates: { readonly messages: Rates; readonly bytes: Rates };
-  readonly latency: {
-    /** Exchange timestamp to receipt, sampled by the client; negatives (clock skew) recorded as 0. */
-    readonly exchangeToReceipt: HistogramSummary;
-    /** Receipt of a frame to the end of its dispatch. */
-    readonly receiptToDispatch: HistogramSummary;
-  };
-  /** Ms since the last data message; null when none yet. */
-  readonly lastDataAgoMs: number | null;
-}
-
-export type HealthStatus = 'healthy' | 'degraded' | 'down';
 
 export interface HealthInput {
   readonly state: ConnectionState;
@@ -84,12 +41,6 @@ export interface HealthInput {
   readonly handlerErrorsLast60s?: number;
   /** (channel, symbol) pairs the server refused (405 / 410 / 413 / 400): wanted, never delivered. */
   readonly refused?: number;
-}
-
-export interface Health {
-  readonly status: HealthStatus;
-  /** Short sentences saying what is wrong; empty when healthy. */
-  readonly reasons: string[];
 }
 
 export interface MetricsOptions {
