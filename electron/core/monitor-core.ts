@@ -1242,7 +1242,8 @@ export class MonitorCore {
     return ok({ applied });
   }
 
-  #snapshot(view: View): Snapshot {
+  /** What a snapshot and a diagnostics bundle both carry. */
+  #state(): Omit<Snapshot, 'notices' | 'frames'> {
     const snap = this.#client.snapshot();
     const event = metricsEvent(snap.metrics, snap.health);
     return {
@@ -1254,6 +1255,12 @@ export class MonitorCore {
       settings: this.#settings,
       credentials: this.#credentialStatus,
       watchlists: this.#watchlists.watchlists,
+    };
+  }
+
+  #snapshot(view: View): Snapshot {
+    return {
+      ...this.#state(),
       notices: this.#notices,
       frames: {
         frames: view.cursor.frames,
@@ -1265,19 +1272,10 @@ export class MonitorCore {
 
   /** What a user attaches to a bug report: state and recent log, credential STATUS only. */
   #bundle(): DiagnosticsBundle {
-    const snap = this.#client.snapshot();
-    const event = metricsEvent(snap.metrics, snap.health);
     return {
       generatedAt: new Date().toISOString(),
       app: { ...this.#options.app },
-      connection: this.#connectionView(),
-      metrics: event.metrics,
-      health: event.health,
-      subscriptions: subscriptionsView(snap.subscriptions),
-      handlers: this.#handlerViews(),
-      settings: this.#settings,
-      credentials: this.#credentialStatus,
-      watchlists: this.#watchlists.watchlists,
+      ...this.#state(),
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }

@@ -98,6 +98,9 @@ const COLUMNS = FRAME_COLUMNS.length;
  * The row storage, shared by the book and its cursors (a plain class so that cursors, defined in
  * this module, can reach it; it is not exported).
  */
+/** The store's columns: the frame's, in FRAME_COLUMNS order, then the internal ones. */
+const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime'] as const;
+
 class Store {
   capacity = INITIAL_CAPACITY;
   size = 0;
@@ -128,50 +131,14 @@ class Store {
 
   /** Every column, frame ones in FRAME_COLUMNS order, then the internal ones. */
   columns(): Float64Array[] {
-    return [
-      this.bidPrice,
-      this.bidSize,
-      this.askPrice,
-      this.askSize,
-      this.quoteTime,
-      this.lastPrice,
-      this.lastSize,
-      this.tradeTime,
-      this.volume,
-      this.refPrice,
-      this.receivedAt,
-      this.dailyTime,
-    ];
+    return STORE_COLUMNS.map((name) => this[name]);
   }
 
+  /** Replaces every column (grow, reset), in the order columns() gives them. */
   setColumns(cols: readonly Float64Array[]): void {
-    [
-      this.bidPrice,
-      this.bidSize,
-      this.askPrice,
-      this.askSize,
-      this.quoteTime,
-      this.lastPrice,
-      this.lastSize,
-      this.tradeTime,
-      this.volume,
-      this.refPrice,
-      this.receivedAt,
-      this.dailyTime,
-    ] = cols as [
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-    ];
+    STORE_COLUMNS.forEach((name, k) => {
+      this[name] = cols[k]!;
+    });
   }
 
   grow(): void {
