@@ -1,0 +1,246 @@
+/**
+ * The renderer's quote board: the latest values per symbol, folded from quote frames, outside React.
+ *
+ * A frame costs one pass over its rows and no allocation per quote once a symbol has its row: each
+ * row is a mutable record whose `version` rises when any of its values changes, so a memoized row
+ * component compares one number to know whether to render. The store bumps one counter per frame;
+ * React then renders only the visible rows whose version moved (the watchlist is virtualized), never
+ * one render per quote.
+ */
+import type { QuoteFrame } from '../../shared/frame.ts';
+
+/** -1: fell, 0: unchanged or no earlier value, 1: rose. */
+export type Move = -1 | 0 | 1;
+
+/** The cells that flash when they change. */
+export const FLASH_FIELDS = ['bid', 'ask', 'last'] as const;
+export type FlashField = (typeof FLASH_FIELDS)[number];
+
+/** How long a changed cell stays lit (the CSS fade runs this long). */
+export const FLASH_MS = 900;
+
+/** A symbol whose last update is older than this is marked stale. */
+export const STALE_AFTER_MS = 15_000;
+
+export interface QuoteRow {
+  readonly symbol: string;
+  bid: number;
+  bidSize: number;
+  ask: number;
+  askSize: number;
+  last: number;
+  lastSize: number;
+  volume: number;
+  /** What `change` is measured against (the day's open where known). */
+  ref: number;
+  /** Epoch ms of the exchange timestamps. */
+  quoteTime: number;
+  tradeTime: number;
+  /** Epoch ms when main received the newest update of this row; NaN before any. */
+  receivedAt: number;
+  /** Rises on every change of any value: what a memoized row compares. */
+  version: number;
+  /** Per flashing cell: direction and when (epoch ms) of its latest change. */
+  readonly flash: Record<FlashField, { move: Move; at: number; count: number }>;
+}
+
+function emptyRow(symbol: string): QuoteRow {
+  return {
+    symbol,
+    bid: NaN,
+    bidSize: NaN,
+    ask: NaN,
+    askSize: NaN,
+    last: NaN,
+    lastSize: NaN,
+    volume: NaN,
+    ref: NaN,
+    quoteTime: NaN,
+    tradeTime: NaN,
+    receivedAt: NaN,
+    version: 0,
+    flash: {
+      bid: { move: 0, at: NaN, count: 0 },
+      ask: { move: 0, at: NaN, count: 0 },
+      last: { move: 0, at: NaN, count: 0 },
+    },
+  };
+}
+
+/** The direction of a change; no earlier value (NaN) is not a change. */
+export function moveOf(previous: number, next: number): Move {
+  if (Number.isNaN(previous) || Number.isNaN(next) || previous === next) return 0;
+  return next > previous ? 1 : -1;
+}
+
+/** Whether a cell changed within FLASH_MS of `now`, and which way: the class it wears. */
+export function flashOf(
+  cell: { readonly move: Move; readonly at: number },
+  now: number,
+): 'up' | 'down' | undefined {
+  if (cell.move === 0 || !(now - cell.at < FLASH_MS)) return undefined;
+  return cell.move > 0 ? 'up' : 'down';
+}
+
+export type Freshness = 'waiting' | 'fresh' | 'stale';
+
+/** `waiting`: nothing received yet; `stale`: nothing for STALE_AFTER_MS or longer. */
+export function freshnessOf(
+  receivedAt: number,
+  now: number,
+  staleAfterMs = STALE_AFTER_MS,
+): Freshness {
+  if (!Number.isFinite(receivedAt)) return 'waiting';
+  return now - receivedAt >= staleAfterMs ? 'stale' : 'fresh';
+}
+
+/** Spread (ask - bid) when both sides are there and not crossed into nonsense. */
+export function spreadOf(row: Pick<QuoteRow, 'bid' | 'ask'>): number {
+  return Number.isFinite(row.bid) && Number.isFinite(row.ask) && row.bid > 0 && row.ask > 0
+    ? row.ask - row.bid
+    : NaN;
+}
+
+/** Change of the last trade against the reference price: absolute and in percent. */
+export function changeOf(row: Pick<QuoteRow, 'last' | 'ref'>): { abs: number; pct: number } {
+  if (!Number.isFinite(row.last) || !Number.isFinite(row.ref) || row.ref === 0)
+    return { abs: NaN, pct: NaN };
+  const abs = row.last - row.ref;
+  return { abs, pct: (abs / row.ref) * 100 };
+}
+
+/** NaN in a frame means "no value in this frame": keep what the board has. */
+function keep(previous: number, next: number | undefined): number {
+  return next === undefined || Number.isNaN(next) ? previous : next;
+}
+
+export interface FrameFold {
+  /** Rows whose values changed. */
+  readonly changed: number;
+  /** Main-receipt to this fold, per changed row that carries a receipt time (ms, may be noisy). */
+  readonly receivedAts: readonly number[];
+}
+
+export class QuoteBoard {
+  readonly #rows = new Map<string, QuoteRow>();
+  #frames = 0;
+  #conflated = 0;
+  #lastSeq = 0;
+  #gaps = 0;
+
+  /**
+   * Folds a frame in at wall-clock `now`. A `full` frame is the whole truth: symbols it leaves out
+   * are dropped (main removed them).
+   */
+  apply(frame: QuoteFrame, now: number): FrameFold {
+    if (this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full) this.#gaps += 1;
+    this.#lastSeq = frame.seq;
+    this.#frames += 1;
+    this.#conflated += frame.conflated;
+    if (frame.full) {
+      const keepSymbols = new Set(frame.symbols);
+      for (const symbol of this.#rows.keys())
+        if (!keepSymbols.has(symbol)) this.#rows.delete(symbol);
+    }
+    let changed = 0;
+    const receivedAts: number[] = [];
+    const n = frame.symbols.length;
+    for (let i = 0; i < n; i++) {
+      const symbol = frame.symbols[i];
+      if (symbol === undefined) continue;
+      let row = this.#rows.get(symbol);
+      if (row === undefined) {
+        row = emptyRow(symbol);
+        this.#rows.set(symbol, row);
+      }
+      if (this.#fold(row, frame, i, now)) {
+        changed += 1;
+        const at = frame.receivedAt[i];
+        if (at !== undefined && Number.isFinite(at)) receivedAts.push(at);
+      }
+    }
+    return { changed, receivedAts };
+  }
+
+  #fold(row: QuoteRow, f: QuoteFrame, i: number, now: number): boolean {
+    const bid = keep(row.bid, f.bidPrice[i]);
+    const ask = keep(row.ask, f.askPrice[i]);
+    const last = keep(row.last, f.lastPrice[i]);
+    const bidSize = keep(row.bidSize, f.bidSize[i]);
+    const askSize = keep(row.askSize, f.askSize[i]);
+    const lastSize = keep(row.lastSize, f.lastSize[i]);
+    const volume = keep(row.volume, f.volume[i]);
+    const ref = keep(row.ref, f.refPrice[i]);
+    const quoteTime = keep(row.quoteTime, f.quoteTime[i]);
+    const tradeTime = keep(row.tradeTime, f.tradeTime[i]);
+    const receivedAt = keep(row.receivedAt, f.receivedAt[i]);
+    const same =
+      Object.is(bid, row.bid) &&
+      Object.is(ask, row.ask) &&
+      Object.is(last, row.last) &&
+      Object.is(bidSize, row.bidSize) &&
+      Object.is(askSize, row.askSize) &&
+      Object.is(lastSize, row.lastSize) &&
+      Object.is(volume, row.volume) &&
+      Object.is(ref, row.ref) &&
+      Object.is(quoteTime, row.quoteTime) &&
+      Object.is(tradeTime, row.tradeTime) &&
+      Object.is(receivedAt, row.receivedAt);
+    if (same) return false;
+    mark(row.flash.bid, moveOf(row.bid, bid), now);
+    mark(row.flash.ask, moveOf(row.ask, ask), now);
+    mark(row.flash.last, moveOf(row.last, last), now);
+    row.bid = bid;
+    row.ask = ask;
+    row.last = last;
+    row.bidSize = bidSize;
+    row.askSize = askSize;
+    row.lastSize = lastSize;
+    row.volume = volume;
+    row.ref = ref;
+    row.quoteTime = quoteTime;
+    row.tradeTime = tradeTime;
+    row.receivedAt = receivedAt;
+    row.version += 1;
+    return true;
+  }
+
+  /** The row of `symbol`, or undefined before its first frame. */
+  get(symbol: string): QuoteRow | undefined {
+    return this.#rows.get(symbol);
+  }
+
+  has(symbol: string): boolean {
+    return this.#rows.has(symbol);
+  }
+
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  rows(): IterableIterator<QuoteRow> {
+    return this.#rows.values();
+  }
+
+  /** Frames folded in, updates main conflated before they reached this view, sequence gaps. */
+  get stats(): {
+    readonly frames: number;
+    readonly conflated: number;
+    readonly lastSeq: number;
+    readonly gaps: number;
+  } {
+    return {
+      frames: this.#frames,
+      conflated: this.#conflated,
+      lastSeq: this.#lastSeq,
+      gaps: this.#gaps,
+    };
+  }
+}
+
+function mark(cell: { move: Move; at: number; count: number }, move: Move, now: number): void {
+  if (move === 0) return;
+  cell.move = move;
+  cell.at = now;
+  cell.count += 1;
+}

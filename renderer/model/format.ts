@@ -1,0 +1,162 @@
+/**
+ * How numbers, times and sizes read on screen. One place, so that every panel agrees, and pure, so
+ * that the rules are tested without a page. A missing value (NaN, undefined, null) is an em dash,
+ * never "NaN" or "0".
+ */
+
+export const MISSING = '—';
+
+const PRICE = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+const SMALL_PRICE = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 2,
+  maximumSignificantDigits: 4,
+  roundingPriority: 'morePrecision',
+});
+const INTEGER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const ONE_DECIMAL = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 1,
+  maximumFractionDigits: 1,
+});
+
+function finite(value: number | null | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Prices: two decimals at 1 and above; four significant digits below (sub-dollar, crypto). */
+export function formatPrice(value: number | null | undefined): string {
+  if (!finite(value)) return MISSING;
+  return Math.abs(value) >= 1 || value === 0 ? PRICE.format(value) : SMALL_PRICE.format(value);
+}
+
+/** Sizes and volumes: exact below 10,000, then 12.3K, 4.56M, 1.2B. Fractional crypto sizes keep 4 digits. */
+export function formatSize(value: number | null | undefined): string {
+  if (!finite(value)) return MISSING;
+  const abs = Math.abs(value);
+  if (abs < 10_000) {
+    return Number.isInteger(value) ? INTEGER.format(value) : SMALL_PRICE.format(value);
+  }
+  for (const [unit, scale] of [
+    ['B', 1e9],
+    ['M', 1e6],
+    ['K', 1e3],
+  ] as const) {
+    if (abs >= scale) {
+      const scaled = value / scale;
+      const digits = Math.abs(scaled) >= 100 ? 0 : Math.abs(scaled) >= 10 ? 1 : 2;
+      return `${scaled.toFixed(digits)}${unit}`;
+    }
+  }
+  return INTEGER.format(value);
+}
+
+/** A signed change: `+1.23` / `−0.40` (a true minus sign, the same width as the plus). */
+export function formatSigned(value: number | null | undefined, digits = 2): string {
+  if (!finite(value)) return MISSING;
+  const rounded = Number(value.toFixed(digits));
+  const body = Math.abs(rounded).toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+  if (rounded === 0) return body;
+  return `${rounded > 0 ? '+' : '−'}${body}`;
+}
+
+export function formatPercent(value: number | null | undefined): string {
+  if (!finite(value)) return MISSING;
+  return `${formatSigned(value, 2)}%`;
+}
+
+/** Counts: 1,234,567. */
+export function formatCount(value: number | null | undefined): string {
+  return finite(value) ? INTEGER.format(value) : MISSING;
+}
+
+/** Rates per second: one decimal below 100, whole numbers above, with K/M past 10,000. */
+export function formatRate(value: number | null | undefined): string {
+  if (!finite(value)) return MISSING;
+  if (Math.abs(value) >= 10_000) return formatSize(value);
+  return Math.abs(value) < 100 ? ONE_DECIMAL.format(value) : INTEGER.format(value);
+}
+
+/** Bytes in binary units: 512 B, 1.5 KiB, 23.4 MiB, 1.20 GiB. */
+export function formatBytes(value: number | null | undefined): string {
+  if (!finite(value)) return MISSING;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let scaled = value;
+  let unit = 0;
+  while (Math.abs(scaled) >= 1024 && unit < units.length - 1) {
+    scaled /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${INTEGER.format(scaled)} B`;
+  const digits = Math.abs(scaled) >= 100 ? 0 : Math.abs(scaled) >= 10 ? 1 : 2;
+  return `${scaled.toFixed(digits)} ${units[unit]}`;
+}
+
+/**
+ * A duration: `850 ms`, `4.2 s`, `59 s`, `3m 07s`, `2h 05m`, `3d 04h`. Negative durations read as
+ * zero (a clock a little ahead is not worth a minus sign).
+ */
+export function formatDuration(ms: number | null | undefined): string {
+  if (!finite(ms)) return MISSING;
+  const v = Math.max(0, ms);
+  if (v < 1000) return `${Math.round(v)} ms`;
+  if (v < 10_000) return `${(Math.floor(v / 100) / 10).toFixed(1)} s`;
+  const s = Math.floor(v / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
+}
+
+/** Latencies: `0.42 ms`, `3.1 ms`, `48 ms`, then as durations. */
+export function formatLatency(ms: number | null | undefined): string {
+  if (!finite(ms)) return MISSING;
+  const v = Math.max(0, ms);
+  if (v < 1) return `${v.toFixed(2)} ms`;
+  if (v < 10) return `${v.toFixed(1)} ms`;
+  if (v < 1000) return `${Math.round(v)} ms`;
+  return formatDuration(v);
+}
+
+/** Age of the last update: `0.4 s`, `12 s`, `3m 10s`; `—` before any update. */
+export function formatAge(receivedAt: number, now: number): string {
+  if (!finite(receivedAt)) return MISSING;
+  const age = Math.max(0, now - receivedAt);
+  if (age < 10_000) return `${(Math.floor(age / 100) / 10).toFixed(1)} s`;
+  return formatDuration(age);
+}
+
+/**
+ * The backoff countdown: seconds to the next attempt with one decimal (`2.4 s`), `now` once due.
+ * Rounded up, so it never shows 0.0 while still waiting.
+ */
+export function formatCountdown(retryAt: number | null | undefined, now: number): string {
+  if (!finite(retryAt)) return MISSING;
+  const left = retryAt - now;
+  if (left <= 0) return 'now';
+  return `${(Math.ceil(left / 100) / 10).toFixed(1)} s`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Local wall-clock time `HH:MM:SS` (with `.mmm` when asked). */
+export function formatClock(epochMs: number | null | undefined, millis = false): string {
+  if (!finite(epochMs)) return MISSING;
+  const d = new Date(epochMs);
+  const base = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  return millis ? `${base}.${String(d.getMilliseconds()).padStart(3, '0')}` : base;
+}
+
+/** `14:03:22 (3m 10s ago)`. */
+export function formatSince(epochMs: number | null | undefined, now: number): string {
+  if (!finite(epochMs)) return MISSING;
+  return `${formatClock(epochMs)} (${formatDuration(now - epochMs)} ago)`;
+}

@@ -1,0 +1,522 @@
+/**
+ * The renderer's one store: zustand, in slices (session, connection, quotes, watchlists, metrics,
+ * handlers, settings, diagnostics), each with its actions beside its state. Components read with
+ * selectors and call actions; none of them touches the transport. `attach(api)` is the only place
+ * that subscribes to the MonitorApi's events and runs the frame pull loop.
+ *
+ * Quotes are the hot path and never go through React state one by one: the pull loop folds each
+ * frame into the QuoteBoard (mutable, outside React) and bumps `quotesVersion` once. Rows subscribe
+ * to that counter and compare their own row's version, so one frame costs at most one render of the
+ * visible rows that changed. The loop asks for the next frame only after the browser has painted,
+ * which is the renderer's half of pull-based flow control (main conflates in between).
+ *
+ * Tests call `resetMonitorStore()` between cases: it detaches any api and restores every slice.
+ */
+import { create } from 'zustand';
+import type {
+  AddSymbolsResult,
+  ApiError,
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  ConnectionView,
+  CredentialStatus,
+  Credentials,
+  DiagnosticsBundle,
+  HandlerView,
+  HealthView,
+  LogEntry,
+  MetricsView,
+  MonitorApi,
+  Notice,
+  Result,
+  Settings,
+  SimulatorControl,
+  Source,
+  SubscriptionsView,
+  Theme,
+  Watchlist,
+} from '../shared/api.ts';
+import { normalizeSymbol } from '../shared/api.ts';
+import type { QuoteFrame } from '../shared/frame.ts';
+import type { ApiMode } from './api.ts';
+import { QuoteBoard } from './model/board.ts';
+import { nextSort, type ColumnId, type SortState } from './model/columns.ts';
+import { LatencyHistogram } from './model/latency.ts';
+
+export type { ApiMode };
+
+/** What an action reports back to the component that called it. */
+export type Outcome<T = undefined> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+/** How many log entries the diagnostics panel keeps. */
+export const LOG_LIMIT = 2000;
+/** Points in the messages-per-second chart (metrics arrive 4 times a second: 2.5 minutes). */
+export const RATE_HISTORY = 600;
+
+export interface RatePoint {
+  /** Epoch ms of the metrics sample. */
+  readonly at: number;
+  /** Messages per second over the last whole second. */
+  readonly perSecond: number;
+}
+
+export interface SessionSlice {
+  api: MonitorApi | undefined;
+  mode: ApiMode | undefined;
+  /** The last failed action or load, for the page's alert line. */
+  problem: string | undefined;
+  /** The link to main is gone for good (browser mode: the bridge closed). */
+  lost: string | undefined;
+  /** Binds the store to a transport: events, the initial snapshot, the pull loop. Returns detach. */
+  attach: (api: MonitorApi, options?: AttachOptions) => () => void;
+  setLost: (why: string) => void;
+  clearProblem: () => void;
+}
+
+export interface ConnectionSlice {
+  connection: ConnectionView | undefined;
+  connect: () => Promise<Outcome<ConnectionView>>;
+  disconnect: () => Promise<Outcome<ConnectionView>>;
+}
+
+export interface QuotesSlice {
+  /** Mutable, outside React: read it during render, subscribe to `quotesVersion` for changes. */
+  board: QuoteBoard;
+  /** Rises once per folded frame. */
+  quotesVersion: number;
+  /** Main's receipt to screen, per updated row (the renderer's half of the latency picture). */
+  screenLatency: LatencyHistogram;
+  /** Folds a frame (the pull loop calls this; tests may too). Returns receipt times to measure. */
+  applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
+}
+
+export interface WatchlistsSlice {
+  watchlists: readonly Watchlist[];
+  activeWatchlistId: string | undefined;
+  selectedSymbol: string | undefined;
+  sort: SortState | undefined;
+  selectWatchlist: (id: string) => void;
+  selectSymbol: (symbol: string | undefined) => void;
+  /** Cycles the sort of `column`: ascending, descending, the list's own order. */
+  toggleSort: (column: ColumnId) => void;
+  setSort: (sort: SortState | undefined) => void;
+  createWatchlist: (name: string) => Promise<Outcome<Watchlist>>;
+  renameWatchlist: (id: string, name: string) => Promise<Outcome<Watchlist>>;
+  deleteWatchlist: (id: string) => Promise<Outcome<readonly Watchlist[]>>;
+  /** `text`: one or more symbols separated by spaces or commas, as typed. */
+  addSymbols: (id: string, text: string) => Promise<Outcome<AddSymbolsResult>>;
+  removeSymbol: (id: string, symbol: string) => Promise<Outcome<Watchlist>>;
+  moveSymbol: (id: string, symbol: string, toIndex: number) => Promise<Outcome<Watchlist>>;
+}
+
+export interface MetricsSlice {
+  metrics: MetricsView | undefined;
+  health: HealthView | undefined;
+  rateHistory: readonly RatePoint[];
+}
+
+export interface HandlersSlice {
+  handlers: readonly HandlerView[];
+  removeHandler: (id: string) => Promise<Outcome<readonly HandlerView[]>>;
+}
+
+export interface SettingsSlice {
+  settings: Settings | undefined;
+  credentials: CredentialStatus | undefined;
+  notices: readonly Notice[];
+  setSource: (source: Source) => Promise<Outcome<Settings>>;
+  updateSettings: (patch: CommandInput<'settings:update'>) => Promise<Outcome<Settings>>;
+  setTheme: (theme: Theme) => Promise<Outcome<Settings>>;
+  setCredentials: (credentials: Credentials) => Promise<Outcome<CredentialStatus>>;
+  clearCredentials: () => Promise<Outcome<CredentialStatus>>;
+  dismissNotice: (id: string) => Promise<Outcome<readonly Notice[]>>;
+}
+
+export interface DiagnosticsSlice {
+  log: readonly LogEntry[];
+  subscriptions: SubscriptionsView | undefined;
+  exportBundle: () => Promise<Outcome<DiagnosticsBundle>>;
+  simulatorControl: (control: SimulatorControl) => Promise<Outcome<{ readonly applied: string }>>;
+}
+
+export type MonitorState = SessionSlice &
+  ConnectionSlice &
+  QuotesSlice &
+  WatchlistsSlice &
+  MetricsSlice &
+  HandlersSlice &
+  SettingsSlice &
+  DiagnosticsSlice;
+
+export interface AttachOptions {
+  readonly mode?: ApiMode;
+  /** Resolves after the next paint: the pull loop's pace. Default: requestAnimationFrame. */
+  readonly afterPaint?: () => Promise<void>;
+  /** Wall clock (tests pass a fake). */
+  readonly now?: () => number;
+}
+
+type Data = Omit<
+  MonitorState,
+  {
+    [K in keyof MonitorState]: MonitorState[K] extends (...args: never[]) => unknown ? K : never;
+  }[keyof MonitorState]
+>;
+
+function initialData(): Data {
+  return {
+    api: undefined,
+    mode: undefined,
+    problem: undefined,
+    lost: undefined,
+    connection: undefined,
+    board: new QuoteBoard(),
+    quotesVersion: 0,
+    screenLatency: new LatencyHistogram(),
+    watchlists: [],
+    activeWatchlistId: undefined,
+    selectedSymbol: undefined,
+    sort: undefined,
+    metrics: undefined,
+    health: undefined,
+    rateHistory: [],
+    handlers: [],
+    settings: undefined,
+    credentials: undefined,
+    notices: [],
+    log: [],
+    subscriptions: undefined,
+  };
+}
+
+function describe(error: ApiError): string {
+  return `${error.message} (${error.code})`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function defaultAfterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+/** Splits typed input into candidate symbols: spaces, commas, semicolons or new lines between. */
+export function splitSymbols(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Entries merged by sequence number, oldest first, at most `limit`. */
+export function mergeLog(
+  current: readonly LogEntry[],
+  incoming: readonly LogEntry[],
+  limit = LOG_LIMIT,
+): LogEntry[] {
+  const bySeq = new Map<number, LogEntry>();
+  for (const e of current) bySeq.set(e.seq, e);
+  for (const e of incoming) bySeq.set(e.seq, e);
+  const merged = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  return merged.length > limit ? merged.slice(merged.length - limit) : merged;
+}
+
+/** Keeps the active list valid when the lists change (deleted, first load). */
+function activeAfter(lists: readonly Watchlist[], active: string | undefined): string | undefined {
+  if (active !== undefined && lists.some((l) => l.id === active)) return active;
+  return lists[0]?.id;
+}
+
+/** The detach of the api attached now: a new attach, and a reset, end the previous one. */
+let detachCurrent: (() => void) | undefined;
+
+export const useMonitor = create<MonitorState>()((set, get) => {
+  /** Runs a command; failures come back as a message (and land in `problem` when `report`). */
+  async function call<C extends CommandName>(
+    what: string,
+    command: C,
+    input: CommandInput<C>,
+    report = true,
+  ): Promise<Outcome<CommandOutput<C>>> {
+    const api = get().api;
+    if (api === undefined) return { ok: false, message: `${what}: not connected to the app` };
+    let result: Result<CommandOutput<C>>;
+    try {
+      result = await api.invoke(command, input);
+    } catch (err) {
+      const message = `${what}: ${messageOf(err)}`;
+      if (report) set({ problem: message });
+      return { ok: false, message };
+    }
+    if (!result.ok) {
+      const message = `${what}: ${describe(result.error)}`;
+      if (report) set({ problem: message });
+      return { ok: false, message };
+    }
+    if (report && get().problem !== undefined) set({ problem: undefined });
+    return { ok: true, value: result.value };
+  }
+
+  return {
+    ...initialData(),
+
+    // ---------------------------------------------------------------- session
+    attach(api, options = {}) {
+      const afterPaint = options.afterPaint ?? defaultAfterPaint;
+      const now = options.now ?? Date.now;
+      detachCurrent?.();
+      set({ api, mode: options.mode ?? get().mode, problem: undefined, lost: undefined });
+      let live = true;
+      const seen = new Set<string>();
+      const offs = [
+        api.on('connection:state', (view) => {
+          seen.add('connection');
+          set({ connection: view });
+        }),
+        api.on('watchlists:update', (lists) => {
+          seen.add('watchlists');
+          set((s) => ({
+            watchlists: lists,
+            activeWatchlistId: activeAfter(lists, s.activeWatchlistId),
+          }));
+        }),
+        api.on('settings:update', (settings) => {
+          seen.add('settings');
+          set({ settings });
+        }),
+        api.on('credentials:update', (credentials) => {
+          seen.add('credentials');
+          set({ credentials });
+        }),
+        api.on('notices:update', (notices) => {
+          seen.add('notices');
+          set({ notices });
+        }),
+        api.on('handlers:update', (handlers) => {
+          seen.add('handlers');
+          set({ handlers });
+        }),
+        api.on('subscriptions:update', (subscriptions) => {
+          seen.add('subscriptions');
+          set({ subscriptions });
+        }),
+        api.on('metrics:update', ({ metrics, health }) => {
+          seen.add('metrics');
+          set((s) => {
+            const point = { at: metrics.at, perSecond: metrics.rates.messages.s1 };
+            const history =
+              s.rateHistory.length >= RATE_HISTORY
+                ? [...s.rateHistory.slice(s.rateHistory.length - RATE_HISTORY + 1), point]
+                : [...s.rateHistory, point];
+            return { metrics, health, rateHistory: history };
+          });
+        }),
+        api.on('log:entry', (entry) => {
+          set((s) => ({ log: mergeLog(s.log, [entry]) }));
+        }),
+      ];
+
+      // Events first, then the snapshot: an event that lands while the snapshot is on its way is
+      // newer, so the snapshot fills only what no event has filled yet.
+      void api.invoke('diagnostics:snapshot', {}).then(
+        (result) => {
+          if (!live) return;
+          if (!result.ok) {
+            set({ problem: `Could not load the current state: ${describe(result.error)}` });
+            return;
+          }
+          const snap = result.value;
+          const patch: Partial<MonitorState> = {};
+          if (!seen.has('connection')) patch.connection = snap.connection;
+          if (!seen.has('watchlists')) {
+            patch.watchlists = snap.watchlists;
+            patch.activeWatchlistId = activeAfter(snap.watchlists, get().activeWatchlistId);
+          }
+          if (!seen.has('settings')) patch.settings = snap.settings;
+          if (!seen.has('credentials')) patch.credentials = snap.credentials;
+          if (!seen.has('notices')) patch.notices = snap.notices;
+          if (!seen.has('handlers')) patch.handlers = snap.handlers;
+          if (!seen.has('subscriptions')) patch.subscriptions = snap.subscriptions;
+          if (!seen.has('metrics')) {
+            patch.metrics = snap.metrics;
+            patch.health = snap.health;
+          }
+          set(patch);
+        },
+        (err: unknown) => {
+          if (live) set({ problem: `Could not load the current state: ${messageOf(err)}` });
+        },
+      );
+      void api.invoke('log:recent', { limit: 500 }).then(
+        (result) => {
+          if (live && result.ok) set((s) => ({ log: mergeLog(s.log, result.value) }));
+        },
+        () => undefined,
+      );
+
+      // The pull loop: one frame, fold, one store bump, wait for the paint, measure, ask again.
+      //
+      // A restarted loop loses nothing: the transport keeps one frame request in flight and a new
+      // nextFrame() takes it over (the old call is rejected, which a stopped loop ignores).
+      void (async () => {
+        while (live) {
+          let frame: QuoteFrame;
+          try {
+            frame = await api.nextFrame();
+          } catch (err) {
+            if (live) set({ problem: `Quotes stopped: ${messageOf(err)}` });
+            return;
+          }
+          // A frame taken from the view is folded even by a loop that was just stopped (the board
+          // outlives it, and the frame is gone from main's cursor); only a replaced transport's is
+          // dropped, since the new one's view starts with a full frame of its own.
+          if (get().api !== api) return;
+          const receivedAts = get().applyFrame(frame, now());
+          if (!live) return;
+          await afterPaint();
+          if (!live) return;
+          if (receivedAts.length > 0) {
+            const shown = now();
+            const histogram = get().screenLatency;
+            for (const at of receivedAts) histogram.record(shown - at);
+          }
+        }
+      })();
+
+      const detach = () => {
+        if (!live) return;
+        live = false;
+        for (const off of offs) off();
+        if (detachCurrent === detach) detachCurrent = undefined;
+      };
+      detachCurrent = detach;
+      return detach;
+    },
+    setLost(why) {
+      set({ lost: why });
+    },
+    clearProblem() {
+      set({ problem: undefined });
+    },
+
+    // ---------------------------------------------------------------- connection
+    connect: () => call('Connect', 'connection:connect', {}),
+    disconnect: () => call('Disconnect', 'connection:disconnect', {}),
+
+    // ---------------------------------------------------------------- quotes
+    applyFrame(frame, now = Date.now()) {
+      const fold = get().board.apply(frame, now);
+      set((s) => ({ quotesVersion: s.quotesVersion + 1 }));
+      return fold.receivedAts;
+    },
+
+    // ---------------------------------------------------------------- watchlists
+    selectWatchlist(id) {
+      if (get().watchlists.some((l) => l.id === id))
+        set({ activeWatchlistId: id, selectedSymbol: undefined });
+    },
+    selectSymbol(symbol) {
+      set({ selectedSymbol: symbol });
+    },
+    toggleSort(column) {
+      set((s) => ({ sort: nextSort(s.sort, column) }));
+    },
+    setSort(sort) {
+      set({ sort });
+    },
+    async createWatchlist(name) {
+      const out = await call('New watchlist', 'watchlists:create', { name }, false);
+      if (out.ok) set({ activeWatchlistId: out.value.id, selectedSymbol: undefined });
+      return out;
+    },
+    renameWatchlist: (id, name) =>
+      call('Rename watchlist', 'watchlists:rename', { id, name }, false),
+    async deleteWatchlist(id) {
+      const out = await call('Delete watchlist', 'watchlists:delete', { id });
+      if (out.ok)
+        set((s) => ({
+          watchlists: out.value,
+          activeWatchlistId: activeAfter(out.value, s.activeWatchlistId),
+        }));
+      return out;
+    },
+    async addSymbols(id, text) {
+      const candidates = splitSymbols(text);
+      if (candidates.length === 0) return { ok: false, message: 'Type a symbol first.' };
+      // Check here first, so a typo gets its reason at once (main checks again).
+      const bad = candidates
+        .map((input) => ({ input, check: normalizeSymbol(input) }))
+        .filter((c) => !c.check.ok);
+      if (bad.length === candidates.length) {
+        return {
+          ok: false,
+          message: bad.map((b) => `${b.input}: ${b.check.ok ? '' : b.check.reason}`).join('; '),
+        };
+      }
+      return call('Add symbol', 'watchlists:add-symbols', { id, symbols: candidates }, false);
+    },
+    async removeSymbol(id, symbol) {
+      const out = await call(`Remove ${symbol}`, 'watchlists:remove-symbol', { id, symbol });
+      if (out.ok && get().selectedSymbol === symbol) {
+        // Keep the selection on the row that took the removed one's place.
+        set({ selectedSymbol: undefined });
+      }
+      return out;
+    },
+    moveSymbol: (id, symbol, toIndex) =>
+      call(`Move ${symbol}`, 'watchlists:move-symbol', { id, symbol, toIndex }),
+
+    // ---------------------------------------------------------------- handlers
+    async removeHandler(id) {
+      const out = await call('Remove handler', 'handlers:remove', { id });
+      if (out.ok) set({ handlers: out.value });
+      return out;
+    },
+
+    // ---------------------------------------------------------------- settings
+    async setSource(source) {
+      const out = await call('Change source', 'source:set', { source });
+      if (out.ok) set({ settings: out.value });
+      return out;
+    },
+    async updateSettings(patch) {
+      const out = await call('Save settings', 'settings:update', patch);
+      if (out.ok) set({ settings: out.value });
+      return out;
+    },
+    setTheme(theme) {
+      // Applied at once; main persists it and echoes settings:update.
+      const settings = get().settings;
+      if (settings !== undefined) set({ settings: { ...settings, theme } });
+      return get().updateSettings({ theme });
+    },
+    async setCredentials(credentials) {
+      const out = await call('Save keys', 'credentials:set', credentials, false);
+      if (out.ok) set({ credentials: out.value });
+      return out;
+    },
+    async clearCredentials() {
+      const out = await call('Clear keys', 'credentials:clear', {}, false);
+      if (out.ok) set({ credentials: out.value });
+      return out;
+    },
+    async dismissNotice(id) {
+      const out = await call('Dismiss notice', 'notices:dismiss', { id });
+      if (out.ok) set({ notices: out.value });
+      return out;
+    },
+
+    // ---------------------------------------------------------------- diagnostics
+    exportBundle: () => call('Export diagnostics', 'diagnostics:export', {}, false),
+    simulatorControl: (control) => call('Simulator', 'simulator:control', control, false),
+  };
+});
+
+/** Detaches the api (events, pull loop) and restores every slice: tests call it between cases. */
+export function resetMonitorStore(): void {
+  detachCurrent?.();
+  useMonitor.setState(initialData());
+}

@@ -1,0 +1,205 @@
+/**
+ * The store against a fake transport: events and the snapshot merge, frames fold without a
+ * render per quote, actions report failures, and a reset leaves nothing attached.
+ */
+import { describe, expect, it } from 'vitest';
+import { fail, ok } from '../../shared/api.ts';
+import { mergeLog, resetMonitorStore, splitSymbols, useMonitor } from '../../renderer/store.ts';
+import { FakeApi, T0, connectionView, makeFrame, snapshot } from './fake-api.ts';
+
+/** Lets queued promise callbacks run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+function manualPaint() {
+  const waiting: Array<() => void> = [];
+  return {
+    afterPaint: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    paint: () => {
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+    get pending() {
+      return waiting.length;
+    },
+  };
+}
+
+describe('attach', () => {
+  it('loads the snapshot, and an event that came first wins over it', async () => {
+    const api = new FakeApi();
+    let release!: () => void;
+    api.handle(
+      'diagnostics:snapshot',
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve(ok(snapshot()));
+        }),
+    );
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    api.emit('connection:state', connectionView({ state: 'backoff', attempt: 3 }));
+    release();
+    await settle();
+    const s = useMonitor.getState();
+    expect(s.connection?.state).toBe('backoff');
+    expect(s.watchlists.map((l) => l.id)).toEqual(['default']);
+    expect(s.activeWatchlistId).toBe('default');
+    expect(s.handlers).toHaveLength(1);
+  });
+
+  it('says so when the snapshot cannot be loaded', async () => {
+    const api = new FakeApi().handle('diagnostics:snapshot', () => fail('internal', 'boom'));
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    await settle();
+    expect(useMonitor.getState().problem).toBe('Could not load the current state: boom (internal)');
+  });
+
+  it('folds frames, one store bump per frame, and pulls again only after a paint', async () => {
+    const api = new FakeApi();
+    const paint = manualPaint();
+    let clock = T0 + 1000;
+    useMonitor.getState().attach(api, { afterPaint: paint.afterPaint, now: () => clock });
+    await settle();
+    expect(api.framePending).toBe(true);
+    let bumps = 0;
+    const off = useMonitor.subscribe((s, prev) => {
+      if (s.quotesVersion !== prev.quotesVersion) bumps += 1;
+    });
+    api.pushFrame(
+      makeFrame(1, [
+        { symbol: 'AAPL', bid: 100, ask: 100.02, receivedAt: T0 + 990 },
+        { symbol: 'MSFT', bid: 300, ask: 300.05, receivedAt: T0 + 995 },
+      ]),
+    );
+    await settle();
+    expect(bumps).toBe(1);
+    expect(useMonitor.getState().board.get('AAPL')?.bid).toBe(100);
+    // Not painted yet: no second request.
+    expect(api.framePending).toBe(false);
+    clock = T0 + 1016;
+    paint.paint();
+    await settle();
+    expect(api.framePending).toBe(true);
+    // Screen latency: shown at T0+1016, received at T0+990 and T0+995.
+    const latency = useMonitor.getState().screenLatency.summary();
+    expect(latency.count).toBe(2);
+    expect(latency.max).toBeCloseTo(26, 5);
+    off();
+  });
+
+  it('keeps the rate history bounded and in order', () => {
+    const api = new FakeApi();
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    const base = snapshot().metrics;
+    for (let i = 0; i < 700; i++) {
+      api.emit('metrics:update', {
+        metrics: {
+          ...base,
+          at: T0 + i * 250,
+          rates: { ...base.rates, messages: { s1: i, s10: 0, s60: 0 } },
+        },
+        health: { status: 'healthy', reasons: [] },
+      });
+    }
+    const history = useMonitor.getState().rateHistory;
+    expect(history).toHaveLength(600);
+    expect(history[0]?.perSecond).toBe(100);
+    expect(history.at(-1)?.perSecond).toBe(699);
+  });
+
+  it('reset detaches: later events change nothing, and every listener is gone', () => {
+    const api = new FakeApi();
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    expect(api.listenerCount('connection:state')).toBe(1);
+    resetMonitorStore();
+    expect(api.listenerCount('connection:state')).toBe(0);
+    api.emit('connection:state', connectionView({ state: 'failed' }));
+    expect(useMonitor.getState().connection).toBeUndefined();
+    expect(useMonitor.getState().api).toBeUndefined();
+  });
+});
+
+describe('actions', () => {
+  it('a failed connect lands in problem with its code; a success clears it', async () => {
+    const api = new FakeApi().handle('connection:connect', () => fail('conflict', 'busy'));
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    const out = await useMonitor.getState().connect();
+    expect(out).toEqual({ ok: false, message: 'Connect: busy (conflict)' });
+    expect(useMonitor.getState().problem).toBe('Connect: busy (conflict)');
+    api.handle('connection:connect', () => ok(connectionView()));
+    await useMonitor.getState().connect();
+    expect(useMonitor.getState().problem).toBeUndefined();
+  });
+
+  it('a transport that throws is a message, not a crash', async () => {
+    const api = new FakeApi().handle('connection:disconnect', () => {
+      throw new Error('port closed');
+    });
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    expect(await useMonitor.getState().disconnect()).toEqual({
+      ok: false,
+      message: 'Disconnect: port closed',
+    });
+  });
+
+  it('without an api, actions say so', async () => {
+    expect(await useMonitor.getState().connect()).toEqual({
+      ok: false,
+      message: 'Connect: not connected to the app',
+    });
+  });
+
+  it('addSymbols refuses input with no symbol in it before asking main, and sends the rest as typed', async () => {
+    const api = new FakeApi().handle('watchlists:add-symbols', (input) =>
+      ok({
+        watchlist: { id: input.id, name: 'W', symbols: ['JPM'] },
+        added: ['JPM'],
+        rejected: [{ input: 'B@D', reason: 'only letters' }],
+      }),
+    );
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    expect(await useMonitor.getState().addSymbols('default', '  ')).toEqual({
+      ok: false,
+      message: 'Type a symbol first.',
+    });
+    const bad = await useMonitor.getState().addSymbols('default', 'B@D');
+    expect(bad.ok).toBe(false);
+    expect(api.callsOf('watchlists:add-symbols')).toEqual([]);
+    const out = await useMonitor.getState().addSymbols('default', 'jpm, B@D');
+    expect(out.ok).toBe(true);
+    expect(api.callsOf('watchlists:add-symbols')).toEqual([
+      { id: 'default', symbols: ['jpm', 'B@D'] },
+    ]);
+  });
+
+  it('toggleSort cycles ascending, descending, off', () => {
+    const { toggleSort } = useMonitor.getState();
+    toggleSort('bid');
+    expect(useMonitor.getState().sort).toEqual({ column: 'bid', direction: 'asc' });
+    toggleSort('bid');
+    expect(useMonitor.getState().sort).toEqual({ column: 'bid', direction: 'desc' });
+    toggleSort('bid');
+    expect(useMonitor.getState().sort).toBeUndefined();
+  });
+});
+
+describe('helpers', () => {
+  it('splitSymbols splits on spaces, commas, semicolons and new lines', () => {
+    expect(splitSymbols(' aapl, msft;nvda\nBRK.B  ')).toEqual(['aapl', 'msft', 'nvda', 'BRK.B']);
+    expect(splitSymbols(' , ; ')).toEqual([]);
+  });
+
+  it('mergeLog dedupes by sequence, orders and bounds', () => {
+    const e = (seq: number) => ({
+      seq,
+      at: T0,
+      level: 'info' as const,
+      module: undefined,
+      msg: `m${seq}`,
+      err: undefined,
+      fields: {},
+    });
+    expect(mergeLog([e(2), e(3)], [e(1), e(3), e(4)]).map((x) => x.seq)).toEqual([1, 2, 3, 4]);
+    expect(mergeLog([e(1), e(2)], [e(3)], 2).map((x) => x.seq)).toEqual([2, 3]);
+  });
+});
