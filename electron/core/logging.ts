@@ -4,11 +4,15 @@
  * logger it is handed: whoever makes the root logger makes it write into the ring too, and hands
  * both to MonitorCore. This is that maker for the Electron main process and browser mode.
  */
-import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Level, type LevelWithSilent } from 'pino';
 import { createLogger, LogRing, type LogRecord, type Logger } from '../stream/log.ts';
 
 export interface CoreLoggerOptions {
-  /** Default 'info'. */
+  /**
+   * What reaches `destination`. Default 'info'. The ring keeps 'info' and up even when this is
+   * quieter ('warn' for browser mode's terminal), because the diagnostics panel's event log is where
+   * a user reads state changes and reconnects; 'silent' silences the ring too.
+   */
   readonly level?: LevelWithSilent;
   /** Where records go besides the ring (stderr, a file). Default: the ring only. */
   readonly destination?: DestinationStream;
@@ -39,19 +43,29 @@ export function ringDestination(ring: LogRing): DestinationStream {
   };
 }
 
+/** The least the ring keeps (unless the logger is silent). */
+const RING_LEVEL: Level = 'info';
+
+/** The more verbose of two levels. */
+function moreVerbose(a: Level, b: Level): Level {
+  return pino.levels.values[a]! <= pino.levels.values[b]! ? a : b;
+}
+
 export function createCoreLogger(options: CoreLoggerOptions = {}): CoreLogger {
   const level = options.level ?? 'info';
   const ring = options.ring ?? new LogRing(options.capacity ?? 2_000);
   const toRing = ringDestination(ring);
-  if (options.destination === undefined || level === 'silent') {
-    return { logger: createLogger({ level, destination: toRing }), ring };
+  if (level === 'silent') return { logger: createLogger({ level, destination: toRing }), ring };
+  const ringLevel = moreVerbose(level, RING_LEVEL);
+  if (options.destination === undefined) {
+    return { logger: createLogger({ level: ringLevel, destination: toRing }), ring };
   }
-  // Both streams take every record the logger lets through; the logger's level filters once.
+  // The logger lets through what either stream wants; each stream then keeps its own level.
   const both = pino.multistream([
-    { level: 'trace', stream: toRing },
-    { level: 'trace', stream: options.destination },
+    { level: ringLevel, stream: toRing },
+    { level, stream: options.destination },
   ]);
-  return { logger: createLogger({ level, destination: both }), ring };
+  return { logger: createLogger({ level: ringLevel, destination: both }), ring };
 }
 
 /**

@@ -44,3 +44,41 @@ describe('quietStreamDestination', () => {
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['one', 'two']);
   });
 });
+
+describe('createCoreLogger levels', () => {
+  function sink() {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    const msgs = () => lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    return { destination: quietStreamDestination(stream), msgs };
+  }
+
+  it('a quiet terminal (warn) still leaves info records in the ring, for the event log', () => {
+    const out = sink();
+    const { logger, ring } = createCoreLogger({ level: 'warn', destination: out.destination });
+    logger.debug('chatter');
+    logger.info('reconnect scheduled');
+    logger.warn('socket error');
+    expect(out.msgs()).toEqual(['socket error']);
+    expect(ring.records().map((r) => r.msg)).toEqual(['reconnect scheduled', 'socket error']);
+  });
+
+  it('a verbose level reaches both; silent reaches neither', () => {
+    const out = sink();
+    const debug = createCoreLogger({ level: 'debug', destination: out.destination });
+    debug.logger.debug('detail');
+    expect(out.msgs()).toEqual(['detail']);
+    expect(debug.ring.records().map((r) => r.msg)).toEqual(['detail']);
+
+    const quiet = sink();
+    const silent = createCoreLogger({ level: 'silent', destination: quiet.destination });
+    silent.logger.error('nothing');
+    expect(quiet.msgs()).toEqual([]);
+    expect(silent.ring.records()).toEqual([]);
+  });
+});
