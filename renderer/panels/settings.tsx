@@ -1,0 +1,383 @@
+/**
+ * Settings: where quotes come from, the Alpaca keys (write-only), theme and startup behaviour.
+ *
+ * The key inputs are uncontrolled on purpose: a controlled React input mirrors its value into the
+ * `value` attribute, which would leave the secret in the DOM (and in any DOM dump) while typed.
+ * Here the value lives only in the input's own state, is read once on save, and is cleared right
+ * away, whatever main answers. Nothing ever reads the keys back.
+ */
+import { useId, useRef, useState } from 'react';
+import type { FormEvent, ReactNode } from 'react';
+import { FEEDS } from '../../shared/api.ts';
+import type { CredentialStatus, Settings, Source, Theme } from '../../shared/api.ts';
+import type { Codec } from '../../shared/market.ts';
+import { useMonitor } from '../store.ts';
+import { Panel } from './panel.tsx';
+import './settings.css';
+
+export const SOURCE_CHOICES: ReadonlyArray<{ readonly value: string; readonly label: string }> = [
+  { value: 'simulator', label: 'Built-in simulator' },
+  ...FEEDS.map((feed) => ({ value: `alpaca:${feed}`, label: `Alpaca (${feed})` })),
+];
+
+export const CODEC_CHOICES: ReadonlyArray<{ readonly value: Codec; readonly label: string }> = [
+  { value: 'json', label: 'JSON' },
+  { value: 'msgpack', label: 'MessagePack' },
+];
+
+/** The select's value for a source. */
+export function sourceChoice(source: Source): string {
+  return source.kind === 'simulator' ? 'simulator' : `alpaca:${source.feed}`;
+}
+
+/** The Source a select value and codec stand for; undefined for a value not in SOURCE_CHOICES. */
+export function sourceOf(choice: string, codec: Codec): Source | undefined {
+  if (choice === 'simulator') return { kind: 'simulator', codec };
+  const feed = FEEDS.find((f) => `alpaca:${f}` === choice);
+  return feed === undefined ? undefined : { kind: 'alpaca', feed, codec };
+}
+
+function describeSource(source: Source): string {
+  const label = SOURCE_CHOICES.find((c) => c.value === sourceChoice(source))?.label ?? source.kind;
+  const codec = CODEC_CHOICES.find((c) => c.value === source.codec)?.label ?? source.codec;
+  return `${label}, ${codec}`;
+}
+
+type Outcome = { readonly ok: boolean; readonly text: string } | undefined;
+
+/** A result line: a status when it worked, an alert when it did not. */
+function OutcomeLine({ outcome }: { readonly outcome: Outcome }): ReactNode {
+  if (outcome === undefined) return null;
+  return outcome.ok ? (
+    <p role="status" className="settings-ok">
+      {outcome.text}
+    </p>
+  ) : (
+    <p role="alert" className="settings-failure">
+      {outcome.text}
+    </p>
+  );
+}
+
+export function SettingsPanel(): ReactNode {
+  const settings = useMonitor((s) => s.settings);
+  const credentials = useMonitor((s) => s.credentials);
+  return (
+    <Panel id="settings" title="Settings" className="settings-panel">
+      {settings === undefined ? (
+        <p className="empty" role="status">
+          Loading settings…
+        </p>
+      ) : (
+        <>
+          <SourceSection settings={settings} credentials={credentials} />
+          <CredentialsSection settings={settings} credentials={credentials} />
+          <AppearanceSection settings={settings} />
+          <StartupSection settings={settings} />
+        </>
+      )}
+    </Panel>
+  );
+}
+
+interface SectionProps {
+  readonly settings: Settings;
+  readonly credentials: CredentialStatus | undefined;
+}
+
+// ------------------------------------------------------------------------------ source
+
+function SourceSection({ settings, credentials }: SectionProps): ReactNode {
+  const setSource = useMonitor((s) => s.setSource);
+  // What the user picked and has not applied yet; undefined follows the saved source.
+  const [draft, setDraft] = useState<{ choice: string; codec: Codec } | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const ids = useId();
+
+  const current = { choice: sourceChoice(settings.source), codec: settings.source.codec };
+  const picked = draft ?? current;
+  const changed = picked.choice !== current.choice || picked.codec !== current.codec;
+  const needsKeys = picked.choice.startsWith('alpaca:') && credentials?.stored !== true;
+
+  async function apply(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    const source = sourceOf(picked.choice, picked.codec);
+    if (source === undefined) return;
+    setBusy(true);
+    setOutcome(undefined);
+    const out = await setSource(source);
+    setBusy(false);
+    if (out.ok) {
+      setDraft(undefined);
+      setOutcome({ ok: true, text: `Source set: ${describeSource(out.value.source)}.` });
+    } else {
+      setOutcome({ ok: false, text: out.message });
+    }
+  }
+
+  return (
+    <section className="settings-section">
+      <h3>Source</h3>
+      <form className="settings-row" onSubmit={(e) => void apply(e)}>
+        <label>
+          Source
+          <select
+            value={picked.choice}
+            onChange={(e) => setDraft({ ...picked, choice: e.currentTarget.value })}
+          >
+            {SOURCE_CHOICES.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Codec
+          <select
+            value={picked.codec}
+            onChange={(e) => setDraft({ ...picked, codec: e.currentTarget.value as Codec })}
+          >
+            {CODEC_CHOICES.map((c) => (
+              <option key={c.value} value={c.value}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="submit"
+          disabled={busy || !changed}
+          aria-describedby={needsKeys ? `${ids}-keys` : undefined}
+        >
+          Apply source
+        </button>
+        {!changed ? (
+          <span className="settings-muted">Current: {describeSource(settings.source)}</span>
+        ) : null}
+      </form>
+      {needsKeys ? (
+        <p id={`${ids}-keys`} className="settings-warn">
+          No API keys are stored: Alpaca will refuse the connection until you save keys below.
+        </p>
+      ) : null}
+      <OutcomeLine outcome={outcome} />
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------------------ credentials
+
+function storageText(status: CredentialStatus): string {
+  return [
+    `Keys stored: ${status.stored ? 'yes' : 'no'}`,
+    `storage: ${status.storage}`,
+    `backend: ${status.backend}`,
+    status.secure ? 'secure' : 'not secure',
+  ].join(' · ');
+}
+
+function CredentialsSection({ settings, credentials }: SectionProps): ReactNode {
+  const setCredentials = useMonitor((s) => s.setCredentials);
+  const clearCredentials = useMonitor((s) => s.clearCredentials);
+  const updateSettings = useMonitor((s) => s.updateSettings);
+  const keyInput = useRef<HTMLInputElement>(null);
+  const secretInput = useRef<HTMLInputElement>(null);
+  const [memoryOnly, setMemoryOnly] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const [consentOutcome, setConsentOutcome] = useState<Outcome>(undefined);
+  const ids = useId();
+
+  async function save(e: FormEvent): Promise<void> {
+    e.preventDefault();
+    const keyField = keyInput.current;
+    const secretField = secretInput.current;
+    if (keyField === null || secretField === null) return;
+    const keyId = keyField.value.trim();
+    const secret = secretField.value.trim();
+    if (keyId === '' || secret === '') {
+      setOutcome({ ok: false, text: 'Enter both the API key ID and the API secret.' });
+      return;
+    }
+    // Cleared before the answer: the keys stay on screen no longer than it takes to send them.
+    keyField.value = '';
+    secretField.value = '';
+    setBusy(true);
+    setOutcome(undefined);
+    const out = await setCredentials(
+      memoryOnly ? { keyId, secret, memoryOnly } : { keyId, secret },
+    );
+    setBusy(false);
+    setOutcome(
+      out.ok
+        ? { ok: true, text: out.value.stored ? 'Keys saved.' : 'Keys sent; none are stored.' }
+        : { ok: false, text: out.message },
+    );
+  }
+
+  async function clear(): Promise<void> {
+    setBusy(true);
+    setOutcome(undefined);
+    const out = await clearCredentials();
+    setBusy(false);
+    setOutcome(out.ok ? { ok: true, text: 'Keys cleared.' } : { ok: false, text: out.message });
+  }
+
+  async function consent(allow: boolean): Promise<void> {
+    setConsentOutcome(undefined);
+    const out = await updateSettings({ allowInsecureCredentialStorage: allow });
+    if (!out.ok) setConsentOutcome({ ok: false, text: out.message });
+  }
+
+  return (
+    <section className="settings-section">
+      <h3>Credentials</h3>
+      <p className="settings-muted">
+        Alpaca API keys. Write-only: once saved they are never shown again.
+      </p>
+      <form className="settings-creds" onSubmit={(e) => void save(e)}>
+        <label>
+          API key ID
+          <input
+            ref={keyInput}
+            type="text"
+            autoComplete="off"
+            spellCheck={false}
+            autoCapitalize="off"
+            autoCorrect="off"
+          />
+        </label>
+        <label>
+          API secret
+          <input
+            ref={secretInput}
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            autoCapitalize="off"
+            autoCorrect="off"
+          />
+        </label>
+        <label className="settings-check">
+          <input
+            type="checkbox"
+            checked={memoryOnly}
+            onChange={(e) => setMemoryOnly(e.currentTarget.checked)}
+          />
+          Keep only until the app quits
+        </label>
+        <div className="settings-row">
+          <button type="submit" disabled={busy}>
+            Save keys
+          </button>
+          <button type="button" disabled={busy} onClick={() => void clear()}>
+            Clear keys
+          </button>
+        </div>
+      </form>
+      <OutcomeLine outcome={outcome} />
+      {credentials === undefined ? (
+        <p className="settings-muted">Key storage: unknown yet.</p>
+      ) : (
+        <>
+          <p role="status" className="settings-cred-status num">
+            {storageText(credentials)}
+          </p>
+          <p className="settings-muted">{credentials.detail}</p>
+          {!credentials.secure ? (
+            <div className="settings-insecure">
+              <label className="settings-check">
+                <input
+                  type="checkbox"
+                  checked={settings.allowInsecureCredentialStorage}
+                  aria-describedby={`${ids}-risk`}
+                  onChange={(e) => void consent(e.currentTarget.checked)}
+                />
+                Store keys obfuscated (not encrypted) on this machine
+              </label>
+              <p id={`${ids}-risk`} className="settings-warn">
+                This system has no keyring to encrypt them. Obfuscated keys can be recovered by
+                anyone or any program that can read your user files. Without this, keys are kept
+                only until the app quits.
+              </p>
+              <OutcomeLine outcome={consentOutcome} />
+            </div>
+          ) : null}
+        </>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------------------ appearance
+
+const THEME_CHOICES: ReadonlyArray<{ readonly value: Theme; readonly label: string }> = [
+  { value: 'dark', label: 'Dark' },
+  { value: 'light', label: 'Light' },
+];
+
+function AppearanceSection({ settings }: { readonly settings: Settings }): ReactNode {
+  const setTheme = useMonitor((s) => s.setTheme);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const ids = useId();
+
+  async function choose(theme: Theme): Promise<void> {
+    setOutcome(undefined);
+    const out = await setTheme(theme);
+    if (!out.ok) setOutcome({ ok: false, text: out.message });
+  }
+
+  return (
+    <section className="settings-section">
+      <h3>Appearance</h3>
+      <div role="radiogroup" aria-labelledby={`${ids}-theme`} className="settings-row">
+        <span id={`${ids}-theme`} className="settings-label">
+          Theme
+        </span>
+        {THEME_CHOICES.map((t) => (
+          <label key={t.value} className="settings-check">
+            <input
+              type="radio"
+              name={`${ids}-theme-choice`}
+              value={t.value}
+              checked={settings.theme === t.value}
+              onChange={() => void choose(t.value)}
+            />
+            {t.label}
+          </label>
+        ))}
+      </div>
+      <OutcomeLine outcome={outcome} />
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------------------ startup
+
+function StartupSection({ settings }: { readonly settings: Settings }): ReactNode {
+  const updateSettings = useMonitor((s) => s.updateSettings);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
+
+  async function toggle(autoConnect: boolean): Promise<void> {
+    setOutcome(undefined);
+    const out = await updateSettings({ autoConnect });
+    if (!out.ok) setOutcome({ ok: false, text: out.message });
+  }
+
+  return (
+    <section className="settings-section">
+      <h3>Startup</h3>
+      <label className="settings-check">
+        <input
+          type="checkbox"
+          checked={settings.autoConnect}
+          onChange={(e) => void toggle(e.currentTarget.checked)}
+        />
+        Connect when the app starts
+      </label>
+      <OutcomeLine outcome={outcome} />
+    </section>
+  );
+}

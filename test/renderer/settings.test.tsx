@@ -1,0 +1,255 @@
+/**
+ * The settings panel: the source select maps to the right Source object, keys are write-only
+ * (cleared after save whatever the answer, never in the DOM), and theme, startup and the insecure
+ * storage consent go through settings:update.
+ */
+import { render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { CredentialStatus, Settings } from '../../shared/api.ts';
+import { DEFAULT_SETTINGS, fail, ok } from '../../shared/api.ts';
+import { SettingsPanel, sourceChoice, sourceOf } from '../../renderer/panels/settings.tsx';
+import { useMonitor } from '../../renderer/store.ts';
+import { FakeApi, snapshot } from './fake-api.ts';
+
+const NO_KEYS: CredentialStatus = {
+  stored: false,
+  storage: 'none',
+  backend: 'gnome_libsecret',
+  secure: true,
+  detail: 'No keys stored.',
+};
+
+const ENCRYPTED: CredentialStatus = {
+  stored: true,
+  storage: 'encrypted',
+  backend: 'gnome_libsecret',
+  secure: true,
+  detail: 'Keys are encrypted by the system keyring.',
+};
+
+/** A FakeApi whose settings commands answer like main: the patch applied to the current settings. */
+async function setup(
+  settings: Settings = DEFAULT_SETTINGS,
+  credentials: CredentialStatus = NO_KEYS,
+): Promise<FakeApi> {
+  let current = settings;
+  const api = new FakeApi(snapshot({ settings, credentials }))
+    .handle('source:set', ({ source }) => {
+      current = { ...current, source };
+      return ok(current);
+    })
+    .handle('settings:update', (patch) => {
+      current = {
+        ...current,
+        ...(patch.theme !== undefined ? { theme: patch.theme } : {}),
+        ...(patch.autoConnect !== undefined ? { autoConnect: patch.autoConnect } : {}),
+        ...(patch.allowInsecureCredentialStorage !== undefined
+          ? { allowInsecureCredentialStorage: patch.allowInsecureCredentialStorage }
+          : {}),
+      };
+      return ok(current);
+    });
+  useMonitor.getState().attach(api, { afterPaint: () => new Promise(() => {}) });
+  render(<SettingsPanel />);
+  await screen.findByRole('heading', { name: 'Source' });
+  return api;
+}
+
+describe('SettingsPanel', () => {
+  it('says it is loading until settings arrive', () => {
+    render(<SettingsPanel />);
+    const panel = screen.getByRole('region', { name: 'Settings' });
+    expect(within(panel).getByRole('status').textContent).toBe('Loading settings…');
+    expect(screen.queryByLabelText('Source')).toBeNull();
+  });
+
+  it('sends source:set with the Source the selects stand for', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    const source = screen.getByLabelText('Source');
+    expect(
+      within(source)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'Built-in simulator',
+      'Alpaca (iex)',
+      'Alpaca (sip)',
+      'Alpaca (delayed_sip)',
+      'Alpaca (test)',
+      'Alpaca (crypto)',
+    ]);
+    const apply = screen.getByRole<HTMLButtonElement>('button', { name: 'Apply source' });
+    // Nothing to apply while the selects show the saved source.
+    expect(apply.disabled).toBe(true);
+    expect(screen.queryByText(/No API keys are stored/)).toBeNull();
+
+    await user.selectOptions(source, 'Alpaca (sip)');
+    await user.selectOptions(screen.getByLabelText('Codec'), 'JSON');
+    expect(screen.getByText(/No API keys are stored/)).toBeTruthy();
+    await user.click(apply);
+    expect(api.callsOf('source:set')).toEqual([
+      { source: { kind: 'alpaca', feed: 'sip', codec: 'json' } },
+    ]);
+    const done = await screen.findByText('Source set: Alpaca (sip), JSON.');
+    expect(done.getAttribute('role')).toBe('status');
+    expect(useMonitor.getState().settings?.source).toEqual({
+      kind: 'alpaca',
+      feed: 'sip',
+      codec: 'json',
+    });
+    expect(apply.disabled).toBe(true);
+
+    await user.selectOptions(source, 'Built-in simulator');
+    expect(screen.queryByText(/No API keys are stored/)).toBeNull();
+    await user.click(apply);
+    expect(api.callsOf('source:set')[1]).toEqual({ source: { kind: 'simulator', codec: 'json' } });
+  });
+
+  it('does not warn about keys for Alpaca when keys are stored, and shows a refusal', async () => {
+    const user = userEvent.setup();
+    const api = await setup(DEFAULT_SETTINGS, ENCRYPTED);
+    api.handle('source:set', () => fail('storage', 'settings.json is read-only'));
+    await user.selectOptions(screen.getByLabelText('Source'), 'Alpaca (iex)');
+    expect(screen.queryByText(/No API keys are stored/)).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Apply source' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Change source: settings.json is read-only (storage)',
+    );
+  });
+
+  it('maps every select value to a Source and back', () => {
+    for (const choice of ['simulator', 'alpaca:iex', 'alpaca:delayed_sip', 'alpaca:crypto']) {
+      const source = sourceOf(choice, 'msgpack');
+      expect(source).toBeDefined();
+      expect(sourceChoice(source!)).toBe(choice);
+    }
+    expect(sourceOf('alpaca:nope', 'json')).toBeUndefined();
+  });
+
+  it('sends the keys once, clears both inputs, and never puts the secret in the DOM', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    api.handle('credentials:set', () => ok(ENCRYPTED));
+    const keyId = screen.getByLabelText<HTMLInputElement>('API key ID');
+    const secret = screen.getByLabelText<HTMLInputElement>('API secret');
+    expect(secret.type).toBe('password');
+    expect(keyId.getAttribute('autocomplete')).toBe('off');
+    expect(keyId.getAttribute('spellcheck')).toBe('false');
+
+    await user.type(keyId, 'PKTESTKEY123');
+    await user.type(secret, 'sEcReT-value-42');
+    // Uncontrolled inputs: the typed value is not mirrored into an attribute.
+    expect(document.body.innerHTML).not.toContain('sEcReT-value-42');
+    await user.click(
+      screen.getByRole<HTMLInputElement>('checkbox', { name: 'Keep only until the app quits' }),
+    );
+    await user.click(screen.getByRole('button', { name: 'Save keys' }));
+
+    expect(api.callsOf('credentials:set')).toEqual([
+      { keyId: 'PKTESTKEY123', secret: 'sEcReT-value-42', memoryOnly: true },
+    ]);
+    expect(keyId.value).toBe('');
+    expect(secret.value).toBe('');
+    expect(await screen.findByText('Keys saved.')).toBeTruthy();
+    expect(
+      screen.getByText(
+        /^Keys stored: yes · storage: encrypted · backend: gnome_libsecret · secure$/,
+      ),
+    ).toBeTruthy();
+    expect(document.body.innerHTML).not.toContain('sEcReT-value-42');
+    expect(document.body.innerHTML).not.toContain('PKTESTKEY123');
+  });
+
+  it('clears the inputs when saving fails too, and leaves out memoryOnly unless asked', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    api.handle('credentials:set', () => fail('storage', 'keyring locked'));
+    const keyId = screen.getByLabelText<HTMLInputElement>('API key ID');
+    const secret = screen.getByLabelText<HTMLInputElement>('API secret');
+    await user.type(keyId, 'PKOTHER');
+    await user.type(secret, 'another-secret{Enter}');
+    expect(api.callsOf('credentials:set')).toEqual([
+      { keyId: 'PKOTHER', secret: 'another-secret' },
+    ]);
+    expect(keyId.value).toBe('');
+    expect(secret.value).toBe('');
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Save keys: keyring locked (storage)',
+    );
+    expect(document.body.innerHTML).not.toContain('another-secret');
+  });
+
+  it('asks for both keys before sending anything', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    await user.type(screen.getByLabelText('API key ID'), 'PKONLY');
+    await user.click(screen.getByRole('button', { name: 'Save keys' }));
+    expect(screen.getByRole('alert').textContent).toBe(
+      'Enter both the API key ID and the API secret.',
+    );
+    expect(api.callsOf('credentials:set')).toEqual([]);
+  });
+
+  it('clears stored keys', async () => {
+    const user = userEvent.setup();
+    const api = await setup(DEFAULT_SETTINGS, ENCRYPTED);
+    api.handle('credentials:clear', () => ok(NO_KEYS));
+    expect(screen.getByText(/^Keys stored: yes/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Clear keys' }));
+    expect(api.callsOf('credentials:clear')).toEqual([{}]);
+    expect(await screen.findByText(/^Keys stored: no · storage: none/)).toBeTruthy();
+    expect(screen.getByText('No keys stored.')).toBeTruthy();
+  });
+
+  it('asks for consent to obfuscated storage only where storage is not secure', async () => {
+    const user = userEvent.setup();
+    const api = await setup(DEFAULT_SETTINGS, {
+      stored: false,
+      storage: 'none',
+      backend: 'basic_text',
+      secure: false,
+      detail: 'No keyring found: keys are kept in memory until the app quits.',
+    });
+    expect(screen.getByText(/backend: basic_text · not secure$/)).toBeTruthy();
+    const consent = screen.getByRole<HTMLInputElement>('checkbox', {
+      name: 'Store keys obfuscated (not encrypted) on this machine',
+    });
+    expect(consent.checked).toBe(false);
+    expect(screen.getByText(/can be recovered by anyone/)).toBeTruthy();
+    await user.click(consent);
+    expect(api.callsOf('settings:update')).toEqual([{ allowInsecureCredentialStorage: true }]);
+    await screen.findByRole('checkbox', { name: /Store keys obfuscated/, checked: true });
+  });
+
+  it('has no consent checkbox where keys are encrypted', async () => {
+    await setup(DEFAULT_SETTINGS, ENCRYPTED);
+    expect(screen.queryByRole('checkbox', { name: /Store keys obfuscated/ })).toBeNull();
+  });
+
+  it('switches the theme through a radio group', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    const group = screen.getByRole('radiogroup', { name: 'Theme' });
+    const dark = within(group).getByRole<HTMLInputElement>('radio', { name: 'Dark' });
+    const light = within(group).getByRole<HTMLInputElement>('radio', { name: 'Light' });
+    expect(dark.checked).toBe(true);
+    await user.click(light);
+    expect(api.callsOf('settings:update')).toEqual([{ theme: 'light' }]);
+    expect(light.checked).toBe(true);
+    expect(useMonitor.getState().settings?.theme).toBe('light');
+  });
+
+  it('binds "Connect when the app starts" to autoConnect', async () => {
+    const user = userEvent.setup();
+    const api = await setup();
+    const box = screen.getByRole<HTMLInputElement>('checkbox', {
+      name: 'Connect when the app starts',
+    });
+    expect(box.checked).toBe(true);
+    await user.click(box);
+    expect(api.callsOf('settings:update')).toEqual([{ autoConnect: false }]);
+    await screen.findByRole('checkbox', { name: 'Connect when the app starts', checked: false });
+  });
+});
