@@ -30,8 +30,10 @@ export type ColumnId = (typeof COLUMN_IDS)[number];
 
 export interface ColumnSpec {
   readonly id: ColumnId;
-  /** Header text (also the accessible name of its sort button). */
+  /** The column's name: the accessible name of its header and sort button. */
   readonly label: string;
+  /** What the header shows when the name is too wide for a dense column. */
+  readonly short?: string;
   /** Longer description (header tooltip). */
   readonly title: string;
   readonly numeric: boolean;
@@ -40,16 +42,35 @@ export interface ColumnSpec {
 export const COLUMNS: readonly ColumnSpec[] = [
   { id: 'symbol', label: 'Symbol', title: 'Symbol', numeric: false },
   { id: 'bid', label: 'Bid', title: 'Best bid price', numeric: true },
-  { id: 'bidSize', label: 'Bid size', title: 'Size at the best bid', numeric: true },
+  {
+    id: 'bidSize',
+    label: 'Bid size',
+    short: 'Bid sz',
+    title: 'Size at the best bid',
+    numeric: true,
+  },
   { id: 'ask', label: 'Ask', title: 'Best ask price', numeric: true },
-  { id: 'askSize', label: 'Ask size', title: 'Size at the best ask', numeric: true },
+  {
+    id: 'askSize',
+    label: 'Ask size',
+    short: 'Ask sz',
+    title: 'Size at the best ask',
+    numeric: true,
+  },
   { id: 'spread', label: 'Spread', title: 'Ask minus bid', numeric: true },
   { id: 'last', label: 'Last', title: 'Last trade price', numeric: true },
-  { id: 'lastSize', label: 'Last size', title: 'Last trade size', numeric: true },
-  { id: 'change', label: 'Change', title: "Last trade against the day's open", numeric: true },
+  { id: 'lastSize', label: 'Last size', short: 'Last sz', title: 'Last trade size', numeric: true },
+  {
+    id: 'change',
+    label: 'Change',
+    short: 'Chg',
+    title: "Last trade against the day's open",
+    numeric: true,
+  },
   {
     id: 'changePct',
     label: 'Change %',
+    short: 'Chg %',
     title: "Change in percent of the day's open",
     numeric: true,
   },

@@ -1,0 +1,740 @@
+/**
+ * The watchlist: named lists as tabs, an add-symbol form, and a virtualized, sortable quote table.
+ *
+ * Hot path: the table subscribes to `quotesVersion` (one bump per frame) and renders only the
+ * visible rows (@tanstack/react-virtual, spacer rows above and below keep real table semantics).
+ * Each row is memoized on its QuoteRow's `version`, the selection, the one-second tick (for the age
+ * column and the stale mark) and its flash state, so a frame re-renders only the visible rows whose
+ * values changed. A flash restarts its CSS fade by remounting one <span> (keyed by the cell's change
+ * count), which costs nothing for cells that did not change.
+ *
+ * Sorting by a live column re-sorts at most once a second: rows that jump on every tick cannot be
+ * read, and a trader scanning "top movers" wants an order that holds still long enough to read.
+ *
+ * Keyboard (the table's scroll area takes focus): ↑/↓ move the selection, PageUp/PageDown by a
+ * screen, Home/End to the ends, Delete removes the selected symbol, Alt+↑/↓ moves it within the list
+ * (in the list's own order only).
+ */
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { FormEvent, KeyboardEvent, ReactNode } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { RefusedView, Watchlist } from '../../shared/api.ts';
+import {
+  changeOf,
+  flashOf,
+  freshnessOf,
+  spreadOf,
+  type FlashField,
+  type QuoteRow,
+} from '../model/board.ts';
+import { COLUMNS, sortSymbols, type ColumnId, type SortState } from '../model/columns.ts';
+import {
+  MISSING,
+  formatAge,
+  formatPercent,
+  formatPrice,
+  formatSigned,
+  formatSize,
+} from '../model/format.ts';
+import { tabAfterKey, useNow } from '../hooks.ts';
+import { useMonitor } from '../store.ts';
+import { Panel } from './panel.tsx';
+import './watchlist.css';
+
+export const ROW_HEIGHT = 26;
+
+// ------------------------------------------------------------------------------ list tabs
+
+function ListTabs(): ReactNode {
+  const watchlists = useMonitor((s) => s.watchlists);
+  const activeId = useMonitor((s) => s.activeWatchlistId);
+  const selectWatchlist = useMonitor((s) => s.selectWatchlist);
+  const refs = useRef(new Map<string, HTMLButtonElement>());
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const next = tabAfterKey(
+      event.key,
+      watchlists.findIndex((l) => l.id === activeId),
+      watchlists.length,
+    );
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = watchlists[next];
+    if (target === undefined) return;
+    selectWatchlist(target.id);
+    refs.current.get(target.id)?.focus();
+  };
+
+  return (
+    <div className="list-tabs" role="tablist" aria-label="Watchlists" onKeyDown={onKeyDown}>
+      {watchlists.map((list) => {
+        const selected = list.id === activeId;
+        return (
+          <button
+            key={list.id}
+            ref={(el) => {
+              if (el === null) refs.current.delete(list.id);
+              else refs.current.set(list.id, el);
+            }}
+            type="button"
+            role="tab"
+            id={`list-tab-${list.id}`}
+            aria-selected={selected}
+            aria-controls="watchlist-table-area"
+            tabIndex={selected ? 0 : -1}
+            className="list-tab"
+            onClick={() => selectWatchlist(list.id)}
+          >
+            {list.name}
+            <span className="list-count">{list.symbols.length}</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+type ListEdit = { kind: 'new' } | { kind: 'rename' } | { kind: 'delete' } | undefined;
+
+/** New / rename / delete for lists, as small inline forms (no modal dialogs to trap focus). */
+function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
+  const [edit, setEdit] = useState<ListEdit>(undefined);
+  const [name, setName] = useState('');
+  const [note, setNote] = useState<string | undefined>(undefined);
+  const createWatchlist = useMonitor((s) => s.createWatchlist);
+  const renameWatchlist = useMonitor((s) => s.renameWatchlist);
+  const deleteWatchlist = useMonitor((s) => s.deleteWatchlist);
+  const listCount = useMonitor((s) => s.watchlists.length);
+
+  const close = () => {
+    setEdit(undefined);
+    setName('');
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (edit === undefined) return;
+    const out =
+      edit.kind === 'new'
+        ? await createWatchlist(name)
+        : edit.kind === 'rename' && list !== undefined
+          ? await renameWatchlist(list.id, name)
+          : edit.kind === 'delete' && list !== undefined
+            ? await deleteWatchlist(list.id)
+            : undefined;
+    if (out === undefined) return;
+    if (out.ok) {
+      setNote(undefined);
+      close();
+    } else {
+      setNote(out.message);
+    }
+  };
+
+  if (edit === undefined) {
+    return (
+      <div className="list-actions">
+        <button
+          type="button"
+          className="quiet"
+          onClick={() => {
+            setNote(undefined);
+            setEdit({ kind: 'new' });
+          }}
+        >
+          New list
+        </button>
+        <button
+          type="button"
+          className="quiet"
+          disabled={list === undefined}
+          onClick={() => {
+            setNote(undefined);
+            setName(list?.name ?? '');
+            setEdit({ kind: 'rename' });
+          }}
+        >
+          Rename list
+        </button>
+        <button
+          type="button"
+          className="quiet"
+          disabled={list === undefined || listCount <= 1}
+          title={listCount <= 1 ? 'The last list cannot be deleted' : undefined}
+          onClick={() => {
+            setNote(undefined);
+            setEdit({ kind: 'delete' });
+          }}
+        >
+          Delete list
+        </button>
+        {note !== undefined ? (
+          <span className="note" role="alert">
+            {note}
+          </span>
+        ) : null}
+      </div>
+    );
+  }
+
+  return (
+    <form
+      className="list-actions"
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') close();
+      }}
+    >
+      {edit.kind === 'delete' ? (
+        <span>
+          Delete “{list?.name}” and its {list?.symbols.length ?? 0} symbols?
+        </span>
+      ) : (
+        <>
+          <label htmlFor="list-name-input">
+            {edit.kind === 'new' ? 'New watchlist name' : 'Watchlist name'}
+          </label>
+          <input
+            id="list-name-input"
+            value={name}
+            // Opened by a click on purpose: typing is what comes next.
+            autoFocus
+            maxLength={60}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </>
+      )}
+      <button type="submit" disabled={edit.kind !== 'delete' && name.trim() === ''}>
+        {edit.kind === 'new' ? 'Create' : edit.kind === 'rename' ? 'Save' : 'Delete'}
+      </button>
+      <button type="button" className="quiet" onClick={close}>
+        Cancel
+      </button>
+      {note !== undefined ? (
+        <span className="note" role="alert">
+          {note}
+        </span>
+      ) : null}
+    </form>
+  );
+}
+
+// ------------------------------------------------------------------------------ add symbols
+
+/** What the add form says after an attempt: a sentence, and whether it is a problem. */
+export function describeAdd(
+  added: readonly string[],
+  rejected: ReadonlyArray<{ readonly input: string; readonly reason: string }>,
+  typed: readonly string[],
+): { text: string; problem: boolean } | undefined {
+  const parts: string[] = [];
+  if (added.length > 0) parts.push(`Added ${added.join(', ')}.`);
+  const duplicates = typed.length - added.length - rejected.length;
+  if (rejected.length > 0)
+    parts.push(`Refused: ${rejected.map((r) => `${r.input} (${r.reason})`).join('; ')}.`);
+  if (duplicates > 0 && rejected.length === 0 && added.length === 0)
+    parts.push(
+      typed.length === 1
+        ? `${typed[0]?.toUpperCase()} is already in the list.`
+        : 'Already in the list.',
+    );
+  if (parts.length === 0) return undefined;
+  return { text: parts.join(' '), problem: rejected.length > 0 || added.length === 0 };
+}
+
+function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
+  const [text, setText] = useState('');
+  const [note, setNote] = useState<{ text: string; problem: boolean } | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const addSymbols = useMonitor((s) => s.addSymbols);
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setBusy(true);
+    try {
+      const out = await addSymbols(list.id, text);
+      if (!out.ok) {
+        setNote({ text: out.message, problem: true });
+        return;
+      }
+      const typed = text.split(/[\s,;]+/).filter((s) => s !== '');
+      setNote(describeAdd(out.value.added, out.value.rejected, typed));
+      if (out.value.rejected.length === 0) setText('');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="add-symbol" onSubmit={(event) => void submit(event)}>
+      <label htmlFor="add-symbol-input">Add symbol</label>
+      <input
+        id="add-symbol-input"
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+        placeholder="e.g. JPM, BRK.B"
+        autoComplete="off"
+        spellCheck={false}
+        maxLength={2000}
+        title="One or more symbols, separated by spaces or commas"
+        aria-describedby={note !== undefined ? 'add-symbol-note' : undefined}
+      />
+      <button type="submit" disabled={busy || text.trim() === ''}>
+        Add
+      </button>
+      {note !== undefined ? (
+        <span
+          id="add-symbol-note"
+          className={note.problem ? 'note problem-note' : 'note'}
+          role={note.problem ? 'alert' : 'status'}
+        >
+          {note.text}
+        </span>
+      ) : null}
+    </form>
+  );
+}
+
+// ------------------------------------------------------------------------------ refusals
+
+/** Refusals for the symbols of `symbols`, one per symbol (the newest), grouped by code. */
+export function refusalsFor(
+  refused: readonly RefusedView[],
+  symbols: readonly string[],
+): Array<{ code: number; meaning: string | undefined; symbols: string[] }> {
+  const inList = new Set(symbols);
+  const bySymbol = new Map<string, RefusedView>();
+  for (const r of refused) {
+    if (!inList.has(r.symbol)) continue;
+    const seen = bySymbol.get(r.symbol);
+    if (seen === undefined || r.at >= seen.at) bySymbol.set(r.symbol, r);
+  }
+  const byCode = new Map<
+    number,
+    { code: number; meaning: string | undefined; symbols: string[] }
+  >();
+  for (const r of bySymbol.values()) {
+    let group = byCode.get(r.code);
+    if (group === undefined) {
+      group = { code: r.code, meaning: r.meaning, symbols: [] };
+      byCode.set(r.code, group);
+    }
+    group.symbols.push(r.symbol);
+  }
+  return [...byCode.values()].sort((a, b) => a.code - b.code);
+}
+
+function Refusals({ symbols }: { symbols: readonly string[] }): ReactNode {
+  const refused = useMonitor((s) => s.subscriptions?.refused);
+  const groups = useMemo(() => refusalsFor(refused ?? [], symbols), [refused, symbols]);
+  if (groups.length === 0) return null;
+  return (
+    <div className="refusals" role="alert">
+      {groups.map((g) => (
+        <p key={g.code}>
+          <strong>
+            Refused by the server ({g.code}
+            {g.code === 405 ? ': symbol limit' : ''}):
+          </strong>{' '}
+          {g.symbols.slice(0, 20).join(', ')}
+          {g.symbols.length > 20 ? ` and ${g.symbols.length - 20} more` : ''}. {g.meaning ?? ''}{' '}
+          These symbols get no data until the limit allows them; remove some symbols or upgrade the
+          plan.
+        </p>
+      ))}
+    </div>
+  );
+}
+
+// ------------------------------------------------------------------------------ table
+
+interface CellsProps {
+  readonly row: QuoteRow | undefined;
+  readonly symbol: string;
+  readonly version: number;
+  readonly selected: boolean;
+  readonly refused: boolean;
+  /** The one-second tick: ages and the stale mark. */
+  readonly now: number;
+  readonly sorted: boolean;
+  readonly rowIndex: number;
+  readonly onSelect: (symbol: string) => void;
+  readonly onRemove: (symbol: string) => void;
+  readonly onMove: (symbol: string, delta: number) => void;
+}
+
+function flashClass(row: QuoteRow | undefined, field: FlashField, now: number): string {
+  if (row === undefined) return '';
+  const flash = flashOf(row.flash[field], now);
+  return flash === undefined ? '' : ` flash-${flash}`;
+}
+
+/** A price cell whose inner span remounts on each change, restarting the CSS fade. */
+function PriceCell({
+  row,
+  field,
+  value,
+  now,
+}: {
+  row: QuoteRow | undefined;
+  field: FlashField;
+  value: number;
+  now: number;
+}): ReactNode {
+  const cls = flashClass(row, field, now);
+  return (
+    <td className="num">
+      <span key={row?.flash[field].count ?? 0} className={`cell${cls}`}>
+        {formatPrice(value)}
+      </span>
+    </td>
+  );
+}
+
+const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode {
+  const { row, symbol, selected, now } = props;
+  // Flash state is judged at render time: a row renders when its version moves, and the fade
+  // itself is CSS, so nothing needs to re-render to end a flash.
+  const renderedAt = Date.now();
+  const freshness = freshnessOf(row?.receivedAt ?? NaN, now);
+  const change = row === undefined ? { abs: NaN, pct: NaN } : changeOf(row);
+  const direction = change.abs > 0 ? ' up' : change.abs < 0 ? ' down' : '';
+  const classes = ['quote-row'];
+  if (selected) classes.push('selected');
+  if (freshness === 'stale') classes.push('stale');
+  if (props.refused) classes.push('refused');
+  return (
+    <tr
+      className={classes.join(' ')}
+      aria-selected={selected}
+      aria-rowindex={props.rowIndex + 2}
+      data-symbol={symbol}
+      onClick={() => props.onSelect(symbol)}
+    >
+      <th scope="row" className="symbol">
+        {symbol}
+        {freshness === 'stale' ? (
+          <span className="tag stale-tag" title="No update for 15 s or more">
+            stale
+          </span>
+        ) : null}
+        {props.refused ? (
+          <span className="tag refused-tag" title="Refused by the server">
+            refused
+          </span>
+        ) : null}
+      </th>
+      <PriceCell row={row} field="bid" value={row?.bid ?? NaN} now={renderedAt} />
+      <td className="num size">{formatSize(row?.bidSize)}</td>
+      <PriceCell row={row} field="ask" value={row?.ask ?? NaN} now={renderedAt} />
+      <td className="num size">{formatSize(row?.askSize)}</td>
+      <td className="num">{row === undefined ? MISSING : formatPrice(spreadOf(row))}</td>
+      <PriceCell row={row} field="last" value={row?.last ?? NaN} now={renderedAt} />
+      <td className="num size">{formatSize(row?.lastSize)}</td>
+      <td className={`num${direction}`}>{formatSigned(change.abs)}</td>
+      <td className={`num${direction}`}>{formatPercent(change.pct)}</td>
+      <td className="num">{formatSize(row?.volume)}</td>
+      <td className={`num age${freshness === 'stale' ? ' stale-age' : ''}`}>
+        {formatAge(row?.receivedAt ?? NaN, now)}
+      </td>
+      <td className="actions">
+        <button
+          type="button"
+          className="quiet icon"
+          tabIndex={-1}
+          aria-label={`Move ${symbol} up`}
+          disabled={props.sorted}
+          onClick={(e) => {
+            e.stopPropagation();
+            props.onMove(symbol, -1);
+          }}
+        >
+          ↑
+        </button>
+        <button
+          type="button"
+          className="quiet icon"
+          tabIndex={-1}
+          aria-label={`Move ${symbol} down`}
+          disabled={props.sorted}
+          onClick={(e) => {
+            e.stopPropagation();
+            props.onMove(symbol, 1);
+          }}
+        >
+          ↓
+        </button>
+        <button
+          type="button"
+          className="quiet icon"
+          tabIndex={-1}
+          aria-label={`Remove ${symbol}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            props.onRemove(symbol);
+          }}
+        >
+          ×
+        </button>
+      </td>
+    </tr>
+  );
+});
+
+function ariaSort(
+  sort: SortState | undefined,
+  column: ColumnId,
+): 'ascending' | 'descending' | 'none' {
+  if (sort?.column !== column) return 'none';
+  return sort.direction === 'asc' ? 'ascending' : 'descending';
+}
+
+/** Where the selection goes for a key, or undefined when the key is not a move. */
+export function selectionAfterKey(
+  key: string,
+  index: number,
+  count: number,
+  page: number,
+): number | undefined {
+  if (count === 0) return undefined;
+  const from = index < 0 ? -1 : index;
+  switch (key) {
+    case 'ArrowDown':
+      return Math.min(count - 1, from + 1);
+    case 'ArrowUp':
+      return from < 0 ? 0 : Math.max(0, from - 1);
+    case 'PageDown':
+      return Math.min(count - 1, Math.max(0, from) + page);
+    case 'PageUp':
+      return Math.max(0, from - page);
+    case 'Home':
+      return 0;
+    case 'End':
+      return count - 1;
+    default:
+      return undefined;
+  }
+}
+
+function QuoteTable({ list }: { list: Watchlist }): ReactNode {
+  const board = useMonitor((s) => s.board);
+  // One bump per frame: re-renders this table (visible rows only, each memoized).
+  useMonitor((s) => s.quotesVersion);
+  const sort = useMonitor((s) => s.sort);
+  const toggleSort = useMonitor((s) => s.toggleSort);
+  const selected = useMonitor((s) => s.selectedSymbol);
+  const selectSymbol = useMonitor((s) => s.selectSymbol);
+  const removeSymbol = useMonitor((s) => s.removeSymbol);
+  const moveSymbol = useMonitor((s) => s.moveSymbol);
+  const refusedList = useMonitor((s) => s.subscriptions?.refused);
+  const now = useNow(1000);
+
+  const refused = useMemo(() => new Set((refusedList ?? []).map((r) => r.symbol)), [refusedList]);
+
+  // Sorted by a live column: re-sort on the one-second tick, not on every frame.
+  const liveSortTick = sort !== undefined && sort.column !== 'symbol' ? now : 0;
+  const order = useMemo(
+    () => sortSymbols(list.symbols, sort, (symbol) => board.get(symbol)),
+    // liveSortTick is the point: it re-runs the sort once a second while sorted by a live column.
+    [list.symbols, sort, board, liveSortTick],
+  );
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: order.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    initialRect: { width: 1000, height: 600 },
+  });
+
+  const selectedIndex = selected === undefined ? -1 : order.indexOf(selected);
+
+  const onSelect = useCallback((symbol: string) => selectSymbol(symbol), [selectSymbol]);
+  const onRemove = useCallback(
+    (symbol: string) => void removeSymbol(list.id, symbol),
+    [list.id, removeSymbol],
+  );
+  const onMove = useCallback(
+    (symbol: string, delta: number) => {
+      const index = list.symbols.indexOf(symbol);
+      const to = index + delta;
+      if (index < 0 || to < 0 || to >= list.symbols.length) return;
+      void moveSymbol(list.id, symbol, to);
+    },
+    [list.id, list.symbols, moveSymbol],
+  );
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.target !== event.currentTarget) return;
+    if (event.altKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) {
+      event.preventDefault();
+      if (selected !== undefined && sort === undefined)
+        onMove(selected, event.key === 'ArrowUp' ? -1 : 1);
+      return;
+    }
+    if ((event.key === 'Delete' || event.key === 'Backspace') && selected !== undefined) {
+      event.preventDefault();
+      const next = order[selectedIndex + 1] ?? order[selectedIndex - 1];
+      void removeSymbol(list.id, selected).then((out) => {
+        if (out.ok) selectSymbol(next);
+      });
+      return;
+    }
+    if (event.key === 'Escape') {
+      selectSymbol(undefined);
+      return;
+    }
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 300) / ROW_HEIGHT) - 1);
+    const next = selectionAfterKey(event.key, selectedIndex, order.length, page);
+    if (next === undefined) return;
+    event.preventDefault();
+    const symbol = order[next];
+    if (symbol === undefined) return;
+    selectSymbol(symbol);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+
+  const items = virtualizer.getVirtualItems();
+  const first = items[0];
+  const last = items[items.length - 1];
+  const padTop = first?.start ?? 0;
+  const padBottom = last === undefined ? 0 : virtualizer.getTotalSize() - last.end;
+  const sorted = sort !== undefined;
+
+  return (
+    <div
+      id="watchlist-table-area"
+      ref={scrollRef}
+      className="table-scroll"
+      tabIndex={0}
+      role="group"
+      aria-label={`${list.name}: ${order.length} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
+      onKeyDown={onKeyDown}
+    >
+      <table className="quotes" aria-label="Watchlist" aria-rowcount={order.length + 1}>
+        {/* Fixed widths: a virtualized table must not re-measure its columns as rows scroll by. */}
+        <colgroup>
+          {COLUMNS.map((column) => (
+            <col key={column.id} className={`col-${column.id}`} />
+          ))}
+          <col className="col-actions" />
+        </colgroup>
+        <thead>
+          <tr aria-rowindex={1}>
+            {COLUMNS.map((column) => (
+              <th
+                key={column.id}
+                scope="col"
+                className={column.numeric ? 'num' : undefined}
+                aria-sort={ariaSort(sort, column.id)}
+                title={column.title}
+              >
+                <button type="button" className="sort" onClick={() => toggleSort(column.id)}>
+                  {column.short === undefined ? (
+                    column.label
+                  ) : (
+                    // Seen: the abbreviation; heard (and named): the full name.
+                    <>
+                      <span aria-hidden="true">{column.short}</span>
+                      <span className="visually-hidden">{column.label}</span>
+                    </>
+                  )}
+                  <span className="sort-mark" aria-hidden="true">
+                    {sort?.column === column.id ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
+                  </span>
+                </button>
+              </th>
+            ))}
+            <th scope="col" className="actions">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {padTop > 0 ? (
+            <tr className="spacer" aria-hidden="true" style={{ height: padTop }}>
+              <td colSpan={COLUMNS.length + 1} />
+            </tr>
+          ) : null}
+          {items.map((item) => {
+            const symbol = order[item.index];
+            if (symbol === undefined) return null;
+            const row = board.get(symbol);
+            return (
+              <QuoteTableRow
+                key={symbol}
+                row={row}
+                symbol={symbol}
+                version={row?.version ?? -1}
+                selected={symbol === selected}
+                refused={refused.has(symbol)}
+                now={now}
+                sorted={sorted}
+                rowIndex={item.index}
+                onSelect={onSelect}
+                onRemove={onRemove}
+                onMove={onMove}
+              />
+            );
+          })}
+          {padBottom > 0 ? (
+            <tr className="spacer" aria-hidden="true" style={{ height: padBottom }}>
+              <td colSpan={COLUMNS.length + 1} />
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+      {order.length === 0 ? (
+        <p className="empty">No symbols in this list yet: add one above.</p>
+      ) : null}
+    </div>
+  );
+}
+
+// ------------------------------------------------------------------------------ panel
+
+export function WatchlistPanel(): ReactNode {
+  const watchlists = useMonitor((s) => s.watchlists);
+  const activeId = useMonitor((s) => s.activeWatchlistId);
+  const sort = useMonitor((s) => s.sort);
+  const setSort = useMonitor((s) => s.setSort);
+  const list = watchlists.find((l) => l.id === activeId) ?? watchlists[0];
+
+  // A selection that left the list (removed elsewhere, another window) is dropped.
+  const selected = useMonitor((s) => s.selectedSymbol);
+  const selectSymbol = useMonitor((s) => s.selectSymbol);
+  useEffect(() => {
+    if (selected !== undefined && list !== undefined && !list.symbols.includes(selected))
+      selectSymbol(undefined);
+  }, [list, selected, selectSymbol]);
+
+  return (
+    <Panel
+      id="watchlist"
+      title="Watchlist"
+      className="watchlist-panel"
+      actions={
+        sort !== undefined ? (
+          <button type="button" className="quiet" onClick={() => setSort(undefined)}>
+            List order
+          </button>
+        ) : undefined
+      }
+    >
+      <div className="watchlist-bar">
+        <ListTabs />
+        <ListActions list={list} />
+      </div>
+      {list === undefined ? (
+        <p className="empty">Loading watchlists…</p>
+      ) : (
+        <>
+          <AddSymbolForm list={list} />
+          <Refusals symbols={list.symbols} />
+          <QuoteTable list={list} />
+        </>
+      )}
+    </Panel>
+  );
+}

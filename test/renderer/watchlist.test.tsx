@@ -1,0 +1,309 @@
+/**
+ * The watchlist panel in a DOM: rows from frames, sorting by header, keyboard selection, add-symbol
+ * validation and messages, the server's refusals, and virtualization of a long list.
+ */
+import { act, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok } from '../../shared/api.ts';
+import {
+  WatchlistPanel,
+  describeAdd,
+  refusalsFor,
+  selectionAfterKey,
+} from '../../renderer/panels/watchlist.tsx';
+import { useMonitor } from '../../renderer/store.ts';
+import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
+
+// happy-dom lays nothing out: give scroll areas a size so the virtualizer has a viewport.
+const sizes = {
+  clientHeight: Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight'),
+  clientWidth: Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientWidth'),
+};
+beforeAll(() => {
+  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('table-scroll') ? 520 : 0;
+    },
+  });
+  Object.defineProperty(HTMLElement.prototype, 'clientWidth', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('table-scroll') ? 1000 : 0;
+    },
+  });
+});
+afterAll(() => {
+  if (sizes.clientHeight)
+    Object.defineProperty(HTMLElement.prototype, 'clientHeight', sizes.clientHeight);
+  if (sizes.clientWidth)
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', sizes.clientWidth);
+});
+
+const never = () => new Promise<void>(() => undefined);
+
+async function mount(symbols: string[], api = new FakeApi()) {
+  api.snapshot = snapshot({ watchlists: [{ id: 'default', name: 'Main', symbols }] });
+  useMonitor.getState().attach(api, { afterPaint: never });
+  const view = render(<WatchlistPanel />);
+  await screen.findByRole('table', { name: 'Watchlist' });
+  return { api, view };
+}
+
+function dataRows(): HTMLElement[] {
+  const table = screen.getByRole('table', { name: 'Watchlist' });
+  return within(table)
+    .getAllByRole('row')
+    .filter((r) => r.classList.contains('quote-row'));
+}
+
+function symbolsShown(): string[] {
+  return dataRows().map((r) => r.getAttribute('data-symbol') ?? '');
+}
+
+describe('WatchlistPanel', () => {
+  it('shows the list with every column and fills rows from frames', async () => {
+    const { api } = await mount(['AAPL', 'MSFT']);
+    // Every column, by its full accessible name (dense ones show an abbreviation).
+    for (const name of [
+      'Symbol',
+      'Bid',
+      'Bid size',
+      'Ask',
+      'Ask size',
+      'Spread',
+      'Last',
+      'Last size',
+      'Change',
+      'Change %',
+      'Volume',
+      'Age',
+    ]) {
+      expect(screen.getByRole('columnheader', { name })).toBeTruthy();
+    }
+    const changePct = screen.getByRole('columnheader', { name: 'Change %' });
+    expect(changePct.querySelector('[aria-hidden="true"]:not(.sort-mark)')?.textContent).toBe(
+      'Chg %',
+    );
+    await act(async () => {
+      api.pushFrame(
+        makeFrame(1, [
+          {
+            symbol: 'AAPL',
+            bid: 187.5,
+            bidSize: 300,
+            ask: 187.52,
+            askSize: 12_345,
+            last: 187.51,
+            lastSize: 100,
+            ref: 185,
+            volume: 45_600_000,
+            receivedAt: Date.now(),
+          },
+        ]),
+      );
+      await Promise.resolve();
+    });
+    const aapl = dataRows()[0];
+    if (aapl === undefined) throw new Error('no row');
+    const cells = within(aapl)
+      .getAllByRole('cell')
+      .map((c) => c.textContent);
+    expect(cells.slice(0, 10)).toEqual([
+      '187.50',
+      '300',
+      '187.52',
+      '12.3K',
+      '0.02',
+      '187.51',
+      '100',
+      '+2.51',
+      '+1.36%',
+      '45.6M',
+    ]);
+    // MSFT has no quote yet: dashes, not zeros.
+    const msft = dataRows()[1];
+    expect(within(msft as HTMLElement).getAllByRole('cell')[0]?.textContent).toBe('—');
+  });
+
+  it('a changed price flashes up or down', async () => {
+    const { api } = await mount(['AAPL']);
+    await act(async () => {
+      api.pushFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 100, ask: 101 }]));
+      await Promise.resolve();
+    });
+    // The pull loop waits for a paint that never comes here: fold the next frame directly.
+    act(() => {
+      useMonitor.getState().applyFrame(makeFrame(2, [{ symbol: 'AAPL', bid: 100.5, ask: 100.9 }]));
+    });
+    const row = dataRows()[0] as HTMLElement;
+    const [bid, , ask] = within(row).getAllByRole('cell');
+    expect(bid?.querySelector('.cell')?.className).toContain('flash-up');
+    expect(ask?.querySelector('.cell')?.className).toContain('flash-down');
+  });
+
+  it('a quiet symbol is marked stale', async () => {
+    await mount(['OLD', 'NEW']);
+    act(() => {
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          { symbol: 'OLD', bid: 1, receivedAt: Date.now() - 60_000 },
+          { symbol: 'NEW', bid: 2, receivedAt: Date.now() },
+        ]),
+      );
+    });
+    const [old, fresh] = dataRows();
+    expect(old?.className).toContain('stale');
+    expect(within(old as HTMLElement).getByText('stale')).toBeTruthy();
+    expect(fresh?.className).not.toContain('stale');
+  });
+
+  it('sorts by a header click: ascending, descending, back to list order', async () => {
+    const user = userEvent.setup();
+    await mount(['B', 'A', 'C']);
+    act(() => {
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          { symbol: 'B', bid: 2 },
+          { symbol: 'A', bid: 3 },
+          { symbol: 'C', bid: 1 },
+        ]),
+      );
+    });
+    const bidHeader = screen.getByRole('columnheader', { name: 'Bid' });
+    await user.click(within(bidHeader).getByRole('button'));
+    expect(symbolsShown()).toEqual(['C', 'B', 'A']);
+    expect(bidHeader.getAttribute('aria-sort')).toBe('ascending');
+    await user.click(within(bidHeader).getByRole('button'));
+    expect(symbolsShown()).toEqual(['A', 'B', 'C']);
+    await user.click(within(bidHeader).getByRole('button'));
+    expect(symbolsShown()).toEqual(['B', 'A', 'C']);
+    expect(bidHeader.getAttribute('aria-sort')).toBe('none');
+  });
+
+  it('arrow keys move the selection; Delete removes; Alt+arrow reorders', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    api.handle('watchlists:remove-symbol', (input) =>
+      ok({ id: input.id, name: 'Main', symbols: ['A', 'C'] }),
+    );
+    api.handle('watchlists:move-symbol', (input) =>
+      ok({ id: input.id, name: 'Main', symbols: ['B', 'A', 'C'] }),
+    );
+    await mount(['A', 'B', 'C'], api);
+    const area = screen.getByRole('group', { name: /Main: 3 symbols/ });
+    area.focus();
+    await user.keyboard('{ArrowDown}');
+    expect(useMonitor.getState().selectedSymbol).toBe('A');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
+    expect(useMonitor.getState().selectedSymbol).toBe('C');
+    await user.keyboard('{Home}');
+    expect(useMonitor.getState().selectedSymbol).toBe('A');
+    expect(dataRows()[0]?.getAttribute('aria-selected')).toBe('true');
+    await user.keyboard('{Alt>}{ArrowDown}{/Alt}');
+    expect(api.callsOf('watchlists:move-symbol')).toEqual([
+      { id: 'default', symbol: 'A', toIndex: 1 },
+    ]);
+    await user.keyboard('{End}{Delete}');
+    expect(api.callsOf('watchlists:remove-symbol')).toEqual([{ id: 'default', symbol: 'C' }]);
+  });
+
+  it('the add form: a typo gets its reason without asking main; a good symbol is sent and the field clears', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    api.handle('watchlists:add-symbols', (input) =>
+      ok({
+        watchlist: { id: input.id, name: 'Main', symbols: ['AAPL', 'JPM'] },
+        added: ['JPM'],
+        rejected: [],
+      }),
+    );
+    await mount(['AAPL'], api);
+    const input = screen.getByLabelText('Add symbol');
+    await user.type(input, 'J#M');
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/only letters, digits/);
+    expect(api.callsOf('watchlists:add-symbols')).toEqual([]);
+    await user.clear(input);
+    await user.type(input, 'jpm');
+    await user.click(screen.getByRole('button', { name: 'Add' }));
+    expect((await screen.findByRole('status')).textContent).toBe('Added JPM.');
+    expect((input as HTMLInputElement).value).toBe('');
+    expect(api.callsOf('watchlists:add-symbols')).toEqual([{ id: 'default', symbols: ['jpm'] }]);
+  });
+
+  it('a symbol the server refused (405) is named with the meaning, and its row is marked', async () => {
+    const api = new FakeApi();
+    await mount(['AAPL', 'XYZ'], api);
+    act(() => {
+      api.emit('subscriptions:update', {
+        desired: { quotes: ['AAPL', 'XYZ'] },
+        confirmed: { quotes: ['AAPL'] },
+        refused: [
+          {
+            channel: 'quotes',
+            symbol: 'XYZ',
+            code: 405,
+            meaning: 'Your plan allows fewer symbols; some were refused.',
+            at: T0,
+          },
+        ],
+      });
+    });
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/Refused by the server \(405: symbol limit\): XYZ\./);
+    expect(alert.textContent).toMatch(/Your plan allows fewer symbols/);
+    const xyz = dataRows().find((r) => r.getAttribute('data-symbol') === 'XYZ');
+    expect(xyz?.className).toContain('refused');
+  });
+
+  it('5,000 symbols render only a screenful of rows, with spacers for the rest', async () => {
+    const symbols = Array.from({ length: 5000 }, (_, i) => `S${i}`);
+    await mount(symbols);
+    const rows = dataRows();
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(80);
+    const table = screen.getByRole('table', { name: 'Watchlist' });
+    expect(table.getAttribute('aria-rowcount')).toBe('5001');
+  });
+});
+
+describe('watchlist rules', () => {
+  it('selectionAfterKey', () => {
+    expect(selectionAfterKey('ArrowDown', -1, 5, 3)).toBe(0);
+    expect(selectionAfterKey('ArrowUp', -1, 5, 3)).toBe(0);
+    expect(selectionAfterKey('ArrowDown', 4, 5, 3)).toBe(4);
+    expect(selectionAfterKey('ArrowUp', 0, 5, 3)).toBe(0);
+    expect(selectionAfterKey('PageDown', 1, 5, 3)).toBe(4);
+    expect(selectionAfterKey('PageUp', 4, 5, 3)).toBe(1);
+    expect(selectionAfterKey('End', 0, 5, 3)).toBe(4);
+    expect(selectionAfterKey('x', 0, 5, 3)).toBeUndefined();
+    expect(selectionAfterKey('ArrowDown', -1, 0, 3)).toBeUndefined();
+  });
+
+  it('describeAdd', () => {
+    expect(describeAdd(['JPM'], [], ['jpm'])).toEqual({ text: 'Added JPM.', problem: false });
+    expect(describeAdd([], [], ['aapl'])).toEqual({
+      text: 'AAPL is already in the list.',
+      problem: true,
+    });
+    expect(describeAdd(['A'], [{ input: 'b#', reason: 'bad' }], ['a', 'b#'])).toEqual({
+      text: 'Added A. Refused: b# (bad).',
+      problem: true,
+    });
+  });
+
+  it('refusalsFor groups the newest refusal per symbol of the list by code', () => {
+    const r = (symbol: string, code: number, at: number) => ({
+      channel: 'quotes' as const,
+      symbol,
+      code,
+      meaning: `m${code}`,
+      at,
+    });
+    expect(
+      refusalsFor([r('A', 405, 1), r('B', 405, 2), r('OTHER', 405, 3), r('A', 410, 0)], ['A', 'B']),
+    ).toEqual([{ code: 405, meaning: 'm405', symbols: ['A', 'B'] }]);
+  });
+});
