@@ -36,7 +36,7 @@ export default defineConfig({
       testDir: 'test/e2e',
       use: {
         browserName: 'chromium',
-        viewport: { width: 1100, height: 720 },
+        viewport: { width: 1440, height: 900 },
         colorScheme: 'dark',
         launchOptions: {
           executablePath: CHROMIUM_PATH,

@@ -126,4 +126,32 @@ test.describe(why === undefined ? 'desktop app' : `desktop app (skipped: ${why})
     await expect(bid).not.toHaveText(first ?? '');
     await expect(page.getByText('Desktop')).toBeVisible();
   });
+
+  test('every panel shows live data in the window', async () => {
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    const health = page.getByRole('region', { name: 'Connection health', exact: true });
+    await expect(health).toContainText('Built-in simulator');
+    const counters = page.getByRole('region', { name: 'Message counters', exact: true });
+    await expect(
+      counters
+        .getByRole('table', { name: 'Messages by type' })
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: 'quote', exact: true }) })
+        .getByRole('cell')
+        .first(),
+    ).toHaveText(/[1-9]/);
+    const tools = page.getByRole('tablist', { name: 'Tools' });
+    for (const [tab, region] of [
+      ['Handlers', 'Handler inspector'],
+      ['Diagnostics', 'Diagnostics'],
+      ['Settings', 'Settings'],
+    ] as const) {
+      await tools.getByRole('tab', { name: tab }).click();
+      await expect(page.getByRole('region', { name: region, exact: true })).toBeVisible();
+    }
+    // Settings in the desktop app report the OS credential store (safeStorage), not browser mode's.
+    await expect(page.getByRole('region', { name: 'Settings', exact: true })).toContainText(
+      /encrypted|obfuscated|memory|No API keys/i,
+    );
+  });
 });
