@@ -217,6 +217,12 @@ export function mergeLog(
   incoming: readonly LogEntry[],
   limit = LOG_LIMIT,
 ): LogEntry[] {
+  // The common case, a newer entry arriving as an event: append without re-sorting the ring.
+  const tail = current.at(-1);
+  if (incoming.length === 1 && (tail === undefined || incoming[0]!.seq > tail.seq)) {
+    const appended = [...current, incoming[0]!];
+    return appended.length > limit ? appended.slice(appended.length - limit) : appended;
+  }
   const bySeq = new Map<number, LogEntry>();
   for (const e of current) bySeq.set(e.seq, e);
   for (const e of incoming) bySeq.set(e.seq, e);

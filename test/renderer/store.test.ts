@@ -201,5 +201,8 @@ describe('helpers', () => {
     });
     expect(mergeLog([e(2), e(3)], [e(1), e(3), e(4)]).map((x) => x.seq)).toEqual([1, 2, 3, 4]);
     expect(mergeLog([e(1), e(2)], [e(3)], 2).map((x) => x.seq)).toEqual([2, 3]);
+    // A single entry older than the tail, or one already held, still lands in order, once.
+    expect(mergeLog([e(2), e(3)], [e(1)]).map((x) => x.seq)).toEqual([1, 2, 3]);
+    expect(mergeLog([e(2), e(3)], [e(3)]).map((x) => x.seq)).toEqual([2, 3]);
   });
 });
