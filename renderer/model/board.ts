@@ -109,11 +109,6 @@ export function changeOf(row: Pick<QuoteRow, 'last' | 'ref'>): { abs: number; pc
   return { abs, pct: (abs / row.ref) * 100 };
 }
 
-/** NaN in a frame means "no value in this frame": keep what the board has. */
-function keep(previous: number, next: number | undefined): number {
-  return next === undefined || Number.isNaN(next) ? previous : next;
-}
-
 export interface FrameFold {
   /** Rows whose values changed. */
   readonly changed: number;
@@ -162,18 +157,23 @@ export class QuoteBoard {
     return { changed, receivedAts };
   }
 
+  /**
+   * Every frame row is main's whole row for that symbol (the book copies complete rows, full frame
+   * or not), so its values replace the board's as they are: NaN means main has no value (a new
+   * source, a symbol removed and added again), and an old value must not survive it.
+   */
   #fold(row: QuoteRow, f: QuoteFrame, i: number, now: number): boolean {
-    const bid = keep(row.bid, f.bidPrice[i]);
-    const ask = keep(row.ask, f.askPrice[i]);
-    const last = keep(row.last, f.lastPrice[i]);
-    const bidSize = keep(row.bidSize, f.bidSize[i]);
-    const askSize = keep(row.askSize, f.askSize[i]);
-    const lastSize = keep(row.lastSize, f.lastSize[i]);
-    const volume = keep(row.volume, f.volume[i]);
-    const ref = keep(row.ref, f.refPrice[i]);
-    const quoteTime = keep(row.quoteTime, f.quoteTime[i]);
-    const tradeTime = keep(row.tradeTime, f.tradeTime[i]);
-    const receivedAt = keep(row.receivedAt, f.receivedAt[i]);
+    const bid = f.bidPrice[i] ?? NaN;
+    const ask = f.askPrice[i] ?? NaN;
+    const last = f.lastPrice[i] ?? NaN;
+    const bidSize = f.bidSize[i] ?? NaN;
+    const askSize = f.askSize[i] ?? NaN;
+    const lastSize = f.lastSize[i] ?? NaN;
+    const volume = f.volume[i] ?? NaN;
+    const ref = f.refPrice[i] ?? NaN;
+    const quoteTime = f.quoteTime[i] ?? NaN;
+    const tradeTime = f.tradeTime[i] ?? NaN;
+    const receivedAt = f.receivedAt[i] ?? NaN;
     const same =
       Object.is(bid, row.bid) &&
       Object.is(ask, row.ask) &&

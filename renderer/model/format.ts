@@ -25,32 +25,61 @@ function finite(value: number | null | undefined): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** -0 reads as 0: a minus sign on nothing is noise. */
+function unsignedZero(value: number): number {
+  return value === 0 ? 0 : value;
+}
+
+/**
+ * `value` scaled into the largest unit it reaches, rounded to 3 significant figures (at least the
+ * integer part), moving up a unit when rounding reaches the next one (999,999 is 1.00M, not 1000K).
+ */
+function scaled(
+  value: number,
+  units: ReadonlyArray<readonly [string, number]>,
+): { text: string; unit: string } {
+  const abs = Math.abs(value);
+  for (let u = 0; u < units.length; u++) {
+    const [unit, scale] = units[u]!;
+    if (abs < scale && u < units.length - 1) continue;
+    const n = value / scale;
+    const digitsFor = (x: number) => (Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
+    let text = n.toFixed(digitsFor(n));
+    // 99.996 rounds to "100.00": print it as 100 would be (three significant figures).
+    if (digitsFor(Number(text)) !== digitsFor(n)) text = n.toFixed(digitsFor(Number(text)));
+    const bigger = units[u - 1];
+    if (bigger !== undefined && Math.abs(Number(text)) * scale >= bigger[1]) {
+      return { text: (value / bigger[1]).toFixed(2), unit: bigger[0] };
+    }
+    return { text, unit };
+  }
+  return { text: String(value), unit: '' };
+}
+
 /** Prices: two decimals at 1 and above; four significant digits below (sub-dollar, crypto). */
 export function formatPrice(value: number | null | undefined): string {
   if (!finite(value)) return MISSING;
-  return Math.abs(value) >= 1 || value === 0 ? PRICE.format(value) : SMALL_PRICE.format(value);
+  const v = unsignedZero(value);
+  return Math.abs(v) >= 1 || v === 0 ? PRICE.format(v) : SMALL_PRICE.format(v);
 }
 
 /** Sizes and volumes: exact below 10,000, then 12.3K, 4.56M, 1.2B. Fractional crypto sizes keep 4 digits. */
 export function formatSize(value: number | null | undefined): string {
   if (!finite(value)) return MISSING;
-  const abs = Math.abs(value);
+  const v = unsignedZero(value);
+  const abs = Math.abs(v);
   if (abs < 10_000) {
-    return Number.isInteger(value) ? INTEGER.format(value) : SMALL_PRICE.format(value);
+    return Number.isInteger(v) ? INTEGER.format(v) : SMALL_PRICE.format(v);
   }
-  for (const [unit, scale] of [
-    ['B', 1e9],
-    ['M', 1e6],
-    ['K', 1e3],
-  ] as const) {
-    if (abs >= scale) {
-      const scaled = value / scale;
-      const digits = Math.abs(scaled) >= 100 ? 0 : Math.abs(scaled) >= 10 ? 1 : 2;
-      return `${scaled.toFixed(digits)}${unit}`;
-    }
-  }
-  return INTEGER.format(value);
+  const { text, unit } = scaled(v, SIZE_UNITS);
+  return `${text}${unit}`;
 }
+
+const SIZE_UNITS = [
+  ['B', 1e9],
+  ['M', 1e6],
+  ['K', 1e3],
+] as const;
 
 /** A signed change: `+1.23` / `−0.40` (a true minus sign, the same width as the plus). */
 export function formatSigned(value: number | null | undefined, digits = 2): string {
@@ -71,30 +100,32 @@ export function formatPercent(value: number | null | undefined): string {
 
 /** Counts: 1,234,567. */
 export function formatCount(value: number | null | undefined): string {
-  return finite(value) ? INTEGER.format(value) : MISSING;
+  return finite(value) ? INTEGER.format(unsignedZero(value)) : MISSING;
 }
 
 /** Rates per second: one decimal below 100, whole numbers above, with K/M past 10,000. */
 export function formatRate(value: number | null | undefined): string {
   if (!finite(value)) return MISSING;
-  if (Math.abs(value) >= 10_000) return formatSize(value);
-  return Math.abs(value) < 100 ? ONE_DECIMAL.format(value) : INTEGER.format(value);
+  const v = unsignedZero(value);
+  if (Math.abs(v) >= 10_000) return formatSize(v);
+  return Math.abs(v) < 100 ? ONE_DECIMAL.format(v) : INTEGER.format(v);
 }
 
 /** Bytes in binary units: 512 B, 1.5 KiB, 23.4 MiB, 1.20 GiB. */
 export function formatBytes(value: number | null | undefined): string {
   if (!finite(value)) return MISSING;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let scaled = value;
-  let unit = 0;
-  while (Math.abs(scaled) >= 1024 && unit < units.length - 1) {
-    scaled /= 1024;
-    unit += 1;
-  }
-  if (unit === 0) return `${INTEGER.format(scaled)} B`;
-  const digits = Math.abs(scaled) >= 100 ? 0 : Math.abs(scaled) >= 10 ? 1 : 2;
-  return `${scaled.toFixed(digits)} ${units[unit]}`;
+  const v = unsignedZero(value);
+  if (Math.abs(v) < 1024) return `${INTEGER.format(v)} B`;
+  const { text, unit } = scaled(v, BYTE_UNITS);
+  return `${text} ${unit}`;
 }
+
+const BYTE_UNITS = [
+  ['TiB', 1024 ** 4],
+  ['GiB', 1024 ** 3],
+  ['MiB', 1024 ** 2],
+  ['KiB', 1024],
+] as const;
 
 /**
  * A duration: `850 ms`, `4.2 s`, `59 s`, `3m 07s`, `2h 05m`, `3d 04h`. Negative durations read as
@@ -151,6 +182,7 @@ function pad2(n: number): string {
 export function formatClock(epochMs: number | null | undefined, millis = false): string {
   if (!finite(epochMs)) return MISSING;
   const d = new Date(epochMs);
+  if (Number.isNaN(d.getTime())) return MISSING; // beyond the Date range
   const base = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
   return millis ? `${base}.${String(d.getMilliseconds()).padStart(3, '0')}` : base;
 }

@@ -54,6 +54,18 @@ describe('format', () => {
     expect(formatSize(NaN)).toBe(MISSING);
   });
 
+  it('rounding that reaches the next unit moves up to it; -0 has no sign; a date out of range is missing', () => {
+    expect(formatSize(999_999)).toBe('1.00M');
+    expect(formatSize(99_999)).toBe('100K');
+    expect(formatSize(999_999_999)).toBe('1.00B');
+    expect(formatSize(-12_345)).toBe('-12.3K');
+    expect(formatBytes(1024 * 1024 - 1)).toBe('1.00 MiB');
+    expect(formatBytes(1023)).toBe('1,023 B');
+    expect(formatPrice(-0)).toBe('0.00');
+    expect(formatSize(-0)).toBe('0');
+    expect(formatClock(1e16)).toBe(MISSING);
+  });
+
   it('signed values use a true minus and no sign for zero', () => {
     expect(formatSigned(1.234)).toBe('+1.23');
     expect(formatSigned(-0.4)).toBe('−0.40');
@@ -115,17 +127,30 @@ describe('format', () => {
 });
 
 describe('QuoteBoard', () => {
-  it('folds frames, keeps values a frame does not carry, and versions each change', () => {
+  it('folds frames into one record per symbol and versions each change', () => {
     const board = new QuoteBoard();
     board.apply(makeFrame(1, [{ symbol: 'AAPL', bid: 100, ask: 100.1, receivedAt: T0 }]), T0);
     const row = board.get('AAPL');
     expect(row?.version).toBe(1);
-    board.apply(makeFrame(2, [{ symbol: 'AAPL', last: 100.05, lastSize: 50 }]), T0 + 10);
+    board.apply(
+      makeFrame(2, [{ symbol: 'AAPL', bid: 100, ask: 100.1, last: 100.05, lastSize: 50 }]),
+      T0 + 10,
+    );
     expect(row).toBe(board.get('AAPL')); // same record, mutated in place
     expect(row).toMatchObject({ bid: 100, ask: 100.1, last: 100.05, lastSize: 50, version: 2 });
     // A frame with nothing new leaves the version alone (no re-render).
-    board.apply(makeFrame(3, [{ symbol: 'AAPL', bid: 100 }]), T0 + 20);
+    board.apply(
+      makeFrame(3, [{ symbol: 'AAPL', bid: 100, ask: 100.1, last: 100.05, lastSize: 50 }]),
+      T0 + 20,
+    );
     expect(row?.version).toBe(2);
+  });
+
+  it("a frame row is main's whole row: NaN clears an old value (a new source, a re-added symbol)", () => {
+    const board = new QuoteBoard();
+    board.apply(makeFrame(1, [{ symbol: 'AAPL', bid: 100, last: 100, volume: 5000, ref: 90 }]), T0);
+    board.apply(makeFrame(2, [{ symbol: 'AAPL', bid: 200 }], { full: true }), T0);
+    expect(board.get('AAPL')).toMatchObject({ bid: 200, last: NaN, volume: NaN, ref: NaN });
   });
 
   it('a full frame drops symbols it does not carry', () => {
@@ -163,7 +188,7 @@ describe('QuoteBoard', () => {
     expect(flashOf(row.flash.bid, T0 + 100 + FLASH_MS)).toBeUndefined();
     // A size-only change does not light the price.
     const count = row.flash.bid.count;
-    board.apply(makeFrame(3, [{ symbol: 'X', bidSize: 300 }]), T0 + 5000);
+    board.apply(makeFrame(3, [{ symbol: 'X', bid: 10.5, ask: 10.9, bidSize: 300 }]), T0 + 5000);
     expect(row.flash.bid.count).toBe(count);
     expect(flashOf(row.flash.bid, T0 + 5000)).toBeUndefined();
   });
