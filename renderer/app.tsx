@@ -19,6 +19,7 @@ import { SettingsPanel } from './panels/settings.tsx';
 import { WatchlistPanel } from './panels/watchlist.tsx';
 import { formatCount } from './model/format.ts';
 import { tabAfterKey } from './hooks.ts';
+import { PanelBoundary } from './panels/boundary.tsx';
 import { useMonitor, type ApiMode } from './store.ts';
 
 export const DOCK_TABS = [
@@ -28,8 +29,12 @@ export const DOCK_TABS = [
 ] as const;
 export type DockTab = (typeof DOCK_TABS)[number]['id'];
 
-/** Alt+digit → what to show and focus. */
-export function shortcutTarget(key: string): { panel: string; dock?: DockTab } | undefined {
+/**
+ * Alt+digit → what to show and focus. Matched on the physical key (`Digit1`...): on macOS,
+ * Option+digit types a character (¡, ™, £...) rather than the digit.
+ */
+export function shortcutTarget(code: string): { panel: string; dock?: DockTab } | undefined {
+  const key = /^(?:Digit|Numpad)([0-9])$/.exec(code)?.[1];
   switch (key) {
     case '1':
       return { panel: 'watchlist-table-area' };
@@ -80,7 +85,7 @@ function Notices(): ReactNode {
   const dismiss = useMonitor((s) => s.dismissNotice);
   if (notices.length === 0) return null;
   return (
-    <section className="notices" aria-label="Notices">
+    <section className="notices" aria-label="Notices" role="status">
       {notices.map((n) => (
         <p key={n.id} className={`notice notice-${n.level}`}>
           <span>{n.message}</span>
@@ -100,13 +105,25 @@ function Notices(): ReactNode {
 
 function Problems(): ReactNode {
   const lost = useMonitor((s) => s.lost);
+  const halted = useMonitor((s) => s.halted);
   const problem = useMonitor((s) => s.problem);
   const clear = useMonitor((s) => s.clearProblem);
+  const restart = useMonitor((s) => s.restart);
   if (lost !== undefined) {
     return (
       <p role="alert" className="problem">
         Lost the link to Market Monitor: {lost}. Reload the page, or open the address that{' '}
         <code>market-monitor web</code> printed last.
+      </p>
+    );
+  }
+  if (halted !== undefined) {
+    return (
+      <p role="alert" className="problem">
+        <span>{halted}</span>
+        <button type="button" onClick={restart}>
+          Try again
+        </button>
       </p>
     );
   }
@@ -166,11 +183,17 @@ function Dock({ tab, onTab }: { tab: DockTab; onTab: (tab: DockTab) => void }): 
         aria-labelledby={`dock-tab-${tab}`}
       >
         {tab === 'handlers' ? (
-          <HandlersPanel />
+          <PanelBoundary title="Handler inspector">
+            <HandlersPanel />
+          </PanelBoundary>
         ) : tab === 'diagnostics' ? (
-          <DiagnosticsPanel />
+          <PanelBoundary title="Diagnostics">
+            <DiagnosticsPanel />
+          </PanelBoundary>
         ) : (
-          <SettingsPanel />
+          <PanelBoundary title="Settings">
+            <SettingsPanel />
+          </PanelBoundary>
         )}
       </div>
     </div>
@@ -218,7 +241,7 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
       if (!event.altKey || event.ctrlKey || event.metaKey) return;
-      const target = shortcutTarget(event.key);
+      const target = shortcutTarget(event.code);
       if (target === undefined) return;
       event.preventDefault();
       if (target.dock !== undefined) setTab(target.dock);
@@ -236,11 +259,17 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
       <Problems />
       <main className="layout">
         <div className="area-watchlist">
-          <WatchlistPanel />
+          <PanelBoundary title="Watchlist">
+            <WatchlistPanel />
+          </PanelBoundary>
         </div>
         <aside className="area-side" aria-label="Connection and counters">
-          <HealthPanel />
-          <CountersPanel />
+          <PanelBoundary title="Connection health">
+            <HealthPanel />
+          </PanelBoundary>
+          <PanelBoundary title="Message counters">
+            <CountersPanel />
+          </PanelBoundary>
         </aside>
         <div className="area-dock">
           <Dock tab={tab} onTab={setTab} />

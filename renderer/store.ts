@@ -69,9 +69,16 @@ export interface SessionSlice {
   problem: string | undefined;
   /** The link to main is gone for good (browser mode: the bridge closed). */
   lost: string | undefined;
+  /**
+   * Quotes or the initial state could not be loaded: stays until a restart succeeds (an unrelated
+   * command that works says nothing about it, unlike `problem`).
+   */
+  halted: string | undefined;
   /** Binds the store to a transport: events, the initial snapshot, the pull loop. Returns detach. */
   attach: (api: MonitorApi, options?: AttachOptions) => () => void;
   setLost: (why: string) => void;
+  /** Attaches the same api again: a fresh snapshot and pull loop (after `halted`). */
+  restart: () => void;
   clearProblem: () => void;
 }
 
@@ -171,6 +178,7 @@ function initialData(): Data {
     mode: undefined,
     problem: undefined,
     lost: undefined,
+    halted: undefined,
     connection: undefined,
     board: new QuoteBoard(),
     quotesVersion: 0,
@@ -238,6 +246,15 @@ function activeAfter(lists: readonly Watchlist[], active: string | undefined): s
 
 /** The detach of the api attached now: a new attach, and a reset, end the previous one. */
 let detachCurrent: (() => void) | undefined;
+/** What `restart()` attaches again. */
+let lastAttach: { api: MonitorApi; options: AttachOptions } | undefined;
+
+/** A paint wait longer than this was a hidden page, not rendering work. */
+export const PAINT_WAIT_LIMIT_MS = 1000;
+
+function visible(): boolean {
+  return typeof document === 'undefined' || document.visibilityState !== 'hidden';
+}
 
 export const useMonitor = create<MonitorState>()((set, get) => {
   /** Runs a command; failures come back as a message (and land in `problem` when `report`). */
@@ -274,7 +291,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       const afterPaint = options.afterPaint ?? defaultAfterPaint;
       const now = options.now ?? Date.now;
       detachCurrent?.();
-      set({ api, mode: options.mode ?? get().mode, problem: undefined, lost: undefined });
+      lastAttach = { api, options };
+      set({ api, mode: options.mode ?? get().mode, problem: undefined, halted: undefined });
       let live = true;
       const seen = new Set<string>();
       const offs = [
@@ -331,7 +349,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         (result) => {
           if (!live) return;
           if (!result.ok) {
-            set({ problem: `Could not load the current state: ${describe(result.error)}` });
+            set({ halted: `Could not load the current state: ${describe(result.error)}` });
             return;
           }
           const snap = result.value;
@@ -353,7 +371,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           set(patch);
         },
         (err: unknown) => {
-          if (live) set({ problem: `Could not load the current state: ${messageOf(err)}` });
+          if (live) set({ halted: `Could not load the current state: ${messageOf(err)}` });
         },
       );
       void api.invoke('log:recent', { limit: 500 }).then(
@@ -373,7 +391,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           try {
             frame = await api.nextFrame();
           } catch (err) {
-            if (live) set({ problem: `Quotes stopped: ${messageOf(err)}` });
+            if (live) set({ halted: `Quotes stopped: ${messageOf(err)}` });
             return;
           }
           // A frame taken from the view is folded even by a loop that was just stopped (the board
@@ -382,10 +400,13 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           if (get().api !== api) return;
           const receivedAts = get().applyFrame(frame, now());
           if (!live) return;
+          const paintWait = now();
           await afterPaint();
           if (!live) return;
-          if (receivedAts.length > 0) {
-            const shown = now();
+          const shown = now();
+          // A hidden window or tab pauses animation frames: a wait that long measured the pause,
+          // not the path to the screen, so it is left out.
+          if (receivedAts.length > 0 && shown - paintWait < PAINT_WAIT_LIMIT_MS && visible()) {
             const histogram = get().screenLatency;
             for (const at of receivedAts) histogram.record(shown - at);
           }
@@ -403,6 +424,10 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     },
     setLost(why) {
       set({ lost: why });
+    },
+    restart() {
+      const last = lastAttach;
+      if (last !== undefined) get().attach(last.api, last.options);
     },
     clearProblem() {
       set({ problem: undefined });
@@ -441,7 +466,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     renameWatchlist: (id, name) =>
       call('Rename watchlist', 'watchlists:rename', { id, name }, false),
     async deleteWatchlist(id) {
-      const out = await call('Delete watchlist', 'watchlists:delete', { id });
+      const out = await call('Delete watchlist', 'watchlists:delete', { id }, false);
       if (out.ok)
         set((s) => ({
           watchlists: out.value,
@@ -465,10 +490,14 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       return call('Add symbol', 'watchlists:add-symbols', { id, symbols: candidates }, false);
     },
     async removeSymbol(id, symbol) {
+      const before = get().watchlists.find((l) => l.id === id)?.symbols ?? [];
       const out = await call(`Remove ${symbol}`, 'watchlists:remove-symbol', { id, symbol });
       if (out.ok && get().selectedSymbol === symbol) {
-        // Keep the selection on the row that took the removed one's place.
-        set({ selectedSymbol: undefined });
+        // The selection moves to the row that took the removed one's place (in the list's own
+        // order), or the one above at the end, so Delete pressed again keeps going.
+        const at = before.indexOf(symbol);
+        const after = out.value.symbols;
+        set({ selectedSymbol: after[Math.min(Math.max(at, 0), after.length - 1)] });
       }
       return out;
     },
@@ -477,7 +506,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
 
     // ---------------------------------------------------------------- handlers
     async removeHandler(id) {
-      const out = await call('Remove handler', 'handlers:remove', { id });
+      const out = await call('Remove handler', 'handlers:remove', { id }, false);
       if (out.ok) set({ handlers: out.value });
       return out;
     },
@@ -493,11 +522,14 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       if (out.ok) set({ settings: out.value });
       return out;
     },
-    setTheme(theme) {
-      // Applied at once; main persists it and echoes settings:update.
+    async setTheme(theme) {
+      // Applied at once; main persists it and echoes settings:update. Refused: put it back.
       const settings = get().settings;
       if (settings !== undefined) set({ settings: { ...settings, theme } });
-      return get().updateSettings({ theme });
+      const out = await get().updateSettings({ theme });
+      if (!out.ok && settings !== undefined && get().settings?.theme === theme)
+        set({ settings: { ...(get().settings ?? settings), theme: settings.theme } });
+      return out;
     },
     async setCredentials(credentials) {
       const out = await call('Save keys', 'credentials:set', credentials, false);
@@ -524,5 +556,6 @@ export const useMonitor = create<MonitorState>()((set, get) => {
 /** Detaches the api (events, pull loop) and restores every slice: tests call it between cases. */
 export function resetMonitorStore(): void {
   detachCurrent?.();
+  lastAttach = undefined;
   useMonitor.setState(initialData());
 }

@@ -51,7 +51,7 @@ describe('attach', () => {
     const api = new FakeApi().handle('diagnostics:snapshot', () => fail('internal', 'boom'));
     useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
     await settle();
-    expect(useMonitor.getState().problem).toBe('Could not load the current state: boom (internal)');
+    expect(useMonitor.getState().halted).toBe('Could not load the current state: boom (internal)');
   });
 
   it('folds frames, one store bump per frame, and pulls again only after a paint', async () => {
@@ -85,6 +85,58 @@ describe('attach', () => {
     expect(latency.count).toBe(2);
     expect(latency.max).toBeCloseTo(26, 5);
     off();
+  });
+
+  it('"Quotes stopped" stays until a restart brings quotes back; an unrelated success does not clear it', async () => {
+    const api = new FakeApi();
+    const realNext = api.nextFrame.bind(api);
+    let fail = true;
+    api.nextFrame = () => (fail ? Promise.reject(new Error('port closed')) : realNext());
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    await settle();
+    expect(useMonitor.getState().halted).toBe('Quotes stopped: port closed');
+    await useMonitor.getState().connect();
+    expect(useMonitor.getState().halted).toBe('Quotes stopped: port closed');
+    fail = false;
+    useMonitor.getState().restart();
+    await settle();
+    expect(useMonitor.getState().halted).toBeUndefined();
+    expect(api.framePending).toBe(true);
+  });
+
+  it('a theme main refused is put back', async () => {
+    const api = new FakeApi().handle('settings:update', () => fail('storage', 'disk full'));
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    await settle();
+    const out = await useMonitor.getState().setTheme('light');
+    expect(out.ok).toBe(false);
+    expect(useMonitor.getState().settings?.theme).toBe('dark');
+  });
+
+  it('removing the selected symbol selects the one that took its place', async () => {
+    const api = new FakeApi().handle('watchlists:remove-symbol', (input) =>
+      ok({ id: input.id, name: 'W', symbols: ['A', 'C'] }),
+    );
+    api.snapshot = snapshot({ watchlists: [{ id: 'w', name: 'W', symbols: ['A', 'B', 'C'] }] });
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    await settle();
+    useMonitor.getState().selectSymbol('B');
+    await useMonitor.getState().removeSymbol('w', 'B');
+    expect(useMonitor.getState().selectedSymbol).toBe('C');
+  });
+
+  it('a paint wait longer than a second (a hidden page) is not measured as screen latency', async () => {
+    const api = new FakeApi();
+    const paint = manualPaint();
+    let clock = T0;
+    useMonitor.getState().attach(api, { afterPaint: paint.afterPaint, now: () => clock });
+    await settle();
+    api.pushFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 1, receivedAt: T0 - 5 }]));
+    await settle();
+    clock = T0 + 5000;
+    paint.paint();
+    await settle();
+    expect(useMonitor.getState().screenLatency.count).toBe(0);
   });
 
   it('keeps the rate history bounded and in order', () => {
