@@ -158,6 +158,9 @@ function EventLog(): ReactNode {
         className="diag-log"
         role="log"
         aria-label="Event log"
+        // A log is a polite live region by default: every entry (and every re-filter, up to 500
+        // lines) would be read out. The count line above says how many there are.
+        aria-live="off"
         // Focusable, so the list scrolls from the keyboard.
         tabIndex={0}
         onScroll={(e) => {

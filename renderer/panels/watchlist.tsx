@@ -80,7 +80,7 @@ function ListTabs(): ReactNode {
             role="tab"
             id={`list-tab-${list.id}`}
             aria-selected={selected}
-            aria-controls="watchlist-table-area"
+            aria-controls="watchlist-tabpanel"
             tabIndex={selected ? 0 : -1}
             className="list-tab"
             onClick={() => selectWatchlist(list.id)}
@@ -94,9 +94,14 @@ function ListTabs(): ReactNode {
   );
 }
 
-type ListEdit = { kind: 'new' } | { kind: 'rename' } | { kind: 'delete' } | undefined;
+type ListEditKind = 'new' | 'rename' | 'delete';
+/** An open form, with the list it acts on fixed when it opened (tabs stay clickable meanwhile). */
+type ListEdit = { kind: ListEditKind; target: Watchlist | undefined } | undefined;
 
-/** New / rename / delete for lists, as small inline forms (no modal dialogs to trap focus). */
+/**
+ * New / rename / delete for lists, as small inline forms (no modal dialogs to trap focus). Focus
+ * goes into the form when it opens and back to the button that opened it when it closes.
+ */
 function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
   const [edit, setEdit] = useState<ListEdit>(undefined);
   const [name, setName] = useState('');
@@ -105,8 +110,26 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
   const renameWatchlist = useMonitor((s) => s.renameWatchlist);
   const deleteWatchlist = useMonitor((s) => s.deleteWatchlist);
   const listCount = useMonitor((s) => s.watchlists.length);
+  const openers = useRef(new Map<ListEditKind, HTMLButtonElement>());
+  const returnTo = useRef<ListEditKind | undefined>(undefined);
+
+  useEffect(() => {
+    if (edit !== undefined || returnTo.current === undefined) return;
+    const opener = openers.current.get(returnTo.current);
+    returnTo.current = undefined;
+    // Delete's button may now be disabled (one list left): then New list takes the focus.
+    if (opener !== undefined && !opener.disabled) opener.focus();
+    else openers.current.get('new')?.focus();
+  }, [edit]);
+
+  const open = (kind: ListEditKind) => {
+    setNote(undefined);
+    setName(kind === 'rename' ? (list?.name ?? '') : '');
+    setEdit({ kind, target: list });
+  };
 
   const close = () => {
+    if (edit !== undefined) returnTo.current = edit.kind;
     setEdit(undefined);
     setName('');
   };
@@ -114,14 +137,15 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (edit === undefined) return;
+    const target = edit.target;
     const out =
       edit.kind === 'new'
         ? await createWatchlist(name)
-        : edit.kind === 'rename' && list !== undefined
-          ? await renameWatchlist(list.id, name)
-          : edit.kind === 'delete' && list !== undefined
-            ? await deleteWatchlist(list.id)
-            : undefined;
+        : target === undefined
+          ? undefined
+          : edit.kind === 'rename'
+            ? await renameWatchlist(target.id, name)
+            : await deleteWatchlist(target.id);
     if (out === undefined) return;
     if (out.ok) {
       setNote(undefined);
@@ -131,40 +155,33 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
     }
   };
 
+  const opener = (kind: ListEditKind) => (el: HTMLButtonElement | null) => {
+    if (el === null) openers.current.delete(kind);
+    else openers.current.set(kind, el);
+  };
+
   if (edit === undefined) {
     return (
       <div className="list-actions">
-        <button
-          type="button"
-          className="quiet"
-          onClick={() => {
-            setNote(undefined);
-            setEdit({ kind: 'new' });
-          }}
-        >
+        <button type="button" className="quiet" ref={opener('new')} onClick={() => open('new')}>
           New list
         </button>
         <button
           type="button"
           className="quiet"
+          ref={opener('rename')}
           disabled={list === undefined}
-          onClick={() => {
-            setNote(undefined);
-            setName(list?.name ?? '');
-            setEdit({ kind: 'rename' });
-          }}
+          onClick={() => open('rename')}
         >
           Rename list
         </button>
         <button
           type="button"
           className="quiet"
+          ref={opener('delete')}
           disabled={list === undefined || listCount <= 1}
           title={listCount <= 1 ? 'The last list cannot be deleted' : undefined}
-          onClick={() => {
-            setNote(undefined);
-            setEdit({ kind: 'delete' });
-          }}
+          onClick={() => open('delete')}
         >
           Delete list
         </button>
@@ -187,12 +204,12 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
     >
       {edit.kind === 'delete' ? (
         <span>
-          Delete “{list?.name}” and its {list?.symbols.length ?? 0} symbols?
+          Delete “{edit.target?.name}” and its {edit.target?.symbols.length ?? 0} symbols?
         </span>
       ) : (
         <>
           <label htmlFor="list-name-input">
-            {edit.kind === 'new' ? 'New watchlist name' : 'Watchlist name'}
+            {edit.kind === 'new' ? 'New watchlist name' : `New name for “${edit.target?.name}”`}
           </label>
           <input
             id="list-name-input"
@@ -204,7 +221,11 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
           />
         </>
       )}
-      <button type="submit" disabled={edit.kind !== 'delete' && name.trim() === ''}>
+      <button
+        type="submit"
+        autoFocus={edit.kind === 'delete'}
+        disabled={edit.kind !== 'delete' && name.trim() === ''}
+      >
         {edit.kind === 'new' ? 'Create' : edit.kind === 'rename' ? 'Save' : 'Delete'}
       </button>
       <button type="button" className="quiet" onClick={close}>
@@ -221,25 +242,25 @@ function ListActions({ list }: { list: Watchlist | undefined }): ReactNode {
 
 // ------------------------------------------------------------------------------ add symbols
 
-/** What the add form says after an attempt: a sentence, and whether it is a problem. */
+/**
+ * What the add form says after main answered: a sentence, whether it is a problem, and what stays
+ * in the field (only the refused inputs, so that fixing a typo does not re-send what was added).
+ * Main names duplicates among the refusals ("AAPL is already in the list").
+ */
 export function describeAdd(
   added: readonly string[],
   rejected: ReadonlyArray<{ readonly input: string; readonly reason: string }>,
-  typed: readonly string[],
-): { text: string; problem: boolean } | undefined {
+): { text: string; problem: boolean; keep: string } {
   const parts: string[] = [];
   if (added.length > 0) parts.push(`Added ${added.join(', ')}.`);
-  const duplicates = typed.length - added.length - rejected.length;
   if (rejected.length > 0)
     parts.push(`Refused: ${rejected.map((r) => `${r.input} (${r.reason})`).join('; ')}.`);
-  if (duplicates > 0 && rejected.length === 0 && added.length === 0)
-    parts.push(
-      typed.length === 1
-        ? `${typed[0]?.toUpperCase()} is already in the list.`
-        : 'Already in the list.',
-    );
-  if (parts.length === 0) return undefined;
-  return { text: parts.join(' '), problem: rejected.length > 0 || added.length === 0 };
+  if (parts.length === 0) parts.push('Nothing to add.');
+  return {
+    text: parts.join(' '),
+    problem: rejected.length > 0 || added.length === 0,
+    keep: rejected.map((r) => r.input).join(', '),
+  };
 }
 
 function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
@@ -257,9 +278,9 @@ function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
         setNote({ text: out.message, problem: true });
         return;
       }
-      const typed = text.split(/[\s,;]+/).filter((s) => s !== '');
-      setNote(describeAdd(out.value.added, out.value.rejected, typed));
-      if (out.value.rejected.length === 0) setText('');
+      const said = describeAdd(out.value.added, out.value.rejected);
+      setNote(said);
+      setText(said.keep);
     } finally {
       setBusy(false);
     }
@@ -337,9 +358,11 @@ function Refusals({ symbols }: { symbols: readonly string[] }): ReactNode {
             {g.code === 405 ? ': symbol limit' : ''}):
           </strong>{' '}
           {g.symbols.slice(0, 20).join(', ')}
-          {g.symbols.length > 20 ? ` and ${g.symbols.length - 20} more` : ''}. {g.meaning ?? ''}{' '}
-          These symbols get no data until the limit allows them; remove some symbols or upgrade the
-          plan.
+          {g.symbols.length > 20 ? ` and ${g.symbols.length - 20} more` : ''}. {g.meaning ?? ''}
+          {g.code === 405
+            ? ' These symbols get no data until the limit allows them: remove some symbols, or use' +
+              ' a plan with a higher limit.'
+            : ''}
         </p>
       ))}
     </div>
@@ -361,6 +384,19 @@ interface CellsProps {
   readonly onSelect: (symbol: string) => void;
   readonly onRemove: (symbol: string) => void;
   readonly onMove: (symbol: string, delta: number) => void;
+}
+
+/** The DOM id of a symbol's row (aria-activedescendant points at it). */
+function rowId(symbol: string): string {
+  return `quote-row-${symbol}`;
+}
+
+/**
+ * The row buttons are for the mouse (the keyboard has Delete and Alt+arrows): a click must not
+ * move focus onto them, or the table's keys would stop working until the user tabs back.
+ */
+function keepFocus(event: { preventDefault(): void }): void {
+  event.preventDefault();
 }
 
 function flashClass(row: QuoteRow | undefined, field: FlashField, now: number): string {
@@ -405,6 +441,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
   if (props.refused) classes.push('refused');
   return (
     <tr
+      id={rowId(symbol)}
       className={classes.join(' ')}
       aria-selected={selected}
       aria-rowindex={props.rowIndex + 2}
@@ -442,6 +479,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
           type="button"
           className="quiet icon"
           tabIndex={-1}
+          onMouseDown={keepFocus}
           aria-label={`Move ${symbol} up`}
           disabled={props.sorted}
           onClick={(e) => {
@@ -455,6 +493,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
           type="button"
           className="quiet icon"
           tabIndex={-1}
+          onMouseDown={keepFocus}
           aria-label={`Move ${symbol} down`}
           disabled={props.sorted}
           onClick={(e) => {
@@ -468,6 +507,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
           type="button"
           className="quiet icon"
           tabIndex={-1}
+          onMouseDown={keepFocus}
           aria-label={`Remove ${symbol}`}
           onClick={(e) => {
             e.stopPropagation();
@@ -551,10 +591,6 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const selectedIndex = selected === undefined ? -1 : order.indexOf(selected);
 
   const onSelect = useCallback((symbol: string) => selectSymbol(symbol), [selectSymbol]);
-  const onRemove = useCallback(
-    (symbol: string) => void removeSymbol(list.id, symbol),
-    [list.id, removeSymbol],
-  );
   const onMove = useCallback(
     (symbol: string, delta: number) => {
       const index = list.symbols.indexOf(symbol);
@@ -564,6 +600,23 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     },
     [list.id, list.symbols, moveSymbol],
   );
+
+  // Removals on their way to main: Delete held down (auto-repeat) must not send one per repeat.
+  const removing = useRef(new Set<string>());
+  const removeOnce = useCallback(
+    async (symbol: string) => {
+      if (removing.current.has(symbol)) return undefined;
+      removing.current.add(symbol);
+      try {
+        return await removeSymbol(list.id, symbol);
+      } finally {
+        removing.current.delete(symbol);
+      }
+    },
+    [list.id, removeSymbol],
+  );
+
+  const onRemove = useCallback((symbol: string) => void removeOnce(symbol), [removeOnce]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.target !== event.currentTarget) return;
@@ -575,9 +628,10 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     }
     if ((event.key === 'Delete' || event.key === 'Backspace') && selected !== undefined) {
       event.preventDefault();
+      // The neighbour in the order on screen (sorted or not) takes the selection.
       const next = order[selectedIndex + 1] ?? order[selectedIndex - 1];
-      void removeSymbol(list.id, selected).then((out) => {
-        if (out.ok) selectSymbol(next);
+      void removeOnce(selected).then((out) => {
+        if (out?.ok === true) selectSymbol(next);
       });
       return;
     }
@@ -610,8 +664,16 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
       tabIndex={0}
       role="group"
       aria-label={`${list.name}: ${order.length} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
+      aria-activedescendant={
+        selected !== undefined && selectedIndex >= 0 ? rowId(selected) : undefined
+      }
       onKeyDown={onKeyDown}
     >
+      <span className="visually-hidden" aria-live="polite">
+        {selected !== undefined && selectedIndex >= 0
+          ? `${selected} selected, ${selectedIndex + 1} of ${order.length}`
+          : ''}
+      </span>
       <table className="quotes" aria-label="Watchlist" aria-rowcount={order.length + 1}>
         {/* Fixed widths: a virtualized table must not re-measure its columns as rows scroll by. */}
         <colgroup>
@@ -729,11 +791,16 @@ export function WatchlistPanel(): ReactNode {
       {list === undefined ? (
         <p className="empty">Loading watchlists…</p>
       ) : (
-        <>
-          <AddSymbolForm list={list} />
+        <div
+          className="watchlist-tabpanel"
+          id="watchlist-tabpanel"
+          role="tabpanel"
+          aria-labelledby={`list-tab-${list.id}`}
+        >
+          <AddSymbolForm key={list.id} list={list} />
           <Refusals symbols={list.symbols} />
           <QuoteTable list={list} />
-        </>
+        </div>
       )}
     </Panel>
   );

@@ -282,15 +282,17 @@ describe('watchlist rules', () => {
     expect(selectionAfterKey('ArrowDown', -1, 0, 3)).toBeUndefined();
   });
 
-  it('describeAdd', () => {
-    expect(describeAdd(['JPM'], [], ['jpm'])).toEqual({ text: 'Added JPM.', problem: false });
-    expect(describeAdd([], [], ['aapl'])).toEqual({
-      text: 'AAPL is already in the list.',
+  it('describeAdd: what was added, what was refused and why, and only the refused stay typed', () => {
+    expect(describeAdd(['JPM'], [])).toEqual({ text: 'Added JPM.', problem: false, keep: '' });
+    expect(describeAdd([], [{ input: 'aapl', reason: 'AAPL is already in the list' }])).toEqual({
+      text: 'Refused: aapl (AAPL is already in the list).',
       problem: true,
+      keep: 'aapl',
     });
-    expect(describeAdd(['A'], [{ input: 'b#', reason: 'bad' }], ['a', 'b#'])).toEqual({
+    expect(describeAdd(['A'], [{ input: 'b#', reason: 'bad' }])).toEqual({
       text: 'Added A. Refused: b# (bad).',
       problem: true,
+      keep: 'b#',
     });
   });
 
@@ -305,5 +307,131 @@ describe('watchlist rules', () => {
     expect(
       refusalsFor([r('A', 405, 1), r('B', 405, 2), r('OTHER', 405, 3), r('A', 410, 0)], ['A', 'B']),
     ).toEqual([{ code: 405, meaning: 'm405', symbols: ['A', 'B'] }]);
+  });
+});
+
+describe('list actions', () => {
+  async function mountLists(api = new FakeApi()) {
+    api.snapshot = snapshot({
+      watchlists: [
+        { id: 'a', name: 'One', symbols: ['A'] },
+        { id: 'b', name: 'Two', symbols: ['B'] },
+      ],
+    });
+    useMonitor.getState().attach(api, { afterPaint: never });
+    render(<WatchlistPanel />);
+    await screen.findByRole('tab', { name: /One/ });
+    return api;
+  }
+
+  it('a rename acts on the list it was opened for, even after a tab switch', async () => {
+    const user = userEvent.setup();
+    const api = await mountLists();
+    api.handle('watchlists:rename', (input) => ok({ id: input.id, name: input.name, symbols: [] }));
+    await user.click(screen.getByRole('button', { name: 'Rename list' }));
+    const input = screen.getByLabelText('New name for “One”');
+    expect((input as HTMLInputElement).value).toBe('One');
+    await user.clear(input);
+    await user.type(input, 'Tech');
+    await user.click(screen.getByRole('tab', { name: /Two/ }));
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(api.callsOf('watchlists:rename')).toEqual([{ id: 'a', name: 'Tech' }]);
+  });
+
+  it('focus goes into the form when it opens and back to its button when it closes', async () => {
+    const user = userEvent.setup();
+    await mountLists();
+    await user.click(screen.getByRole('button', { name: 'Delete list' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Delete' }));
+    await user.keyboard('{Escape}');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Delete list' }));
+    await user.click(screen.getByRole('button', { name: 'New list' }));
+    expect(document.activeElement).toBe(screen.getByLabelText('New watchlist name'));
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'New list' }));
+  });
+
+  it('each list tab controls the tab panel, which it labels', async () => {
+    await mountLists();
+    const tab = screen.getByRole('tab', { name: /One/ });
+    const panel = screen.getByRole('tabpanel');
+    expect(tab.getAttribute('aria-controls')).toBe(panel.id);
+    expect(panel.getAttribute('aria-labelledby')).toBe(tab.id);
+  });
+});
+
+describe('keyboard and selection details', () => {
+  it('the focused table points at the selected row and announces it', async () => {
+    const user = userEvent.setup();
+    await mount(['A', 'B', 'C']);
+    const area = screen.getByRole('group', { name: /Main: 3 symbols/ });
+    area.focus();
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    const active = area.getAttribute('aria-activedescendant');
+    expect(active).not.toBeNull();
+    expect(document.getElementById(active ?? '')?.getAttribute('data-symbol')).toBe('B');
+    expect(area.querySelector('[aria-live="polite"]')?.textContent).toBe('B selected, 2 of 3');
+  });
+
+  it('a click on a row button leaves the focus on the table, so the keys keep working', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    api.handle('watchlists:move-symbol', (input) =>
+      ok({ id: input.id, name: 'Main', symbols: ['B', 'A', 'C'] }),
+    );
+    await mount(['A', 'B', 'C'], api);
+    const area = screen.getByRole('group', { name: /Main: 3 symbols/ });
+    area.focus();
+    await user.click(screen.getByRole('button', { name: 'Move A down' }));
+    expect(document.activeElement).toBe(area);
+    await user.keyboard('{ArrowDown}');
+    expect(useMonitor.getState().selectedSymbol).toBe('A');
+  });
+
+  it('Delete pressed again before main answers removes the symbol once', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    let answer: (() => void) | undefined;
+    api.handle(
+      'watchlists:remove-symbol',
+      (input) =>
+        new Promise((resolve) => {
+          answer = () => resolve(ok({ id: input.id, name: 'Main', symbols: ['A', 'C'] }));
+        }),
+    );
+    await mount(['A', 'B', 'C'], api);
+    const area = screen.getByRole('group', { name: /Main: 3 symbols/ });
+    area.focus();
+    await user.keyboard('{ArrowDown}{ArrowDown}{Delete}{Delete}');
+    expect(api.callsOf('watchlists:remove-symbol')).toEqual([{ id: 'default', symbol: 'B' }]);
+    await act(async () => {
+      answer?.();
+      await Promise.resolve();
+    });
+  });
+
+  it('a refusal that is not the symbol limit is not explained as one', async () => {
+    const api = new FakeApi();
+    await mount(['AAPL', 'XYZ'], api);
+    act(() => {
+      api.emit('subscriptions:update', {
+        desired: { quotes: ['AAPL', 'XYZ'] },
+        confirmed: { quotes: ['AAPL'] },
+        refused: [
+          {
+            channel: 'quotes',
+            symbol: 'XYZ',
+            code: 410,
+            meaning: 'Invalid subscribe action.',
+            at: T0,
+          },
+        ],
+      });
+    });
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(
+      /Refused by the server \(410\): XYZ\. Invalid subscribe action\./,
+    );
+    expect(alert.textContent).not.toMatch(/limit/);
   });
 });
