@@ -420,6 +420,9 @@ export class StreamClient {
   #stateChanged(before: MachineState, after: MachineState): void {
     const now = this.#scheduler.now();
     if (after.name !== before.name) this.metrics.onState(after.name, now);
+    // A reconnect is coming back after losing a session; a connect the user asked for after a
+    // disconnect is not one (it must not count toward "degraded: N reconnects in 10 minutes").
+    if (after.name === 'stopped') this.#everLive = false;
     if (after.name === 'live') {
       if (this.#everLive) this.metrics.reconnected();
       this.#everLive = true;

@@ -285,8 +285,11 @@ export class Metrics {
       if (level === 'down' || status === 'healthy') status = level;
     };
     const err = input.lastError;
+    // Messages from describeCode already end in their code: "connection limit exceeded (406)".
     const errText = err
-      ? `${err.message}${err.code === undefined ? '' : ` (${err.code})`}`
+      ? err.code === undefined || err.message.endsWith(`(${err.code})`)
+        ? err.message
+        : `${err.message} (${err.code})`
       : undefined;
 
     switch (input.state) {

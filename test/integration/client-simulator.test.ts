@@ -96,6 +96,20 @@ describe.each<Codec>(['json', 'msgpack'])('StreamClient on the simulator (%s)', 
     expect(server[0]?.subscriptions['quotes']).toEqual(['AAPL', 'TSLA']);
     expect(c.metrics.snapshot().reconnects).toBeGreaterThanOrEqual(2);
   });
+
+  it('a disconnect and connect the user asked for is not a reconnect', async () => {
+    const sim = await simulator({ rate: 200 });
+    const c = client(sim.urlFor('iex'), { codec });
+    c.subscribe('quotes', ['AAPL']);
+    for (let i = 0; i < 3; i++) {
+      c.connect();
+      await waitForState(c, 'live');
+      c.disconnect();
+      await waitForState(c, 'stopped');
+    }
+    expect(c.metrics.snapshot().reconnects).toBe(0);
+    expect(c.health().reasons.join(' ')).not.toMatch(/reconnects/);
+  });
 });
 
 describe('StreamClient on the simulator: faults', () => {

@@ -275,6 +275,11 @@ describe('Metrics health', () => {
       status: 'degraded',
       reasons: ['Last error: symbol limit exceeded (405).'],
     });
+    // A message that already names its code (describeCode's form) does not get it twice.
+    expect(
+      m.health({ ...live, lastError: { code: 406, message: 'connection limit exceeded (406)' } })
+        .reasons,
+    ).toEqual(['Last error: connection limit exceeded (406).']);
   });
 
   it('is degraded by invalid input above 1 % of the last minute, and recovers after it', () => {
