@@ -60,6 +60,7 @@ export const PRELOAD_COMMANDS = [
   'watchlists:move-symbol',
   'handlers:list',
   'handlers:remove',
+  'subscriptions:retry-refused',
   'diagnostics:snapshot',
   'diagnostics:export',
   'log:recent',

@@ -416,6 +416,12 @@ export const COMMANDS = {
   }),
   'handlers:list': empty,
   'handlers:remove': z.strictObject({ id: idSchema }),
+  /**
+   * Forget the server's refusals (a symbol limit, an invalid action) and subscribe those symbols
+   * again: after a plan upgrade, or a limit that was lifted. Refused symbols are otherwise left
+   * alone, so that capacity freed later is not filled behind the user's back.
+   */
+  'subscriptions:retry-refused': empty,
   'diagnostics:snapshot': empty,
   'diagnostics:export': empty,
   'log:recent': z.strictObject({ limit: z.number().int().min(1).max(5000).optional() }),
@@ -450,6 +456,7 @@ export interface CommandOutputs {
   'watchlists:move-symbol': Watchlist;
   'handlers:list': readonly HandlerView[];
   'handlers:remove': readonly HandlerView[];
+  'subscriptions:retry-refused': { readonly retried: number };
   'diagnostics:snapshot': Snapshot;
   'diagnostics:export': DiagnosticsBundle;
   'log:recent': readonly LogEntry[];

@@ -1144,6 +1144,11 @@ export class MonitorCore {
         this.#log.info({ handler: { id, name: found.name } }, 'handler removed by the user');
         return ok(this.#handlerViews());
       },
+      'subscriptions:retry-refused': () => {
+        const retried = this.#client.subscriptions.clearRefused();
+        this.#log.info({ retried }, 'refused subscriptions retried by the user');
+        return ok({ retried });
+      },
       'diagnostics:snapshot': (_args, view) => ok(this.#snapshot(view)),
       'diagnostics:export': () => ok(this.#bundle()),
       'log:recent': ({ limit }) => ok(this.#recentLog(limit ?? DEFAULT_LOG_RECENT)),

@@ -543,6 +543,20 @@ describe('MonitorCore: sources', () => {
     const refused = sink.last('subscriptions:update')!.refused;
     expect(refused.every((r) => r.symbol === 'MSFT' && r.code === 405)).toBe(true);
     expect(refused[0]?.meaning).toContain('symbols');
+
+    // Lifting the limit alone leaves them refused (freed capacity is not filled behind the user's
+    // back); retrying subscribes them, and this time the server takes them.
+    await value(view, 'simulator:control', { action: 'symbol-limit', limit: null });
+    expect(sink.last('subscriptions:update')!.refused.length).toBeGreaterThan(0);
+    const retried = await value(view, 'subscriptions:retry-refused', {});
+    expect(retried.retried).toBeGreaterThan(0);
+    await waitFor(
+      () => {
+        const subs = sink.last('subscriptions:update');
+        return subs?.refused.length === 0 && (subs.confirmed.quotes ?? []).includes('MSFT');
+      },
+      { what: 'MSFT confirmed after the retry' },
+    );
   });
 
   it('simulator:control is refused while the source is Alpaca', async () => {
