@@ -34,6 +34,8 @@ import type { QuoteFrame } from '../shared/frame.ts';
 
 /** Binary frame messages: [u32 LE request id][u32 zero] then the encoded frame. */
 const FRAME_HEADER_BYTES = 8;
+/** WebSocket.OPEN (the constant itself is not on every WebSocket implementation tests pass in). */
+const OPEN = 1;
 const MAX_ID = 0xffff_ffff;
 
 export type BridgeStatus = 'open' | 'closed';
@@ -222,6 +224,9 @@ class Bridge implements BridgeClient {
   }
 
   #send(text: string): void {
+    // Closing or closed: the close event settles (or has settled) whatever waits, and a send now
+    // would only make the browser print "WebSocket is already in CLOSING or CLOSED state".
+    if (this.#socket.readyState !== OPEN) return;
     try {
       this.#socket.send(text);
     } catch (err) {

@@ -2,6 +2,7 @@
  * Renderer entry: find the API (Electron preload or the browser-mode bridge), then mount the app.
  * Loaded as an external module script: the page's CSP allows no inline script.
  */
+import './zod-config.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles.css';

@@ -37,11 +37,11 @@ import type {
   Theme,
   Watchlist,
 } from '../shared/api.ts';
-import { normalizeSymbol } from '../shared/api.ts';
+import { MAX_SYMBOLS_PER_WATCHLIST, normalizeSymbol } from '../shared/api.ts';
 import type { QuoteFrame } from '../shared/frame.ts';
 import type { ApiMode } from './api.ts';
 import { QuoteBoard } from './model/board.ts';
-import { nextSort, type ColumnId, type SortState } from './model/columns.ts';
+import { COLUMN_IDS, nextSort, type ColumnId, type SortState } from './model/columns.ts';
 import { LatencyHistogram } from './model/latency.ts';
 
 export type { ApiMode };
@@ -84,6 +84,12 @@ export interface SessionSlice {
 
 export interface ConnectionSlice {
   connection: ConnectionView | undefined;
+  /**
+   * The newest connection error seen, kept after the connection recovers (the view's lastError
+   * clears when it is live again), so that "what went wrong" can still be read afterwards.
+   */
+  lastError:
+    { readonly error: NonNullable<ConnectionView['lastError']>; readonly at: number } | undefined;
   connect: () => Promise<Outcome<ConnectionView>>;
   disconnect: () => Promise<Outcome<ConnectionView>>;
 }
@@ -141,9 +147,27 @@ export interface SettingsSlice {
   dismissNotice: (id: string) => Promise<Outcome<readonly Notice[]>>;
 }
 
+/** The simulator faults this app set (main does not report them back): shown across tab switches. */
+export interface SimulatorFaults {
+  readonly stalled: boolean;
+  /** null: no limit. */
+  readonly symbolLimit: number | null;
+  /** undefined: the simulator's own rate. */
+  readonly perSecond: number | undefined;
+}
+
+export const NO_FAULTS: SimulatorFaults = {
+  stalled: false,
+  symbolLimit: null,
+  perSecond: undefined,
+};
+
 export interface DiagnosticsSlice {
   log: readonly LogEntry[];
   subscriptions: SubscriptionsView | undefined;
+  faults: SimulatorFaults;
+  /** Subscribes the symbols the server refused again (after a plan change or a lifted limit). */
+  retryRefused: () => Promise<Outcome<{ readonly retried: number }>>;
   exportBundle: () => Promise<Outcome<DiagnosticsBundle>>;
   simulatorControl: (control: SimulatorControl) => Promise<Outcome<{ readonly applied: string }>>;
 }
@@ -172,7 +196,68 @@ type Data = Omit<
   }[keyof MonitorState]
 >;
 
+/** Where this view keeps its own choices (which list, which sort) across reloads. */
+export const PREFS_KEY = 'market-monitor.view';
+
+interface ViewPrefs {
+  readonly activeWatchlistId: string | undefined;
+  readonly sort: SortState | undefined;
+}
+
+/** The saved view choices; anything missing, corrupt or foreign reads as no choice. */
+export function loadPrefs(
+  storage: Pick<Storage, 'getItem'> | undefined = pageStorage(),
+): ViewPrefs {
+  const none: ViewPrefs = { activeWatchlistId: undefined, sort: undefined };
+  let raw: string | null;
+  try {
+    raw = storage?.getItem(PREFS_KEY) ?? null;
+  } catch {
+    return none;
+  }
+  if (raw === null) return none;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return none;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return none;
+  const { activeWatchlistId, sort } = parsed as Record<string, unknown>;
+  const id =
+    typeof activeWatchlistId === 'string' && activeWatchlistId.length <= 64
+      ? activeWatchlistId
+      : undefined;
+  let validSort: SortState | undefined;
+  if (typeof sort === 'object' && sort !== null) {
+    const { column, direction } = sort as Record<string, unknown>;
+    if (
+      (COLUMN_IDS as readonly unknown[]).includes(column) &&
+      (direction === 'asc' || direction === 'desc')
+    )
+      validSort = { column: column as ColumnId, direction };
+  }
+  return { activeWatchlistId: id, sort: validSort };
+}
+
+function savePrefs(prefs: ViewPrefs): void {
+  try {
+    pageStorage()?.setItem(PREFS_KEY, JSON.stringify(prefs));
+  } catch {
+    // Storage full or refused: the choice lasts until the page closes, which is no harm.
+  }
+}
+
+function pageStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined; // a sandboxed frame throws on access
+  }
+}
+
 function initialData(): Data {
+  const prefs = loadPrefs();
   return {
     api: undefined,
     mode: undefined,
@@ -180,13 +265,14 @@ function initialData(): Data {
     lost: undefined,
     halted: undefined,
     connection: undefined,
+    lastError: undefined,
     board: new QuoteBoard(),
     quotesVersion: 0,
     screenLatency: new LatencyHistogram(),
     watchlists: [],
-    activeWatchlistId: undefined,
+    activeWatchlistId: prefs.activeWatchlistId,
     selectedSymbol: undefined,
-    sort: undefined,
+    sort: prefs.sort,
     metrics: undefined,
     health: undefined,
     rateHistory: [],
@@ -196,6 +282,7 @@ function initialData(): Data {
     notices: [],
     log: [],
     subscriptions: undefined,
+    faults: NO_FAULTS,
   };
 }
 
@@ -283,6 +370,24 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     return { ok: true, value: result.value };
   }
 
+  /** A connection view arrived: keep it, remember its error, retire a connect problem once live. */
+  function onConnection(view: ConnectionView): void {
+    const patch: Partial<MonitorState> = { connection: view };
+    if (view.lastError !== undefined) patch.lastError = { error: view.lastError, at: view.since };
+    const problem = get().problem;
+    if (view.state === 'live' && problem !== undefined && /^(Connect|Change source):/.test(problem))
+      patch.problem = undefined;
+    set(patch);
+  }
+
+  /** Settings arrived: a new source means a new simulator, without the faults set on the old. */
+  function onSettings(settings: Settings): void {
+    const before = get().settings;
+    const sourceChanged =
+      before !== undefined && JSON.stringify(before.source) !== JSON.stringify(settings.source);
+    set(sourceChanged ? { settings, faults: NO_FAULTS } : { settings });
+  }
+
   return {
     ...initialData(),
 
@@ -298,7 +403,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       const offs = [
         api.on('connection:state', (view) => {
           seen.add('connection');
-          set({ connection: view });
+          onConnection(view);
         }),
         api.on('watchlists:update', (lists) => {
           seen.add('watchlists');
@@ -309,7 +414,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         }),
         api.on('settings:update', (settings) => {
           seen.add('settings');
-          set({ settings });
+          onSettings(settings);
         }),
         api.on('credentials:update', (credentials) => {
           seen.add('credentials');
@@ -354,12 +459,12 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           }
           const snap = result.value;
           const patch: Partial<MonitorState> = {};
-          if (!seen.has('connection')) patch.connection = snap.connection;
+          if (!seen.has('connection')) onConnection(snap.connection);
           if (!seen.has('watchlists')) {
             patch.watchlists = snap.watchlists;
             patch.activeWatchlistId = activeAfter(snap.watchlists, get().activeWatchlistId);
           }
-          if (!seen.has('settings')) patch.settings = snap.settings;
+          if (!seen.has('settings')) onSettings(snap.settings);
           if (!seen.has('credentials')) patch.credentials = snap.credentials;
           if (!seen.has('notices')) patch.notices = snap.notices;
           if (!seen.has('handlers')) patch.handlers = snap.handlers;
@@ -477,17 +582,31 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     async addSymbols(id, text) {
       const candidates = splitSymbols(text);
       if (candidates.length === 0) return { ok: false, message: 'Type a symbol first.' };
-      // Check here first, so a typo gets its reason at once (main checks again).
-      const bad = candidates
-        .map((input) => ({ input, check: normalizeSymbol(input) }))
-        .filter((c) => !c.check.ok);
-      if (bad.length === candidates.length) {
+      if (candidates.length > MAX_SYMBOLS_PER_WATCHLIST) {
         return {
           ok: false,
-          message: bad.map((b) => `${b.input}: ${b.check.ok ? '' : b.check.reason}`).join('; '),
+          message: `That is ${candidates.length.toLocaleString('en-US')} symbols; a list holds at most ${MAX_SYMBOLS_PER_WATCHLIST.toLocaleString('en-US')}. Add them in parts.`,
         };
       }
-      return call('Add symbol', 'watchlists:add-symbols', { id, symbols: candidates }, false);
+      // Checked here first: a typo gets its reason at once, and only well-formed symbols travel
+      // (one over-long token must not fail the whole request). Main checks again.
+      const local: Array<{ input: string; reason: string }> = [];
+      const send: string[] = [];
+      for (const input of candidates) {
+        const check = normalizeSymbol(input);
+        if (check.ok) send.push(input);
+        else
+          local.push({
+            input: input.length > 32 ? `${input.slice(0, 30)}…` : input,
+            reason: `not a symbol: ${check.reason}`,
+          });
+      }
+      if (send.length === 0) {
+        return { ok: false, message: local.map((b) => `${b.input}: ${b.reason}`).join('; ') };
+      }
+      const out = await call('Add symbol', 'watchlists:add-symbols', { id, symbols: send }, false);
+      if (!out.ok || local.length === 0) return out;
+      return { ok: true, value: { ...out.value, rejected: [...local, ...out.value.rejected] } };
     },
     async removeSymbol(id, symbol) {
       const before = get().watchlists.find((l) => l.id === id)?.symbols ?? [];
@@ -514,12 +633,12 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     // ---------------------------------------------------------------- settings
     async setSource(source) {
       const out = await call('Change source', 'source:set', { source });
-      if (out.ok) set({ settings: out.value });
+      if (out.ok) onSettings(out.value);
       return out;
     },
     async updateSettings(patch) {
       const out = await call('Save settings', 'settings:update', patch);
-      if (out.ok) set({ settings: out.value });
+      if (out.ok) onSettings(out.value);
       return out;
     },
     async setTheme(theme) {
@@ -548,9 +667,27 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     },
 
     // ---------------------------------------------------------------- diagnostics
+    retryRefused: () => call('Retry refused', 'subscriptions:retry-refused', {}, false),
     exportBundle: () => call('Export diagnostics', 'diagnostics:export', {}, false),
-    simulatorControl: (control) => call('Simulator', 'simulator:control', control, false),
+    async simulatorControl(control) {
+      const out = await call('Simulator', 'simulator:control', control, false);
+      if (out.ok) {
+        const faults = get().faults;
+        if (control.action === 'stall') set({ faults: { ...faults, stalled: control.on } });
+        else if (control.action === 'symbol-limit')
+          set({ faults: { ...faults, symbolLimit: control.limit } });
+        else if (control.action === 'rate')
+          set({ faults: { ...faults, perSecond: control.perSecond } });
+      }
+      return out;
+    },
   };
+});
+
+// The view's own choices outlive a reload (each browser profile / app install keeps its own).
+useMonitor.subscribe((state, previous) => {
+  if (state.activeWatchlistId !== previous.activeWatchlistId || state.sort !== previous.sort)
+    savePrefs({ activeWatchlistId: state.activeWatchlistId, sort: state.sort });
 });
 
 /** Detaches the api (events, pull loop) and restores every slice: tests call it between cases. */

@@ -710,10 +710,16 @@ export function parseWhole(
 
 function SimulatorFaults(): ReactNode {
   const simulatorControl = useMonitor((s) => s.simulatorControl);
+  // What was set survives switching tabs: the store keeps it (main does not report faults back).
+  const faults = useMonitor((s) => s.faults);
+  const stalled = faults.stalled;
   const [status, setStatus] = useState<Outcome | undefined>(undefined);
-  const [stalled, setStalled] = useState(false);
-  const [limit, setLimit] = useState('');
-  const [rate, setRate] = useState('');
+  const [limit, setLimit] = useState(() =>
+    faults.symbolLimit === null ? '' : String(faults.symbolLimit),
+  );
+  const [rate, setRate] = useState(() =>
+    faults.perSecond === undefined ? '' : String(faults.perSecond),
+  );
   const [code, setCode] = useState('405');
   const [invalid, setInvalid] = useState<'limit' | 'rate' | undefined>(undefined);
 
@@ -774,7 +780,7 @@ function SimulatorFaults(): ReactNode {
             aria-pressed={stalled}
             onClick={() => {
               const on = !stalled;
-              void send({ action: 'stall', on }, () => setStalled(on));
+              void send({ action: 'stall', on });
             }}
           >
             Stall feed

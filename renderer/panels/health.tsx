@@ -118,13 +118,20 @@ function Row({
   );
 }
 
+/** "connection limit exceeded (406)" → "connection limit exceeded" when the code is shown apart. */
+export function withoutCode(message: string, code: number | undefined): string {
+  if (code === undefined) return message;
+  const suffix = ` (${code})`;
+  return message.endsWith(suffix) ? message.slice(0, -suffix.length) : message;
+}
+
 function LastError({ error }: { readonly error: ConnectionView['lastError'] }): ReactNode {
   if (error === undefined) return <span className="health-muted">none</span>;
   return (
     <>
       <span className="health-error">
         {error.code !== undefined ? <span className="num health-code">{error.code}</span> : null}
-        {error.message}
+        {withoutCode(error.message, error.code)}
       </span>
       {error.meaning !== undefined ? <span className="health-meaning">{error.meaning}</span> : null}
     </>
@@ -178,6 +185,7 @@ function Details({
   readonly now: number;
 }): ReactNode {
   const { state } = connection;
+  const lastSeen = useMonitor((s) => s.lastError);
   const uptime = sessionUptime(metrics, state === 'live', now);
   const lastDataAgo =
     metrics?.lastDataAgoMs == null
@@ -190,6 +198,9 @@ function Details({
 
   return (
     <dl className="health-list">
+      <Row label="Health" wide>
+        <HealthVerdict health={health} stale={connection.stale} />
+      </Row>
       <Row label="State">
         <span className={`health-state health-state-${state}`}>{state}</span>
         <span className="health-muted num"> since {formatSince(connection.since, now)}</span>
@@ -223,7 +234,16 @@ function Details({
         </code>
       </Row>
       <Row label="Last error" wide>
-        <LastError error={connection.lastError} />
+        {connection.lastError !== undefined ? (
+          <LastError error={connection.lastError} />
+        ) : lastSeen !== undefined ? (
+          <>
+            <LastError error={lastSeen.error} />
+            <span className="health-muted num"> ({formatSince(lastSeen.at, now)}; cleared)</span>
+          </>
+        ) : (
+          <LastError error={undefined} />
+        )}
       </Row>
       <Row label="Session uptime">
         <span className="num">{uptime === null ? 'not live' : formatDuration(uptime)}</span>
@@ -246,9 +266,6 @@ function Details({
             </span>
           ) : null}
         </span>
-      </Row>
-      <Row label="Health" wide>
-        <HealthVerdict health={health} stale={connection.stale} />
       </Row>
     </dl>
   );

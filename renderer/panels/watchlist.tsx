@@ -31,6 +31,7 @@ import { COLUMNS, sortSymbols, type ColumnId, type SortState } from '../model/co
 import {
   MISSING,
   formatAge,
+  formatCount,
   formatPercent,
   formatPrice,
   formatSigned,
@@ -65,6 +66,12 @@ function ListTabs(): ReactNode {
     refs.current.get(target.id)?.focus();
   };
 
+  // The active tab stays in view however many lists there are (the strip scrolls sideways).
+  useEffect(() => {
+    if (activeId !== undefined)
+      refs.current.get(activeId)?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [activeId]);
+
   return (
     <div className="list-tabs" role="tablist" aria-label="Watchlists" onKeyDown={onKeyDown}>
       {watchlists.map((list) => {
@@ -86,7 +93,11 @@ function ListTabs(): ReactNode {
             onClick={() => selectWatchlist(list.id)}
           >
             {list.name}
-            <span className="list-count">{list.symbols.length}</span>
+            <span className="list-count">
+              <span className="visually-hidden">, </span>
+              {formatCount(list.symbols.length)}
+              <span className="visually-hidden"> symbols</span>
+            </span>
           </button>
         );
       })}
@@ -252,15 +263,28 @@ export function describeAdd(
   rejected: ReadonlyArray<{ readonly input: string; readonly reason: string }>,
 ): { text: string; problem: boolean; keep: string } {
   const parts: string[] = [];
-  if (added.length > 0) parts.push(`Added ${added.join(', ')}.`);
-  if (rejected.length > 0)
-    parts.push(`Refused: ${rejected.map((r) => `${r.input} (${r.reason})`).join('; ')}.`);
+  if (added.length === 1) parts.push(`Added ${added[0]}.`);
+  else if (added.length > 1) parts.push(`Added ${added.length} symbols: ${sample(added)}.`);
+  if (rejected.length > 0) {
+    const shown = rejected.slice(0, REFUSALS_NAMED).map((r) => `${r.input} (${r.reason})`);
+    const more = rejected.length - shown.length;
+    parts.push(`Refused: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}.`);
+  }
   if (parts.length === 0) parts.push('Nothing to add.');
   return {
     text: parts.join(' '),
     problem: rejected.length > 0 || added.length === 0,
     keep: rejected.map((r) => r.input).join(', '),
   };
+}
+
+/** How many symbols and refusals a message names before it says "and N more". */
+const SYMBOLS_NAMED = 6;
+const REFUSALS_NAMED = 3;
+
+function sample(symbols: readonly string[]): string {
+  if (symbols.length <= SYMBOLS_NAMED) return symbols.join(', ');
+  return `${symbols.slice(0, SYMBOLS_NAMED).join(', ')} and ${symbols.length - SYMBOLS_NAMED} more`;
 }
 
 function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
@@ -292,11 +316,14 @@ function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
       <input
         id="add-symbol-input"
         value={text}
-        onChange={(event) => setText(event.target.value)}
+        onChange={(event) => {
+          setText(event.target.value);
+          // What the note said was about the previous input.
+          if (note !== undefined) setNote(undefined);
+        }}
         placeholder="e.g. JPM, BRK.B"
         autoComplete="off"
         spellCheck={false}
-        maxLength={2000}
         title="One or more symbols, separated by spaces or commas"
         aria-describedby={note !== undefined ? 'add-symbol-note' : undefined}
       />
@@ -306,7 +333,7 @@ function AddSymbolForm({ list }: { list: Watchlist }): ReactNode {
       {note !== undefined ? (
         <span
           id="add-symbol-note"
-          className={note.problem ? 'note problem-note' : 'note'}
+          className={note.problem ? 'note problem-note' : 'note ok-note'}
           role={note.problem ? 'alert' : 'status'}
         >
           {note.text}
@@ -347,8 +374,18 @@ export function refusalsFor(
 
 function Refusals({ symbols }: { symbols: readonly string[] }): ReactNode {
   const refused = useMonitor((s) => s.subscriptions?.refused);
+  const retryRefused = useMonitor((s) => s.retryRefused);
+  const [note, setNote] = useState<string | undefined>(undefined);
   const groups = useMemo(() => refusalsFor(refused ?? [], symbols), [refused, symbols]);
   if (groups.length === 0) return null;
+  const retry = async () => {
+    const out = await retryRefused();
+    setNote(
+      out.ok
+        ? `Asked the server again for ${formatCount(out.value.retried)} subscriptions.`
+        : out.message,
+    );
+  };
   return (
     <div className="refusals" role="alert">
       {groups.map((g) => (
@@ -360,11 +397,17 @@ function Refusals({ symbols }: { symbols: readonly string[] }): ReactNode {
           {g.symbols.slice(0, 20).join(', ')}
           {g.symbols.length > 20 ? ` and ${g.symbols.length - 20} more` : ''}. {g.meaning ?? ''}
           {g.code === 405
-            ? ' These symbols get no data until the limit allows them: remove some symbols, or use' +
-              ' a plan with a higher limit.'
+            ? ' They get no data: remove other symbols, or move to a plan with a higher limit,' +
+              ' then retry.'
             : ''}
         </p>
       ))}
+      <p className="refusals-actions">
+        <button type="button" onClick={() => void retry()}>
+          Retry refused symbols
+        </button>
+        {note !== undefined ? <span className="note">{note}</span> : null}
+      </p>
     </div>
   );
 }
@@ -580,6 +623,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
+  const headRef = useRef<HTMLTableSectionElement>(null);
   const virtualizer = useVirtualizer({
     count: order.length,
     getScrollElement: () => scrollRef.current,
@@ -646,7 +690,22 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     const symbol = order[next];
     if (symbol === undefined) return;
     selectSymbol(symbol);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
+    revealRow(next);
+  };
+
+  /**
+   * Scrolls just enough that row `index` is wholly visible below the sticky header (the
+   * virtualizer's own scrollToIndex does not know the header covers the top of the area).
+   */
+  const revealRow = (index: number) => {
+    const area = scrollRef.current;
+    if (area === null) return;
+    const header = headRef.current?.offsetHeight ?? 0;
+    const top = header + index * ROW_HEIGHT;
+    const bottom = top + ROW_HEIGHT;
+    if (top - header < area.scrollTop) area.scrollTop = top - header;
+    else if (bottom > area.scrollTop + area.clientHeight)
+      area.scrollTop = bottom - area.clientHeight;
   };
 
   const items = virtualizer.getVirtualItems();
@@ -663,7 +722,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
       className="table-scroll"
       tabIndex={0}
       role="group"
-      aria-label={`${list.name}: ${order.length} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
+      aria-label={`${list.name}: ${formatCount(order.length)} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
       aria-activedescendant={
         selected !== undefined && selectedIndex >= 0 ? rowId(selected) : undefined
       }
@@ -682,7 +741,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
           ))}
           <col className="col-actions" />
         </colgroup>
-        <thead>
+        <thead ref={headRef}>
           <tr aria-rowindex={1}>
             {COLUMNS.map((column) => (
               <th

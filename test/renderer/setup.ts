@@ -8,6 +8,7 @@ import { resetMonitorStore } from '../../renderer/store.ts';
 
 afterEach(() => {
   cleanup();
+  localStorage.clear();
   resetMonitorStore();
   document.documentElement.removeAttribute('data-theme');
 });

@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fail, ok } from '../../shared/api.ts';
-import { mergeLog, resetMonitorStore, splitSymbols, useMonitor } from '../../renderer/store.ts';
+import {
+  loadPrefs,
+  mergeLog,
+  resetMonitorStore,
+  splitSymbols,
+  useMonitor,
+} from '../../renderer/store.ts';
 import { FakeApi, T0, connectionView, makeFrame, snapshot } from './fake-api.ts';
 
 /** Lets queued promise callbacks run. */
@@ -201,12 +207,12 @@ describe('actions', () => {
     });
   });
 
-  it('addSymbols refuses input with no symbol in it before asking main, and sends the rest as typed', async () => {
+  it("addSymbols checks here first: only well-formed symbols travel, local refusals join main's", async () => {
     const api = new FakeApi().handle('watchlists:add-symbols', (input) =>
       ok({
-        watchlist: { id: input.id, name: 'W', symbols: ['JPM'] },
+        watchlist: { id: input.id, name: 'W', symbols: ['AAPL', 'JPM'] },
         added: ['JPM'],
-        rejected: [{ input: 'B@D', reason: 'only letters' }],
+        rejected: [{ input: 'aapl', reason: 'AAPL is already in the list' }],
       }),
     );
     useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
@@ -217,11 +223,27 @@ describe('actions', () => {
     const bad = await useMonitor.getState().addSymbols('default', 'B@D');
     expect(bad.ok).toBe(false);
     expect(api.callsOf('watchlists:add-symbols')).toEqual([]);
-    const out = await useMonitor.getState().addSymbols('default', 'jpm, B@D');
-    expect(out.ok).toBe(true);
+    const long = 'X'.repeat(70);
+    const out = await useMonitor.getState().addSymbols('default', `jpm, B@D aapl ${long}`);
+    // The 70-character token would fail main's schema for the whole request: it never travels.
     expect(api.callsOf('watchlists:add-symbols')).toEqual([
-      { id: 'default', symbols: ['jpm', 'B@D'] },
+      { id: 'default', symbols: ['jpm', 'aapl'] },
     ]);
+    if (!out.ok) throw new Error(out.message);
+    expect(out.value.added).toEqual(['JPM']);
+    expect(out.value.rejected.map((r) => r.input)).toEqual(['B@D', `${'X'.repeat(30)}…`, 'aapl']);
+  });
+
+  it('more symbols than a list holds is refused with a count, before anything is sent', async () => {
+    const api = new FakeApi();
+    useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
+    const text = Array.from({ length: 10_001 }, (_, i) => `S${i}`).join(' ');
+    const out = await useMonitor.getState().addSymbols('default', text);
+    expect(out).toEqual({
+      ok: false,
+      message: 'That is 10,001 symbols; a list holds at most 10,000. Add them in parts.',
+    });
+    expect(api.callsOf('watchlists:add-symbols')).toEqual([]);
   });
 
   it('toggleSort cycles ascending, descending, off', () => {
@@ -256,5 +278,39 @@ describe('helpers', () => {
     // A single entry older than the tail, or one already held, still lands in order, once.
     expect(mergeLog([e(2), e(3)], [e(1)]).map((x) => x.seq)).toEqual([1, 2, 3]);
     expect(mergeLog([e(2), e(3)], [e(3)]).map((x) => x.seq)).toEqual([2, 3]);
+  });
+});
+
+describe('view choices across reloads', () => {
+  it('the active list and the sort are saved, and read back', () => {
+    useMonitor.setState({
+      watchlists: [
+        { id: 'a', name: 'A', symbols: [] },
+        { id: 'b', name: 'B', symbols: [] },
+      ],
+    });
+    useMonitor.getState().selectWatchlist('b');
+    useMonitor.getState().toggleSort('volume');
+    expect(loadPrefs()).toEqual({
+      activeWatchlistId: 'b',
+      sort: { column: 'volume', direction: 'asc' },
+    });
+  });
+
+  it('a corrupt or foreign value reads as no choice', () => {
+    const read = (raw: string) => loadPrefs({ getItem: () => raw });
+    expect(read('{not json')).toEqual({ activeWatchlistId: undefined, sort: undefined });
+    expect(read('null')).toEqual({ activeWatchlistId: undefined, sort: undefined });
+    expect(read('{"activeWatchlistId":5,"sort":{"column":"evil","direction":"asc"}}')).toEqual({
+      activeWatchlistId: undefined,
+      sort: undefined,
+    });
+    expect(
+      loadPrefs({
+        getItem: () => {
+          throw new Error('denied');
+        },
+      }),
+    ).toEqual({ activeWatchlistId: undefined, sort: undefined });
   });
 });
