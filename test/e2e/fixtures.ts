@@ -159,6 +159,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         if (message.type() === 'error') seen.push(`console: ${message.text()}`);
       });
       page.on('pageerror', (error) => seen.push(`uncaught: ${error.message}`));
+      // A CSP violation that the page survives (an eval probe, a refused style) is not always a
+      // console error; the page's own report event catches every one.
+      await page.exposeFunction('__reportCspViolation', (text: string) =>
+        seen.push(`csp: ${text}`),
+      );
+      await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+        globalThis.__reportCspViolation(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));`);
       await use({ seen, expect: (pattern) => expected.push(pattern) });
       const unexpected = seen.filter((p) => !expected.some((re) => re.test(p)));
       expect(unexpected, 'console errors or uncaught exceptions in the page').toEqual([]);

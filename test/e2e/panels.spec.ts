@@ -197,6 +197,13 @@ test.describe('panels on the embedded simulator', () => {
       await expect(quoteRow(page, 'JPM')).toContainText('refused');
       // The others keep their data.
       await expectQuotesMoving(page, 'AAPL');
+
+      // The limit goes; a retry brings JPM in, and its quotes come.
+      await box.getByRole('button', { name: 'Lift symbol limit' }).click();
+      await refusal.getByRole('button', { name: 'Retry refused symbols' }).click();
+      await expect(region(page, 'Watchlist').getByRole('alert')).toHaveCount(0);
+      await expect(quoteRow(page, 'JPM')).not.toContainText('refused');
+      await expect(quoteRow(page, 'JPM').getByRole('cell').first()).toHaveText(PRICE);
     } finally {
       await box.getByRole('button', { name: 'Lift symbol limit' }).click();
       await page.getByRole('button', { name: 'Remove JPM' }).click();
@@ -274,6 +281,7 @@ test.describe('watchlist interactions', () => {
 
     // Alt+1 focuses the table; arrows select.
     await page.keyboard.press('Alt+1');
+    await expect(page.getByRole('group', { name: /symbols\. Arrow keys select/ })).toBeFocused();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await expect(quoteRow(page, listOrder[1] ?? '')).toHaveAttribute('aria-selected', 'true');

@@ -78,7 +78,7 @@ test.describe('browser mode on the embedded simulator', () => {
     await page.getByLabel('Add symbol').fill('B@D!');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
 
-    await expect(page.getByRole('alert')).toHaveText(/B@D!: only letters, digits/);
+    await expect(page.getByRole('alert')).toHaveText(/B@D!: not a symbol: only letters, digits/);
     await expect(watchlist(page).getByRole('row')).toHaveCount(rows);
   });
 
@@ -101,6 +101,7 @@ test.describe('browser mode on the embedded simulator', () => {
     // The refusal is reported on the console (once per policy: header and meta): expected here.
     const refused = /inline script.*Content Security Policy directive.*script-src/;
     pageProblems.expect(refused);
+    pageProblems.expect(/^csp: script-src/);
     const outcome = await page.evaluate(`(() => {
       const s = document.createElement('script');
       s.textContent = 'globalThis.__inlineRan = true';

@@ -199,6 +199,25 @@ describe('HealthPanel', () => {
     expect(valueOf('Codec').textContent).toBe('JSON');
   });
 
+  it('keeps the last error readable after the connection recovers, with its code once', () => {
+    const api = new FakeApi();
+    useMonitor.getState().attach(api, { afterPaint: () => new Promise<void>(() => undefined) });
+    const error = {
+      code: 406,
+      message: 'connection limit exceeded (406)',
+      meaning: 'Another session holds this account’s connection; retrying slowly.',
+    };
+    act(() => api.emit('connection:state', connectionView({ state: 'backoff', lastError: error })));
+    render(<HealthPanel />);
+    expect(valueOf('Last error').textContent).toMatch(/^406connection limit exceeded/);
+    expect(valueOf('Last error').textContent).not.toMatch(/\(406\)/);
+    act(() =>
+      api.emit('connection:state', connectionView({ state: 'live', lastError: undefined })),
+    );
+    expect(valueOf('Last error').textContent).toMatch(/connection limit exceeded/);
+    expect(valueOf('Last error').textContent).toMatch(/cleared/);
+  });
+
   it('Connect and Disconnect call the app', async () => {
     const api = new FakeApi();
     useMonitor.setState({ api, connection: connectionView({ state: 'stopped' }) });

@@ -435,3 +435,53 @@ describe('keyboard and selection details', () => {
     expect(alert.textContent).not.toMatch(/limit/);
   });
 });
+
+describe('review follow-ups', () => {
+  it('a long add is summarized, not read out name by name', () => {
+    const added = Array.from({ length: 400 }, (_, i) => `X${i}`);
+    const said = describeAdd(added, [
+      { input: 'a!', reason: 'bad' },
+      { input: 'b!', reason: 'bad' },
+      { input: 'c!', reason: 'bad' },
+      { input: 'd!', reason: 'bad' },
+    ]);
+    expect(said.text).toBe(
+      'Added 400 symbols: X0, X1, X2, X3, X4, X5 and 394 more. Refused: a! (bad); b! (bad); c! (bad); and 1 more.',
+    );
+    expect(said.keep).toBe('a!, b!, c!, d!');
+  });
+
+  it('Retry refused symbols asks main again and says how many', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi().handle('subscriptions:retry-refused', () => ok({ retried: 3 }));
+    await mount(['AAPL', 'XYZ'], api);
+    act(() => {
+      api.emit('subscriptions:update', {
+        desired: { quotes: ['AAPL', 'XYZ'] },
+        confirmed: { quotes: ['AAPL'] },
+        refused: [{ channel: 'quotes', symbol: 'XYZ', code: 405, meaning: 'limit', at: T0 }],
+      });
+    });
+    await user.click(screen.getByRole('button', { name: 'Retry refused symbols' }));
+    expect(api.callsOf('subscriptions:retry-refused')).toEqual([{}]);
+    expect(await screen.findByText('Asked the server again for 3 subscriptions.')).toBeTruthy();
+  });
+
+  it('list tabs are named with their symbol count', async () => {
+    await mount(['A', 'B', 'C']);
+    expect(screen.getByRole('tab', { name: /^Main ?, 3 symbols$/ })).toBeTruthy();
+  });
+
+  it('moving the selection down past the visible rows scrolls the row fully into view', async () => {
+    const user = userEvent.setup();
+    await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    area.focus();
+    await user.keyboard('{End}');
+    // 100 rows of 26 px under the header: the last row's bottom is at header + 2600.
+    const header = area.querySelector('thead')?.offsetHeight ?? 0;
+    expect(area.scrollTop).toBe(header + 100 * 26 - 520);
+    await user.keyboard('{Home}');
+    expect(area.scrollTop).toBe(0);
+  });
+});
