@@ -447,8 +447,12 @@ export class StreamClient {
         state: after.name,
         previous: before.name,
         reason: after.reason,
-        error: after.lastError,
         attempt: after.attempt,
+        // Only on the transition that brought it: the machine keeps lastError through the states
+        // that follow (connecting, authenticating...), where repeating it reads as a new failure.
+        ...(after.lastError !== undefined && after.lastError !== before.lastError
+          ? { errorCode: after.lastError.code, error: after.lastError.message }
+          : {}),
       },
       `state ${before.name} -> ${after.name}`,
     );
