@@ -107,6 +107,11 @@ export interface QuotesSlice {
 
 export interface WatchlistsSlice {
   watchlists: readonly Watchlist[];
+  /**
+   * When this view first saw each listed symbol (epoch ms): a symbol that has had no data for a
+   * while since then is marked "no data" (the feed may not carry it), not left as bare dashes.
+   */
+  listedAt: ReadonlyMap<string, number>;
   activeWatchlistId: string | undefined;
   selectedSymbol: string | undefined;
   sort: SortState | undefined;
@@ -270,6 +275,7 @@ function initialData(): Data {
     quotesVersion: 0,
     screenLatency: new LatencyHistogram(),
     watchlists: [],
+    listedAt: new Map(),
     activeWatchlistId: prefs.activeWatchlistId,
     selectedSymbol: undefined,
     sort: prefs.sort,
@@ -370,6 +376,20 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     return { ok: true, value: result.value };
   }
 
+  /** New lists: keep the active one valid and note when each symbol first appeared. */
+  function onWatchlists(lists: readonly Watchlist[]): void {
+    const before = get().listedAt;
+    const at = Date.now();
+    const listedAt = new Map<string, number>();
+    for (const list of lists)
+      for (const symbol of list.symbols) listedAt.set(symbol, before.get(symbol) ?? at);
+    set((s) => ({
+      watchlists: lists,
+      listedAt,
+      activeWatchlistId: activeAfter(lists, s.activeWatchlistId),
+    }));
+  }
+
   /** A connection view arrived: keep it, remember its error, retire a connect problem once live. */
   function onConnection(view: ConnectionView): void {
     const patch: Partial<MonitorState> = { connection: view };
@@ -407,10 +427,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         }),
         api.on('watchlists:update', (lists) => {
           seen.add('watchlists');
-          set((s) => ({
-            watchlists: lists,
-            activeWatchlistId: activeAfter(lists, s.activeWatchlistId),
-          }));
+          onWatchlists(lists);
         }),
         api.on('settings:update', (settings) => {
           seen.add('settings');
@@ -460,10 +477,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           const snap = result.value;
           const patch: Partial<MonitorState> = {};
           if (!seen.has('connection')) onConnection(snap.connection);
-          if (!seen.has('watchlists')) {
-            patch.watchlists = snap.watchlists;
-            patch.activeWatchlistId = activeAfter(snap.watchlists, get().activeWatchlistId);
-          }
+          if (!seen.has('watchlists')) onWatchlists(snap.watchlists);
           if (!seen.has('settings')) onSettings(snap.settings);
           if (!seen.has('credentials')) patch.credentials = snap.credentials;
           if (!seen.has('notices')) patch.notices = snap.notices;
@@ -572,11 +586,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       call('Rename watchlist', 'watchlists:rename', { id, name }, false),
     async deleteWatchlist(id) {
       const out = await call('Delete watchlist', 'watchlists:delete', { id }, false);
-      if (out.ok)
-        set((s) => ({
-          watchlists: out.value,
-          activeWatchlistId: activeAfter(out.value, s.activeWatchlistId),
-        }));
+      if (out.ok) onWatchlists(out.value);
       return out;
     },
     async addSymbols(id, text) {

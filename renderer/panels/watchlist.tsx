@@ -20,6 +20,7 @@ import type { FormEvent, KeyboardEvent, ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { RefusedView, Watchlist } from '../../shared/api.ts';
 import {
+  STALE_AFTER_MS,
   changeOf,
   flashOf,
   freshnessOf,
@@ -420,6 +421,8 @@ interface CellsProps {
   readonly version: number;
   readonly selected: boolean;
   readonly refused: boolean;
+  /** When this view first saw the symbol listed (the "no data" mark counts from it). */
+  readonly listedAt: number;
   /** The one-second tick: ages and the stale mark. */
   readonly now: number;
   readonly sorted: boolean;
@@ -476,6 +479,9 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
   // itself is CSS, so nothing needs to re-render to end a flash.
   const renderedAt = Date.now();
   const freshness = freshnessOf(row?.receivedAt ?? NaN, now);
+  // Listed a while and never a value: the feed may not carry it (a typo, another market).
+  const noData =
+    freshness === 'waiting' && !props.refused && now - props.listedAt >= STALE_AFTER_MS;
   const change = row === undefined ? { abs: NaN, pct: NaN } : changeOf(row);
   const direction = change.abs > 0 ? ' up' : change.abs < 0 ? ' down' : '';
   const classes = ['quote-row'];
@@ -501,6 +507,14 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
         {props.refused ? (
           <span className="tag refused-tag" title="Refused by the server">
             refused
+          </span>
+        ) : null}
+        {noData ? (
+          <span
+            className="tag nodata-tag"
+            title="No data since it was added: the feed may not carry this symbol"
+          >
+            no data
           </span>
         ) : null}
       </th>
@@ -610,6 +624,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const removeSymbol = useMonitor((s) => s.removeSymbol);
   const moveSymbol = useMonitor((s) => s.moveSymbol);
   const refusedList = useMonitor((s) => s.subscriptions?.refused);
+  const listedAt = useMonitor((s) => s.listedAt);
   const now = useNow(1000);
 
   const refused = useMemo(() => new Set((refusedList ?? []).map((r) => r.symbol)), [refusedList]);
@@ -635,12 +650,22 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const selectedIndex = selected === undefined ? -1 : order.indexOf(selected);
 
   const onSelect = useCallback((symbol: string) => selectSymbol(symbol), [selectSymbol]);
+  // Where a symbol is headed while its moves are on their way: Alt+arrow pressed quickly (key
+  // repeat) counts from there, not from the list as main last sent it, so no press is lost.
+  const heading = useRef(new Map<string, { to: number; pending: number }>());
   const onMove = useCallback(
     (symbol: string, delta: number) => {
-      const index = list.symbols.indexOf(symbol);
+      const pending = heading.current.get(symbol);
+      const index = pending?.to ?? list.symbols.indexOf(symbol);
       const to = index + delta;
       if (index < 0 || to < 0 || to >= list.symbols.length) return;
-      void moveSymbol(list.id, symbol, to);
+      heading.current.set(symbol, { to, pending: (pending?.pending ?? 0) + 1 });
+      void moveSymbol(list.id, symbol, to).finally(() => {
+        const now = heading.current.get(symbol);
+        if (now === undefined) return;
+        if (now.pending <= 1) heading.current.delete(symbol);
+        else heading.current.set(symbol, { to: now.to, pending: now.pending - 1 });
+      });
     },
     [list.id, list.symbols, moveSymbol],
   );
@@ -790,6 +815,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
                 version={row?.version ?? -1}
                 selected={symbol === selected}
                 refused={refused.has(symbol)}
+                listedAt={listedAt.get(symbol) ?? now}
                 now={now}
                 sorted={sorted}
                 rowIndex={item.index}

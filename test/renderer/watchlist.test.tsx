@@ -485,3 +485,51 @@ describe('review follow-ups', () => {
     expect(area.scrollTop).toBe(0);
   });
 });
+
+describe('more details', () => {
+  it('a symbol listed for a while without any data is marked "no data"', async () => {
+    await mount(['AAPL', 'ZZZZ']);
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 1, receivedAt: Date.now() }]));
+      useMonitor.setState({
+        listedAt: new Map([
+          ['AAPL', Date.now() - 60_000],
+          ['ZZZZ', Date.now() - 60_000],
+        ]),
+      });
+    });
+    const [aapl, zzzz] = dataRows();
+    expect(within(zzzz as HTMLElement).queryByText('no data')).not.toBeNull();
+    expect(within(aapl as HTMLElement).queryByText('no data')).toBeNull();
+    // Listed just now: not yet.
+    act(() => useMonitor.setState({ listedAt: new Map([['ZZZZ', Date.now()]]) }));
+    expect(within(dataRows()[1] as HTMLElement).queryByText('no data')).toBeNull();
+  });
+
+  it('Alt+arrow pressed quickly counts from where the symbol is headed', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    const answers: Array<() => void> = [];
+    api.handle(
+      'watchlists:move-symbol',
+      (input) =>
+        new Promise((resolve) => {
+          answers.push(() => resolve(ok({ id: input.id, name: 'Main', symbols: ['B', 'C', 'A'] })));
+        }),
+    );
+    await mount(['A', 'B', 'C', 'D'], api);
+    const area = screen.getByRole('group', { name: /Main: 4 symbols/ });
+    area.focus();
+    await user.keyboard('{ArrowDown}{Alt>}{ArrowDown}{ArrowDown}{/Alt}');
+    expect(api.callsOf('watchlists:move-symbol')).toEqual([
+      { id: 'default', symbol: 'A', toIndex: 1 },
+      { id: 'default', symbol: 'A', toIndex: 2 },
+    ]);
+    await act(async () => {
+      for (const answer of answers) answer();
+      await Promise.resolve();
+    });
+  });
+});
