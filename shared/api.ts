@@ -369,8 +369,15 @@ export interface Snapshot {
 const empty = z.strictObject({});
 
 export const simulatorControlSchema = z.discriminatedUnion('action', [
-  /** Drop every connection now (the client reconnects). */
-  z.strictObject({ action: z.literal('drop') }),
+  /**
+   * Drop every connection now (the client reconnects). With `holdSessionMs`, the server keeps
+   * the dropped session's slot that long, as Alpaca does with a half-dead session: a reconnect
+   * inside it is refused with 406 and the client backs off (the realistic way a drop plays out).
+   */
+  z.strictObject({
+    action: z.literal('drop'),
+    holdSessionMs: z.number().int().min(0).max(90_000).optional(),
+  }),
   /** Hang (no data, no pongs) on or off. */
   z.strictObject({ action: z.literal('stall'), on: z.boolean() }),
   /** Limit subscribed symbols per connection (405 beyond it); null lifts the limit. */

@@ -1217,8 +1217,15 @@ export class MonitorCore {
     let applied: string;
     switch (control.action) {
       case 'drop': {
-        const n = sim.dropAll();
-        applied = `dropped ${n} connection${n === 1 ? '' : 's'}`;
+        // Held: one session per account, as Alpaca; the dropped one keeps its slot for the hold
+        // only (later disconnects do not linger).
+        const hold = control.holdSessionMs ?? 0;
+        if (hold > 0 && sim.faults().connectionLimit === undefined)
+          sim.setFaults({ connectionLimit: 1 });
+        const n = sim.dropAll({ holdSessionMs: hold });
+        applied =
+          `dropped ${n} connection${n === 1 ? '' : 's'}` +
+          (hold > 0 ? `; the server holds the session for ${hold} ms` : '');
         break;
       }
       case 'stall':

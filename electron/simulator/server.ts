@@ -115,8 +115,13 @@ export interface Simulator {
   /** Changes some faults; the rest stay. Takes effect at once, on existing connections too. */
   setFaults(faults: Partial<SimulatorFaults>): void;
   faults(): SimulatorFaults;
-  /** Terminates every connection now; returns how many. */
-  dropAll(): number;
+  /**
+   * Terminates every connection now; returns how many. With `holdSessionMs`, each authenticated
+   * one keeps its slot that long (Alpaca's half-dead session): while `connectionLimit` is set, a
+   * new session on that path inside the hold gets 406. Later ends linger only by
+   * `connectionLingerMs`, as before.
+   */
+  dropAll(options?: { readonly holdSessionMs?: number }): number;
   /** Stall (hung server) on or off; see SimulatorFaults.stalled. */
   stall(on: boolean): void;
   /**
@@ -293,9 +298,13 @@ class SimulatorServer implements Simulator, SessionHost {
     return this.#faults;
   }
 
-  dropAll(): number {
+  dropAll(options: { readonly holdSessionMs?: number } = {}): number {
+    const hold = options.holdSessionMs ?? 0;
+    checkNumber('holdSessionMs', hold, 0, false);
     let dropped = 0;
     for (const session of this.#sessions.values()) {
+      if (hold > 0 && session.authenticated)
+        this.#lingering.push({ path: session.path, until: Date.now() + hold });
       session.terminate();
       dropped += 1;
     }

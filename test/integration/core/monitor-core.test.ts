@@ -532,6 +532,54 @@ describe('MonitorCore: sources', () => {
     expect(snap.metrics.reconnects).toBe(1);
   });
 
+  it('simulator:control drop holding the session: the reconnect meets 406, backs off slowly, then recovers', async () => {
+    const { view, sink } = await setup({ symbols: ['AAPL', 'MSFT'] });
+    await waitForState(sink, 'live');
+    const n = sink.events.length;
+    const result = await value(view, 'simulator:control', { action: 'drop', holdSessionMs: 1500 });
+    expect(result.applied).toBe('dropped 1 connection; the server holds the session for 1500 ms');
+    const states = () =>
+      sink.events
+        .slice(n)
+        .filter((e) => e.event === 'connection:state')
+        .map((e) => e.payload as ConnectionView);
+    await waitFor(() => states().some((c) => c.state === 'backoff' && c.lastError?.code === 406), {
+      what: 'a backoff after 406',
+    });
+    const slow = states().find((c) => c.state === 'backoff' && c.lastError?.code === 406)!;
+    // The connection-limit floor: seconds, not the few hundred ms of a plain drop.
+    expect(slow.retryAt! - slow.since).toBeGreaterThanOrEqual(5_000);
+    expect(slow.lastError?.meaning).toMatch(/Another session/);
+    await waitFor(() => states().at(-1)?.state === 'live', {
+      what: 'live again',
+      timeoutMs: 15_000,
+    });
+    await waitFor(
+      () => sorted(sink.last('subscriptions:update')?.confirmed.quotes).join() === 'AAPL,MSFT',
+      { what: 'the same symbols confirmed again' },
+    );
+    // A plain drop afterwards lifts the hold: straight back.
+    await value(view, 'simulator:control', { action: 'drop' });
+    const m = sink.events.length;
+    await waitFor(
+      () =>
+        sink.events
+          .slice(m)
+          .some(
+            (e) => e.event === 'connection:state' && (e.payload as ConnectionView).state === 'live',
+          ),
+      { what: 'live after a plain drop' },
+    );
+    expect(
+      sink.events
+        .slice(m)
+        .some(
+          (e) =>
+            e.event === 'connection:state' && (e.payload as ConnectionView).lastError?.code === 406,
+        ),
+    ).toBe(false);
+  }, 30_000);
+
   it('refusals reach the view with their meaning (simulator symbol limit)', async () => {
     const { view, sink } = await setup({ symbols: ['AAPL'] });
     await waitForState(sink, 'live');
