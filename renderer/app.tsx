@@ -53,6 +53,7 @@ function Header(): ReactNode {
   const connection = useMonitor((s) => s.connection);
   const mode = useMonitor((s) => s.mode);
   const health = useMonitor((s) => s.health);
+  const lost = useMonitor((s) => s.lost);
   const state = connection?.state;
   return (
     <header className="bar">
@@ -64,7 +65,7 @@ function Header(): ReactNode {
           aria-label="Connection state"
           className={`state state-${state ?? 'unknown'}`}
         >
-          {state ?? 'loading'}
+          {lost !== undefined ? 'no link' : (state ?? 'loading')}
         </span>
         {connection?.reason !== undefined && state !== 'live' ? (
           <span className="reason">{connection.reason}</span>
@@ -112,8 +113,10 @@ function Problems(): ReactNode {
   if (lost !== undefined) {
     return (
       <p role="alert" className="problem">
-        Lost the link to Market Monitor: {lost}. Reload the page, or open the address that{' '}
-        <code>market-monitor web</code> printed last.
+        <span>
+          Lost the link to Market Monitor: {lost}. Reload the page, or open the address that{' '}
+          <code>market-monitor web</code> printed last.
+        </span>
       </p>
     );
   }

@@ -152,9 +152,8 @@ export interface SettingsSlice {
   dismissNotice: (id: string) => Promise<Outcome<readonly Notice[]>>;
 }
 
-/** The simulator faults this app set (main does not report them back): shown across tab switches. */
+/** The simulator limits this view set (main does not report them back): kept across tab switches. */
 export interface SimulatorFaults {
-  readonly stalled: boolean;
   /** null: no limit. */
   readonly symbolLimit: number | null;
   /** undefined: the simulator's own rate. */
@@ -162,7 +161,6 @@ export interface SimulatorFaults {
 }
 
 export const NO_FAULTS: SimulatorFaults = {
-  stalled: false,
   symbolLimit: null,
   perSecond: undefined,
 };
@@ -292,8 +290,14 @@ function initialData(): Data {
   };
 }
 
+/**
+ * An error for the user: main's message says what happened; the code is added only where the
+ * message is generic (internal, storage), as something to quote in a bug report.
+ */
 function describe(error: ApiError): string {
-  return `${error.message} (${error.code})`;
+  return error.code === 'internal' || error.code === 'storage'
+    ? `${error.message} (${error.code})`
+    : error.message;
 }
 
 function messageOf(err: unknown): string {
@@ -542,7 +546,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       return detach;
     },
     setLost(why) {
-      set({ lost: why });
+      // What was on screen is no longer known: say so rather than keep showing "live, healthy".
+      set({ lost: why, connection: undefined, health: undefined, metrics: undefined });
     },
     restart() {
       const last = lastAttach;
@@ -683,8 +688,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       const out = await call('Simulator', 'simulator:control', control, false);
       if (out.ok) {
         const faults = get().faults;
-        if (control.action === 'stall') set({ faults: { ...faults, stalled: control.on } });
-        else if (control.action === 'symbol-limit')
+        if (control.action === 'symbol-limit')
           set({ faults: { ...faults, symbolLimit: control.limit } });
         else if (control.action === 'rate')
           set({ faults: { ...faults, perSecond: control.perSecond } });

@@ -708,11 +708,13 @@ export function parseWhole(
   return { ok: true, value };
 }
 
+/** How long "Drop, server holds the session" keeps the old slot (under the 406 floor of 5 s). */
+export const HOLD_SESSION_MS = 3_000;
+
 function SimulatorFaults(): ReactNode {
   const simulatorControl = useMonitor((s) => s.simulatorControl);
   // What was set survives switching tabs: the store keeps it (main does not report faults back).
   const faults = useMonitor((s) => s.faults);
-  const stalled = faults.stalled;
   const [status, setStatus] = useState<Outcome | undefined>(undefined);
   const [limit, setLimit] = useState(() =>
     faults.symbolLimit === null ? '' : String(faults.symbolLimit),
@@ -777,13 +779,16 @@ function SimulatorFaults(): ReactNode {
           </button>
           <button
             type="button"
-            aria-pressed={stalled}
-            onClick={() => {
-              const on = !stalled;
-              void send({ action: 'stall', on });
-            }}
+            title="As Alpaca does after a network drop: the old session holds the account's one connection for a while, so the reconnect is refused with 406 and the client backs off for seconds"
+            onClick={() => void send({ action: 'drop', holdSessionMs: HOLD_SESSION_MS })}
           >
+            Drop, server holds the session
+          </button>
+          <button type="button" onClick={() => void send({ action: 'stall', on: true })}>
             Stall feed
+          </button>
+          <button type="button" onClick={() => void send({ action: 'stall', on: false })}>
+            Resume feed
           </button>
         </div>
         {/* noValidate: the browser's own check would block the submit with a bubble instead of
@@ -803,7 +808,10 @@ function SimulatorFaults(): ReactNode {
             />
           </label>
           <button type="submit">Apply symbol limit</button>
-          <button type="button" onClick={() => void send({ action: 'symbol-limit', limit: null })}>
+          <button
+            type="button"
+            onClick={() => void send({ action: 'symbol-limit', limit: null }, () => setLimit(''))}
+          >
             Lift symbol limit
           </button>
         </form>

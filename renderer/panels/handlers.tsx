@@ -46,6 +46,8 @@ export function HandlersPanel(): ReactNode {
       return next;
     });
     if (!out.ok) setFailure(`Could not remove ${handler.name}: ${out.message}`);
+    // The button that had the focus is gone with its row: keep the keyboard in this panel.
+    else document.getElementById('handlers')?.focus();
   }
 
   const summary = (

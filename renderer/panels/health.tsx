@@ -273,6 +273,7 @@ function Details({
 
 export function HealthPanel(): ReactNode {
   const connection = useMonitor((s) => s.connection);
+  const lost = useMonitor((s) => s.lost !== undefined);
   const metrics = useMonitor((s) => s.metrics);
   const health = useMonitor((s) => s.health);
   const settings = useMonitor((s) => s.settings);
@@ -298,7 +299,9 @@ export function HealthPanel(): ReactNode {
   return (
     <Panel id="health" title="Connection health" actions={actions} className="health-panel">
       {connection === undefined ? (
-        <p className="empty">Waiting for the app…</p>
+        <p className="empty">
+          {lost ? 'No link to the app: nothing here is current.' : 'Waiting for the app…'}
+        </p>
       ) : (
         <Details
           connection={connection}

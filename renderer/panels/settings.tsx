@@ -282,7 +282,7 @@ function CredentialsSection({ settings, credentials }: SectionProps): ReactNode 
         <p className="settings-muted">Key storage: unknown yet.</p>
       ) : (
         <>
-          <p role="status" className="settings-cred-status num">
+          <p role="status" className="settings-cred-status">
             {storageText(credentials)}
           </p>
           <p className="settings-muted">{credentials.detail}</p>

@@ -68,10 +68,12 @@ function ListTabs(): ReactNode {
   };
 
   // The active tab stays in view however many lists there are (the strip scrolls sideways).
+  // Also when the tabs first appear: a list remembered from the last visit may be far right.
+  const tabCount = watchlists.length;
   useEffect(() => {
     if (activeId !== undefined)
       refs.current.get(activeId)?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
-  }, [activeId]);
+  }, [activeId, tabCount]);
 
   return (
     <div className="list-tabs" role="tablist" aria-label="Watchlists" onKeyDown={onKeyDown}>
@@ -91,9 +93,10 @@ function ListTabs(): ReactNode {
             aria-controls="watchlist-tabpanel"
             tabIndex={selected ? 0 : -1}
             className="list-tab"
+            title={list.name}
             onClick={() => selectWatchlist(list.id)}
           >
-            {list.name}
+            <span className="list-name">{list.name}</span>
             <span className="list-count">
               <span className="visually-hidden">, </span>
               {formatCount(list.symbols.length)}
@@ -267,15 +270,32 @@ export function describeAdd(
   if (added.length === 1) parts.push(`Added ${added[0]}.`);
   else if (added.length > 1) parts.push(`Added ${added.length} symbols: ${sample(added)}.`);
   if (rejected.length > 0) {
-    const shown = rejected.slice(0, REFUSALS_NAMED).map((r) => `${r.input} (${r.reason})`);
-    const more = rejected.length - shown.length;
+    // One entry per reason ("a!, b! (not a symbol: ...)"); a reason that names its symbol
+    // ("AAPL is already in the list") stands alone.
+    const byReason = new Map<string, string[]>();
+    for (const r of rejected) {
+      const inputs = byReason.get(r.reason);
+      if (inputs === undefined) byReason.set(r.reason, [r.input]);
+      else inputs.push(r.input);
+    }
+    const entries = [...byReason].map(([reason, inputs]) =>
+      inputs.length === 1 && reason.toUpperCase().includes(inputs[0]!.toUpperCase())
+        ? reason
+        : `${sample(inputs)} (${reason})`,
+    );
+    const shown = entries.slice(0, REFUSALS_NAMED);
+    const more = entries.length - shown.length;
     parts.push(`Refused: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}.`);
   }
   if (parts.length === 0) parts.push('Nothing to add.');
   return {
     text: parts.join(' '),
     problem: rejected.length > 0 || added.length === 0,
-    keep: rejected.map((r) => r.input).join(', '),
+    // A symbol already listed needs no second try; the others are there to be corrected.
+    keep: rejected
+      .filter((r) => !/already in the list|listed more than once/.test(r.reason))
+      .map((r) => r.input)
+      .join(', '),
   };
 }
 
@@ -421,7 +441,10 @@ interface CellsProps {
   readonly version: number;
   readonly selected: boolean;
   readonly refused: boolean;
-  /** When this view first saw the symbol listed (the "no data" mark counts from it). */
+  /**
+   * Since when the symbol has been listed while live (the "no data" mark counts from it);
+   * Infinity while not live.
+   */
   readonly listedAt: number;
   /** The one-second tick: ages and the stale mark. */
   readonly now: number;
@@ -625,6 +648,10 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const moveSymbol = useMonitor((s) => s.moveSymbol);
   const refusedList = useMonitor((s) => s.subscriptions?.refused);
   const listedAt = useMonitor((s) => s.listedAt);
+  // "No data" counts only while live: without a connection every row would say it.
+  const liveSince = useMonitor((s) =>
+    s.connection?.state === 'live' ? s.connection.since : Infinity,
+  );
   const now = useNow(1000);
 
   const refused = useMemo(() => new Set((refusedList ?? []).map((r) => r.symbol)), [refusedList]);
@@ -815,7 +842,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
                 version={row?.version ?? -1}
                 selected={symbol === selected}
                 refused={refused.has(symbol)}
-                listedAt={listedAt.get(symbol) ?? now}
+                listedAt={Math.max(listedAt.get(symbol) ?? now, liveSince)}
                 now={now}
                 sorted={sorted}
                 rowIndex={item.index}

@@ -113,7 +113,7 @@ test.describe('panels on the embedded simulator', () => {
     await expect.poll(totalCalls).toBeGreaterThan(before);
   });
 
-  test('a dropped connection comes back with the same symbols, and quotes move again', async ({
+  test('a dropped connection backs off with a countdown and comes back with the same symbols', async ({
     page,
     webApp,
   }) => {
@@ -129,12 +129,20 @@ test.describe('panels on the embedded simulator', () => {
     const reconnectsBefore = count(await reconnects.textContent());
 
     await openTool(page, 'Diagnostics');
-    await faults(page).getByRole('button', { name: 'Drop connection' }).click();
+    // As Alpaca does after a drop, the server holds the old session for a while: the quick first
+    // retry meets 406 and the client backs off for seconds, with the countdown on screen.
+    await faults(page).getByRole('button', { name: 'Drop, server holds the session' }).click();
+    await expect(state).toHaveText('backoff');
+    const timer = region(page, 'Connection health').getByRole('timer', { name: 'Next attempt in' });
+    await expect(timer).toHaveText(/^\d+\.\d s$/);
+    const first = Number.parseFloat((await timer.textContent()) ?? '');
+    await expect
+      .poll(async () => Number.parseFloat((await timer.textContent()) ?? 'NaN'))
+      .toBeLessThan(first);
 
-    // The client scheduled a reconnect (a short jittered delay after a drop), then came back.
     const log = page.getByRole('log', { name: 'Event log' });
     await expect(log).toContainText('reconnect scheduled');
-    await expect(state).toHaveText('live');
+    await expect(state).toHaveText('live', { timeout: 30_000 });
     await expect
       .poll(async () => count(await reconnects.textContent()))
       .toBeGreaterThan(reconnectsBefore);

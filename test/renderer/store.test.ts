@@ -178,12 +178,18 @@ describe('attach', () => {
 });
 
 describe('actions', () => {
-  it('a failed connect lands in problem with its code; a success clears it', async () => {
+  it('a failed connect lands in problem; a success clears it', async () => {
     const api = new FakeApi().handle('connection:connect', () => fail('conflict', 'busy'));
     useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });
     const out = await useMonitor.getState().connect();
-    expect(out).toEqual({ ok: false, message: 'Connect: busy (conflict)' });
-    expect(useMonitor.getState().problem).toBe('Connect: busy (conflict)');
+    expect(out).toEqual({ ok: false, message: 'Connect: busy' });
+    expect(useMonitor.getState().problem).toBe('Connect: busy');
+    // A generic message keeps its code, for a bug report.
+    api.handle('connection:connect', () => fail('internal', 'internal error'));
+    expect(await useMonitor.getState().connect()).toEqual({
+      ok: false,
+      message: 'Connect: internal error (internal)',
+    });
     api.handle('connection:connect', () => ok(connectionView()));
     await useMonitor.getState().connect();
     expect(useMonitor.getState().problem).toBeUndefined();

@@ -13,7 +13,7 @@ import {
   selectionAfterKey,
 } from '../../renderer/panels/watchlist.tsx';
 import { useMonitor } from '../../renderer/store.ts';
-import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
+import { FakeApi, T0, connectionView, makeFrame, snapshot } from './fake-api.ts';
 
 // happy-dom lays nothing out: give scroll areas a size so the virtualizer has a viewport.
 const sizes = {
@@ -285,9 +285,9 @@ describe('watchlist rules', () => {
   it('describeAdd: what was added, what was refused and why, and only the refused stay typed', () => {
     expect(describeAdd(['JPM'], [])).toEqual({ text: 'Added JPM.', problem: false, keep: '' });
     expect(describeAdd([], [{ input: 'aapl', reason: 'AAPL is already in the list' }])).toEqual({
-      text: 'Refused: aapl (AAPL is already in the list).',
+      text: 'Refused: AAPL is already in the list.',
       problem: true,
-      keep: 'aapl',
+      keep: '',
     });
     expect(describeAdd(['A'], [{ input: 'b#', reason: 'bad' }])).toEqual({
       text: 'Added A. Refused: b# (bad).',
@@ -446,7 +446,17 @@ describe('review follow-ups', () => {
       { input: 'd!', reason: 'bad' },
     ]);
     expect(said.text).toBe(
-      'Added 400 symbols: X0, X1, X2, X3, X4, X5 and 394 more. Refused: a! (bad); b! (bad); c! (bad); and 1 more.',
+      'Added 400 symbols: X0, X1, X2, X3, X4, X5 and 394 more. Refused: a!, b!, c!, d! (bad).',
+    );
+    const many = describeAdd(
+      [],
+      Array.from({ length: 5 }, (_, i) => ({
+        input: `S${i}`,
+        reason: `S${i} is already in the list`,
+      })),
+    );
+    expect(many.text).toBe(
+      'Refused: S0 is already in the list; S1 is already in the list; S2 is already in the list; and 2 more.',
     );
     expect(said.keep).toBe('a!, b!, c!, d!');
   });
@@ -503,6 +513,11 @@ describe('more details', () => {
     const [aapl, zzzz] = dataRows();
     expect(within(zzzz as HTMLElement).queryByText('no data')).not.toBeNull();
     expect(within(aapl as HTMLElement).queryByText('no data')).toBeNull();
+    // Not live (a source switch, a backoff): every row would lack data, so none is marked.
+    act(() => useMonitor.setState({ connection: connectionView({ state: 'backoff' }) }));
+    expect(within(dataRows()[1] as HTMLElement).queryByText('no data')).toBeNull();
+    act(() => useMonitor.setState({ connection: connectionView({ state: 'live', since: T0 }) }));
+    expect(within(dataRows()[1] as HTMLElement).queryByText('no data')).not.toBeNull();
     // Listed just now: not yet.
     act(() => useMonitor.setState({ listedAt: new Map([['ZZZZ', Date.now()]]) }));
     expect(within(dataRows()[1] as HTMLElement).queryByText('no data')).toBeNull();
