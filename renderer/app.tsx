@@ -212,7 +212,7 @@ function Footer(): ReactNode {
     <footer className="bar footer">
       <span>
         {formatCount(stats.frames)} frames · {formatCount(stats.conflated)} conflated ·{' '}
-        {formatCount(board.size)} symbols
+        {formatCount(board.size)} symbols with data
       </span>
       <span className="shortcuts">
         Alt+1 watchlist · Alt+2 health · Alt+3 counters · Alt+4 handlers · Alt+5 diagnostics · Alt+6

@@ -285,9 +285,10 @@ export class Metrics {
       if (level === 'down' || status === 'healthy') status = level;
     };
     const err = input.lastError;
-    // Messages from describeCode already end in their code: "connection limit exceeded (406)".
+    // Messages from describeCode already name their code: "connection limit exceeded (406)",
+    // "connection closed (1006): getaddrinfo ENOTFOUND ...".
     const errText = err
-      ? err.code === undefined || err.message.endsWith(`(${err.code})`)
+      ? err.code === undefined || err.message.includes(`(${err.code})`)
         ? err.message
         : `${err.message} (${err.code})`
       : undefined;

@@ -121,8 +121,8 @@ function Row({
 /** "connection limit exceeded (406)" → "connection limit exceeded" when the code is shown apart. */
 export function withoutCode(message: string, code: number | undefined): string {
   if (code === undefined) return message;
-  const suffix = ` (${code})`;
-  return message.endsWith(suffix) ? message.slice(0, -suffix.length) : message;
+  // "connection closed (1006): getaddrinfo ENOTFOUND ..." names it mid-sentence too.
+  return message.replace(` (${code})`, '');
 }
 
 function LastError({ error }: { readonly error: ConnectionView['lastError'] }): ReactNode {

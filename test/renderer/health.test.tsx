@@ -14,6 +14,7 @@ import {
   codecLabel,
   sessionUptime,
   sourceLabel,
+  withoutCode,
 } from '../../renderer/panels/health.tsx';
 import { useMonitor } from '../../renderer/store.ts';
 import { FakeApi, T0, connectionView, metricsView } from './fake-api.ts';
@@ -216,6 +217,15 @@ describe('HealthPanel', () => {
     );
     expect(valueOf('Last error').textContent).toMatch(/connection limit exceeded/);
     expect(valueOf('Last error').textContent).toMatch(/cleared/);
+  });
+
+  it('withoutCode drops the code wherever the message names it', () => {
+    expect(withoutCode('connection limit exceeded (406)', 406)).toBe('connection limit exceeded');
+    expect(withoutCode('connection closed (1006): getaddrinfo ENOTFOUND x', 1006)).toBe(
+      'connection closed: getaddrinfo ENOTFOUND x',
+    );
+    expect(withoutCode('auth failed', 402)).toBe('auth failed');
+    expect(withoutCode('socket error (1006)', undefined)).toBe('socket error (1006)');
   });
 
   it('Connect and Disconnect call the app', async () => {

@@ -280,6 +280,12 @@ describe('Metrics health', () => {
       m.health({ ...live, lastError: { code: 406, message: 'connection limit exceeded (406)' } })
         .reasons,
     ).toEqual(['Last error: connection limit exceeded (406).']);
+    expect(
+      m.health({
+        ...live,
+        lastError: { code: 1006, message: 'connection closed (1006): getaddrinfo ENOTFOUND x' },
+      }).reasons,
+    ).toEqual(['Last error: connection closed (1006): getaddrinfo ENOTFOUND x.']);
   });
 
   it('is degraded by invalid input above 1 % of the last minute, and recovers after it', () => {
