@@ -8,7 +8,13 @@ import { useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { HandlerView } from '../../shared/api.ts';
 import { useNow } from '../hooks.ts';
-import { MISSING, formatClock, formatCount, formatLatency, formatSince } from '../model/format.ts';
+import {
+  MISSING,
+  formatClock,
+  formatCount,
+  formatDuration,
+  formatLatency,
+} from '../model/format.ts';
 import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
 import './handlers.css';
@@ -153,7 +159,12 @@ function HandlerRow({ handler: h, now, removing, onRemove }: HandlerRowProps): R
       <td className="num">{formatLatency(h.calls > 0 ? h.meanMs : NaN)}</td>
       <td className="num">{formatLatency(h.calls > 0 ? h.maxMs : NaN)}</td>
       <td className="num">{formatClock(h.registeredAt)}</td>
-      <td className="num">{formatSince(h.lastCalledAt, now)}</td>
+      <td
+        className="num"
+        title={h.lastCalledAt === undefined ? undefined : formatClock(h.lastCalledAt, true)}
+      >
+        {h.lastCalledAt === undefined ? MISSING : `${formatDuration(now - h.lastCalledAt)} ago`}
+      </td>
       <td className="handler-error-cell">
         {h.lastError === undefined ? (
           MISSING
