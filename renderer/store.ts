@@ -310,10 +310,7 @@ function defaultAfterPaint(): Promise<void> {
 
 /** Splits typed input into candidate symbols: spaces, commas, semicolons or new lines between. */
 export function splitSymbols(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  return text.split(/[\s,;]+/).filter((s) => s !== '');
 }
 
 /** Entries merged by sequence number, oldest first, at most `limit`. */

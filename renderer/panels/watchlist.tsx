@@ -468,6 +468,36 @@ function keepFocus(event: { preventDefault(): void }): void {
   event.preventDefault();
 }
 
+/** A row's mouse button: out of the tab order, keeps focus on the table, does not select the row. */
+function RowButton({
+  label,
+  disabled = false,
+  onPress,
+  children,
+}: {
+  label: string;
+  disabled?: boolean;
+  onPress: () => void;
+  children: ReactNode;
+}): ReactNode {
+  return (
+    <button
+      type="button"
+      className="quiet icon"
+      tabIndex={-1}
+      onMouseDown={keepFocus}
+      aria-label={label}
+      disabled={disabled}
+      onClick={(e) => {
+        e.stopPropagation();
+        onPress();
+      }}
+    >
+      {children}
+    </button>
+  );
+}
+
 function flashClass(row: QuoteRow | undefined, field: FlashField, now: number): string {
   if (row === undefined) return '';
   const flash = flashOf(row.flash[field], now);
@@ -555,47 +585,23 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
         {formatAge(row?.receivedAt ?? NaN, now)}
       </td>
       <td className="actions">
-        <button
-          type="button"
-          className="quiet icon"
-          tabIndex={-1}
-          onMouseDown={keepFocus}
-          aria-label={`Move ${symbol} up`}
+        <RowButton
+          label={`Move ${symbol} up`}
           disabled={props.sorted}
-          onClick={(e) => {
-            e.stopPropagation();
-            props.onMove(symbol, -1);
-          }}
+          onPress={() => props.onMove(symbol, -1)}
         >
           ↑
-        </button>
-        <button
-          type="button"
-          className="quiet icon"
-          tabIndex={-1}
-          onMouseDown={keepFocus}
-          aria-label={`Move ${symbol} down`}
+        </RowButton>
+        <RowButton
+          label={`Move ${symbol} down`}
           disabled={props.sorted}
-          onClick={(e) => {
-            e.stopPropagation();
-            props.onMove(symbol, 1);
-          }}
+          onPress={() => props.onMove(symbol, 1)}
         >
           ↓
-        </button>
-        <button
-          type="button"
-          className="quiet icon"
-          tabIndex={-1}
-          onMouseDown={keepFocus}
-          aria-label={`Remove ${symbol}`}
-          onClick={(e) => {
-            e.stopPropagation();
-            props.onRemove(symbol);
-          }}
-        >
+        </RowButton>
+        <RowButton label={`Remove ${symbol}`} onPress={() => props.onRemove(symbol)}>
           ×
-        </button>
+        </RowButton>
       </td>
     </tr>
   );
