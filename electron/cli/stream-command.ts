@@ -201,7 +201,8 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
         price: t.price,
         size: t.size,
         time: t.time,
-        id: t.id,
+        // Text, as before the domain kept exact ids as numbers: one type per field in the output.
+        id: String(t.id),
       });
       countMessage();
     },

@@ -51,7 +51,7 @@
  *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
 import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
-import { timeToEpochMs, type Bar, type Quote, type Trade } from '../../shared/market.ts';
+import type { Bar, Quote, Trade } from '../../shared/market.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -399,7 +399,7 @@ export class QuoteBook {
     s.bidSize[row] = q.bidSize;
     s.askPrice[row] = q.askPrice;
     s.askSize[row] = q.askSize;
-    s.quoteTime[row] = timeToEpochMs(q.time);
+    s.quoteTime[row] = q.timeMs;
     s.receivedAt[row] = s.now();
     s.touch(row);
   }
@@ -410,7 +410,7 @@ export class QuoteBook {
     const s = this.#store;
     s.lastPrice[row] = t.price;
     s.lastSize[row] = t.size;
-    s.tradeTime[row] = timeToEpochMs(t.time);
+    s.tradeTime[row] = t.timeMs;
     const volume = s.volume[row]!;
     s.volume[row] = (Number.isNaN(volume) ? 0 : volume) + t.size;
     if (Number.isNaN(s.refPrice[row]!)) s.refPrice[row] = t.price;
@@ -421,7 +421,7 @@ export class QuoteBook {
   /** Daily bars set volume and refPrice (see the module comment); other bars are ignored. */
   applyBar(b: Bar): void {
     if (b.kind !== 'dailyBar') return;
-    const start = timeToEpochMs(b.time);
+    const start = b.timeMs;
     const s = this.#store;
     const existing = s.index.get(b.symbol);
     // A replayed bar of an earlier day must not undo the current one.

@@ -14,7 +14,6 @@ import WebSocket from 'ws';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import {
   ALPACA_ERRORS,
-  timeToEpochMs,
   type Channel,
   type Codec,
   type DataMessage,
@@ -213,6 +212,8 @@ export class StreamClient {
     this.log = root.child({ module: 'stream-client' });
     this.handlers = new HandlerRegistry({
       logger: root.child({ module: 'handlers' }),
+      // The scheduler's clock, so that the frame receipt time passed to dispatch is on its base.
+      clock: () => this.#scheduler.now(),
       ...(options.maxHandlers !== undefined ? { maxHandlers: options.maxHandlers } : {}),
     });
     this.metrics = new Metrics({ now: () => this.#scheduler.now() });
@@ -637,10 +638,10 @@ export class StreamClient {
     }
     if (++this.#sampleCounter >= this.#sampleEvery) {
       this.#sampleCounter = 0;
-      const exchangeMs = timeToEpochMs(data.time);
+      const exchangeMs = data.timeMs;
       if (!Number.isNaN(exchangeMs)) this.metrics.exchangeLatency(Date.now() - exchangeMs);
     }
-    this.handlers.dispatch(data);
+    this.handlers.dispatch(data, this.#frameReceivedAt);
   }
 
   #onControl(msg: Exclude<MarketMessage, DataMessage>): void {

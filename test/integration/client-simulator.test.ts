@@ -67,7 +67,7 @@ describe.each<Codec>(['json', 'msgpack'])('StreamClient on the simulator (%s)', 
     await waitForState(c, 'live');
     await waitFor(() => quotes.length >= 5 && trades.length >= 2, { what: 'quotes and trades' });
     expect(quotes.every((q) => q.symbol === 'AAPL' && q.bidPrice < q.askPrice)).toBe(true);
-    expect(trades.every((t) => t.symbol === 'AAPL' && typeof t.id === 'string')).toBe(true);
+    expect(trades.every((t) => t.symbol === 'AAPL' && Number.isSafeInteger(t.id))).toBe(true);
     expect(quotes[0]?.time).toMatch(/\.\d{9}Z$/);
     expect(c.subscriptions.confirmed()).toMatchObject({
       quotes: ['AAPL', 'MSFT'],

@@ -9,6 +9,7 @@
  */
 import type {
   Bar,
+  TradeId,
   BookLevel,
   ErrorMessage,
   Imbalance,
@@ -24,7 +25,7 @@ import type {
   TradeCorrection,
   TradingStatus,
 } from '../../../shared/market.ts';
-import { CHANNELS } from '../../../shared/market.ts';
+import { CHANNELS, timeToEpochMs } from '../../../shared/market.ts';
 import { BAD_TIMESTAMP } from './msgpack.ts';
 
 export const INVALID_REASONS = [
@@ -155,15 +156,104 @@ function strings(v: unknown): readonly string[] | undefined {
   return v as string[];
 }
 
-/** Ids are strings in the domain; a number id past 2^53 was rounded by the parser, so flag it. */
-function idOf(v: unknown): string {
-  if (typeof v === 'string') return v;
+/**
+ * A trade id as the domain keeps it (shared/market.ts TradeId): the number itself while exact, text
+ * otherwise. A number past 2^53 was already rounded by the parser, so it is flagged for the exact
+ * re-decode (which yields text or a bigint). Anything else (absent, mistyped) is ''.
+ */
+function idOf(v: unknown): TradeId {
   if (typeof v === 'number') {
-    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) idPrecision.lost = true;
-    return String(v);
+    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) {
+      idPrecision.lost = true;
+      return String(v);
+    }
+    return v;
   }
+  if (typeof v === 'string') return v;
   if (typeof v === 'bigint') return v.toString();
   return '';
+}
+
+/** News ids stay text in the domain (rare messages; no cost to speak of). */
+function textIdOf(v: unknown): string {
+  const id = idOf(v);
+  return typeof id === 'string' ? id : String(id);
+}
+
+// The three builders of the frequent kinds. The generic path (normalize) and the fast decoders
+// (fast-json.ts, fast-msgpack.ts) both build through them, so a message has one shape (one hidden
+// class per kind, field order included) whichever path decoded it.
+
+export function makeQuote(
+  symbol: string,
+  bidExchange: string | undefined,
+  bidPrice: number,
+  bidSize: number,
+  askExchange: string | undefined,
+  askPrice: number,
+  askSize: number,
+  conditions: readonly string[] | undefined,
+  time: string,
+  timeMs: number,
+  tape: string | undefined,
+): Quote {
+  return {
+    kind: 'quote',
+    symbol,
+    bidExchange,
+    bidPrice,
+    bidSize,
+    askExchange,
+    askPrice,
+    askSize,
+    conditions,
+    time,
+    timeMs,
+    tape,
+  };
+}
+
+export function makeTrade(
+  symbol: string,
+  id: TradeId,
+  exchange: string | undefined,
+  price: number,
+  size: number,
+  conditions: readonly string[] | undefined,
+  time: string,
+  timeMs: number,
+  tape: string | undefined,
+  takerSide: string | undefined,
+): Trade {
+  return {
+    kind: 'trade',
+    symbol,
+    id,
+    exchange,
+    price,
+    size,
+    conditions,
+    time,
+    timeMs,
+    tape,
+    takerSide,
+  };
+}
+
+export function makeBar(
+  kind: Bar['kind'],
+  symbol: string,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  tradeCount: number | undefined,
+  vwap: number | undefined,
+  time: string,
+  timeMs: number,
+): Bar {
+  return { kind, symbol, open, high, low, close, volume, tradeCount, vwap, time, timeMs };
 }
 
 function quote(o: Wire, sink: FrameSink): Quote | undefined {
@@ -179,19 +269,19 @@ function quote(o: Wire, sink: FrameSink): Quote | undefined {
   if (askSize - askSize !== 0) return fieldError(sink, o, 'as', A_NUMBER);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
-  return {
-    kind: 'quote',
+  return makeQuote(
     symbol,
-    bidExchange: optStr(o.bx),
+    optStr(o.bx),
     bidPrice,
     bidSize,
-    askExchange: optStr(o.ax),
+    optStr(o.ax),
     askPrice,
     askSize,
-    conditions: strings(o.c),
+    strings(o.c),
     time,
-    tape: optStr(o.z),
-  };
+    timeToEpochMs(time),
+    optStr(o.z),
+  );
 }
 
 function trade(o: Wire, sink: FrameSink): Trade | undefined {
@@ -203,18 +293,18 @@ function trade(o: Wire, sink: FrameSink): Trade | undefined {
   if (size - size !== 0) return fieldError(sink, o, 's', A_NUMBER);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
-  return {
-    kind: 'trade',
+  return makeTrade(
     symbol,
-    id: idOf(o.i),
-    exchange: optStr(o.x),
+    idOf(o.i),
+    optStr(o.x),
     price,
     size,
-    conditions: strings(o.c),
+    strings(o.c),
     time,
-    tape: optStr(o.z),
-    takerSide: optStr(o.tks),
-  };
+    timeToEpochMs(time),
+    optStr(o.z),
+    optStr(o.tks),
+  );
 }
 
 function bar(o: Wire, kind: Bar['kind'], sink: FrameSink): Bar | undefined {
@@ -232,7 +322,7 @@ function bar(o: Wire, kind: Bar['kind'], sink: FrameSink): Bar | undefined {
   if (volume - volume !== 0) return fieldError(sink, o, 'v', A_NUMBER);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
-  return {
+  return makeBar(
     kind,
     symbol,
     open,
@@ -240,10 +330,11 @@ function bar(o: Wire, kind: Bar['kind'], sink: FrameSink): Bar | undefined {
     low,
     close,
     volume,
-    tradeCount: optNum(o.n),
-    vwap: optNum(o.vw),
+    optNum(o.n),
+    optNum(o.vw),
     time,
-  };
+    timeToEpochMs(time),
+  );
 }
 
 function status(o: Wire, sink: FrameSink): TradingStatus | undefined {
@@ -259,6 +350,7 @@ function status(o: Wire, sink: FrameSink): TradingStatus | undefined {
     reasonCode: str(o.rc),
     reasonMessage: str(o.rm),
     time,
+    timeMs: timeToEpochMs(time),
     tape: optStr(o.z),
   };
 }
@@ -279,6 +371,7 @@ function luld(o: Wire, sink: FrameSink): Luld | undefined {
     limitDown,
     indicator: str(o.i),
     time,
+    timeMs: timeToEpochMs(time),
     tape: optStr(o.z),
   };
 }
@@ -309,6 +402,7 @@ function correction(o: Wire, sink: FrameSink): TradeCorrection | undefined {
     correctedSize,
     correctedConditions: strings(o.cc),
     time,
+    timeMs: timeToEpochMs(time),
     tape: optStr(o.z),
   };
 }
@@ -331,6 +425,7 @@ function cancelError(o: Wire, sink: FrameSink): TradeCancelError | undefined {
     size,
     action: str(o.a),
     time,
+    timeMs: timeToEpochMs(time),
     tape: optStr(o.z),
   };
 }
@@ -342,7 +437,14 @@ function imbalance(o: Wire, sink: FrameSink): Imbalance | undefined {
   if (price - price !== 0) return fieldError(sink, o, 'p', A_NUMBER);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
-  return { kind: 'imbalance', symbol, price, time, tape: optStr(o.z) };
+  return {
+    kind: 'imbalance',
+    symbol,
+    price,
+    time,
+    timeMs: timeToEpochMs(time),
+    tape: optStr(o.z),
+  };
 }
 
 /**
@@ -375,7 +477,15 @@ function orderbook(o: Wire, sink: FrameSink): OrderBook | undefined {
   if (bids === undefined) return fieldError(sink, o, 'b', LEVELS);
   const asks = levels(o.a);
   if (asks === undefined) return fieldError(sink, o, 'a', LEVELS);
-  return { kind: 'orderbook', symbol, time, bids, asks, reset: o.r === true };
+  return {
+    kind: 'orderbook',
+    symbol,
+    time,
+    timeMs: timeToEpochMs(time),
+    bids,
+    asks,
+    reset: o.r === true,
+  };
 }
 
 const NO_SYMBOLS: readonly string[] = Object.freeze([]);
@@ -399,7 +509,7 @@ function news(o: Wire, sink: FrameSink): News | undefined {
   const symbols = newsSymbols(o.symbols);
   return {
     kind: 'news',
-    id: idOf(o.id),
+    id: textIdOf(o.id),
     symbol: symbols[0] ?? '',
     symbols,
     headline: str(o.headline),
@@ -411,6 +521,7 @@ function news(o: Wire, sink: FrameSink): News | undefined {
     createdAt,
     updatedAt: str(o.updated_at),
     time: createdAt,
+    timeMs: timeToEpochMs(createdAt),
   };
 }
 

@@ -278,6 +278,7 @@ describe('spread alert', () => {
     askSize: 1,
     conditions: undefined,
     time: '2025-01-02T15:00:00Z',
+    timeMs: Date.parse('2025-01-02T15:00:00Z'),
     tape: undefined,
   });
 

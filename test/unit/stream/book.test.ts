@@ -20,6 +20,7 @@ function quote(symbol: string, bidPrice = 10, askPrice = 10.5, time = T): Quote 
     askSize: 4,
     conditions: undefined,
     time,
+    timeMs: timeToEpochMs(time),
     tape: 'C',
   };
 }
@@ -28,12 +29,13 @@ function trade(symbol: string, price: number, size: number, time = T): Trade {
   return {
     kind: 'trade',
     symbol,
-    id: '1',
+    id: 1,
     exchange: 'V',
     price,
     size,
     conditions: undefined,
     time,
+    timeMs: timeToEpochMs(time),
     tape: 'C',
     takerSide: undefined,
   };
@@ -57,6 +59,7 @@ function bar(
     tradeCount: 10,
     vwap: open,
     time,
+    timeMs: timeToEpochMs(time),
   };
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bar, DataKind, DataMessage, Quote, Trade } from '../../../shared/market.ts';
-import { DATA_KINDS } from '../../../shared/market.ts';
+import { DATA_KINDS, timeToEpochMs } from '../../../shared/market.ts';
 import {
   HandlerError,
   HandlerRegistry,
@@ -21,6 +21,7 @@ function quote(symbol: string): Quote {
     askSize: 1,
     conditions: undefined,
     time: '2025-03-04T15:02:11.123456789Z',
+    timeMs: timeToEpochMs('2025-03-04T15:02:11.123456789Z'),
     tape: 'C',
   };
 }
@@ -29,12 +30,13 @@ function trade(symbol: string): Trade {
   return {
     kind: 'trade',
     symbol,
-    id: '1',
+    id: 1,
     exchange: 'V',
     price: 1,
     size: 1,
     conditions: undefined,
     time: '2025-03-04T15:02:11Z',
+    timeMs: timeToEpochMs('2025-03-04T15:02:11Z'),
     tape: 'C',
     takerSide: undefined,
   };
@@ -52,6 +54,7 @@ function bar(kind: Bar['kind'], symbol: string): Bar {
     tradeCount: 1,
     vwap: 1,
     time: '2025-03-04T15:02:00Z',
+    timeMs: timeToEpochMs('2025-03-04T15:02:00Z'),
   };
 }
 
@@ -293,7 +296,7 @@ describe('HandlerRegistry registration', () => {
 describe('HandlerRegistry stats', () => {
   it('records calls, time spent and when, from the injected clocks', () => {
     const { t, now, clock } = fakeClocks();
-    const reg = new HandlerRegistry({ now, clock });
+    const reg = new HandlerRegistry({ now, clock, timeEvery: 1 });
     const costs = [5, 1, 3];
     let i = 0;
     reg.on('quote', 'AAPL', () => {
@@ -330,6 +333,48 @@ describe('HandlerRegistry stats', () => {
       lastCalledAt: calledAtWall + 6,
       lastError: undefined,
     });
+  });
+
+  it('times one dispatch in timeEvery: calls exact, mean and max from the timed ones, no clock read otherwise', () => {
+    const { t, now, clock } = fakeClocks();
+    let reads = 0;
+    const reg = new HandlerRegistry({
+      now,
+      clock: () => {
+        reads++;
+        return clock();
+      },
+      timeEvery: 4,
+    });
+    let call = 0;
+    // Call k costs k ms; with timeEvery 4 the timed calls are the 1st, 5th and 9th.
+    reg.on('quote', 'AAPL', () => {
+      call++;
+      t.mono += call;
+    });
+    reads = 0;
+    for (let k = 0; k < 10; k++) reg.dispatch(quote('AAPL'), t.mono);
+    // Two clock reads (start and end) per timed dispatch of one handler, none for the other seven.
+    expect(reads).toBe(6);
+    const [stats] = reg.list();
+    expect(stats).toMatchObject({ calls: 10, maxMs: 9, meanMs: (1 + 5 + 9) / 3 });
+    expect(stats?.totalMs).toBeCloseTo(((1 + 5 + 9) / 3) * 10);
+  });
+
+  it('records the arrival time passed to an untimed dispatch as the last call', () => {
+    const { t, now, clock } = fakeClocks();
+    const reg = new HandlerRegistry({ now, clock, timeEvery: 100 });
+    reg.on('quote', 'AAPL', () => undefined);
+    reg.dispatch(quote('AAPL')); // the first dispatch is timed
+    t.mono += 5_000;
+    t.wall += 5_000;
+    reg.dispatch(quote('AAPL'), t.mono - 20);
+    expect(reg.list()[0]?.lastCalledAt).toBe(t.wall - 20);
+    // Without an arrival time an untimed dispatch keeps the latest timed dispatch's time.
+    t.mono += 1_000;
+    t.wall += 1_000;
+    reg.dispatch(quote('AAPL'));
+    expect(reg.list()[0]?.lastCalledAt).toBe(t.wall - 1_000 - 5_000);
   });
 
   it('returns snapshot copies', () => {

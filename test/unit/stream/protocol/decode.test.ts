@@ -37,6 +37,7 @@ const SHAPES: Record<string, readonly string[]> = {
     'askSize',
     'conditions',
     'time',
+    'timeMs',
     'tape',
   ],
   trade: [
@@ -48,10 +49,23 @@ const SHAPES: Record<string, readonly string[]> = {
     'size',
     'conditions',
     'time',
+    'timeMs',
     'tape',
     'takerSide',
   ],
-  bar: ['kind', 'symbol', 'open', 'high', 'low', 'close', 'volume', 'tradeCount', 'vwap', 'time'],
+  bar: [
+    'kind',
+    'symbol',
+    'open',
+    'high',
+    'low',
+    'close',
+    'volume',
+    'tradeCount',
+    'vwap',
+    'time',
+    'timeMs',
+  ],
 };
 
 describe.each(CODECS)('every message type, %s codec', (codec) => {
@@ -135,6 +149,7 @@ describe('msgpack timestamps', () => {
         symbol: 'AAPL',
         price: 1,
         time: '2025-03-04T15:00:03.000000007Z',
+        timeMs: 1741100403000 + 7e-6,
         tape: undefined,
       },
     ]);
@@ -153,7 +168,8 @@ describe('ids', () => {
       `{"T":"n","id":${BIG},"created_at":"2025-03-04T15:02:11Z"}]`;
     const { messages, invalid } = decodeToArray(text, false, 'json');
     expect(invalid).toEqual([]);
-    expect(messages.map((m) => ('id' in m ? m.id : undefined))).toEqual(['1', BIG, undefined, BIG]);
+    // Exact ids stay the numbers they were; the one past 2^53 is its exact text.
+    expect(messages.map((m) => ('id' in m ? m.id : undefined))).toEqual([1, BIG, undefined, BIG]);
     expect(messages[1]).toMatchObject({ price: 2, size: 0.5 });
     expect(messages[2]).toMatchObject({ originalId: BIG, correctedId: `${BIG}1` });
   });
@@ -176,7 +192,7 @@ describe('ids', () => {
     expect(sink.messages).toMatchObject([{ id: BIG }]);
   });
 
-  it('converts number and bigint ids with String(), including an unpackr that yields bigint', () => {
+  it('keeps exact number ids as numbers and makes bigint ids text, including an unpackr that yields bigint', () => {
     const sink = collect();
     const base = { T: 't', S: 'A', p: 1, s: 1, t: '2025-03-04T15:02:11Z' };
     normalizeItem({ ...base, i: 42 }, sink);
@@ -184,7 +200,7 @@ describe('ids', () => {
     normalizeItem({ ...base, i: 'abc' }, sink);
     normalizeItem(base, sink); // absent id: lenient
     expect(sink.messages.map((m) => (m.kind === 'trade' ? m.id : null))).toEqual([
-      '42',
+      42,
       BIG,
       'abc',
       '',

@@ -191,6 +191,6 @@ describe('encodeServerFrame writes wide integers as msgpack integers', () => {
       ),
     ).toBe(true);
     const { messages } = decodeToArray(frame, true, 'msgpack');
-    expect(messages[0]).toMatchObject({ kind: 'trade', id: '52983525001001' });
+    expect(messages[0]).toMatchObject({ kind: 'trade', id: 52983525001001 });
   });
 });

@@ -3,7 +3,7 @@
  * carry 0 or 9 fractional digits so that the msgpack timestamp extension (always UTC, 9 digits when
  * there is a fraction) gives back the very same string as the JSON codec.
  */
-import type { MarketMessage } from '../../../../shared/market.ts';
+import { timeToEpochMs, type MarketMessage } from '../../../../shared/market.ts';
 
 export interface Case {
   readonly name: string;
@@ -42,6 +42,7 @@ export const CASES: readonly Case[] = [
       askSize: 2,
       conditions: ['R'],
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
     },
   },
@@ -59,6 +60,7 @@ export const CASES: readonly Case[] = [
       askSize: 1.25,
       conditions: undefined,
       time: T3,
+      timeMs: timeToEpochMs(T3),
       tape: undefined,
     },
   },
@@ -78,12 +80,13 @@ export const CASES: readonly Case[] = [
     expected: {
       kind: 'trade',
       symbol: 'AAPL',
-      id: '52983525029461',
+      id: 52983525029461,
       exchange: 'V',
       price: 227.51,
       size: 100,
       conditions: ['@', 'I'],
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
       takerSide: undefined,
     },
@@ -94,12 +97,13 @@ export const CASES: readonly Case[] = [
     expected: {
       kind: 'trade',
       symbol: 'ETH/USD',
-      id: '7741',
+      id: 7741,
       exchange: undefined,
       price: 3301.25,
       size: 0.00042,
       conditions: undefined,
       time: T3,
+      timeMs: timeToEpochMs(T3),
       tape: undefined,
       takerSide: 'S',
     },
@@ -135,6 +139,7 @@ export const CASES: readonly Case[] = [
       tradeCount: 1502,
       vwap: 570.43,
       time: T2,
+      timeMs: timeToEpochMs(T2),
     },
   })),
   {
@@ -151,6 +156,7 @@ export const CASES: readonly Case[] = [
       tradeCount: undefined,
       vwap: undefined,
       time: T2,
+      timeMs: timeToEpochMs(T2),
     },
   },
   {
@@ -173,6 +179,7 @@ export const CASES: readonly Case[] = [
       reasonCode: 'T12',
       reasonMessage: 'Trading Halted; For information requested by NASDAQ',
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
     },
   },
@@ -186,6 +193,7 @@ export const CASES: readonly Case[] = [
       limitDown: 210.5,
       indicator: 'B',
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
     },
   },
@@ -210,15 +218,16 @@ export const CASES: readonly Case[] = [
       kind: 'correction',
       symbol: 'AAPL',
       exchange: 'V',
-      originalId: '52983525029461',
+      originalId: 52983525029461,
       originalPrice: 227.5,
       originalSize: 100,
       originalConditions: ['@'],
-      correctedId: '52983525029462',
+      correctedId: 52983525029462,
       correctedPrice: 227.55,
       correctedSize: 90,
       correctedConditions: ['@', 'I'],
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
     },
   },
@@ -228,19 +237,27 @@ export const CASES: readonly Case[] = [
     expected: {
       kind: 'cancelError',
       symbol: 'AAPL',
-      id: '52983525029461',
+      id: 52983525029461,
       exchange: 'V',
       price: 227.5,
       size: 100,
       action: 'C',
       time: T1,
+      timeMs: timeToEpochMs(T1),
       tape: 'C',
     },
   },
   {
     name: 'imbalance',
     wire: { T: 'i', S: 'AAPL', p: 227.4, t: T1, z: 'C' },
-    expected: { kind: 'imbalance', symbol: 'AAPL', price: 227.4, time: T1, tape: 'C' },
+    expected: {
+      kind: 'imbalance',
+      symbol: 'AAPL',
+      price: 227.4,
+      time: T1,
+      timeMs: timeToEpochMs(T1),
+      tape: 'C',
+    },
   },
   {
     name: 'crypto order book',
@@ -259,6 +276,7 @@ export const CASES: readonly Case[] = [
       kind: 'orderbook',
       symbol: 'BTC/USD',
       time: T3,
+      timeMs: timeToEpochMs(T3),
       bids: [
         { price: 87000, size: 0.5 },
         { price: 86999.5, size: 0 },
@@ -274,6 +292,7 @@ export const CASES: readonly Case[] = [
       kind: 'orderbook',
       symbol: 'BTC/USD',
       time: T3,
+      timeMs: timeToEpochMs(T3),
       bids: [{ price: 1, size: 2 }],
       asks: [],
       reset: false,
@@ -308,6 +327,7 @@ export const CASES: readonly Case[] = [
       createdAt: T1,
       updatedAt: T2,
       time: T1,
+      timeMs: timeToEpochMs(T1),
     },
   },
   {
@@ -327,6 +347,7 @@ export const CASES: readonly Case[] = [
       createdAt: T2,
       updatedAt: '',
       time: T2,
+      timeMs: timeToEpochMs(T2),
     },
   },
   {
