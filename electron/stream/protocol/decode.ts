@@ -15,6 +15,7 @@
  */
 import { C1, Unpackr } from 'msgpackr';
 import type { Codec, MarketMessage } from '../../../shared/market.ts';
+import { fastDecodeJson } from './fast-json.ts';
 import { fastDecodeMsgpack } from './fast-msgpack.ts';
 import { frameUnpackr } from './msgpack.ts';
 import type { FrameSink, InvalidItem, InvalidReason } from './normalize.ts';
@@ -190,7 +191,7 @@ function deliver(batch: unknown[], source: string | Buffer, sink: FrameSink): nu
  * of its input; exceptions thrown by the sink propagate (the caller isolates its own handlers).
  *
  * Frames made only of quotes, trades and bars (nearly all of them at feed rate) take a fused fast
- * path (fast-msgpack.ts) that reads the bytes once and builds the domain messages directly, with
+ * path (fast-msgpack.ts, fast-json.ts) that reads the bytes once and builds the domain messages directly, with
  * output identical to the generic path; it hands anything else back untouched, and the generic
  * path (parse, then normalize per item) decodes and reports it as before.
  */
@@ -200,7 +201,9 @@ export function decodeFrame(
   codec: Codec,
   sink: FrameSink,
 ): number {
-  if (isBinary && codec === 'msgpack' && data !== null && data !== undefined) {
+  // Text given as a string (tests, tools) stays on the generic path: encoding it to bytes first
+  // would cost more than the fast path saves.
+  if (typeof data !== 'string' && data !== null && data !== undefined) {
     let bytes: Buffer | undefined;
     try {
       bytes = toBuffer(data);
@@ -208,7 +211,10 @@ export function decodeFrame(
       bytes = undefined; // parseFrame reports it
     }
     if (bytes !== undefined) {
-      const n = fastDecodeMsgpack(bytes, sink);
+      const n =
+        isBinary && codec === 'msgpack'
+          ? fastDecodeMsgpack(bytes, sink)
+          : fastDecodeJson(bytes, sink);
       if (n >= 0) return n;
       data = bytes; // a Buffer[] is not concatenated twice
     }
