@@ -11,6 +11,7 @@
  */
 import {
   memo,
+  useCallback,
   useDeferredValue,
   useEffect,
   useLayoutEffect,
@@ -465,8 +466,10 @@ function sample(histogram: LatencyHistogram): ScreenSample {
 /**
  * The main-to-screen histogram, re-read when frames arrive but at most once per SCREEN_SAMPLE_MS:
  * it is mutated outside React on every frame, and this section need not render at frame rate.
+ * Also returns a reset: the histogram counts since the window opened, and to see the effect of a
+ * change (a setting, a busier feed, a second tab) alone, the user starts it afresh.
  */
-function useScreenLatency(): ScreenSample {
+function useScreenLatency(): readonly [ScreenSample, () => void] {
   const histogram = useMonitor((s) => s.screenLatency);
   const [value, setValue] = useState(() => sample(histogram));
   useEffect(() => {
@@ -488,7 +491,11 @@ function useScreenLatency(): ScreenSample {
       if (timer !== undefined) clearTimeout(timer);
     };
   }, [histogram]);
-  return value;
+  const reset = useCallback(() => {
+    histogram.reset();
+    setValue(sample(histogram));
+  }, [histogram]);
+  return [value, reset];
 }
 
 const SKEW_NOTE =
@@ -497,7 +504,7 @@ const SKEW_NOTE =
 
 function Latency(): ReactNode {
   const latency = useMonitor((s) => s.metrics?.latency);
-  const screen = useScreenLatency();
+  const [screen, resetScreen] = useScreenLatency();
   const exchange = latency?.exchangeToReceipt;
   return (
     <section className="diag-section">
@@ -524,6 +531,15 @@ function Latency(): ReactNode {
           <h4 title="From main receiving an update to this window painting it">Main → screen</h4>
           <HistogramTable label="Main to screen latency" summary={screen.summary} />
           <LatencyChart bars={screen.bars} label="Main to screen latency distribution" />
+          <button
+            type="button"
+            className="quiet"
+            aria-label="Reset main to screen latency"
+            title="Count afresh from now (the export then carries only what follows)"
+            onClick={resetScreen}
+          >
+            Reset
+          </button>
         </div>
       </div>
     </section>

@@ -356,6 +356,22 @@ describe('latency', () => {
     expect(samples()).toBe('1');
     expect(describeBars('x', [])).toBe('x: no samples yet');
   });
+
+  it('resets the renderer histogram on request, so that what follows is counted alone', async () => {
+    const histogram = useMonitor.getState().screenLatency;
+    for (let i = 0; i < 10; i++) histogram.record(400);
+    render(<DiagnosticsPanel />);
+    const table = () => within(screen.getByRole('table', { name: 'Main to screen latency' }));
+    const valueOf = (name: string) =>
+      table().getByRole('rowheader', { name }).closest('tr')!.querySelector('td')!.textContent;
+    expect(valueOf('samples')).toBe('10');
+    await userEvent.click(screen.getByRole('button', { name: 'Reset main to screen latency' }));
+    // Shown at once, and the store's histogram itself (which the export reads) starts afresh.
+    expect(valueOf('samples')).toBe('0');
+    expect(histogram.count).toBe(0);
+    histogram.record(3);
+    expect(histogram.summary().max).toBe(3);
+  });
 });
 
 // ------------------------------------------------------------------------------ export

@@ -1,0 +1,236 @@
+/**
+ * The app under test for bench/e2e.ts, in its own process: what `market-monitor web` runs
+ * (electron/cli/web-command.ts runWeb: MonitorCore.create + startHost, keys in a MemorySecretStore,
+ * createCoreLogger), except that the Alpaca source points at the simulator process the bench
+ * started, and a fresh data folder is seeded with one watchlist of the bench's symbols.
+ *
+ *   node bench/e2e-host.ts --sim-url ws://127.0.0.1:PORT --static DIR   (symbols: JSON on argv 3+)
+ *
+ * Prints one JSON line on stdout, {"type":"listening","url":"http://127.0.0.1:PORT/#token=..."}.
+ * Forked with an IPC channel, it answers {type:'sample'} with what main measured of itself at that
+ * instant (messages received, frames served to the tab, CPU and event-loop use), and stops on
+ * {type:'stop'}, SIGTERM/SIGINT, or when the parent goes away (the channel closes), so it can never
+ * outlive the bench. The data folder is removed on the way out.
+ *
+ * Nothing here changes how the app works: the host gets the core through the HostCore seam
+ * (openView only), and the wrapper merely counts the frames each view pulls and keeps the newest
+ * session so that a sample can ask it for a read-only 'diagnostics:snapshot'. No extra view (and
+ * so no extra book cursor) is opened.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Snapshot } from '../shared/api.ts';
+import { FEED_PATHS } from '../shared/market.ts';
+import type { ViewSession, ViewSink } from '../electron/core/types.ts';
+import { MonitorCore } from '../electron/core/monitor-core.ts';
+import { MemorySecretStore } from '../electron/core/memory-secrets.ts';
+import { createCoreLogger } from '../electron/core/logging.ts';
+import { startHost, type Host } from '../electron/host/server.ts';
+
+/** What the bench sends over IPC. */
+export type HostRequest =
+  { readonly type: 'sample'; readonly id: number } | { readonly type: 'stop' };
+
+/** One reading of main, taken inside main. */
+export interface HostSample {
+  readonly type: 'sample';
+  readonly id: number;
+  /** CLOCK_MONOTONIC, ns, as a decimal string (comparable across processes on Linux). */
+  readonly hrtime: string;
+  /** Main's own metrics at this instant (client.snapshot(), taken by the command). */
+  readonly metricsAt: number;
+  readonly messagesTotal: number;
+  readonly connection: string;
+  /** Frames the tab pulled from its view, and the rows they carried. */
+  readonly framesServed: number;
+  readonly rowsServed: number;
+  /** The view cursor's own count of updates folded into newer ones (conflation). */
+  readonly conflated: number;
+  /** process.cpuUsage() of this process, µs. */
+  readonly cpuUser: number;
+  readonly cpuSystem: number;
+  /** performance.eventLoopUtilization() totals, ms. */
+  readonly eluIdle: number;
+  readonly eluActive: number;
+  readonly views: number;
+}
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: {
+    'sim-url': { type: 'string' },
+    static: { type: 'string' },
+    codec: { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+});
+const simUrl = values['sim-url'];
+const staticDir = values.static;
+if (simUrl === undefined || staticDir === undefined) {
+  process.stderr.write('e2e-host: --sim-url and --static are required\n');
+  process.exit(2);
+}
+const codec = values.codec === 'json' ? 'json' : 'msgpack';
+const symbols = positionals;
+if (symbols.length === 0) {
+  process.stderr.write('e2e-host: no symbols given\n');
+  process.exit(2);
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'market-monitor-bench-e2e-'));
+// Seeded as files, as a user's data folder would hold them: the core reads them at start, so the
+// client connects once, to the right source, with the whole list subscribed.
+await writeFile(
+  join(dataDir, 'settings.json'),
+  JSON.stringify({
+    version: 1,
+    source: { kind: 'alpaca', feed: 'iex', codec },
+    theme: 'dark',
+    autoConnect: true,
+    allowInsecureCredentialStorage: false,
+  }),
+);
+await writeFile(
+  join(dataDir, 'watchlists.json'),
+  JSON.stringify({
+    version: 1,
+    watchlists: [{ id: 'bench', name: `Bench ${symbols.length}`, symbols }],
+  }),
+);
+
+const level = values['log-level'] ?? 'warn';
+const { logger, ring } = createCoreLogger({
+  level: level as 'warn',
+  destination: process.stderr,
+});
+
+// The simulator runs in demo mode (any key is accepted); the keys only get the client past the
+// "no credentials" gate, as APCA_API_KEY_ID / APCA_API_SECRET_KEY would for `market-monitor web`.
+const secrets = new MemorySecretStore({ initial: { keyId: 'bench-key', secret: 'bench-secret' } });
+
+let core: MonitorCore | undefined;
+let host: Host | undefined;
+let stopping: Promise<void> | undefined;
+
+interface Counted {
+  readonly session: ViewSession;
+  frames: number;
+  rows: number;
+}
+const sessions: Counted[] = [];
+
+function stop(code: number): Promise<void> {
+  stopping ??= (async () => {
+    try {
+      await host?.close();
+      await core?.close();
+    } catch (err) {
+      process.stderr.write(`e2e-host: close failed: ${String(err)}\n`);
+    }
+    logger.flush();
+    await rm(dataDir, { recursive: true, force: true });
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+// The parent went away (crashed, killed): nothing would ever stop us otherwise.
+process.on('disconnect', () => void stop(0));
+
+try {
+  core = await MonitorCore.create({
+    userDataDir: dataDir,
+    secrets,
+    app: {
+      name: 'Market Monitor (bench e2e host)',
+      version: 'bench',
+      platform: process.platform,
+      runtime: `node ${process.version}`,
+    },
+    logger,
+    logRing: ring,
+    alpacaUrl: (feed) => `${simUrl}${FEED_PATHS[feed]}`,
+  });
+  const real = core;
+  host = await startHost({
+    core: {
+      openView(sink: ViewSink): ViewSession {
+        const session = real.openView(sink);
+        const counted: Counted = { session, frames: 0, rows: 0 };
+        sessions.push(counted);
+        return {
+          id: session.id,
+          invoke: (command, payload) => session.invoke(command, payload),
+          nextFrame: async () => {
+            const frame = await session.nextFrame();
+            counted.frames += 1;
+            counted.rows += frame.symbols.length;
+            return frame;
+          },
+          close: () => {
+            const at = sessions.indexOf(counted);
+            if (at >= 0) sessions.splice(at, 1);
+            session.close();
+          },
+        };
+      },
+    },
+    staticDir,
+    port: 0,
+    logger,
+  });
+} catch (err) {
+  process.stderr.write(
+    `e2e-host: start failed: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  await stop(1);
+}
+
+async function sample(id: number): Promise<HostSample> {
+  const hrtime = process.hrtime.bigint().toString();
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const counted = sessions.at(-1);
+  let snap: Snapshot | undefined;
+  if (counted !== undefined) {
+    const result = await counted.session.invoke('diagnostics:snapshot', {});
+    if (result.ok) snap = result.value as Snapshot;
+  }
+  return {
+    type: 'sample',
+    id,
+    hrtime,
+    metricsAt: snap?.metrics.at ?? Number.NaN,
+    messagesTotal: snap?.metrics.messages.total ?? Number.NaN,
+    connection: snap?.connection.state ?? 'no view',
+    framesServed: counted?.frames ?? 0,
+    rowsServed: counted?.rows ?? 0,
+    conflated: snap?.frames.conflated ?? Number.NaN,
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    eluIdle: elu.idle,
+    eluActive: elu.active,
+    views: sessions.length,
+  };
+}
+
+process.on('message', (raw: unknown) => {
+  const request = raw as HostRequest;
+  if (request.type === 'stop') void stop(0);
+  else if (request.type === 'sample') {
+    sample(request.id).then(
+      (reply) => process.send?.(reply),
+      (err: unknown) =>
+        process.send?.({ type: 'sample-error', id: request.id, message: String(err) }),
+    );
+  }
+});
+
+if (host !== undefined)
+  process.stdout.write(`${JSON.stringify({ type: 'listening', url: host.url })}\n`);
