@@ -2,10 +2,10 @@
  * The renderer's quote board: the latest values per symbol, folded from quote frames, outside React.
  *
  * A frame costs one pass over its rows and no allocation per quote once a symbol has its row: each
- * row is a mutable record whose `version` rises when any of its values changes, so a memoized row
- * component compares one number to know whether to render. The store bumps one counter per frame;
- * React then renders only the visible rows whose version moved (the watchlist is virtualized), never
- * one render per quote.
+ * row is a mutable record whose `version` rises when any of its values changes, so the watchlist's
+ * frame pass compares one number to know whether a row needs writing. The store bumps one counter
+ * per frame; the watchlist then writes only the visible rows whose version moved (it is
+ * virtualized), never one render per quote.
  */
 import type { QuoteFrame } from '../../shared/frame.ts';
 
@@ -16,7 +16,7 @@ export type Move = -1 | 0 | 1;
 export const FLASH_FIELDS = ['bid', 'ask', 'last'] as const;
 export type FlashField = (typeof FLASH_FIELDS)[number];
 
-/** How long a changed cell stays lit (the CSS fade runs this long). */
+/** How long a changed price stays lit after its latest change. */
 export const FLASH_MS = 900;
 
 /** A symbol whose last update is older than this is marked stale. */
@@ -38,9 +38,9 @@ export interface QuoteRow {
   tradeTime: number;
   /** Epoch ms when main received the newest update of this row; NaN before any. */
   receivedAt: number;
-  /** Rises on every change of any value: what a memoized row compares. */
+  /** Rises on every change of any value: what the watchlist's frame pass compares. */
   version: number;
-  /** Per flashing cell: direction and when (epoch ms) of its latest change. */
+  /** Per flashing cell: direction, when (epoch ms) of its latest change, how many changes. */
   readonly flash: Record<FlashField, { move: Move; at: number; count: number }>;
 }
 

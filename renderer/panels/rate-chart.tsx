@@ -3,6 +3,12 @@
  * line, a faint grid and the scale's top value. No chart library: it is one path per draw, and it
  * is drawn up to four times a second (once per metrics event), so it has to stay cheap.
  *
+ * Cheap here means nothing in a draw makes the browser bring the page's style up to date before
+ * its next frame (the watchlist changes hundreds of cells per frame, so a forced recalculation
+ * costs tens of ms): the theme's colours are read once and on theme changes, not per draw, and the
+ * scale's label is a DOM element over the canvas, since Chromium's fillText updates the page's
+ * style first.
+ *
  * The arithmetic (scale, coordinates, label) is pure and exported for tests; the component only
  * measures its container, sizes the canvas for the device pixel ratio and paints. Where no 2D
  * context exists (happy-dom, a lost GPU context) it paints nothing and still renders its label.
@@ -85,20 +91,27 @@ export function chartLabel(points: readonly RatePoint[], windowMs = RATE_WINDOW_
   return `Messages per second, last ${formatDuration(span)}: now ${formatRate(latest)}/s, peak ${formatRate(peak)}/s`;
 }
 
+/** The label at the top of the scale: `50.0/s`. */
+export function scaleLabel(points: readonly RatePoint[], windowMs = RATE_WINDOW_MS): string {
+  return `${formatRate(chartScale(points, 1, 1, windowMs).max)}/s`;
+}
+
 export interface ChartColors {
   readonly accent: string;
   readonly line: string;
-  readonly muted: string;
 }
 
-/** The theme's colours, read from the CSS variables where the canvas sits (both themes work). */
-function readColors(element: Element): ChartColors {
+/**
+ * The theme's colours, read from the CSS variables where the canvas sits (both themes work).
+ * getComputedStyle forces a style recalculation of the page: called when the chart mounts and when
+ * the theme changes, never per draw.
+ */
+export function readColors(element: Element): ChartColors {
   const style = getComputedStyle(element);
   const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
   return {
     accent: read('--accent', '#4aa3ff'),
     line: read('--line', '#262d36'),
-    muted: read('--muted', '#8a96a3'),
   };
 }
 
@@ -113,7 +126,7 @@ function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D | null {
 
 /**
  * Paints `points` onto a context sized `width` × `height` CSS pixels (the backing store is that
- * times `dpr`).
+ * times `dpr`): grid, area and line. The scale's label is not painted (see scaleLabel).
  */
 export function drawRateChart(
   ctx: CanvasRenderingContext2D,
@@ -164,12 +177,18 @@ export function drawRateChart(
     ctx.stroke();
   }
 
-  ctx.fillStyle = colors.muted;
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.textBaseline = 'top';
-  ctx.fillText(`${formatRate(scale.max)}/s`, 4, 1);
   return scale;
 }
+
+const LABEL_STYLE = {
+  position: 'absolute',
+  left: 4,
+  top: 1,
+  font: '11px/12px system-ui, sans-serif',
+  color: 'var(--muted)',
+  pointerEvents: 'none',
+  fontVariantNumeric: 'tabular-nums',
+} as const;
 
 export interface RateChartProps {
   readonly points: readonly RatePoint[];
@@ -186,6 +205,32 @@ export const RateChart = memo(function RateChart({
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
+  const [colors, setColors] = useState<ChartColors | undefined>(undefined);
+
+  // Colours once, then again only when the theme may have changed: the root element's theme
+  // attribute, class or style, or the system's colour scheme.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (canvas === null) return undefined;
+    const reread = () => setColors(readColors(canvas));
+    reread();
+    const root = document.documentElement;
+    const observer =
+      typeof MutationObserver === 'undefined' ? undefined : new MutationObserver(reread);
+    observer?.observe(root, {
+      attributes: true,
+      attributeFilter: ['data-theme', 'class', 'style'],
+    });
+    const scheme =
+      typeof window.matchMedia === 'function'
+        ? window.matchMedia('(prefers-color-scheme: dark)')
+        : undefined;
+    scheme?.addEventListener('change', reread);
+    return () => {
+      observer?.disconnect();
+      scheme?.removeEventListener('change', reread);
+    };
+  }, []);
 
   // Follow the container's width (the canvas is 100% wide, its height fixed, so no feedback loop).
   useEffect(() => {
@@ -207,7 +252,7 @@ export const RateChart = memo(function RateChart({
 
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (canvas === null || width <= 0) return;
+    if (canvas === null || width <= 0 || colors === undefined) return;
     const dpr = window.devicePixelRatio > 0 ? window.devicePixelRatio : 1;
     const pixelWidth = Math.round(width * dpr);
     const pixelHeight = Math.round(height * dpr);
@@ -216,18 +261,21 @@ export const RateChart = memo(function RateChart({
     if (canvas.height !== pixelHeight) canvas.height = pixelHeight;
     const ctx = context2d(canvas);
     if (ctx === null) return;
-    // Colours are read per draw, so a theme switch shows by the next metrics event.
-    drawRateChart(ctx, points, readColors(canvas), width, height, dpr, windowMs);
-  }, [points, width, height, windowMs]);
+    drawRateChart(ctx, points, colors, width, height, dpr, windowMs);
+  }, [points, width, height, windowMs, colors]);
 
   return (
-    <div ref={wrapRef} className="rate-chart">
+    <div ref={wrapRef} className="rate-chart" style={{ position: 'relative' }}>
       <canvas
         ref={canvasRef}
         role="img"
         aria-label={chartLabel(points, windowMs)}
         style={{ display: 'block', width: '100%', height: `${height}px` }}
       />
+      {/* Said by the canvas's label already; the plot's top line is PAD_TOP below. */}
+      <span aria-hidden="true" style={LABEL_STYLE}>
+        {scaleLabel(points, windowMs)}
+      </span>
     </div>
   );
 });

@@ -1,12 +1,20 @@
 /**
  * The watchlist: named lists as tabs, an add-symbol form, and a virtualized, sortable quote table.
  *
- * Hot path: the table subscribes to `quotesVersion` (one bump per frame) and renders only the
- * visible rows (@tanstack/react-virtual, spacer rows above and below keep real table semantics).
- * Each row is memoized on its QuoteRow's `version`, the selection, the one-second tick (for the age
- * column and the stale mark) and its flash state, so a frame re-renders only the visible rows whose
- * values changed. A flash restarts its CSS fade by remounting one <span> (keyed by the cell's change
- * count), which costs nothing for cells that did not change.
+ * Hot path. Under a full feed every visible row changes on every frame (1,000 symbols, 200 rows
+ * on screen), so the quote values do not go through React at all. React renders the table's
+ * structure: which rows (virtualized with @tanstack/react-virtual, spacer rows above and below keep
+ * real table semantics), their order, the selection and the row marks (stale, refused, no data),
+ * and it renders nothing per frame. The frame pass (QuoteCells) writes the values: once per folded
+ * frame (a store subscription to `quotesVersion`), it walks the mounted rows and, for each row
+ * whose version moved, formats only the values that changed and sets a cell's Text node only when
+ * its text did. A changed price's cell wears an up/down tint class for FLASH_MS after its latest
+ * change, paler for the second half (set and cleared by the same pass, with a timer for when
+ * frames stop), not a restarted animation: under a stream a cell keeps a steady tint instead of
+ * repainting a fade on every frame.
+ *
+ * What else keeps a frame cheap in the page: fixed row height and column widths (table-layout:
+ * fixed), and quote cells without overflow clipping (a clip per cell is a paint chunk per cell).
  *
  * Sorting by a live column re-sorts at most once a second: rows that jump on every tick cannot be
  * read, and a trader scanning "top movers" wants an order that holds still long enough to read.
@@ -15,22 +23,33 @@
  * screen, Home/End to the ends, Delete removes the selected symbol, Alt+↑/↓ moves it within the list
  * (in the list's own order only).
  */
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useReducer,
+  useRef,
+  useState,
+} from 'react';
 import type { FormEvent, KeyboardEvent, ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { RefusedView, Watchlist } from '../../shared/api.ts';
 import {
+  FLASH_MS,
   STALE_AFTER_MS,
   changeOf,
   flashOf,
   freshnessOf,
   spreadOf,
   type FlashField,
+  type Freshness,
+  type QuoteBoard,
   type QuoteRow,
 } from '../model/board.ts';
 import { COLUMNS, sortSymbols, type ColumnId, type SortState } from '../model/columns.ts';
 import {
-  MISSING,
   formatAge,
   formatCount,
   formatPercent,
@@ -435,19 +454,18 @@ function Refusals({ symbols }: { symbols: readonly string[] }): ReactNode {
 
 // ------------------------------------------------------------------------------ table
 
-interface CellsProps {
-  readonly row: QuoteRow | undefined;
+/**
+ * What React renders per row: structure and marks only. The quote values are not props: the
+ * frame pass (QuoteCells below) writes them into the row's cells, so a frame re-renders no row.
+ */
+interface RowProps {
   readonly symbol: string;
-  readonly version: number;
   readonly selected: boolean;
   readonly refused: boolean;
-  /**
-   * Since when the symbol has been listed while live (the "no data" mark counts from it);
-   * Infinity while not live.
-   */
-  readonly listedAt: number;
-  /** The one-second tick: ages and the stale mark. */
-  readonly now: number;
+  /** As of the one-second tick (the frame pass asks for a render when a frame changes it). */
+  readonly freshness: Freshness;
+  /** Listed a while (while live) and never a value: the feed may not carry it. */
+  readonly noData: boolean;
   readonly sorted: boolean;
   readonly rowIndex: number;
   readonly onSelect: (symbol: string) => void;
@@ -498,45 +516,34 @@ function RowButton({
   );
 }
 
-function flashClass(row: QuoteRow | undefined, field: FlashField, now: number): string {
-  if (row === undefined) return '';
-  const flash = flashOf(row.flash[field], now);
-  return flash === undefined ? '' : ` flash-${flash}`;
-}
+/**
+ * The quote cells, in column order after the symbol. React renders each as an empty <td> (a price
+ * cell holds an empty <span class="cell price">, the box its flash tints) and never touches their
+ * content or classes again (those className props never change): the frame pass owns the text,
+ * the flash classes and the change cells' direction classes.
+ */
+const VALUE_CELLS = [
+  { id: 'bid', td: 'num', price: true },
+  { id: 'bidSize', td: 'num size', price: false },
+  { id: 'ask', td: 'num', price: true },
+  { id: 'askSize', td: 'num size', price: false },
+  { id: 'spread', td: 'num', price: false },
+  { id: 'last', td: 'num', price: true },
+  { id: 'lastSize', td: 'num size', price: false },
+  { id: 'change', td: 'num', price: false },
+  { id: 'changePct', td: 'num', price: false },
+  { id: 'volume', td: 'num', price: false },
+  { id: 'age', td: 'num age', price: false },
+] as const satisfies ReadonlyArray<{
+  id: Exclude<ColumnId, 'symbol'>;
+  td: string;
+  price: boolean;
+}>;
 
-/** A price cell whose inner span remounts on each change, restarting the CSS fade. */
-function PriceCell({
-  row,
-  field,
-  value,
-  now,
-}: {
-  row: QuoteRow | undefined;
-  field: FlashField;
-  value: number;
-  now: number;
-}): ReactNode {
-  const cls = flashClass(row, field, now);
-  return (
-    <td className="num">
-      <span key={row?.flash[field].count ?? 0} className={`cell${cls}`}>
-        {formatPrice(value)}
-      </span>
-    </td>
-  );
-}
+const PRICE_CELL = 'cell price';
 
-const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode {
-  const { row, symbol, selected, now } = props;
-  // Flash state is judged at render time: a row renders when its version moves, and the fade
-  // itself is CSS, so nothing needs to re-render to end a flash.
-  const renderedAt = Date.now();
-  const freshness = freshnessOf(row?.receivedAt ?? NaN, now);
-  // Listed a while and never a value: the feed may not carry it (a typo, another market).
-  const noData =
-    freshness === 'waiting' && !props.refused && now - props.listedAt >= STALE_AFTER_MS;
-  const change = row === undefined ? { abs: NaN, pct: NaN } : changeOf(row);
-  const direction = change.abs > 0 ? ' up' : change.abs < 0 ? ' down' : '';
+const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
+  const { symbol, selected, freshness } = props;
   const classes = ['quote-row'];
   if (selected) classes.push('selected');
   if (freshness === 'stale') classes.push('stale');
@@ -562,7 +569,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
             refused
           </span>
         ) : null}
-        {noData ? (
+        {props.noData ? (
           <span
             className="tag nodata-tag"
             title="No data since it was added: the feed may not carry this symbol"
@@ -571,19 +578,14 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
           </span>
         ) : null}
       </th>
-      <PriceCell row={row} field="bid" value={row?.bid ?? NaN} now={renderedAt} />
-      <td className="num size">{formatSize(row?.bidSize)}</td>
-      <PriceCell row={row} field="ask" value={row?.ask ?? NaN} now={renderedAt} />
-      <td className="num size">{formatSize(row?.askSize)}</td>
-      <td className="num">{row === undefined ? MISSING : formatPrice(spreadOf(row))}</td>
-      <PriceCell row={row} field="last" value={row?.last ?? NaN} now={renderedAt} />
-      <td className="num size">{formatSize(row?.lastSize)}</td>
-      <td className={`num${direction}`}>{formatSigned(change.abs)}</td>
-      <td className={`num${direction}`}>{formatPercent(change.pct)}</td>
-      <td className="num">{formatSize(row?.volume)}</td>
-      <td className={`num age${freshness === 'stale' ? ' stale-age' : ''}`}>
-        {formatAge(row?.receivedAt ?? NaN, now)}
-      </td>
+      {VALUE_CELLS.map((cell) => (
+        <td
+          key={cell.id}
+          className={cell.id === 'age' && freshness === 'stale' ? `${cell.td} stale-age` : cell.td}
+        >
+          {cell.price ? <span className={PRICE_CELL} /> : null}
+        </td>
+      ))}
       <td className="actions">
         <RowButton
           label={`Move ${symbol} up`}
@@ -606,6 +608,262 @@ const QuoteTableRow = memo(function QuoteTableRow(props: CellsProps): ReactNode 
     </tr>
   );
 });
+
+// ------------------------------------------------------------------------------ frame pass
+
+/** One quote cell as the frame pass sees it: what it shows and what that was formatted from. */
+interface Slot {
+  readonly td: HTMLElement;
+  /** Where the text and the flash class go: the price span, or the cell itself. */
+  readonly box: HTMLElement;
+  readonly text: Text;
+  shown: string;
+  /** The value last formatted (undefined: none yet, so the first pass always writes). */
+  value: number | undefined;
+  /** The class last written (span for prices, td for change cells), '' when React's own. */
+  mark: string;
+}
+
+/** A mounted row's cells and what the pass last wrote into them. */
+interface RowCells {
+  readonly symbol: string;
+  readonly slots: readonly Slot[];
+  /** The QuoteRow last written (a new board or a re-added symbol brings a new object). */
+  row: QuoteRow | undefined;
+  version: number;
+  /** The tick and receipt time the age cell was last written for. */
+  ageNow: number;
+  ageOf: number;
+  /** When the next flash step of this row is due (Infinity: none lit). */
+  flashUntil: number;
+}
+
+const BID = 0;
+const BID_SIZE = 1;
+const ASK = 2;
+const ASK_SIZE = 3;
+const SPREAD = 4;
+const LAST = 5;
+const LAST_SIZE = 6;
+const CHANGE = 7;
+const CHANGE_PCT = 8;
+const VOLUME = 9;
+const AGE = 10;
+const PRICE_SLOTS = [
+  [BID, 'bid'],
+  [ASK, 'ask'],
+  [LAST, 'last'],
+] as const satisfies ReadonlyArray<readonly [number, FlashField]>;
+
+/** When a flash turns paler (ms after the change). */
+const FLASH_FADES_AT = FLASH_MS / 2;
+const FLASH_UP = `${PRICE_CELL} flash-up`;
+const FLASH_DOWN = `${PRICE_CELL} flash-down`;
+
+/** A spacer row, or anything else in the body that is not a quote row. */
+const NOT_A_QUOTE_ROW = 'not a quote row';
+
+function put(slot: Slot, text: string): void {
+  if (slot.shown === text) return;
+  slot.shown = text;
+  slot.text.data = text;
+}
+
+/** Formats `value` into `slot` unless it is the value already shown (formatting is the cost). */
+function putNumber(slot: Slot, value: number, format: (value: number) => string): void {
+  if (Object.is(slot.value, value)) return;
+  slot.value = value;
+  put(slot, format(value));
+}
+
+/**
+ * Writes quote values into the visible rows' cells, outside React: once per folded frame (a store
+ * subscription), after every commit of the table (rows that just mounted are empty), on the
+ * one-second tick (ages) and when a flash is due to go out.
+ *
+ * Per row it does nothing unless the row's version moved; per cell it formats only a value that
+ * changed and touches the DOM (Text.data, className) only when the text or class did. So a frame
+ * costs one pass over ~200 rows in script and, in the page, only the cells whose text changed: no
+ * component renders, no element is created, no animation restarts.
+ */
+class QuoteCells {
+  readonly #cells = new WeakMap<HTMLTableRowElement, RowCells | typeof NOT_A_QUOTE_ROW>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #body: HTMLTableSectionElement | null = null;
+  /** The freshness React rendered each visible row with. */
+  #rendered: ReadonlyMap<string, Freshness> = new Map();
+  #tick = 0;
+  readonly #board: () => QuoteBoard;
+  readonly #onFreshness: () => void;
+  readonly #clock: () => number;
+
+  /**
+   * `onFreshness`: a row's freshness moved away from what React rendered (a first quote, a stale
+   * row that came back): the table renders again for its marks.
+   */
+  constructor(
+    board: () => QuoteBoard,
+    onFreshness: () => void,
+    clock: () => number = () => Date.now(),
+  ) {
+    this.#board = board;
+    this.#onFreshness = onFreshness;
+    this.#clock = clock;
+  }
+
+  /** What the table last rendered: its body, its one-second tick, each visible row's freshness. */
+  rendered(
+    body: HTMLTableSectionElement | null,
+    tick: number,
+    freshness: ReadonlyMap<string, Freshness>,
+  ): void {
+    this.#body = body;
+    this.#tick = tick;
+    this.#rendered = freshness;
+  }
+
+  /** One pass over the mounted rows. */
+  write(): void {
+    const body = this.#body;
+    if (body === null) return;
+    const board = this.#board();
+    const now = this.#clock();
+    const tick = this.#tick;
+    let flashDue = Infinity;
+    let freshnessMoved = false;
+    // children, not rows/cells: the same here, and happy-dom has only these.
+    const rows = body.children;
+    for (let r = 0; r < rows.length; r++) {
+      const tr = rows[r];
+      if (!(tr instanceof HTMLTableRowElement)) continue;
+      let cells = this.#cells.get(tr);
+      if (cells === undefined) {
+        cells = cellsOf(tr);
+        this.#cells.set(tr, cells);
+      }
+      if (cells === NOT_A_QUOTE_ROW) continue;
+      const row = board.get(cells.symbol);
+      const moved = row !== cells.row || (row?.version ?? -1) !== cells.version;
+      if (moved) {
+        cells.row = row;
+        cells.version = row?.version ?? -1;
+        writeValues(cells.slots, row);
+      }
+      const receivedAt = row?.receivedAt ?? NaN;
+      if (cells.ageNow !== tick || !Object.is(cells.ageOf, receivedAt)) {
+        cells.ageNow = tick;
+        cells.ageOf = receivedAt;
+        put(cells.slots[AGE] as Slot, formatAge(receivedAt, tick));
+      }
+      if (moved || cells.flashUntil <= now) cells.flashUntil = writeFlashes(cells.slots, row, now);
+      if (cells.flashUntil < flashDue) flashDue = cells.flashUntil;
+      const shown = this.#rendered.get(cells.symbol);
+      if (shown !== undefined && shown !== freshnessOf(receivedAt, tick)) freshnessMoved = true;
+    }
+    this.#schedule(flashDue, now);
+    if (freshnessMoved) this.#onFreshness();
+  }
+
+  /** A lit flash must go out on time even when no frame comes: one timer for the earliest. */
+  #schedule(due: number, now: number): void {
+    if (due === Infinity || due >= this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = due;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.write();
+      },
+      Math.max(0, due - now) + 1,
+    );
+  }
+
+  /** Stops the flash timer (the table unmounts; a later write would start it again). */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+}
+
+/** The slots of a quote row as React rendered it (see VALUE_CELLS), or NOT_A_QUOTE_ROW. */
+function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
+  const symbol = tr.getAttribute('data-symbol');
+  if (symbol === null || !tr.classList.contains('quote-row')) return NOT_A_QUOTE_ROW;
+  const slots: Slot[] = [];
+  for (let i = 0; i < VALUE_CELLS.length; i++) {
+    // cells[0] is the symbol's row header.
+    const td = tr.children[i + 1];
+    const box = VALUE_CELLS[i]?.price === true ? td?.firstElementChild : td;
+    if (!(td instanceof HTMLElement) || !(box instanceof HTMLElement)) return NOT_A_QUOTE_ROW;
+    const text = document.createTextNode('');
+    box.append(text);
+    slots.push({ td, box, text, shown: '', value: undefined, mark: '' });
+  }
+  return {
+    symbol,
+    slots,
+    row: undefined,
+    version: -2,
+    ageNow: NaN,
+    ageOf: NaN,
+    flashUntil: Infinity,
+  };
+}
+
+function writeValues(slots: readonly Slot[], row: QuoteRow | undefined): void {
+  const s = (i: number) => slots[i] as Slot;
+  putNumber(s(BID), row?.bid ?? NaN, formatPrice);
+  putNumber(s(BID_SIZE), row?.bidSize ?? NaN, formatSize);
+  putNumber(s(ASK), row?.ask ?? NaN, formatPrice);
+  putNumber(s(ASK_SIZE), row?.askSize ?? NaN, formatSize);
+  putNumber(s(SPREAD), row === undefined ? NaN : spreadOf(row), formatPrice);
+  putNumber(s(LAST), row?.last ?? NaN, formatPrice);
+  putNumber(s(LAST_SIZE), row?.lastSize ?? NaN, formatSize);
+  putNumber(s(VOLUME), row?.volume ?? NaN, formatSize);
+  const change = row === undefined ? { abs: NaN, pct: NaN } : changeOf(row);
+  putNumber(s(CHANGE), change.abs, formatSigned);
+  putNumber(s(CHANGE_PCT), change.pct, formatPercent);
+  const direction = change.abs > 0 ? 'num up' : change.abs < 0 ? 'num down' : 'num';
+  markCell(s(CHANGE), direction);
+  markCell(s(CHANGE_PCT), direction);
+}
+
+/** Sets a change cell's class (colour by direction) when it is not already that. */
+function markCell(slot: Slot, className: string): void {
+  if (slot.mark === className) return;
+  slot.mark = className;
+  slot.td.className = className;
+}
+
+/**
+ * Lights, dims or clears the price cells' flashes; returns when the next of them is due to step.
+ * A flash is a tint for FLASH_MS after the latest change, paler for its second half: a fade in two
+ * steps, which costs one class change per step where a CSS fade would run (and dispatch events)
+ * on every lit cell.
+ */
+function writeFlashes(slots: readonly Slot[], row: QuoteRow | undefined, now: number): number {
+  let due = Infinity;
+  for (const [i, field] of PRICE_SLOTS) {
+    const slot = slots[i] as Slot;
+    const cell = row?.flash[field];
+    const flash = cell === undefined ? undefined : flashOf(cell, now);
+    let mark = '';
+    if (cell !== undefined && flash !== undefined) {
+      const fading = now - cell.at >= FLASH_FADES_AT;
+      mark = flash === 'up' ? FLASH_UP : FLASH_DOWN;
+      if (fading) mark += ' fading';
+      due = Math.min(due, cell.at + (fading ? FLASH_MS : FLASH_FADES_AT));
+    }
+    if (slot.mark !== mark) {
+      slot.mark = mark;
+      slot.box.className = mark === '' ? PRICE_CELL : mark;
+    }
+  }
+  return due;
+}
 
 function ariaSort(
   sort: SortState | undefined,
@@ -644,8 +902,7 @@ export function selectionAfterKey(
 
 function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const board = useMonitor((s) => s.board);
-  // One bump per frame: re-renders this table (visible rows only, each memoized).
-  useMonitor((s) => s.quotesVersion);
+  // No subscription to quotesVersion here: frames reach the cells through the frame pass.
   const sort = useMonitor((s) => s.sort);
   const toggleSort = useMonitor((s) => s.toggleSort);
   const selected = useMonitor((s) => s.selectedSymbol);
@@ -672,6 +929,20 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const headRef = useRef<HTMLTableSectionElement>(null);
+  const bodyRef = useRef<HTMLTableSectionElement>(null);
+
+  // The frame pass: values into the mounted rows' cells, outside React.
+  const [, refresh] = useReducer((n: number) => n + 1, 0);
+  const [cells] = useState(() => new QuoteCells(() => useMonitor.getState().board, refresh));
+  useEffect(() => {
+    const off = useMonitor.subscribe((state, previous) => {
+      if (state.quotesVersion !== previous.quotesVersion) cells.write();
+    });
+    return () => {
+      off();
+      cells.dispose();
+    };
+  }, [cells]);
   const virtualizer = useVirtualizer({
     count: order.length,
     getScrollElement: () => scrollRef.current,
@@ -773,6 +1044,40 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const padBottom = last === undefined ? 0 : virtualizer.getTotalSize() - last.end;
   const sorted = sort !== undefined;
 
+  // Each visible row's marks as of the tick; the frame pass asks for a render when a frame moves
+  // one (a first quote, a stale row that came back).
+  const freshness = new Map<string, Freshness>();
+  const rowElements: ReactNode[] = [];
+  for (const item of items) {
+    const symbol = order[item.index];
+    if (symbol === undefined) continue;
+    const rowFreshness = freshnessOf(board.get(symbol)?.receivedAt ?? NaN, now);
+    freshness.set(symbol, rowFreshness);
+    const isRefused = refused.has(symbol);
+    const since = Math.max(listedAt.get(symbol) ?? now, liveSince);
+    rowElements.push(
+      <QuoteTableRow
+        key={symbol}
+        symbol={symbol}
+        selected={symbol === selected}
+        refused={isRefused}
+        freshness={rowFreshness}
+        noData={rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
+        sorted={sorted}
+        rowIndex={item.index}
+        onSelect={onSelect}
+        onRemove={onRemove}
+        onMove={onMove}
+      />,
+    );
+  }
+
+  // After every commit: rows that just mounted are empty until the pass fills them (before paint).
+  useLayoutEffect(() => {
+    cells.rendered(bodyRef.current, now, freshness);
+    cells.write();
+  });
+
   return (
     <div
       id="watchlist-table-area"
@@ -830,34 +1135,13 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
             </th>
           </tr>
         </thead>
-        <tbody>
+        <tbody ref={bodyRef}>
           {padTop > 0 ? (
             <tr className="spacer" aria-hidden="true" style={{ height: padTop }}>
               <td colSpan={COLUMNS.length + 1} />
             </tr>
           ) : null}
-          {items.map((item) => {
-            const symbol = order[item.index];
-            if (symbol === undefined) return null;
-            const row = board.get(symbol);
-            return (
-              <QuoteTableRow
-                key={symbol}
-                row={row}
-                symbol={symbol}
-                version={row?.version ?? -1}
-                selected={symbol === selected}
-                refused={refused.has(symbol)}
-                listedAt={Math.max(listedAt.get(symbol) ?? now, liveSince)}
-                now={now}
-                sorted={sorted}
-                rowIndex={item.index}
-                onSelect={onSelect}
-                onRemove={onRemove}
-                onMove={onMove}
-              />
-            );
-          })}
+          {rowElements}
           {padBottom > 0 ? (
             <tr className="spacer" aria-hidden="true" style={{ height: padBottom }}>
               <td colSpan={COLUMNS.length + 1} />

@@ -72,6 +72,29 @@ describe('format', () => {
     expect(formatSigned(-0.001)).toBe('0.00');
     expect(formatPercent(2.5)).toBe('+2.50%');
     expect(formatPercent(NaN)).toBe(MISSING);
+    expect(formatSigned(-1234.5)).toBe('−1,234.50');
+    expect(formatSigned(0.005, 2)).toBe('+0.01');
+    expect(formatSigned(-0.004)).toBe('0.00');
+    expect(formatSigned(2e15)).toBe('+2,000,000,000,000,000.00');
+  });
+
+  it('signed values print what a fresh Intl formatter prints, for any value and digit count', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e15, max: 1e15, noNaN: true }),
+        fc.integer({ min: 0, max: 6 }),
+        (value, digits) => {
+          const rounded = Number(value.toFixed(digits));
+          const body = Math.abs(rounded).toLocaleString('en-US', {
+            minimumFractionDigits: digits,
+            maximumFractionDigits: digits,
+          });
+          const sign = rounded > 0 ? '+' : rounded < 0 ? '−' : '';
+          expect(formatSigned(value, digits)).toBe(`${sign}${body}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('durations, latencies, ages and rates', () => {

@@ -4,7 +4,8 @@
  */
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FLASH_MS } from '../../renderer/model/board.ts';
 import { ok } from '../../shared/api.ts';
 import {
   WatchlistPanel,
@@ -546,5 +547,148 @@ describe('more details', () => {
       for (const answer of answers) answer();
       await Promise.resolve();
     });
+  });
+});
+
+describe('the frame pass', () => {
+  function cellsOf(symbol: string): HTMLElement[] {
+    const row = dataRows().find((r) => r.getAttribute('data-symbol') === symbol);
+    if (row === undefined) throw new Error(`no row ${symbol}`);
+    return within(row).getAllByRole('cell');
+  }
+
+  it('writes new values into the same cells: no row renders, no element is replaced', async () => {
+    await mount(['AAPL']);
+    act(() => {
+      useMonitor.getState().applyFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 100, ask: 101 }]));
+    });
+    const [bid] = cellsOf('AAPL');
+    const span = bid?.querySelector('.cell');
+    const text = span?.firstChild;
+    expect(text?.textContent).toBe('100.00');
+    act(() => {
+      useMonitor.getState().applyFrame(makeFrame(2, [{ symbol: 'AAPL', bid: 100.25, ask: 101 }]));
+    });
+    const [bidAfter] = cellsOf('AAPL');
+    expect(bidAfter).toBe(bid);
+    expect(bidAfter?.querySelector('.cell')).toBe(span);
+    expect(span?.firstChild).toBe(text);
+    expect(bidAfter?.textContent).toBe('100.25');
+  });
+
+  it('touches only the cells whose text changed', async () => {
+    await mount(['AAPL']);
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 100, bidSize: 300, ask: 101 }]));
+    });
+    const table = screen.getByRole('table', { name: 'Watchlist' });
+    const observer = new MutationObserver(() => undefined);
+    observer.observe(table, { subtree: true, characterData: true, childList: true });
+    act(() => {
+      // Only the bid size moves: the prices, the spread and the age keep their text.
+      useMonitor
+        .getState()
+        .applyFrame(makeFrame(2, [{ symbol: 'AAPL', bid: 100, bidSize: 400, ask: 101 }]));
+    });
+    const changes = observer.takeRecords();
+    observer.disconnect();
+    expect(changes.map((m) => [m.type, m.target.textContent])).toEqual([['characterData', '400']]);
+  });
+
+  it('a flash pales halfway and goes out FLASH_MS after the latest change, with no frame to say so', async () => {
+    await mount(['AAPL']);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      act(() => {
+        useMonitor.getState().applyFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 100, ask: 101 }]));
+        useMonitor.getState().applyFrame(makeFrame(2, [{ symbol: 'AAPL', bid: 99, ask: 101 }]));
+      });
+      const price = () => cellsOf('AAPL')[0]?.querySelector('.cell')?.className;
+      expect(price()).toBe('cell price flash-down');
+      act(() => {
+        vi.advanceTimersByTime(FLASH_MS - 100);
+      });
+      // Changed again, up: lit up, and the clock starts over.
+      act(() => {
+        useMonitor.getState().applyFrame(makeFrame(3, [{ symbol: 'AAPL', bid: 99.5, ask: 101 }]));
+      });
+      expect(price()).toBe('cell price flash-up');
+      act(() => {
+        vi.advanceTimersByTime(FLASH_MS / 2 - 10);
+      });
+      expect(price()).toBe('cell price flash-up');
+      act(() => {
+        vi.advanceTimersByTime(20);
+      });
+      expect(price()).toBe('cell price flash-up fading');
+      act(() => {
+        vi.advanceTimersByTime(FLASH_MS / 2 - 20);
+      });
+      expect(price()).toBe('cell price flash-up fading');
+      act(() => {
+        vi.advanceTimersByTime(20);
+      });
+      expect(price()).toBe('cell price');
+      // The ask never moved: it never lit.
+      expect(cellsOf('AAPL')[2]?.querySelector('.cell')?.className).toBe('cell price');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the change cells take the direction colour; a stale row that gets a quote loses its mark', async () => {
+    await mount(['AAPL']);
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(
+          makeFrame(1, [
+            { symbol: 'AAPL', bid: 1, last: 110, ref: 100, receivedAt: Date.now() - 60_000 },
+          ]),
+        );
+    });
+    const row = () => dataRows()[0] as HTMLElement;
+    expect(row().className).toContain('stale');
+    const change = () => cellsOf('AAPL').slice(7, 9);
+    expect(change().map((c) => [c.textContent, c.className])).toEqual([
+      ['+10.00', 'num up'],
+      ['+10.00%', 'num up'],
+    ]);
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(
+          makeFrame(2, [{ symbol: 'AAPL', bid: 1, last: 95, ref: 100, receivedAt: Date.now() }]),
+        );
+    });
+    expect(row().className).not.toContain('stale');
+    expect(within(row()).queryByText('stale')).toBeNull();
+    expect(change().map((c) => [c.textContent, c.className])).toEqual([
+      ['−5.00', 'num down'],
+      ['−5.00%', 'num down'],
+    ]);
+  });
+
+  it('rows that scroll into view are filled before they are seen', async () => {
+    const symbols = Array.from({ length: 200 }, (_, i) => `S${i}`);
+    await mount(symbols);
+    act(() => {
+      useMonitor.getState().applyFrame(
+        makeFrame(
+          1,
+          symbols.map((symbol, i) => ({ symbol, bid: 10 + i })),
+        ),
+      );
+    });
+    const area = screen.getByRole('group', { name: /Main: 200 symbols/ });
+    await act(async () => {
+      area.scrollTop = 150 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      await Promise.resolve();
+    });
+    expect(symbolsShown()).toContain('S160');
+    expect(cellsOf('S160')[0]?.textContent).toBe('170.00');
   });
 });
