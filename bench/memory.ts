@@ -211,6 +211,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       execArgv: [
         '--expose-gc',
         ...(process.features.typescript ? [] : ['--experimental-strip-types']),
+        // Extra V8/Node flags for the client process, to test a memory setting (e.g.
+        // BENCH_SOAK_NODE_FLAGS=--max-semi-space-size=8); none by default.
+        ...(process.env['BENCH_SOAK_NODE_FLAGS']?.split(' ').filter((f) => f !== '') ?? []),
       ],
       env: { ...process.env, [WORKER_ENV]: '1' },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
