@@ -205,14 +205,23 @@ async function startFloor(init: WorkerInit): Promise<Teardown> {
 }
 
 async function startOurs(init: WorkerInit): Promise<Teardown> {
-  const [{ StreamClient }, { QuoteBook }, spread, { silentLogger }, { MAX_TOTAL_SYMBOLS }] =
-    await Promise.all([
-      import('../electron/stream/client.ts'),
-      import('../electron/stream/book.ts'),
-      import('../electron/core/spread-alert.ts'),
-      import('../electron/stream/log.ts'),
-      import('../electron/core/watchlists.ts'),
-    ]);
+  const [
+    { StreamClient },
+    { QuoteBook },
+    spread,
+    { silentLogger },
+    { MAX_TOTAL_SYMBOLS },
+    { capYoungGeneration },
+  ] = await Promise.all([
+    import('../electron/stream/client.ts'),
+    import('../electron/stream/book.ts'),
+    import('../electron/core/spread-alert.ts'),
+    import('../electron/stream/log.ts'),
+    import('../electron/core/watchlists.ts'),
+    import('../electron/core/young-generation.ts'),
+  ]);
+  // As MonitorCore runs the process: V8's young generation held at its ceiling (16 MiB).
+  const releaseYoungGeneration = capYoungGeneration();
   const logger = silentLogger();
   const client = new StreamClient({
     url: init.url,
@@ -287,6 +296,7 @@ async function startOurs(init: WorkerInit): Promise<Teardown> {
     detachBook();
     client.dispose();
     await client.closed();
+    releaseYoungGeneration();
   };
 }
 

@@ -71,6 +71,7 @@ import type { ConnectionState } from '../../shared/connection.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import { capYoungGeneration } from './young-generation.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
@@ -134,6 +135,11 @@ export interface MonitorCoreOptions {
   readonly handlersIntervalMs?: number;
   /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
   readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
+  /**
+   * V8's young generation of this process is held at this many bytes (see young-generation.ts;
+   * default 16 MiB); false leaves V8's own growth alone.
+   */
+  readonly maxNewSpaceBytes?: number | false;
 }
 
 /** What the connection view says while an Alpaca source has no keys. */
@@ -211,6 +217,7 @@ function handled<T>(promise: Promise<T>): Promise<T> {
 
 export class MonitorCore {
   readonly #options: MonitorCoreOptions;
+  readonly #releaseYoungGeneration: (() => void) | undefined;
   readonly #root: Logger;
   readonly #log: Logger;
   readonly #ring: LogRing | undefined;
@@ -310,6 +317,13 @@ export class MonitorCore {
       maxSymbols: MAX_TOTAL_SYMBOLS,
     });
     this.#commands = this.#commandTable();
+    if (options.maxNewSpaceBytes !== false) {
+      this.#releaseYoungGeneration = capYoungGeneration(
+        options.maxNewSpaceBytes === undefined
+          ? {}
+          : { maxNewSpaceBytes: options.maxNewSpaceBytes },
+      );
+    }
   }
 
   /** Loads settings and watchlists, reads the keys, builds the client, connects if autoConnect. */
@@ -419,6 +433,7 @@ export class MonitorCore {
 
   async #shutdown(): Promise<void> {
     this.#closed = true;
+    this.#releaseYoungGeneration?.();
     for (const view of [...this.#views.values()]) this.#closeView(view);
     this.#stopTimers();
     for (const handle of this.#soon.values()) clearImmediate(handle);
