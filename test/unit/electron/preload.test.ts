@@ -9,6 +9,8 @@ import { COMMAND_NAMES, type MonitorApi } from '../../../shared/api.ts';
 import { IPC } from '../../../shared/channels.ts';
 import type * as PreloadModule from '../../../electron/preload.ts';
 import { FakePagePort, createFakeElectron, makeFrame } from '../../support/fake-electron.ts';
+import { QuoteBook } from '../../../electron/stream/book.ts';
+import { FRAME_COLUMNS } from '../../../shared/frame.ts';
 
 type Fake = ReturnType<typeof createFakeElectron>;
 
@@ -224,6 +226,42 @@ describe('preload: nextFrame', () => {
     ]);
     port.deliver({ type: 'frame', id: 2, frame: makeFrame(2, []) });
     expect((await next).seq).toBe(2);
+  });
+
+  it("gives each column of main's shared-buffer frame a buffer of its own before it reaches the page", async () => {
+    const { api } = await loadPreload();
+    const port = sendPort();
+    const book = new QuoteBook({ now: () => 1 });
+    const cursor = book.cursor();
+    const quote = (symbol: string, bid: number) => ({
+      kind: 'quote' as const,
+      symbol,
+      bidExchange: undefined,
+      bidPrice: bid,
+      bidSize: 1,
+      askExchange: undefined,
+      askPrice: bid + 1,
+      askSize: 2,
+      conditions: undefined,
+      time: '2025-03-04T15:00:00Z',
+      timeMs: 1741100400000,
+      tape: undefined,
+    });
+    book.applyQuote(quote('AAPL', 10));
+    book.applyQuote(quote('MSFT', 20));
+    const built = cursor.take();
+    // As main builds it: eleven views of one buffer.
+    expect(built.bidPrice.buffer).toBe(built.askPrice.buffer);
+    const pending = api.nextFrame();
+    port.deliver({ type: 'frame', id: 1, frame: built });
+    const frame = await pending;
+    for (const column of FRAME_COLUMNS) {
+      expect(frame[column].buffer.byteLength).toBe(2 * 8);
+      expect([...frame[column]]).toEqual([...built[column]]);
+    }
+    expect([...frame.bidPrice]).toEqual([10, 20]);
+    expect(frame.symbols).toEqual(['AAPL', 'MSFT']);
+    expect(frame.seq).toBe(built.seq);
   });
 
   it('a call while one is pending takes over its request: the earlier one rejects, the answer goes to the newer', async () => {

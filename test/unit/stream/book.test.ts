@@ -802,14 +802,18 @@ describe('QuoteBook against a reference model', () => {
 });
 
 describe('frame columns and structured clone', () => {
-  it('each column has a buffer of its own, so cloning a column copies only that column', () => {
+  it('the columns are views of one buffer, which a structured clone of the frame copies once', () => {
     const book = new QuoteBook({ now: () => 1 });
     for (let i = 0; i < 100; i++) book.applyQuote(quote(`S${i}`));
     const frame = book.cursor().take();
-    // What contextBridge does: one structured clone per typed array.
-    const cloned = structuredClone(frame.bidPrice);
-    expect(cloned.buffer.byteLength).toBe(100 * 8);
     const buffers = new Set(FRAME_COLUMNS.map((c) => frame[c].buffer));
-    expect(buffers.size).toBe(FRAME_COLUMNS.length);
+    expect(buffers.size).toBe(1);
+    expect(frame.bidPrice.buffer.byteLength).toBe(FRAME_COLUMNS.length * 100 * 8);
+    for (const c of FRAME_COLUMNS) expect(frame[c].length).toBe(100);
+    // What the view's MessagePort does: one buffer on the other side, the views still apart.
+    const cloned = structuredClone(frame);
+    expect(new Set(FRAME_COLUMNS.map((c) => cloned[c].buffer)).size).toBe(1);
+    expect(cloned.bidPrice.buffer.byteLength).toBe(FRAME_COLUMNS.length * 100 * 8);
+    for (const c of FRAME_COLUMNS) expect([...cloned[c]]).toEqual([...frame[c]]);
   });
 });
