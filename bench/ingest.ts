@@ -2,9 +2,11 @@
  * Section 1, ingest throughput: the same pre-generated Alpaca stream (bench/feed.ts) through
  * (a) the floor, a bare ws client that only decodes; (b) our StreamClient with its whole pipeline
  * and the app's built-in handlers; (c) the official SDK's StockDataStream; each on JSON and on
- * msgpack. One blaster process sends, six worker processes (client x codec) receive, each kept
- * alive for every round. A warm-up round is not counted; then rounds in rotating order so that no
- * client always goes first (or always right after the same neighbour). A run is N messages blasted
+ * msgpack. One blaster process sends, six worker processes (client x codec) receive. A set of
+ * workers runs one warm-up round (not counted) and then `roundsPerWorker` counted rounds, and is
+ * replaced by fresh processes (full mode: four sets of two rounds), so that no client's figure
+ * rests on one process's luck; rounds go in rotating order so that no client always goes first
+ * (or always right after the same neighbour). A run is N messages blasted
  * to one worker as fast as its socket takes them: msgs/s = N / (time from arm to the N-th message
  * counted), CPU = the worker's own process.cpuUsage() over the same span. Reported: per client and
  * codec the medians over rounds, and the ratios b/a and b/c of those medians (per-round ratios in
@@ -31,8 +33,16 @@ export interface IngestOptions {
   readonly messages: number;
   /** Counted rounds. */
   readonly rounds: number;
-  /** Rounds run first and thrown away (JIT, caches, socket buffers). */
+  /** Rounds run first and thrown away (JIT, caches, socket buffers), by every set of workers. */
   readonly warmupRounds: number;
+  /**
+   * Counted rounds per set of worker processes (default: all of them in one set). The same code
+   * runs measurably faster or slower in one process than in another (JIT and GC decisions made
+   * early stick for the process's life: the floor's own CPU per message ranged 0.80 to 1.34 us
+   * between runs of this section, with a few % within one), so the workers are replaced by fresh
+   * ones every this many rounds, and the medians span several processes per client.
+   */
+  readonly roundsPerWorker?: number;
   readonly symbols?: number;
   readonly seed?: number;
   readonly clients?: readonly ClientKind[];
@@ -62,6 +72,8 @@ export interface IngestMeasurement {
   readonly bytes: Blaster['ready']['bytes'];
   readonly rounds: number;
   readonly warmupRounds: number;
+  /** Counted rounds per set of worker processes. */
+  readonly roundsPerWorker: number;
   readonly runs: readonly IngestRun[];
   readonly warmup: readonly IngestRun[];
 }
@@ -96,38 +108,57 @@ export async function measureIngest(options: IngestOptions): Promise<IngestMeasu
       `ingest: stream of ${ready.frames} frames (${ready.messages} messages; json ${mb(ready.bytes.json)}, msgpack ${mb(ready.bytes.msgpack)}) in ${Math.round(ready.generateMs)} ms`,
     );
     const b = blaster;
-    // Started together: their imports and handshakes overlap.
-    const started = await Promise.allSettled(
-      combos.map(({ client, codec }) =>
-        startIngestWorker(
-          { client, codec, url: b.url(key(client, codec)), symbols },
-          { execArgv: options.execArgv?.(client, codec) ?? [] },
-        ).then((w) => workers.set(key(client, codec), w)),
-      ),
-    );
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    const startWorkers = async (): Promise<void> => {
+      // Started together: their imports and handshakes overlap.
+      const started = await Promise.allSettled(
+        combos.map(({ client, codec }) =>
+          startIngestWorker(
+            { client, codec, url: b.url(key(client, codec)), symbols },
+            { execArgv: options.execArgv?.(client, codec) ?? [] },
+          ).then((w) => workers.set(key(client, codec), w)),
+        ),
+      );
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    const stopWorkers = async (): Promise<void> => {
+      const all = [...workers.values()];
+      workers.clear();
+      await Promise.all(all.map((w) => w.close()));
+    };
 
     const runs: IngestRun[] = [];
     const warmup: IngestRun[] = [];
-    const total = options.warmupRounds + options.rounds;
-    for (let r = 0; r < total; r++) {
-      const counted = r >= options.warmupRounds;
-      // Rotate the order each round: each combo takes every position in turn.
-      const order = combos.map((_, i) => combos[(i + r) % combos.length]!);
-      for (const { client, codec } of order) {
-        const worker = workers.get(key(client, codec))!;
-        const run = await runOnce(b, worker, client, codec, ready.messages, r);
-        (counted ? runs : warmup).push(run);
+    const perSet = Math.max(1, options.roundsPerWorker ?? options.rounds);
+    let r = 0; // every round run, warm-ups included: it drives the rotation
+    let counted = 0;
+    let set = 0;
+    while (counted < options.rounds) {
+      set++;
+      if (set > 1) await stopWorkers();
+      await startWorkers();
+      const countedHere = Math.min(perSet, options.rounds - counted);
+      for (let i = 0; i < options.warmupRounds + countedHere; i++, r++) {
+        const isCounted = i >= options.warmupRounds;
+        // Rotate the order each round: each combo takes every position in turn.
+        const order = combos.map((_, j) => combos[(j + r) % combos.length]!);
+        for (const { client, codec } of order) {
+          const worker = workers.get(key(client, codec))!;
+          const run = await runOnce(b, worker, client, codec, ready.messages, r);
+          (isCounted ? runs : warmup).push(run);
+        }
+        if (isCounted) counted++;
+        const label = isCounted
+          ? `round ${counted}/${options.rounds} (workers #${set})`
+          : `warm-up (workers #${set})`;
+        log(
+          `ingest: ${label}: ` +
+            (isCounted ? runs : warmup)
+              .filter((x) => x.round === r)
+              .map((x) => `${key(x.client, x.codec)} ${kmsgs(x.msgsPerSec)}`)
+              .join(', '),
+        );
       }
-      const label = counted ? `round ${r - options.warmupRounds + 1}/${options.rounds}` : 'warm-up';
-      log(
-        `ingest: ${label}: ` +
-          (counted ? runs : warmup)
-            .filter((x) => x.round === r)
-            .map((x) => `${key(x.client, x.codec)} ${kmsgs(x.msgsPerSec)}`)
-            .join(', '),
-      );
     }
     return {
       messages: ready.messages,
@@ -137,6 +168,7 @@ export async function measureIngest(options: IngestOptions): Promise<IngestMeasu
       bytes: ready.bytes,
       rounds: options.rounds,
       warmupRounds: options.warmupRounds,
+      roundsPerWorker: perSet,
       runs,
       warmup,
     };
@@ -265,7 +297,8 @@ export function ingestResult(m: IngestMeasurement, quick: boolean): SectionResul
     note:
       `${m.messages.toLocaleString('en-US')} messages per run (${m.frames} frames, ${m.symbols} symbols; ` +
       `${m.mix.quotes} quotes, ${m.mix.trades} trades, ${m.mix.bars} minute bars, ${m.mix.dailyBars} daily bars), ` +
-      `${m.rounds} rounds after ${m.warmupRounds} warm-up, rotating order; medians over rounds; ` +
+      `${m.rounds} rounds in rotating order, by ${Math.ceil(m.rounds / m.roundsPerWorker)} set(s) of fresh worker processes ` +
+      `(${m.warmupRounds} warm-up round per set, not counted); medians over rounds; ` +
       `CPU = the client process's user+system time per message${quick ? ' (quick mode)' : ''}`,
   };
 
@@ -344,6 +377,7 @@ export function ingestResult(m: IngestMeasurement, quick: boolean): SectionResul
         bytes: m.bytes,
         rounds: m.rounds,
         warmupRounds: m.warmupRounds,
+        roundsPerWorker: m.roundsPerWorker,
         quick,
       },
       summaries,
@@ -368,9 +402,11 @@ export function ingestResult(m: IngestMeasurement, quick: boolean): SectionResul
  */
 export const run: Section = async (ctx) => {
   const m = await measureIngest({
-    messages: ctx.quick ? 400_000 : 1_500_000,
-    rounds: ctx.quick ? 3 : 7,
+    messages: ctx.quick ? 400_000 : 1_000_000,
+    rounds: ctx.quick ? 3 : 8,
     warmupRounds: 1,
+    // Full: four sets of fresh worker processes, two counted rounds each (see roundsPerWorker).
+    roundsPerWorker: ctx.quick ? 3 : 2,
     log: ctx.log,
     ...profileOption(),
   });
