@@ -5,9 +5,10 @@
  * that subscribes to the MonitorApi's events and runs the frame pull loop.
  *
  * Quotes are the hot path and never go through React state one by one: the pull loop folds each
- * frame into the QuoteBoard (mutable, outside React) and bumps `quotesVersion` once. Rows subscribe
- * to that counter and compare their own row's version, so one frame costs at most one render of the
- * visible rows that changed. The loop asks for the next frame only after the browser has painted,
+ * frame into the QuoteBoard (mutable, outside React) and bumps `quotesVersion` once. The watchlist
+ * subscribes to that counter outside React and writes the changed numbers of its visible rows
+ * straight into their cells (renderer/panels/watchlist.tsx); React renders only the table's
+ * structure. The loop asks for the next frame only after the browser has painted,
  * which is the renderer's half of pull-based flow control (main conflates in between).
  *
  * Tests call `resetMonitorStore()` between cases: it detaches any api and restores every slice.
