@@ -37,21 +37,26 @@ export interface YoungGenerationOptions {
 export const DEFAULT_MAX_NEW_SPACE_BYTES = 16 * 2 ** 20;
 const DEFAULT_GROWTH_FACTOR = 2;
 
-let active = 0;
+/**
+ * Process-wide state, since the V8 flag is process-wide: the ceiling of every running governor,
+ * and the growth factor the flag was last set to (the lowest ceiling wins while several run).
+ */
+const ceilings = new Map<symbol, number>();
+let flagFactor = DEFAULT_GROWTH_FACTOR;
 
 /**
  * Starts the governor; returns the stop function (idempotent). Stopping the last one restores
- * V8's default growth.
+ * V8's default growth. While several run in one process (tests, tools), the lowest ceiling holds.
  */
 export function capYoungGeneration(options: YoungGenerationOptions = {}): () => void {
   const heap = options.v8 ?? v8;
-  const max = options.maxNewSpaceBytes ?? DEFAULT_MAX_NEW_SPACE_BYTES;
-  let factor = DEFAULT_GROWTH_FACTOR;
-  const set = (next: number): void => {
-    if (next === factor) return;
+  const id = Symbol('young-generation governor');
+  ceilings.set(id, options.maxNewSpaceBytes ?? DEFAULT_MAX_NEW_SPACE_BYTES);
+  const set = (next: number, force = false): void => {
+    if (next === flagFactor && !force) return;
     try {
       heap.setFlagsFromString(`--semi-space-growth-factor=${next}`);
-      factor = next;
+      flagFactor = next;
     } catch {
       // A V8 without the flag: nothing to govern.
     }
@@ -64,9 +69,8 @@ export function capYoungGeneration(options: YoungGenerationOptions = {}): () => 
       size = undefined;
     }
     if (size === undefined) return;
-    set(size >= max ? 1 : DEFAULT_GROWTH_FACTOR);
+    set(size >= Math.min(...ceilings.values()) ? 1 : DEFAULT_GROWTH_FACTOR);
   };
-  active++;
   check();
   const every = options.setInterval ?? setInterval;
   const handle = every(check, options.intervalMs ?? 1000);
@@ -76,7 +80,8 @@ export function capYoungGeneration(options: YoungGenerationOptions = {}): () => 
     if (stopped) return;
     stopped = true;
     (options.clearInterval ?? ((h: unknown) => clearInterval(h as NodeJS.Timeout)))(handle);
-    active--;
-    if (active === 0) set(DEFAULT_GROWTH_FACTOR);
+    ceilings.delete(id);
+    // The last one out restores V8's growth, whichever governor set the flag.
+    if (ceilings.size === 0) set(DEFAULT_GROWTH_FACTOR, true);
   };
 }

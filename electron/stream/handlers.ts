@@ -6,14 +6,14 @@
  * nothing and never throws. A throwing handler is counted and logged (rate-limited) and the others
  * still run.
  *
- * Time spent is SAMPLED: one dispatch in `timeEvery` (default 8) reads the clock around every
- * handler; the others read no clock at all. Timing each call cost n+1 clock reads per message (4
- * for a quote with the app's handlers), about 5% of the client's CPU at feed rate, which is more
- * than the handlers themselves. Calls and errors are exact; mean and max come from the timed calls
- * (an unbiased estimate of the mean; a rare slow call is seen with probability 1/timeEvery per
- * call, so a handler that is slow every time shows at once); total is mean x calls. The first
- * dispatch is always timed. `lastCalledAt` is exact when the caller passes the frame's receipt time
- * (the client does); without it, it is the time of the latest timed dispatch.
+ * Time spent is SAMPLED: each handler's own calls are timed one in `timeEvery` (default 8), with a
+ * countdown per handler; the other calls read no clock at all. Timing each call cost n+1 clock
+ * reads per message (4 for a quote with the app's handlers), about 5% of the client's CPU at feed
+ * rate, which is more than the handlers themselves. Calls and errors are exact; mean and max come
+ * from the timed calls (a rare slow call is seen with probability 1/timeEvery, a handler that is
+ * slow every time shows at its first call, which is always timed); total is mean x calls.
+ * `lastCalledAt` is exact when the caller passes the frame's receipt time (the client does);
+ * without it, it is the time of the latest timed call.
  *
  * Changes during a dispatch: route lists are copy-on-write, so a dispatch walks the list it
  * started with. A handler removed mid-dispatch is skipped if it has not run yet for this message
@@ -94,7 +94,7 @@ export interface HandlerRegistryOptions {
   readonly now?: () => number;
   /** Monotonic ms (performance.now), for time spent. */
   readonly clock?: () => number;
-  /** Time the handlers of one dispatch in this many (default 8; 1 = every dispatch). */
+  /** Time one call in this many of each handler (default 8; 1 = every call). */
   readonly timeEvery?: number;
 }
 
@@ -119,6 +119,8 @@ class Entry {
   calls = 0;
   /** Calls whose time was measured; totalMs and maxMs are over these. */
   timed = 0;
+  /** Calls left until the next timed one; 1 = the next (so the first call is always timed). */
+  untilTimed = 1;
   errors = 0;
   totalMs = 0;
   maxMs = 0;
@@ -187,9 +189,7 @@ export class HandlerRegistry {
   readonly #listeners = new Set<() => void>();
   #seq = 0;
   readonly #timeEvery: number;
-  /** Dispatches left until the next timed one; 1 = the next. */
-  #untilTimed = 1;
-  /** The clock at the end of the latest timed dispatch: lastCalled of untimed ones without `at`. */
+  /** The clock at the end of the latest timed call: lastCalled of untimed ones without `at`. */
   #lastClock: number;
   readonly #errorRing = new Float64Array(ERROR_RING);
   #errorSecond = Number.NEGATIVE_INFINITY;
@@ -363,13 +363,13 @@ export class HandlerRegistry {
     const list = route.bySymbol.get(msg.symbol) ?? route.wildcard;
     const n = list.length;
     if (n === 0) return;
-    if (--this.#untilTimed > 0) {
-      const when = at ?? this.#lastClock;
-      for (let i = 0; i < n; i++) {
-        const e = list[i];
-        if (e === undefined || e.removed) continue;
-        // Called through a local so the handler's `this` is not our entry.
-        const fn = e.fn;
+    const when = at ?? this.#lastClock;
+    for (let i = 0; i < n; i++) {
+      const e = list[i];
+      if (e === undefined || e.removed) continue;
+      // Called through a local so the handler's `this` is not our entry.
+      const fn = e.fn;
+      if (--e.untilTimed > 0) {
         try {
           fn(msg);
         } catch (err) {
@@ -377,31 +377,27 @@ export class HandlerRegistry {
         }
         e.calls++;
         e.lastCalledMono = when;
+        continue;
       }
-      return;
-    }
-    this.#untilTimed = this.#timeEvery;
-    const clock = this.#clock;
-    let t = clock();
-    for (let i = 0; i < n; i++) {
-      const e = list[i];
-      if (e === undefined || e.removed) continue;
-      const fn = e.fn;
+      // This handler's turn to be timed: a countdown per handler, so that a feed whose kinds
+      // repeat with a period dividing timeEvery (quote, trade, quote, trade...) cannot keep one
+      // kind's handlers from ever being timed.
+      e.untilTimed = this.#timeEvery;
+      const t = this.#clock();
       try {
         fn(msg);
       } catch (err) {
         this.#failed(e, err, t);
       }
-      const end = clock();
+      const end = this.#clock();
       const spent = end - t;
       e.calls++;
       e.timed++;
       e.totalMs += spent;
       if (spent > e.maxMs) e.maxMs = spent;
       e.lastCalledMono = t;
-      t = end;
+      this.#lastClock = end;
     }
-    this.#lastClock = t;
   }
 
   /** Called after every add, remove or clear (for the handler table). Returns the unsubscriber. */

@@ -102,14 +102,14 @@ export function HandlersPanel(): ReactNode {
                   <th
                     scope="col"
                     className="num"
-                    title="Time per call, measured on one dispatch in 8 (timing every call cost more than the handlers)"
+                    title="Time per call, measured on one call in 8 of each handler (timing every call cost more than the handlers)"
                   >
                     Mean
                   </th>
                   <th
                     scope="col"
                     className="num"
-                    title="Longest call among the measured ones (one dispatch in 8)"
+                    title="Longest call among the measured ones (one call in 8)"
                   >
                     Max
                   </th>

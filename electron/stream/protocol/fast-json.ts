@@ -816,13 +816,16 @@ export function fastDecodeJson(bytes: Uint8Array, sink: FrameSink): number {
   if (count <= 0) return count;
   const wasDelivering = delivering;
   delivering = true;
+  let k = 0;
   try {
-    for (let k = 0; k < count; k++) {
+    for (; k < count; k++) {
       const msg = out[k]!;
       out[k] = undefined; // the scratch array must not keep old messages alive either
       sink.message(msg);
     }
   } finally {
+    // A throwing sink leaves the rest undelivered: do not keep them alive either.
+    for (let j = k + 1; j < count; j++) out[j] = undefined;
     delivering = wasDelivering;
   }
   return count;

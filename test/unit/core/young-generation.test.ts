@@ -62,6 +62,23 @@ describe('capYoungGeneration', () => {
     expect(heap.flags).toHaveLength(4);
   });
 
+  it('with several governors the lowest ceiling holds, and the last one out restores V8 whoever set the flag', () => {
+    const space = { size: 4 * 2 ** 20 };
+    const heap = fakeHeap(space);
+    const timerA = fakeTimer();
+    const timerB = fakeTimer();
+    const stopB = capYoungGeneration({ v8: heap, maxNewSpaceBytes: 64 * 2 ** 20, ...timerB });
+    const stopA = capYoungGeneration({ v8: heap, maxNewSpaceBytes: 16 * 2 ** 20, ...timerA });
+    space.size = 16 * 2 ** 20;
+    timerB.tick(); // B's own ceiling is 64 MiB, but A's lower one holds
+    expect(heap.flags).toEqual(['--semi-space-growth-factor=1']);
+    timerA.tick(); // already set: not set again
+    expect(heap.flags).toHaveLength(1);
+    stopA();
+    stopB(); // B never set the flag itself, yet restores it
+    expect(heap.flags.at(-1)).toBe('--semi-space-growth-factor=2');
+  });
+
   it('survives a V8 that rejects the flag or has no new space', () => {
     const heap: V8Heap = {
       getHeapSpaceStatistics: () => [],

@@ -361,6 +361,34 @@ describe('HandlerRegistry stats', () => {
     expect(stats?.totalMs).toBeCloseTo(((1 + 5 + 9) / 3) * 10);
   });
 
+  it('times every handler whatever the pattern of kinds: the countdown is per handler', () => {
+    const { t, now, clock } = fakeClocks();
+    const reg = new HandlerRegistry({ now, clock, timeEvery: 2 });
+    reg.on('quote', '*', () => {
+      t.mono += 1;
+    });
+    reg.on('trade', '*', () => {
+      t.mono += 5;
+    });
+    // Quote, trade, quote, trade...: a period that divides timeEvery.
+    for (let k = 0; k < 100; k++) reg.dispatch(k % 2 === 0 ? quote('AAPL') : trade('AAPL'), t.mono);
+    const [q, tr] = reg.list();
+    expect(q).toMatchObject({ calls: 50, meanMs: 1, maxMs: 1, totalMs: 50 });
+    expect(tr).toMatchObject({ calls: 50, meanMs: 5, maxMs: 5, totalMs: 250 });
+  });
+
+  it('times the first call of a handler added after others have run', () => {
+    const { t, now, clock } = fakeClocks();
+    const reg = new HandlerRegistry({ now, clock, timeEvery: 8 });
+    reg.on('quote', '*', () => undefined);
+    for (let k = 0; k < 5; k++) reg.dispatch(quote('AAPL'));
+    reg.on('quote', '*', () => {
+      t.mono += 3;
+    });
+    reg.dispatch(quote('AAPL'));
+    expect(reg.list()[1]).toMatchObject({ calls: 1, meanMs: 3, maxMs: 3 });
+  });
+
   it('records the arrival time passed to an untimed dispatch as the last call', () => {
     const { t, now, clock } = fakeClocks();
     const reg = new HandlerRegistry({ now, clock, timeEvery: 100 });
