@@ -270,18 +270,6 @@ export async function startBlaster(init: BlasterInit): Promise<Blaster> {
 
 // ------------------------------------------------------------------ the child
 
-/** Channels a stock feed echoes, in Alpaca's order; corrections/cancelErrors follow trades. */
-const STOCK_CHANNELS = [
-  'trades',
-  'quotes',
-  'bars',
-  'updatedBars',
-  'dailyBars',
-  'statuses',
-  'lulds',
-  'imbalances',
-] as const;
-
 /** More unsent data than this and a blast waits for send callbacks. */
 const BLAST_HIGH_WATER = 1 << 20;
 const BLAST_LOW_WATER = 1 << 19;
@@ -299,6 +287,10 @@ interface Conn {
 async function main(): Promise<void> {
   const feed = await import('./feed.ts');
   const protocol = await import('../electron/stream/protocol/index.ts');
+  const { CHANNELS } = await import('../shared/market.ts');
+  // The channels a stock feed echoes, in Alpaca's order (corrections and cancelErrors follow
+  // trades): every channel but the crypto order books and news.
+  const STOCK_CHANNELS = CHANNELS.filter((c) => c !== 'orderbooks' && c !== 'news');
   const conns = new Map<string, Conn>();
   let server: WebSocketServer | undefined;
   const stream: Record<Codec, Buffer[]> = { json: [], msgpack: [] };
