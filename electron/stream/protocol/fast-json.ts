@@ -467,7 +467,9 @@ let secondNext = 0;
  * timeToEpochMs(time) of the time whose bytes are [s, e), bit for bit, reading the bytes: for
  * `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` it computes exactly what timeToEpochMs computes (Date.parse of
  * the whole seconds + Z, plus the fraction as n / 10^k, one correctly rounded division of exact
- * operands, times 1000); any other text goes to timeToEpochMs itself.
+ * operands, times 1000); any other text goes to timeToEpochMs itself. Calling timeToEpochMs for
+ * every message instead (even with a cache of several seconds in it) measured 373 -> 503 ns per
+ * message for the whole fast path: it reads the string a character at a time, this reads words.
  */
 function timeMsOf(s: number, e: number, time: string): number {
   const b = src;
