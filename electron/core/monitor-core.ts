@@ -1,8 +1,8 @@
 /**
  * MonitorCore: the main-process hub every view attaches to. Electron windows (over IPC) and
  * browser tabs (over the local WebSocket bridge) each open a ViewSession on ONE core, which owns:
- * - the one StreamClient (Alpaca allows one connection per account and endpoint), built from
- *   `settings.source`, and the embedded simulator while the source is the simulator;
+ * - the stream source (stream-source.ts): the one StreamClient (Alpaca allows one connection per
+ *   account and endpoint), built from `settings.source`, and the embedded simulator;
  * - the conflation book (electron/stream/book.ts), with one cursor per view: views pull frames;
  * - settings and watchlists (JSON files in the user-data folder) and the credential store;
  * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
@@ -23,17 +23,11 @@
  * logging.ts makes the pair); without a logger the core makes its own pair (ring only, 'info').
  * A logger without its ring works, but the log panel then shows nothing.
  *
- * Sources. The simulator source streams the simulator's stock feed (`/v2/iex`). An Alpaca source
- * streams its feed; the crypto feed takes the watchlists' crypto pairs (symbols with a `/`, like
- * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
- * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
- * streamed symbol is subscribed on quotes, trades and daily bars (volume and change).
- *
- * Connecting. The core remembers whether the user wants a connection: `settings.autoConnect` at
- * start, then the last `connection:connect` / `connection:disconnect`. A rebuilt client (a new
- * source, new keys) connects when that wish is on. An Alpaca source without credentials builds
- * its client but never connects it: state `idle`, the reason NO_CREDENTIALS_REASON, a notice, and
- * `connection:connect` answers `conflict` saying so.
+ * The stream client's life (building, connecting, replacing, the simulator, the one-socket rule,
+ * subscription sync) is the StreamSource's (stream-source.ts). The core tells it whether the user
+ * wants a connection: `settings.autoConnect` at start, then the last `connection:connect` /
+ * `connection:disconnect`; `connection:connect` answers `conflict` while an Alpaca source has no
+ * keys.
  *
  * No electron import.
  */
@@ -63,21 +57,20 @@ import {
   type Settings,
   type SimulatorControl,
   type Snapshot,
-  type Source,
   type SubscriptionsView,
   type WatchlistsFile,
 } from '../../shared/api.ts';
-import type { ConnectionState } from '../../shared/connection.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
-import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import type { Feed } from '../../shared/market.ts';
+import type { SimulatorOptions } from '../simulator/index.ts';
 import { capYoungGeneration } from './young-generation.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
-import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
+import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
-import { createSpreadAlert, SPREAD_ALERT_NAME } from './spread-alert.ts';
+import { SPREAD_ALERT_NAME } from './spread-alert.ts';
+import { StreamSource, type PreparedSource } from './stream-source.ts';
 import type {
   ConsentEffect,
   SecretStore,
@@ -86,7 +79,6 @@ import type {
   ViewSink,
 } from './types.ts';
 import {
-  connectionView,
   handlerView,
   logEntry,
   metricsEvent,
@@ -96,7 +88,6 @@ import {
 import {
   addSymbols,
   MAX_TOTAL_SYMBOLS,
-  subscribableSymbols,
   createWatchlist,
   deleteWatchlist,
   moveSymbol,
@@ -142,14 +133,10 @@ export interface MonitorCoreOptions {
   readonly maxNewSpaceBytes?: number | false;
 }
 
-/** What the connection view says while an Alpaca source has no keys. */
-export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
+export { NO_CREDENTIALS_REASON, STREAM_CHANNELS } from './stream-source.ts';
 
 /** The notice saying what a change of consent to obfuscated key storage did to the keys. */
 const CONSENT_NOTICE = 'credentials-consent';
-
-/** Channels every streamed symbol is subscribed on. */
-export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
 
 const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'settings:get',
@@ -180,15 +167,6 @@ interface View {
   suppressedSinkErrors: number;
 }
 
-/**
- * A new client, built but not yet attached or connected, and why it may not connect. Built before
- * anything is torn down, so that a failure (the simulator will not start, a bad URL) changes nothing.
- */
-interface Prepared {
-  readonly client: StreamClient;
-  readonly blocked: string | undefined;
-}
-
 type CommandFn<C extends CommandName> = (
   args: CommandArgs<C>,
   view: View,
@@ -200,13 +178,8 @@ function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function sameSource(a: Source, b: Source): boolean {
+function sameSource(a: Settings['source'], b: Settings['source']): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Crypto pairs (BTC/USD) go to the crypto feed, everything else to the stock feeds. */
-function isCryptoSource(source: Source): boolean {
-  return source.kind === 'alpaca' && source.feed === 'crypto';
 }
 
 /** A promise whose rejection is reported to whoever awaits it, and never as unhandled. */
@@ -239,31 +212,7 @@ export class MonitorCore {
   };
   #notices: Notice[] = [];
 
-  #client!: StreamClient;
-  /** Undoes everything attached to the current client (listeners, the book's handlers). */
-  #detach: (() => void)[] = [];
-  #sim: Simulator | undefined;
-  /** The symbols subscribed on the current client (one reference each, on STREAM_CHANNELS). */
-  #streamed = new Set<string>();
-  /** Why the current client may not connect (no credentials), if so. */
-  #blocked: string | undefined;
-  #wantConnected = false;
-  /**
-   * Settles when every client we let go of has closed its socket. Alpaca counts connections per
-   * account (406 beyond the plan's one), so every connect waits for it: a chain, because a client
-   * replaced before it ever opened a socket says "closed" while an older one is still closing.
-   */
-  #socketsFree: Promise<void> = Promise.resolve();
-  /** Replaced clients whose sockets are still closing; 0 = connect at once. */
-  #closingClients = 0;
-  #conn: {
-    previous: ConnectionState;
-    since: number;
-    retryAt: number | undefined;
-    stale: boolean;
-  } = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
-  /** Whether the user removed the spread alert: a new client must not bring it back. */
-  #alertEnabled = true;
+  readonly #source: StreamSource;
 
   readonly #views = new Map<string, View>();
   #viewSeq = 0;
@@ -316,6 +265,26 @@ export class MonitorCore {
       logger: this.#root.child({ module: 'book' }),
       maxSymbols: MAX_TOTAL_SYMBOLS,
     });
+    this.#source = new StreamSource(
+      {
+        ...(options.simulator ? { simulator: options.simulator } : {}),
+        ...(options.alpacaUrl ? { alpacaUrl: options.alpacaUrl } : {}),
+        ...(options.client ? { client: options.client } : {}),
+        ...(options.spreadAlert ? { spreadAlert: options.spreadAlert } : {}),
+      },
+      {
+        logger: this.#root,
+        book: this.#book,
+        credentials: () => this.#credentials(),
+        watchlists: () => this.#watchlists,
+        setNotice: (id, level, message) => this.#setNotice(id, level, message),
+        dropNotice: (id) => void this.#dropNotice(id),
+        connectionChanged: () => this.#emit('connection:state', this.#connectionView()),
+        subscriptionsChanged: () => this.#later('subscriptions', () => this.#onSubscriptions()),
+        handlersChanged: () => this.#later('handlers', () => this.#emitHandlers()),
+        isClosed: () => this.#closed,
+      },
+    );
     this.#commands = this.#commandTable();
     if (options.maxNewSpaceBytes !== false) {
       this.#releaseYoungGeneration = capYoungGeneration(
@@ -374,12 +343,12 @@ export class MonitorCore {
     readonly socket: boolean;
     readonly handlers: number;
   } {
-    const client = this.#client as StreamClient | undefined;
+    const client = this.#source.hasClient ? this.#source.client : undefined;
     return {
       views: this.#views.size,
       cursors: this.#book.cursors,
       timers: (this.#metricsTimer ? 1 : 0) + (this.#handlersTimer ? 1 : 0) + this.#soon.size,
-      simulator: this.#sim !== undefined,
+      simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
       handlers: client?.handlers.size ?? 0,
     };
@@ -416,15 +385,14 @@ export class MonitorCore {
     // Before anything reads the keys: an obfuscated file the settings no longer allow is not used.
     await this.#applyConsent(this.#settings.allowInsecureCredentialStorage);
     await this.#refreshCredentialStatus();
-    this.#wantConnected = this.#settings.autoConnect;
+    this.#source.wantConnected = this.#settings.autoConnect;
     const source = this.#settings.source;
-    const prepared = await this.#prepare(source);
-    this.#install(source, prepared);
+    this.#source.install(await this.#source.prepare(source));
     this.#log.info(
       {
         source: source.kind,
         codec: source.codec,
-        symbols: this.#streamed.size,
+        symbols: this.#source.streamed.size,
         autoConnect: this.#settings.autoConnect,
       },
       'monitor core started',
@@ -440,45 +408,17 @@ export class MonitorCore {
     this.#soon.clear();
     // Let a command that is already running finish its awaits; it sees #closed and changes nothing.
     await this.#lock.catch(() => undefined);
-    // The socket's close handshake is awaited (bounded: 2 s, then terminate) so that quitting
-    // never leaves Alpaca's one connection slot held by a half-closed socket.
-    const clientClosed = this.#teardownClient('monitor closing');
-    const sim = this.#sim;
-    this.#sim = undefined;
-    if (sim) {
-      await sim.close().catch((err: unknown) => {
-        this.#log.error({ err }, 'closing the simulator failed');
-      });
-    }
-    await Promise.all([clientClosed, this.#settingsStore.flush(), this.#watchlistsStore.flush()]);
+    await Promise.all([
+      this.#source.close('monitor closing'),
+      this.#settingsStore.flush(),
+      this.#watchlistsStore.flush(),
+    ]);
     this.#log.info('monitor core closed');
     this.#unsubscribeRing?.();
     this.#unsubscribeRing = undefined;
   }
 
-  // ---------------------------------------------------------------- the client
-
-  #alpacaUrl(feed: Feed): string {
-    return this.#options.alpacaUrl?.(feed) ?? `${ALPACA_STREAM_HOST}${FEED_PATHS[feed]}`;
-  }
-
-  async #ensureSimulator(): Promise<Simulator> {
-    if (this.#sim) return this.#sim;
-    const options = this.#options.simulator ?? {};
-    const sim = await startSimulator({
-      ...options,
-      host: '127.0.0.1',
-      port: options.port ?? 0,
-      logger: options.logger ?? this.#root,
-    });
-    if (this.#closed) {
-      await sim.close();
-      throw new Error('MonitorCore closed while the simulator was starting');
-    }
-    this.#sim = sim;
-    this.#log.info({ url: sim.url }, 'embedded simulator started');
-    return sim;
-  }
+  // ---------------------------------------------------------------- the source
 
   /** The stored keys, else the environment's; undefined when there are none. */
   async #credentials(): Promise<StoredCredentials | undefined> {
@@ -502,216 +442,12 @@ export class MonitorCore {
     return undefined;
   }
 
-  /** Starts the simulator or reads the keys, and builds the client: nothing is torn down yet. */
-  async #prepare(source: Source): Promise<Prepared> {
-    let url: string;
-    let key: string | undefined;
-    let secret: string | undefined;
-    let blocked: string | undefined;
-    if (source.kind === 'simulator') {
-      const sim = await this.#ensureSimulator();
-      url = sim.urlFor('iex');
-      // A demo simulator takes any key; one started with keys takes only those.
-      key = this.#options.simulator?.key ?? 'demo';
-      secret = this.#options.simulator?.secret ?? 'demo';
-    } else {
-      url = this.#alpacaUrl(source.feed);
-      const credentials = await this.#credentials();
-      if (credentials) {
-        key = credentials.keyId;
-        secret = credentials.secret;
-      } else {
-        blocked = NO_CREDENTIALS_REASON;
-      }
-    }
-    const client = new StreamClient({
-      ...this.#options.client,
-      url,
-      codec: source.codec,
-      logger: this.#root,
-      ...(key !== undefined ? { key } : {}),
-      ...(secret !== undefined ? { secret } : {}),
-    });
-    return { client, blocked };
-  }
-
-  /**
-   * Replaces the client (synchronous, so no event of the old one can interleave): disposes the
-   * old one, clears the book (every view's next frame is full), subscribes the watchlists on the
-   * new one, connects if wanted.
-   */
-  #install(source: Source, prepared: Prepared): void {
-    const { client, blocked } = prepared;
-    const hadClient = this.#detach.length > 0;
-    // Not awaited: #connectWhenFree waits on the same chain.
-    void this.#teardownClient('replaced by a new client (source or keys changed)');
-    if (hadClient) this.#book.clear();
-    this.#client = client;
-    this.#blocked = blocked;
-    this.#streamed = new Set();
-    this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
-
-    this.#detach.push(
-      client.on('state', (change) => {
-        this.#conn.previous = change.previous;
-        this.#conn.since = change.at;
-        this.#conn.retryAt = change.retryAt;
-        this.#emit('connection:state', this.#connectionView());
-      }),
-      client.on('stale', (stale) => {
-        this.#conn.stale = stale;
-        this.#emit('connection:state', this.#connectionView());
-      }),
-      client.on('subscription', () => this.#later('subscriptions', () => this.#onSubscriptions())),
-      client.subscriptions.onChange((change) => {
-        if (change !== 'in-flight') this.#later('subscriptions', () => this.#onSubscriptions());
-      }),
-      client.handlers.onChange(() => this.#later('handlers', () => this.#emitHandlers())),
-      this.#book.attach(client.handlers),
-    );
-    if (this.#alertEnabled) {
-      const alert = this.#options.spreadAlert;
-      client.handlers.on(
-        'quote',
-        '*',
-        createSpreadAlert({
-          logger: this.#root.child({ module: 'spread-alert' }),
-          ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
-          ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
-        }),
-        { name: SPREAD_ALERT_NAME },
-      );
-    }
-    this.#syncSubscriptions();
-
-    if (blocked) {
-      this.#setNotice(
-        'no-credentials',
-        'warning',
-        'No Alpaca API keys: add them in Settings, or switch the source to the simulator.',
-      );
-    } else {
-      this.#dropNotice('no-credentials');
-    }
-    this.#log.info(
-      { source: source.kind, codec: source.codec, url: client.url, blocked },
-      'stream client ready',
-    );
-    this.#emit('connection:state', this.#connectionView());
-    this.#later('subscriptions', () => this.#onSubscriptions());
-    this.#later('handlers', () => this.#emitHandlers());
-    if (this.#wantConnected && !blocked) this.#connectWhenFree(client);
-  }
-
-  /** Connects `client` once no older socket is open or closing, if it is still wanted then. */
-  #connectWhenFree(client: StreamClient): void {
-    const go = (): void => {
-      if (
-        this.#client === client &&
-        this.#wantConnected &&
-        this.#blocked === undefined &&
-        !this.#closed
-      )
-        client.connect();
-    };
-    // Synchronously when nothing is closing, so the command's answer already shows `connecting`.
-    if (this.#closingClients === 0) go();
-    else void this.#socketsFree.then(go);
-  }
-
-  #teardownClient(reason: string): Promise<void> {
-    for (const off of this.#detach.splice(0)) {
-      try {
-        off();
-      } catch (err) {
-        this.#log.error({ err }, 'detaching from the old client failed');
-      }
-    }
-    const client = this.#client as StreamClient | undefined;
-    if (!client) return Promise.resolve();
-    client.disconnect(reason);
-    client.dispose();
-    const previous = this.#socketsFree;
-    this.#closingClients++;
-    const closed = client.closed().finally(() => this.#closingClients--);
-    this.#socketsFree = Promise.all([previous, closed]).then(() => undefined);
-    return this.#socketsFree;
-  }
-
-  /** Closes the simulator when the current source does not use it. */
-  async #releaseSimulator(): Promise<void> {
-    if (this.#settings.source.kind === 'simulator') return;
-    const sim = this.#sim;
-    if (!sim) return;
-    this.#sim = undefined;
-    try {
-      await sim.close();
-      this.#log.info('embedded simulator stopped');
-    } catch (err) {
-      this.#log.error({ err }, 'closing the simulator failed');
-    }
-  }
-
-  /** The symbols the current source can stream, from every watchlist. */
-  #wantedSymbols(): Set<string> {
-    const crypto = isCryptoSource(this.#settings.source);
-    // The first MAX_TOTAL_SYMBOLS in list order: addSymbols refuses more, but a file edited by
-    // hand can hold more, and those must be named, not dropped silently.
-    const { symbols, beyond } = subscribableSymbols(
-      this.#watchlists,
-      (symbol) => symbol.includes('/') === crypto,
-    );
-    if (beyond > 0) {
-      this.#setNotice(
-        'symbol-limit',
-        'warning',
-        `Your watchlists hold ${beyond} more symbols than the limit of ${MAX_TOTAL_SYMBOLS}; those are not streamed. Remove some to see them.`,
-      );
-    } else {
-      this.#dropNotice('symbol-limit');
-    }
-    return symbols;
-  }
-
-  /** Makes the client's desired set equal the watchlists: only the difference is sent. */
-  #syncSubscriptions(): void {
-    const next = this.#wantedSymbols();
-    const added: string[] = [];
-    const removed: string[] = [];
-    for (const s of next) if (!this.#streamed.has(s)) added.push(s);
-    for (const s of this.#streamed) if (!next.has(s)) removed.push(s);
-    if (added.length > 0) {
-      for (const channel of STREAM_CHANNELS) this.#client.subscribe(channel, added);
-    }
-    if (removed.length > 0) {
-      for (const channel of STREAM_CHANNELS) this.#client.unsubscribe(channel, removed);
-    }
-    this.#streamed = next;
-    this.#book.retain(next);
-  }
-
   #connectionView(): ConnectionView {
-    const client = this.#client;
-    const blocked = this.#blocked !== undefined && client.state === 'idle';
-    return connectionView(
-      {
-        state: client.state,
-        previous: this.#conn.previous,
-        reason: blocked ? this.#blocked : client.reason,
-        since: this.#conn.since,
-        attempt: client.attempt,
-        retryAt: this.#conn.retryAt,
-        lastError: client.lastError,
-        source: this.#settings.source,
-        url: client.url,
-        stale: this.#conn.stale,
-      },
-      (text) => this.#redactor.scrub(text),
-    );
+    return this.#source.connectionView(this.#settings.source, (text) => this.#redactor.scrub(text));
   }
 
   #handlerViews(): HandlerView[] {
-    return this.#client.handlers.list().map((s) => handlerView(s, (t) => this.#redactor.scrub(t)));
+    return this.#source.client.handlers.list().map((s) => handlerView(s, (t) => this.#redactor.scrub(t)));
   }
 
   // ---------------------------------------------------------------- events
@@ -762,14 +498,14 @@ export class MonitorCore {
    * in flight when a symbol was unsubscribed brought back, and tell the views.
    */
   #onSubscriptions(): void {
-    this.#book.retain(this.#streamed);
+    this.#book.retain(this.#source.streamed);
     if (this.#views.size === 0) return;
     this.#emit('subscriptions:update', this.#subscriptionsView());
   }
 
   /** From the planner directly: client.snapshot() would also build metrics and health. */
   #subscriptionsView(): SubscriptionsView {
-    const subs = this.#client.subscriptions;
+    const subs = this.#source.client.subscriptions;
     return subscriptionsView({
       desired: subs.desired(),
       confirmed: subs.confirmed(),
@@ -785,7 +521,7 @@ export class MonitorCore {
   }
 
   #emitMetrics(): void {
-    const client = this.#client;
+    const client = this.#source.client;
     this.#emit('metrics:update', metricsEvent(client.metrics.snapshot(), client.health()));
   }
 
@@ -1035,37 +771,34 @@ export class MonitorCore {
   #commandTable(): CommandTable {
     return {
       'connection:connect': () => {
-        this.#wantConnected = true;
-        if (this.#blocked !== undefined) {
-          return fail('conflict', `cannot connect: ${this.#blocked}`);
-        }
-        this.#connectWhenFree(this.#client);
+        this.#source.connect();
+        const blocked = this.#source.blocked;
+        if (blocked !== undefined) return fail('conflict', `cannot connect: ${blocked}`);
         return ok(this.#connectionView());
       },
       'connection:disconnect': () => {
-        this.#wantConnected = false;
-        this.#client.disconnect('disconnected by the user');
+        this.#source.disconnect('disconnected by the user');
         return ok(this.#connectionView());
       },
       'source:set': async ({ source }) => {
         if (sameSource(source, this.#settings.source)) return ok(this.#settings);
-        let prepared: Prepared;
+        let prepared: PreparedSource;
         try {
-          prepared = await this.#prepare(source);
+          prepared = await this.#source.prepare(source);
         } catch (err) {
-          await this.#releaseSimulator();
+          await this.#source.releaseSimulator(this.#settings.source);
           throw err;
         }
         const saved = this.#closed
           ? fail<Settings>('conflict', 'the monitor is shutting down')
           : await this.#saveSettings({ ...this.#settings, source });
         if (!saved.ok || this.#closed) {
-          prepared.client.dispose();
-          await this.#releaseSimulator();
+          this.#source.discard(prepared);
+          await this.#source.releaseSimulator(this.#settings.source);
           return saved;
         }
-        this.#install(source, prepared);
-        await this.#releaseSimulator();
+        this.#source.install(prepared);
+        await this.#source.releaseSimulator(this.#settings.source);
         return saved;
       },
       'settings:get': () => ok(this.#settings),
@@ -1150,17 +883,18 @@ export class MonitorCore {
         ),
       'handlers:list': () => ok(this.#handlerViews()),
       'handlers:remove': ({ id }) => {
-        const found = this.#client.handlers.list().find((h) => h.id === id);
+        const handlers = this.#source.client.handlers;
+        const found = handlers.list().find((h) => h.id === id);
         if (!found) return fail('not-found', `There is no handler with id ${JSON.stringify(id)}.`);
         if (found.builtin)
           return fail('forbidden', `"${found.name}" is built in and cannot be removed.`);
-        this.#client.handlers.remove(id);
-        if (found.name === SPREAD_ALERT_NAME) this.#alertEnabled = false;
+        handlers.remove(id);
+        if (found.name === SPREAD_ALERT_NAME) this.#source.spreadAlertRemoved();
         this.#log.info({ handler: { id, name: found.name } }, 'handler removed by the user');
         return ok(this.#handlerViews());
       },
       'subscriptions:retry-refused': () => {
-        const retried = this.#client.subscriptions.clearRefused();
+        const retried = this.#source.client.subscriptions.clearRefused();
         this.#log.info({ retried }, 'refused subscriptions retried by the user');
         return ok({ retried });
       },
@@ -1193,12 +927,12 @@ export class MonitorCore {
   async #reinstallAlpaca(): Promise<void> {
     const source = this.#settings.source;
     if (source.kind !== 'alpaca') return;
-    const prepared = await this.#prepare(source);
+    const prepared = await this.#source.prepare(source);
     if (this.#closed) {
-      prepared.client.dispose();
+      this.#source.discard(prepared);
       return;
     }
-    this.#install(source, prepared);
+    this.#source.install(prepared);
   }
 
   async #editWatchlists<V extends { readonly file: WatchlistsFile }, T>(
@@ -1218,14 +952,14 @@ export class MonitorCore {
       // reappears at the next start), only the live side effects are skipped.
       this.#watchlists = file;
       if (this.#closed) return ok(output(result.value));
-      this.#syncSubscriptions();
+      this.#source.syncSubscriptions();
       this.#emit('watchlists:update', file.watchlists);
     }
     return ok(output(result.value));
   }
 
   #simulatorControl(control: SimulatorControl): Result<{ readonly applied: string }> {
-    const sim = this.#sim;
+    const sim = this.#source.simulator;
     if (this.#settings.source.kind !== 'simulator' || !sim) {
       return fail('conflict', 'The source is not the built-in simulator.');
     }
@@ -1271,7 +1005,7 @@ export class MonitorCore {
 
   /** What a snapshot and a diagnostics bundle both carry. */
   #state(): Omit<Snapshot, 'notices' | 'frames'> {
-    const snap = this.#client.snapshot();
+    const snap = this.#source.client.snapshot();
     const event = metricsEvent(snap.metrics, snap.health);
     return {
       connection: this.#connectionView(),

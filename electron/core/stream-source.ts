@@ -1,0 +1,427 @@
+/**
+ * The stream source: the one StreamClient for the current settings and everything its life
+ * needs. MonitorCore composes it with the views; this module builds, connects, replaces and tears
+ * down the client, runs the embedded simulator while the source is the simulator, keeps the
+ * one-socket-per-account rule, and keeps the client's subscriptions equal to the watchlists.
+ *
+ * Sources. The simulator source streams the simulator's stock feed (`/v2/iex`). An Alpaca source
+ * streams its feed; the crypto feed takes the watchlists' crypto pairs (symbols with a `/`, like
+ * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
+ * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
+ * streamed symbol is subscribed on quotes, trades and daily bars (volume and change).
+ *
+ * Connecting. The source remembers whether the user wants a connection (`wantConnected`, set by
+ * the core). A rebuilt client (a new source, new keys) connects when that wish is on. An Alpaca
+ * source without credentials builds its client but never connects it: state `idle`, the reason
+ * NO_CREDENTIALS_REASON, and a notice.
+ *
+ * No electron import.
+ */
+import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../shared/api.ts';
+import type { ConnectionState } from '../../shared/connection.ts';
+import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import type { QuoteBook } from '../stream/book.ts';
+import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
+import type { Logger } from '../stream/log.ts';
+import { createSpreadAlert, SPREAD_ALERT_NAME } from './spread-alert.ts';
+import type { StoredCredentials } from './types.ts';
+import { connectionView } from './views.ts';
+import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
+
+/** What the connection view says while an Alpaca source has no keys. */
+export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
+
+/** Channels every streamed symbol is subscribed on. */
+export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
+
+export interface StreamSourceOptions {
+  /** The embedded simulator's options (tests: rate, symbols, barIntervalMs). Host is always loopback. */
+  readonly simulator?: Partial<SimulatorOptions>;
+  /** Default ALPACA_STREAM_HOST + FEED_PATHS[feed]; tests point it at a local server. */
+  readonly alpacaUrl?: (feed: Feed) => string;
+  /** Extra client options (tests: backoff, random); url, codec, keys and logger are the source's. */
+  readonly client?: Partial<StreamClientOptions>;
+  /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
+  readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
+}
+
+/** What the source needs from the core that composes it. */
+export interface SourceHost {
+  /** The root logger (the client and the simulator log through it). */
+  readonly logger: Logger;
+  readonly book: QuoteBook;
+  /** The keys for an Alpaca source: stored, else the environment's; undefined when none. */
+  credentials(): Promise<StoredCredentials | undefined>;
+  watchlists(): WatchlistsFile;
+  setNotice(id: string, level: Notice['level'], message: string): void;
+  dropNotice(id: string): void;
+  /** The connection view changed (a state, staleness, a new client). */
+  connectionChanged(): void;
+  /** The subscription sets changed (coalesce: called per echo). */
+  subscriptionsChanged(): void;
+  /** Handlers were added or removed, or a new client brought its own. */
+  handlersChanged(): void;
+  /** Whether the core is closed (a slow start must then change nothing). */
+  isClosed(): boolean;
+}
+
+/**
+ * A new client, built but not yet attached or connected, and why it may not connect. Built before
+ * anything is torn down, so that a failure (the simulator will not start, a bad URL) changes nothing.
+ */
+export interface PreparedSource {
+  readonly source: Source;
+  readonly client: StreamClient;
+  readonly blocked: string | undefined;
+}
+
+/** Crypto pairs (BTC/USD) go to the crypto feed, everything else to the stock feeds. */
+function isCryptoSource(source: Source): boolean {
+  return source.kind === 'alpaca' && source.feed === 'crypto';
+}
+
+export class StreamSource {
+  readonly #options: StreamSourceOptions;
+  readonly #host: SourceHost;
+  readonly #log: Logger;
+
+  #client: StreamClient | undefined;
+  #source: Source | undefined;
+  /** Undoes everything attached to the current client (listeners, the book's handlers). */
+  #detach: (() => void)[] = [];
+  #sim: Simulator | undefined;
+  /** The symbols subscribed on the current client (one reference each, on STREAM_CHANNELS). */
+  #streamed = new Set<string>();
+  /** Why the current client may not connect (no credentials), if so. */
+  #blocked: string | undefined;
+  #wantConnected = false;
+  /**
+   * Settles when every client we let go of has closed its socket. Alpaca counts connections per
+   * account (406 beyond the plan's one), so every connect waits for it: a chain, because a client
+   * replaced before it ever opened a socket says "closed" while an older one is still closing.
+   */
+  #socketsFree: Promise<void> = Promise.resolve();
+  /** Replaced clients whose sockets are still closing; 0 = connect at once. */
+  #closingClients = 0;
+  #conn: {
+    previous: ConnectionState;
+    since: number;
+    retryAt: number | undefined;
+    stale: boolean;
+  } = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
+  /** Whether the user removed the spread alert: a new client must not bring it back. */
+  #alertEnabled = true;
+
+  constructor(options: StreamSourceOptions, host: SourceHost) {
+    this.#options = options;
+    this.#host = host;
+    this.#log = host.logger.child({ module: 'core' });
+  }
+
+  /** The current client; there is one from the first install() on. */
+  get client(): StreamClient {
+    if (!this.#client) throw new Error('the stream source has no client yet');
+    return this.#client;
+  }
+
+  get hasClient(): boolean {
+    return this.#client !== undefined;
+  }
+
+  get simulator(): Simulator | undefined {
+    return this.#sim;
+  }
+
+  /** Why the current client may not connect, if so. */
+  get blocked(): string | undefined {
+    return this.#blocked;
+  }
+
+  /** The symbols subscribed on the current client. */
+  get streamed(): ReadonlySet<string> {
+    return this.#streamed;
+  }
+
+  get wantConnected(): boolean {
+    return this.#wantConnected;
+  }
+
+  set wantConnected(want: boolean) {
+    this.#wantConnected = want;
+  }
+
+  /** The user asked to connect: remembered, and done once no older socket is open or closing. */
+  connect(): void {
+    this.#wantConnected = true;
+    if (this.#blocked === undefined && this.#client) this.#connectWhenFree(this.#client);
+  }
+
+  disconnect(reason: string): void {
+    this.#wantConnected = false;
+    this.#client?.disconnect(reason);
+  }
+
+  /** The user removed the spread alert: later clients do not bring it back. */
+  spreadAlertRemoved(): void {
+    this.#alertEnabled = false;
+  }
+
+  /** Starts the simulator or reads the keys, and builds the client: nothing is torn down yet. */
+  async prepare(source: Source): Promise<PreparedSource> {
+    let url: string;
+    let key: string | undefined;
+    let secret: string | undefined;
+    let blocked: string | undefined;
+    if (source.kind === 'simulator') {
+      const sim = await this.#ensureSimulator();
+      url = sim.urlFor('iex');
+      // A demo simulator takes any key; one started with keys takes only those.
+      key = this.#options.simulator?.key ?? 'demo';
+      secret = this.#options.simulator?.secret ?? 'demo';
+    } else {
+      url = this.#alpacaUrl(source.feed);
+      const credentials = await this.#host.credentials();
+      if (credentials) {
+        key = credentials.keyId;
+        secret = credentials.secret;
+      } else {
+        blocked = NO_CREDENTIALS_REASON;
+      }
+    }
+    const client = new StreamClient({
+      ...this.#options.client,
+      url,
+      codec: source.codec,
+      logger: this.#host.logger,
+      ...(key !== undefined ? { key } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+    });
+    return { source, client, blocked };
+  }
+
+  /** Throws away a prepared client that will not be installed. */
+  discard(prepared: PreparedSource): void {
+    prepared.client.dispose();
+  }
+
+  /**
+   * Replaces the client (synchronous, so no event of the old one can interleave): disposes the
+   * old one, clears the book (every view's next frame is full), subscribes the watchlists on the
+   * new one, connects if wanted.
+   */
+  install(prepared: PreparedSource): void {
+    const { source, client, blocked } = prepared;
+    const book = this.#host.book;
+    const hadClient = this.#detach.length > 0;
+    // Not awaited: #connectWhenFree waits on the same chain.
+    void this.#teardownClient('replaced by a new client (source or keys changed)');
+    if (hadClient) book.clear();
+    this.#client = client;
+    this.#source = source;
+    this.#blocked = blocked;
+    this.#streamed = new Set();
+    this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
+
+    this.#detach.push(
+      client.on('state', (change) => {
+        this.#conn.previous = change.previous;
+        this.#conn.since = change.at;
+        this.#conn.retryAt = change.retryAt;
+        this.#host.connectionChanged();
+      }),
+      client.on('stale', (stale) => {
+        this.#conn.stale = stale;
+        this.#host.connectionChanged();
+      }),
+      client.on('subscription', () => this.#host.subscriptionsChanged()),
+      client.subscriptions.onChange((change) => {
+        if (change !== 'in-flight') this.#host.subscriptionsChanged();
+      }),
+      client.handlers.onChange(() => this.#host.handlersChanged()),
+      book.attach(client.handlers),
+    );
+    if (this.#alertEnabled) {
+      const alert = this.#options.spreadAlert;
+      client.handlers.on(
+        'quote',
+        '*',
+        createSpreadAlert({
+          logger: this.#host.logger.child({ module: 'spread-alert' }),
+          ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
+          ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
+        }),
+        { name: SPREAD_ALERT_NAME },
+      );
+    }
+    this.syncSubscriptions();
+
+    if (blocked) {
+      this.#host.setNotice(
+        'no-credentials',
+        'warning',
+        'No Alpaca API keys: add them in Settings, or switch the source to the simulator.',
+      );
+    } else {
+      this.#host.dropNotice('no-credentials');
+    }
+    this.#log.info(
+      { source: source.kind, codec: source.codec, url: client.url, blocked },
+      'stream client ready',
+    );
+    this.#host.connectionChanged();
+    this.#host.subscriptionsChanged();
+    this.#host.handlersChanged();
+    if (this.#wantConnected && !blocked) this.#connectWhenFree(client);
+  }
+
+  /** Makes the client's desired set equal the watchlists: only the difference is sent. */
+  syncSubscriptions(): void {
+    const client = this.#client;
+    if (!client) return;
+    const next = this.#wantedSymbols();
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const s of next) if (!this.#streamed.has(s)) added.push(s);
+    for (const s of this.#streamed) if (!next.has(s)) removed.push(s);
+    if (added.length > 0) {
+      for (const channel of STREAM_CHANNELS) client.subscribe(channel, added);
+    }
+    if (removed.length > 0) {
+      for (const channel of STREAM_CHANNELS) client.unsubscribe(channel, removed);
+    }
+    this.#streamed = next;
+    this.#host.book.retain(next);
+  }
+
+  /** Closes the simulator when `current` (the source in the settings) does not use it. */
+  async releaseSimulator(current: Source): Promise<void> {
+    if (current.kind === 'simulator') return;
+    const sim = this.#sim;
+    if (!sim) return;
+    this.#sim = undefined;
+    try {
+      await sim.close();
+      this.#log.info('embedded simulator stopped');
+    } catch (err) {
+      this.#log.error({ err }, 'closing the simulator failed');
+    }
+  }
+
+  /** `source` is the one in the settings (what the user chose, shown even before it is installed). */
+  connectionView(source: Source, scrub: (text: string) => string): ConnectionView {
+    const client = this.client;
+    const blocked = this.#blocked !== undefined && client.state === 'idle';
+    return connectionView(
+      {
+        state: client.state,
+        previous: this.#conn.previous,
+        reason: blocked ? this.#blocked : client.reason,
+        since: this.#conn.since,
+        attempt: client.attempt,
+        retryAt: this.#conn.retryAt,
+        lastError: client.lastError,
+        source,
+        url: client.url,
+        stale: this.#conn.stale,
+      },
+      scrub,
+    );
+  }
+
+  /**
+   * Disconnects and disposes the client and closes the simulator. The socket's close handshake is
+   * awaited (bounded: 2 s, then terminate) so that quitting never leaves Alpaca's one connection
+   * slot held by a half-closed socket.
+   */
+  async close(reason: string): Promise<void> {
+    const clientClosed = this.#teardownClient(reason);
+    const sim = this.#sim;
+    this.#sim = undefined;
+    if (sim) {
+      await sim.close().catch((err: unknown) => {
+        this.#log.error({ err }, 'closing the simulator failed');
+      });
+    }
+    await clientClosed;
+  }
+
+  #alpacaUrl(feed: Feed): string {
+    return this.#options.alpacaUrl?.(feed) ?? `${ALPACA_STREAM_HOST}${FEED_PATHS[feed]}`;
+  }
+
+  async #ensureSimulator(): Promise<Simulator> {
+    if (this.#sim) return this.#sim;
+    const options = this.#options.simulator ?? {};
+    const sim = await startSimulator({
+      ...options,
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      logger: options.logger ?? this.#host.logger,
+    });
+    if (this.#host.isClosed()) {
+      await sim.close();
+      throw new Error('MonitorCore closed while the simulator was starting');
+    }
+    this.#sim = sim;
+    this.#log.info({ url: sim.url }, 'embedded simulator started');
+    return sim;
+  }
+
+  /** Connects `client` once no older socket is open or closing, if it is still wanted then. */
+  #connectWhenFree(client: StreamClient): void {
+    const go = (): void => {
+      if (
+        this.#client === client &&
+        this.#wantConnected &&
+        this.#blocked === undefined &&
+        !this.#host.isClosed()
+      )
+        client.connect();
+    };
+    // Synchronously when nothing is closing, so the command's answer already shows `connecting`.
+    if (this.#closingClients === 0) go();
+    else void this.#socketsFree.then(go);
+  }
+
+  #teardownClient(reason: string): Promise<void> {
+    for (const off of this.#detach.splice(0)) {
+      try {
+        off();
+      } catch (err) {
+        this.#log.error({ err }, 'detaching from the old client failed');
+      }
+    }
+    const client = this.#client;
+    if (!client) return Promise.resolve();
+    client.disconnect(reason);
+    client.dispose();
+    const previous = this.#socketsFree;
+    this.#closingClients++;
+    const closed = client.closed().finally(() => this.#closingClients--);
+    this.#socketsFree = Promise.all([previous, closed]).then(() => undefined);
+    return this.#socketsFree;
+  }
+
+  /** The symbols the current source can stream, from every watchlist. */
+  #wantedSymbols(): Set<string> {
+    const source = this.#source;
+    const crypto = source !== undefined && isCryptoSource(source);
+    // The first MAX_TOTAL_SYMBOLS in list order: addSymbols refuses more, but a file edited by
+    // hand can hold more, and those must be named, not dropped silently.
+    const { symbols, beyond } = subscribableSymbols(
+      this.#host.watchlists(),
+      (symbol) => symbol.includes('/') === crypto,
+    );
+    if (beyond > 0) {
+      this.#host.setNotice(
+        'symbol-limit',
+        'warning',
+        `Your watchlists hold ${beyond} more symbols than the limit of ${MAX_TOTAL_SYMBOLS}; those are not streamed. Remove some to see them.`,
+      );
+    } else {
+      this.#host.dropNotice('symbol-limit');
+    }
+    return symbols;
+  }
+}
