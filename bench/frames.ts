@@ -50,6 +50,11 @@ interface QuoteRow {
   volume: number;
   refPrice: number;
   receivedAt: number;
+  prevClose: number;
+  dayOpen: number;
+  dayHigh: number;
+  dayLow: number;
+  polledAt: number;
 }
 
 /** The baseline's frame: QuoteFrame's envelope around an array of row objects. */
@@ -94,6 +99,11 @@ class ObjectBook {
         volume: NaN,
         refPrice: NaN,
         receivedAt: NaN,
+        prevClose: NaN,
+        dayOpen: NaN,
+        dayHigh: NaN,
+        dayLow: NaN,
+        polledAt: NaN,
       };
       this.#rows.set(symbol, row);
     }
@@ -152,6 +162,11 @@ class ObjectBook {
         volume: r.volume,
         refPrice: r.refPrice,
         receivedAt: r.receivedAt,
+        prevClose: r.prevClose,
+        dayOpen: r.dayOpen,
+        dayHigh: r.dayHigh,
+        dayLow: r.dayLow,
+        polledAt: r.polledAt,
       });
     }
     this.#dirty = [];

@@ -4,11 +4,11 @@
  * little-endian float64s: no per-number text, NaN survives, and decoding is a few header reads
  * plus, where the bytes are 8-aligned, Float64Array views with no copy at all.
  *
- * Layout, version 1 (all numbers little-endian):
+ * Layout, version 2 (all numbers little-endian; version 1 had the first 11 columns only):
  *
  *   offset  size  field
  *   0       4     magic "MMQF" (4D 4D 51 46)
- *   4       2     u16 version = 1
+ *   4       2     u16 version = 2
  *   6       2     u16 flags: bit 0 = full; other bits must be 0
  *   8       4     u32 count (rows)
  *   12      4     u32 S = byte length of the symbol table
@@ -17,7 +17,7 @@
  *   32      8     f64 conflated    (a non-negative integer)
  *   40      S     symbol table: per row, u16 byte length (>= 1) then that many UTF-8 bytes
  *   40+S    P     zero padding to the next multiple of 8 (P in 0..7)
- *   C       88n   the 11 columns in FRAME_COLUMNS order, n float64s each (C = 40 + S + P)
+ *   C       8kn   the k = FRAME_COLUMNS.length columns in that order, n float64s each (C = 40 + S + P)
  *
  * The total length is therefore fully determined by the header, and decode checks it exactly
  * before reading further, so truncation, trailing bytes and a lying count or table length are all
@@ -28,10 +28,10 @@
  *
  * No platform imports: runs in the browser and in Node (TextEncoder/TextDecoder are global in both).
  */
-import { FRAME_COLUMNS, type QuoteFrame } from './frame.ts';
+import { FRAME_COLUMNS, frameColumns, type QuoteFrame } from './frame.ts';
 
 export const FRAME_MAGIC = 0x46514d4d; // "MMQF" read as a little-endian u32
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
 export const FRAME_HEADER_BYTES = 40;
 /** Longest symbol in UTF-8 bytes (the length prefix is a u16). */
 export const MAX_SYMBOL_BYTES = 0xffff;
@@ -64,17 +64,7 @@ export function emptyFrame(seq: number, builtAt: number): QuoteFrame {
     conflated: 0,
     full: false,
     symbols: [],
-    bidPrice: none,
-    bidSize: none,
-    askPrice: none,
-    askSize: none,
-    quoteTime: none,
-    lastPrice: none,
-    lastSize: none,
-    tradeTime: none,
-    volume: none,
-    refPrice: none,
-    receivedAt: none,
+    ...frameColumns(FRAME_COLUMNS.map(() => none)),
   };
 }
 
@@ -293,17 +283,7 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
     conflated,
     full: (flags & FLAG_FULL) !== 0,
     symbols,
-    bidPrice: columns[0]!,
-    bidSize: columns[1]!,
-    askPrice: columns[2]!,
-    askSize: columns[3]!,
-    quoteTime: columns[4]!,
-    lastPrice: columns[5]!,
-    lastSize: columns[6]!,
-    tradeTime: columns[7]!,
-    volume: columns[8]!,
-    refPrice: columns[9]!,
-    receivedAt: columns[10]!,
+    ...frameColumns(columns),
   };
 }
 

@@ -28,10 +28,25 @@ export interface QuoteFrame {
   readonly tradeTime: Float64Array;
   /** Day volume from the latest daily bar plus trades since, else trades seen since subscribing. */
   readonly volume: Float64Array;
-  /** What `change` is measured against: the daily bar's open where known, else the first trade seen. */
+  /**
+   * What `change` is measured against: the previous session's close where known (from a snapshot,
+   * rolled forward when a new session starts), else the day's open, else the first trade seen.
+   */
   readonly refPrice: Float64Array;
   /** Epoch ms when main received the newest update of the row (socket-to-screen latency). */
   readonly receivedAt: Float64Array;
+  /** The previous regular session's close (a snapshot's `prevDailyBar.c`); NaN when unknown. */
+  readonly prevClose: Float64Array;
+  /** The day's open, high and low (the daily bar, widened by trades since). */
+  readonly dayOpen: Float64Array;
+  readonly dayHigh: Float64Array;
+  readonly dayLow: Float64Array;
+  /**
+   * Epoch ms of the snapshot that last filled a row the stream does not carry (over the plan's
+   * symbol limit, or while the stream is down): the row is polled and this is its age's origin.
+   * NaN for a streamed row.
+   */
+  readonly polledAt: Float64Array;
 }
 
 export const FRAME_COLUMNS = [
@@ -46,5 +61,21 @@ export const FRAME_COLUMNS = [
   'volume',
   'refPrice',
   'receivedAt',
+  'prevClose',
+  'dayOpen',
+  'dayHigh',
+  'dayLow',
+  'polledAt',
 ] as const;
 export type FrameColumn = (typeof FRAME_COLUMNS)[number];
+
+/** The columns of a frame from an array in FRAME_COLUMNS order (a missing one is an empty array). */
+export function frameColumns(
+  columns: readonly Float64Array[],
+): Pick<QuoteFrame, FrameColumn> {
+  const out = {} as Record<FrameColumn, Float64Array>;
+  FRAME_COLUMNS.forEach((name, k) => {
+    out[name] = columns[k] ?? new Float64Array(0);
+  });
+  return out;
+}

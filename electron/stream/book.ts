@@ -25,10 +25,21 @@
  *   the running total; in between it is approximate (a trade that arrived just before a daily bar
  *   that does not yet include it is lost until the next one). Without any daily bar the volume is
  *   the sum of the trade sizes seen since the row appeared.
- * - refPrice: the open of the latest daily bar; until one arrives, the price of the first trade
- *   seen for the row (later trades never move it).
+ * - refPrice (what change is measured against): the previous session's close where known; else
+ *   the open of the latest daily bar; until one arrives, the price of the first trade seen for
+ *   the row (later trades never move it).
+ * - prevClose comes from snapshots (`applySnapshot`, the REST `prevDailyBar`). When the stream
+ *   brings a daily bar of a later day than the row's, the session rolled: the close of the day
+ *   that ended becomes prevClose (its last trade, the best the stream knows; the market context
+ *   fetches the exact figure with its next snapshot).
+ * - Day open/high/low: the daily bar's, widened by every trade after it (a trade outside the
+ *   range moves high or low; the next daily bar re-anchors them).
  * - A daily bar whose start time is earlier than the one already applied (a replay of a previous
- *   day) is ignored; a later one (a new day) replaces volume and refPrice.
+ *   day) is ignored; a later one (a new day) replaces volume, open, high, low and refPrice.
+ * - Snapshots (`applySnapshot`) never overwrite newer streamed data: each field group (quote,
+ *   trade, daily bar, previous close) is applied only when its event time is later than what the
+ *   row holds; for the same day's bar, the figures only move the way a day moves (volume and
+ *   high up, low down). A snapshot marks a row `polledAt` when it is the row's only source.
  * - Minute bars ('bar') and updated bars ('updatedBar', Alpaca's late correction of a MINUTE bar)
  *   carry nothing this book shows, so they are ignored. Trade corrections and cancels are not
  *   applied to volume (they are rare and the next daily bar re-anchors it).
@@ -50,7 +61,8 @@
  *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
  *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
-import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
+import { FRAME_COLUMNS, frameColumns, type QuoteFrame } from '../../shared/frame.ts';
+import type { SymbolSnapshot } from '../rest/types.ts';
 import type { Bar, Quote, Trade } from '../../shared/market.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -99,7 +111,7 @@ const COLUMNS = FRAME_COLUMNS.length;
  * this module, can reach it; it is not exported).
  */
 /** The store's columns: the frame's, in FRAME_COLUMNS order, then the internal ones. */
-const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime'] as const;
+const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime', 'prevTime'] as const;
 
 class Store {
   capacity = INITIAL_CAPACITY;
@@ -117,8 +129,15 @@ class Store {
   volume = nanArray(INITIAL_CAPACITY);
   refPrice = nanArray(INITIAL_CAPACITY);
   receivedAt = nanArray(INITIAL_CAPACITY);
+  prevClose = nanArray(INITIAL_CAPACITY);
+  dayOpen = nanArray(INITIAL_CAPACITY);
+  dayHigh = nanArray(INITIAL_CAPACITY);
+  dayLow = nanArray(INITIAL_CAPACITY);
+  polledAt = nanArray(INITIAL_CAPACITY);
   /** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
   dailyTime = nanArray(INITIAL_CAPACITY);
+  /** Not in frames: epoch ms of the start of the day prevClose closed; NaN = none or rolled. */
+  prevTime = nanArray(INITIAL_CAPACITY);
   /** Open cursors; replaced (never mutated) on open/close, so a notification may close one safely. */
   cursors: readonly Cursor[] = [];
   readonly now: () => number;
@@ -245,7 +264,7 @@ class Cursor implements BookCursor {
     const s = this.#store;
     const full = this.#full;
     const n = full ? s.size : this.#count;
-    // The eleven columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
+    // The columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
     // 500 rows against 7 us for one buffer and eleven views (each backing store is a separate
     // zeroed allocation with its own GC bookkeeping), and structured clone (the view's
     // MessagePort) then copies one buffer instead of eleven. Electron's contextBridge, though,
@@ -286,17 +305,7 @@ class Cursor implements BookCursor {
       conflated,
       full,
       symbols,
-      bidPrice: out[0]!,
-      bidSize: out[1]!,
-      askPrice: out[2]!,
-      askSize: out[3]!,
-      quoteTime: out[4]!,
-      lastPrice: out[5]!,
-      lastSize: out[6]!,
-      tradeTime: out[7]!,
-      volume: out[8]!,
-      refPrice: out[9]!,
-      receivedAt: out[10]!,
+      ...frameColumns(out),
     };
   }
 
@@ -420,6 +429,9 @@ export class QuoteBook {
     const volume = s.volume[row]!;
     s.volume[row] = (Number.isNaN(volume) ? 0 : volume) + t.size;
     if (Number.isNaN(s.refPrice[row]!)) s.refPrice[row] = t.price;
+    // NaN compares false both ways: an unknown high or low stays unknown until a bar sets it.
+    if (t.price > s.dayHigh[row]!) s.dayHigh[row] = t.price;
+    if (t.price < s.dayLow[row]!) s.dayLow[row] = t.price;
     s.receivedAt[row] = s.now();
     s.touch(row);
   }
@@ -434,11 +446,110 @@ export class QuoteBook {
     if (existing !== undefined && start < s.dailyTime[existing]!) return;
     const row = existing ?? this.#row(b.symbol);
     if (row < 0) return;
+    const previousDay = s.dailyTime[row]!;
+    if (start > previousDay) this.#roll(row, start);
     s.dailyTime[row] = start;
     s.volume[row] = b.volume;
-    s.refPrice[row] = b.open;
+    s.dayOpen[row] = b.open;
+    s.dayHigh[row] = b.high;
+    s.dayLow[row] = b.low;
+    s.refPrice[row] = Number.isNaN(s.prevClose[row]!) ? b.open : s.prevClose[row]!;
     s.receivedAt[row] = s.now();
     s.touch(row);
+  }
+
+  /**
+   * Seeds or refreshes a row from a REST snapshot without overwriting newer streamed values (see
+   * the module comment). `polledAt` marks the row as kept fresh by polling (pass NaN for a row the
+   * stream carries). Returns false when the symbol is not wanted or the book is full.
+   */
+  applySnapshot(snap: SymbolSnapshot, polledAt = Number.NaN): boolean {
+    const row = this.#row(snap.symbol);
+    if (row < 0) return false;
+    const s = this.#store;
+    let changed = false;
+    const q = snap.latestQuote;
+    if (q && !(q.time <= s.quoteTime[row]!)) {
+      s.bidPrice[row] = q.bidPrice;
+      s.bidSize[row] = q.bidSize;
+      s.askPrice[row] = q.askPrice;
+      s.askSize[row] = q.askSize;
+      s.quoteTime[row] = q.time;
+      changed = true;
+    }
+    const t = snap.latestTrade;
+    if (t && !(t.time <= s.tradeTime[row]!)) {
+      s.lastPrice[row] = t.price;
+      s.lastSize[row] = t.size;
+      s.tradeTime[row] = t.time;
+      changed = true;
+    }
+    const d = snap.dailyBar;
+    if (d) {
+      const current = s.dailyTime[row]!;
+      if (Number.isNaN(current) || d.time > current) {
+        if (d.time > current) this.#roll(row, d.time);
+        s.dailyTime[row] = d.time;
+        s.volume[row] = d.volume;
+        s.dayOpen[row] = d.open;
+        s.dayHigh[row] = d.high;
+        s.dayLow[row] = d.low;
+        changed = true;
+      } else if (d.time === current) {
+        // The same day seen at two moments: keep whichever saw more of it.
+        if (!(d.volume <= s.volume[row]!)) s.volume[row] = d.volume;
+        if (!(d.high <= s.dayHigh[row]!)) s.dayHigh[row] = d.high;
+        if (!(d.low >= s.dayLow[row]!)) s.dayLow[row] = d.low;
+        if (Number.isNaN(s.dayOpen[row]!)) s.dayOpen[row] = d.open;
+        changed = true;
+      }
+    }
+    const p = snap.prevDailyBar;
+    const day = s.dailyTime[row]!;
+    // The previous day's close, unless the row already knows a later day's, or the bar is not
+    // before the row's current day (a snapshot older than the stream's roll). The same day's
+    // close replaces the roll's estimate (the last trade the stream saw).
+    if (p && !(p.time < s.prevTime[row]!) && !(p.time >= day)) {
+      s.prevClose[row] = p.close;
+      s.prevTime[row] = p.time;
+      changed = true;
+    }
+    const ref = !Number.isNaN(s.prevClose[row]!) ? s.prevClose[row]! : s.dayOpen[row]!;
+    if (!Number.isNaN(ref)) s.refPrice[row] = ref;
+    if (!Object.is(s.polledAt[row], polledAt)) {
+      s.polledAt[row] = polledAt;
+      changed = true;
+    }
+    if (changed) {
+      s.receivedAt[row] = s.now();
+      s.touch(row);
+    }
+    return true;
+  }
+
+  /** The row of `symbol` is streamed again: its poll mark goes. */
+  markStreamed(symbol: string): void {
+    const s = this.#store;
+    const row = s.index.get(symbol);
+    if (row === undefined || Number.isNaN(s.polledAt[row]!)) return;
+    s.polledAt[row] = Number.NaN;
+    s.touch(row);
+  }
+
+  /**
+   * A daily bar of a later day reached `row`: the day it held is over, so its close (the last
+   * trade before the new day began) becomes the previous close, unless a snapshot already gave
+   * the close of a day at least as recent.
+   */
+  #roll(row: number, newDay: number): void {
+    const s = this.#store;
+    const oldDay = s.dailyTime[row]!;
+    if (Number.isNaN(oldDay)) return;
+    if (s.prevTime[row]! >= oldDay) return;
+    const last = s.lastPrice[row]!;
+    if (Number.isNaN(last) || !(s.tradeTime[row]! < newDay)) return;
+    s.prevClose[row] = last;
+    s.prevTime[row] = oldDay;
   }
 
   /** A new cursor; its first take() is a full frame of every known symbol. */

@@ -185,6 +185,8 @@ export class StreamClient {
   /** Monotonic ms when the current live session began: the watchdog's baseline. */
   #liveSince = 0;
   #stale = false;
+  /** The market is closed (or this feed carries nothing now): silence is expected, not stale. */
+  #quiet = false;
   /** Monotonic ms of the last quote, trade or order book message: what the watchdog watches. */
   #lastFlowAt = 0;
   #lastForcedAt: number | undefined;
@@ -832,9 +834,27 @@ export class StreamClient {
     }
   }
 
+  /**
+   * Tells the data watchdog whether silence is expected: the market context sets it while the
+   * session is closed (Alpaca's stock feeds carry nothing then), so the night brings neither a
+   * `stale` alarm nor a forced reconnect every ten minutes. Data that arrives anyway still flows.
+   */
+  setQuiet(quiet: boolean): void {
+    if (this.#quiet === quiet) return;
+    this.#quiet = quiet;
+    this.log.info({ quiet }, quiet ? 'silence expected (market closed)' : 'data expected again');
+    if (quiet && this.#stale) this.#setStale(false);
+    // Waking up: silence is measured from now, not from the last trade of the previous session.
+    if (!quiet) this.#lastFlowAt = Math.max(this.#lastFlowAt, this.#scheduler.now());
+  }
+
+  get quiet(): boolean {
+    return this.#quiet;
+  }
+
   /** The data watchdog: live, frequent channels subscribed, and silent for too long. */
   #watchData(generation: number, staleAfter: number): void {
-    if (this.#machine.name !== 'live' || !this.#watchesFrequentChannels()) {
+    if (this.#machine.name !== 'live' || this.#quiet || !this.#watchesFrequentChannels()) {
       // Nothing frequent to watch (any more): silence means nothing, so stale cannot stick.
       if (this.#stale) this.#setStale(false);
       return;

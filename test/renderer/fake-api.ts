@@ -148,6 +148,11 @@ export interface FrameRow {
   readonly quoteTime?: number;
   readonly tradeTime?: number;
   readonly receivedAt?: number;
+  readonly prevClose?: number;
+  readonly dayOpen?: number;
+  readonly dayHigh?: number;
+  readonly dayLow?: number;
+  readonly polledAt?: number;
 }
 
 /** A frame from rows; fields not given are NaN (no value in this frame). */
@@ -175,6 +180,11 @@ export function makeFrame(
     volume: col((r) => r.volume),
     refPrice: col((r) => r.ref),
     receivedAt: col((r) => r.receivedAt),
+    prevClose: col((r) => r.prevClose),
+    dayOpen: col((r) => r.dayOpen),
+    dayHigh: col((r) => r.dayHigh),
+    dayLow: col((r) => r.dayLow),
+    polledAt: col((r) => r.polledAt),
   };
 }
 

@@ -753,5 +753,10 @@ export function makeFrame(seq: number, symbols: readonly string[]): QuoteFrame {
     volume: column(1_000),
     refPrice: column(99),
     receivedAt: column(1_700_000_000_001),
+    prevClose: column(99),
+    dayOpen: column(99.5),
+    dayHigh: column(102),
+    dayLow: column(97),
+    polledAt: Float64Array.from(symbols, () => Number.NaN),
   };
 }
