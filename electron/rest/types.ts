@@ -54,19 +54,10 @@ export interface MarketClock {
 }
 
 /**
- * One trading day of `GET /v2/calendar`, New York local times as the wire has them (`HH:MM`);
- * early closes have an earlier `close`; holidays are absent.
+ * One trading day of `GET /v2/calendar`. It lives in shared/market-session.ts, beside the session
+ * logic that reads it (shared/ may not import electron/); re-exported here for the REST client.
  */
-export interface CalendarDay {
-  /** YYYY-MM-DD (New York). */
-  readonly date: string;
-  readonly open: string;
-  readonly close: string;
-  /** Pre-market start (`04:00`). */
-  readonly sessionOpen: string;
-  /** After-hours end (`20:00`). */
-  readonly sessionClose: string;
-}
+export type { CalendarDay } from '../../shared/market-session.ts';
 
 /** An asset of `GET /v2/assets`. */
 export interface Asset {
