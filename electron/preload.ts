@@ -66,6 +66,10 @@ export const PRELOAD_COMMANDS = [
   'log:recent',
   'notices:dismiss',
   'simulator:control',
+  'market:status',
+  'symbols:search',
+  'symbols:info',
+  'market:bars',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

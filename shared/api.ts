@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'limit'
   /** Reading or writing the user-data folder or the credential store failed. */
   | 'storage'
+  /** Market data over REST is not available (no keys, an unreachable host, the server said no). */
+  | 'unavailable'
   /** A bug: logged with its stack in main; the message is generic. */
   | 'internal';
 
@@ -326,6 +328,74 @@ export interface Notice {
   readonly at: number;
 }
 
+/** Where the market stands: the session (New York time) and what the app knows of it. */
+export type MarketSessionName = 'pre' | 'regular' | 'post' | 'closed' | 'unknown';
+
+export interface MarketView {
+  readonly session: MarketSessionName;
+  /** Epoch ms when this session began and when it ends (the next boundary), where known. */
+  readonly since: number | undefined;
+  readonly until: number | undefined;
+  /** The next regular open and close, epoch ms. */
+  readonly nextOpen: number | undefined;
+  readonly nextClose: number | undefined;
+  /** The stream's feed (`iex` carries about 2% of the volume: the UI says so). */
+  readonly feed: string;
+  /** Crypto trades around the clock: always in session, whatever the stock market does. */
+  readonly crypto: boolean;
+  /** Silence is expected now (closed, or a feed that carries nothing in this session). */
+  readonly quiet: boolean;
+  /** Why the session is unknown, or what REST could not do (no keys, unreachable). */
+  readonly detail: string | undefined;
+  /** Symbols kept fresh by snapshot polling rather than the stream, and the poll period. */
+  readonly polled: number;
+  readonly pollIntervalMs: number;
+  /** The symbol directory: its state and size. */
+  readonly directory: {
+    readonly status: 'unavailable' | 'loading' | 'ready';
+    readonly assets: number;
+    readonly fetchedAt: number | undefined;
+  };
+}
+
+/** REST counters for diagnostics (electron/rest/ keeps them). */
+export interface RestMetricsView {
+  readonly requests: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly rateLimited: number;
+  readonly retries: number;
+  readonly rateLimit: Readonly<
+    Record<
+      string,
+      {
+        readonly limit: number | undefined;
+        readonly remaining: number | undefined;
+        readonly resetAt: number | undefined;
+      }
+    >
+  >;
+  readonly latency: HistogramSummary;
+  readonly inFlight: number;
+}
+
+/** What the directory says of one symbol. */
+export interface SymbolInfo {
+  readonly symbol: string;
+  readonly name: string;
+  readonly exchange: string;
+  readonly tradable: boolean;
+}
+
+/** One bar of the detail chart (epoch ms). */
+export interface ChartBar {
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
 export interface AddSymbolsResult {
   readonly watchlist: Watchlist;
   readonly added: readonly string[];
@@ -348,6 +418,8 @@ export interface DiagnosticsBundle {
   readonly settings: Settings;
   readonly credentials: CredentialStatus;
   readonly watchlists: readonly Watchlist[];
+  readonly market: MarketView;
+  readonly rest: RestMetricsView | null;
   readonly log: readonly LogEntry[];
 }
 
@@ -362,6 +434,8 @@ export interface Snapshot {
   readonly watchlists: readonly Watchlist[];
   readonly notices: readonly Notice[];
   readonly frames: FrameStatsView;
+  readonly market: MarketView;
+  readonly rest: RestMetricsView | null;
 }
 
 // ------------------------------------------------------------------------------ commands
@@ -435,6 +509,23 @@ export const COMMANDS = {
   'notices:dismiss': z.strictObject({ id: idSchema }),
   /** Only while the source is the built-in simulator. */
   'simulator:control': simulatorControlSchema,
+  /** Where the market stands (also pushed as 'market:update'). */
+  'market:status': empty,
+  /** The add box's autocomplete: ticker prefix or name words. */
+  'symbols:search': z.strictObject({
+    query: z.string().max(64),
+    limit: z.number().int().min(1).max(50).optional(),
+  }),
+  /** Names, exchanges and tradable flags of the given symbols (those the directory knows). */
+  'symbols:info': z.strictObject({ symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST) }),
+  /** Bars of one symbol for the detail chart. */
+  'market:bars': z.strictObject({
+    symbol: symbolSchema,
+    timeframe: z.enum(['1Min', '5Min', '15Min', '1Hour', '1Day']),
+    /** Epoch ms; default: a range that fits the timeframe (a session of minutes, a year of days). */
+    start: z.number().int().min(0).optional(),
+    end: z.number().int().min(0).optional(),
+  }),
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -469,6 +560,10 @@ export interface CommandOutputs {
   'log:recent': readonly LogEntry[];
   'notices:dismiss': readonly Notice[];
   'simulator:control': { readonly applied: string };
+  'market:status': MarketView;
+  'symbols:search': readonly SymbolInfo[];
+  'symbols:info': readonly SymbolInfo[];
+  'market:bars': readonly ChartBar[];
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -506,6 +601,8 @@ export interface EventMap {
   'credentials:update': CredentialStatus;
   /** Things the user must be told: a corrupt settings file kept as a backup, insecure storage. */
   'notices:update': readonly Notice[];
+  /** The session changed, the directory loaded, the polled set changed. */
+  'market:update': MarketView;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -518,6 +615,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'watchlists:update',
   'credentials:update',
   'notices:update',
+  'market:update',
 ];
 
 // ------------------------------------------------------------------------------ the API

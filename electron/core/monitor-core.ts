@@ -52,7 +52,9 @@ import {
   type EventName,
   type HandlerView,
   type LogEntry,
+  type MarketView,
   type Notice,
+  type RestMetricsView,
   type Result,
   type Settings,
   type SimulatorControl,
@@ -78,13 +80,7 @@ import type {
   ViewSession,
   ViewSink,
 } from './types.ts';
-import {
-  handlerView,
-  logEntry,
-  metricsEvent,
-  Redactor,
-  subscriptionsView,
-} from './views.ts';
+import { handlerView, logEntry, metricsEvent, Redactor, subscriptionsView } from './views.ts';
 import {
   addSymbols,
   MAX_TOTAL_SYMBOLS,
@@ -147,6 +143,33 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'diagnostics:export',
   'log:recent',
 ]);
+
+/** The market view before any source is installed. */
+const NO_MARKET: MarketView = {
+  session: 'unknown',
+  since: undefined,
+  until: undefined,
+  nextOpen: undefined,
+  nextClose: undefined,
+  feed: 'iex',
+  crypto: false,
+  quiet: false,
+  detail: 'not started',
+  polled: 0,
+  pollIntervalMs: 0,
+  directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
+};
+
+/** The detail chart's default span per timeframe (a session of minutes ... a year of days). */
+const DEFAULT_CHART_SPAN_MS = {
+  '1Min': 86_400_000,
+  '5Min': 7 * 86_400_000,
+  '15Min': 14 * 86_400_000,
+  '1Hour': 31 * 86_400_000,
+  '1Day': 366 * 86_400_000,
+} as const;
+/** Bars one chart request returns at most. */
+const MAX_CHART_BARS = 20_000;
 
 /** A sink that keeps throwing is logged at most once per this many ms. */
 const SINK_ERROR_LOG_MS = 5_000;
@@ -282,6 +305,8 @@ export class MonitorCore {
         connectionChanged: () => this.#emit('connection:state', this.#connectionView()),
         subscriptionsChanged: () => this.#later('subscriptions', () => this.#onSubscriptions()),
         handlersChanged: () => this.#later('handlers', () => this.#emitHandlers()),
+        marketChanged: () =>
+          this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
       },
     );
@@ -447,7 +472,9 @@ export class MonitorCore {
   }
 
   #handlerViews(): HandlerView[] {
-    return this.#source.client.handlers.list().map((s) => handlerView(s, (t) => this.#redactor.scrub(t)));
+    return this.#source.client.handlers
+      .list()
+      .map((s) => handlerView(s, (t) => this.#redactor.scrub(t)));
   }
 
   // ---------------------------------------------------------------- events
@@ -908,6 +935,40 @@ export class MonitorCore {
         return ok(this.#notices);
       },
       'simulator:control': (control) => this.#simulatorControl(control),
+      'market:status': () => ok(this.#marketView()),
+      'symbols:search': () => ok([]),
+      'symbols:info': () => ok([]),
+      'market:bars': async ({ symbol, timeframe, start, end }) => {
+        const rest = this.#source.market?.rest;
+        if (!rest)
+          return fail('unavailable', 'Market data over REST needs API keys (or the simulator).');
+        const until = end ?? Date.now();
+        const from = start ?? until - DEFAULT_CHART_SPAN_MS[timeframe];
+        try {
+          const bars = await rest.bars([symbol], {
+            timeframe,
+            start: from,
+            end: until,
+            crypto: symbol.includes('/'),
+            maxBars: MAX_CHART_BARS,
+          });
+          return ok(
+            (bars.get(symbol) ?? []).map((b) => ({
+              time: b.time,
+              open: b.open,
+              high: b.high,
+              low: b.low,
+              close: b.close,
+              volume: b.volume,
+            })),
+          );
+        } catch (err) {
+          return fail(
+            'unavailable',
+            `Bars for ${symbol} could not be read: ${this.#redactor.scrub(errText(err))}`,
+          );
+        }
+      },
     };
   }
 
@@ -1004,7 +1065,7 @@ export class MonitorCore {
   }
 
   /** What a snapshot and a diagnostics bundle both carry. */
-  #state(): Omit<Snapshot, 'notices' | 'frames'> {
+  #state(): Omit<Snapshot, 'notices' | 'frames' | 'market' | 'rest'> {
     const snap = this.#source.client.snapshot();
     const event = metricsEvent(snap.metrics, snap.health);
     return {
@@ -1019,9 +1080,19 @@ export class MonitorCore {
     };
   }
 
+  #marketView(): MarketView {
+    return this.#source.market?.view() ?? NO_MARKET;
+  }
+
+  #restMetrics(): RestMetricsView | null {
+    return this.#source.market?.rest?.metrics() ?? null;
+  }
+
   #snapshot(view: View): Snapshot {
     return {
       ...this.#state(),
+      market: this.#marketView(),
+      rest: this.#restMetrics(),
       notices: this.#notices,
       frames: {
         frames: view.cursor.frames,
@@ -1037,6 +1108,8 @@ export class MonitorCore {
       generatedAt: new Date().toISOString(),
       app: { ...this.#options.app },
       ...this.#state(),
+      market: this.#marketView(),
+      rest: this.#restMetrics(),
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }

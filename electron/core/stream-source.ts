@@ -17,10 +17,13 @@
  *
  * No electron import.
  */
+import { randomBytes } from 'node:crypto';
 import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../shared/api.ts';
 import type { ConnectionState } from '../../shared/connection.ts';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import { MarketContext } from '../market/market-context.ts';
+import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
@@ -44,6 +47,13 @@ export interface StreamSourceOptions {
   readonly client?: Partial<StreamClientOptions>;
   /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
   readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
+  /**
+   * REST for an Alpaca source: base URLs (tests: a local server for both) and client options.
+   * Default: Alpaca's data host and the paper trading host.
+   */
+  readonly rest?: Partial<AlpacaRestOptions>;
+  /** The market context's options (tests: poll period). */
+  readonly market?: { readonly pollIntervalMs?: number };
 }
 
 /** What the source needs from the core that composes it. */
@@ -62,6 +72,8 @@ export interface SourceHost {
   subscriptionsChanged(): void;
   /** Handlers were added or removed, or a new client brought its own. */
   handlersChanged(): void;
+  /** The market view changed (session, polled set). */
+  marketChanged(): void;
   /** Whether the core is closed (a slow start must then change nothing). */
   isClosed(): boolean;
 }
@@ -74,6 +86,8 @@ export interface PreparedSource {
   readonly source: Source;
   readonly client: StreamClient;
   readonly blocked: string | undefined;
+  /** REST for the same account and host; undefined without keys. */
+  readonly rest: AlpacaRest | undefined;
 }
 
 /** Crypto pairs (BTC/USD) go to the crypto feed, everything else to the stock feeds. */
@@ -88,6 +102,9 @@ export class StreamSource {
 
   #client: StreamClient | undefined;
   #source: Source | undefined;
+  #market: MarketContext | undefined;
+  /** The embedded simulator's keys: random per run unless the options name them (see prepare). */
+  readonly #simKeys: { readonly key: string; readonly secret: string };
   /** Undoes everything attached to the current client (listeners, the book's handlers). */
   #detach: (() => void)[] = [];
   #sim: Simulator | undefined;
@@ -117,6 +134,17 @@ export class StreamSource {
     this.#options = options;
     this.#host = host;
     this.#log = host.logger.child({ module: 'core' });
+    // Any local process can find the simulator's loopback port: a random pair known only to this
+    // process keeps them out (a demo simulator would take any key).
+    this.#simKeys = {
+      key: options.simulator?.key ?? `sim-${randomBytes(9).toString('base64url')}`,
+      secret: options.simulator?.secret ?? randomBytes(24).toString('base64url'),
+    };
+  }
+
+  /** The market context of the current client (session, polling); there is one from install() on. */
+  get market(): MarketContext | undefined {
+    return this.#market;
   }
 
   /** The current client; there is one from the first install() on. */
@@ -173,18 +201,34 @@ export class StreamSource {
     let key: string | undefined;
     let secret: string | undefined;
     let blocked: string | undefined;
+    let rest: AlpacaRest | undefined;
     if (source.kind === 'simulator') {
       const sim = await this.#ensureSimulator();
       url = sim.urlFor('iex');
-      // A demo simulator takes any key; one started with keys takes only those.
-      key = this.#options.simulator?.key ?? 'demo';
-      secret = this.#options.simulator?.secret ?? 'demo';
+      key = this.#simKeys.key;
+      secret = this.#simKeys.secret;
+      // The simulator serves Alpaca's REST API on the same port.
+      const base = sim.url.replace(/^ws/, 'http');
+      rest = new AlpacaRest({
+        logger: this.#host.logger,
+        ...this.#options.rest,
+        dataUrl: base,
+        tradingUrl: base,
+        keyId: key,
+        secret,
+      });
     } else {
       url = this.#alpacaUrl(source.feed);
       const credentials = await this.#host.credentials();
       if (credentials) {
         key = credentials.keyId;
         secret = credentials.secret;
+        rest = new AlpacaRest({
+          logger: this.#host.logger,
+          ...this.#options.rest,
+          keyId: key,
+          secret,
+        });
       } else {
         blocked = NO_CREDENTIALS_REASON;
       }
@@ -197,12 +241,13 @@ export class StreamSource {
       ...(key !== undefined ? { key } : {}),
       ...(secret !== undefined ? { secret } : {}),
     });
-    return { source, client, blocked };
+    return { source, client, blocked, rest };
   }
 
   /** Throws away a prepared client that will not be installed. */
   discard(prepared: PreparedSource): void {
     prepared.client.dispose();
+    prepared.rest?.close();
   }
 
   /**
@@ -223,7 +268,23 @@ export class StreamSource {
     this.#streamed = new Set();
     this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
 
+    const market = new MarketContext({
+      rest: prepared.rest,
+      unavailableReason: blocked ?? 'no REST access',
+      book,
+      client,
+      feed: source.kind === 'alpaca' ? source.feed : 'iex',
+      logger: this.#host.logger,
+      ...(this.#options.market?.pollIntervalMs !== undefined
+        ? { pollIntervalMs: this.#options.market.pollIntervalMs }
+        : {}),
+      onChange: () => this.#host.marketChanged(),
+    });
     this.#detach.push(
+      () => {
+        market.close();
+        prepared.rest?.close();
+      },
       client.on('state', (change) => {
         this.#conn.previous = change.previous;
         this.#conn.since = change.at;
@@ -255,6 +316,8 @@ export class StreamSource {
       );
     }
     this.syncSubscriptions();
+    this.#market = market;
+    market.start(this.#streamed);
 
     if (blocked) {
       this.#host.setNotice(
@@ -292,6 +355,7 @@ export class StreamSource {
     }
     this.#streamed = next;
     this.#host.book.retain(next);
+    this.#market?.setSymbols(next);
   }
 
   /** Closes the simulator when `current` (the source in the settings) does not use it. */
@@ -385,6 +449,7 @@ export class StreamSource {
   }
 
   #teardownClient(reason: string): Promise<void> {
+    this.#market = undefined;
     for (const off of this.#detach.splice(0)) {
       try {
         off();

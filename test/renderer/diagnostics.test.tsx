@@ -387,6 +387,8 @@ const bundle: DiagnosticsBundle = {
   settings: DEFAULT_SETTINGS,
   credentials: snapshot().credentials,
   watchlists: [],
+  market: snapshot().market,
+  rest: null,
   log: [],
 };
 

@@ -15,6 +15,7 @@ import type {
   EventMap,
   EventName,
   HandlerView,
+  MarketView,
   MetricsView,
   MonitorApi,
   Result,
@@ -113,6 +114,24 @@ export function handlerView(over: Partial<HandlerView> = {}): HandlerView {
   };
 }
 
+export function marketView(over: Partial<MarketView> = {}): MarketView {
+  return {
+    session: 'regular',
+    since: undefined,
+    until: undefined,
+    nextOpen: undefined,
+    nextClose: undefined,
+    feed: 'iex',
+    crypto: false,
+    quiet: false,
+    detail: undefined,
+    polled: 0,
+    pollIntervalMs: 5_000,
+    directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
+    ...over,
+  };
+}
+
 export function snapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
     connection: connectionView(),
@@ -131,6 +150,8 @@ export function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     watchlists: structuredClone(DEFAULT_WATCHLISTS.watchlists),
     notices: [],
     frames: { frames: 0, conflated: 0, symbols: 0 },
+    market: marketView(),
+    rest: null,
     ...over,
   };
 }

@@ -1,0 +1,371 @@
+/**
+ * The market context: what REST tells about where things stand, beside what the stream says
+ * changes. For the current source it owns the market clock (the session, from `/v2/clock` and
+ * `/v2/calendar`), the snapshots that seed the book (at start, for every symbol added, after every
+ * reconnect), snapshot polling of the symbols the stream does not carry (over the plan's symbol
+ * limit, or while the stream is down), and it tells the stream client when silence is expected
+ * (market closed) so that the night brings no stale alarm and no forced reconnects.
+ *
+ * Without REST access (no keys, an unreachable host, a server without the routes) the session is
+ * `unknown` and everything behaves as it did before market context: the stream alone.
+ *
+ * Requests are few by design: one snapshot request covers up to 200 symbols (the REST client
+ * chunks longer lists), the clock and calendar are read once and again at each session boundary,
+ * and polling stays within half the REST budget however many symbols are polled.
+ *
+ * No electron import.
+ */
+import type { MarketView } from '../../shared/api.ts';
+import {
+  addDays,
+  nyDate,
+  sessionAt,
+  tradingDayFromCalendar,
+  type SessionState,
+  type TradingDay,
+} from '../../shared/market-session.ts';
+import type { AlpacaRest } from '../rest/alpaca-rest.ts';
+import { isRestError } from '../rest/errors.ts';
+import type { SymbolSnapshot } from '../rest/types.ts';
+import type { QuoteBook } from '../stream/book.ts';
+import type { StreamClient } from '../stream/client.ts';
+import type { Logger } from '../stream/log.ts';
+
+/** The REST calls the market context makes (AlpacaRest has them; tests may pass their own). */
+export type MarketRest = Pick<
+  AlpacaRest,
+  'stockSnapshots' | 'cryptoSnapshots' | 'clock' | 'calendar' | 'bars' | 'metrics' | 'close'
+>;
+
+export interface MarketContextOptions {
+  /** Undefined: no REST access (the session stays `unknown`). */
+  readonly rest: MarketRest | undefined;
+  /** Why there is no REST access, for the market view. */
+  readonly unavailableReason?: string;
+  readonly book: QuoteBook;
+  readonly client: StreamClient;
+  /** The stream's feed (`iex`, `sip`, `crypto`, ...); snapshots ask for the same one. */
+  readonly feed: string;
+  readonly logger: Logger;
+  /** Epoch ms; default Date.now. */
+  readonly now?: () => number;
+  /** Snapshot polling period of the symbols the stream does not carry. Default 5 s. */
+  readonly pollIntervalMs?: number;
+  /** REST requests per minute the poller may use at most (half the plan's budget). Default 100. */
+  readonly pollBudgetPerMinute?: number;
+  /** Symbols one snapshot request covers (the REST client's chunk). Default 200. */
+  readonly symbolsPerRequest?: number;
+  /** Called whenever the market view changed. */
+  readonly onChange: () => void;
+}
+
+/** A trading day's worth of calendar around now: enough to know the next open after a long weekend. */
+const CALENDAR_BEHIND_DAYS = 7;
+const CALENDAR_AHEAD_DAYS = 14;
+/** After a failed clock or calendar read, try again after this long. */
+const RETRY_SESSION_MS = 60_000;
+/** Longest single timer (setTimeout's limit is 2^31-1 ms; a session lasts at most a few days). */
+const MAX_TIMER_MS = 6 * 3_600_000;
+
+export class MarketContext {
+  readonly #o: MarketContextOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #abort = new AbortController();
+  readonly #crypto: boolean;
+
+  #days: TradingDay[] = [];
+  #range: { from: string; to: string } | undefined;
+  #state: SessionState | undefined;
+  #detail: string | undefined;
+  #sessionTimer: NodeJS.Timeout | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  /** Every symbol the book should show (all watchlist symbols the source can serve). */
+  #wanted: ReadonlySet<string> = new Set();
+  /** Wanted symbols the stream does not carry now: polled. */
+  #polled = new Set<string>();
+  #polling = false;
+  #closed = false;
+  readonly #offClient: (() => void)[] = [];
+
+  constructor(options: MarketContextOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'market' });
+    this.#now = options.now ?? Date.now;
+    this.#crypto = options.feed === 'crypto';
+    this.#detail = options.rest ? undefined : options.unavailableReason;
+    let wasLive = false;
+    this.#offClient.push(
+      options.client.on('state', (change) => {
+        if (change.state === 'live') {
+          // After a reconnect, the minutes missed: every row gets a snapshot again.
+          if (wasLive) this.#snapshot([...this.#wanted], 'reconnect');
+          wasLive = true;
+        }
+        this.#updatePolled();
+      }),
+      options.client.on('subscription', () => this.#updatePolled()),
+    );
+  }
+
+  /** Starts the clock and seeds the book. Never rejects: failures leave the session unknown. */
+  start(symbols: ReadonlySet<string>): void {
+    this.#wanted = new Set(symbols);
+    if (!this.#o.rest) {
+      this.#applyQuiet();
+      this.#o.onChange();
+      return;
+    }
+    void this.#refreshSession();
+    this.#snapshot([...symbols], 'start');
+    this.#updatePolled();
+  }
+
+  /** The watchlists changed: new symbols get a snapshot at once, removed ones stop polling. */
+  setSymbols(symbols: ReadonlySet<string>): void {
+    const added = [...symbols].filter((s) => !this.#wanted.has(s));
+    this.#wanted = new Set(symbols);
+    if (added.length > 0) this.#snapshot(added, 'added');
+    this.#updatePolled();
+  }
+
+  view(): MarketView {
+    const st = this.#state;
+    const session = this.#crypto ? 'regular' : (st?.session ?? 'unknown');
+    return {
+      session,
+      since: this.#crypto ? undefined : st?.since,
+      until: this.#crypto ? undefined : st?.until,
+      nextOpen: st?.nextOpen,
+      nextClose: st?.nextClose,
+      feed: this.#o.feed,
+      crypto: this.#crypto,
+      quiet: this.#o.client.quiet,
+      detail: this.#detail,
+      polled: this.#polled.size,
+      pollIntervalMs: this.#pollPeriod(),
+      directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
+    };
+  }
+
+  get rest(): MarketRest | undefined {
+    return this.#o.rest;
+  }
+
+  /** The symbols kept fresh by polling now. */
+  get polled(): ReadonlySet<string> {
+    return this.#polled;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
+    if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    this.#sessionTimer = undefined;
+    this.#pollTimer = undefined;
+    for (const off of this.#offClient.splice(0)) off();
+  }
+
+  // ---------------------------------------------------------------- the session
+
+  async #refreshSession(): Promise<void> {
+    const rest = this.#o.rest;
+    if (!rest || this.#closed || this.#crypto) {
+      if (this.#crypto) this.#o.onChange();
+      return;
+    }
+    const now = this.#now();
+    const today = nyDate(now);
+    const from = addDays(today, -CALENDAR_BEHIND_DAYS);
+    const to = addDays(today, CALENDAR_AHEAD_DAYS);
+    try {
+      // The calendar is cached per day: read again only when today leaves the range read.
+      if (!this.#range || today < this.#range.from || addDays(today, 3) > this.#range.to) {
+        const days = await rest.calendar({ start: from, end: to, signal: this.#abort.signal });
+        this.#days = days.map(tradingDayFromCalendar).sort((a, b) => a.preOpen - b.preOpen);
+        this.#range = { from, to };
+      }
+      if (this.#closed) return;
+      this.#detail = undefined;
+    } catch (err) {
+      if (this.#closed) return;
+      this.#detail = `The market clock is unavailable: ${errText(err)}`;
+      this.#log.warn({ err }, 'reading the market calendar failed; the session is unknown');
+      this.#setState(undefined);
+      this.#schedule(RETRY_SESSION_MS);
+      return;
+    }
+    this.#tick();
+  }
+
+  /** Computes the session from the calendar and schedules the next boundary. */
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    const state = sessionAt(now, this.#days, this.#range);
+    const previous = this.#state?.session;
+    this.#setState(state);
+    if (previous !== undefined && previous !== state.session) {
+      // A boundary: the daily bars and previous close roll; every row gets a fresh snapshot.
+      this.#snapshot([...this.#wanted], `session ${state.session}`);
+    }
+    if (state.session === 'unknown') {
+      // Past the calendar read: read it again.
+      this.#range = undefined;
+      this.#schedule(RETRY_SESSION_MS, () => void this.#refreshSession());
+      return;
+    }
+    const until = state.until ?? now + MAX_TIMER_MS;
+    this.#schedule(Math.max(0, until - now) + 1, () => {
+      const today = nyDate(this.#now());
+      if (this.#range && addDays(today, 3) > this.#range.to) void this.#refreshSession();
+      else this.#tick();
+    });
+  }
+
+  #schedule(ms: number, fn: () => void = () => void this.#refreshSession()): void {
+    if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
+    this.#sessionTimer = setTimeout(fn, Math.min(ms, MAX_TIMER_MS));
+    this.#sessionTimer.unref?.();
+  }
+
+  #setState(state: SessionState | undefined): void {
+    const before = this.#state;
+    this.#state = state;
+    if (before?.session !== state?.session) {
+      this.#log.info(
+        { session: state?.session ?? 'unknown', until: state?.until },
+        `market session: ${state?.session ?? 'unknown'}`,
+      );
+    }
+    this.#applyQuiet();
+    this.#o.onChange();
+  }
+
+  /**
+   * Silence is expected while the market is closed, and on IEX outside regular hours (it trades
+   * very little then): the stream client's watchdog then raises no stale alarm and forces no
+   * reconnect. Crypto never sleeps.
+   */
+  #applyQuiet(): void {
+    const session = this.#state?.session ?? 'unknown';
+    const quiet =
+      !this.#crypto &&
+      (session === 'closed' ||
+        ((session === 'pre' || session === 'post') && this.#o.feed !== 'sip'));
+    this.#o.client.setQuiet(quiet);
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** Snapshots of `symbols` into the book; failures are logged and change nothing. */
+  #snapshot(symbols: readonly string[], why: string): void {
+    const rest = this.#o.rest;
+    if (!rest || this.#closed || symbols.length === 0) return;
+    void this.#fetchSnapshots(rest, symbols).then(
+      (snaps) => {
+        if (this.#closed) return;
+        const at = this.#now();
+        let applied = 0;
+        for (const snap of snaps.values()) {
+          if (!this.#wanted.has(snap.symbol)) continue;
+          if (this.#o.book.applySnapshot(snap, this.#polled.has(snap.symbol) ? at : Number.NaN))
+            applied++;
+        }
+        this.#log.debug({ why, asked: symbols.length, applied }, 'snapshots applied');
+      },
+      (err: unknown) => {
+        if (this.#closed || isRestError(err, 'cancelled')) return;
+        this.#log.warn({ err, why, symbols: symbols.length }, 'snapshots failed');
+      },
+    );
+  }
+
+  #fetchSnapshots(
+    rest: MarketRest,
+    symbols: readonly string[],
+  ): Promise<Map<string, SymbolSnapshot>> {
+    const signal = this.#abort.signal;
+    return this.#crypto
+      ? rest.cryptoSnapshots(symbols, { signal })
+      : rest.stockSnapshots(symbols, { feed: this.#o.feed, signal });
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  /**
+   * The polled set: wanted symbols the stream does not carry. While the client is live, those the
+   * server refused on quotes (over the plan's limit) or has not confirmed; while it is not live,
+   * every wanted symbol (the rows stay fresh through a long outage, a few seconds old).
+   */
+  #updatePolled(): void {
+    if (this.#closed || !this.#o.rest) return;
+    const client = this.#o.client;
+    const next = new Set<string>();
+    if (client.state !== 'live') {
+      for (const s of this.#wanted) next.add(s);
+    } else {
+      const confirmed = new Set(client.subscriptions.confirmed().quotes ?? []);
+      for (const s of this.#wanted) if (!confirmed.has(s)) next.add(s);
+    }
+    // Only the client's own non-live states count: a source that never connects polls nothing.
+    if (client.state === 'idle' || client.state === 'stopped' || client.state === 'failed') {
+      next.clear();
+    }
+    for (const s of this.#polled) if (!next.has(s)) this.#o.book.markStreamed(s);
+    const changed = next.size !== this.#polled.size || [...next].some((s) => !this.#polled.has(s));
+    this.#polled = next;
+    if (changed) {
+      this.#o.onChange();
+      this.#schedulePoll(next.size > 0 ? this.#pollPeriod() : undefined);
+    }
+  }
+
+  /** The poll period: the configured one, stretched so polling stays within its REST budget. */
+  #pollPeriod(): number {
+    const base = this.#o.pollIntervalMs ?? 5_000;
+    const perRequest = this.#o.symbolsPerRequest ?? 200;
+    const budget = this.#o.pollBudgetPerMinute ?? 100;
+    const requests = Math.ceil(this.#polled.size / perRequest);
+    return Math.max(base, Math.ceil((requests * 60_000) / budget));
+  }
+
+  #schedulePoll(ms: number | undefined): void {
+    if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (ms === undefined || this.#closed) return;
+    this.#pollTimer = setTimeout(() => void this.#poll(), ms);
+    this.#pollTimer.unref?.();
+  }
+
+  async #poll(): Promise<void> {
+    const rest = this.#o.rest;
+    if (!rest || this.#closed || this.#polling) return;
+    // The session closed: nothing moves, one snapshot per boundary is enough.
+    const sleeping = this.#state?.session === 'closed' && !this.#crypto;
+    const symbols = sleeping ? [] : [...this.#polled];
+    this.#polling = true;
+    try {
+      if (symbols.length > 0) {
+        const snaps = await this.#fetchSnapshots(rest, symbols);
+        if (this.#closed) return;
+        const at = this.#now();
+        for (const snap of snaps.values()) {
+          if (this.#polled.has(snap.symbol)) this.#o.book.applySnapshot(snap, at);
+        }
+      }
+    } catch (err) {
+      if (!this.#closed && !isRestError(err, 'cancelled'))
+        this.#log.warn({ err, symbols: symbols.length }, 'polling snapshots failed');
+    } finally {
+      this.#polling = false;
+      if (this.#polled.size > 0) this.#schedulePoll(this.#pollPeriod());
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
