@@ -549,7 +549,10 @@ export class MonitorCore {
 
   #emitMetrics(): void {
     const client = this.#source.client;
-    this.#emit('metrics:update', metricsEvent(client.metrics.snapshot(), client.health()));
+    this.#emit(
+      'metrics:update',
+      metricsEvent(client.metrics.snapshot(), client.health(), this.#source.market?.note()),
+    );
   }
 
   #startTimers(): void {
@@ -1067,7 +1070,7 @@ export class MonitorCore {
   /** What a snapshot and a diagnostics bundle both carry. */
   #state(): Omit<Snapshot, 'notices' | 'frames' | 'market' | 'rest'> {
     const snap = this.#source.client.snapshot();
-    const event = metricsEvent(snap.metrics, snap.health);
+    const event = metricsEvent(snap.metrics, snap.health, this.#source.market?.note());
     return {
       connection: this.#connectionView(),
       metrics: event.metrics,

@@ -148,6 +148,26 @@ export class MarketContext {
     };
   }
 
+  /**
+   * What health says beside its verdict while the market sleeps: that it is closed (or in a
+   * thin extended session) and when the regular session opens, in New York time.
+   */
+  note(): string | undefined {
+    const view = this.view();
+    if (view.crypto || !view.quiet) return undefined;
+    const opens = view.nextOpen === undefined ? '' : `; it opens ${nyClock(view.nextOpen)}`;
+    switch (view.session) {
+      case 'closed':
+        return `The market is closed${opens}.`;
+      case 'pre':
+        return `Pre-market: ${view.feed.toUpperCase()} carries little before the open${opens}.`;
+      case 'post':
+        return `After hours: ${view.feed.toUpperCase()} carries little until the next session${opens}.`;
+      default:
+        return undefined;
+    }
+  }
+
   get rest(): MarketRest | undefined {
     return this.#o.rest;
   }
@@ -364,6 +384,19 @@ export class MarketContext {
       if (this.#polled.size > 0) this.#schedulePoll(this.#pollPeriod());
     }
   }
+}
+
+const NY_CLOCK = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  weekday: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** `Mon 09:30 New York time`. */
+export function nyClock(epochMs: number): string {
+  return `${NY_CLOCK.format(epochMs).replace(',', '')} New York time`;
 }
 
 function errText(err: unknown): string {
