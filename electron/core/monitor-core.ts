@@ -55,6 +55,7 @@ import {
   type MarketView,
   type Notice,
   type RestMetricsView,
+  type SymbolInfo,
   type Result,
   type Settings,
   type SimulatorControl,
@@ -63,6 +64,7 @@ import {
   type WatchlistsFile,
 } from '../../shared/api.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
+import type { Asset } from '../rest/types.ts';
 import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
 import { capYoungGeneration } from './young-generation.ts';
@@ -72,7 +74,7 @@ import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
 import { SPREAD_ALERT_NAME } from './spread-alert.ts';
-import { StreamSource, type PreparedSource } from './stream-source.ts';
+import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
   SecretStore,
@@ -114,6 +116,10 @@ export interface MonitorCoreOptions {
   readonly alpacaUrl?: (feed: Feed) => string;
   /** Extra client options (tests: backoff, random); url, codec, keys and logger are the core's. */
   readonly client?: Partial<StreamClientOptions>;
+  /** REST options (tests: a local server as Alpaca's hosts, retries). */
+  readonly rest?: StreamSourceOptions['rest'];
+  /** Market context options (tests: the poll period). */
+  readonly market?: StreamSourceOptions['market'];
   /** Credentials from the environment, used when the store has none. */
   readonly env?: { readonly keyId?: string; readonly secret?: string };
   /** 'metrics:update' period while any view is attached. Default 250. */
@@ -294,6 +300,9 @@ export class MonitorCore {
         ...(options.alpacaUrl ? { alpacaUrl: options.alpacaUrl } : {}),
         ...(options.client ? { client: options.client } : {}),
         ...(options.spreadAlert ? { spreadAlert: options.spreadAlert } : {}),
+        ...(options.rest ? { rest: options.rest } : {}),
+        ...(options.market ? { market: options.market } : {}),
+        cacheDir: options.userDataDir,
       },
       {
         logger: this.#root,
@@ -898,7 +907,7 @@ export class MonitorCore {
         ),
       'watchlists:add-symbols': ({ id, symbols }) =>
         this.#editWatchlists(
-          (file) => addSymbols(file, id, symbols),
+          (file) => addSymbols(file, id, symbols, (symbol) => this.#unknownSymbol(symbol)),
           (v) => v.result,
         ),
       'watchlists:remove-symbol': ({ id, symbol }) =>
@@ -939,8 +948,17 @@ export class MonitorCore {
       },
       'simulator:control': (control) => this.#simulatorControl(control),
       'market:status': () => ok(this.#marketView()),
-      'symbols:search': () => ok([]),
-      'symbols:info': () => ok([]),
+      'symbols:search': ({ query, limit }) =>
+        ok((this.#source.directory?.search(query, limit ?? 10) ?? []).map(symbolInfo)),
+      'symbols:info': ({ symbols }) => {
+        const directory = this.#source.directory;
+        const out: SymbolInfo[] = [];
+        for (const symbol of symbols) {
+          const asset = directory?.lookup(symbol);
+          if (asset) out.push(symbolInfo(asset));
+        }
+        return ok(out);
+      },
       'market:bars': async ({ symbol, timeframe, start, end }) => {
         const rest = this.#source.market?.rest;
         if (!rest)
@@ -1083,6 +1101,24 @@ export class MonitorCore {
     };
   }
 
+  /**
+   * Why the directory refuses `symbol` before anything is sent: unknown to the source's asset
+   * list. Accepted unchecked while the directory is not ready (no keys, not loaded yet), and for
+   * crypto pairs (the list holds US equities).
+   */
+  #unknownSymbol(symbol: string): string | undefined {
+    const directory = this.#source.directory;
+    if (!directory || directory.status !== 'ready' || symbol.includes('/')) return undefined;
+    if (directory.lookup(symbol)) return undefined;
+    const issue = directory.validate([symbol]).unknown[0];
+    if (!issue) return undefined;
+    const hint =
+      issue.suggestions.length > 0
+        ? ` (did you mean ${issue.suggestions.slice(0, 3).join(', ')}?)`
+        : '';
+    return `${issue.reason}${hint}`;
+  }
+
   #marketView(): MarketView {
     return this.#source.market?.view() ?? NO_MARKET;
   }
@@ -1116,6 +1152,15 @@ export class MonitorCore {
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }
+}
+
+function symbolInfo(asset: Asset): SymbolInfo {
+  return {
+    symbol: asset.symbol,
+    name: asset.name,
+    exchange: asset.exchange,
+    tradable: asset.tradable,
+  };
 }
 
 /** Changes when a handler is added or removed, or any count moves. */

@@ -22,7 +22,9 @@ import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../share
 import type { ConnectionState } from '../../shared/connection.ts';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import { join } from 'node:path';
 import { MarketContext } from '../market/market-context.ts';
+import { SymbolDirectory } from '../market/symbol-directory.ts';
 import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
@@ -54,6 +56,8 @@ export interface StreamSourceOptions {
   readonly rest?: Partial<AlpacaRestOptions>;
   /** The market context's options (tests: poll period). */
   readonly market?: { readonly pollIntervalMs?: number };
+  /** Where the symbol directories cache their asset lists (the user-data folder); none: no cache. */
+  readonly cacheDir?: string;
 }
 
 /** What the source needs from the core that composes it. */
@@ -103,6 +107,14 @@ export class StreamSource {
   #client: StreamClient | undefined;
   #source: Source | undefined;
   #market: MarketContext | undefined;
+  /**
+   * One directory per market: Alpaca's asset list and the simulator's are different lists, and
+   * switching sources must not show one's names (or refusals) for the other's symbols.
+   */
+  readonly #directories = {
+    alpaca: undefined as SymbolDirectory | undefined,
+    simulator: undefined as SymbolDirectory | undefined,
+  };
   /** The embedded simulator's keys: random per run unless the options name them (see prepare). */
   readonly #simKeys: { readonly key: string; readonly secret: string };
   /** Undoes everything attached to the current client (listeners, the book's handlers). */
@@ -140,6 +152,12 @@ export class StreamSource {
       key: options.simulator?.key ?? `sim-${randomBytes(9).toString('base64url')}`,
       secret: options.simulator?.secret ?? randomBytes(24).toString('base64url'),
     };
+  }
+
+  /** The symbol directory of the installed source's market, if it has REST. */
+  get directory(): SymbolDirectory | undefined {
+    const kind = this.#source?.kind;
+    return kind === undefined ? undefined : this.#directories[kind];
   }
 
   /** The market context of the current client (session, polling); there is one from install() on. */
@@ -268,8 +286,20 @@ export class StreamSource {
     this.#streamed = new Set();
     this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
 
+    const cacheDir = this.#options.cacheDir;
+    const directory = (this.#directories[source.kind] ??= new SymbolDirectory({
+      logger: this.#host.logger.child({ module: 'directory' }),
+    }));
     const market = new MarketContext({
       rest: prepared.rest,
+      ...(cacheDir !== undefined
+        ? {
+            directory: {
+              directory,
+              cacheDir: source.kind === 'simulator' ? join(cacheDir, 'simulator') : cacheDir,
+            },
+          }
+        : {}),
       unavailableReason: blocked ?? 'no REST access',
       book,
       client,

@@ -103,6 +103,8 @@ export function addSymbols(
   file: WatchlistsFile,
   id: string,
   inputs: readonly string[],
+  /** Why a well-formed symbol is refused (the symbol directory does not know it); else undefined. */
+  check: (symbol: string) => string | undefined = () => undefined,
 ): Result<{ readonly file: WatchlistsFile; readonly result: AddSymbolsResult }> {
   const found = find(file, id);
   if (!found.ok) return found;
@@ -114,8 +116,11 @@ export function addSymbols(
   const rejected: { input: string; reason: string }[] = [];
   for (const input of inputs) {
     const normalized = normalizeSymbol(input);
+    const unknown = normalized.ok ? check(normalized.symbol) : undefined;
     if (!normalized.ok) {
       rejected.push({ input, reason: `not a symbol: ${normalized.reason}` });
+    } else if (unknown !== undefined) {
+      rejected.push({ input, reason: unknown });
     } else if (present.has(normalized.symbol)) {
       rejected.push({
         input,

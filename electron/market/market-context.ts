@@ -30,11 +30,19 @@ import type { SymbolSnapshot } from '../rest/types.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import type { StreamClient } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
+import type { SymbolDirectory } from './symbol-directory.ts';
 
 /** The REST calls the market context makes (AlpacaRest has them; tests may pass their own). */
 export type MarketRest = Pick<
   AlpacaRest,
-  'stockSnapshots' | 'cryptoSnapshots' | 'clock' | 'calendar' | 'bars' | 'metrics' | 'close'
+  | 'stockSnapshots'
+  | 'cryptoSnapshots'
+  | 'clock'
+  | 'calendar'
+  | 'bars'
+  | 'assets'
+  | 'metrics'
+  | 'close'
 >;
 
 export interface MarketContextOptions {
@@ -55,6 +63,11 @@ export interface MarketContextOptions {
   readonly pollBudgetPerMinute?: number;
   /** Symbols one snapshot request covers (the REST client's chunk). Default 200. */
   readonly symbolsPerRequest?: number;
+  /**
+   * The symbol directory of this source's market (names, validation, search), loaded from its
+   * cache folder or fetched once REST is there.
+   */
+  readonly directory?: { readonly directory: SymbolDirectory; readonly cacheDir: string };
   /** Called whenever the market view changed. */
   readonly onChange: () => void;
 }
@@ -119,6 +132,24 @@ export class MarketContext {
     void this.#refreshSession();
     this.#snapshot([...symbols], 'start');
     this.#updatePolled();
+    void this.#loadDirectory();
+  }
+
+  /** The asset list: from the day's cache, else fetched (at most once a day). */
+  async #loadDirectory(): Promise<void> {
+    const rest = this.#o.rest;
+    const dir = this.#o.directory;
+    if (!rest || !dir || this.#crypto) return;
+    const outcome = await dir.directory.load({
+      dir: dir.cacheDir,
+      fetchAssets: (signal) => rest.assets(signal ? { signal } : {}),
+      signal: this.#abort.signal,
+    });
+    if (this.#closed) return;
+    if (outcome.problem) this.#log.warn({ source: outcome.source }, outcome.problem);
+    else
+      this.#log.info({ source: outcome.source, assets: outcome.count }, 'symbol directory ready');
+    this.#o.onChange();
   }
 
   /** The watchlists changed: new symbols get a snapshot at once, removed ones stop polling. */
@@ -144,7 +175,13 @@ export class MarketContext {
       detail: this.#detail,
       polled: this.#polled.size,
       pollIntervalMs: this.#pollPeriod(),
-      directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
+      directory: this.#o.directory
+        ? {
+            status: this.#o.directory.directory.status,
+            assets: this.#o.directory.directory.size,
+            fetchedAt: this.#o.directory.directory.fetchedAt,
+          }
+        : { status: 'unavailable', assets: 0, fetchedAt: undefined },
     };
   }
 
