@@ -386,6 +386,27 @@ export interface SymbolInfo {
   readonly tradable: boolean;
 }
 
+/** Sparkline points of one symbol to write over a view's copy, from slot `from` on (null: no bar). */
+export interface SeriesDelta {
+  readonly symbol: string;
+  readonly from: number;
+  readonly closes: readonly (number | null)[];
+}
+
+/**
+ * The session's 1-minute closes per symbol (sparklines), sent whole once (`market:series`) and
+ * then as appended points ('market:series' events). Slot i is the minute `start + i * 60 s`.
+ */
+export interface SeriesUpdate {
+  /** Apply only updates with a version above the one a view holds. */
+  readonly version: number;
+  /** Epoch ms of slot 0 (04:00 New York of the session shown); undefined before any session. */
+  readonly start: number | undefined;
+  /** A new session (or too old a version): drop every series before applying the changes. */
+  readonly reset: boolean;
+  readonly changes: readonly SeriesDelta[];
+}
+
 /** One bar of the detail chart (epoch ms). */
 export interface ChartBar {
   readonly time: number;
@@ -518,6 +539,8 @@ export const COMMANDS = {
   }),
   /** Names, exchanges and tradable flags of the given symbols (those the directory knows). */
   'symbols:info': z.strictObject({ symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST) }),
+  /** Every sparkline series whole (a view's first copy; then 'market:series' events append). */
+  'market:series': empty,
   /** Bars of one symbol for the detail chart. */
   'market:bars': z.strictObject({
     symbol: symbolSchema,
@@ -564,6 +587,7 @@ export interface CommandOutputs {
   'symbols:search': readonly SymbolInfo[];
   'symbols:info': readonly SymbolInfo[];
   'market:bars': readonly ChartBar[];
+  'market:series': SeriesUpdate;
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -603,6 +627,8 @@ export interface EventMap {
   'notices:update': readonly Notice[];
   /** The session changed, the directory loaded, the polled set changed. */
   'market:update': MarketView;
+  /** Sparkline points appended or repaired since the previous one (see SeriesUpdate). */
+  'market:series': SeriesUpdate;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -616,6 +642,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'credentials:update',
   'notices:update',
   'market:update',
+  'market:series',
 ];
 
 // ------------------------------------------------------------------------------ the API

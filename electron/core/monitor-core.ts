@@ -55,6 +55,7 @@ import {
   type MarketView,
   type Notice,
   type RestMetricsView,
+  type SeriesUpdate,
   type SymbolInfo,
   type Result,
   type Settings,
@@ -166,6 +167,8 @@ const NO_MARKET: MarketView = {
   directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
 };
 
+const NO_SERIES: SeriesUpdate = { version: 0, start: undefined, reset: true, changes: [] };
+
 /** The detail chart's default span per timeframe (a session of minutes ... a year of days). */
 const DEFAULT_CHART_SPAN_MS = {
   '1Min': 86_400_000,
@@ -243,6 +246,8 @@ export class MonitorCore {
 
   readonly #source: StreamSource;
 
+  /** The history version the last 'market:series' event brought views to. */
+  #seriesVersion = 0;
   readonly #views = new Map<string, View>();
   #viewSeq = 0;
   #entries: LogEntry[] = [];
@@ -314,6 +319,7 @@ export class MonitorCore {
         connectionChanged: () => this.#emit('connection:state', this.#connectionView()),
         subscriptionsChanged: () => this.#later('subscriptions', () => this.#onSubscriptions()),
         handlersChanged: () => this.#later('handlers', () => this.#emitHandlers()),
+        seriesChanged: () => this.#later('series', () => this.#emitSeries()),
         marketChanged: () =>
           this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
@@ -948,6 +954,7 @@ export class MonitorCore {
       },
       'simulator:control': (control) => this.#simulatorControl(control),
       'market:status': () => ok(this.#marketView()),
+      'market:series': () => ok(this.#source.market?.series() ?? NO_SERIES),
       'symbols:search': ({ query, limit }) =>
         ok((this.#source.directory?.search(query, limit ?? 10) ?? []).map(symbolInfo)),
       'symbols:info': ({ symbols }) => {
@@ -1117,6 +1124,16 @@ export class MonitorCore {
         ? ` (did you mean ${issue.suggestions.slice(0, 3).join(', ')}?)`
         : '';
     return `${issue.reason}${hint}`;
+  }
+
+  /** Sends the views the sparkline points since the previous event (one cursor for all views). */
+  #emitSeries(): void {
+    const market = this.#source.market;
+    if (!market) return;
+    const update = market.seriesSince(this.#seriesVersion);
+    this.#seriesVersion = update.version;
+    if (this.#views.size === 0 || (update.changes.length === 0 && !update.reset)) return;
+    this.#emit('market:series', update);
   }
 
   #marketView(): MarketView {

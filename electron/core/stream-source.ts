@@ -8,7 +8,8 @@
  * streams its feed; the crypto feed takes the watchlists' crypto pairs (symbols with a `/`, like
  * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
  * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
- * streamed symbol is subscribed on quotes, trades and daily bars (volume and change).
+ * streamed symbol is subscribed on quotes, trades, daily bars (volume and change) and minute bars
+ * (the sparklines).
  *
  * Connecting. The source remembers whether the user wants a connection (`wantConnected`, set by
  * the core). A rebuilt client (a new source, new keys) connects when that wish is on. An Alpaca
@@ -38,7 +39,7 @@ import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
 export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
 
 /** Channels every streamed symbol is subscribed on. */
-export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
+export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars', 'bars'];
 
 export interface StreamSourceOptions {
   /** The embedded simulator's options (tests: rate, symbols, barIntervalMs). Host is always loopback. */
@@ -78,6 +79,8 @@ export interface SourceHost {
   handlersChanged(): void;
   /** The market view changed (session, polled set). */
   marketChanged(): void;
+  /** Sparkline series changed. */
+  seriesChanged(): void;
   /** Whether the core is closed (a slow start must then change nothing). */
   isClosed(): boolean;
 }
@@ -309,6 +312,7 @@ export class StreamSource {
         ? { pollIntervalMs: this.#options.market.pollIntervalMs }
         : {}),
       onChange: () => this.#host.marketChanged(),
+      onSeries: () => this.#host.seriesChanged(),
     });
     this.#detach.push(
       () => {

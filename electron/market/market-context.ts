@@ -15,7 +15,7 @@
  *
  * No electron import.
  */
-import type { MarketView } from '../../shared/api.ts';
+import type { MarketView, SeriesUpdate } from '../../shared/api.ts';
 import {
   addDays,
   nyDate,
@@ -30,6 +30,7 @@ import type { SymbolSnapshot } from '../rest/types.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import type { StreamClient } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
+import { IntradayHistory } from './history.ts';
 import type { SymbolDirectory } from './symbol-directory.ts';
 
 /** The REST calls the market context makes (AlpacaRest has them; tests may pass their own). */
@@ -70,6 +71,8 @@ export interface MarketContextOptions {
   readonly directory?: { readonly directory: SymbolDirectory; readonly cacheDir: string };
   /** Called whenever the market view changed. */
   readonly onChange: () => void;
+  /** Called when sparkline series changed (coalesce: per minute bar). */
+  readonly onSeries?: () => void;
 }
 
 /** A trading day's worth of calendar around now: enough to know the next open after a long weekend. */
@@ -99,6 +102,12 @@ export class MarketContext {
   #polled = new Set<string>();
   #polling = false;
   #closed = false;
+  /** The session's 1-minute closes per wanted symbol (sparklines). */
+  readonly #history = new IntradayHistory();
+  /** When the stream last went down (epoch ms), for gap repair after it comes back. */
+  #downSince: number | undefined;
+  #liveSince: number | undefined;
+  #repairing = false;
   readonly #offClient: (() => void)[] = [];
 
   constructor(options: MarketContextOptions) {
@@ -110,14 +119,35 @@ export class MarketContext {
     let wasLive = false;
     this.#offClient.push(
       options.client.on('state', (change) => {
+        const now = this.#now();
         if (change.state === 'live') {
-          // After a reconnect, the minutes missed: every row gets a snapshot again.
-          if (wasLive) this.#snapshot([...this.#wanted], 'reconnect');
+          // After a reconnect, the minutes missed: every row gets a snapshot again, and the
+          // sparklines the minutes the stream was down.
+          if (wasLive) {
+            this.#snapshot([...this.#wanted], 'reconnect');
+            if (this.#liveSince !== undefined && this.#downSince !== undefined)
+              this.#history.markCovered(this.#wanted, this.#liveSince, this.#downSince);
+            void this.#repairHistory('reconnect');
+          }
           wasLive = true;
+          this.#liveSince = now;
+          this.#downSince = undefined;
+        } else if (change.previous === 'live') {
+          this.#downSince = now;
         }
         this.#updatePolled();
       }),
       options.client.on('subscription', () => this.#updatePolled()),
+      options.client.handlers.on(
+        'bar',
+        '*',
+        (bar) => {
+          if (bar.kind !== 'bar' && bar.kind !== 'updatedBar') return;
+          if (this.#history.applyMinuteBar(bar.symbol, { time: bar.timeMs, close: bar.close }))
+            this.#o.onSeries?.();
+        },
+        { name: 'market: sparklines', builtin: true },
+      ),
     );
   }
 
@@ -156,8 +186,37 @@ export class MarketContext {
   setSymbols(symbols: ReadonlySet<string>): void {
     const added = [...symbols].filter((s) => !this.#wanted.has(s));
     this.#wanted = new Set(symbols);
-    if (added.length > 0) this.#snapshot(added, 'added');
+    if (this.#history.retain(symbols).length > 0) this.#o.onSeries?.();
+    if (added.length > 0) {
+      this.#snapshot(added, 'added');
+      void this.#repairHistory('added');
+    }
     this.#updatePolled();
+  }
+
+  /** Every series whole (a view's first copy). */
+  series(): SeriesUpdate {
+    return this.#seriesSince(-1);
+  }
+
+  /** What changed in the series since `version` (the core keeps one cursor for all views). */
+  seriesSince(version: number): SeriesUpdate {
+    return this.#seriesSince(version);
+  }
+
+  /** Bytes the sparkline history holds (the bench reports it against its 20 MB bound). */
+  historyBytes(): number {
+    return this.#history.bytes();
+  }
+
+  #seriesSince(version: number): SeriesUpdate {
+    const c = this.#history.changesSince(version);
+    return {
+      version: c.version,
+      start: c.start,
+      reset: c.reset || version < 0,
+      changes: c.changes,
+    };
   }
 
   view(): MarketView {
@@ -223,6 +282,7 @@ export class MarketContext {
     this.#sessionTimer = undefined;
     this.#pollTimer = undefined;
     for (const off of this.#offClient.splice(0)) off();
+    this.#history.retain([]);
   }
 
   // ---------------------------------------------------------------- the session
@@ -264,6 +324,7 @@ export class MarketContext {
     const state = sessionAt(now, this.#days, this.#range);
     const previous = this.#state?.session;
     this.#setState(state);
+    this.#rollHistory(now);
     if (previous !== undefined && previous !== state.session) {
       // A boundary: the daily bars and previous close roll; every row gets a fresh snapshot.
       this.#snapshot([...this.#wanted], `session ${state.session}`);
@@ -280,6 +341,50 @@ export class MarketContext {
       if (this.#range && addDays(today, 3) > this.#range.to) void this.#refreshSession();
       else this.#tick();
     });
+  }
+
+  /**
+   * The sparklines show the session of today's trading day once it has begun (04:00 New York),
+   * else the last one: the evening and the weekend keep the last session on screen.
+   */
+  #rollHistory(now: number): void {
+    let shown: TradingDay | undefined;
+    for (const day of this.#days) if (day.preOpen <= now) shown = day;
+    if (!shown) return;
+    if (this.#history.sessionStart === shown.preOpen) return;
+    this.#history.roll(shown.preOpen);
+    this.#o.onSeries?.();
+    void this.#repairHistory('session');
+  }
+
+  /** Fetches the minutes the series lack (the whole session for a new symbol), request by request. */
+  async #repairHistory(why: string): Promise<void> {
+    const rest = this.#o.rest;
+    if (!rest || this.#closed || this.#repairing || this.#crypto) return;
+    if (this.#history.sessionStart === undefined || this.#wanted.size === 0) return;
+    this.#repairing = true;
+    try {
+      const plan = this.#history.planRepair(this.#wanted, this.#now());
+      for (const request of plan) {
+        if (this.#closed) return;
+        const bars = await rest.bars(request.symbols, {
+          timeframe: '1Min',
+          start: request.start,
+          end: request.end,
+          feed: this.#o.feed,
+          signal: this.#abort.signal,
+        });
+        if (this.#closed) return;
+        this.#history.applyRepair(request, bars);
+        this.#o.onSeries?.();
+      }
+      if (plan.length > 0) this.#log.debug({ why, requests: plan.length }, 'sparklines filled');
+    } catch (err) {
+      if (!this.#closed && !isRestError(err, 'cancelled'))
+        this.#log.warn({ err, why }, 'fetching minute bars for the sparklines failed');
+    } finally {
+      this.#repairing = false;
+    }
   }
 
   #schedule(ms: number, fn: () => void = () => void this.#refreshSession()): void {

@@ -250,7 +250,7 @@ describe('MonitorCore: streaming to views', () => {
     expect(added.added).toEqual(['NVDA', 'TSLA']);
     expect(added.rejected.map((r) => r.input)).toEqual(['AAPL', 'bad symbol']);
     let snap = await snapshot(view);
-    for (const channel of ['quotes', 'trades', 'dailyBars'] as const) {
+    for (const channel of ['quotes', 'trades', 'dailyBars', 'bars'] as const) {
       expect(sorted(snap.subscriptions.desired[channel])).toEqual(['AAPL', 'MSFT', 'NVDA', 'TSLA']);
     }
     await framesUntil(view, ['NVDA', 'TSLA']);
