@@ -18,8 +18,12 @@ export class VirtualClock implements RestClock {
   /** Every delay asked of sleep(), in order. */
   readonly sleeps: number[] = [];
 
-  constructor(start = Date.UTC(2024, 4, 1, 14, 0, 0)) {
+  /** With `auto` false, time moves only by advance(): a test can hold a sleeper asleep. */
+  readonly #auto: boolean;
+
+  constructor(start = Date.UTC(2024, 4, 1, 14, 0, 0), { auto = true } = {}) {
     this.#now = start;
+    this.#auto = auto;
   }
 
   now(): number {
@@ -29,7 +33,9 @@ export class VirtualClock implements RestClock {
   /** Moves time forward by hand (sleepers due by then wake on the next turn). */
   advance(ms: number): void {
     this.#now += ms;
-    this.#schedule();
+    const ready = this.#timers.filter((t) => t.due <= this.#now);
+    this.#timers = this.#timers.filter((t) => t.due > this.#now);
+    for (const timer of ready) timer.wake();
   }
 
   /** Sleeps not yet woken. */
@@ -62,7 +68,7 @@ export class VirtualClock implements RestClock {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#timers.length === 0) return;
+    if (!this.#auto || this.#scheduled || this.#timers.length === 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
