@@ -289,6 +289,24 @@ export class StreamSource {
     this.#streamed = new Set();
     this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
 
+    this.#detach.push(
+      client.on('state', (change) => {
+        this.#conn.previous = change.previous;
+        this.#conn.since = change.at;
+        this.#conn.retryAt = change.retryAt;
+        this.#host.connectionChanged();
+      }),
+      client.on('stale', (stale) => {
+        this.#conn.stale = stale;
+        this.#host.connectionChanged();
+      }),
+      client.on('subscription', () => this.#host.subscriptionsChanged()),
+      client.subscriptions.onChange((change) => {
+        if (change !== 'in-flight') this.#host.subscriptionsChanged();
+      }),
+      client.handlers.onChange(() => this.#host.handlersChanged()),
+      book.attach(client.handlers),
+    );
     const cacheDir = this.#options.cacheDir;
     const directory = (this.#directories[source.kind] ??= new SymbolDirectory({
       logger: this.#host.logger.child({ module: 'directory' }),
@@ -314,28 +332,10 @@ export class StreamSource {
       onChange: () => this.#host.marketChanged(),
       onSeries: () => this.#host.seriesChanged(),
     });
-    this.#detach.push(
-      () => {
-        market.close();
-        prepared.rest?.close();
-      },
-      client.on('state', (change) => {
-        this.#conn.previous = change.previous;
-        this.#conn.since = change.at;
-        this.#conn.retryAt = change.retryAt;
-        this.#host.connectionChanged();
-      }),
-      client.on('stale', (stale) => {
-        this.#conn.stale = stale;
-        this.#host.connectionChanged();
-      }),
-      client.on('subscription', () => this.#host.subscriptionsChanged()),
-      client.subscriptions.onChange((change) => {
-        if (change !== 'in-flight') this.#host.subscriptionsChanged();
-      }),
-      client.handlers.onChange(() => this.#host.handlersChanged()),
-      book.attach(client.handlers),
-    );
+    this.#detach.push(() => {
+      market.close();
+      prepared.rest?.close();
+    });
     if (this.#alertEnabled) {
       const alert = this.#options.spreadAlert;
       client.handlers.on(
