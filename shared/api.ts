@@ -484,6 +484,22 @@ export const simulatorControlSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('rate'), perSecond: z.number().int().min(0).max(1_000_000) }),
   /** Send an Alpaca error code to the connection (does not close it). */
   z.strictObject({ action: z.literal('error'), code: z.number().int().min(100).max(999) }),
+  /**
+   * The market session the simulator plays: `auto` follows New York's clock; `closed` streams no
+   * data (snapshots hold the last session); `pre` and `post` stream a tenth of the rate.
+   */
+  z.strictObject({
+    action: z.literal('session'),
+    session: z.enum(['auto', 'pre', 'regular', 'post', 'closed']),
+  }),
+  /** REST faults: a per-minute limit (429 beyond; null lifts it), 500s, slow or truncated answers. */
+  z.strictObject({
+    action: z.literal('rest-faults'),
+    rateLimitPerMinute: z.number().int().positive().max(100_000).nullable().optional(),
+    error500: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
+    slowMs: z.number().int().min(0).max(60_000).optional(),
+    malformed: z.boolean().optional(),
+  }),
 ]);
 export type SimulatorControl = z.infer<typeof simulatorControlSchema>;
 

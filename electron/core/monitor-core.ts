@@ -68,6 +68,7 @@ import type { QuoteFrame } from '../../shared/frame.ts';
 import type { Asset } from '../rest/types.ts';
 import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
+import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
@@ -1081,6 +1082,27 @@ export class MonitorCore {
       case 'error': {
         const n = sim.sendError(control.code);
         applied = `sent error ${control.code} to ${n} connection${n === 1 ? '' : 's'}`;
+        break;
+      }
+      case 'session':
+        sim.setSession(control.session);
+        // The market context reads the clock again now, not at the next boundary it knew of.
+        this.#source.market?.refresh();
+        applied = `session ${control.session}`;
+        break;
+      case 'rest-faults': {
+        // Only the fields given change; a null limit lifts it.
+        const patch: { -readonly [K in keyof RestFaults]?: RestFaults[K] } = {};
+        if (control.rateLimitPerMinute !== undefined)
+          patch.rateLimitPerMinute = control.rateLimitPerMinute ?? undefined;
+        if (control.error500 !== undefined) patch.error500 = control.error500;
+        if (control.slowMs !== undefined) patch.slowMs = control.slowMs;
+        if (control.malformed !== undefined) patch.malformed = control.malformed;
+        sim.setRestFaults(patch);
+        const f = sim.restFaults();
+        applied =
+          `REST: ${f.rateLimitPerMinute === undefined ? 'no limit' : `${f.rateLimitPerMinute}/min`}` +
+          `, 500s ${String(f.error500)}, slow ${f.slowMs} ms${f.malformed ? ', truncated bodies' : ''}`;
         break;
       }
       default: {

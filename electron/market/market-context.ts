@@ -194,6 +194,17 @@ export class MarketContext {
     this.#updatePolled();
   }
 
+  /**
+   * Reads the clock and calendar again now and re-seeds every row (the simulator's session was
+   * switched; a user asked). Cheap: three requests plus one per 200 symbols.
+   */
+  refresh(): void {
+    if (this.#closed || !this.#o.rest) return;
+    this.#range = undefined;
+    void this.#refreshSession();
+    this.#snapshot([...this.#wanted], 'refresh');
+  }
+
   /** Every series whole (a view's first copy). */
   series(): SeriesUpdate {
     return this.#seriesSince(-1);
