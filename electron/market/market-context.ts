@@ -222,12 +222,14 @@ export class MarketContext {
 
   #seriesSince(version: number): SeriesUpdate {
     const c = this.#history.changesSince(version);
-    return {
-      version: c.version,
-      start: c.start,
-      reset: c.reset || version < 0,
-      changes: c.changes,
-    };
+    // Float32 holds about 7 significant digits: say no more than that (228.85, not
+    // 228.85000610351562), which also keeps the browser bridge's JSON short.
+    const changes = c.changes.map((d) => ({
+      symbol: d.symbol,
+      from: d.from,
+      closes: d.closes.map((v) => (v === null ? null : Number(v.toPrecision(7)))),
+    }));
+    return { version: c.version, start: c.start, reset: c.reset || version < 0, changes };
   }
 
   view(): MarketView {
