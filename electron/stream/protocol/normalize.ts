@@ -7,10 +7,11 @@
  * absent or mistyped optional field becomes `undefined` (or '' / [] where the domain type has no
  * `undefined`).
  *
- * Values no market can produce are refused per item too (implausibleTime, plausibleBar): a negative price
- * or size (0 stays: Alpaca sends 0 for a missing bid or ask), a bar whose high is below its low or
- * whose open or close is outside [low, high], a negative volume, and a time before 1970 or more
- * than a day ahead of this machine's clock. The fast decoders apply the same rules.
+ * Values no market can produce are refused per item too (implausibleTime, plausibleBar): a
+ * negative price or size (0 stays: Alpaca sends 0 for a missing bid or ask), a bar whose high is
+ * below its low or whose open or close is outside [low, high], a negative volume, and a time
+ * before 1970 or more than a day ahead of this machine's clock. The fast decoders apply the same
+ * rules.
  */
 import type {
   Bar,
