@@ -228,7 +228,7 @@ export type Watchlist = z.infer<typeof watchlistSchema>;
  */
 const storedWatchlistSchema = z.strictObject({
   id: idSchema,
-  name: z.string().max(4 * MAX_WATCHLIST_NAME),
+  name: z.string(),
   symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST),
 });
 

@@ -152,7 +152,14 @@ describe('a watchlists.json already holding such names still loads, repaired', (
   });
 
   it('every repaired name passes the command check, so saving it again works', () => {
-    const names = load(['A\u2066B\u2069', `${'x'.repeat(59)}\u200b😀`, ' \u00adpad ']);
+    const names = load([
+      'A\u2066B\u2069',
+      `${'x'.repeat(59)}\u200b😀`,
+      ' \u00adpad ',
+      'long '.repeat(100),
+    ]);
+    expect(names[1]).toBe('x'.repeat(59)); // the emoji would be cut in half: left out whole
+    expect(names[3]).toBe('long '.repeat(12).trim());
     for (const name of names) expect(checkWatchlistName(name)).toEqual({ ok: true, name });
   });
 });
