@@ -30,7 +30,7 @@ import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
-import { createSpreadAlert, SPREAD_ALERT_NAME } from './spread-alert.ts';
+import { createSpreadAlert, SPREAD_ALERT_NAME, type SpreadAlert } from './spread-alert.ts';
 import type { StoredCredentials } from './types.ts';
 import { connectionView } from './views.ts';
 import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
@@ -144,6 +144,8 @@ export class StreamSource {
   } = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
   /** Whether the user removed the spread alert: a new client must not bring it back. */
   #alertEnabled = true;
+  /** The current client's spread alert, whose per-symbol state follows the subscribed symbols. */
+  #spreadAlert: SpreadAlert | undefined;
 
   constructor(options: StreamSourceOptions, host: SourceHost) {
     this.#options = options;
@@ -214,6 +216,7 @@ export class StreamSource {
   /** The user removed the spread alert: later clients do not bring it back. */
   spreadAlertRemoved(): void {
     this.#alertEnabled = false;
+    this.#spreadAlert = undefined;
   }
 
   /** Starts the simulator or reads the keys, and builds the client: nothing is torn down yet. */
@@ -338,16 +341,15 @@ export class StreamSource {
     });
     if (this.#alertEnabled) {
       const alert = this.#options.spreadAlert;
-      client.handlers.on(
-        'quote',
-        '*',
-        createSpreadAlert({
-          logger: this.#host.logger.child({ module: 'spread-alert' }),
-          ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
-          ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
-        }),
-        { name: SPREAD_ALERT_NAME },
-      );
+      const spread = createSpreadAlert({
+        logger: this.#host.logger.child({ module: 'spread-alert' }),
+        ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
+        ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
+      });
+      client.handlers.on('quote', '*', spread, { name: SPREAD_ALERT_NAME });
+      this.#spreadAlert = spread;
+    } else {
+      this.#spreadAlert = undefined;
     }
     this.syncSubscriptions();
     this.#market = market;
@@ -389,6 +391,7 @@ export class StreamSource {
     }
     this.#streamed = next;
     this.#host.book.retain(next);
+    this.#spreadAlert?.retain(next);
     this.#market?.setSymbols(next);
   }
 

@@ -165,7 +165,7 @@ describe('market context in the core (embedded simulator)', () => {
       },
       watchlists: [{ id: 'default', name: 'Main', symbols }],
     });
-    await waitFor(
+    await waitUntil(
       async () => (await value(view, 'diagnostics:snapshot', {})).connection.state === 'live',
       {
         what: 'live',
