@@ -178,10 +178,17 @@ describe('market context in the core (embedded simulator)', () => {
       timeoutMs: 10_000,
     });
     // Polled rows carry polledAt and keep getting fresher.
-    const rows = await rowsWithContext(view, symbols);
-    const polled = [...rows.values()].filter((r) => Number.isFinite(r.polledAt));
-    expect(polled.length).toBeGreaterThanOrEqual(4);
-    const first = Math.min(...polled.map((r) => r.polledAt!));
+    let first = Infinity;
+    await waitUntil(
+      async () => {
+        const rows = await rowsWithContext(view, symbols);
+        const polled = [...rows.values()].filter((r) => Number.isFinite(r.polledAt));
+        if (polled.length < 4) return false;
+        first = Math.min(...polled.map((r) => r.polledAt!));
+        return true;
+      },
+      { what: 'polled rows', timeoutMs: 10_000 },
+    );
     await waitUntil(
       async () => {
         const again = await rowsWithContext(view, symbols);
