@@ -29,6 +29,7 @@ import type {
   LogEntry,
   MetricsView,
   MonitorApi,
+  MarketView,
   Notice,
   Result,
   Settings,
@@ -145,6 +146,8 @@ export interface SettingsSlice {
   settings: Settings | undefined;
   credentials: CredentialStatus | undefined;
   notices: readonly Notice[];
+  /** Where the market stands (session, quiet): a closed market's silence is no alarm. */
+  market: MarketView | undefined;
   setSource: (source: Source) => Promise<Outcome<Settings>>;
   updateSettings: (patch: CommandInput<'settings:update'>) => Promise<Outcome<Settings>>;
   setTheme: (theme: Theme) => Promise<Outcome<Settings>>;
@@ -285,6 +288,7 @@ function initialData(): Data {
     settings: undefined,
     credentials: undefined,
     notices: [],
+    market: undefined,
     log: [],
     subscriptions: undefined,
     faults: NO_FAULTS,
@@ -443,6 +447,10 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           seen.add('notices');
           set({ notices });
         }),
+        api.on('market:update', (market) => {
+          seen.add('market');
+          set({ market });
+        }),
         api.on('handlers:update', (handlers) => {
           seen.add('handlers');
           set({ handlers });
@@ -483,6 +491,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           if (!seen.has('settings')) onSettings(snap.settings);
           if (!seen.has('credentials')) patch.credentials = snap.credentials;
           if (!seen.has('notices')) patch.notices = snap.notices;
+          if (!seen.has('market')) patch.market = snap.market;
           if (!seen.has('handlers')) patch.handlers = snap.handlers;
           if (!seen.has('subscriptions')) patch.subscriptions = snap.subscriptions;
           if (!seen.has('metrics')) {

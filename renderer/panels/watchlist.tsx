@@ -910,6 +910,8 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const removeSymbol = useMonitor((s) => s.removeSymbol);
   const moveSymbol = useMonitor((s) => s.moveSymbol);
   const refusedList = useMonitor((s) => s.subscriptions?.refused);
+  // A closed market (or a thin extended session on IEX): silence is expected, no stale marks.
+  const quiet = useMonitor((s) => s.market?.quiet ?? false);
   const listedAt = useMonitor((s) => s.listedAt);
   // "No data" counts only while live: without a connection every row would say it.
   const liveSince = useMonitor((s) =>
@@ -1051,7 +1053,13 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   for (const item of items) {
     const symbol = order[item.index];
     if (symbol === undefined) continue;
-    const rowFreshness = freshnessOf(board.get(symbol)?.receivedAt ?? NaN, now);
+    const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
+    // While the market sleeps, old values are the last session's, not a stalled feed.
+    const rowFreshness = quiet
+      ? Number.isFinite(receivedAt)
+        ? 'fresh'
+        : 'waiting'
+      : freshnessOf(receivedAt, now);
     freshness.set(symbol, rowFreshness);
     const isRefused = refused.has(symbol);
     const since = Math.max(listedAt.get(symbol) ?? now, liveSince);
@@ -1062,7 +1070,7 @@ function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         selected={symbol === selected}
         refused={isRefused}
         freshness={rowFreshness}
-        noData={rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
+        noData={!quiet && rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
         sorted={sorted}
         rowIndex={item.index}
         onSelect={onSelect}
