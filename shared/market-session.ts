@@ -87,30 +87,80 @@ export interface NyTime {
   readonly offsetMinutes: number;
 }
 
-export function nyTime(epochMs: number): NyTime {
-  if (!Number.isFinite(epochMs)) throw new RangeError(`not an instant: ${epochMs}`);
+// New York's offset changes twice a year at most, on the hour, months apart. So a month whose
+// first and last hours read the same offset has it throughout; only the months with a change are
+// read day by day, and the days with one hour by hour. That keeps calendar work over decades to a
+// few thousand formatter calls. The caches are bounded (cleared when full).
+const monthOffsets = new Map<number, number>();
+const fineOffsets = new Map<number, number>();
+const CACHE_MAX = 50_000;
+const HOUR_MS = 3_600_000;
+
+function readOffset(probe: number): number {
   const parts: Record<string, number> = {};
-  for (const part of NY_FORMAT.formatToParts(epochMs)) {
+  for (const part of NY_FORMAT.formatToParts(probe)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  const year = parts.year ?? 0;
-  const month = parts.month ?? 1;
-  const day = parts.day ?? 1;
-  const hour = parts.hour ?? 0;
-  const minute = parts.minute ?? 0;
-  const second = parts.second ?? 0;
-  const wholeSecond = Math.floor(epochMs / 1000) * 1000;
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const asUtc = Date.UTC(
+    parts.year ?? 0,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return Math.round((asUtc - probe) / 60_000);
+}
+
+/** The offset over [from, to) when it is constant there, else NaN; cached under `key`. */
+function spanOffset(cache: Map<number, number>, key: number, from: number, to: number): number {
+  let value = cache.get(key);
+  if (value === undefined) {
+    const first = readOffset(from);
+    value = readOffset(to - HOUR_MS) === first ? first : Number.NaN;
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function offsetMinutesAt(epochMs: number): number {
+  const d = new Date(epochMs);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth();
+  const monthStart = Date.UTC(year, month, 1);
+  const byMonth = spanOffset(
+    monthOffsets,
+    year * 12 + month,
+    monthStart,
+    Date.UTC(year, month + 1, 1),
+  );
+  if (!Number.isNaN(byMonth)) return byMonth;
+  const dayStart = Math.floor(epochMs / DAY_MS) * DAY_MS;
+  // Day keys are negative so that they never meet the hour keys in the shared map.
+  const byDay = spanOffset(fineOffsets, -1 - dayStart / DAY_MS, dayStart, dayStart + DAY_MS);
+  if (!Number.isNaN(byDay)) return byDay;
+  const hour = Math.floor(epochMs / HOUR_MS);
+  return spanOffset(fineOffsets, hour, hour * HOUR_MS, (hour + 1) * HOUR_MS);
+}
+
+export function nyTime(epochMs: number): NyTime {
+  if (!Number.isFinite(epochMs)) throw new RangeError(`not an instant: ${epochMs}`);
+  const offsetMinutes = offsetMinutesAt(epochMs);
+  const local = new Date(epochMs + offsetMinutes * 60_000);
+  const year = local.getUTCFullYear();
+  const month = local.getUTCMonth() + 1;
+  const day = local.getUTCDate();
   return {
     year,
     month,
     day,
-    hour,
-    minute,
-    second,
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
     date: formatDate(year, month, day),
-    weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
-    offsetMinutes: Math.round((asUtc - wholeSecond) / 60_000),
+    weekday: local.getUTCDay(),
+    offsetMinutes,
   };
 }
 
@@ -162,14 +212,12 @@ export function nyLocalToEpoch(date: string, time: string): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   // The offset at the wall time read as UTC is within a few hours of the answer; one correction
   // lands on the right side of a change, a second settles the hour that is skipped or repeated.
-  const first = wall - nyTime(wall).offsetMinutes * 60_000;
-  const second = wall - nyTime(first).offsetMinutes * 60_000;
+  const first = wall - offsetMinutesAt(wall) * 60_000;
+  const second = wall - offsetMinutesAt(first) * 60_000;
   if (second === first) return first;
-  const third = wall - nyTime(second).offsetMinutes * 60_000;
-  const reads = (t: number): boolean => {
-    const ny = nyTime(t);
-    return ny.hour === hour && ny.minute === minute;
-  };
+  const third = wall - offsetMinutesAt(second) * 60_000;
+  // A candidate is right when New York's clock reads the asked time at it.
+  const reads = (t: number): boolean => t + offsetMinutesAt(t) * 60_000 === wall;
   const valid = [second, third].filter(reads);
   // Both read right: the repeated hour, take the first. Neither: the skipped hour, take the later.
   return valid.length > 0 ? Math.min(...valid) : Math.max(second, third);
@@ -417,32 +465,21 @@ function nyseEarlyCloses(year: number, holidays: ReadonlySet<string>): Set<strin
 /** Widest span served in one call: Alpaca's calendar covers 1970-2029; this allows a margin. */
 const MAX_CALENDAR_DAYS = 100 * 366;
 
-/**
- * NYSE trading days from `from` to `to` inclusive (YYYY-MM-DD): weekdays minus the holidays by
- * rule, regular hours 09:30-16:00 with pre-market from 04:00 and after-hours to 20:00; early
- * closes at 13:00 with after-hours to 17:00. One-off closures (days of mourning, storms) are not
- * known. Throws RangeError for a bad date or a span over a century.
- */
-export function nyseCalendar(from: string, to: string): CalendarDay[] {
-  const start = parseDate(from).utc;
-  const end = parseDate(to).utc;
-  if (end < start) return [];
-  if ((end - start) / DAY_MS > MAX_CALENDAR_DAYS) {
-    throw new RangeError('calendar span too long (at most a century)');
-  }
+// Years already worked out (about 250 small objects each); bounded to a few centuries.
+const yearCache = new Map<number, readonly CalendarDay[]>();
+const YEAR_CACHE_MAX = 400;
+
+function nyseYear(year: number): readonly CalendarDay[] {
+  let days = yearCache.get(year);
+  if (days !== undefined) return days;
+  const holidays = nyseHolidays(year);
+  const early = nyseEarlyCloses(year, holidays);
   const out: CalendarDay[] = [];
-  let year = -1;
-  let holidays = new Set<string>();
-  let early = new Set<string>();
-  for (let utc = start; utc <= end; utc += DAY_MS) {
+  const end = Date.UTC(year + 1, 0, 1);
+  for (let utc = Date.UTC(year, 0, 1); utc < end; utc += DAY_MS) {
     const d = new Date(utc);
     const wd = d.getUTCDay();
     if (wd === 0 || wd === 6) continue;
-    if (d.getUTCFullYear() !== year) {
-      year = d.getUTCFullYear();
-      holidays = nyseHolidays(year);
-      early = nyseEarlyCloses(year, holidays);
-    }
     const date = formatDate(year, d.getUTCMonth() + 1, d.getUTCDate());
     if (holidays.has(date)) continue;
     const short = early.has(date);
@@ -453,6 +490,31 @@ export function nyseCalendar(from: string, to: string): CalendarDay[] {
       sessionOpen: '04:00',
       sessionClose: short ? '17:00' : '20:00',
     });
+  }
+  days = out;
+  if (yearCache.size >= YEAR_CACHE_MAX) yearCache.clear();
+  yearCache.set(year, days);
+  return days;
+}
+
+/**
+ * NYSE trading days from `from` to `to` inclusive (YYYY-MM-DD): weekdays minus the holidays by
+ * rule, regular hours 09:30-16:00 with pre-market from 04:00 and after-hours to 20:00; early
+ * closes at 13:00 with after-hours to 17:00. One-off closures (days of mourning, storms) are not
+ * known. Throws RangeError for a bad date or a span over a century.
+ */
+export function nyseCalendar(from: string, to: string): CalendarDay[] {
+  const start = parseDate(from);
+  const end = parseDate(to);
+  if (end.utc < start.utc) return [];
+  if ((end.utc - start.utc) / DAY_MS > MAX_CALENDAR_DAYS) {
+    throw new RangeError('calendar span too long (at most a century)');
+  }
+  const out: CalendarDay[] = [];
+  for (let year = start.year; year <= end.year; year++) {
+    for (const day of nyseYear(year)) {
+      if (day.date >= from && day.date <= to) out.push(day);
+    }
   }
   return out;
 }

@@ -127,6 +127,18 @@ export interface MarketWalkOptions {
   readonly kind: 'stock' | 'crypto';
   /** Exchange letters for quotes and trades (stocks only). The IEX feed only ever says `V`. */
   readonly exchanges?: readonly string[];
+  /**
+   * Where a symbol's walk starts (and the level it is pulled back to): the simulator passes the
+   * previous session's close so that live data continues its history. Default: a price from the
+   * symbol's name and the seed.
+   */
+  readonly startPrice?: (symbol: string) => number | undefined;
+}
+
+/** The newest trade and quote a walk made for a symbol, as the wire items it sent. */
+export interface LatestItems {
+  readonly trade: WireItem | undefined;
+  readonly quote: WireItem | undefined;
 }
 
 /** Running open / high / low / close / volume, and the price-volume sum behind the VWAP. */
@@ -174,6 +186,9 @@ interface SymbolState {
   prevBar: { agg: Aggregate; time: string } | undefined;
   day: Aggregate | undefined;
   last: LastTrade | undefined;
+  /** The last trade and quote items sent, kept by reference for REST snapshots. */
+  lastTradeItem: WireItem | undefined;
+  lastQuoteItem: WireItem | undefined;
   book: { bids: Map<number, number>; asks: Map<number, number> } | undefined;
 }
 
@@ -255,6 +270,7 @@ export class MarketWalk {
   readonly #seed: number;
   readonly #crypto: boolean;
   readonly #exchanges: readonly string[];
+  readonly #startPrice: ((symbol: string) => number | undefined) | undefined;
   readonly #states = new Map<string, SymbolState>();
   #tradeId: number;
   #period = 0;
@@ -267,6 +283,7 @@ export class MarketWalk {
     this.#crypto = options.kind === 'crypto';
     this.#exchanges = options.exchanges ?? SIP_EXCHANGES;
     if (this.#exchanges.length === 0) throw new RangeError('exchanges must not be empty');
+    this.#startPrice = options.startPrice;
     // Trade ids look like Alpaca's: large, increasing.
     this.#tradeId =
       (this.#crypto ? 1_000_000_000_000 : 52_983_525_000_000) + (this.#seed % 100_000) * 1000;
@@ -276,6 +293,12 @@ export class MarketWalk {
   quote(symbol: string): { readonly bid: number; readonly ask: number } | undefined {
     const st = this.#states.get(symbol);
     return st === undefined ? undefined : { bid: st.bid / st.scale, ask: st.ask / st.scale };
+  }
+
+  /** The newest trade and quote of a symbol the walk has touched. */
+  latest(symbol: string): LatestItems | undefined {
+    const st = this.#states.get(symbol);
+    return st === undefined ? undefined : { trade: st.lastTradeItem, quote: st.lastQuoteItem };
   }
 
   /**
@@ -305,7 +328,9 @@ export class MarketWalk {
     }
 
     this.#move(st);
-    out.push(this.#quoteItem(st, time));
+    const quote = this.#quoteItem(st, time);
+    st.lastQuoteItem = quote;
+    out.push(quote);
 
     if (rng() < P_TRADE) this.#trade(st, time, out);
 
@@ -382,12 +407,16 @@ export class MarketWalk {
     const local = mulberry32(h);
     let price: number;
     let scale: number;
+    const start = this.#startPrice?.(symbol);
     if (this.#crypto) {
-      price = CRYPTO_PAIRS[symbol] ?? 1 + local() * 100;
-      scale = price >= 1000 ? 100 : price >= 1 ? 10_000 : price >= 0.01 ? 1_000_000 : 1_000_000_000;
+      // the tick size follows the pair's usual level, not where today's walk happens to start
+      const level = CRYPTO_PAIRS[symbol] ?? 1 + local() * 100;
+      price = start ?? level;
+      scale = level >= 1000 ? 100 : level >= 1 ? 10_000 : level >= 0.01 ? 1_000_000 : 1_000_000_000;
     } else {
       // log-uniform between $8 and $600: most names cheap, a few expensive
-      price = 8 * Math.exp(local() * Math.log(75));
+      const drawn = 8 * Math.exp(local() * Math.log(75));
+      price = start ?? drawn;
       scale = 100;
     }
     const mid = price * scale;
@@ -408,6 +437,8 @@ export class MarketWalk {
       prevBar: undefined,
       day: undefined,
       last: undefined,
+      lastTradeItem: undefined,
+      lastQuoteItem: undefined,
       book: undefined,
     };
     this.#states.set(symbol, st);
@@ -522,8 +553,9 @@ export class MarketWalk {
       day: this.#day,
       settled: false,
     };
+    let item: WireItem;
     if (this.#crypto) {
-      out.push({
+      item = {
         T: 't',
         S: st.symbol,
         p: price,
@@ -531,9 +563,9 @@ export class MarketWalk {
         t: time,
         i: id,
         tks: rng() < 0.5 ? 'B' : 'S',
-      });
+      };
     } else {
-      out.push({
+      item = {
         T: 't',
         S: st.symbol,
         i: id,
@@ -543,8 +575,10 @@ export class MarketWalk {
         c: conditions,
         t: time,
         z: st.tape,
-      });
+      };
     }
+    st.lastTradeItem = item;
+    out.push(item);
   }
 
   /** The aggregate a trade went into: the open bar, or the closed one (then an updated bar is due). */

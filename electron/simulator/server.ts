@@ -4,7 +4,7 @@
  * double for every fault scenario: faults can be set at start and flipped while it runs, and what
  * it holds and sent can be read back. One timer drives data for every connection.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -14,7 +14,13 @@ import type { Logger } from '../stream/log.ts';
 import { silentLogger } from '../stream/log.ts';
 import type { SimulatorFaults } from './faults.ts';
 import { DEFAULT_FAULTS, checkFaults } from './faults.ts';
+import { History } from './history.ts';
+import type { MarketSessionInfo, SessionMode, SimDay } from './market-hours.ts';
+import { MarketHours, SESSION_MODES, cryptoSessionDay } from './market-hours.ts';
+import type { LatestItems } from './market-walk.ts';
 import { CRYPTO_PAIRS, TEST_SYMBOL, symbolUniverse } from './market-walk.ts';
+import type { AssetKind, RestFaults, RestHost } from './rest.ts';
+import { DEFAULT_REST_FAULTS, RestApi, checkRestFaults } from './rest.ts';
 import type { ConnectionInfo, Counters, SessionConfig, SessionHost } from './session.ts';
 import { Session } from './session.ts';
 
@@ -64,6 +70,21 @@ export interface SimulatorOptions {
    * Offer permessage-deflate, as Alpaca does; used only when the client asks for it. Default true.
    */
   readonly perMessageDeflate?: boolean;
+  /**
+   * The market session the simulator is in. `auto` follows the real New York clock and the NYSE
+   * calendar; the others force that session (see market-hours.ts for how the served calendar and
+   * clock agree with it). Stock feeds stream at `rate` in `regular`, a tenth of it in `pre` and
+   * `post`, and send no data when `closed`; crypto and `/v2/test` always stream. Default
+   * `regular`: the stream never pauses, as before sessions existed. Change it with `setSession`.
+   */
+  readonly session?: SessionMode;
+  /** REST faults on from the start; see RestFaults. Change them later with `setRestFaults`. */
+  readonly restFaults?: Partial<RestFaults>;
+  /**
+   * The market clock: the instant the sessions, `/v2/clock`, snapshots and bars history are
+   * computed for. Default `Date.now`; tests fake it. Stream timestamps stay on the wall clock.
+   */
+  readonly now?: () => number;
 }
 
 /** A client action as the simulator received it, for tests that count upstream messages. */
@@ -135,6 +156,15 @@ export interface Simulator {
   stats(): SimulatorStats;
   /** Calls `listener` for every decoded client action; returns a function that removes it. */
   onAction(listener: ActionListener): () => void;
+  /** The REST API's base URL, `http://HOST:PORT` (the same port as the streams). */
+  readonly restUrl: string;
+  /** Forces a market session, or `auto` to follow New York's clock; takes effect at once. */
+  setSession(session: SessionMode): void;
+  /** The session asked for, the effective one, and the clock `/v2/clock` serves now. */
+  session(): MarketSessionInfo;
+  /** Changes some REST faults; the rest stay. */
+  setRestFaults(faults: Partial<RestFaults>): void;
+  restFaults(): RestFaults;
 }
 
 const FEED_OF_PATH: ReadonlyMap<string, Feed> = new Map(
@@ -170,9 +200,13 @@ function pathnameOf(url: string | undefined): string {
   }
 }
 
-class SimulatorServer implements Simulator, SessionHost {
+/** Extended hours stream this share of the regular rate: IEX trades little outside them. */
+const EXTENDED_HOURS_FACTOR = 0.1;
+
+class SimulatorServer implements Simulator, SessionHost, RestHost {
   readonly host: string;
   url = '';
+  restUrl = '';
   port = 0;
   readonly config: SessionConfig;
   readonly counters: Counters = {
@@ -200,6 +234,14 @@ class SimulatorServer implements Simulator, SessionHost {
   /** Slots still held by authenticated connections that ended (connectionLingerMs). */
   #lingering: { path: string; until: number }[] = [];
   #faults: SimulatorFaults;
+  #restFaults: RestFaults;
+  readonly hours: MarketHours;
+  readonly history: History;
+  readonly #rest: RestApi;
+  readonly #stocks: readonly string[];
+  readonly #crypto: readonly string[];
+  /** The stock session day, looked up at most once a second (walks ask per new symbol). */
+  #openDay: { at: number; day: SimDay | undefined } | undefined;
   #rate: number;
   #nextId = 1;
   #timer: NodeJS.Timeout | undefined;
@@ -219,16 +261,30 @@ class SimulatorServer implements Simulator, SessionHost {
     }
     if ((options.port ?? 0) > 65535) throw new RangeError('port must be at most 65535');
     checkFaults(options.faults ?? {});
+    checkRestFaults(options.restFaults ?? {});
+    const mode = options.session ?? 'regular';
+    if (!SESSION_MODES.includes(mode)) {
+      throw new RangeError(`session must be one of ${SESSION_MODES.join(', ')}`);
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new RangeError('now must be a function returning epoch milliseconds');
+    }
 
     this.host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
     this.#tickMs = options.tickMs ?? 10;
     this.#rate = options.rate ?? 200;
     this.#faults = { ...DEFAULT_FAULTS, ...options.faults };
+    this.#restFaults = { ...DEFAULT_REST_FAULTS, ...options.restFaults };
     this.logger = (options.logger ?? silentLogger()).child({ module: 'simulator' });
     const stocks = resolveUniverse(options);
     const crypto = Object.keys(CRYPTO_PAIRS);
     const test = [TEST_SYMBOL];
+    this.#stocks = stocks;
+    this.#crypto = crypto;
+    const now = options.now ?? Date.now;
+    this.hours = new MarketHours(mode, () => now());
+    this.history = new History(options.seed ?? 1);
     this.config = {
       key: options.key,
       secret: options.secret,
@@ -237,7 +293,9 @@ class SimulatorServer implements Simulator, SessionHost {
       barIntervalMs: options.barIntervalMs ?? 60_000,
       seed: options.seed ?? 1,
       universe: (feed) => (feed === 'crypto' ? crypto : feed === 'test' ? test : stocks),
+      startPrice: (feed, symbol) => this.#startPrice(feed, symbol),
     };
+    this.#rest = new RestApi(this);
 
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -246,12 +304,7 @@ class SimulatorServer implements Simulator, SessionHost {
       maxPayload: options.maxPayload ?? 1024 * 1024,
       perMessageDeflate: options.perMessageDeflate ?? true,
     });
-    this.#http = createServer((req, res) => {
-      // Plain HTTP: only upgrades are served.
-      const known = FEED_OF_PATH.has(pathnameOf(req.url));
-      res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
-      res.end(known ? 'websocket upgrade required\n' : 'not found\n');
-    });
+    this.#http = createServer((req, res) => this.#request(req, res));
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head);
     });
@@ -272,6 +325,7 @@ class SimulatorServer implements Simulator, SessionHost {
       typeof address === 'object' && address !== null ? address.port : this.#requestedPort;
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
     this.url = `ws://${host}:${this.port}`;
+    this.restUrl = `http://${host}:${this.port}`;
     this.#timer = setInterval(() => this.#tick(), this.#tickMs);
     this.logger.info(
       { url: this.url, rate: this.#rate, seed: this.config.seed },
@@ -348,6 +402,109 @@ class SimulatorServer implements Simulator, SessionHost {
       errorsSent: { ...c.errorsSent },
       connectionsOpen: this.#sessions.size,
     };
+  }
+
+  get seed(): number {
+    return this.config.seed;
+  }
+
+  get key(): string | undefined {
+    return this.config.key;
+  }
+
+  get secret(): string | undefined {
+    return this.config.secret;
+  }
+
+  setSession(session: SessionMode): void {
+    this.hours.mode = session;
+    this.#openDay = undefined;
+    this.logger.info({ session }, 'market session changed');
+  }
+
+  session(): MarketSessionInfo {
+    return this.hours.info();
+  }
+
+  setRestFaults(faults: Partial<RestFaults>): void {
+    checkRestFaults(faults);
+    this.#restFaults = { ...this.#restFaults, ...faults };
+    this.logger.info({ faults }, 'REST faults changed');
+  }
+
+  restFaults(): RestFaults {
+    return this.#restFaults;
+  }
+
+  stocks(): readonly string[] {
+    return this.#stocks;
+  }
+
+  cryptoPairs(): readonly string[] {
+    return this.#crypto;
+  }
+
+  dataFactor(feed: Feed): number {
+    // Crypto trades around the clock, and Alpaca's test stream is always on.
+    if (feed === 'crypto' || feed === 'test') return 1;
+    switch (this.hours.state().session) {
+      case 'regular':
+        return 1;
+      case 'pre':
+      case 'post':
+        return EXTENDED_HOURS_FACTOR;
+      default:
+        return 0;
+    }
+  }
+
+  latest(symbol: string, kind: AssetKind, feed: string | undefined): LatestItems | undefined {
+    let best: LatestItems | undefined;
+    let bestTime = '';
+    for (const session of this.#sessions.values()) {
+      const f = session.feed;
+      if (kind === 'crypto' ? f !== 'crypto' : f === 'crypto' || f === 'test') continue;
+      if (feed !== undefined && f !== feed) continue;
+      const items = session.latest(symbol);
+      const time = items?.trade?.t;
+      // RFC 3339 UTC text with nine fractional digits sorts as time does.
+      if (typeof time === 'string' && time > bestTime) {
+        best = items;
+        bestTime = time;
+      }
+    }
+    return best;
+  }
+
+  /** A walk opens where history left it: the session day's previous close (its close once over). */
+  #startPrice(feed: Feed, symbol: string): number | undefined {
+    if (feed === 'test') return undefined;
+    const now = this.hours.now();
+    if (feed === 'crypto') return this.history.dailyClose(symbol, cryptoSessionDay(now).prevDate);
+    const cached = this.#openDay;
+    const day =
+      cached !== undefined && now >= cached.at && now < cached.at + 1000
+        ? cached.day
+        : this.hours.stockSessionDay(now);
+    if (cached === undefined || cached.day !== day) this.#openDay = { at: now, day };
+    if (day === undefined) return undefined;
+    return this.history.dailyClose(symbol, now < day.postClose ? day.prevDate : day.date);
+  }
+
+  #request(req: IncomingMessage, res: ServerResponse): void {
+    if (FEED_OF_PATH.has(pathnameOf(req.url))) {
+      // A stream path without the upgrade.
+      res.writeHead(426, { 'Content-Type': 'text/plain' });
+      res.end('websocket upgrade required\n');
+      return;
+    }
+    try {
+      this.#rest.handle(req, res);
+    } catch (err) {
+      this.logger.error({ err }, 'REST request failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
   }
 
   onAction(listener: ActionListener): () => void {
@@ -452,6 +609,7 @@ class SimulatorServer implements Simulator, SessionHost {
   async #shutdown(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#rest.close();
     for (const session of this.#sessions.values()) {
       session.dispose();
     }

@@ -13,7 +13,7 @@ import { decodeClientAction, encodeServerFrame } from '../stream/protocol/index.
 import { WallClock, formatPeriodStart } from './clock.ts';
 import type { SimulatorFaults } from './faults.ts';
 import { GARBAGE_KINDS, badItem, garbageFrame } from './faults.ts';
-import type { WireItem } from './market-walk.ts';
+import type { LatestItems, WireItem } from './market-walk.ts';
 import { MarketWalk, SIP_EXCHANGES } from './market-walk.ts';
 
 /** Channels a stock feed serves, in the order its echo lists them: all but crypto's and news. */
@@ -69,6 +69,8 @@ export interface SessionConfig {
   readonly barIntervalMs: number;
   readonly seed: number;
   universe(feed: Feed): readonly string[];
+  /** Where a symbol's walk starts on a feed (the previous close); undefined: the walk's own. */
+  startPrice(feed: Feed, symbol: string): number | undefined;
 }
 
 /** Counters the server reports in `stats()`; sessions add to them. */
@@ -95,6 +97,11 @@ export interface SessionHost {
   faults(): SimulatorFaults;
   /** Data messages per second per connection. */
   rate(): number;
+  /**
+   * The share of `rate` a feed streams in the market session now: 1 in regular hours, less in
+   * extended hours, 0 when closed (then no data messages at all, bars included).
+   */
+  dataFactor(feed: Feed): number;
   /** True when the connection limit leaves no slot on this session's path. */
   slotTaken(session: Session): boolean;
   notifyAction(session: Session, action: Readonly<Record<string, unknown>>): void;
@@ -181,10 +188,12 @@ export class Session {
     for (const channel of this.#channels) this.#subs.set(channel, new Set());
     this.#universe = host.config.universe(init.feed);
     this.#known = new Set(this.#universe);
+    const feed = init.feed;
     this.#walk = new MarketWalk({
       seed: host.config.seed,
       kind: crypto ? 'crypto' : 'stock',
-      exchanges: init.feed === 'iex' || init.feed === 'test' ? ['V'] : SIP_EXCHANGES,
+      exchanges: feed === 'iex' || feed === 'test' ? ['V'] : SIP_EXCHANGES,
+      startPrice: (symbol) => host.config.startPrice(feed, symbol),
     });
     this.#clock = new WallClock(init.feed === 'delayed_sip' ? -15 * 60_000 : 0);
     const interval = host.config.barIntervalMs;
@@ -197,6 +206,11 @@ export class Session {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** The newest trade and quote this connection's walk made for a symbol. */
+  latest(symbol: string): LatestItems | undefined {
+    return this.#walk.latest(symbol);
   }
 
   /** Greets the client and, when the handshake carried keys, authenticates at once. */
@@ -300,6 +314,14 @@ export class Session {
     const last = this.#lastTick ?? nowMs;
     this.#lastTick = nowMs;
     if (faults.stalled) return;
+    const factor = host.dataFactor(this.feed);
+    if (factor <= 0) {
+      // Market closed: bar periods still end (so bars restart cleanly later) but nothing is sent.
+      this.#budget = 0;
+      const discard: WireItem[] = [];
+      this.#closeBarsUntil(this.#clock.now().ms, discard);
+      return;
+    }
 
     const limit = faults.dropAfterMessages;
     if (limit !== undefined && this.#messagesSent >= limit) {
@@ -308,7 +330,7 @@ export class Session {
       this.terminate();
       return;
     }
-    const rate = host.rate();
+    const rate = host.rate() * factor;
     const batchSize = host.config.batchSize;
     // At most a second of backlog: after an event-loop stall, catch up but do not flood.
     this.#budget = Math.min(
