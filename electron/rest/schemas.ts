@@ -108,14 +108,18 @@ export const wireClock = z.object({
   next_close: time,
 });
 
-/** `HH:MM` or `HHMM` (the session times come without the colon), as `HH:MM`. */
+/**
+ * `HH:MM` or `HHMM` (the session times come without the colon), as `HH:MM`. `24:00` is the end of
+ * the day, as shared/market-session.ts reads it: a calendar whose day trades to midnight (the
+ * simulator's forced sessions) says so.
+ */
 const clockTime = z.string().transform((text, ctx) => {
-  const m = /^([01]\d|2[0-3]):?([0-5]\d)$/.exec(text);
+  const m = /^([01]\d|2[0-3]):?([0-5]\d)$|^(24):?(00)$/.exec(text);
   if (!m) {
     ctx.addIssue({ code: 'custom', message: `not a time of day: ${text.slice(0, 20)}` });
     return z.NEVER;
   }
-  return `${m[1]}:${m[2]}`;
+  return `${m[1] ?? m[3]}:${m[2] ?? m[4]}`;
 });
 
 export const wireCalendarDay = z.object({
