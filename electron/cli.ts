@@ -1,18 +1,27 @@
 /**
- * The `market-monitor` command: `stream` (the client to NDJSON), `simulate` (the embedded
- * Alpaca-protocol simulator as a standalone server), `web` (the app in a browser tab: browser
- * mode). Runs in plain Node: no electron import.
+ * The `market-monitor` command: `stream` (the client to NDJSON), `snapshot`, `clock` and `bars`
+ * (market context from the REST API, as NDJSON), `simulate` (the embedded Alpaca-protocol
+ * simulator as a standalone server), `web` (the app in a browser tab: browser mode). Runs in plain
+ * Node: no electron import.
  */
 import { UsageError } from './cli/args.ts';
+import { BARS_USAGE, runBars } from './cli/bars-command.ts';
+import { CLOCK_USAGE, runClock } from './cli/clock-command.ts';
 import { runSimulate, SIMULATE_USAGE } from './cli/simulate-command.ts';
+import { runSnapshot, SNAPSHOT_USAGE } from './cli/snapshot-command.ts';
 import { runStream, STREAM_USAGE } from './cli/stream-command.ts';
 import { runWeb, WEB_USAGE } from './cli/web-command.ts';
 
 const COMMAND_USAGE = {
   stream: STREAM_USAGE,
+  snapshot: SNAPSHOT_USAGE,
+  clock: CLOCK_USAGE,
+  bars: BARS_USAGE,
   simulate: SIMULATE_USAGE,
   web: WEB_USAGE,
 } as const;
+
+const COMMAND_LIST = 'stream, snapshot, clock, bars, simulate or web';
 
 type CommandName = keyof typeof COMMAND_USAGE;
 
@@ -24,11 +33,20 @@ const USAGE = `usage: market-monitor <command> [options]
 
 commands:
   stream     stream market data as NDJSON (Alpaca, any URL, or the built-in simulator)
+  snapshot   each symbol's last trade, quote, day and change against the previous close
+  clock      the market clock: open or not, the session, the next open and close
+  bars       historical bars (every page followed) as NDJSON
   simulate   run the built-in Alpaca-protocol simulator
   web        open the app in a browser (serves it on 127.0.0.1 and prints the address)
 market-monitor <command> --help (or -h) prints one command's options.
 
 ${STREAM_USAGE}
+
+${SNAPSHOT_USAGE}
+
+${CLOCK_USAGE}
+
+${BARS_USAGE}
 
 ${SIMULATE_USAGE}
 
@@ -77,6 +95,12 @@ export async function main(argv: readonly string[]): Promise<number> {
           env: process.env,
           stopSignal: signalPromise(),
         });
+      case 'snapshot':
+        return await runSnapshot(rest, restIo());
+      case 'clock':
+        return await runClock(rest, restIo());
+      case 'bars':
+        return await runBars(rest, restIo());
       case 'simulate':
         return await runSimulate(rest, {
           stdout: process.stdout,
@@ -97,7 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const topic = rest[0];
         if (topic !== undefined && !isCommand(topic)) {
           throw new UsageError(
-            `no help for ${JSON.stringify(topic)}: the commands are stream, simulate and web`,
+            `no help for ${JSON.stringify(topic)}: the commands are ${COMMAND_LIST.replace(' or ', ' and ')}`,
           );
         }
         process.stdout.write(`${topic === undefined ? USAGE : COMMAND_USAGE[topic]}\n`);
@@ -105,11 +129,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case undefined:
         throw new UsageError(
-          'missing command (stream, simulate or web); see market-monitor --help',
+          `missing command (${COMMAND_LIST}); see market-monitor --help`,
         );
       default:
         throw new UsageError(
-          `unknown command ${JSON.stringify(command)} (stream, simulate or web); see market-monitor --help`,
+          `unknown command ${JSON.stringify(command)} (${COMMAND_LIST}); see market-monitor --help`,
         );
     }
   } catch (err) {
@@ -119,6 +143,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** The REST commands are one-shot: no stop signal, Ctrl-C ends them as any command. */
+function restIo(): { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; env: NodeJS.ProcessEnv } {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
 /** node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or bad flags. */
