@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { nyLocalToEpoch } from '../../shared/market-session.ts';
 import { AlpacaRest } from '../rest/alpaca-rest.ts';
 import { RestError } from '../rest/errors.ts';
-import { startSimulator, type Simulator } from '../simulator/index.ts';
+import type { Simulator } from '../simulator/index.ts';
 import { createLogger, type Logger } from '../stream/log.ts';
 import { UsageError, parseChoice } from './args.ts';
 import { NdjsonWriter } from './ndjson.ts';
@@ -79,7 +79,9 @@ export function restBaseUrl(flag: string, value: string): string {
     );
   }
   if (parsed.search !== '' || parsed.hash !== '') {
-    throw new UsageError(`${flag} must be a base URL without a query; got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `${flag} must be a base URL without a query; got ${JSON.stringify(value)}`,
+    );
   }
   return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
 }
@@ -151,7 +153,9 @@ export async function runRestCommand(
   try {
     let base = target.url;
     if (base === undefined && target.key === undefined) {
-      // As `stream` does: no keys and no URL is a try-out, answered by the built-in simulator.
+      // As `stream` does: no keys and no URL is a try-out, answered by the built-in simulator
+      // (loaded only then: most runs name a host, and the simulator is half of the start-up).
+      const { startSimulator } = await import('../simulator/index.ts');
       simulator = await startSimulator({ logger });
       base = restBaseUrl('the simulator URL', simulator.url);
     }
