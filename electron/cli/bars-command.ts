@@ -145,7 +145,8 @@ export async function runBars(argv: readonly string[], io: RestIo): Promise<numb
         if (printed % FLUSH_EVERY === 0) await out.flush();
       }
     }
-    if (repeated > 0) logger.warn({ repeated }, 'bars: the server repeated bars; each printed once');
+    if (repeated > 0)
+      logger.warn({ repeated }, 'bars: the server repeated bars; each printed once');
     // Under the limit, a symbol without bars was not cut off: it has none in the range.
     if (plan.limit === undefined || printed < plan.limit) {
       for (const symbol of empty) {

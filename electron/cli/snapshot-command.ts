@@ -90,8 +90,7 @@ export function snapshotRecord(snap: SymbolSnapshot): Record<string, unknown> {
   const day = snap.dailyBar;
   const last = trade?.price;
   const prevClose = snap.prevDailyBar?.close;
-  const change =
-    last !== undefined && prevClose !== undefined ? tidy(last - prevClose) : undefined;
+  const change = last !== undefined && prevClose !== undefined ? tidy(last - prevClose) : undefined;
   const changePercent =
     change !== undefined && prevClose !== undefined && prevClose !== 0
       ? tidy((change / prevClose) * 100)

@@ -241,9 +241,9 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
   });
   let printedMarket: string | undefined;
   /** Prints the market line when the session (or its next open or close) changed. */
-  const printMarket = (evenIfPending: boolean): void => {
+  const printMarket = (evenIfPending: boolean, evenIfDone = false): void => {
     // `market` is set before anything can call this: it reports only after start().
-    if (done) return;
+    if (done && !evenIfDone) return;
     const view = market.view();
     // Not yet known: no answer and no failure yet (the view says why when REST failed).
     const pending = !view.crypto && view.session === 'unknown' && view.detail === undefined;
@@ -375,6 +375,8 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
   const reason = await ended;
   if (timer) clearTimeout(timer);
   clearTimeout(marketWait);
+  // A run too short for the clock's answer (a failed handshake, a few messages) still says it.
+  if (printedMarket === undefined) printMarket(true, true);
   const marketView = market.view();
   market.close();
   rest.close();
