@@ -6,13 +6,23 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Feed } from '../../shared/market.ts';
-import { startSimulator, type SimulatorFaults, type SimulatorOptions } from '../simulator/index.ts';
+import {
+  SESSION_MODES,
+  startSimulator,
+  type RestFaults,
+  type SimulatorFaults,
+  type SimulatorOptions,
+} from '../simulator/index.ts';
 import { createLogger } from '../stream/log.ts';
 import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
 
 export const SIMULATE_USAGE = `usage: market-monitor simulate [--host 127.0.0.1] [--port 0] [--symbols N | --symbol-list A,B]
        [--rate MSGS_PER_SEC] [--seed N] [--batch-size N] [--key K --secret S]
-       [--log-level LEVEL] [fault options]
+       [--session auto|pre|regular|post|closed] [--log-level LEVEL] [fault options]
+--session: the market session (default regular: streams all the time); auto follows New York's
+clock. Stock feeds send nothing when closed and a tenth of --rate in pre/post; /v2/clock and
+/v2/calendar agree with the session. The REST API (snapshots, bars, clock, calendar, assets) is on
+the same port as the streams.
 fault options:
   --refuse-auth                 answer every auth with 402
   --connection-limit N          authenticated connections at once per feed; more get 406
@@ -23,6 +33,10 @@ fault options:
   --garbage-every N             one corrupt frame after every N data frames
   --slow-client-bytes N         407 and close when this many bytes are queued for a client
   --insufficient-subscription F  feeds (comma list, e.g. sip) answered with 409
+  --rest-rate-limit N           REST requests per minute; more get 429 with Retry-After
+  --rest-500 P                  answer REST requests with 500, with probability P (1: always)
+  --rest-slow-ms MS             delay every REST answer
+  --rest-malformed              answer REST requests with truncated JSON
 With no --key it is in demo mode: any key is accepted.`;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
@@ -60,6 +74,11 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
       'garbage-every': { type: 'string' },
       'slow-client-bytes': { type: 'string' },
       'insufficient-subscription': { type: 'string' },
+      session: { type: 'string' },
+      'rest-rate-limit': { type: 'string' },
+      'rest-500': { type: 'string' },
+      'rest-slow-ms': { type: 'string' },
+      'rest-malformed': { type: 'boolean' },
     },
   });
   if (values.symbols !== undefined && values['symbol-list'] !== undefined) {
@@ -103,7 +122,37 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
       .map((f) => parseChoice('--insufficient-subscription', f, FEEDS) as Feed);
   }
 
-  const options: { -readonly [K in keyof SimulatorOptions]: SimulatorOptions[K] } = { faults };
+  const restFaults: { -readonly [K in keyof RestFaults]?: RestFaults[K] } = {};
+  const restLimit = parsePositive('--rest-rate-limit', values['rest-rate-limit'], {
+    integer: true,
+  });
+  if (restLimit !== undefined) restFaults.rateLimitPerMinute = restLimit;
+  const chance = parsePositive('--rest-500', values['rest-500'], {
+    integer: false,
+    allowZero: true,
+  });
+  if (chance !== undefined) {
+    if (chance > 1)
+      throw new UsageError(`--rest-500 must be a probability from 0 to 1; got ${chance}`);
+    restFaults.error500 = chance >= 1 ? true : chance;
+  }
+  const slowMs = parsePositive('--rest-slow-ms', values['rest-slow-ms'], {
+    integer: false,
+    allowZero: true,
+  });
+  if (slowMs !== undefined) {
+    if (slowMs > 120_000)
+      throw new UsageError(`--rest-slow-ms must be at most 120000; got ${slowMs}`);
+    restFaults.slowMs = slowMs;
+  }
+  if (values['rest-malformed']) restFaults.malformed = true;
+
+  const options: { -readonly [K in keyof SimulatorOptions]: SimulatorOptions[K] } = {
+    faults,
+    restFaults,
+  };
+  const session = parseChoice('--session', values.session, SESSION_MODES);
+  if (session !== undefined) options.session = session;
   if (values.host !== undefined) options.host = values.host;
   if (port !== undefined) options.port = port;
   const symbols = parsePositive('--symbols', values.symbols, { integer: true });
@@ -144,7 +193,16 @@ export async function runSimulate(argv: readonly string[], io: SimulateIo): Prom
     }
     throw err;
   }
-  io.stdout.write(`${JSON.stringify({ type: 'listening', url: simulator.url })}\n`);
+  const { session, clock } = simulator.session();
+  io.stdout.write(
+    `${JSON.stringify({
+      type: 'listening',
+      url: simulator.url,
+      restUrl: simulator.restUrl,
+      session,
+      isOpen: clock.isOpen,
+    })}\n`,
+  );
   await io.stopSignal;
   await simulator.close();
   logger.flush();

@@ -15,14 +15,17 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SESSION_MODES, type SessionMode } from '../simulator/market-hours.ts';
 import { UsageError, parseChoice, parsePositive } from './args.ts';
 
 export const WEB_USAGE = `usage: market-monitor web [--port N] [--data-dir DIR] [--static DIR] [--log-level LEVEL]
+       [--session auto|pre|regular|post|closed]
 Serves the app to a browser on 127.0.0.1 and prints the address to open (it carries a one-run
 access token). --port: default 0, a free port. --data-dir: settings and watchlists, default
 $XDG_CONFIG_HOME/market-monitor-web or ~/.config/market-monitor-web. --static: the built renderer,
 default .vite/renderer/main_window in the package (npm run build:renderer makes it). Keys come
-from APCA_API_KEY_ID / APCA_API_SECRET_KEY, or Settings (kept in memory only).`;
+from APCA_API_KEY_ID / APCA_API_SECRET_KEY, or Settings (kept in memory only). --session: the
+built-in simulator's market session (default regular; auto follows New York's clock).`;
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -37,6 +40,8 @@ export interface WebPlan {
   readonly dataDir: string;
   readonly staticDir: string;
   readonly logLevel: (typeof LEVELS)[number];
+  /** The embedded simulator's market session; undefined: its default. */
+  readonly session: SessionMode | undefined;
 }
 
 /** The default data folder: XDG's config home (or ~/.config), `market-monitor-web` in it. */
@@ -59,6 +64,7 @@ export function parseWebArgs(argv: readonly string[], env: NodeJS.ProcessEnv): W
       'data-dir': { type: 'string' },
       static: { type: 'string' },
       'log-level': { type: 'string' },
+      session: { type: 'string' },
     },
   });
   const port = parsePositive('--port', values.port, { integer: true, allowZero: true }) ?? 0;
@@ -70,6 +76,7 @@ export function parseWebArgs(argv: readonly string[], env: NodeJS.ProcessEnv): W
     dataDir: resolve(values['data-dir'] ?? defaultDataDir(env)),
     staticDir: resolve(values.static ?? DEFAULT_STATIC_DIR),
     logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
+    session: parseChoice('--session', values.session, SESSION_MODES),
   };
 }
 
@@ -118,6 +125,7 @@ export async function runWeb(argv: readonly string[], io: WebIo): Promise<number
     },
     logger,
     logRing: ring,
+    ...(plan.session === undefined ? {} : { simulator: { session: plan.session } }),
   });
 
   let host;

@@ -284,7 +284,8 @@ export class History {
       const inRegular = i >= regularFrom && i < regularTo;
       const barO = o;
       o = c;
-      if (!crypto && !inRegular && skip < 0.6 && i !== pinIndex - 1) continue;
+      // The first minute always prints, so the day opens exactly at the previous close.
+      if (!crypto && !inRegular && skip < 0.6 && i !== 0 && i !== pinIndex - 1) continue;
       const vol = inRegular ? tr.minuteVol : extendedVol;
       const hi = Math.max(barO, c);
       const lo = Math.min(barO, c);

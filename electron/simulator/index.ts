@@ -13,6 +13,10 @@ export type {
 export { DEFAULT_FAULTS, GARBAGE_KINDS } from './faults.ts';
 export type { GarbageKind, SimulatorFaults } from './faults.ts';
 export type { ConnectionInfo } from './session.ts';
+export { SESSION_MODES } from './market-hours.ts';
+export type { ClockState, MarketSessionInfo, SessionMode } from './market-hours.ts';
+export { DEFAULT_REST_FAULTS } from './rest.ts';
+export type { RestFaults } from './rest.ts';
 export { CRYPTO_CHANNELS, STOCK_CHANNELS } from './session.ts';
 export {
   CRYPTO_PAIRS,
