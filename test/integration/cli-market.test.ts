@@ -46,16 +46,18 @@ let closed: Simulator;
 let regular: Simulator;
 let silent: Simulator;
 let keyed: Simulator;
+let failing: Simulator;
 let noRest: Server;
 let noRestPort: number;
 
 beforeAll(async () => {
-  [closed, regular, silent, keyed] = await Promise.all([
+  [closed, regular, silent, keyed, failing] = await Promise.all([
     startSimulator({ session: 'closed', seed: 7 }),
     startSimulator({ session: 'regular', seed: 7 }),
     // In session but sending nothing: what a dead feed looks like (the stale control case).
     startSimulator({ session: 'regular', rate: 0 }),
     startSimulator({ session: 'regular', key: 'right-key', secret: 'right-secret' }),
+    startSimulator({ session: 'regular', restFaults: { error500: true } }),
   ]);
   // A relay without the REST routes: its streams are the regular simulator's (upgrades are
   // piped through as bytes), every plain HTTP request is a 404.
@@ -84,7 +86,7 @@ afterAll(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   noRest.closeAllConnections();
   noRest.close();
-  await Promise.all([closed, regular, silent, keyed].map((s) => s.close()));
+  await Promise.all([closed, regular, silent, keyed, failing].map((s) => s.close()));
 });
 
 /** The simulator's own wire answer, to check the CLI against. */
@@ -237,11 +239,14 @@ describe.concurrent('market-monitor snapshot, clock, bars; stream market line', 
     expect(limited.lines).toEqual(expected.slice(0, 5));
   });
 
-  it('wrong keys: an unauthorized line and exit 1, at once, keys never printed', async () => {
-    const wrong = await cli(['snapshot', '--symbols', 'AAPL', '--url', keyed.restUrl], {
-      APCA_API_KEY_ID: 'wrong-key-id',
-      APCA_API_SECRET_KEY: 'wrong-secret-xyz',
-    });
+  it('failures exit 1 with an error line: wrong keys at once, 500s after the retries', async () => {
+    const [wrong, broken] = await Promise.all([
+      cli(['snapshot', '--symbols', 'AAPL', '--url', keyed.restUrl], {
+        APCA_API_KEY_ID: 'wrong-key-id',
+        APCA_API_SECRET_KEY: 'wrong-secret-xyz',
+      }),
+      cli(['clock', '--url', failing.restUrl]),
+    ]);
     expect(wrong.code).toBe(1);
     expect(wrong.lines).toEqual([
       expect.objectContaining({ type: 'error', code: 'unauthorized', status: 401 }),
@@ -249,6 +254,13 @@ describe.concurrent('market-monitor snapshot, clock, bars; stream market line', 
     // Not retried: a 401 fails at once, and the keys are in no line and no log.
     expect(wrong.stderr).not.toMatch(/retrying/);
     expect(JSON.stringify(wrong.lines) + wrong.stderr).not.toMatch(/wrong-key-id|wrong-secret-xyz/);
+    // A server error is retried (3 attempts in all), then reported.
+    expect(broken.code).toBe(1);
+    expect(broken.lines).toEqual([
+      expect.objectContaining({ type: 'error', code: 'server', status: 500 }),
+    ]);
+    expect(broken.stderr.match(/retrying/g)).toHaveLength(2);
+    expect(broken.stderr).toMatch(/giving up/);
   });
 
   it('a usage error exits 2 with one line on stderr and nothing on stdout', async () => {
