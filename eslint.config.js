@@ -68,6 +68,8 @@ const noElectronFolders = [
   'electron/simulator/**',
   'electron/host/**',
   'electron/core/**',
+  'electron/rest/**',
+  'electron/market/**',
   'electron/cli/**',
   'electron/cli.ts',
   'shared/**',

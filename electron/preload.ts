@@ -70,6 +70,7 @@ export const PRELOAD_COMMANDS = [
   'symbols:search',
   'symbols:info',
   'market:bars',
+  'market:series',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

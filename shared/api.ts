@@ -57,20 +57,33 @@ export function fail<T = never>(code: ErrorCode, message: string): Result<T> {
 
 /** Symbols: upper-cased, letters, digits, `.` `-` `/` (crypto pairs like BTC/USD), 1-21 chars. */
 export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9./-]{0,20}$/;
+/** What a user may type: the same in either case, ASCII only (checked before upper-casing). */
+const TYPED_SYMBOL = /^[A-Za-z0-9][A-Za-z0-9./-]*$/;
 export const MAX_WATCHLISTS = 50;
 export const MAX_SYMBOLS_PER_WATCHLIST = 10_000;
 export const MAX_WATCHLIST_NAME = 60;
 
-/** Normalizes what a user typed into a symbol, or says why it is not one. */
+/**
+ * Normalizes what a user typed into a symbol, or says why it is not one. The ASCII check comes
+ * before upper-casing: Unicode case mapping turns `ıbm` into `IBM` and `straße` into `STRASSE`,
+ * so checking afterwards would let look-alikes through as real tickers.
+ */
 export function normalizeSymbol(
   input: string,
 ): { ok: true; symbol: string } | { ok: false; reason: string } {
-  const symbol = input.trim().toUpperCase();
-  if (symbol === '') return { ok: false, reason: 'empty' };
-  if (symbol.length > 21) return { ok: false, reason: 'longer than 21 characters' };
-  if (!SYMBOL_PATTERN.test(symbol))
-    return { ok: false, reason: 'only letters, digits, ".", "-" and "/" are allowed' };
-  return { ok: true, symbol };
+  const typed = input.trim();
+  if (typed === '') return { ok: false, reason: 'empty' };
+  if (typed.length > 21) return { ok: false, reason: 'longer than 21 characters' };
+  if (!TYPED_SYMBOL.test(typed)) {
+    const ascii = /^[\x20-\x7e]*$/.test(typed);
+    return {
+      ok: false,
+      reason: ascii
+        ? 'only letters, digits, ".", "-" and "/" are allowed'
+        : 'only ASCII letters A-Z, digits, ".", "-" and "/" are allowed (no look-alikes)',
+    };
+  }
+  return { ok: true, symbol: typed.toUpperCase() };
 }
 
 export const symbolSchema = z
@@ -86,7 +99,85 @@ export const symbolSchema = z
   });
 
 export const idSchema = z.string().min(1).max(64);
-const nameSchema = z.string().trim().min(1).max(MAX_WATCHLIST_NAME);
+
+/**
+ * Characters a watchlist name may not hold, each of which lets one name pass for another or
+ * garble what is shown next to it: C0 and C1 controls (NUL, newlines, escapes), bidi embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the Arabic letter mark (U+061C), and
+ * invisible characters: zero-width space, joiners and marks (U+200B-U+200F), word joiner and
+ * invisible operators (U+2060-U+2064), the BOM / zero-width no-break space (U+FEFF), the soft
+ * hyphen (U+00AD). And lone surrogates (`\p{Cs}` in a `u` pattern matches only unpaired ones):
+ * broken text that no file or screen shows the same way twice.
+ */
+const NAME_FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- controls are exactly what this pattern finds
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\p{Cs}]/u;
+const NAME_FORBIDDEN_ALL = new RegExp(NAME_FORBIDDEN.source, 'gu');
+
+function forbiddenKind(code: number): string {
+  if (code >= 0xd800 && code <= 0xdfff) return 'a lone surrogate (broken text)';
+  if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return 'a control character';
+  if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x61c)
+    return 'a bidirectional-text control';
+  return 'an invisible character';
+}
+
+/**
+ * Checks a watchlist name as typed and returns it trimmed and in Unicode NFC, the form every
+ * comparison (the duplicate check included) sees; or says why it is refused.
+ */
+export function checkWatchlistName(
+  input: string,
+): { ok: true; name: string } | { ok: false; reason: string } {
+  const bad = NAME_FORBIDDEN.exec(input);
+  if (bad) {
+    const code = bad[0].codePointAt(0) ?? 0;
+    const hex = code.toString(16).toUpperCase().padStart(4, '0');
+    return {
+      ok: false,
+      reason: `A watchlist name cannot contain ${forbiddenKind(code)} (U+${hex} at position ${bad.index + 1}).`,
+    };
+  }
+  const name = input.trim().normalize('NFC');
+  if (name === '') return { ok: false, reason: 'A watchlist needs a name.' };
+  if (name.length > MAX_WATCHLIST_NAME)
+    return {
+      ok: false,
+      reason: `A watchlist name can have at most ${MAX_WATCHLIST_NAME} characters (this one has ${name.length}).`,
+    };
+  return { ok: true, name };
+}
+
+/** The key two names collide on: NFC, then case-folded as the duplicate check does. */
+export function watchlistNameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/**
+ * A name from a file, made acceptable without losing the list: forbidden characters and broken
+ * text removed, NFC, trimmed and clipped; `fallback` when nothing is left.
+ */
+export function repairWatchlistName(raw: string, fallback: string): string {
+  const cleaned = raw.replace(NAME_FORBIDDEN_ALL, '').trim().normalize('NFC');
+  const name = clipName(cleaned, MAX_WATCHLIST_NAME).trim();
+  return name === '' ? fallback : name;
+}
+
+/** At most `max` UTF-16 units of `text`, never cutting a surrogate pair in half. */
+function clipName(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.charCodeAt(max - 1);
+  return text.slice(0, cut >= 0xd800 && cut <= 0xdbff ? max - 1 : max);
+}
+
+const nameSchema = z.string().transform((s, ctx) => {
+  const r = checkWatchlistName(s);
+  if (!r.ok) {
+    ctx.addIssue({ code: 'custom', message: r.reason });
+    return z.NEVER;
+  }
+  return r.name;
+});
 
 export const FEEDS = [
   'iex',
@@ -133,10 +224,20 @@ export const watchlistSchema = z.strictObject({
 });
 export type Watchlist = z.infer<typeof watchlistSchema>;
 
+/**
+ * A list as stored: the name is taken as it is and repaired below (a file written before names
+ * were checked may hold characters the commands now refuse; the user's list must not vanish).
+ */
+const storedWatchlistSchema = z.strictObject({
+  id: idSchema,
+  name: z.string(),
+  symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST),
+});
+
 export const watchlistsFileSchema = z
   .strictObject({
     version: z.literal(1),
-    watchlists: z.array(watchlistSchema).max(MAX_WATCHLISTS),
+    watchlists: z.array(storedWatchlistSchema).max(MAX_WATCHLISTS),
   })
   .transform((file) => repairWatchlists(file));
 export type WatchlistsFile = z.output<typeof watchlistsFileSchema>;
@@ -144,10 +245,12 @@ export type WatchlistsFile = z.output<typeof watchlistsFileSchema>;
 /**
  * A hand-edited or half-merged watchlists.json can hold what the commands never produce: the same
  * symbol twice in a list (also as `aapl` and `AAPL`, equal once normalized), two lists with one id
- * or one name, no list at all. Each breaks a rule the model relies on (remove-symbol would leave a
- * copy behind; delete would take two lists). Nothing is dropped that carries information: repeated
- * symbols collapse to their first place, a repeated id or name gets a suffix, and an empty file gets
- * the default list.
+ * or one name, no list at all, a name the commands would refuse (controls, bidi or invisible
+ * characters, empty, too long). Each breaks a rule the model relies on (remove-symbol would leave a
+ * copy behind; delete would take two lists; a look-alike name passes for another). Nothing is
+ * dropped that carries information: repeated symbols collapse to their first place, a name is
+ * cleaned (repairWatchlistName), a repeated id or name (after NFC, any case) gets a suffix, and an
+ * empty file gets the default list.
  */
 function repairWatchlists(file: {
   version: 1;
@@ -164,7 +267,7 @@ function repairWatchlists(file: {
   ): string => {
     let candidate = wanted;
     for (let n = 2; taken.has(key(candidate)); n++)
-      candidate = `${wanted.slice(0, MAX_WATCHLIST_NAME - 6)}${suffix(n)}`;
+      candidate = `${clipName(wanted, MAX_WATCHLIST_NAME - 6)}${suffix(n)}`;
     taken.add(key(candidate));
     return candidate;
   };
@@ -179,8 +282,8 @@ function repairWatchlists(file: {
       ),
       name: unique(
         names,
-        list.name,
-        (s) => s.toLowerCase(),
+        repairWatchlistName(list.name, 'Watchlist'),
+        watchlistNameKey,
         (n) => ` (${n})`,
       ),
       symbols: [...new Set(list.symbols)],
@@ -386,6 +489,27 @@ export interface SymbolInfo {
   readonly tradable: boolean;
 }
 
+/** Sparkline points of one symbol to write over a view's copy, from slot `from` on (null: no bar). */
+export interface SeriesDelta {
+  readonly symbol: string;
+  readonly from: number;
+  readonly closes: readonly (number | null)[];
+}
+
+/**
+ * The session's 1-minute closes per symbol (sparklines), sent whole once (`market:series`) and
+ * then as appended points ('market:series' events). Slot i is the minute `start + i * 60 s`.
+ */
+export interface SeriesUpdate {
+  /** Apply only updates with a version above the one a view holds. */
+  readonly version: number;
+  /** Epoch ms of slot 0 (04:00 New York of the session shown); undefined before any session. */
+  readonly start: number | undefined;
+  /** A new session (or too old a version): drop every series before applying the changes. */
+  readonly reset: boolean;
+  readonly changes: readonly SeriesDelta[];
+}
+
 /** One bar of the detail chart (epoch ms). */
 export interface ChartBar {
   readonly time: number;
@@ -463,6 +587,22 @@ export const simulatorControlSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('rate'), perSecond: z.number().int().min(0).max(1_000_000) }),
   /** Send an Alpaca error code to the connection (does not close it). */
   z.strictObject({ action: z.literal('error'), code: z.number().int().min(100).max(999) }),
+  /**
+   * The market session the simulator plays: `auto` follows New York's clock; `closed` streams no
+   * data (snapshots hold the last session); `pre` and `post` stream a tenth of the rate.
+   */
+  z.strictObject({
+    action: z.literal('session'),
+    session: z.enum(['auto', 'pre', 'regular', 'post', 'closed']),
+  }),
+  /** REST faults: a per-minute limit (429 beyond; null lifts it), 500s, slow or truncated answers. */
+  z.strictObject({
+    action: z.literal('rest-faults'),
+    rateLimitPerMinute: z.number().int().positive().max(100_000).nullable().optional(),
+    error500: z.union([z.boolean(), z.number().min(0).max(1)]).optional(),
+    slowMs: z.number().int().min(0).max(60_000).optional(),
+    malformed: z.boolean().optional(),
+  }),
 ]);
 export type SimulatorControl = z.infer<typeof simulatorControlSchema>;
 
@@ -518,6 +658,8 @@ export const COMMANDS = {
   }),
   /** Names, exchanges and tradable flags of the given symbols (those the directory knows). */
   'symbols:info': z.strictObject({ symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST) }),
+  /** Every sparkline series whole (a view's first copy; then 'market:series' events append). */
+  'market:series': empty,
   /** Bars of one symbol for the detail chart. */
   'market:bars': z.strictObject({
     symbol: symbolSchema,
@@ -564,6 +706,7 @@ export interface CommandOutputs {
   'symbols:search': readonly SymbolInfo[];
   'symbols:info': readonly SymbolInfo[];
   'market:bars': readonly ChartBar[];
+  'market:series': SeriesUpdate;
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -603,6 +746,8 @@ export interface EventMap {
   'notices:update': readonly Notice[];
   /** The session changed, the directory loaded, the polled set changed. */
   'market:update': MarketView;
+  /** Sparkline points appended or repaired since the previous one (see SeriesUpdate). */
+  'market:series': SeriesUpdate;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -616,6 +761,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'credentials:update',
   'notices:update',
   'market:update',
+  'market:series',
 ];
 
 // ------------------------------------------------------------------------------ the API

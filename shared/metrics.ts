@@ -79,4 +79,9 @@ export interface Health {
   readonly status: HealthStatus;
   /** Short sentences saying what is wrong; empty when healthy. */
   readonly reasons: string[];
+  /**
+   * A calm remark that is not a fault: the market is closed and when it opens (the silence of
+   * a closed market is not a degraded connection).
+   */
+  readonly note?: string | undefined;
 }

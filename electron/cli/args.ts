@@ -42,21 +42,18 @@ export function parsePositive(
   return n;
 }
 
-const SYMBOL = /^(?:\*|[A-Z0-9][A-Z0-9./-]{0,30})$/;
+/** ASCII only, either case: checked before upper-casing, which maps `ıbm` to `IBM`. */
+const SYMBOL = /^(?:\*|[A-Za-z0-9][A-Za-z0-9./-]{0,30})$/;
 
-/** A comma-separated symbol list: trimmed, upper-cased, de-duplicated, each checked. */
+/** A comma-separated symbol list: trimmed, checked, upper-cased, de-duplicated. */
 export function parseSymbols(flag: string, value: string): string[] {
-  const symbols = [
-    ...new Set(
-      value
-        .split(',')
-        .map((s) => s.trim().toUpperCase())
-        .filter((s) => s !== ''),
-    ),
-  ];
-  if (symbols.length === 0) throw new UsageError(`${flag} needs at least one symbol`);
-  const bad = symbols.filter((s) => !SYMBOL.test(s));
+  const typed = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (typed.length === 0) throw new UsageError(`${flag} needs at least one symbol`);
+  const bad = [...new Set(typed.filter((s) => !SYMBOL.test(s)))];
   if (bad.length > 0)
     throw new UsageError(`${flag}: not a symbol: ${bad.map((s) => JSON.stringify(s)).join(', ')}`);
-  return symbols;
+  return [...new Set(typed.map((s) => s.toUpperCase()))];
 }

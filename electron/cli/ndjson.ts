@@ -4,10 +4,19 @@
  * ends output quietly instead of crashing with EPIPE.
  *
  * A reader slower than the feed cannot slow the feed down (the server would drop us with 407),
- * so past a bound of unwritten output, records are dropped and counted, and a line says so once
- * the reader catches up: memory stays bounded and nothing is lost silently.
+ * so past a bound of unwritten output, droppable records (market data, and the summarized invalid
+ * input and server error lines) are dropped and counted by type, and a `dropped` line says so: at
+ * most one a `dropReportMs`, and always before a record that is never dropped (state, summary), so
+ * memory stays bounded and nothing is lost silently.
  */
 import type { Writable } from 'node:stream';
+
+export interface NdjsonOptions {
+  /** Unwritten bytes past which droppable records are dropped. Default 16 MiB. */
+  readonly maxPendingBytes?: number;
+  /** At most one `dropped` line this often. Default 1 000 ms. */
+  readonly dropReportMs?: number;
+}
 
 export class NdjsonWriter {
   readonly #out: Writable;
@@ -16,16 +25,24 @@ export class NdjsonWriter {
   #closed = false;
   #onClosed: (() => void) | undefined;
   readonly #maxPendingBytes: number;
+  readonly #dropReportMs: number;
   #dropped = 0;
   #droppedReported = 0;
+  /** Drops by record type: the whole run, and those not reported yet. */
+  readonly #droppedByType = new Map<string, number>();
+  readonly #unreported = new Map<string, number>();
+  #reportTimer: NodeJS.Timeout | undefined;
+  #lastReportAt = performance.now();
 
-  constructor(out: Writable, onClosed?: () => void, maxPendingBytes = 16 * 1024 * 1024) {
-    this.#maxPendingBytes = maxPendingBytes;
+  constructor(out: Writable, onClosed?: () => void, options: NdjsonOptions = {}) {
+    this.#maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.#dropReportMs = options.dropReportMs ?? 1_000;
     this.#out = out;
     this.#onClosed = onClosed;
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
         this.#closed = true;
+        this.#stopReports();
         const cb = this.#onClosed;
         this.#onClosed = undefined;
         cb?.();
@@ -44,8 +61,13 @@ export class NdjsonWriter {
     return this.#dropped;
   }
 
+  /** The same, by record type. */
+  droppedByType(): Record<string, number> {
+    return Object.fromEntries(this.#droppedByType);
+  }
+
   /**
-   * A record that must reach the reader (state, error, summary): never dropped. Any drops not yet
+   * A record that must reach the reader (state, summary): never dropped. Any drops not yet
    * reported are reported first, so the reader always learns of them before the summary.
    */
   write(record: Record<string, unknown>): void {
@@ -55,24 +77,54 @@ export class NdjsonWriter {
   }
 
   /**
-   * A market-data record (quote, trade, bar): dropped and counted while the reader is more than
-   * the bound behind.
+   * A record that may be dropped (and counted by its `type`) while the reader is more than the
+   * bound behind: market data, and the summarized invalid-input and server-error lines.
    */
   writeData(record: Record<string, unknown>): void {
     if (this.#closed) return;
     if (this.#out.writableLength > this.#maxPendingBytes) {
+      const type = typeof record['type'] === 'string' ? record['type'] : 'other';
       this.#dropped++;
+      this.#droppedByType.set(type, (this.#droppedByType.get(type) ?? 0) + 1);
+      this.#unreported.set(type, (this.#unreported.get(type) ?? 0) + 1);
+      this.#scheduleReport();
       return;
     }
-    this.#reportDrops();
     this.#push(record);
   }
 
+  #scheduleReport(): void {
+    if (this.#reportTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastReportAt + this.#dropReportMs - performance.now());
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      this.#reportDrops();
+    }, wait);
+    // Reporting alone must not keep the process alive.
+    this.#reportTimer.unref();
+  }
+
+  #stopReports(): void {
+    if (this.#reportTimer !== undefined) clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
+  }
+
   #reportDrops(): void {
-    if (this.#dropped === this.#droppedReported) return;
-    const n = this.#dropped - this.#droppedReported;
+    if (this.#closed || this.#dropped === this.#droppedReported) return;
+    const now = performance.now();
+    const count = this.#dropped - this.#droppedReported;
     this.#droppedReported = this.#dropped;
-    this.#push({ type: 'error', message: `output fell behind: ${n} records dropped` });
+    const byType = Object.fromEntries(this.#unreported);
+    this.#unreported.clear();
+    this.#stopReports();
+    this.#push({
+      type: 'dropped',
+      count,
+      byType,
+      intervalMs: Math.round(now - this.#lastReportAt),
+      message: `output fell behind: ${count} records dropped`,
+    });
+    this.#lastReportAt = now;
   }
 
   #push(record: Record<string, unknown>): void {

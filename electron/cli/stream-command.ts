@@ -4,10 +4,9 @@
  * bars, errors, and a final summary. Exit 0 when the duration or message count is reached or on
  * SIGINT/SIGTERM, 1 when the client ends `failed`, 2 on a usage error.
  *
- * Beside the stream runs the app's MarketContext on the same host's REST API: a `market` line says
- * the session at start and at every change, and while the market is closed the client expects
- * silence (no `stale` line, no forced reconnect). Without REST the session is `unknown` and the
- * stream behaves as it always did.
+ * Invalid input and server errors are summarized (throttle.ts): the first of each reason or code
+ * is printed at once, then one line per reason or code per second with the count and the first
+ * excerpt, so a server sending garbage at full speed gets a few lines a second, not one a message.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -26,6 +25,8 @@ import { AlpacaRest } from '../rest/alpaca-rest.ts';
 import { QuoteBook } from '../stream/book.ts';
 import { StreamClient } from '../stream/client.ts';
 import { createLogger } from '../stream/log.ts';
+import type { InvalidItem } from '../stream/protocol/index.ts';
+import { Throttle, type ThrottleClock } from '../stream/throttle.ts';
 import { startSimulator, type Simulator } from '../simulator/index.ts';
 import { NdjsonWriter } from './ndjson.ts';
 import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
@@ -198,6 +199,22 @@ export interface StreamIo {
 
 type EndReason = 'duration' | 'max-messages' | 'signal' | 'failed' | 'output-closed';
 
+/** Invalid-input and server-error lines: at most one per reason (or code) per this many ms. */
+export const OUTPUT_SUMMARY_MS = 1_000;
+/** The longest excerpt, detail or server message in an output line. */
+export const MAX_OUTPUT_TEXT = 200;
+
+/** Real time; a summary timer alone does not keep the CLI alive. */
+const cliClock: ThrottleClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+function clipText(text: string): string {
+  return text.length <= MAX_OUTPUT_TEXT ? text : `${text.slice(0, MAX_OUTPUT_TEXT - 1)}…`;
+}
+
 export async function runStream(argv: readonly string[], io: StreamIo): Promise<number> {
   const plan = parseStreamArgs(argv, io.env);
   let resolveEnd!: (reason: EndReason) => void;
@@ -341,20 +358,44 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     out.write(record);
     if (change.state === 'failed') finish('failed');
   });
+  const serverErrors = new Throttle<{ code: number; message: string; meaning?: string }>({
+    intervalMs: OUTPUT_SUMMARY_MS,
+    clock: cliClock,
+    emit: ({ first, count, intervalMs }) => {
+      const record: Record<string, unknown> = {
+        type: 'error',
+        code: first.code,
+        message: first.message,
+      };
+      if (first.meaning !== undefined) record['meaning'] = first.meaning;
+      record['count'] = count;
+      record['intervalMs'] = intervalMs;
+      out.writeData(record);
+    },
+  });
+  const invalidInput = new Throttle<InvalidItem>({
+    intervalMs: OUTPUT_SUMMARY_MS,
+    clock: cliClock,
+    emit: ({ first, count, intervalMs }) =>
+      out.writeData({
+        type: 'invalid',
+        reason: first.reason,
+        count,
+        excerpt: clipText(first.excerpt),
+        detail: clipText(first.detail),
+        intervalMs,
+      }),
+  });
   client.on('server-error', (e) => {
-    const record: Record<string, unknown> = { type: 'error', code: e.code, message: e.message };
-    if (e.meaning !== undefined) record['meaning'] = e.meaning;
-    out.write(record);
+    const event: { code: number; message: string; meaning?: string } = {
+      code: e.code,
+      message: clipText(e.message),
+    };
+    if (e.meaning !== undefined) event.meaning = e.meaning;
+    serverErrors.add(String(e.code), event);
   });
+  client.on('invalid', (item) => invalidInput.add(item.reason, item));
   client.on('stale', (stale) => out.write({ type: 'stale', stale }));
-  client.on('invalid', (item) => {
-    out.write({
-      type: 'error',
-      message: `invalid input dropped: ${item.reason}`,
-      reason: item.reason,
-      excerpt: item.excerpt,
-    });
-  });
 
   for (const [channel, symbols] of Object.entries(plan.channels) as [Channel, string[]][]) {
     client.subscribe(channel, symbols);
@@ -385,13 +426,16 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
   client.disconnect(reason === 'signal' ? 'stopped by signal' : `stopped: ${reason} reached`);
   const snapshot = client.snapshot();
   client.dispose();
+  // The counts not printed yet, so that the lines add up to the summary's counters.
+  invalidInput.flush();
+  serverErrors.flush();
   out.write({
     type: 'summary',
     reason,
     state: snapshot.state,
     ...(snapshot.lastError ? { lastError: snapshot.lastError } : {}),
     printed: { ...counts, total: printed },
-    ...(out.dropped > 0 ? { droppedOutput: out.dropped } : {}),
+    ...(out.dropped > 0 ? { droppedOutput: out.dropped, droppedByType: out.droppedByType() } : {}),
     metrics: snapshot.metrics,
     health: snapshot.health,
     subscriptions: snapshot.subscriptions,

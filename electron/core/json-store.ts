@@ -198,31 +198,7 @@ export class JsonFileStore<T> {
   }
 
   async #write(text: string): Promise<void> {
-    const dir = dirname(this.path);
-    const temp = join(
-      dir,
-      `.${basename(this.path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
-    );
-    let created = false;
-    try {
-      await mkdir(dir, { recursive: true });
-      const handle = await open(temp, 'wx', this.#mode);
-      created = true;
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.path);
-      created = false;
-    } catch (err) {
-      if (created) await unlink(temp).catch(() => undefined);
-      throw new Error(`Could not save the ${this.#label} file ${this.path}: ${errMessage(err)}`, {
-        cause: err,
-      });
-    }
-    await syncDir(dir);
+    await writeFileAtomic(this.path, text, { mode: this.#mode, label: this.#label });
     this.#log.debug({ path: this.path, bytes: Buffer.byteLength(text) }, 'written');
   }
 
@@ -273,6 +249,41 @@ export class JsonFileStore<T> {
       };
     }
   }
+}
+
+/**
+ * Writes `text` to `path` so that a crash never leaves half a file: a temp file in the same
+ * folder, fsynced, renamed over the target, then the folder fsynced. A failure leaves the previous
+ * file as it was and no temp file behind, and rejects with an Error naming the file (`label` says
+ * what it is: "Could not save the settings file ..."). Creates the folder when missing.
+ */
+export async function writeFileAtomic(
+  path: string,
+  text: string,
+  options: { readonly mode?: number; readonly label: string },
+): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
+  let created = false;
+  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(temp, 'wx', options.mode ?? 0o644);
+    created = true;
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    created = false;
+  } catch (err) {
+    if (created) await unlink(temp).catch(() => undefined);
+    throw new Error(`Could not save the ${options.label} file ${path}: ${errMessage(err)}`, {
+      cause: err,
+    });
+  }
+  await syncDir(dir);
 }
 
 /**

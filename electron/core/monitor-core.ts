@@ -55,6 +55,8 @@ import {
   type MarketView,
   type Notice,
   type RestMetricsView,
+  type SeriesUpdate,
+  type SymbolInfo,
   type Result,
   type Settings,
   type SimulatorControl,
@@ -63,8 +65,10 @@ import {
   type WatchlistsFile,
 } from '../../shared/api.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
+import type { Asset } from '../rest/types.ts';
 import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
+import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
@@ -72,7 +76,7 @@ import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
 import { SPREAD_ALERT_NAME } from './spread-alert.ts';
-import { StreamSource, type PreparedSource } from './stream-source.ts';
+import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
   SecretStore,
@@ -114,6 +118,10 @@ export interface MonitorCoreOptions {
   readonly alpacaUrl?: (feed: Feed) => string;
   /** Extra client options (tests: backoff, random); url, codec, keys and logger are the core's. */
   readonly client?: Partial<StreamClientOptions>;
+  /** REST options (tests: a local server as Alpaca's hosts, retries). */
+  readonly rest?: StreamSourceOptions['rest'];
+  /** Market context options (tests: the poll period). */
+  readonly market?: StreamSourceOptions['market'];
   /** Credentials from the environment, used when the store has none. */
   readonly env?: { readonly keyId?: string; readonly secret?: string };
   /** 'metrics:update' period while any view is attached. Default 250. */
@@ -159,6 +167,8 @@ const NO_MARKET: MarketView = {
   pollIntervalMs: 0,
   directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
 };
+
+const NO_SERIES: SeriesUpdate = { version: 0, start: undefined, reset: true, changes: [] };
 
 /** The detail chart's default span per timeframe (a session of minutes ... a year of days). */
 const DEFAULT_CHART_SPAN_MS = {
@@ -237,6 +247,8 @@ export class MonitorCore {
 
   readonly #source: StreamSource;
 
+  /** The history version the last 'market:series' event brought views to. */
+  #seriesVersion = 0;
   readonly #views = new Map<string, View>();
   #viewSeq = 0;
   #entries: LogEntry[] = [];
@@ -294,6 +306,9 @@ export class MonitorCore {
         ...(options.alpacaUrl ? { alpacaUrl: options.alpacaUrl } : {}),
         ...(options.client ? { client: options.client } : {}),
         ...(options.spreadAlert ? { spreadAlert: options.spreadAlert } : {}),
+        ...(options.rest ? { rest: options.rest } : {}),
+        ...(options.market ? { market: options.market } : {}),
+        cacheDir: options.userDataDir,
       },
       {
         logger: this.#root,
@@ -305,6 +320,7 @@ export class MonitorCore {
         connectionChanged: () => this.#emit('connection:state', this.#connectionView()),
         subscriptionsChanged: () => this.#later('subscriptions', () => this.#onSubscriptions()),
         handlersChanged: () => this.#later('handlers', () => this.#emitHandlers()),
+        seriesChanged: () => this.#later('series', () => this.#emitSeries()),
         marketChanged: () =>
           this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
@@ -549,7 +565,10 @@ export class MonitorCore {
 
   #emitMetrics(): void {
     const client = this.#source.client;
-    this.#emit('metrics:update', metricsEvent(client.metrics.snapshot(), client.health()));
+    this.#emit(
+      'metrics:update',
+      metricsEvent(client.metrics.snapshot(), client.health(), this.#source.market?.note()),
+    );
   }
 
   #startTimers(): void {
@@ -895,7 +914,7 @@ export class MonitorCore {
         ),
       'watchlists:add-symbols': ({ id, symbols }) =>
         this.#editWatchlists(
-          (file) => addSymbols(file, id, symbols),
+          (file) => addSymbols(file, id, symbols, (symbol) => this.#unknownSymbol(symbol)),
           (v) => v.result,
         ),
       'watchlists:remove-symbol': ({ id, symbol }) =>
@@ -936,8 +955,18 @@ export class MonitorCore {
       },
       'simulator:control': (control) => this.#simulatorControl(control),
       'market:status': () => ok(this.#marketView()),
-      'symbols:search': () => ok([]),
-      'symbols:info': () => ok([]),
+      'market:series': () => ok(this.#source.market?.series() ?? NO_SERIES),
+      'symbols:search': ({ query, limit }) =>
+        ok((this.#source.directory?.search(query, limit ?? 10) ?? []).map(symbolInfo)),
+      'symbols:info': ({ symbols }) => {
+        const directory = this.#source.directory;
+        const out: SymbolInfo[] = [];
+        for (const symbol of symbols) {
+          const asset = directory?.lookup(symbol);
+          if (asset) out.push(symbolInfo(asset));
+        }
+        return ok(out);
+      },
       'market:bars': async ({ symbol, timeframe, start, end }) => {
         const rest = this.#source.market?.rest;
         if (!rest)
@@ -1055,6 +1084,27 @@ export class MonitorCore {
         applied = `sent error ${control.code} to ${n} connection${n === 1 ? '' : 's'}`;
         break;
       }
+      case 'session':
+        sim.setSession(control.session);
+        // The market context reads the clock again now, not at the next boundary it knew of.
+        this.#source.market?.refresh();
+        applied = `session ${control.session}`;
+        break;
+      case 'rest-faults': {
+        // Only the fields given change; a null limit lifts it.
+        const patch: { -readonly [K in keyof RestFaults]?: RestFaults[K] } = {};
+        if (control.rateLimitPerMinute !== undefined)
+          patch.rateLimitPerMinute = control.rateLimitPerMinute ?? undefined;
+        if (control.error500 !== undefined) patch.error500 = control.error500;
+        if (control.slowMs !== undefined) patch.slowMs = control.slowMs;
+        if (control.malformed !== undefined) patch.malformed = control.malformed;
+        sim.setRestFaults(patch);
+        const f = sim.restFaults();
+        applied =
+          `REST: ${f.rateLimitPerMinute === undefined ? 'no limit' : `${f.rateLimitPerMinute}/min`}` +
+          `, 500s ${String(f.error500)}, slow ${f.slowMs} ms${f.malformed ? ', truncated bodies' : ''}`;
+        break;
+      }
       default: {
         const unreachable: never = control;
         return unreachable;
@@ -1067,7 +1117,7 @@ export class MonitorCore {
   /** What a snapshot and a diagnostics bundle both carry. */
   #state(): Omit<Snapshot, 'notices' | 'frames' | 'market' | 'rest'> {
     const snap = this.#source.client.snapshot();
-    const event = metricsEvent(snap.metrics, snap.health);
+    const event = metricsEvent(snap.metrics, snap.health, this.#source.market?.note());
     return {
       connection: this.#connectionView(),
       metrics: event.metrics,
@@ -1078,6 +1128,34 @@ export class MonitorCore {
       credentials: this.#credentialStatus,
       watchlists: this.#watchlists.watchlists,
     };
+  }
+
+  /**
+   * Why the directory refuses `symbol` before anything is sent: unknown to the source's asset
+   * list. Accepted unchecked while the directory is not ready (no keys, not loaded yet), and for
+   * crypto pairs (the list holds US equities).
+   */
+  #unknownSymbol(symbol: string): string | undefined {
+    const directory = this.#source.directory;
+    if (!directory || directory.status !== 'ready' || symbol.includes('/')) return undefined;
+    if (directory.lookup(symbol)) return undefined;
+    const issue = directory.validate([symbol]).unknown[0];
+    if (!issue) return undefined;
+    const hint =
+      issue.suggestions.length > 0
+        ? ` (did you mean ${issue.suggestions.slice(0, 3).join(', ')}?)`
+        : '';
+    return `${issue.reason}${hint}`;
+  }
+
+  /** Sends the views the sparkline points since the previous event (one cursor for all views). */
+  #emitSeries(): void {
+    const market = this.#source.market;
+    if (!market) return;
+    const update = market.seriesSince(this.#seriesVersion);
+    this.#seriesVersion = update.version;
+    if (this.#views.size === 0 || (update.changes.length === 0 && !update.reset)) return;
+    this.#emit('market:series', update);
   }
 
   #marketView(): MarketView {
@@ -1113,6 +1191,15 @@ export class MonitorCore {
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }
+}
+
+function symbolInfo(asset: Asset): SymbolInfo {
+  return {
+    symbol: asset.symbol,
+    name: asset.name,
+    exchange: asset.exchange,
+    tradable: asset.tradable,
+  };
 }
 
 /** Changes when a handler is added or removed, or any count moves. */

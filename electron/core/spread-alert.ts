@@ -7,6 +7,11 @@
  * It runs per quote at feed rate: a few arithmetic operations and one Map get; it allocates only
  * when it logs, and it logs a symbol at most once per `intervalMs` (with how many it skipped), so
  * a symbol that stays wide does not flood the log panel.
+ *
+ * Its per-symbol state is bounded: `retain(symbols)` (called by the core whenever the subscribed
+ * set changes) forgets every other symbol, and a hard cap backs that up against a server that
+ * quotes symbols nobody subscribed: past it, entries whose quiet time is over go first, then the
+ * oldest.
  */
 import type { Quote } from '../../shared/market.ts';
 import type { Logger } from '../stream/log.ts';
@@ -19,7 +24,21 @@ export interface SpreadAlertOptions {
   readonly logger: Logger;
   /** Monotonic ms. */
   readonly now?: () => number;
+  /** Most symbols whose state is kept, whatever `retain` was told. Default 20 000. */
+  readonly maxSymbols?: number;
 }
+
+/** The handler, plus what bounds its memory. */
+export interface SpreadAlert {
+  (quote: Quote): void;
+  /** Forgets every symbol not in `symbols` (the subscribed set). */
+  retain(symbols: Iterable<string>): void;
+  /** Symbols with state now (for tests and diagnostics). */
+  readonly size: number;
+}
+
+/** As many symbols as the watchlists may stream at once (electron/core/watchlists.ts). */
+const DEFAULT_MAX_SYMBOLS = 20_000;
 
 export const SPREAD_ALERT_NAME = 'wide spread alert';
 
@@ -34,14 +53,29 @@ export function spreadPct(bid: number, ask: number): number {
   return ((ask - bid) / ((ask + bid) / 2)) * 100;
 }
 
-/** Returns the handler function; register it with `handlers.on('quote', '*', fn, { name })`. */
-export function createSpreadAlert(options: SpreadAlertOptions): (quote: Quote) => void {
+/**
+ * Returns the handler function; register it with `handlers.on('quote', '*', fn, { name })`, and
+ * call its `retain` with the subscribed symbols whenever they change.
+ */
+export function createSpreadAlert(options: SpreadAlertOptions): SpreadAlert {
   const threshold = options.thresholdPct ?? 2;
   const interval = options.intervalMs ?? 60_000;
   const now = options.now ?? (() => performance.now());
   const log = options.logger;
+  const maxSymbols = Math.max(1, options.maxSymbols ?? DEFAULT_MAX_SYMBOLS);
+  // In order of last warning (a warning moves its symbol to the end), so the entries whose quiet
+  // time ends first are at the front: making room never scans the whole map.
   const symbols = new Map<string, SymbolState>();
-  return function wideSpreadAlert(quote: Quote): void {
+
+  /** Room for one more entry: entries whose quiet time is over go first, then the oldest. */
+  function makeRoom(t: number): void {
+    for (const [symbol, state] of symbols) {
+      if (symbols.size < maxSymbols && t - state.lastLoggedAt < interval) break;
+      symbols.delete(symbol);
+    }
+  }
+
+  const alert = function wideSpreadAlert(quote: Quote): void {
     const pct = spreadPct(quote.bidPrice, quote.askPrice);
     if (!(pct > threshold)) return;
     const t = now();
@@ -51,11 +85,12 @@ export function createSpreadAlert(options: SpreadAlertOptions): (quote: Quote) =
       return;
     }
     const skipped = state?.skipped ?? 0;
-    if (state === undefined) symbols.set(quote.symbol, { lastLoggedAt: t, skipped: 0 });
-    else {
-      state.lastLoggedAt = t;
-      state.skipped = 0;
+    if (state === undefined) {
+      if (symbols.size >= maxSymbols) makeRoom(t);
+    } else {
+      symbols.delete(quote.symbol);
     }
+    symbols.set(quote.symbol, { lastLoggedAt: t, skipped: 0 });
     log.warn(
       {
         symbol: quote.symbol,
@@ -68,4 +103,13 @@ export function createSpreadAlert(options: SpreadAlertOptions): (quote: Quote) =
       `wide spread on ${quote.symbol}: ${pct.toFixed(2)} % of the mid price`,
     );
   };
+  return Object.defineProperties(alert, {
+    retain: {
+      value: (keep: Iterable<string>): void => {
+        const wanted = keep instanceof Set ? (keep as ReadonlySet<string>) : new Set(keep);
+        for (const symbol of symbols.keys()) if (!wanted.has(symbol)) symbols.delete(symbol);
+      },
+    },
+    size: { get: () => symbols.size },
+  }) as SpreadAlert;
 }

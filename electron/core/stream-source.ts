@@ -8,7 +8,8 @@
  * streams its feed; the crypto feed takes the watchlists' crypto pairs (symbols with a `/`, like
  * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
  * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
- * streamed symbol is subscribed on quotes, trades and daily bars (volume and change).
+ * streamed symbol is subscribed on quotes, trades, daily bars (volume and change) and minute bars
+ * (the sparklines).
  *
  * Connecting. The source remembers whether the user wants a connection (`wantConnected`, set by
  * the core). A rebuilt client (a new source, new keys) connects when that wish is on. An Alpaca
@@ -22,7 +23,9 @@ import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../share
 import type { ConnectionState } from '../../shared/connection.ts';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import { join } from 'node:path';
 import { MarketContext } from '../market/market-context.ts';
+import { SymbolDirectory } from '../market/symbol-directory.ts';
 import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
@@ -36,7 +39,7 @@ import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
 export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
 
 /** Channels every streamed symbol is subscribed on. */
-export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars'];
+export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars', 'bars'];
 
 export interface StreamSourceOptions {
   /** The embedded simulator's options (tests: rate, symbols, barIntervalMs). Host is always loopback. */
@@ -54,6 +57,8 @@ export interface StreamSourceOptions {
   readonly rest?: Partial<AlpacaRestOptions>;
   /** The market context's options (tests: poll period). */
   readonly market?: { readonly pollIntervalMs?: number };
+  /** Where the symbol directories cache their asset lists (the user-data folder); none: no cache. */
+  readonly cacheDir?: string;
 }
 
 /** What the source needs from the core that composes it. */
@@ -74,6 +79,8 @@ export interface SourceHost {
   handlersChanged(): void;
   /** The market view changed (session, polled set). */
   marketChanged(): void;
+  /** Sparkline series changed. */
+  seriesChanged(): void;
   /** Whether the core is closed (a slow start must then change nothing). */
   isClosed(): boolean;
 }
@@ -103,6 +110,14 @@ export class StreamSource {
   #client: StreamClient | undefined;
   #source: Source | undefined;
   #market: MarketContext | undefined;
+  /**
+   * One directory per market: Alpaca's asset list and the simulator's are different lists, and
+   * switching sources must not show one's names (or refusals) for the other's symbols.
+   */
+  readonly #directories = {
+    alpaca: undefined as SymbolDirectory | undefined,
+    simulator: undefined as SymbolDirectory | undefined,
+  };
   /** The embedded simulator's keys: random per run unless the options name them (see prepare). */
   readonly #simKeys: { readonly key: string; readonly secret: string };
   /** Undoes everything attached to the current client (listeners, the book's handlers). */
@@ -140,6 +155,12 @@ export class StreamSource {
       key: options.simulator?.key ?? `sim-${randomBytes(9).toString('base64url')}`,
       secret: options.simulator?.secret ?? randomBytes(24).toString('base64url'),
     };
+  }
+
+  /** The symbol directory of the installed source's market, if it has REST. */
+  get directory(): SymbolDirectory | undefined {
+    const kind = this.#source?.kind;
+    return kind === undefined ? undefined : this.#directories[kind];
   }
 
   /** The market context of the current client (session, polling); there is one from install() on. */
@@ -268,23 +289,7 @@ export class StreamSource {
     this.#streamed = new Set();
     this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
 
-    const market = new MarketContext({
-      rest: prepared.rest,
-      unavailableReason: blocked ?? 'no REST access',
-      book,
-      client,
-      feed: source.kind === 'alpaca' ? source.feed : 'iex',
-      logger: this.#host.logger,
-      ...(this.#options.market?.pollIntervalMs !== undefined
-        ? { pollIntervalMs: this.#options.market.pollIntervalMs }
-        : {}),
-      onChange: () => this.#host.marketChanged(),
-    });
     this.#detach.push(
-      () => {
-        market.close();
-        prepared.rest?.close();
-      },
       client.on('state', (change) => {
         this.#conn.previous = change.previous;
         this.#conn.since = change.at;
@@ -302,6 +307,35 @@ export class StreamSource {
       client.handlers.onChange(() => this.#host.handlersChanged()),
       book.attach(client.handlers),
     );
+    const cacheDir = this.#options.cacheDir;
+    const directory = (this.#directories[source.kind] ??= new SymbolDirectory({
+      logger: this.#host.logger.child({ module: 'directory' }),
+    }));
+    const market = new MarketContext({
+      rest: prepared.rest,
+      ...(cacheDir !== undefined
+        ? {
+            directory: {
+              directory,
+              cacheDir: source.kind === 'simulator' ? join(cacheDir, 'simulator') : cacheDir,
+            },
+          }
+        : {}),
+      unavailableReason: blocked ?? 'no REST access',
+      book,
+      client,
+      feed: source.kind === 'alpaca' ? source.feed : 'iex',
+      logger: this.#host.logger,
+      ...(this.#options.market?.pollIntervalMs !== undefined
+        ? { pollIntervalMs: this.#options.market.pollIntervalMs }
+        : {}),
+      onChange: () => this.#host.marketChanged(),
+      onSeries: () => this.#host.seriesChanged(),
+    });
+    this.#detach.push(() => {
+      market.close();
+      prepared.rest?.close();
+    });
     if (this.#alertEnabled) {
       const alert = this.#options.spreadAlert;
       client.handlers.on(

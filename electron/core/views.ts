@@ -192,12 +192,20 @@ export function metricsView(snapshot: MetricsSnapshot): MetricsView {
   return snapshot;
 }
 
-export function healthView(health: Health): HealthView {
-  return { status: health.status, reasons: [...health.reasons] };
+export function healthView(health: Health, note?: string): HealthView {
+  return {
+    status: health.status,
+    reasons: [...health.reasons],
+    ...(note !== undefined ? { note } : {}),
+  };
 }
 
-export function metricsEvent(snapshot: MetricsSnapshot, health: Health): MetricsEvent {
-  return { metrics: metricsView(snapshot), health: healthView(health) };
+export function metricsEvent(
+  snapshot: MetricsSnapshot,
+  health: Health,
+  note?: string,
+): MetricsEvent {
+  return { metrics: metricsView(snapshot), health: healthView(health, note) };
 }
 
 // ------------------------------------------------------------------------------ subscriptions

@@ -8,12 +8,13 @@
  * skip a save with an identity check; everything else is a new file sharing the untouched lists.
  */
 import {
+  checkWatchlistName,
   fail,
   MAX_SYMBOLS_PER_WATCHLIST,
-  MAX_WATCHLIST_NAME,
   MAX_WATCHLISTS,
   normalizeSymbol,
   ok,
+  watchlistNameKey,
   type AddSymbolsResult,
   type Result,
   type Watchlist,
@@ -103,6 +104,8 @@ export function addSymbols(
   file: WatchlistsFile,
   id: string,
   inputs: readonly string[],
+  /** Why a well-formed symbol is refused (the symbol directory does not know it); else undefined. */
+  check: (symbol: string) => string | undefined = () => undefined,
 ): Result<{ readonly file: WatchlistsFile; readonly result: AddSymbolsResult }> {
   const found = find(file, id);
   if (!found.ok) return found;
@@ -114,8 +117,11 @@ export function addSymbols(
   const rejected: { input: string; reason: string }[] = [];
   for (const input of inputs) {
     const normalized = normalizeSymbol(input);
+    const unknown = normalized.ok ? check(normalized.symbol) : undefined;
     if (!normalized.ok) {
       rejected.push({ input, reason: `not a symbol: ${normalized.reason}` });
+    } else if (unknown !== undefined) {
+      rejected.push({ input, reason: unknown });
     } else if (present.has(normalized.symbol)) {
       rejected.push({
         input,
@@ -212,20 +218,16 @@ export function subscribableSymbols(
 
 // ------------------------------------------------------------------------------ helpers
 
+/** The name trimmed and in NFC (shared/api.ts checkWatchlistName), or why it is refused. */
 function checkName(name: string): Result<string> {
-  const trimmed = name.trim();
-  if (trimmed === '') return fail('bad-request', 'A watchlist needs a name.');
-  if (trimmed.length > MAX_WATCHLIST_NAME)
-    return fail(
-      'bad-request',
-      `A watchlist name can have at most ${MAX_WATCHLIST_NAME} characters (this one has ${trimmed.length}).`,
-    );
-  return ok(trimmed);
+  const checked = checkWatchlistName(name);
+  return checked.ok ? ok(checked.name) : fail('bad-request', checked.reason);
 }
 
+/** A list whose name is the same once both are in NFC, ignoring case. */
 function findByName(file: WatchlistsFile, name: string): Watchlist | undefined {
-  const key = name.toLowerCase();
-  return file.watchlists.find((w) => w.name.toLowerCase() === key);
+  const key = watchlistNameKey(name);
+  return file.watchlists.find((w) => watchlistNameKey(w.name) === key);
 }
 
 function find(

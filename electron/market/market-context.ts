@@ -15,7 +15,7 @@
  *
  * No electron import.
  */
-import type { MarketView } from '../../shared/api.ts';
+import type { MarketView, SeriesUpdate } from '../../shared/api.ts';
 import {
   addDays,
   nyDate,
@@ -30,11 +30,20 @@ import type { SymbolSnapshot } from '../rest/types.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import type { StreamClient } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
+import { IntradayHistory } from './history.ts';
+import type { SymbolDirectory } from './symbol-directory.ts';
 
 /** The REST calls the market context makes (AlpacaRest has them; tests may pass their own). */
 export type MarketRest = Pick<
   AlpacaRest,
-  'stockSnapshots' | 'cryptoSnapshots' | 'clock' | 'calendar' | 'bars' | 'metrics' | 'close'
+  | 'stockSnapshots'
+  | 'cryptoSnapshots'
+  | 'clock'
+  | 'calendar'
+  | 'bars'
+  | 'assets'
+  | 'metrics'
+  | 'close'
 >;
 
 export interface MarketContextOptions {
@@ -55,8 +64,15 @@ export interface MarketContextOptions {
   readonly pollBudgetPerMinute?: number;
   /** Symbols one snapshot request covers (the REST client's chunk). Default 200. */
   readonly symbolsPerRequest?: number;
+  /**
+   * The symbol directory of this source's market (names, validation, search), loaded from its
+   * cache folder or fetched once REST is there.
+   */
+  readonly directory?: { readonly directory: SymbolDirectory; readonly cacheDir: string };
   /** Called whenever the market view changed. */
   readonly onChange: () => void;
+  /** Called when sparkline series changed (coalesce: per minute bar). */
+  readonly onSeries?: () => void;
 }
 
 /** A trading day's worth of calendar around now: enough to know the next open after a long weekend. */
@@ -86,6 +102,12 @@ export class MarketContext {
   #polled = new Set<string>();
   #polling = false;
   #closed = false;
+  /** The session's 1-minute closes per wanted symbol (sparklines). */
+  readonly #history = new IntradayHistory();
+  /** When the stream last went down (epoch ms), for gap repair after it comes back. */
+  #downSince: number | undefined;
+  #liveSince: number | undefined;
+  #repairing = false;
   readonly #offClient: (() => void)[] = [];
 
   constructor(options: MarketContextOptions) {
@@ -97,14 +119,35 @@ export class MarketContext {
     let wasLive = false;
     this.#offClient.push(
       options.client.on('state', (change) => {
+        const now = this.#now();
         if (change.state === 'live') {
-          // After a reconnect, the minutes missed: every row gets a snapshot again.
-          if (wasLive) this.#snapshot([...this.#wanted], 'reconnect');
+          // After a reconnect, the minutes missed: every row gets a snapshot again, and the
+          // sparklines the minutes the stream was down.
+          if (wasLive) {
+            this.#snapshot([...this.#wanted], 'reconnect');
+            if (this.#liveSince !== undefined && this.#downSince !== undefined)
+              this.#history.markCovered(this.#wanted, this.#liveSince, this.#downSince);
+            void this.#repairHistory('reconnect');
+          }
           wasLive = true;
+          this.#liveSince = now;
+          this.#downSince = undefined;
+        } else if (change.previous === 'live') {
+          this.#downSince = now;
         }
         this.#updatePolled();
       }),
       options.client.on('subscription', () => this.#updatePolled()),
+      options.client.handlers.on(
+        'bar',
+        '*',
+        (bar) => {
+          if (bar.kind !== 'bar' && bar.kind !== 'updatedBar') return;
+          if (this.#history.applyMinuteBar(bar.symbol, { time: bar.timeMs, close: bar.close }))
+            this.#o.onSeries?.();
+        },
+        { name: 'market: sparklines', builtin: true },
+      ),
     );
   }
 
@@ -119,14 +162,74 @@ export class MarketContext {
     void this.#refreshSession();
     this.#snapshot([...symbols], 'start');
     this.#updatePolled();
+    void this.#loadDirectory();
+  }
+
+  /** The asset list: from the day's cache, else fetched (at most once a day). */
+  async #loadDirectory(): Promise<void> {
+    const rest = this.#o.rest;
+    const dir = this.#o.directory;
+    if (!rest || !dir || this.#crypto) return;
+    const outcome = await dir.directory.load({
+      dir: dir.cacheDir,
+      fetchAssets: (signal) => rest.assets(signal ? { signal } : {}),
+      signal: this.#abort.signal,
+    });
+    if (this.#closed) return;
+    if (outcome.problem) this.#log.warn({ source: outcome.source }, outcome.problem);
+    else
+      this.#log.info({ source: outcome.source, assets: outcome.count }, 'symbol directory ready');
+    this.#o.onChange();
   }
 
   /** The watchlists changed: new symbols get a snapshot at once, removed ones stop polling. */
   setSymbols(symbols: ReadonlySet<string>): void {
     const added = [...symbols].filter((s) => !this.#wanted.has(s));
     this.#wanted = new Set(symbols);
-    if (added.length > 0) this.#snapshot(added, 'added');
+    if (this.#history.retain(symbols).length > 0) this.#o.onSeries?.();
+    if (added.length > 0) {
+      this.#snapshot(added, 'added');
+      void this.#repairHistory('added');
+    }
     this.#updatePolled();
+  }
+
+  /**
+   * Reads the clock and calendar again now and re-seeds every row (the simulator's session was
+   * switched; a user asked). Cheap: three requests plus one per 200 symbols.
+   */
+  refresh(): void {
+    if (this.#closed || !this.#o.rest) return;
+    this.#range = undefined;
+    void this.#refreshSession();
+    this.#snapshot([...this.#wanted], 'refresh');
+  }
+
+  /** Every series whole (a view's first copy). */
+  series(): SeriesUpdate {
+    return this.#seriesSince(-1);
+  }
+
+  /** What changed in the series since `version` (the core keeps one cursor for all views). */
+  seriesSince(version: number): SeriesUpdate {
+    return this.#seriesSince(version);
+  }
+
+  /** Bytes the sparkline history holds (the bench reports it against its 20 MB bound). */
+  historyBytes(): number {
+    return this.#history.bytes();
+  }
+
+  #seriesSince(version: number): SeriesUpdate {
+    const c = this.#history.changesSince(version);
+    // Float32 holds about 7 significant digits: say no more than that (228.85, not
+    // 228.85000610351562), which also keeps the browser bridge's JSON short.
+    const changes = c.changes.map((d) => ({
+      symbol: d.symbol,
+      from: d.from,
+      closes: d.closes.map((v) => (v === null ? null : Number(v.toPrecision(7)))),
+    }));
+    return { version: c.version, start: c.start, reset: c.reset || version < 0, changes };
   }
 
   view(): MarketView {
@@ -144,8 +247,34 @@ export class MarketContext {
       detail: this.#detail,
       polled: this.#polled.size,
       pollIntervalMs: this.#pollPeriod(),
-      directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
+      directory: this.#o.directory
+        ? {
+            status: this.#o.directory.directory.status,
+            assets: this.#o.directory.directory.size,
+            fetchedAt: this.#o.directory.directory.fetchedAt,
+          }
+        : { status: 'unavailable', assets: 0, fetchedAt: undefined },
     };
+  }
+
+  /**
+   * What health says beside its verdict while the market sleeps: that it is closed (or in a
+   * thin extended session) and when the regular session opens, in New York time.
+   */
+  note(): string | undefined {
+    const view = this.view();
+    if (view.crypto || !view.quiet) return undefined;
+    const opens = view.nextOpen === undefined ? '' : `; it opens ${nyClock(view.nextOpen)}`;
+    switch (view.session) {
+      case 'closed':
+        return `The market is closed${opens}.`;
+      case 'pre':
+        return `Pre-market: ${view.feed.toUpperCase()} carries little before the open${opens}.`;
+      case 'post':
+        return `After hours: ${view.feed.toUpperCase()} carries little until the next session${opens}.`;
+      default:
+        return undefined;
+    }
   }
 
   get rest(): MarketRest | undefined {
@@ -166,6 +295,7 @@ export class MarketContext {
     this.#sessionTimer = undefined;
     this.#pollTimer = undefined;
     for (const off of this.#offClient.splice(0)) off();
+    this.#history.retain([]);
   }
 
   // ---------------------------------------------------------------- the session
@@ -207,6 +337,7 @@ export class MarketContext {
     const state = sessionAt(now, this.#days, this.#range);
     const previous = this.#state?.session;
     this.#setState(state);
+    this.#rollHistory(now);
     if (previous !== undefined && previous !== state.session) {
       // A boundary: the daily bars and previous close roll; every row gets a fresh snapshot.
       this.#snapshot([...this.#wanted], `session ${state.session}`);
@@ -223,6 +354,50 @@ export class MarketContext {
       if (this.#range && addDays(today, 3) > this.#range.to) void this.#refreshSession();
       else this.#tick();
     });
+  }
+
+  /**
+   * The sparklines show the session of today's trading day once it has begun (04:00 New York),
+   * else the last one: the evening and the weekend keep the last session on screen.
+   */
+  #rollHistory(now: number): void {
+    let shown: TradingDay | undefined;
+    for (const day of this.#days) if (day.preOpen <= now) shown = day;
+    if (!shown) return;
+    if (this.#history.sessionStart === shown.preOpen) return;
+    this.#history.roll(shown.preOpen);
+    this.#o.onSeries?.();
+    void this.#repairHistory('session');
+  }
+
+  /** Fetches the minutes the series lack (the whole session for a new symbol), request by request. */
+  async #repairHistory(why: string): Promise<void> {
+    const rest = this.#o.rest;
+    if (!rest || this.#closed || this.#repairing || this.#crypto) return;
+    if (this.#history.sessionStart === undefined || this.#wanted.size === 0) return;
+    this.#repairing = true;
+    try {
+      const plan = this.#history.planRepair(this.#wanted, this.#now());
+      for (const request of plan) {
+        if (this.#closed) return;
+        const bars = await rest.bars(request.symbols, {
+          timeframe: '1Min',
+          start: request.start,
+          end: request.end,
+          feed: this.#o.feed,
+          signal: this.#abort.signal,
+        });
+        if (this.#closed) return;
+        this.#history.applyRepair(request, bars);
+        this.#o.onSeries?.();
+      }
+      if (plan.length > 0) this.#log.debug({ why, requests: plan.length }, 'sparklines filled');
+    } catch (err) {
+      if (!this.#closed && !isRestError(err, 'cancelled'))
+        this.#log.warn({ err, why }, 'fetching minute bars for the sparklines failed');
+    } finally {
+      this.#repairing = false;
+    }
   }
 
   #schedule(ms: number, fn: () => void = () => void this.#refreshSession()): void {
@@ -364,6 +539,19 @@ export class MarketContext {
       if (this.#polled.size > 0) this.#schedulePoll(this.#pollPeriod());
     }
   }
+}
+
+const NY_CLOCK = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  weekday: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** `Mon 09:30 New York time`. */
+export function nyClock(epochMs: number): string {
+  return `${NY_CLOCK.format(epochMs).replace(',', '')} New York time`;
 }
 
 function errText(err: unknown): string {

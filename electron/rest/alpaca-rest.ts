@@ -209,10 +209,12 @@ export class AlpacaRest {
               page_token: token,
             });
             const body = await this.#http.getJson(url, { signal });
-            const page = this.#parseSome(url, () => parseBarsPage(body));
-            let size = 0;
-            for (const list of page.bars.values()) size += list.length;
-            return { ...page, size };
+            const parsed = this.#parse(url, () => parseBarsPage(body));
+            this.#countSkips(url, parsed);
+            // Skipped bars count toward the page's size: a page of bad bars is not the end.
+            let size = parsed.skipped;
+            for (const list of parsed.value.bars.values()) size += list.length;
+            return { ...parsed.value, size };
           },
           (page) => {
             for (const [symbol, all] of page.bars) {
@@ -362,14 +364,17 @@ export class AlpacaRest {
   /** As #parse, for answers usable in part: skipped items are counted and logged. */
   #parseSome<T>(url: string, map: () => Parsed<T>): T {
     const result = this.#parse(url, map);
-    if (result.skipped > 0) {
-      this.#skipped += result.skipped;
-      this.#log.warn(
-        { path: this.#http.describePath(url), skipped: result.skipped, first: result.firstSkip },
-        'REST: skipped malformed items',
-      );
-    }
+    this.#countSkips(url, result);
     return result.value;
+  }
+
+  #countSkips(url: string, result: Parsed<unknown>): void {
+    if (result.skipped === 0) return;
+    this.#skipped += result.skipped;
+    this.#log.warn(
+      { path: this.#http.describePath(url), skipped: result.skipped, first: result.firstSkip },
+      'REST: skipped malformed items',
+    );
   }
 }
 

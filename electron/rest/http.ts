@@ -536,9 +536,9 @@ export class RestHttp {
     if (limit === undefined && remaining === undefined && reset === undefined) return;
     const resetAt = reset === undefined ? undefined : reset * 1000;
     this.#rateLimit.set(host, { limit, remaining, resetAt });
-    // A 429 with no Remaining header still means none remain.
-    const left = remaining ?? (status === 429 ? 0 : undefined);
-    this.#bucket(host).observe(left, resetAt, this.#clock.now());
+    // A 429 blocks the bucket itself, for its Retry-After first (#statusFailure), which is the
+    // server's word on this refusal and may be shorter than the window's reset.
+    if (status !== 429) this.#bucket(host).observe(remaining, resetAt, this.#clock.now());
   }
 
   #bucket(host: string): TokenBucket {

@@ -97,7 +97,9 @@ export type PageStop = 'end' | 'repeated-token' | 'empty-page' | 'enough';
  */
 export async function followPages<P extends Page>(
   fetchPage: (token: string | undefined) => Promise<P>,
-  onPage: (page: P) => void | 'stop',
+  // `unknown`, not `void | 'stop'`: a callback that returns something else (an arrow around
+  // push) still fits; only 'stop' means anything.
+  onPage: (page: P) => unknown,
 ): Promise<{ readonly pages: number; readonly stop: PageStop }> {
   const seen = new Set<string>();
   let token: string | undefined;

@@ -37,6 +37,7 @@ import { Metrics, type MetricsSnapshot } from './metrics.ts';
 import { decodeFrame, encodeAction, type FrameSink, type InvalidItem } from './protocol/index.ts';
 import type { ConnectionState } from './states.ts';
 import { SubscriptionManager, type PlannedAction } from './subscriptions.ts';
+import { Throttle, type ThrottledLine } from './throttle.ts';
 
 /** Timers and a monotonic clock, injectable so tests can drive time. */
 export interface Scheduler {
@@ -97,7 +98,16 @@ export interface StreamClientOptions {
   readonly metricsEventIntervalMs?: number;
   /** Exchange-time latency needs an RFC 3339 parse; do it for one message in N. Default 16. */
   readonly latencySampleEvery?: number;
+  /**
+   * Invalid input and server errors are logged once per reason (or code) at once, then as one
+   * summary count per this many ms while they keep coming, so that a flood of bad input cannot
+   * flood the log. Counters and events stay per item. Default 10 000.
+   */
+  readonly logSummaryIntervalMs?: number;
 }
+
+/** The longest server error message kept in a log line or an event; Alpaca's are under 100. */
+export const MAX_SERVER_MESSAGE = 200;
 
 export interface StateChange {
   readonly state: ConnectionState;
@@ -194,6 +204,9 @@ export class StreamClient {
   #frameReceivedAt = 0;
   #everLive = false;
   #disposed = false;
+  readonly #invalidLog: Throttle<InvalidItem>;
+  readonly #serverErrorLog: Throttle<{ code: number; message: string }>;
+  readonly #successLog: Throttle<string>;
 
   constructor(options: StreamClientOptions) {
     this.#options = options;
@@ -231,6 +244,28 @@ export class StreamClient {
       message: (msg) => this.#onMessage(msg),
       invalid: (item) => this.#onInvalid(item),
     };
+    const logInterval = options.logSummaryIntervalMs ?? 10_000;
+    this.#invalidLog = new Throttle({
+      intervalMs: logInterval,
+      clock: this.#scheduler,
+      emit: (line) => this.#logInvalid(line),
+    });
+    this.#serverErrorLog = new Throttle({
+      intervalMs: logInterval,
+      clock: this.#scheduler,
+      emit: (line) => this.#logServerError(line),
+    });
+    this.#successLog = new Throttle({
+      intervalMs: logInterval,
+      clock: this.#scheduler,
+      emit: (line) =>
+        line.intervalMs === 0
+          ? this.log.info({ msg: line.first }, 'server success message')
+          : this.log.info(
+              { msg: line.first, count: line.count, intervalMs: line.intervalMs },
+              `server success messages: ${line.count} more; the first shown`,
+            ),
+    });
     this.metrics.onState('idle', this.#scheduler.now());
     if (options.metricsLogIntervalMs) {
       this.#stopMetricsLog = this.metrics.startLogging(
@@ -301,6 +336,10 @@ export class StreamClient {
     this.#metricsTimer = undefined;
     this.#stopMetricsLog?.();
     this.#stopMetricsLog = undefined;
+    // The counts not yet logged, so that the log adds up to the counters.
+    this.#invalidLog.flush();
+    this.#serverErrorLog.flush();
+    this.#successLog.flush();
     this.handlers.clear({ includeBuiltin: true });
     this.#events.clear();
   }
@@ -652,7 +691,7 @@ export class StreamClient {
       case 'success':
         if (msg.msg === 'connected') this.#dispatch({ type: 'server-connected', generation });
         else if (msg.msg === 'authenticated') this.#dispatch({ type: 'authenticated', generation });
-        else this.log.info({ msg: msg.msg }, 'server success message');
+        else this.#successLog.add('success', clip(msg.msg, MAX_SERVER_MESSAGE));
         return;
       case 'subscription':
         this.#onEcho(msg);
@@ -669,8 +708,9 @@ export class StreamClient {
 
   #onServerError(msg: ErrorMessage): void {
     const meaning = ALPACA_ERRORS[msg.code]?.meaning;
-    this.log.warn({ code: msg.code, serverMsg: msg.msg }, 'server error');
-    this.#events.emit('server-error', { code: msg.code, message: msg.msg, meaning });
+    const message = clip(msg.msg, MAX_SERVER_MESSAGE);
+    this.#serverErrorLog.add(String(msg.code), { code: msg.code, message });
+    this.#events.emit('server-error', { code: msg.code, message, meaning });
     // The planner decides first whether the error is about a subscription action (400 / 405 /
     // 410 / 413): it isolates and refuses the culprit, and the session goes on. Only an error
     // that settled the action in flight ends its echo deadline; one blamed on an earlier action
@@ -686,7 +726,7 @@ export class StreamClient {
       type: 'server-error',
       generation: this.#socketGeneration,
       code: msg.code,
-      message: msg.msg,
+      message,
     });
   }
 
@@ -707,11 +747,34 @@ export class StreamClient {
 
   #onInvalid(item: InvalidItem): void {
     this.metrics.invalid(item.reason);
-    this.log.warn(
-      { reason: item.reason, detail: item.detail, excerpt: item.excerpt },
-      'invalid input dropped',
-    );
+    this.#invalidLog.add(item.reason, item);
     this.#events.emit('invalid', item);
+  }
+
+  #logInvalid(line: ThrottledLine<InvalidItem>): void {
+    const { reason, detail, excerpt } = line.first;
+    if (line.intervalMs === 0) {
+      this.log.warn({ reason, detail, excerpt }, 'invalid input dropped');
+      return;
+    }
+    const seconds = Math.round(line.intervalMs / 100) / 10;
+    this.log.warn(
+      { reason, count: line.count, intervalMs: line.intervalMs, detail, excerpt },
+      `invalid input dropped: ${line.count} more (${reason}) in ${seconds} s; the first shown`,
+    );
+  }
+
+  #logServerError(line: ThrottledLine<{ code: number; message: string }>): void {
+    const { code, message } = line.first;
+    if (line.intervalMs === 0) {
+      this.log.warn({ code, serverMsg: message }, 'server error');
+      return;
+    }
+    const seconds = Math.round(line.intervalMs / 100) / 10;
+    this.log.warn(
+      { code, serverMsg: message, count: line.count, intervalMs: line.intervalMs },
+      `server error: ${line.count} more (code ${code}) in ${seconds} s; the first shown`,
+    );
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -951,6 +1014,11 @@ function rawLength(data: WebSocket.RawData): number {
     return n;
   }
   return data.byteLength;
+}
+
+/** At most `max` characters of a server's text, marked when cut. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Close reasons are limited to 123 bytes by the WebSocket protocol. */

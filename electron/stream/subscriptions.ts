@@ -64,14 +64,17 @@ import {
 } from '../../shared/market.ts';
 import { silentLogger, type Logger } from './log.ts';
 
-/** Upper-case letters, digits, `.` `/` `-` (BRK.B, BTC/USD), starting with a letter or digit; or `*`. */
-const SYMBOL = /^(?:\*|[A-Z0-9][A-Z0-9./-]*)$/;
+/** ASCII letters, digits, `.` `/` `-` (BRK.B, BTC/USD), starting with a letter or digit; or `*`. */
+const SYMBOL = /^(?:\*|[A-Za-z0-9][A-Za-z0-9./-]*)$/;
 
-/** Trims and upper-cases a symbol; undefined when it is not a valid symbol (or not a string). */
+/**
+ * Trims and upper-cases a symbol; undefined when it is not a valid symbol (or not a string). The
+ * ASCII check comes first: upper-casing would turn `ıbm` into `IBM` and `straße` into `STRASSE`.
+ */
 export function normalizeSymbol(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
-  const s = raw.trim().toUpperCase();
-  return SYMBOL.test(s) ? s : undefined;
+  const s = raw.trim();
+  return SYMBOL.test(s) ? s.toUpperCase() : undefined;
 }
 
 /** Symbols that failed validation; nothing was changed by the call that threw it. */

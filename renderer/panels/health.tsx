@@ -160,6 +160,7 @@ function HealthVerdict({
           stale data
         </span>
       ) : null}
+      {health?.note !== undefined ? <p className="health-note">{health.note}</p> : null}
       {health !== undefined && health.reasons.length > 0 ? (
         <ul className="health-reasons" aria-label="Health reasons">
           {health.reasons.map((reason) => (

@@ -20,6 +20,7 @@ import { fastDecodeMsgpack } from './fast-msgpack.ts';
 import { frameUnpackr } from './msgpack.ts';
 import type { FrameSink, InvalidItem, InvalidReason } from './normalize.ts';
 import { EXCERPT_LENGTH, detach, idPrecision, normalize } from './normalize.ts';
+import { itemSpans, rawExcerpt } from './raw-items.ts';
 
 export { INVALID_REASONS, normalizeItem } from './normalize.ts';
 export type { FrameSink, InvalidItem, InvalidReason } from './normalize.ts';
@@ -164,20 +165,52 @@ function redecodeExact(source: string | Buffer): unknown[] | undefined {
   return Array.isArray(value) ? (value as unknown[]) : [value];
 }
 
+/**
+ * The sink normalize reports to on the generic path: an invalid item's excerpt is replaced by the
+ * item's own text or bytes from the frame (raw-items.ts), found on the frame's first invalid item.
+ */
+class RawExcerptSink implements FrameSink {
+  readonly #sink: FrameSink;
+  readonly #source: string | Buffer;
+  #spans: number[] | undefined;
+  index = 0;
+
+  constructor(sink: FrameSink, source: string | Buffer) {
+    this.#sink = sink;
+    this.#source = source;
+  }
+
+  message(msg: MarketMessage): void {
+    this.#sink.message(msg);
+  }
+
+  invalid(item: InvalidItem): void {
+    this.#spans ??= itemSpans(this.#source);
+    const excerpt = rawExcerpt(this.#source, this.#spans, this.index);
+    this.#sink.invalid({
+      reason: item.reason,
+      detail: item.detail,
+      excerpt: excerpt || item.excerpt,
+    });
+  }
+}
+
 function deliver(batch: unknown[], source: string | Buffer, sink: FrameSink): number {
   let items = batch;
   let exact = false;
   let delivered = 0;
+  const reports = new RawExcerptSink(sink, source);
   for (let i = 0; i < items.length; i++) {
     idPrecision.lost = false;
-    let msg = normalize(items[i], sink);
+    reports.index = i;
+    let msg = normalize(items[i], reports);
     if (msg === undefined) continue;
     if (idPrecision.lost && !exact) {
       exact = true;
       const again = redecodeExact(source);
       if (again !== undefined && again.length === items.length) {
         items = again;
-        msg = normalize(items[i], sink) ?? msg;
+        msg = normalize(items[i], reports) ?? msg;
       }
     }
     sink.message(msg);

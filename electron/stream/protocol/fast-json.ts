@@ -23,6 +23,8 @@
  *   re-decodes those exactly); a string stays a string; anything else is '' as in idOf.
  *
  * - `time` is a fresh string; `timeMs` is bit-identical to timeToEpochMs(time) (see timeMsOf).
+ * - Impossible values (a negative price or size, an inconsistent bar, a time before 1970 or more
+ *   than a day ahead) give -1, so that the generic path reports them, by normalize.ts's rules.
  *
  * Memory: strings kept in messages are fresh (String.fromCharCode or Buffer#latin1Slice copies),
  * never slices of the frame, and the module drops its reference to the frame before delivering.
@@ -38,7 +40,14 @@
 import type { Bar, MarketMessage, TradeId } from '../../../shared/market.ts';
 import { timeToEpochMs } from '../../../shared/market.ts';
 import type { FrameSink } from './normalize.ts';
-import { makeBar, makeQuote, makeTrade } from './normalize.ts';
+import {
+  implausibleTime,
+  makeBar,
+  makeQuote,
+  makeTrade,
+  plausibleBar,
+  timeBound,
+} from './normalize.ts';
 
 /** Node's Buffer has an untyped, argument-check-free latin1 slicer; it copies into a new string. */
 type Bytes = Buffer & { latin1Slice(start: number, end: number): string };
@@ -686,9 +695,12 @@ function quote(): MarketMessage | undefined {
   const askSize = reqNum(K_AS);
   if (bidPrice - bidPrice !== 0 || bidSize - bidSize !== 0) return undefined;
   if (askPrice - askPrice !== 0 || askSize - askSize !== 0) return undefined;
+  // normalize.ts refuses what no market sends: comparisons on numbers already at hand.
+  if (bidPrice < 0 || bidSize < 0 || askPrice < 0 || askSize < 0) return undefined;
   const time = timeOf();
   if (time === undefined) return undefined;
   const timeMs = timeMsOf(starts[K_TIME]!, ends[K_TIME]!, time);
+  if ((timeMs < 0 || timeMs > timeBound.latestMs) && implausibleTime(timeMs)) return undefined;
   return makeQuote(
     symbol,
     optStr(K_BX),
@@ -709,10 +721,11 @@ function trade(): MarketMessage | undefined {
   if (symbol === undefined) return undefined;
   const price = reqNum(K_P);
   const size = reqNum(K_SIZE);
-  if (price - price !== 0 || size - size !== 0) return undefined;
+  if (price - price !== 0 || size - size !== 0 || price < 0 || size < 0) return undefined;
   const time = timeOf();
   if (time === undefined) return undefined;
   const timeMs = timeMsOf(starts[K_TIME]!, ends[K_TIME]!, time);
+  if ((timeMs < 0 || timeMs > timeBound.latestMs) && implausibleTime(timeMs)) return undefined;
   const id = idOf();
   if (id !== id) return undefined;
   return makeTrade(
@@ -739,9 +752,11 @@ function bar(kind: Bar['kind']): MarketMessage | undefined {
   const volume = reqNum(K_V);
   if (open - open !== 0 || high - high !== 0 || low - low !== 0) return undefined;
   if (close - close !== 0 || volume - volume !== 0) return undefined;
+  if (!plausibleBar(open, high, low, close, volume)) return undefined;
   const time = timeOf();
   if (time === undefined) return undefined;
   const timeMs = timeMsOf(starts[K_TIME]!, ends[K_TIME]!, time);
+  if ((timeMs < 0 || timeMs > timeBound.latestMs) && implausibleTime(timeMs)) return undefined;
   return makeBar(
     kind,
     symbol,

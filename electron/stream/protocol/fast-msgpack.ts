@@ -15,7 +15,8 @@
  * - Unknown keys are skipped when their value is a scalar (a string of any bytes, number, nil,
  *   boolean, undefined, or any type -1 extension: msgpackr decodes those without throwing and
  *   normalize ignores the key); an unknown key holding an array, a map or another extension -> -1.
- * Everything else -> -1: other T values, a required field missing or mistyped, a duplicate known
+ * Everything else -> -1: other T values, a required field missing or mistyped, a value normalize.ts
+ * refuses as impossible (negative price or size, inconsistent bar, implausible time), a duplicate known
  * key, non-fixstr keys, non-ASCII bytes in a kept string, an id beyond 2^53, a nested value where a
  * scalar is expected, extensions outside `t`, a malformed timestamp, 0xc1, truncation, trailing
  * bytes, a lone map, an empty buffer. Never throws because of its input.
@@ -29,7 +30,14 @@
  */
 import type { Bar, MarketMessage, Quote, Trade, TradeId } from '../../../shared/market.ts';
 import { formatEpoch, timeToEpochMs } from '../../../shared/market.ts';
-import { makeBar, makeQuote, makeTrade } from './normalize.ts';
+import {
+  implausibleTime,
+  makeBar,
+  makeQuote,
+  makeTrade,
+  plausibleBar,
+  timeBound,
+} from './normalize.ts';
 import type { FrameSink } from './normalize.ts';
 
 /** Entries each intern cache may hold; past that, strings are still built, just not kept. */
@@ -704,15 +712,20 @@ function readItem(): Quote | Trade | Bar {
   }
   // Every kind here needs T, a symbol and a time.
   if ((seen & (K_T | K_S | K_t)) !== (K_T | K_S | K_t)) refuse();
+  // normalize.ts refuses what no market sends (negative prices and sizes, an inconsistent bar, a
+  // time before 1970 or over a day ahead): comparisons on numbers already at hand.
+  if ((timeMs < 0 || timeMs > timeBound.latestMs) && implausibleTime(timeMs)) refuse();
   switch (type) {
     case Q:
       if (!(finite(bp) && finite(bs) && finite(ap) && finite(as))) refuse();
+      if (bp < 0 || bs < 0 || ap < 0 || as < 0) refuse();
       return makeQuote(symbol, bx, bp, bs, ax, ap, as, conditions, time, timeMs, z);
     case T:
-      if (!(finite(p) && finite(s))) refuse();
+      if (!(finite(p) && finite(s)) || p < 0 || s < 0) refuse();
       return makeTrade(symbol, id, x, p, s, conditions, time, timeMs, z, tks);
     default:
       if (!(finite(o) && finite(h) && finite(l) && finite(close) && finite(v))) refuse();
+      if (!plausibleBar(o, h, l, close, v)) refuse();
       return makeBar(
         type === B ? 'bar' : type === D ? 'dailyBar' : 'updatedBar',
         symbol,

@@ -6,6 +6,12 @@
  * what a consumer needs (symbol, prices, sizes, time; the error code), lenient on the rest: an
  * absent or mistyped optional field becomes `undefined` (or '' / [] where the domain type has no
  * `undefined`).
+ *
+ * Values no market can produce are refused per item too (implausibleTime, plausibleBar): a
+ * negative price or size (0 stays: Alpaca sends 0 for a missing bid or ask), a bar whose high is
+ * below its low or whose open or close is outside [low, high], a negative volume, and a time
+ * before 1970 or more than a day ahead of this machine's clock. The fast decoders apply the same
+ * rules.
  */
 import type {
   Bar,
@@ -38,6 +44,12 @@ export const INVALID_REASONS = [
   'unknown-type',
   'missing-field',
   'wrong-type',
+  /** A price, size or volume below zero. */
+  'negative-value',
+  /** A bar whose high < low, or whose open or close is outside [low, high]. */
+  'inconsistent-bar',
+  /** A time before 1970-01-01T00:00:00Z or more than MAX_FUTURE_MS ahead of the wall clock. */
+  'implausible-time',
 ] as const;
 
 export type InvalidReason = (typeof INVALID_REASONS)[number];
@@ -60,6 +72,55 @@ export interface FrameSink {
 
 export const EXCERPT_LENGTH = 120;
 
+/**
+ * How far ahead of this machine's clock an exchange time may be. A day: far more than any clock
+ * skew or time zone mistake, far less than the year-9999 timestamps a broken server can send.
+ */
+export const MAX_FUTURE_MS = 86_400_000;
+
+/**
+ * The latest exchange time accepted, in epoch ms. Reading the clock per message would cost more
+ * than the rest of the check, so the bound is cached and read again only when a time passes it: a
+ * cached bound is never later than the true one (the clock moves forward), so a time under it is
+ * plausible, and a time past it is looked at again against a fresh reading. (A wall clock set back
+ * by hours leaves the bound that much too generous until it catches up; harmless.)
+ */
+export const timeBound = { latestMs: 0 };
+
+/**
+ * Whether an item's epoch ms is impossible. The hot paths inline `ms < 0 || ms > latestMs` and call
+ * this only then. NaN (a time shaped like RFC 3339 that does not parse) is not judged here: it
+ * stays as lenient as before.
+ */
+export function implausibleTime(ms: number): boolean {
+  if (ms < 0) return true;
+  if (ms <= timeBound.latestMs) return false;
+  timeBound.latestMs = Date.now() + MAX_FUTURE_MS;
+  return ms > timeBound.latestMs;
+}
+
+/**
+ * Whether a bar's numbers can all be true at once: low >= 0 (so every price is), high >= low, open
+ * and close in [low, high], volume >= 0. Written as one expression of comparisons, false for NaN.
+ */
+export function plausibleBar(
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): boolean {
+  return (
+    low >= 0 &&
+    high >= low &&
+    open >= low &&
+    open <= high &&
+    close >= low &&
+    close <= high &&
+    volume >= 0
+  );
+}
+
 type Wire = { readonly [key: string]: unknown };
 
 /**
@@ -76,6 +137,8 @@ export function detach(text: string): string {
 
 function excerptReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return `${value.toString()}n`;
+  // JSON.stringify would print null; say what the number was.
+  if (typeof value === 'number' && value - value !== 0) return String(value);
   if (typeof value === 'symbol') return value.toString();
   return value;
 }
@@ -112,6 +175,25 @@ function fieldError(sink: FrameSink, o: Wire, key: string, expected: string): un
   const missing = value === undefined || value === null;
   const detail = `${String(o.T)}.${key}: expected ${expected}, got ${missing ? 'nothing' : describe(value)}`;
   return invalid(sink, missing ? 'missing-field' : 'wrong-type', detail, o);
+}
+
+/** A number below zero where only zero or more makes sense. */
+function negative(sink: FrameSink, o: Wire, key: string, value: number): undefined {
+  return invalid(sink, 'negative-value', `${String(o.T)}.${key}: ${value} is below zero`, o);
+}
+
+function badTime(sink: FrameSink, o: Wire, key: string, time: string): undefined {
+  const when = time.length > 40 ? `${time.slice(0, 40)}...` : time;
+  const detail = `${String(o.T)}.${key}: ${when} is before 1970 or more than a day ahead`;
+  return invalid(sink, 'implausible-time', detail, o);
+}
+
+/** The epoch ms of `time`, or undefined after reporting the item when it is impossible. */
+function checkedTime(sink: FrameSink, o: Wire, key: string, time: string): number | undefined {
+  const ms = timeToEpochMs(time);
+  if ((ms < 0 || ms > timeBound.latestMs) && implausibleTime(ms))
+    return badTime(sink, o, key, time);
+  return ms;
 }
 
 const A_SYMBOL = 'a non-empty string';
@@ -267,8 +349,14 @@ function quote(o: Wire, sink: FrameSink): Quote | undefined {
   if (askPrice - askPrice !== 0) return fieldError(sink, o, 'ap', A_NUMBER);
   const askSize = num(o.as);
   if (askSize - askSize !== 0) return fieldError(sink, o, 'as', A_NUMBER);
+  if (bidPrice < 0) return negative(sink, o, 'bp', bidPrice);
+  if (bidSize < 0) return negative(sink, o, 'bs', bidSize);
+  if (askPrice < 0) return negative(sink, o, 'ap', askPrice);
+  if (askSize < 0) return negative(sink, o, 'as', askSize);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return makeQuote(
     symbol,
     optStr(o.bx),
@@ -279,7 +367,7 @@ function quote(o: Wire, sink: FrameSink): Quote | undefined {
     askSize,
     strings(o.c),
     time,
-    timeToEpochMs(time),
+    timeMs,
     optStr(o.z),
   );
 }
@@ -291,8 +379,12 @@ function trade(o: Wire, sink: FrameSink): Trade | undefined {
   if (price - price !== 0) return fieldError(sink, o, 'p', A_NUMBER);
   const size = num(o.s);
   if (size - size !== 0) return fieldError(sink, o, 's', A_NUMBER);
+  if (price < 0) return negative(sink, o, 'p', price);
+  if (size < 0) return negative(sink, o, 's', size);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return makeTrade(
     symbol,
     idOf(o.i),
@@ -301,7 +393,7 @@ function trade(o: Wire, sink: FrameSink): Trade | undefined {
     size,
     strings(o.c),
     time,
-    timeToEpochMs(time),
+    timeMs,
     optStr(o.z),
     optStr(o.tks),
   );
@@ -320,8 +412,16 @@ function bar(o: Wire, kind: Bar['kind'], sink: FrameSink): Bar | undefined {
   if (close - close !== 0) return fieldError(sink, o, 'c', A_NUMBER);
   const volume = num(o.v);
   if (volume - volume !== 0) return fieldError(sink, o, 'v', A_NUMBER);
+  if (!plausibleBar(open, high, low, close, volume)) {
+    if (volume < 0) return negative(sink, o, 'v', volume);
+    if (low < 0) return negative(sink, o, 'l', low);
+    const detail = `${String(o.T)}: o ${open}, h ${high}, l ${low}, c ${close}: needs l <= o, c <= h`;
+    return invalid(sink, 'inconsistent-bar', detail, o);
+  }
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return makeBar(
     kind,
     symbol,
@@ -333,7 +433,7 @@ function bar(o: Wire, kind: Bar['kind'], sink: FrameSink): Bar | undefined {
     optNum(o.n),
     optNum(o.vw),
     time,
-    timeToEpochMs(time),
+    timeMs,
   );
 }
 
@@ -342,6 +442,8 @@ function status(o: Wire, sink: FrameSink): TradingStatus | undefined {
   if (!isSymbol(symbol)) return fieldError(sink, o, 'S', A_SYMBOL);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return {
     kind: 'status',
     symbol,
@@ -350,7 +452,7 @@ function status(o: Wire, sink: FrameSink): TradingStatus | undefined {
     reasonCode: str(o.rc),
     reasonMessage: str(o.rm),
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     tape: optStr(o.z),
   };
 }
@@ -362,8 +464,12 @@ function luld(o: Wire, sink: FrameSink): Luld | undefined {
   if (limitUp - limitUp !== 0) return fieldError(sink, o, 'u', A_NUMBER);
   const limitDown = num(o.d);
   if (limitDown - limitDown !== 0) return fieldError(sink, o, 'd', A_NUMBER);
+  if (limitUp < 0) return negative(sink, o, 'u', limitUp);
+  if (limitDown < 0) return negative(sink, o, 'd', limitDown);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return {
     kind: 'luld',
     symbol,
@@ -371,7 +477,7 @@ function luld(o: Wire, sink: FrameSink): Luld | undefined {
     limitDown,
     indicator: str(o.i),
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     tape: optStr(o.z),
   };
 }
@@ -387,8 +493,14 @@ function correction(o: Wire, sink: FrameSink): TradeCorrection | undefined {
   if (correctedPrice - correctedPrice !== 0) return fieldError(sink, o, 'cp', A_NUMBER);
   const correctedSize = num(o.cs);
   if (correctedSize - correctedSize !== 0) return fieldError(sink, o, 'cs', A_NUMBER);
+  if (originalPrice < 0) return negative(sink, o, 'op', originalPrice);
+  if (originalSize < 0) return negative(sink, o, 'os', originalSize);
+  if (correctedPrice < 0) return negative(sink, o, 'cp', correctedPrice);
+  if (correctedSize < 0) return negative(sink, o, 'cs', correctedSize);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return {
     kind: 'correction',
     symbol,
@@ -402,7 +514,7 @@ function correction(o: Wire, sink: FrameSink): TradeCorrection | undefined {
     correctedSize,
     correctedConditions: strings(o.cc),
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     tape: optStr(o.z),
   };
 }
@@ -414,8 +526,12 @@ function cancelError(o: Wire, sink: FrameSink): TradeCancelError | undefined {
   if (price - price !== 0) return fieldError(sink, o, 'p', A_NUMBER);
   const size = num(o.s);
   if (size - size !== 0) return fieldError(sink, o, 's', A_NUMBER);
+  if (price < 0) return negative(sink, o, 'p', price);
+  if (size < 0) return negative(sink, o, 's', size);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return {
     kind: 'cancelError',
     symbol,
@@ -425,7 +541,7 @@ function cancelError(o: Wire, sink: FrameSink): TradeCancelError | undefined {
     size,
     action: str(o.a),
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     tape: optStr(o.z),
   };
 }
@@ -435,23 +551,29 @@ function imbalance(o: Wire, sink: FrameSink): Imbalance | undefined {
   if (!isSymbol(symbol)) return fieldError(sink, o, 'S', A_SYMBOL);
   const price = num(o.p);
   if (price - price !== 0) return fieldError(sink, o, 'p', A_NUMBER);
+  if (price < 0) return negative(sink, o, 'p', price);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   return {
     kind: 'imbalance',
     symbol,
     price,
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     tape: optStr(o.z),
   };
 }
+
+/** What `levels` found wrong with a list holding a negative price or size (size 0 removes a level). */
+const NEGATIVE_LEVEL = 'negative';
 
 /**
  * Book levels, or undefined when malformed. Strict, unlike other optional data: silently dropping
  * one level would leave the consumer's book wrong with nothing to show for it.
  */
-function levels(v: unknown): BookLevel[] | undefined {
+function levels(v: unknown): BookLevel[] | undefined | typeof NEGATIVE_LEVEL {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) return undefined;
   const out: BookLevel[] = [];
@@ -461,9 +583,25 @@ function levels(v: unknown): BookLevel[] | undefined {
     const price = num((level as Wire).p);
     const size = num((level as Wire).s);
     if (price - price !== 0 || size - size !== 0) return undefined;
+    if (price < 0 || size < 0) return NEGATIVE_LEVEL;
     out.push({ price, size });
   }
   return out;
+}
+
+function levelError(
+  sink: FrameSink,
+  o: Wire,
+  key: string,
+  found: undefined | 'negative',
+): undefined {
+  if (found === undefined) return fieldError(sink, o, key, LEVELS);
+  return invalid(
+    sink,
+    'negative-value',
+    `${String(o.T)}.${key}: a level with a negative price or size`,
+    o,
+  );
 }
 
 const LEVELS = 'an array of {p, s} with finite numbers';
@@ -473,15 +611,17 @@ function orderbook(o: Wire, sink: FrameSink): OrderBook | undefined {
   if (!isSymbol(symbol)) return fieldError(sink, o, 'S', A_SYMBOL);
   const time = o.t;
   if (!isTime(time)) return fieldError(sink, o, 't', A_TIME);
+  const timeMs = checkedTime(sink, o, 't', time);
+  if (timeMs === undefined) return undefined;
   const bids = levels(o.b);
-  if (bids === undefined) return fieldError(sink, o, 'b', LEVELS);
+  if (bids === undefined || bids === NEGATIVE_LEVEL) return levelError(sink, o, 'b', bids);
   const asks = levels(o.a);
-  if (asks === undefined) return fieldError(sink, o, 'a', LEVELS);
+  if (asks === undefined || asks === NEGATIVE_LEVEL) return levelError(sink, o, 'a', asks);
   return {
     kind: 'orderbook',
     symbol,
     time,
-    timeMs: timeToEpochMs(time),
+    timeMs,
     bids,
     asks,
     reset: o.r === true,
@@ -506,6 +646,8 @@ function newsSymbols(v: unknown): readonly string[] {
 function news(o: Wire, sink: FrameSink): News | undefined {
   const createdAt = o.created_at;
   if (!isTime(createdAt)) return fieldError(sink, o, 'created_at', A_TIME);
+  const timeMs = checkedTime(sink, o, 'created_at', createdAt);
+  if (timeMs === undefined) return undefined;
   const symbols = newsSymbols(o.symbols);
   return {
     kind: 'news',
@@ -521,7 +663,7 @@ function news(o: Wire, sink: FrameSink): News | undefined {
     createdAt,
     updatedAt: str(o.updated_at),
     time: createdAt,
-    timeMs: timeToEpochMs(createdAt),
+    timeMs,
   };
 }
 

@@ -39,7 +39,7 @@ describe('NdjsonWriter', () => {
 
   it('drops and counts data past the bound when the reader stalls, never state or summary', async () => {
     const { sink, text, release } = stalledSink();
-    const out = new NdjsonWriter(sink, undefined, 1_000);
+    const out = new NdjsonWriter(sink, undefined, { maxPendingBytes: 1_000 });
     out.writeData({ type: 'quote', pad: 'x'.repeat(2_000) });
     await new Promise((resolve) => setImmediate(resolve)); // first batch goes out and is held
     for (let i = 0; i < 50; i++) out.writeData({ type: 'quote', i });
@@ -53,10 +53,51 @@ describe('NdjsonWriter', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l['type'])).toEqual(['quote', 'error', 'state', 'error', 'summary']);
+    expect(lines.map((l) => l['type'])).toEqual([
+      'quote',
+      'dropped',
+      'state',
+      'dropped',
+      'summary',
+    ]);
+    expect(lines[1]).toMatchObject({ count: 50, byType: { quote: 50 } });
     expect(lines[1]?.['message']).toBe('output fell behind: 50 records dropped');
-    expect(lines[3]?.['message']).toBe('output fell behind: 5 records dropped');
+    expect(lines[3]).toMatchObject({ count: 5, byType: { quote: 5 } });
     expect(out.dropped).toBe(55);
+    expect(out.droppedByType()).toEqual({ quote: 55 });
+  });
+
+  it('reports drops by type on its own, at most once per interval, while the reader is behind', async () => {
+    const { sink, text, release } = stalledSink();
+    const out = new NdjsonWriter(sink, undefined, { maxPendingBytes: 1_000, dropReportMs: 50 });
+    out.writeData({ type: 'quote', pad: 'x'.repeat(2_000) });
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    // 300 ms of droppable records of three kinds, the reader never reading.
+    while (performance.now() - started < 300) {
+      out.writeData({ type: 'quote' });
+      out.writeData({ type: 'invalid', reason: 'wrong-type', count: 3 });
+      out.writeData({ type: 'error', code: 499, count: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    release();
+    await out.flush();
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const reports = lines.filter((l) => l['type'] === 'dropped');
+    // Periodic (no state or summary was written to trigger them), and no more than one per 50 ms.
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(reports.length).toBeLessThanOrEqual(Math.ceil(420 / 50) + 1);
+    expect(lines.filter((l) => l['type'] !== 'dropped').map((l) => l['type'])).toEqual(['quote']);
+    // Every drop is in exactly one report, by type.
+    const sum = (type: string): number =>
+      reports.reduce((n, r) => n + ((r['byType'] as Record<string, number>)[type] ?? 0), 0);
+    expect(sum('quote') + sum('invalid') + sum('error')).toBe(out.dropped);
+    expect(sum('invalid')).toBe(out.droppedByType()['invalid']);
+    expect(sum('error')).toBeGreaterThan(0);
   });
 
   it('ends quietly when the reader goes away (EPIPE)', async () => {

@@ -311,4 +311,52 @@ describe('spread alert', () => {
     expect(records[0]!['skipped']).toBeUndefined();
     expect(records[2]!['skipped']).toBe(2);
   });
+
+  it('retain(symbols) forgets every other symbol; a forgotten one warns again at once', () => {
+    const ring = new LogRing();
+    let now = 0;
+    const alert = createSpreadAlert({ thresholdPct: 1, logger: ringLogger(ring), now: () => now });
+    for (const symbol of ['AAPL', 'MSFT', 'NVDA']) alert(quote(symbol, 100, 103));
+    expect(alert.size).toBe(3);
+    alert.retain(new Set(['MSFT']));
+    expect(alert.size).toBe(1);
+    alert.retain(['MSFT', 'TSLA']); // any iterable; a symbol without state adds none
+    expect(alert.size).toBe(1);
+    now = 10; // well inside the quiet time: MSFT is still quiet, AAPL was forgotten
+    alert(quote('MSFT', 100, 103));
+    alert(quote('AAPL', 100, 103));
+    expect(ring.records().map((r) => r['symbol'])).toEqual(['AAPL', 'MSFT', 'NVDA', 'AAPL']);
+  });
+
+  it('never holds more than maxSymbols, however many symbols a server quotes', () => {
+    const ring = new LogRing(20_000);
+    let now = 0;
+    const alert = createSpreadAlert({
+      thresholdPct: 1,
+      intervalMs: 1_000,
+      maxSymbols: 100,
+      logger: ringLogger(ring),
+      now: () => now,
+    });
+    for (let i = 0; i < 10_000; i++) {
+      now = i * 10; // 100 s in all: quiet times end on the way
+      alert(quote(`S${i}`, 100, 103));
+      expect(alert.size).toBeLessThanOrEqual(100);
+    }
+    expect(alert.size).toBe(100);
+    // No quiet time over: the symbol warned about longest ago goes first.
+    now = 1_000_000;
+    for (let i = 0; i < 100; i++) alert(quote(`A${i}`, 100, 103));
+    alert(quote('B', 100, 103)); // full: A0 goes
+    const logged = (): number => ring.records().length;
+    let before = logged();
+    alert(quote('A1', 100, 103)); // kept, still quiet
+    expect(logged()).toBe(before);
+    alert(quote('A0', 100, 103)); // evicted, so it warns again; making room evicts A1
+    expect(logged()).toBe(before + 1);
+    before = logged();
+    alert(quote('A2', 100, 103)); // the oldest kept, still quiet
+    expect(logged()).toBe(before);
+    expect(alert.size).toBe(100);
+  });
 });

@@ -212,6 +212,9 @@ describe('normalizeItem', () => {
       'unknown-type',
       'missing-field',
       'wrong-type',
+      'negative-value',
+      'inconsistent-bar',
+      'implausible-time',
     ]);
   });
 });

@@ -107,11 +107,11 @@ describe('msgpack timestamps', () => {
     const ts96 = Buffer.concat([
       Buffer.from([0xc7, 12, 0xff]),
       Buffer.from([0x1d, 0xcd, 0x65, 0x00]), // 500000000 ns
-      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // -1 s
+      Buffer.from([0, 0, 0, 0, 0x67, 0xc7, 0x15, 0x73]), // 1741100403 s
     ]);
     for (const [bytes, time] of [
       [ts32, '2025-03-04T15:00:03Z'],
-      [ts96, '1969-12-31T23:59:59.500000000Z'],
+      [ts96, '2025-03-04T15:00:03.500000000Z'],
     ] as const) {
       const head = framePackr.pack([{ T: 'i', S: 'AAPL', p: 1, t: 0 }]);
       // replace the trailing positive fixint 0 (the value of t) by the extension bytes

@@ -305,7 +305,8 @@ function itemMembers(g: Gen, o: Options): [string, string][] {
     members.push(['i', idText(g, o)], ['x', optStr()], ['p', num()], ['s', num()]);
     members.push(['c', conditions()], ['z', optStr()], ['tks', optStr()]);
   } else if (kind !== '') {
-    members.push(['o', num()], ['h', num()], ['l', num()], ['c', num()], ['v', num()]);
+    const [o0, h0, l0, c0] = barPrices(g, o, num);
+    members.push(['o', o0], ['h', h0], ['l', l0], ['c', c0], ['v', num()]);
     members.push(['n', g.chance(0.8) ? numberText(g) : optStr()]);
     members.push(['vw', g.chance(0.8) ? numberText(g) : optStr()]);
   }
@@ -332,16 +333,37 @@ function itemMembers(g: Gen, o: Options): [string, string][] {
   return g.shuffle(out);
 }
 
-/** Numbers a clean item may carry in a required field: finite whatever their form. */
+/**
+ * Numbers a clean item may carry in a required field: finite and not below zero (normalize refuses
+ * a negative price or size), whatever their form; -0 included.
+ */
 function cleanNumber(g: Gen): string {
   for (;;) {
     const t = numberText(g);
-    if (Number.isFinite(Number(t))) return t;
+    const n = Number(t);
+    if (Number.isFinite(n) && n >= 0) return t;
   }
 }
 
+/** Mostly clean, so that wild frames are still taken often; now and then negative or not a number. */
 function wildNumber(g: Gen): string {
-  return g.chance(0.9) ? numberText(g) : wildRequired(g);
+  if (g.chance(0.1)) return wildRequired(g);
+  return g.chance(0.93) ? cleanNumber(g) : numberText(g);
+}
+
+/**
+ * A bar's open, high, low and close: ordered as a real bar is (low <= open, close <= high) when
+ * clean, and mostly so when wild (an unordered bar is refused by both paths).
+ */
+function barPrices(g: Gen, o: Options, num: () => string): [string, string, string, string] {
+  const four = [num(), num(), num(), num()];
+  if (!o.clean && g.chance(0.2)) return four as [string, string, string, string];
+  const byValue = four
+    .map((text) => ({ text, n: Number(text) }))
+    .sort((a, b) => (a.n === b.n || a.n !== a.n || b.n !== b.n ? 0 : a.n - b.n))
+    .map((x) => x.text);
+  const [low, a, b, high] = byValue as [string, string, string, string];
+  return g.chance(0.5) ? [a, high, low, b] : [b, high, low, a];
 }
 
 function wildRequired(g: Gen): string {
@@ -366,10 +388,12 @@ function wildRequired(g: Gen): string {
   ]);
 }
 
+/** Times a clean item may carry: shaped as normalize wants, and not before 1970 or a day ahead. */
 function cleanTime(g: Gen): string {
   for (;;) {
     const t = timeText(g);
-    if (t.length >= 20 && /^\d/.test(t)) return t;
+    const ms = timeToEpochMs(t);
+    if (t.length >= 20 && /^\d/.test(t) && !(ms < 0 || ms > Date.now() + 86_400_000)) return t;
   }
 }
 
@@ -561,8 +585,8 @@ describe('fastDecodeJson: numbers', () => {
       const text = numberText(g);
       const expected = JSON.parse(text) as number;
       const run = runFast(Buffer.from(quoteFrame(text)));
-      if (!Number.isFinite(expected)) {
-        expect(run.returned).toBe(-1); // normalize refuses a non-finite price
+      if (!Number.isFinite(expected) || expected < 0) {
+        expect(run.returned).toBe(-1); // normalize refuses a non-finite or negative price
         continue;
       }
       expect(run.returned).toBe(1);
@@ -580,7 +604,6 @@ describe('fastDecodeJson: numbers', () => {
       ['4.1102E2', 411.02],
       ['41102e-2', 411.02],
       ['0.41102e+3', 411.02],
-      ['-411.02', -411.02],
       ['1E-7', 1e-7],
       ['123456789012345678901234567890', 1.2345678901234568e29],
       ['0.1', 0.1],

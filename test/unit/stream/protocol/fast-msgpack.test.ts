@@ -379,8 +379,26 @@ function anyDouble(rand: Rand): number {
   return Number.isFinite(v) ? v : 1.5;
 }
 
-/** A valid required number, in any of its encodings. */
+/** The number a numeric node reads back as (NaN for anything else). */
+function numberOf(node: Node): number {
+  if (node.k === 'num' || node.k === 'f32' || node.k === 'f64') return node.v;
+  if (node.k === 'int') return Number(node.v);
+  return Number.NaN;
+}
+
+/**
+ * A valid price, size or volume, in any of its encodings: finite and not below zero (normalize
+ * refuses negative ones; -0 passes), so negative encodings are drawn and then left for anyNumber.
+ */
 function requiredNumber(g: Gen): Node {
+  for (;;) {
+    const node = anyNumber(g);
+    if (numberOf(node) >= 0) return node;
+  }
+}
+
+/** Any finite number, in any of its encodings, negative ones included (n, vw, unknown keys). */
+function anyNumber(g: Gen): Node {
   const r = g.rand();
   if (r < 0.25) return num(Math.round(g.rand() * 1e6) / 100); // a price
   if (r < 0.4) return num(intBelow(g.rand, 1000));
@@ -409,7 +427,7 @@ function optionalNumber(g: Gen): Node | undefined {
   if (r < 0.29) return { k: 'f64', v: pickOf(g.rand, [Infinity, -Infinity]) };
   if (r < 0.32) return str(asciiText(g, 0, 5));
   if (r < 0.34) return { k: 'bool', v: g.rand() < 0.5 };
-  return requiredNumber(g);
+  return anyNumber(g);
 }
 
 /** An optional string slot (bx, ax, z, x, tks). */
@@ -482,16 +500,10 @@ function timeNode(g: Gen): Node {
     return { k: 'ts', s: 1_741_098_600 + intBelow(g.rand, 86_400), ns };
   }
   if (r < 0.8) {
-    // Anywhere in years 0000-9999, negative seconds included (timestamp 96 only).
-    const s = MIN_SECONDS + Math.floor(g.rand() * (MAX_SECONDS - MIN_SECONDS + 1));
-    return { k: 'ts', s, ns };
+    // Anywhere from 1970 to now (earlier or over a day ahead is refused: see BREAKS).
+    return { k: 'ts', s: Math.floor(g.rand() * (Date.now() / 1000)), ns };
   }
-  if (r < 0.83)
-    return {
-      k: 'ts',
-      s: pickOf(g.rand, [MIN_SECONDS, MAX_SECONDS, 0, 2 ** 32 - 1, 2 ** 34 - 1, -1]),
-      ns,
-    };
+  if (r < 0.83) return { k: 'ts', s: pickOf(g.rand, [0, 1, 2 ** 30, 2 ** 31 - 1 - 2 ** 30]), ns };
   // RFC 3339 text, as a JSON-minded server might put in msgpack.
   const s = 1_741_098_600 + intBelow(g.rand, 86_400);
   const t = g.rand();
@@ -509,7 +521,7 @@ function timeNode(g: Gen): Node {
 
 function unknownValue(g: Gen): Node {
   const r = g.rand();
-  if (r < 0.3) return requiredNumber(g);
+  if (r < 0.3) return anyNumber(g);
   if (r < 0.45) return str(asciiText(g, 0, 40));
   if (r < 0.5) return str('naïve ✓'); // skipped, so non-ASCII is fine
   if (r < 0.55) return { k: 'strBytes', b: [0xff, 0xfe, 0x80] };
@@ -562,7 +574,16 @@ function validItem(g: Gen): Entries {
     put(entries, 'z', optionalString(g));
     put(entries, 'tks', optionalString(g));
   } else {
-    for (const key of ['o', 'h', 'l', 'c', 'v']) put(entries, key, requiredNumber(g));
+    // Ordered as a bar is: low <= open, close <= high.
+    const [l, a, b, h] = [0, 1, 2, 3]
+      .map(() => requiredNumber(g))
+      .sort((x, y) => numberOf(x) - numberOf(y)) as [Node, Node, Node, Node];
+    const [o, c] = g.rand() < 0.5 ? [a, b] : [b, a];
+    put(entries, 'o', o);
+    put(entries, 'h', h);
+    put(entries, 'l', l);
+    put(entries, 'c', c);
+    put(entries, 'v', requiredNumber(g));
     put(entries, 'n', optionalNumber(g));
     put(entries, 'vw', optionalNumber(g));
   }
@@ -652,6 +673,32 @@ const BREAKS: readonly ((g: Gen, item: Entries) => Entries)[] = [
         { k: 'raw', b: [0xd4, 0x72, 0x00] },
         { k: 'raw', b: [0xc7, 0x02, 0x05, 0x01, 0x02] },
         { k: 'raw', b: [0xd6, 0x73, 0x90, 0, 0, 0] },
+      ]),
+    ),
+  // Impossible values: a negative price or size, a time before 1970 or over a day ahead.
+  (g, item) =>
+    set(
+      item,
+      pickOf(g.rand, ['bp', 'bs', 'ap', 'as', 'p', 's', 'v', 'l']),
+      pickOf<Node>(g.rand, [
+        num(-1),
+        num(-0.01),
+        { k: 'f32', v: -0.5 },
+        { k: 'int', v: -(2n ** 40n) },
+      ]),
+    ),
+  (g, item) =>
+    set(
+      item,
+      't',
+      pickOf<Node>(g.rand, [
+        { k: 'ts', s: -1, ns: 999_999_999 },
+        { k: 'ts', s: MIN_SECONDS, ns: 0 },
+        { k: 'ts', s: MAX_SECONDS, ns: 0 },
+        { k: 'ts', s: Math.floor(Date.now() / 1000) + 2 * 86_400, ns: 0 },
+        str('0000-01-01T00:00:00Z'),
+        str('9999-12-31T23:59:59.999999999Z'),
+        str('1969-12-31T23:59:59.5Z'),
       ]),
     ),
 ];
@@ -873,6 +920,14 @@ describe('fastDecodeMsgpack: named cases', () => {
     ];
     for (const [bytes, expected] of cases) {
       const frame = tradeBytes(bytes);
+      if (expected < 0) {
+        // Read right, then refused as a price below zero: by both paths.
+        expect(fast(frame).n).toBe(-1);
+        const reports = generic(frame)?.reports;
+        expect(reports?.map((r) => r.reason)).toEqual(['negative-value']);
+        expect(reports?.[0]?.detail).toBe(`t.p: ${expected} is below zero`);
+        continue;
+      }
       expect(check(frame)).toBe(1);
       const [msg] = fast(frame).messages;
       expect(Object.is(msg?.kind === 'trade' ? msg.price : undefined, expected)).toBe(true);
@@ -882,22 +937,31 @@ describe('fastDecodeMsgpack: named cases', () => {
     expect(fast(tradeBytes('d3 ffe0000000000000')).n).toBe(-1);
   });
 
-  it('every timestamp layout, including ext8 with 12 bytes and years 0000 and 9999', () => {
+  it('every timestamp layout, including ext8 with 12 bytes; years 1900, 0000 and 9999 refused', () => {
     const layouts: [string, string][] = [
       ['d6ff 67c71b00', '2025-03-04T15:23:44Z'],
       ['c704ff 67c71b00', '2025-03-04T15:23:44Z'],
       ['d7ff 00000004 67c71b00', '2025-03-04T15:23:44.000000001Z'],
       ['c708ff ee6b27fc 67c71b00', '2025-03-04T15:23:44.999999999Z'],
       ['c70cff 00000001 0000000067c71b00', '2025-03-04T15:23:44.000000001Z'],
-      ['c70cff 075bcd15 ffffffff7c558180', '1900-01-01T00:00:00.123456789Z'],
-      ['c70cff 00000000 ffffffff7c558180', '1900-01-01T00:00:00Z'],
-      ['c70cff 00000000 fffffff1868b8400', '0000-01-01T00:00:00Z'],
-      ['c70cff 3b9ac9ff 0000003afff4417f', '9999-12-31T23:59:59.999999999Z'],
+      ['c70cff 00000000 0000000000000000', '1970-01-01T00:00:00Z'],
     ];
     for (const [time, text] of layouts) {
       const frame = tradeBytes('01', time);
       expect(check(frame)).toBe(1);
       expect(fast(frame).messages[0]).toMatchObject({ time: text });
+    }
+    // Well-formed, but before 1970 or far ahead: both paths refuse the item as implausible.
+    for (const time of [
+      'c70cff 075bcd15 ffffffff7c558180', // 1900-01-01T00:00:00.123456789Z
+      'c70cff 3b9ac9ff ffffffffffffffff', // 1969-12-31T23:59:59.999999999Z
+      'c70cff 00000000 fffffff1868b8400', // 0000-01-01T00:00:00Z
+      'c70cff 3b9ac9ff 0000003afff4417f', // 9999-12-31T23:59:59.999999999Z
+      'd6ff ffffffff', // 2106-02-07T06:28:15Z, the last 32-bit timestamp
+    ]) {
+      const frame = tradeBytes('01', time);
+      expect(fast(frame).n).toBe(-1);
+      expect(generic(frame)?.reports.map((r) => r.reason)).toEqual(['implausible-time']);
     }
     // Out of range or malformed: the generic path reports the item, so the fast path refuses.
     for (const time of [
@@ -1017,13 +1081,13 @@ describe('fastDecodeMsgpack: named cases', () => {
     expect(fast(mixed).messages[0]).toMatchObject({ conditions: undefined });
   });
 
-  it('timeMs is bit-identical to timeToEpochMs(time) across the whole range', () => {
+  it('timeMs is bit-identical to timeToEpochMs(time) across the whole accepted range', () => {
     const rand = mulberry32(0x71e);
     const frame: Record<string, unknown>[] = [];
     for (let i = 0; i < 2000; i++) {
       const s =
         i % 2 === 0
-          ? MIN_SECONDS + Math.floor(rand() * (MAX_SECONDS - MIN_SECONDS))
+          ? Math.floor(rand() * (Date.now() / 1000))
           : 1_741_000_000 + intBelow(rand, 1e6);
       const ns = i % 7 === 0 ? 0 : intBelow(rand, 1e9);
       frame.push(quote({ t: new WireTimestamp(s, ns) }));
