@@ -19,6 +19,10 @@ import {
   type Quote,
   type Trade,
 } from '../../shared/market.ts';
+import type { MarketView } from '../../shared/api.ts';
+import { MarketContext } from '../market/market-context.ts';
+import { AlpacaRest } from '../rest/alpaca-rest.ts';
+import { QuoteBook } from '../stream/book.ts';
 import { StreamClient } from '../stream/client.ts';
 import { createLogger } from '../stream/log.ts';
 import type { InvalidItem } from '../stream/protocol/index.ts';
@@ -26,13 +30,16 @@ import { Throttle, type ThrottleClock } from '../stream/throttle.ts';
 import { startSimulator, type Simulator } from '../simulator/index.ts';
 import { NdjsonWriter } from './ndjson.ts';
 import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
+import { isoOrNull, restBaseUrl } from './rest-target.ts';
 import type { Writable } from 'node:stream';
 
 export const STREAM_USAGE = `usage: market-monitor stream [--url URL | --feed iex|sip|test|crypto] [--key K --secret S]
        [--quotes A,B] [--trades A,B] [--bars A,B] [--codec json|msgpack]
-       [--duration SEC] [--max-messages N] [--deflate] [--log-level LEVEL]
+       [--duration SEC] [--max-messages N] [--stale-after SEC] [--deflate] [--log-level LEVEL]
 Keys also come from APCA_API_KEY_ID / APCA_API_SECRET_KEY. With no --url and no keys it streams
-from an in-process simulator. Output: NDJSON on stdout; logs on stderr.`;
+from an in-process simulator. Output: NDJSON on stdout; logs on stderr. A "market" line gives the
+session (from the same host's REST API; Alpaca's with Alpaca) at start and at every change;
+"stale" lines say data stopped (--stale-after, default 30; 0 = off; never while closed).`;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
 const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
@@ -48,6 +55,8 @@ export interface StreamPlan {
   readonly durationMs: number | undefined;
   readonly maxMessages: number | undefined;
   readonly logLevel: (typeof LEVELS)[number];
+  /** Silence on a live connection after which data counts as stale; 0 = off; default the client's. */
+  readonly staleAfterMs: number | undefined;
   /** Ask for permessage-deflate (less bandwidth, 2.5x-10x more client CPU per message). */
   readonly deflate: boolean;
 }
@@ -70,6 +79,7 @@ export function parseStreamArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       duration: { type: 'string' },
       'max-messages': { type: 'string' },
       'log-level': { type: 'string' },
+      'stale-after': { type: 'string' },
       deflate: { type: 'boolean' },
     },
   });
@@ -113,6 +123,10 @@ export function parseStreamArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   }
   const duration = parsePositive('--duration', values.duration, { integer: false });
   const maxMessages = parsePositive('--max-messages', values['max-messages'], { integer: true });
+  const staleAfter = parsePositive('--stale-after', values['stale-after'], {
+    integer: false,
+    allowZero: true,
+  });
   return {
     url,
     feed,
@@ -123,9 +137,57 @@ export function parseStreamArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     durationMs: duration === undefined ? undefined : duration * 1000,
     maxMessages,
     logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
+    staleAfterMs: staleAfter === undefined ? undefined : Math.round(staleAfter * 1000),
     deflate: values.deflate ?? false,
   };
 }
+
+/** Alpaca's REST hosts stand for Alpaca's stream host; any other host serves both itself. */
+export const ALPACA_REST = 'alpaca';
+
+/**
+ * Where REST goes for a stream URL: `alpaca` for Alpaca's stream host (its REST is on other
+ * hosts, `data.alpaca.markets` and the paper trading host), else the same host over http(s)
+ * (ws -> http, wss -> https, the feed path dropped): the simulator and relays serve both there.
+ */
+export function restBaseForStream(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.host === new URL(ALPACA_STREAM_HOST).host) return ALPACA_REST;
+  return restBaseUrl('--url', url);
+}
+
+/** The feed a stream URL's path names (`/v2/sip` is sip); `fallback` for a path of no feed. */
+export function feedOfUrl(url: string, fallback: Feed): Feed {
+  const path = new URL(url).pathname.replace(/\/+$/, '');
+  for (const [feed, feedPath] of Object.entries(FEED_PATHS) as [Feed, string][]) {
+    if (feedPath === path) return feed;
+  }
+  return fallback;
+}
+
+/** The `market` line: the session and its bounds as ISO times (null where unknown). */
+export function marketRecord(view: MarketView): Record<string, unknown> {
+  return { type: 'market', ...marketFields(view) };
+}
+
+function marketFields(view: MarketView): Record<string, unknown> {
+  return {
+    session: view.session,
+    since: isoOrNull(view.since),
+    until: isoOrNull(view.until),
+    nextOpen: isoOrNull(view.nextOpen),
+    nextClose: isoOrNull(view.nextClose),
+    feed: view.feed,
+    quiet: view.quiet,
+    ...(view.detail !== undefined ? { detail: view.detail } : {}),
+  };
+}
+
+/**
+ * How long the first `market` line waits for the clock: it is printed as soon as the session is
+ * known (or known to be unknowable), and as `unknown` after this if REST is still retrying.
+ */
+const MARKET_WAIT_MS = 3_000;
 
 export interface StreamIo {
   readonly stdout: Writable;
@@ -183,6 +245,39 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     // No keys only happens against a --url or the simulator; a demo simulator takes any key.
     key: plan.key ?? 'demo',
     secret: plan.secret ?? 'demo',
+    ...(plan.staleAfterMs !== undefined ? { staleAfterMs: plan.staleAfterMs } : {}),
+  });
+
+  const restBase = restBaseForStream(url);
+  const rest = new AlpacaRest({
+    logger,
+    ...(restBase === ALPACA_REST ? {} : { dataUrl: restBase, tradingUrl: restBase }),
+    ...(plan.key !== undefined && plan.secret !== undefined
+      ? { keyId: plan.key, secret: plan.secret }
+      : {}),
+  });
+  let printedMarket: string | undefined;
+  /** Prints the market line when the session (or its next open or close) changed. */
+  const printMarket = (evenIfPending: boolean, evenIfDone = false): void => {
+    // `market` is set before anything can call this: it reports only after start().
+    if (done && !evenIfDone) return;
+    const view = market.view();
+    // Not yet known: no answer and no failure yet (the view says why when REST failed).
+    const pending = !view.crypto && view.session === 'unknown' && view.detail === undefined;
+    if (pending && !evenIfPending) return;
+    const key = `${view.session} ${view.nextOpen} ${view.nextClose}`;
+    if (key === printedMarket) return;
+    printedMarket = key;
+    out.write(marketRecord(view));
+  };
+  const market: MarketContext = new MarketContext({
+    rest,
+    // The CLI prints the stream, not a book: this one is never read, only required.
+    book: new QuoteBook({ logger }),
+    client,
+    feed: feedOfUrl(url, plan.feed),
+    logger,
+    onChange: () => printMarket(false),
   });
 
   let printed = 0;
@@ -300,12 +395,17 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     serverErrors.add(String(e.code), event);
   });
   client.on('invalid', (item) => invalidInput.add(item.reason, item));
+  client.on('stale', (stale) => out.write({ type: 'stale', stale }));
 
   for (const [channel, symbols] of Object.entries(plan.channels) as [Channel, string[]][]) {
     client.subscribe(channel, symbols);
   }
   out.write({ type: 'state', state: client.state });
   client.connect();
+  // The session only (no symbols): snapshots and polling would fill a book nobody reads, with REST
+  // requests that count against the same budget as the app's.
+  market.start(new Set());
+  const marketWait = setTimeout(() => printMarket(true), MARKET_WAIT_MS);
 
   const timer =
     plan.durationMs === undefined
@@ -315,6 +415,12 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
 
   const reason = await ended;
   if (timer) clearTimeout(timer);
+  clearTimeout(marketWait);
+  // A run too short for the clock's answer (a failed handshake, a few messages) still says it.
+  if (printedMarket === undefined) printMarket(true, true);
+  const marketView = market.view();
+  market.close();
+  rest.close();
   const failed = client.state === 'failed';
   // Stop first, so that the last state line and the summary agree on the final state.
   client.disconnect(reason === 'signal' ? 'stopped by signal' : `stopped: ${reason} reached`);
@@ -333,6 +439,7 @@ export async function runStream(argv: readonly string[], io: StreamIo): Promise<
     metrics: snapshot.metrics,
     health: snapshot.health,
     subscriptions: snapshot.subscriptions,
+    market: marketFields(marketView),
   });
   await out.flush();
   await simulator?.close();

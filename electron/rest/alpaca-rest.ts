@@ -83,6 +83,13 @@ export interface BarsOptions {
   readonly signal?: AbortSignal;
   /** Safety cap on bars in one call (default 1,000,000): past it the call rejects 'bad-request'. */
   readonly maxBars?: number;
+  /**
+   * Stop after this many bars in all (the CLI's `--limit`): pages are followed only until it is
+   * reached, chunks of symbols run one after another, and the result holds the first `total` bars
+   * in request order (chunk by chunk, each as the server sorts it: symbol, then time). The page
+   * size defaults to it when smaller than 10,000.
+   */
+  readonly total?: number;
 }
 
 export const DEFAULT_DATA_URL = 'https://data.alpaca.markets';
@@ -165,7 +172,10 @@ export class AlpacaRest {
     const list = this.#symbolList(symbols, path);
     if (!(TIMEFRAMES as readonly string[]).includes(options.timeframe))
       throw badRequest(path, `timeframe must be one of ${TIMEFRAMES.join(', ')}`);
-    const limit = options.limit ?? DEFAULT_BARS_LIMIT;
+    const cap = options.total;
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 1))
+      throw badRequest(path, 'total must be a positive integer');
+    const limit = options.limit ?? Math.min(DEFAULT_BARS_LIMIT, cap ?? DEFAULT_BARS_LIMIT);
     if (!Number.isInteger(limit) || limit < 1 || limit > DEFAULT_BARS_LIMIT)
       throw badRequest(path, `limit must be an integer from 1 to ${DEFAULT_BARS_LIMIT}`);
     const maxBars = options.maxBars ?? DEFAULT_MAX_BARS;
@@ -186,9 +196,11 @@ export class AlpacaRest {
     let total = 0;
     const parts = await mapConcurrent(
       chunks,
-      CHUNK_CONCURRENCY,
+      // With a total, "the first N" is only defined if chunks go in order.
+      cap === undefined ? CHUNK_CONCURRENCY : 1,
       async (chunk, signal) => {
         const out = new Map<string, RestBar[]>();
+        if (cap !== undefined && total >= cap) return out;
         const { pages, stop } = await followPages(
           async (token) => {
             const url = this.#url(this.#dataUrl, path, {
@@ -205,7 +217,8 @@ export class AlpacaRest {
             return { ...parsed.value, size };
           },
           (page) => {
-            for (const [symbol, list] of page.bars) {
+            for (const [symbol, all] of page.bars) {
+              const list = cap === undefined ? all : all.slice(0, Math.max(0, cap - total));
               if (list.length === 0) continue;
               total += list.length;
               const have = out.get(symbol);
@@ -217,9 +230,10 @@ export class AlpacaRest {
                 path,
                 `more than maxBars (${maxBars}) bars in this call; narrow the range or raise maxBars`,
               );
+            return cap !== undefined && total >= cap ? 'stop' : undefined;
           },
         );
-        if (stop !== 'end')
+        if (stop !== 'end' && stop !== 'enough')
           this.#log.warn({ path, pages, stop }, 'REST bars: stopped following pages early');
         return out;
       },

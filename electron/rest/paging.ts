@@ -86,23 +86,26 @@ export interface Page {
   readonly size: number;
 }
 
-export type PageStop = 'end' | 'repeated-token' | 'empty-page';
+export type PageStop = 'end' | 'repeated-token' | 'empty-page' | 'enough';
 
 /**
  * Fetches the first page and follows its tokens, handing each page to `onPage` in order. Stops
  * when the token is absent or empty, when a token comes back that was already followed (a server
- * loop would otherwise never end), or on a page with nothing on it (Alpaca's pages are full until
- * the last; an empty one with a token would only lead to more empty ones).
+ * loop would otherwise never end), on a page with nothing on it (Alpaca's pages are full until
+ * the last; an empty one with a token would only lead to more empty ones), or when `onPage`
+ * returns 'stop' (the caller has what it asked for: `enough`).
  */
 export async function followPages<P extends Page>(
   fetchPage: (token: string | undefined) => Promise<P>,
-  onPage: (page: P) => void,
+  // `unknown`, not `void | 'stop'`: a callback that returns something else (an arrow around
+  // push) still fits; only 'stop' means anything.
+  onPage: (page: P) => unknown,
 ): Promise<{ readonly pages: number; readonly stop: PageStop }> {
   const seen = new Set<string>();
   let token: string | undefined;
   for (let pages = 1; ; pages++) {
     const page = await fetchPage(token);
-    onPage(page);
+    if (onPage(page) === 'stop') return { pages, stop: 'enough' };
     const next = page.nextPageToken;
     if (next === undefined || next === '') return { pages, stop: 'end' };
     if (seen.has(next)) return { pages, stop: 'repeated-token' };

@@ -6,7 +6,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BARS_USAGE } from '../../electron/cli/bars-command.ts';
+import { CLOCK_USAGE } from '../../electron/cli/clock-command.ts';
 import { SIMULATE_USAGE } from '../../electron/cli/simulate-command.ts';
+import { SNAPSHOT_USAGE } from '../../electron/cli/snapshot-command.ts';
 import { STREAM_USAGE } from '../../electron/cli/stream-command.ts';
 import { WEB_USAGE } from '../../electron/cli/web-command.ts';
 
@@ -102,7 +105,11 @@ describe('market-monitor CLI', () => {
     ]);
     expect(await stream.exit).toBe(0);
     const types = new Set(stream.lines.map((l) => l['type']));
-    expect(types).toEqual(new Set(['state', 'quote', 'trade', 'summary']));
+    // The market line comes from the simulator's REST API: its default session is regular.
+    expect(types).toEqual(new Set(['state', 'market', 'quote', 'trade', 'summary']));
+    expect(stream.lines.filter((l) => l['type'] === 'market')).toEqual([
+      expect.objectContaining({ session: 'regular', feed: 'iex', quiet: false }),
+    ]);
     expect(stream.lines.filter((l) => l['type'] === 'state').map((l) => l['state'])).toEqual([
       'idle',
       'connecting',
@@ -227,6 +234,9 @@ describe('market-monitor CLI', () => {
     // Help wins over the rest of the line, even a bad value.
     [['simulate', '--port', '70000', '--help'], SIMULATE_USAGE],
     [['help', 'stream'], STREAM_USAGE],
+    [['snapshot', '--help'], SNAPSHOT_USAGE],
+    [['clock', '-h'], CLOCK_USAGE],
+    [['help', 'bars'], BARS_USAGE],
   ])('%j prints that usage on stdout and exits 0', async (args, usage) => {
     const r = await runToEnd(args);
     expect(r).toEqual({ code: 0, stdout: `${usage}\n`, stderr: '' });
@@ -244,7 +254,8 @@ describe('market-monitor CLI', () => {
     expect(r).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'market-monitor: no help for "teleport": the commands are stream, simulate and web\n',
+      stderr:
+        'market-monitor: no help for "teleport": the commands are stream, snapshot, clock, bars, simulate and web\n',
     });
   });
 });
