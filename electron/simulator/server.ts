@@ -7,13 +7,23 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Feed } from '../../shared/market.ts';
 import { FEED_PATHS } from '../../shared/market.ts';
 import type { Logger } from '../stream/log.ts';
 import { silentLogger } from '../stream/log.ts';
 import type { SimulatorFaults } from './faults.ts';
 import { DEFAULT_FAULTS, checkFaults } from './faults.ts';
+import type { SimulatorLimits } from './limits.ts';
+import {
+  ConnectionGate,
+  DEFAULT_LIMITS,
+  InboundBudget,
+  OutboundBudget,
+  SubscriptionLedger,
+  checkLimits,
+  pauseReading,
+} from './limits.ts';
 import { CRYPTO_PAIRS, TEST_SYMBOL, symbolUniverse } from './market-walk.ts';
 import type { ConnectionInfo, Counters, SessionConfig, SessionHost } from './session.ts';
 import { Session } from './session.ts';
@@ -64,6 +74,8 @@ export interface SimulatorOptions {
    * Offer permessage-deflate, as Alpaca does; used only when the client asks for it. Default true.
    */
   readonly perMessageDeflate?: boolean;
+  /** Resource bounds; see SimulatorLimits. Each defaults to DEFAULT_LIMITS. */
+  readonly limits?: Partial<SimulatorLimits>;
 }
 
 /** A client action as the simulator received it, for tests that count upstream messages. */
@@ -82,7 +94,10 @@ export type ActionListener = (event: ActionEvent) => void;
 export interface SimulatorStats {
   /** WebSocket connections accepted. */
   readonly connectionsAccepted: number;
-  /** Upgrades refused with 404 (unknown path). */
+  /**
+   * Connections refused: an unknown path (HTTP 404), or past `maxConnections` (406 after the
+   * handshake, or HTTP 503 before it when even the refusals are too many).
+   */
   readonly connectionsRejected: number;
   readonly connectionsOpen: number;
   readonly authOk: number;
@@ -162,6 +177,12 @@ function resolveUniverse(options: SimulatorOptions): readonly string[] {
   return symbolUniverse(options.symbols ?? 100);
 }
 
+function rawLength(data: RawData): number {
+  return Array.isArray(data)
+    ? data.reduce((sum, part) => sum + part.byteLength, 0)
+    : data.byteLength;
+}
+
 function pathnameOf(url: string | undefined): string {
   try {
     return new URL(url ?? '/', 'http://localhost').pathname;
@@ -190,7 +211,12 @@ class SimulatorServer implements Simulator, SessionHost {
     terminated: 0,
   };
   readonly logger: Logger;
+  readonly ledger = new SubscriptionLedger();
+  readonly budget: OutboundBudget;
 
+  readonly #limits: SimulatorLimits;
+  readonly #gate: ConnectionGate;
+  readonly #inbound: InboundBudget;
   readonly #requestedPort: number;
   readonly #tickMs: number;
   readonly #http: Server;
@@ -219,6 +245,14 @@ class SimulatorServer implements Simulator, SessionHost {
     }
     if ((options.port ?? 0) > 65535) throw new RangeError('port must be at most 65535');
     checkFaults(options.faults ?? {});
+    checkLimits(options.limits ?? {});
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#gate = new ConnectionGate(() => this.#limits);
+    this.#inbound = new InboundBudget(() => this.#limits);
+    this.budget = new OutboundBudget(
+      () => this.#limits,
+      () => this.#sessions.values(),
+    );
 
     this.host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
@@ -255,6 +289,9 @@ class SimulatorServer implements Simulator, SessionHost {
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head);
     });
+    // Sockets of any kind (idle TCP, HTTP, WebSocket): the sessions, as many refusals, and a few
+    // plain requests. Node closes connections past it at once.
+    this.#http.maxConnections = 2 * this.#limits.maxConnections + 16;
   }
 
   async listen(): Promise<void> {
@@ -336,6 +373,10 @@ class SimulatorServer implements Simulator, SessionHost {
     return this.#rate;
   }
 
+  limits(): SimulatorLimits {
+    return this.#limits;
+  }
+
   connections(): ConnectionInfo[] {
     return [...this.#sessions.values()].map((session) => session.info());
   }
@@ -402,12 +443,22 @@ class SimulatorServer implements Simulator, SessionHost {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (!this.#gate.admitUpgrade(socket, this.#sessions.size)) {
+      this.counters.connectionsRejected += 1;
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, path, feed));
   }
 
   #accept(ws: WebSocket, req: IncomingMessage, path: string, feed: Feed): void {
     const contentType = req.headers['content-type'] ?? '';
     const codec = contentType.toLowerCase().includes('application/msgpack') ? 'msgpack' : 'json';
+    if (!this.#gate.admit(ws, codec, this.#sessions.size)) {
+      this.counters.connectionsRejected += 1;
+      this.counters.errorsSent[406] = (this.counters.errorsSent[406] ?? 0) + 1;
+      this.logger.debug({ path }, 'connection refused: connection limit (406)');
+      return;
+    }
     const id = this.#nextId++;
     const session = new Session(ws, this, { id, path, feed, codec });
     this.#sessions.set(id, session);
@@ -419,6 +470,7 @@ class SimulatorServer implements Simulator, SessionHost {
       } catch (err) {
         this.logger.error({ err, connection: id }, 'client message handling failed');
       }
+      pauseReading(ws, this.#inbound.took(rawLength(data)));
     });
     ws.on('ping', (data) => session.onPing(data));
     ws.on('error', (err) => this.logger.debug({ err, connection: id }, 'socket error'));
