@@ -55,14 +55,14 @@ export const DEFAULT_LIMITS: SimulatorLimits = {
   maxSymbolLength: 32,
   maxSubscriptions: 120_000,
   maxBufferedBytes: 32 * 1024 * 1024,
-  maxInboundBytesPerSecond: 8 * 1024 * 1024,
+  maxInboundBytesPerSecond: 4 * 1024 * 1024,
 };
 
 /** Checks a limits patch; throws RangeError naming the first bad field. */
 export function checkLimits(limits: Partial<SimulatorLimits>): void {
   for (const [name, value] of Object.entries(limits)) {
     if (!Object.hasOwn(DEFAULT_LIMITS, name)) throw new RangeError(`unknown limit ${name}`);
-    if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 1)) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
       throw new RangeError(`${name} must be a whole number >= 1`);
     }
   }
@@ -152,6 +152,8 @@ export class SubscriptionLedger {
  * after each message with its size; when the bucket is in debt, that socket is paused until the
  * debt is paid back at the configured rate (at most a second's worth is ever owed).
  */
+const MAX_DEBT_S = 4;
+
 export class InboundBudget {
   readonly #limits: () => SimulatorLimits;
   readonly #now: () => number;
@@ -171,7 +173,9 @@ export class InboundBudget {
     const now = this.#now();
     this.#tokens = Math.min(rate, this.#tokens + ((now - this.#at) * rate) / 1000);
     this.#at = now;
-    this.#tokens = Math.max(-rate, this.#tokens - bytes);
+    // Debt is owed, not forgiven (many sockets resuming at once each read a chunk more), but at
+    // most MAX_DEBT_S seconds of it, so that a client sending after a flood is not held for long.
+    this.#tokens = Math.max(-MAX_DEBT_S * rate, this.#tokens - bytes);
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 1000) / rate);
   }
 }
@@ -190,6 +194,8 @@ export interface Queued {
   readonly ended: boolean;
   /** Ends the session with 407 `slow client`. */
   slow(): void;
+  /** Ends the socket at once, queue and all. */
+  terminate(): void;
 }
 
 /**
@@ -224,25 +230,35 @@ export class OutboundBudget {
     return this.enforceTotal() !== session;
   }
 
-  /** Ends sessions furthest behind (407) until the total is within the limit; returns the first. */
+  /**
+   * Brings the total within the limit and returns the first session ended for it. Sessions that
+   * already ended (closing after an error, usually an earlier 407) go first and are cut at once:
+   * their queue will not be read, and leaving it for the close grace would let reconnecting
+   * clients hold a new budget's worth each second. Then live sessions furthest behind get 407.
+   */
   enforceTotal(): Queued | undefined {
     const max = this.#limits().maxBufferedBytes;
-    // Ended sessions are left out: they are closing, and their queues go within a second.
     let total = 0;
-    const live: Queued[] = [];
+    const all: Queued[] = [];
     for (const s of this.#sessions()) {
-      if (s.ended) continue;
       total += s.bufferedAmount;
-      live.push(s);
+      all.push(s);
     }
     if (total <= max) return undefined;
-    live.sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+    // Ended ones first, then by queue length.
+    all.sort((a, b) =>
+      a.ended !== b.ended ? (a.ended ? -1 : 1) : b.bufferedAmount - a.bufferedAmount,
+    );
     let first: Queued | undefined;
-    for (const s of live) {
+    for (const s of all) {
       if (total <= max) break;
       total -= s.bufferedAmount;
-      first ??= s;
-      s.slow();
+      if (s.ended) {
+        s.terminate();
+      } else {
+        first ??= s;
+        s.slow();
+      }
     }
     return first;
   }

@@ -51,7 +51,9 @@ function open(h: Host): Promise<WebSocket> {
 function texts(ws: WebSocket): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (!isBinary) out.push(JSON.parse(String(data)) as Record<string, unknown>);
+    if (isBinary) return;
+    const text = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    out.push(JSON.parse(text.toString('utf8')) as Record<string, unknown>);
   });
   return out;
 }
@@ -145,7 +147,7 @@ describe('market-monitor web under a pipelining bridge attack', () => {
     });
     children.push(web);
     const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: web.stdout! }).once('line', resolve);
+      createInterface({ input: web.stdout }).once('line', resolve);
       web.once('exit', (code) => reject(new Error(`web exited ${String(code)}`)));
     });
     const url = line.slice(line.indexOf('http://'));
@@ -171,9 +173,6 @@ describe('market-monitor web under a pipelining bridge attack', () => {
       load.once('exit', () => resolve());
     });
     const peak = sampler.stop();
-    expect({ idle: Math.round(idle), peak: Math.round(peak), ratio: peak / idle }).toMatchObject({
-      ratio: expect.any(Number),
-    });
     expect(peak / idle, `idle ${idle.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`).toBeLessThan(2);
   }, 20_000);
 });
