@@ -4,7 +4,7 @@
  *
  *   npm run bench                      every section, full length (the memory soak is 10 minutes)
  *   npm run bench -- --quick           shorter runs, fewer rounds, the 1-minute soak
- *   npm run bench -- ingest latency    only the named sections (ingest latency frames e2e memory)
+ *   npm run bench -- ingest latency    only the named sections (ingest latency frames e2e memory hostile)
  *   npm run bench -- --out FILE        write the results elsewhere
  *
  * Exit status: 0 when every section ran (targets missed are reported, not fatal: a benchmark
@@ -25,6 +25,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   frames: './frames.ts',
   e2e: './e2e.ts',
   memory: './memory.ts',
+  hostile: './hostile.ts',
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [${Object.keys(SECTIONS).join('|')} ...]`;

@@ -7,12 +7,15 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Feed } from '../../shared/market.ts';
 import {
+  DEFAULT_LIMITS,
   SESSION_MODES,
   startSimulator,
   type RestFaults,
   type SimulatorFaults,
+  type SimulatorLimits,
   type SimulatorOptions,
 } from '../simulator/index.ts';
+import { capYoungGeneration } from '../core/young-generation.ts';
 import { createLogger } from '../stream/log.ts';
 import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts';
 
@@ -37,7 +40,24 @@ fault options:
   --rest-500 P                  answer REST requests with 500, with probability P (1: always)
   --rest-slow-ms MS             delay every REST answer
   --rest-malformed              answer REST requests with truncated JSON
+limits (on by default; raise them for load tests):
+  --max-connections N           connections at once; more get 406 (default ${DEFAULT_LIMITS.maxConnections})
+  --max-symbols N               (channel, symbol) pairs per connection; more get 405 (default ${DEFAULT_LIMITS.maxSymbolsPerConnection})
+  --max-symbol-length N         longest symbol; longer get 400 (default ${DEFAULT_LIMITS.maxSymbolLength})
+  --max-subscriptions N         pairs over all connections; more get 405 (default ${DEFAULT_LIMITS.maxSubscriptions})
+  --max-buffered-bytes N        bytes queued for all clients; the one furthest behind gets 407 (default ${DEFAULT_LIMITS.maxBufferedBytes})
+  --max-inbound-rate N          bytes per second read from all clients; senders past it wait (default ${DEFAULT_LIMITS.maxInboundBytesPerSecond})
 With no --key it is in demo mode: any key is accepted.`;
+
+/** Limit flags and the SimulatorLimits field each sets. */
+const LIMIT_FLAGS = {
+  'max-connections': 'maxConnections',
+  'max-symbols': 'maxSymbolsPerConnection',
+  'max-symbol-length': 'maxSymbolLength',
+  'max-subscriptions': 'maxSubscriptions',
+  'max-buffered-bytes': 'maxBufferedBytes',
+  'max-inbound-rate': 'maxInboundBytesPerSecond',
+} as const satisfies Record<string, keyof SimulatorLimits>;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
 
@@ -79,6 +99,12 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
       'rest-500': { type: 'string' },
       'rest-slow-ms': { type: 'string' },
       'rest-malformed': { type: 'boolean' },
+      'max-connections': { type: 'string' },
+      'max-symbols': { type: 'string' },
+      'max-symbol-length': { type: 'string' },
+      'max-subscriptions': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
+      'max-inbound-rate': { type: 'string' },
     },
   });
   if (values.symbols !== undefined && values['symbol-list'] !== undefined) {
@@ -147,9 +173,19 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
   }
   if (values['rest-malformed']) restFaults.malformed = true;
 
+  const limits: { -readonly [K in keyof SimulatorLimits]?: SimulatorLimits[K] } = {};
+  for (const [flag, field] of Object.entries(LIMIT_FLAGS) as [
+    keyof typeof LIMIT_FLAGS,
+    keyof SimulatorLimits,
+  ][]) {
+    const value = parsePositive(`--${flag}`, values[flag], { integer: true });
+    if (value !== undefined) limits[field] = value;
+  }
+
   const options: { -readonly [K in keyof SimulatorOptions]: SimulatorOptions[K] } = {
     faults,
     restFaults,
+    limits,
   };
   const session = parseChoice('--session', values.session, SESSION_MODES);
   if (session !== undefined) options.session = session;
@@ -193,6 +229,9 @@ export async function runSimulate(argv: readonly string[], io: SimulateIo): Prom
     }
     throw err;
   }
+  // As in the app's core: the simulator's garbage is short-lived (one frame, one client message),
+  // and without the ceiling a flood of large client messages doubles new space up to 128 MB.
+  const releaseYoungGeneration = capYoungGeneration();
   const { session, clock } = simulator.session();
   io.stdout.write(
     `${JSON.stringify({
@@ -204,6 +243,7 @@ export async function runSimulate(argv: readonly string[], io: SimulateIo): Prom
     })}\n`,
   );
   await io.stopSignal;
+  releaseYoungGeneration();
   await simulator.close();
   logger.flush();
   return 0;

@@ -14,13 +14,28 @@
  *   and no temp file behind.
  *
  * Saves are serialized and coalesced: one write is in flight at a time, and saves made meanwhile
- * collapse into one write of the latest value. Dragging a symbol through a list of ten thousand
- * therefore costs two writes, not one per step, and an older value can never land after a newer.
+ * collapse into one write of the latest value; the first write waits for the end of the current
+ * turn, so saves made in one turn are one write. Dragging a symbol through a list of ten thousand
+ * therefore costs one or two writes, not one per step, and an older value can never land after a
+ * newer. A save whose JSON text is what the file already holds writes nothing (no temp file, no
+ * fsync): the store remembers the text it last read or wrote with the file's identity (inode, size,
+ * mtime) at that moment, and writes anyway when the file is no longer that one (moved aside,
+ * replaced by another program, gone).
+ *
+ * A save killed halfway (kill -9, a power cut) can leave its temp file behind. Temp files are
+ * named `.<name>.<pid>.<8 hex>.tmp`; the first load() of a store removes the ones for its file
+ * whose process is gone, or that are older than STALE_TEMP_MS whoever wrote them. A temp file of a
+ * live process is left alone while it is young: it may be a save in flight in another process
+ * (a second app instance pointed at the same folder) that is about to be renamed into place.
+ * Nothing acknowledged lives only in a temp file: a save resolves after the rename.
+ *
+ * A UTF-8 byte-order mark at the start of the file (some Windows editors write one) is skipped.
  *
  * No electron import: this runs in the Electron main process, in browser mode and in tests.
  */
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { z } from 'zod';
 import { silentLogger, type Logger } from '../stream/log.ts';
@@ -52,6 +67,21 @@ export interface JsonFileStoreOptions<T> {
   readonly now?: () => number;
 }
 
+/**
+ * A temp file older than this is stale whoever wrote it: a save takes milliseconds, and a process
+ * stopped for longer than this cannot rename the file any more (see removeStaleTemps).
+ */
+export const STALE_TEMP_MS = 10 * 60_000;
+
+/** The identity of the file at the moment its text was last read or written by this store. */
+interface KnownFile {
+  /** The canonical JSON text of its content (see canonicalText). */
+  readonly text: string;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
 type Op = { readonly kind: 'write'; readonly text: string } | { readonly kind: 'remove' };
 
 interface PendingOp {
@@ -74,6 +104,9 @@ export class JsonFileStore<T> {
   /** Settles when the pump has nothing left to do. */
   #idle: Promise<void> = Promise.resolve();
   #pumping = false;
+  /** What the file holds, as far as this store knows; undefined when it does not know. */
+  #known: KnownFile | undefined;
+  #tempsSwept = false;
 
   constructor(options: JsonFileStoreOptions<T>) {
     this.path = options.path;
@@ -98,9 +131,15 @@ export class JsonFileStore<T> {
    */
   async load(): Promise<LoadOutcome<T>> {
     await this.flush();
+    if (!this.#tempsSwept) {
+      this.#tempsSwept = true;
+      await this.#sweepTemps();
+    }
+    this.#known = undefined;
     let text: string;
+    let stats: Stats;
     try {
-      text = await readFile(this.path, 'utf8');
+      ({ text, stats } = await readWithStats(this.path));
     } catch (err) {
       if (errCode(err) === 'ENOENT') return { value: this.#defaults() };
       const reason =
@@ -109,6 +148,8 @@ export class JsonFileStore<T> {
           : `it could not be read: ${errMessage(err)}`;
       return this.#damaged(reason, err);
     }
+    // An editor's byte-order mark is not content (JSON.parse refuses it).
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.trim() === '') return this.#damaged('it was empty');
     let raw: unknown;
     try {
@@ -122,6 +163,9 @@ export class JsonFileStore<T> {
       return this.#damaged(
         `it does not match the expected format: ${describeIssues(parsed.error)}`,
       );
+    // The file as it is, not as the schema outputs it: a file the schema would change (a
+    // migration, a dropped field) is written at the next save even when the value is the same.
+    this.#known = knownFile(canonicalText(raw), stats);
     return { value: parsed.data };
   }
 
@@ -140,7 +184,7 @@ export class JsonFileStore<T> {
       this.#log.error({ err }, 'refused to write an invalid value');
       return Promise.reject(err);
     }
-    return this.#enqueue({ kind: 'write', text: `${JSON.stringify(parsed.data, null, 2)}\n` });
+    return this.#enqueue({ kind: 'write', text: canonicalText(parsed.data) });
   }
 
   /**
@@ -178,17 +222,24 @@ export class JsonFileStore<T> {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
+      // The end of this turn first: saves made in the same turn become one write.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (let job = this.#next; job; job = this.#next) {
         this.#next = undefined;
         try {
-          if (job.op.kind === 'write') await this.#write(job.op.text);
-          else await this.#remove();
+          if (job.op.kind === 'write') {
+            if (!(await this.#unchanged(job.op.text))) await this.#write(job.op.text);
+          } else {
+            await this.#remove();
+          }
           job.resolve();
         } catch (err) {
           this.#log.error(
             { err, path: this.path },
             `could not ${job.op.kind} the ${this.#label} file`,
           );
+          // Whatever the file holds now, it is not known any more.
+          this.#known = undefined;
           job.reject(err);
         }
       }
@@ -197,12 +248,49 @@ export class JsonFileStore<T> {
     }
   }
 
+  /** Whether the file is still the one last read or written, holding exactly `text`. */
+  async #unchanged(text: string): Promise<boolean> {
+    const known = this.#known;
+    if (known === undefined || known.text !== text) return false;
+    try {
+      const stats = await lstat(this.path);
+      return (
+        stats.isFile() &&
+        stats.ino === known.ino &&
+        stats.size === known.size &&
+        stats.mtimeMs === known.mtimeMs
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes this file's stale temp files (see the module comment); never fails a load. */
+  async #sweepTemps(): Promise<void> {
+    try {
+      const removed = await removeStaleTemps(this.path, this.#now);
+      if (removed.length > 0) {
+        this.#log.info({ removed }, 'removed temp files left by an interrupted save');
+      }
+    } catch (err) {
+      this.#log.warn({ err, path: this.path }, 'could not look for stale temp files');
+    }
+  }
+
   async #write(text: string): Promise<void> {
+    // Until the stat below says which file that is, the store does not know what is on disk.
+    this.#known = undefined;
     await writeFileAtomic(this.path, text, { mode: this.#mode, label: this.#label });
+    try {
+      this.#known = knownFile(text, await lstat(this.path));
+    } catch {
+      // The next save writes again; nothing is lost.
+    }
     this.#log.debug({ path: this.path, bytes: Buffer.byteLength(text) }, 'written');
   }
 
   async #remove(): Promise<void> {
+    this.#known = undefined;
     try {
       await unlink(this.path);
     } catch (err) {
@@ -306,6 +394,92 @@ export async function keepAsBackup(path: string, now: () => number = Date.now): 
     return candidate;
   }
   throw new Error(`no free backup name for ${path}`);
+}
+
+/** `.<name>.<pid>.<8 hex>.tmp`: the temp files #write makes for the file `name`. */
+function tempPattern(name: string): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\.${escaped}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+}
+
+/**
+ * Removes the temp files an interrupted save of `path` left beside it: only files named as this
+ * module names its temp files for that path, and of those only the stale ones, whose process is
+ * gone or that are older than STALE_TEMP_MS (a pid can be reused, so a live pid alone does not keep
+ * a file forever). Returns the names removed. A file that vanishes meanwhile is skipped.
+ */
+export async function removeStaleTemps(
+  path: string,
+  now: () => number = Date.now,
+): Promise<string[]> {
+  const dir = dirname(path);
+  const pattern = tempPattern(basename(path));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const temp = join(dir, name);
+    try {
+      const stats = await lstat(temp);
+      if (!stats.isFile()) continue;
+      const young = now() - stats.mtimeMs < STALE_TEMP_MS;
+      if (young && processAlive(Number(pid))) continue;
+      await unlink(temp);
+      removed.push(name);
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+  }
+  if (removed.length > 0) await syncDir(dir);
+  return removed;
+}
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return errCode(err) === 'EPERM';
+  }
+}
+
+/** The text a save writes for `value`: two-space JSON and a newline. */
+function canonicalText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function knownFile(text: string, stats: Stats): KnownFile {
+  return { text, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
+}
+
+/**
+ * Reads a file and its identity through one handle: the stats are taken before the read, so a
+ * change made while it is read shows as a different mtime at the next save, never as the same one.
+ */
+async function readWithStats(path: string): Promise<{ text: string; stats: Stats }> {
+  const handle = await open(path, 'r');
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read`), {
+        code: 'EISDIR',
+      });
+    }
+    return { text: await handle.readFile('utf8'), stats };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

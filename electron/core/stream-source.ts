@@ -18,11 +18,15 @@
  *
  * No electron import.
  */
-import { randomBytes } from 'node:crypto';
 import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../shared/api.ts';
 import type { ConnectionState } from '../../shared/connection.ts';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Channel, type Feed } from '../../shared/market.ts';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.ts';
+import {
+  randomRunCredentials,
+  startSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../simulator/index.ts';
 import { join } from 'node:path';
 import { MarketContext } from '../market/market-context.ts';
 import { SymbolDirectory } from '../market/symbol-directory.ts';
@@ -153,9 +157,10 @@ export class StreamSource {
     this.#log = host.logger.child({ module: 'core' });
     // Any local process can find the simulator's loopback port: a random pair known only to this
     // process keeps them out (a demo simulator would take any key).
+    const run = randomRunCredentials();
     this.#simKeys = {
-      key: options.simulator?.key ?? `sim-${randomBytes(9).toString('base64url')}`,
-      secret: options.simulator?.secret ?? randomBytes(24).toString('base64url'),
+      key: options.simulator?.key ?? run.key,
+      secret: options.simulator?.secret ?? run.secret,
     };
   }
 

@@ -42,6 +42,17 @@
  * sent. A socket whose unsent data still grows past `maxBufferedBytes` belongs to a tab that stopped
  * reading altogether; it is closed rather than allowed to hold unbounded memory.
  *
+ * Bounds across sockets (issue 15: eight sockets pipelining `diagnostics:export` without reading
+ * once took the host from 138 to 766 MiB in 6 s), each answered so that the client can tell why:
+ * - Unanswered invokes: at most `maxPendingInvokes` per socket, and `maxPendingBytes` of their
+ *   messages over all sockets. One more is answered at once with a `limit` error and not run: the
+ *   socket stays open, since a page that sends too fast is a bug to report, not an attack to cut.
+ * - Unsent bytes over all sockets: past `maxTotalBufferedBytes`, the socket furthest behind is
+ *   closed as one past its own limit is (it stopped reading; the others go on).
+ * - Sockets: at most `maxSockets`. One more is accepted and closed at once with 1013 "try again
+ *   later" and a reason the page can show; when that many refusals are themselves still closing,
+ *   the upgrade is refused with HTTP 503 before any WebSocket state exists.
+ *
  * ## What is logged, and what never is
  * Every log record becomes a 'log:entry' event sent to every open socket, and lands in the log
  * ring and the diagnostics export. So:
@@ -90,6 +101,14 @@ export interface HostOptions {
   readonly maxPayload?: number;
   /** A socket with more unsent bytes than this is closed (see above). Default 64 MiB. */
   readonly maxBufferedBytes?: number;
+  /** Unsent bytes over all sockets; past it the socket furthest behind is closed. Default 32 MiB. */
+  readonly maxTotalBufferedBytes?: number;
+  /** Unanswered invokes per socket; more are answered with a `limit` error. Default 32. */
+  readonly maxPendingInvokes?: number;
+  /** Bytes of unanswered invoke messages over all sockets; past it, as above. Default 16 MiB. */
+  readonly maxPendingBytes?: number;
+  /** Bridge sockets open at once; one more is closed with 1013. Default 64. */
+  readonly maxSockets?: number;
   /** Repeated refusals of one kind are summed up in one line per this many ms. Default 10 000. */
   readonly refusalLogIntervalMs?: number;
   /** The clock of the refusal log (tests pass a fake one). Default Date.now. */
@@ -121,6 +140,23 @@ const NOT_BUILT = 'renderer not built: run npm run build\n';
 /** Longest excerpt of a refused request's header or path that reaches the log. */
 const MAX_EXCERPT = 64;
 const MESSAGE_TYPES: ReadonlySet<unknown> = new Set(['invoke', 'frame']);
+/** Close code for a socket over `maxSockets`: "try again later" (RFC 6455, IANA registry). */
+const TRY_AGAIN_LATER = 1013;
+/** A refused socket that does not finish the close handshake in this long is cut. */
+const REFUSAL_GRACE_MS = 1000;
+/**
+ * Unsent bytes a socket holds before the total over all sockets is summed: a tab that reads keeps
+ * its queue near zero, so only a socket that is behind can push the total up.
+ */
+const SUM_ABOVE_BYTES = 256 * 1024;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new RangeError(`${name} must be a whole number of at least 1; got ${String(value)}`);
+  }
+  return n;
+}
 
 /** Starts the host and resolves once it listens on 127.0.0.1. */
 export async function startHost(options: HostOptions): Promise<Host> {
@@ -139,10 +175,19 @@ class BridgeHost implements Host {
   readonly #staticDir: string;
   readonly #log: Logger;
   readonly #maxBufferedBytes: number;
+  readonly #maxTotalBufferedBytes: number;
+  readonly #maxPendingInvokes: number;
+  readonly #maxPendingBytes: number;
+  readonly #maxSockets: number;
   readonly #tokenDigest: Buffer;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #sockets = new Set<WebSocket>();
+  /** Open bridge sockets, each with the function that gives it up (closes it, logged once). */
+  readonly #sockets = new Map<WebSocket, (why: string) => void>();
+  /** Sockets over maxSockets being closed. */
+  #refusing = 0;
+  /** Bytes of invoke messages not answered yet, over all sockets. */
+  #pendingBytes = 0;
   readonly #refusals: RefusalLog;
   /** Exact Host header values accepted; set once the port is known. */
   #hosts: ReadonlySet<string> = new Set();
@@ -167,6 +212,18 @@ class BridgeHost implements Host {
     }
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     if (!(this.#maxBufferedBytes > 0)) throw new RangeError('maxBufferedBytes must be positive');
+    this.#maxTotalBufferedBytes = positiveInteger(
+      'maxTotalBufferedBytes',
+      options.maxTotalBufferedBytes,
+      32 * 1024 * 1024,
+    );
+    this.#maxPendingInvokes = positiveInteger('maxPendingInvokes', options.maxPendingInvokes, 32);
+    this.#maxPendingBytes = positiveInteger(
+      'maxPendingBytes',
+      options.maxPendingBytes,
+      16 * 1024 * 1024,
+    );
+    this.#maxSockets = positiveInteger('maxSockets', options.maxSockets, 64);
     this.#core = options.core;
     this.#staticDir = resolvePath(options.staticDir);
     this.#log = (options.logger ?? silentLogger()).child({ module: 'host' });
@@ -366,9 +423,17 @@ class BridgeHost implements Host {
       });
       return;
     }
+    if (this.#sockets.size >= this.#maxSockets && this.#refusing >= this.#maxSockets) {
+      this.#refuse(socket, 503, 'Service Unavailable', 'too many bridge sockets', {
+        open: this.#sockets.size,
+        remote,
+      });
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off('error', onError);
-      this.#accept(ws);
+      if (this.#sockets.size >= this.#maxSockets) this.#tooMany(ws);
+      else this.#accept(ws);
     });
   }
 
@@ -389,6 +454,49 @@ class BridgeHost implements Host {
 
   // ---------------------------------------------------------------------------- bridge
 
+  /** A socket over maxSockets: closed at once with a reason the page can show. */
+  #tooMany(ws: WebSocket): void {
+    this.#refusals.note('warn', 'bridge connection refused: too many bridge sockets', {
+      open: this.#sockets.size,
+      max: this.#maxSockets,
+    });
+    this.#refusing += 1;
+    let settled = false;
+    const timer = setTimeout(() => ws.terminate(), REFUSAL_GRACE_MS);
+    ws.on('error', () => undefined);
+    ws.once('close', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.#refusing -= 1;
+    });
+    ws.close(
+      TRY_AGAIN_LATER,
+      `too many bridge connections (at most ${this.#maxSockets}); close a tab and reload`,
+    );
+  }
+
+  /**
+   * Past maxTotalBufferedBytes, closes sockets furthest behind until the total is within it;
+   * called by a socket holding more than SUM_ABOVE_BYTES. True when `asking` itself was closed.
+   */
+  #enforceTotal(asking: WebSocket): boolean {
+    let total = 0;
+    for (const ws of this.#sockets.keys()) total += ws.bufferedAmount;
+    if (total <= this.#maxTotalBufferedBytes) return false;
+    const behind = [...this.#sockets.keys()].sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+    let closedAsking = false;
+    for (const ws of behind) {
+      if (total <= this.#maxTotalBufferedBytes) break;
+      total -= ws.bufferedAmount;
+      closedAsking ||= ws === asking;
+      this.#sockets.get(ws)?.(
+        `bridge clients hold ${total + ws.bufferedAmount} unsent bytes in all; closing the one furthest behind`,
+      );
+    }
+    return closedAsking;
+  }
+
   #accept(ws: WebSocket): void {
     const connection = this.#nextConnection++;
     const log = this.#log.child({ connection });
@@ -402,14 +510,19 @@ class BridgeHost implements Host {
       log.debug({ err }, message);
       ws.terminate();
     };
+    const stopped = (why: string): void => {
+      if (dead) return;
+      dead = true;
+      log.warn({ buffered: ws.bufferedAmount }, why);
+      ws.terminate();
+    };
     const send = (data: string | Uint8Array): void => {
       if (dead || ws.readyState !== ws.OPEN) return;
       if (ws.bufferedAmount > this.#maxBufferedBytes) {
-        dead = true;
-        log.warn({ buffered: ws.bufferedAmount }, 'bridge client stopped reading; closing');
-        ws.terminate();
+        stopped('bridge client stopped reading; closing');
         return;
       }
+      if (ws.bufferedAmount > SUM_ABOVE_BYTES && this.#enforceTotal(ws)) return;
       ws.send(data, (err) => {
         if (err) giveUp(err, 'bridge send failed');
       });
@@ -425,15 +538,16 @@ class BridgeHost implements Host {
       ws.close(1011, 'cannot open a view');
       return;
     }
-    this.#sockets.add(ws);
+    this.#sockets.set(ws, stopped);
     log.info({ view: session.id }, 'bridge connected');
 
     const answer = (id: number, result: Result<unknown>): void =>
       send(JSON.stringify({ type: 'result', id, result }));
+    const pending = { invokes: 0 };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
-        this.#message(ws, session, log, data, isBinary, answer, send);
+        this.#message(ws, session, log, data, isBinary, answer, send, pending);
       } catch (err) {
         log.error({ err }, 'bridge message handling failed');
       }
@@ -458,6 +572,7 @@ class BridgeHost implements Host {
     isBinary: boolean,
     answer: (id: number, result: Result<unknown>) => void,
     send: (data: string | Uint8Array) => void,
+    pending: { invokes: number },
   ): void {
     if (isBinary) {
       log.warn({ length: rawLength(data) }, 'bridge message refused: binary');
@@ -491,9 +606,35 @@ class BridgeHost implements Host {
           answer(id, fail('bad-request', 'command must be a string'));
           return;
         }
+        const bytes = text.length;
+        if (
+          pending.invokes >= this.#maxPendingInvokes ||
+          this.#pendingBytes + bytes > this.#maxPendingBytes
+        ) {
+          answer(
+            id,
+            fail(
+              'limit',
+              pending.invokes >= this.#maxPendingInvokes
+                ? `too many unanswered requests on this connection (at most ${this.#maxPendingInvokes}); wait for answers before sending more`
+                : 'the host is busy with other requests; try again',
+            ),
+          );
+          return;
+        }
+        pending.invokes += 1;
+        this.#pendingBytes += bytes;
+        const settle = (): void => {
+          pending.invokes -= 1;
+          this.#pendingBytes -= bytes;
+        };
         session.invoke(command, record['payload']).then(
-          (result) => answer(id, result),
+          (result) => {
+            settle();
+            answer(id, result);
+          },
           (err: unknown) => {
+            settle();
             // ViewSession.invoke promises never to reject; if one does, the caller still gets an answer.
             log.error({ err, command }, 'invoke rejected');
             answer(id, fail('internal', 'internal error'));

@@ -12,6 +12,8 @@ export type {
 } from './server.ts';
 export { DEFAULT_FAULTS, GARBAGE_KINDS } from './faults.ts';
 export type { GarbageKind, SimulatorFaults } from './faults.ts';
+export { DEFAULT_LIMITS, randomRunCredentials } from './limits.ts';
+export type { SimulatorLimits } from './limits.ts';
 export type { ConnectionInfo } from './session.ts';
 export { SESSION_MODES } from './market-hours.ts';
 export type { ClockState, MarketSessionInfo, SessionMode } from './market-hours.ts';

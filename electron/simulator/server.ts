@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Feed } from '../../shared/market.ts';
 import { FEED_PATHS } from '../../shared/market.ts';
 import type { Logger } from '../stream/log.ts';
@@ -18,6 +18,16 @@ import { History } from './history.ts';
 import type { MarketSessionInfo, SessionMode, SimDay } from './market-hours.ts';
 import { MarketHours, SESSION_MODES, cryptoSessionDay } from './market-hours.ts';
 import type { LatestItems } from './market-walk.ts';
+import type { SimulatorLimits } from './limits.ts';
+import {
+  ConnectionGate,
+  DEFAULT_LIMITS,
+  InboundBudget,
+  OutboundBudget,
+  SubscriptionLedger,
+  checkLimits,
+  pauseReading,
+} from './limits.ts';
 import { CRYPTO_PAIRS, TEST_SYMBOL, symbolUniverse } from './market-walk.ts';
 import type { AssetKind, RestFaults, RestHost } from './rest.ts';
 import { DEFAULT_REST_FAULTS, RestApi, checkRestFaults } from './rest.ts';
@@ -85,6 +95,8 @@ export interface SimulatorOptions {
    * computed for. Default `Date.now`; tests fake it. Stream timestamps stay on the wall clock.
    */
   readonly now?: () => number;
+  /** Resource bounds; see SimulatorLimits. Each defaults to DEFAULT_LIMITS. */
+  readonly limits?: Partial<SimulatorLimits>;
 }
 
 /** A client action as the simulator received it, for tests that count upstream messages. */
@@ -103,7 +115,10 @@ export type ActionListener = (event: ActionEvent) => void;
 export interface SimulatorStats {
   /** WebSocket connections accepted. */
   readonly connectionsAccepted: number;
-  /** Upgrades refused with 404 (unknown path). */
+  /**
+   * Connections refused: an unknown path (HTTP 404), or past `maxConnections` (406 after the
+   * handshake, or HTTP 503 before it when even the refusals are too many).
+   */
   readonly connectionsRejected: number;
   readonly connectionsOpen: number;
   readonly authOk: number;
@@ -192,6 +207,12 @@ function resolveUniverse(options: SimulatorOptions): readonly string[] {
   return symbolUniverse(options.symbols ?? 100);
 }
 
+function rawLength(data: RawData): number {
+  return Array.isArray(data)
+    ? data.reduce((sum, part) => sum + part.byteLength, 0)
+    : data.byteLength;
+}
+
 function pathnameOf(url: string | undefined): string {
   try {
     return new URL(url ?? '/', 'http://localhost').pathname;
@@ -224,7 +245,12 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
     terminated: 0,
   };
   readonly logger: Logger;
+  readonly ledger = new SubscriptionLedger();
+  readonly budget: OutboundBudget;
 
+  readonly #limits: SimulatorLimits;
+  readonly #gate: ConnectionGate;
+  readonly #inbound: InboundBudget;
   readonly #requestedPort: number;
   readonly #tickMs: number;
   readonly #http: Server;
@@ -269,6 +295,14 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new RangeError('now must be a function returning epoch milliseconds');
     }
+    checkLimits(options.limits ?? {});
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#gate = new ConnectionGate(() => this.#limits);
+    this.#inbound = new InboundBudget(() => this.#limits);
+    this.budget = new OutboundBudget(
+      () => this.#limits,
+      () => this.#sessions.values(),
+    );
 
     this.host = options.host ?? '127.0.0.1';
     this.#requestedPort = options.port ?? 0;
@@ -308,6 +342,9 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head);
     });
+    // Sockets of any kind (idle TCP, HTTP, WebSocket): the sessions, as many refusals, and a few
+    // plain requests. Node closes connections past it at once.
+    this.#http.maxConnections = 2 * this.#limits.maxConnections + 16;
   }
 
   async listen(): Promise<void> {
@@ -388,6 +425,10 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
 
   rate(): number {
     return this.#rate;
+  }
+
+  limits(): SimulatorLimits {
+    return this.#limits;
   }
 
   connections(): ConnectionInfo[] {
@@ -559,12 +600,22 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (!this.#gate.admitUpgrade(socket, this.#sessions.size)) {
+      this.counters.connectionsRejected += 1;
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, path, feed));
   }
 
   #accept(ws: WebSocket, req: IncomingMessage, path: string, feed: Feed): void {
     const contentType = req.headers['content-type'] ?? '';
     const codec = contentType.toLowerCase().includes('application/msgpack') ? 'msgpack' : 'json';
+    if (!this.#gate.admit(ws, codec, this.#sessions.size)) {
+      this.counters.connectionsRejected += 1;
+      this.counters.errorsSent[406] = (this.counters.errorsSent[406] ?? 0) + 1;
+      this.logger.debug({ path }, 'connection refused: connection limit (406)');
+      return;
+    }
     const id = this.#nextId++;
     const session = new Session(ws, this, { id, path, feed, codec });
     this.#sessions.set(id, session);
@@ -576,6 +627,7 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
       } catch (err) {
         this.logger.error({ err, connection: id }, 'client message handling failed');
       }
+      pauseReading(ws, this.#inbound.took(rawLength(data)));
     });
     ws.on('ping', (data) => session.onPing(data));
     ws.on('error', (err) => this.logger.debug({ err, connection: id }, 'socket error'));

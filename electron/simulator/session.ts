@@ -14,6 +14,7 @@ import { WallClock, formatPeriodStart } from './clock.ts';
 import type { SimulatorFaults } from './faults.ts';
 import { GARBAGE_KINDS, badItem, garbageFrame } from './faults.ts';
 import type { LatestItems, WireItem } from './market-walk.ts';
+import type { OutboundBudget, SimulatorLimits, SubscriptionLedger } from './limits.ts';
 import { MarketWalk, SIP_EXCHANGES } from './market-walk.ts';
 
 /** Channels a stock feed serves, in the order its echo lists them: all but crypto's and news. */
@@ -58,6 +59,14 @@ const BACKGROUND_EVERY = 4;
 const CLOSE_GRACE_MS = 1000;
 /** Close code for a session the server ends after an error message (policy violation). */
 const CLOSE_CODE = 1008;
+/** Echo bytes one session sends change by change in one turn; see #queueEcho. */
+const ECHO_BYTES_PER_TURN = 256 * 1024;
+/**
+ * Largest message accepted before authentication: an auth message is well under 1 KiB. A bigger
+ * one is not from an Alpaca client, and decoding up to maxPayload for anyone who connects would
+ * let any local process keep the simulator (and the app's event loop) busy without a key.
+ */
+const MAX_UNAUTHENTICATED_BYTES = 16 * 1024;
 
 /** What every session shares, fixed at start. */
 export interface SessionConfig {
@@ -104,6 +113,12 @@ export interface SessionHost {
   dataFactor(feed: Feed): number;
   /** True when the connection limit leaves no slot on this session's path. */
   slotTaken(session: Session): boolean;
+  /** The resource bounds (limits.ts). */
+  limits(): SimulatorLimits;
+  /** The pairs all sessions hold. */
+  readonly ledger: SubscriptionLedger;
+  /** The bytes queued for all sessions. */
+  readonly budget: OutboundBudget;
   notifyAction(session: Session, action: Readonly<Record<string, unknown>>): void;
 }
 
@@ -133,6 +148,12 @@ export interface SessionInit {
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+function rawLength(data: RawData): number {
+  return Array.isArray(data)
+    ? data.reduce((sum, part) => sum + part.byteLength, 0)
+    : data.byteLength;
 }
 
 function byteLength(frame: string | Buffer): number {
@@ -174,6 +195,13 @@ export class Session {
   #garbageCount = 0;
   #authTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
+  /** (channel, symbol) pairs held, as counted in the host's ledger. */
+  #pairs = 0;
+  /** A change was applied and its echo not sent yet (see #queueEcho). */
+  #echoDue = false;
+  /** Echo bytes sent in this turn, and whether the reset at its end is scheduled. */
+  #echoBytes = 0;
+  #echoTurn = false;
 
   constructor(ws: WebSocket, host: SessionHost, init: SessionInit) {
     this.id = init.id;
@@ -213,6 +241,18 @@ export class Session {
     return this.#walk.latest(symbol);
   }
 
+  /** Bytes queued for this client and not yet taken by it. */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  /** Ends the session with 407 `slow client` (the outbound budget calls this). */
+  slow(): void {
+    if (this.#ended) return;
+    this.#log.info({ bufferedAmount: this.#ws.bufferedAmount }, 'client fell behind: 407');
+    this.#fail(407);
+  }
+
   /** Greets the client and, when the handshake carried keys, authenticates at once. */
   start(headers: IncomingHttpHeaders): void {
     this.#sendControl({ T: 'success', msg: 'connected' });
@@ -229,6 +269,12 @@ export class Session {
   onMessage(data: RawData, isBinary: boolean): void {
     if (this.#ended) return;
     const host = this.#host;
+    if (!this.#authenticated && rawLength(data) > MAX_UNAUTHENTICATED_BYTES) {
+      host.counters.actions.invalid = (host.counters.actions.invalid ?? 0) + 1;
+      this.#log.info({ bytes: rawLength(data) }, 'oversized message before auth: 400');
+      if (!host.faults().stalled) this.#fail(400);
+      return;
+    }
     const decoded = decodeClientAction(data, isBinary, this.codec);
     if (!decoded.ok) {
       host.counters.actions.invalid = (host.counters.actions.invalid ?? 0) + 1;
@@ -270,6 +316,7 @@ export class Session {
     if (this.#ws.readyState === this.#ws.CLOSED) return;
     this.#ended = true;
     this.#clearTimers();
+    this.#release();
     this.#host.counters.terminated += 1;
     this.#ws.terminate();
   }
@@ -278,6 +325,7 @@ export class Session {
   dispose(): void {
     this.#ended = true;
     this.#clearTimers();
+    this.#release();
   }
 
   info(): ConnectionInfo {
@@ -307,8 +355,7 @@ export class Session {
     const host = this.#host;
     const faults = host.faults();
     if (faults.slowClientBytes !== undefined && ws.bufferedAmount > faults.slowClientBytes) {
-      this.#log.info({ bufferedAmount: ws.bufferedAmount }, 'client fell behind: 407');
-      this.#fail(407);
+      this.slow();
       return;
     }
     const last = this.#lastTick ?? nowMs;
@@ -365,6 +412,12 @@ export class Session {
       drop = true;
     }
     this.#sendItems(items, drop);
+  }
+
+  /** Gives this session's pairs back to the ledger: an ended session sends nothing more. */
+  #release(): void {
+    this.#host.ledger.change(this.#pairs, 0);
+    this.#pairs = 0;
   }
 
   #clearTimers(): void {
@@ -425,6 +478,7 @@ export class Session {
     }
     const delta = new Map<Channel, string[]>();
     let unsupported = false;
+    const maxLength = this.#host.limits().maxSymbolLength;
     // Keys outside CHANNELS are ignored whatever they hold: the Go SDK sends `pricing` on every
     // feed, and alpaca-trade-api-python sends `corrections` / `cancelErrors` lists.
     for (const channel of CHANNELS) {
@@ -432,7 +486,10 @@ export class Session {
       // The Go SDK sends every channel key in each change, the unused ones as nil slices (null),
       // and other SDKs send empty lists: both mean "no change", on any feed.
       if (value === undefined || value === null) continue;
-      if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.length > 0)) {
+      if (
+        !Array.isArray(value) ||
+        !value.every((s) => typeof s === 'string' && s.length > 0 && s.length <= maxLength)
+      ) {
         this.#sendError(400);
         return;
       }
@@ -445,10 +502,18 @@ export class Session {
       this.#sendError(410);
       return;
     }
-    const limit = this.#host.faults().symbolLimit;
-    if (add && limit !== undefined && this.#pairsAfter(delta) > limit) {
-      this.#sendError(405);
-      return;
+    if (add) {
+      const limits = this.#host.limits();
+      const fault = this.#host.faults().symbolLimit;
+      const perConnection = Math.min(fault ?? Infinity, limits.maxSymbolsPerConnection);
+      const after = this.#pairsAfter(delta);
+      if (
+        after > perConnection ||
+        !this.#host.ledger.allows(this.#pairs, after, limits.maxSubscriptions)
+      ) {
+        this.#sendError(405);
+        return;
+      }
     }
     const newBooks: string[] = [];
     for (const [channel, symbols] of delta) {
@@ -465,25 +530,66 @@ export class Session {
       if (set.has('*')) this.#starChannels.add(channel);
       else this.#starChannels.delete(channel);
     }
+    this.#recount();
     this.#recomputeActive();
-    this.#sendControl(this.#echo());
+    this.#queueEcho();
     if (newBooks.length > 0) this.#sendBooks(newBooks);
   }
 
-  /** (channel, symbol) pairs held if the delta were added. */
+  /** (channel, symbol) pairs held if the delta were added: O(delta), not O(held). */
   #pairsAfter(delta: ReadonlyMap<Channel, readonly string[]>): number {
-    let pairs = 0;
-    for (const [channel, set] of this.#subs) {
-      const adding = delta.get(channel);
-      if (adding === undefined) {
-        pairs += set.size;
-        continue;
-      }
-      const union = new Set(set);
-      for (const symbol of adding) union.add(symbol);
-      pairs += union.size;
+    let pairs = this.#pairs;
+    for (const [channel, adding] of delta) {
+      const set = this.#subs.get(channel);
+      if (set === undefined) continue;
+      const fresh = new Set<string>();
+      for (const symbol of adding) if (!set.has(symbol)) fresh.add(symbol);
+      pairs += fresh.size;
     }
     return pairs;
+  }
+
+  /** Counts the pairs held and tells the ledger. */
+  #recount(): void {
+    let pairs = 0;
+    for (const set of this.#subs.values()) pairs += set.size;
+    this.#host.ledger.change(this.#pairs, pairs);
+    this.#pairs = pairs;
+  }
+
+  /**
+   * The echo is the whole set, so its size grows with what the connection holds while a change can
+   * be one symbol: a client pipelining tiny subscribes would make the server encode and queue a
+   * full echo per message (about 20 ms and 1 MB each at the app's 60,000 pairs). So each change is
+   * echoed at once, as Alpaca does, until the echoes of this turn pass ECHO_BYTES_PER_TURN; later
+   * changes in the same turn share one echo, sent at the end of the turn or before anything else
+   * is sent, so that the order of messages (echo before data for the new symbols, echo before a
+   * later error) stays what it would have been. Small sets therefore always get one echo per change.
+   */
+  #queueEcho(): void {
+    if (this.#echoDue) return;
+    if (this.#echoBytes < ECHO_BYTES_PER_TURN) {
+      this.#sendEcho();
+      return;
+    }
+    this.#echoDue = true;
+    setImmediate(() => this.#flushEcho());
+  }
+
+  #flushEcho(): void {
+    if (!this.#echoDue) return;
+    this.#echoDue = false;
+    if (!this.#ended) this.#sendEcho();
+  }
+
+  #sendEcho(): void {
+    this.#echoBytes += this.#sendControl(this.#echo());
+    if (this.#echoTurn) return;
+    this.#echoTurn = true;
+    setImmediate(() => {
+      this.#echoBytes = 0;
+      this.#echoTurn = false;
+    });
   }
 
   /**
@@ -544,6 +650,7 @@ export class Session {
   }
 
   #sendBooks(symbols: readonly string[]): void {
+    this.#flushEcho();
     const all = symbols.includes('*') ? this.#universe : symbols.filter((s) => this.#known.has(s));
     const time = this.#clock.now().text;
     const items = all.map((symbol) => this.#walk.bookSnapshot(symbol, time));
@@ -552,7 +659,9 @@ export class Session {
 
   /** Data frames, `batchSize` items each, garbage interleaved when that fault is on. */
   #sendItems(items: readonly WireItem[], dropAfter: boolean): void {
+    this.#flushEcho();
     const host = this.#host;
+    if (this.#ended || !host.budget.mayQueue(this, host.faults().slowClientBytes)) return;
     const batchSize = host.config.batchSize;
     const frames: (string | Buffer)[] = [];
     for (let i = 0; i < items.length; i += batchSize) {
@@ -596,27 +705,41 @@ export class Session {
     }
   }
 
-  #sendControl(item: WireItem): void {
-    if (this.#host.faults().stalled || this.#ws.readyState !== this.#ws.OPEN) return;
+  /**
+   * Sends one control message; returns its size in bytes (0 when nothing was sent). `force`: the
+   * error that ends the session is sent even past the outbound budget.
+   */
+  #sendControl(item: WireItem, force = false): number {
+    if (this.#host.faults().stalled || this.#ws.readyState !== this.#ws.OPEN) return 0;
+    if (item.T !== 'subscription') this.#flushEcho();
+    if (!force) {
+      const host = this.#host;
+      if (!host.budget.mayQueue(this, host.faults().slowClientBytes)) return 0;
+      if (this.#ended) return 0;
+    }
     const frame = encodeServerFrame([item], this.codec);
+    const bytes = byteLength(frame);
     const counters = this.#host.counters;
     counters.controlMessagesSent += 1;
     counters.framesSent += 1;
-    counters.bytesSent += byteLength(frame);
+    counters.bytesSent += bytes;
     this.#framesSent += 1;
     this.#ws.send(frame);
+    return bytes;
   }
 
-  #sendError(code: number, msg?: string): void {
+  #sendError(code: number, msg?: string, force = false): void {
     const counters = this.#host.counters;
     counters.errorsSent[code] = (counters.errorsSent[code] ?? 0) + 1;
-    this.#sendControl({ T: 'error', code, msg: msg ?? ALPACA_ERRORS[code]?.msg ?? 'error' });
+    this.#sendControl({ T: 'error', code, msg: msg ?? ALPACA_ERRORS[code]?.msg ?? 'error' }, force);
   }
 
   /** An error that ends the session: the message, a close, and a terminate if the close stalls. */
   #fail(code: number): void {
-    this.#sendError(code);
+    // Ended first: the error's own send must not ask the budget, which may be what called this.
     this.#ended = true;
+    this.#release();
+    this.#sendError(code, undefined, true);
     this.#clearTimers();
     const ws = this.#ws;
     if (ws.readyState === ws.OPEN) ws.close(CLOSE_CODE, ALPACA_ERRORS[code]?.msg ?? 'error');

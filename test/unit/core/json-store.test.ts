@@ -242,7 +242,7 @@ describe('JsonFileStore.save', () => {
     ).toBe(true);
   });
 
-  it('coalesces: many saves while one is in flight become one more write of the latest value', async () => {
+  it('coalesces: saves made in one turn become one write of the latest value', async () => {
     const { store, path, ring } = settingsStore();
     const saves: Promise<void>[] = [];
     const themes = ['light', 'dark'] as const;
@@ -258,11 +258,27 @@ describe('JsonFileStore.save', () => {
     await Promise.all(saves);
     const onDisk = JSON.parse(await readFile(path, 'utf8')) as Settings;
     expect(onDisk).toEqual({ ...DEFAULT_SETTINGS, theme: 'dark', autoConnect: true });
-    // The first save starts a write at once; the other 49 wait and share one write.
-    expect(new Set(saves.slice(1)).size).toBe(1);
-    expect(saves[0]).not.toBe(saves[1]);
-    expect(ring.records().filter((r) => r.msg === 'written')).toHaveLength(2);
+    // The first write waits for the end of the turn: all 50 share it.
+    expect(new Set(saves).size).toBe(1);
+    expect(ring.records().filter((r) => r.msg === 'written')).toHaveLength(1);
     expect(await readdir(dir)).toEqual(['settings.json']);
+  });
+
+  it('coalesces: saves made while a write is in flight become one more write', async () => {
+    const { store, path, ring } = settingsStore();
+    const first = store.save(LIGHT);
+    // Let the first write start, then pile up saves behind it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const later = Array.from({ length: 20 }, (_, i) =>
+      store.save({ ...DEFAULT_SETTINGS, autoConnect: i % 2 === 0 }),
+    );
+    await Promise.all([first, ...later]);
+    expect(new Set(later).size).toBe(1);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+      ...DEFAULT_SETTINGS,
+      autoConnect: false,
+    });
+    expect(ring.records().filter((r) => r.msg === 'written')).toHaveLength(2);
   });
 
   it('flush() waits until the last pending value is on disk', async () => {
