@@ -216,7 +216,9 @@ export function AlertsPanel(): ReactNode {
                 <th scope="col" className="num">
                   Fired
                 </th>
-                <th scope="col">Last fired</th>
+                <th scope="col" className="num">
+                  Last fired
+                </th>
                 <th scope="col" className="actions">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -299,7 +301,7 @@ export function AlertsPanel(): ReactNode {
               <time className="num" dateTime={new Date(f.at).toISOString()}>
                 {formatClock(f.at)}
               </time>{' '}
-              <strong>{f.symbol}</strong> {f.message}
+              {f.message}
             </li>
           ))}
         </ol>
