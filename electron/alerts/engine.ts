@@ -248,7 +248,8 @@ export class AlertEngine {
     const level = rule.value;
     const evaluate = (symbol: string, value: number): void => {
       if (Number.isNaN(value)) return;
-      const firedAt = rt.fired.get(symbol);
+      // Most of the time nothing has fired: no Map lookup per message then.
+      const firedAt = rt.fired.size === 0 ? undefined : rt.fired.get(symbol);
       if (firedAt !== undefined) {
         if (!rearms(condition, level, value)) return;
         if (this.#now() - firedAt < this.#quietMs) return;

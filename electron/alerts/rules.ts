@@ -13,14 +13,12 @@
  * - no trade: re-arms with the next trade.
  */
 import { DEFAULT_SPREAD_RULE_ID, type AlertCondition, type AlertRule } from '../../shared/api.ts';
+import { SPREAD_ALERT_NAME } from '../core/spread-alert.ts';
 
 /** The kind of message a rule's handler listens to. */
 export function ruleKind(condition: AlertCondition): 'trade' | 'quote' {
   return condition === 'spread-above' ? 'quote' : 'trade';
 }
-
-/** The wide-spread alert kept its old name: users and the inspector know it by that. */
-export const SPREAD_ALERT_NAME = 'wide spread alert';
 
 /** Whether the condition holds for `value` (NaN never holds). */
 export function holds(condition: AlertCondition, level: number, value: number): boolean {
@@ -125,6 +123,7 @@ const PHRASE: Readonly<Record<AlertCondition, string>> = {
 
 /** The handler's name in the inspector: `alert: AAPL price above 230`. */
 export function ruleName(rule: Pick<AlertRule, 'id' | 'symbol' | 'condition' | 'value'>): string {
+  // The wide-spread alert keeps its old name: users and the inspector know it by that.
   if (rule.id === DEFAULT_SPREAD_RULE_ID) return SPREAD_ALERT_NAME;
   const who = rule.symbol === '*' ? 'any symbol' : rule.symbol;
   return `alert: ${who} ${PHRASE[rule.condition]} ${formatLevel(rule.condition, rule.value)}`;

@@ -91,11 +91,13 @@ test.describe('alerts on the embedded simulator', () => {
     ).toHaveCount(1);
     await expect
       .poll(() =>
-        page.evaluate(() => (window as unknown as { __shown: { title: string }[] }).__shown.length),
+        page.evaluate(
+          () => (globalThis as unknown as { __shown: { title: string }[] }).__shown.length,
+        ),
       )
       .toBeGreaterThan(0);
     const shown = await page.evaluate(
-      () => (window as unknown as { __shown: { title: string; body: string }[] }).__shown,
+      () => (globalThis as unknown as { __shown: { title: string; body: string }[] }).__shown,
     );
     expect(shown[0]?.title).toBe('Alert: AAPL');
     expect(shown[0]?.body).toMatch(/^AAPL traded at/);
