@@ -153,6 +153,38 @@ describe('alerts in the core (embedded simulator)', () => {
     expect(await names()).toEqual(['wide spread alert']);
   });
 
+  it('no trade for N s fires during the regular session when the feed goes quiet', async () => {
+    const { view, sink } = await setup({ core: { alertCheckIntervalMs: 50 } });
+    await value(view, 'simulator:control', { action: 'session', session: 'regular' });
+    await waitFor(() => sink.last('market:update')?.session === 'regular', {
+      what: 'the regular session',
+    });
+    await lastPrice(view, 'AAPL');
+    const rule = await value(view, 'alerts:create', {
+      symbol: 'AAPL',
+      condition: 'no-trade',
+      value: 1,
+    });
+    // Trades flow: no firing while they do (the simulator trades AAPL several times a second).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.of('alerts:fired').filter((f) => f.ruleId === rule.id)).toEqual([]);
+    // The feed goes quiet (the connection stays live).
+    await value(view, 'simulator:control', { action: 'rate', perSecond: 0 });
+    await waitFor(() => sink.of('alerts:fired').some((f) => f.ruleId === rule.id), {
+      timeoutMs: 10_000,
+      what: 'the no-trade alert',
+    });
+    const fired = sink.of('alerts:fired').find((f) => f.ruleId === rule.id)!;
+    expect(fired.value).toBeGreaterThanOrEqual(1);
+    expect(fired.message).toMatch(/^AAPL: no trade for \d+ s during the regular session$/);
+    // Once: the silence goes on, the rule stays fired until the next trade.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.of('alerts:fired').filter((f) => f.ruleId === rule.id)).toHaveLength(1);
+    expect((await value(view, 'alerts:list', {})).find((r) => r.id === rule.id)?.state).toBe(
+      'fired',
+    );
+  });
+
   it('bad input gets a clear error and changes nothing', async () => {
     const { view } = await setup({ settings: { autoConnect: false } });
     const negative = await call(view, 'alerts:create', {
