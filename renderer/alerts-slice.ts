@@ -35,6 +35,8 @@ export interface AlertsSlice {
   firedSymbols: ReadonlySet<string>;
   /** The latest firing as a sentence, for the live region. */
   alertAnnouncement: string | undefined;
+  /** Browser mode: the notification permission was asked for (once per page). */
+  alertPermissionAsked: boolean;
   createAlert: (input: CommandInput<'alerts:create'>) => Promise<Outcome<AlertRuleView>>;
   /** Edit, pause / resume (`paused`), re-arm (`rearm: true`). */
   updateAlert: (patch: CommandInput<'alerts:update'>) => Promise<Outcome<AlertRuleView>>;
@@ -43,7 +45,7 @@ export interface AlertsSlice {
 
 type AlertsData = Pick<
   AlertsSlice,
-  'alertRules' | 'alertLog' | 'firedSymbols' | 'alertAnnouncement'
+  'alertRules' | 'alertLog' | 'firedSymbols' | 'alertAnnouncement' | 'alertPermissionAsked'
 >;
 
 export function alertsInitialData(): AlertsData {
@@ -52,6 +54,7 @@ export function alertsInitialData(): AlertsData {
     alertLog: [],
     firedSymbols: new Set(),
     alertAnnouncement: undefined,
+    alertPermissionAsked: false,
   };
 }
 
@@ -157,9 +160,17 @@ export function alertsActions(
   return {
     async createAlert(input) {
       const N = browserNotification(get().mode);
-      // Asked once, from the user's click: a browser refuses a prompt that comes from nowhere.
-      if (N !== undefined && input.notify !== false && N.permission === 'default')
+      // Asked once, from the user's click: a browser refuses a prompt that comes from nowhere, and
+      // a user who closed the prompt without answering is not asked again on every rule.
+      if (
+        N !== undefined &&
+        !get().alertPermissionAsked &&
+        input.notify !== false &&
+        N.permission === 'default'
+      ) {
+        set({ alertPermissionAsked: true });
         void Promise.resolve(N.requestPermission()).catch(() => undefined);
+      }
       const out = await call(`Create alert`, 'alerts:create', input, false);
       if (out.ok) refresh(out.value);
       return out;

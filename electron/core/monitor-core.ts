@@ -5,6 +5,9 @@
  *   account and endpoint), built from `settings.source`, and the embedded simulator;
  * - the conflation book (electron/stream/book.ts), with one cursor per view: views pull frames;
  * - settings and watchlists (JSON files in the user-data folder) and the credential store;
+ * - the alert rules (alerts.json, electron/alerts/): one engine for the core's life, whose rules
+ *   are registered as handlers on every new client; a firing goes to every view
+ *   ('alerts:fired'), to the alerts log and to the Notifier (desktop notifications in the app);
  * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
  *
  * Rules it keeps:
@@ -16,7 +19,9 @@
  *   is logged (rate-limited) and skipped.
  * - Commands that change state run one at a time (a small promise queue), so two edits can never
  *   both start from the same watchlists and one of them be lost across a save.
- * - With no views attached, no timer runs; after close(), no timer, socket or server is left.
+ * - With no views attached, no timer runs (but the no-trade alerts' check, while such a rule is
+ *   active: alerts fire with every window closed); after close(), no timer, socket or server is
+ *   left.
  *
  * Logging: a pino logger's destination is fixed at creation, so the core cannot tee a logger it
  * is handed. Pass `logger` together with the `logRing` it writes into (createCoreLogger in

@@ -66,9 +66,11 @@ function attach(api: FakeApi, mode: ApiMode = 'electron'): FakeApi {
 class FakeNotification {
   static permission: NotificationPermission = 'default';
   static readonly made: Array<{ title: string; options: NotificationOptions | undefined }> = [];
+  /** What the user answers the prompt: 'default' when they close it without a choice. */
+  static answer: NotificationPermission = 'granted';
   static readonly requestPermission = vi.fn(() => {
-    FakeNotification.permission = 'granted';
-    return Promise.resolve<NotificationPermission>('granted');
+    FakeNotification.permission = FakeNotification.answer;
+    return Promise.resolve<NotificationPermission>(FakeNotification.answer);
   });
   constructor(title: string, options?: NotificationOptions) {
     FakeNotification.made.push({ title, options });
@@ -78,6 +80,7 @@ class FakeNotification {
 afterEach(() => {
   vi.unstubAllGlobals();
   FakeNotification.permission = 'default';
+  FakeNotification.answer = 'granted';
   FakeNotification.made.length = 0;
   FakeNotification.requestPermission.mockClear();
 });
@@ -216,6 +219,19 @@ describe('AlertsPanel', () => {
 });
 
 describe('a fired alert', () => {
+  it('browser mode: a prompt closed without an answer is not shown again on the next rule', async () => {
+    vi.stubGlobal('Notification', FakeNotification);
+    FakeNotification.answer = 'default';
+    attach(
+      new FakeApi().handle('alerts:create', () => ok(ruleView())),
+      'browser',
+    );
+    const create = useMonitor.getState().createAlert;
+    await act(() => create({ symbol: 'AAPL', condition: 'price-above', value: 230 }));
+    await act(() => create({ symbol: 'AAPL', condition: 'price-above', value: 231 }));
+    expect(FakeNotification.requestPermission).toHaveBeenCalledTimes(1);
+  });
+
   it('is announced in the live region and logged; the desktop app leaves the notification to main', () => {
     vi.stubGlobal('Notification', FakeNotification);
     FakeNotification.permission = 'granted';
