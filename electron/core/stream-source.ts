@@ -441,6 +441,7 @@ export class StreamSource {
    * slot held by a half-closed socket.
    */
   async close(reason: string): Promise<void> {
+    const market = this.#market;
     const clientClosed = this.#teardownClient(reason);
     const sim = this.#sim;
     this.#sim = undefined;
@@ -449,7 +450,7 @@ export class StreamSource {
         this.#log.error({ err }, 'closing the simulator failed');
       });
     }
-    await clientClosed;
+    await Promise.all([clientClosed, market?.settled()]);
   }
 
   #alpacaUrl(feed: Feed): string {

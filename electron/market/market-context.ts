@@ -108,6 +108,7 @@ export class MarketContext {
   #downSince: number | undefined;
   #liveSince: number | undefined;
   #repairing = false;
+  #directoryLoad: Promise<void> | undefined;
   readonly #offClient: (() => void)[] = [];
 
   constructor(options: MarketContextOptions) {
@@ -162,7 +163,16 @@ export class MarketContext {
     void this.#refreshSession();
     this.#snapshot([...symbols], 'start');
     this.#updatePolled();
-    void this.#loadDirectory();
+    this.#directoryLoad = this.#loadDirectory();
+  }
+
+  /**
+   * Settles once nothing started by this context still writes: the directory's cache file may be
+   * half-way through its atomic write when the context closes (the core awaits this on close, so
+   * that quitting leaves no temp file and a test's folder can be removed).
+   */
+  async settled(): Promise<void> {
+    await this.#directoryLoad;
   }
 
   /** The asset list: from the day's cache, else fetched (at most once a day). */
@@ -170,6 +180,7 @@ export class MarketContext {
     const rest = this.#o.rest;
     const dir = this.#o.directory;
     if (!rest || !dir || this.#crypto) return;
+    // load() never rejects: a failure is its outcome's `problem`.
     const outcome = await dir.directory.load({
       dir: dir.cacheDir,
       fetchAssets: (signal) => rest.assets(signal ? { signal } : {}),
