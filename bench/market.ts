@@ -233,46 +233,37 @@ export const run: Section = async (ctx) => {
       title: `Market: cold start on a closed market, ${symbols.toLocaleString('en-US')} watchlist symbols`,
       columns: [
         'round',
-        'rows complete ms',
-        'create ms',
+        'complete ms',
         'first request ms',
-        'last snapshot answer ms',
-        'first price ms',
-        'snapshot req',
-        'clock',
+        'snapshots answered ms',
+        'snapshots',
         'calendar',
+        'clock',
         'assets',
         'bars',
-        'all req',
-        'all req later',
-        'frames',
+        'all',
+        `all, ${settleMs / 1000} s later`,
       ],
       rows: [
         ...cold.map((r, i) => [
           i + 1,
           Math.round(r.completeMs),
-          Math.round(r.createMs),
           Math.round(r.firstRequestMs),
           Math.round(r.lastSnapshotAnswerMs),
-          Math.round(r.firstPriceMs),
           r.requestsAtComplete.snapshots,
-          r.requestsAtComplete.clock,
           r.requestsAtComplete.calendar,
+          r.requestsAtComplete.clock,
           r.requestsAtComplete.assets,
           r.requestsAtComplete.bars,
           r.requestsAtComplete.total,
           r.requestsAfterSettle.total,
-          r.frames,
         ]),
         [
           'median',
           Math.round(median(completes)),
-          Math.round(median(cold.map((r) => r.createMs))),
           Math.round(median(cold.map((r) => r.firstRequestMs))),
           Math.round(median(cold.map((r) => r.lastSnapshotAnswerMs))),
-          Math.round(median(cold.map((r) => r.firstPriceMs))),
           median(cold.map((r) => r.requestsAtComplete.snapshots)),
-          null,
           null,
           null,
           null,
@@ -282,12 +273,13 @@ export const run: Section = async (ctx) => {
         ],
       ],
       note:
-        `Simulator process --session closed (streams nothing), REST not rate-limited by the server (the client's own 200/min bucket applies). ` +
-        `Each round a fresh worker process and user-data folder: MonitorCore.create (Alpaca source, iex, msgpack, keys from env) to every row ` +
-        `with a finite lastPrice and refPrice === prevClose in the view's frames. Requests counted by endpoint in a fetch wrapper at completion ` +
-        `(equal to the REST client's own count, checked); "later": ${settleMs / 1000} s after completion ` +
-        `(the sparklines' minute bars of the last session). Rows checked against a direct snapshot: ${cold.reduce((n, r) => n + r.checked - r.mismatched, 0)} of ` +
-        `${cold.reduce((n, r) => n + r.checked, 0)} equal.`,
+        `Times from MonitorCore.create; requests by endpoint, when the last row completed. The simulator process: --session closed ` +
+        `(streams nothing), no server-side REST limit (the client's own 200/min applies). Each round: a fresh worker process and ` +
+        `user-data folder (Alpaca source, iex, msgpack, keys from env), done when every row of the view's frames has a finite ` +
+        `lastPrice and refPrice === prevClose. Round 1 also warms the simulator. "snapshots answered": the last snapshot answer's ` +
+        `headers. Counted in a fetch wrapper, equal to the REST client's own count (checked). "later": the last session's minute ` +
+        `bars for the sparklines. Rows equal to a direct snapshot: ${cold.reduce((n, r) => n + r.checked - r.mismatched, 0)} of ` +
+        `${cold.reduce((n, r) => n + r.checked, 0)}.`,
     },
     {
       title: `Market: polled freshness, ${symbols.toLocaleString('en-US')} symbols, the stream limited to 30, REST 200/min`,
@@ -299,13 +291,11 @@ export const run: Section = async (ctx) => {
         ['any polled row age p50 (s)', round1(polled.rowAgeP50Ms / 1000)],
         ['any polled row age p99 (s)', round1(polled.rowAgeP99Ms / 1000)],
         ['samples', polled.oldestAgeMs.length],
-        [
-          'polled rows per sample (min-max)',
-          `${Math.min(...polled.polledRows)}-${Math.max(...polled.polledRows)}`,
-        ],
-        ...Object.entries(polled.confirmed).map(([channel, n]): [string, number] => [
+        ['polled rows in a sample, fewest', Math.min(...polled.polledRows)],
+        ['polled rows in a sample, most', Math.max(...polled.polledRows)],
+        ...STREAM_CHANNELS.map((channel): [string, number] => [
           `symbols the stream confirmed on ${channel}`,
-          n,
+          polled.confirmed[channel] ?? 0,
         ]),
         ['symbols polled (market:status)', polled.marketPolled],
         ['poll period the context chose (s)', round1(polled.pollIntervalMs / 1000)],
@@ -324,7 +314,8 @@ export const run: Section = async (ctx) => {
       ],
       note:
         `Simulator process --session regular --symbol-limit ${30 * STREAM_CHANNELS.length} (30 symbols x ${STREAM_CHANNELS.length} channels) ` +
-        `--rest-rate-limit 200; the core's default poll period. Sampled every 250 ms in the view's frames: age = now - polledAt of each polled row.`,
+        `--rest-rate-limit 200; the core's default poll period. Sampled every 250 ms in the view's frames (pulled as a window pulls): ` +
+        `age = now - polledAt of each polled row, polledAt being when main applied the poll's answer.`,
     },
     {
       title: `Market: sparkline history memory, ${hist.symbols.toLocaleString('en-US')} symbols x ${hist.slots} minutes`,
