@@ -203,6 +203,8 @@ const MAX_CHART_BARS = 20_000;
 
 /** A sink that keeps throwing is logged at most once per this many ms. */
 const SINK_ERROR_LOG_MS = 5_000;
+/** A diagnostics bundle is reused this long (see #recentBundle). */
+const BUNDLE_REUSE_MS = 1_000;
 /** Log entries a diagnostics bundle carries. */
 const BUNDLE_LOG_ENTRIES = 500;
 const DEFAULT_LOG_RECENT = 200;
@@ -270,6 +272,7 @@ export class MonitorCore {
 
   readonly #source: StreamSource;
 
+  #bundleCache: { readonly at: number; readonly bundle: DiagnosticsBundle } | undefined;
   /** The history version the last 'market:series' event brought views to. */
   #seriesVersion = 0;
   readonly #views = new Map<string, View>();
@@ -1008,7 +1011,7 @@ export class MonitorCore {
         return ok({ retried });
       },
       'diagnostics:snapshot': (_args, view) => ok(this.#snapshot(view)),
-      'diagnostics:export': () => ok(this.#bundle()),
+      'diagnostics:export': () => ok(this.#recentBundle()),
       'log:recent': ({ limit }) => ok(this.#recentLog(limit ?? DEFAULT_LOG_RECENT)),
       'notices:dismiss': ({ id }) => {
         if (!this.#notices.some((n) => n.id === id))
@@ -1323,6 +1326,20 @@ export class MonitorCore {
   }
 
   /** What a user attaches to a bug report: state and recent log, credential STATUS only. */
+  /**
+   * The bundle, built at most once per BUNDLE_REUSE_MS: a bug report a moment old says the same,
+   * and a page (or a local process with the token) asking in a loop must not make the core build
+   * and serialize a 500-entry log at full speed (hardening: the bridge's pipelining attack).
+   */
+  #recentBundle(): DiagnosticsBundle {
+    const now = performance.now();
+    const cached = this.#bundleCache;
+    if (cached && now - cached.at < BUNDLE_REUSE_MS) return cached.bundle;
+    const bundle = this.#bundle();
+    this.#bundleCache = { at: now, bundle };
+    return bundle;
+  }
+
   #bundle(): DiagnosticsBundle {
     return {
       generatedAt: new Date().toISOString(),

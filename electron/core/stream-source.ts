@@ -42,6 +42,9 @@ import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
 /** What the connection view says while an Alpaca source has no keys. */
 export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
 
+/** Largest client message the embedded simulator reads (see #ensureSimulator). */
+const EMBEDDED_MAX_PAYLOAD = 64 * 1024;
+
 /** Channels every streamed symbol is subscribed on. */
 export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars', 'bars'];
 
@@ -426,6 +429,7 @@ export class StreamSource {
    * slot held by a half-closed socket.
    */
   async close(reason: string): Promise<void> {
+    const market = this.#market;
     const clientClosed = this.#teardownClient(reason);
     const sim = this.#sim;
     this.#sim = undefined;
@@ -434,7 +438,7 @@ export class StreamSource {
         this.#log.error({ err }, 'closing the simulator failed');
       });
     }
-    await clientClosed;
+    await Promise.all([clientClosed, market?.settled()]);
   }
 
   #alpacaUrl(feed: Feed): string {
@@ -445,7 +449,13 @@ export class StreamSource {
     if (this.#sim) return this.#sim;
     const options = this.#options.simulator ?? {};
     const sim = await startSimulator({
+      // Its one client (ours) sends subscribes chunked under 16 KiB: anything much larger is
+      // someone else's, refused from the frame header before a byte of it is buffered.
+      maxPayload: EMBEDDED_MAX_PAYLOAD,
       ...options,
+      // Any local process can find the loopback port: only this run's random pair gets in.
+      key: this.#simKeys.key,
+      secret: this.#simKeys.secret,
       host: '127.0.0.1',
       port: options.port ?? 0,
       logger: options.logger ?? this.#host.logger,
