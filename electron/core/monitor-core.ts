@@ -70,6 +70,7 @@ import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
 import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
+import { snapshotSeed, Tape } from '../market/tape.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
@@ -232,6 +233,8 @@ export class MonitorCore {
   readonly #settingsStore: JsonFileStore<Settings>;
   readonly #watchlistsStore: JsonFileStore<WatchlistsFile>;
   readonly #book: QuoteBook;
+  /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
+  readonly #tape: Tape;
   readonly #commands: CommandTable;
 
   #settings: Settings = DEFAULT_SETTINGS;
@@ -300,6 +303,13 @@ export class MonitorCore {
       logger: this.#root.child({ module: 'book' }),
       maxSymbols: MAX_TOTAL_SYMBOLS,
     });
+    this.#tape = new Tape({
+      logger: this.#root.child({ module: 'tape' }),
+      send: (viewId, update) => {
+        const view = this.#views.get(viewId);
+        if (view) this.#deliver(view, 'tape:trades', update);
+      },
+    });
     this.#source = new StreamSource(
       {
         ...(options.simulator ? { simulator: options.simulator } : {}),
@@ -324,6 +334,7 @@ export class MonitorCore {
         marketChanged: () =>
           this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
+        attachHandlers: (handlers) => this.#tape.attach(handlers),
       },
     );
     this.#commands = this.#commandTable();
@@ -388,7 +399,11 @@ export class MonitorCore {
     return {
       views: this.#views.size,
       cursors: this.#book.cursors,
-      timers: (this.#metricsTimer ? 1 : 0) + (this.#handlersTimer ? 1 : 0) + this.#soon.size,
+      timers:
+        (this.#metricsTimer ? 1 : 0) +
+        (this.#handlersTimer ? 1 : 0) +
+        (this.#tape.timerActive ? 1 : 0) +
+        this.#soon.size,
       simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
       handlers: client?.handlers.size ?? 0,
@@ -444,6 +459,7 @@ export class MonitorCore {
     this.#closed = true;
     this.#releaseYoungGeneration?.();
     for (const view of [...this.#views.values()]) this.#closeView(view);
+    this.#tape.close();
     this.#stopTimers();
     for (const handle of this.#soon.values()) clearImmediate(handle);
     this.#soon.clear();
@@ -773,6 +789,7 @@ export class MonitorCore {
     this.#cancelPending(view, 'this view is closed');
     view.closed = true;
     view.cursor.close();
+    this.#tape.release(view.id);
     this.#views.delete(view.id);
     if (this.#views.size === 0) this.#stopTimers();
     this.#log.debug({ view: view.id, views: this.#views.size }, 'view closed');
@@ -998,7 +1015,24 @@ export class MonitorCore {
           );
         }
       },
+      'tape:watch': ({ symbol }, view) => {
+        const { update, fresh } = this.#tape.watch(view.id, symbol);
+        if (fresh && symbol !== null) void this.#seedTape(symbol);
+        return ok(update);
+      },
     };
+  }
+
+  /** A newly watched symbol's last trade, quote and day from a snapshot (the stream is newer). */
+  async #seedTape(symbol: string): Promise<void> {
+    const market = this.#source.market;
+    if (!market?.rest) return;
+    try {
+      const seed = await snapshotSeed(market.rest, symbol, market.view().feed);
+      if (seed && !this.#closed) this.#tape.seed(symbol, seed);
+    } catch (err) {
+      this.#log.debug({ err, symbol }, 'no snapshot for the tape');
+    }
   }
 
   async #saveSettings(next: Settings): Promise<Result<Settings>> {

@@ -33,6 +33,7 @@ import { SymbolDirectory } from '../market/symbol-directory.ts';
 import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
+import type { HandlerRegistry } from '../stream/handlers.ts';
 import type { Logger } from '../stream/log.ts';
 import { createSpreadAlert, SPREAD_ALERT_NAME, type SpreadAlert } from './spread-alert.ts';
 import type { StoredCredentials } from './types.ts';
@@ -87,6 +88,11 @@ export interface SourceHost {
   seriesChanged(): void;
   /** Whether the core is closed (a slow start must then change nothing). */
   isClosed(): boolean;
+  /**
+   * Registers the core's own handlers (the tape) on each new client's registry, as the book's
+   * are; returns their disposer.
+   */
+  attachHandlers?(handlers: HandlerRegistry): () => void;
 }
 
 /**
@@ -315,6 +321,7 @@ export class StreamSource {
       client.handlers.onChange(() => this.#host.handlersChanged()),
       book.attach(client.handlers),
     );
+    if (this.#host.attachHandlers) this.#detach.push(this.#host.attachHandlers(client.handlers));
     const cacheDir = this.#options.cacheDir;
     const directory = (this.#directories[source.kind] ??= new SymbolDirectory({
       logger: this.#host.logger.child({ module: 'directory' }),
