@@ -111,7 +111,11 @@ export function DetailQuote({ symbol }: { readonly symbol: string }): ReactNode 
     last !== undefined && prevClose !== undefined
       ? changeOf({ last, ref: prevClose })
       : { abs: NaN, pct: NaN };
-  const volume = Math.max(row?.volume ?? NaN, day?.volume ?? NaN);
+  // The larger of the frame's and the day bar's: each may lag the other by a few trades.
+  const volumes = [row?.volume, day?.volume].filter(
+    (v): v is number => typeof v === 'number' && Number.isFinite(v),
+  );
+  const volume = volumes.length > 0 ? Math.max(...volumes) : undefined;
   const direction = change.abs > 0 ? 'up' : change.abs < 0 ? 'down' : 'flat';
 
   return (
