@@ -70,6 +70,8 @@ import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
 import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
+import { ChartBars } from '../market/chart-bars.ts';
+import type { MarketRest } from '../market/market-context.ts';
 import { snapshotSeed, Tape } from '../market/tape.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
@@ -151,6 +153,8 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'diagnostics:snapshot',
   'diagnostics:export',
   'log:recent',
+  // A chart's bars can take seconds over REST; they change nothing, so they wait for no edit.
+  'market:bars',
 ]);
 
 /** The market view before any source is installed. */
@@ -235,6 +239,8 @@ export class MonitorCore {
   readonly #book: QuoteBook;
   /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
   readonly #tape: Tape;
+  /** The detail chart's bars per REST client (market/chart-bars.ts). */
+  readonly #chartCaches = new WeakMap<MarketRest, ChartBars>();
   readonly #commands: CommandTable;
 
   #settings: Settings = DEFAULT_SETTINGS;
@@ -988,18 +994,21 @@ export class MonitorCore {
         const rest = this.#source.market?.rest;
         if (!rest)
           return fail('unavailable', 'Market data over REST needs API keys (or the simulator).');
-        const until = end ?? Date.now();
-        const from = start ?? until - DEFAULT_CHART_SPAN_MS[timeframe];
+        // Whole minutes, so that a view flipping between ranges asks for the same ranges again
+        // and the cache answers (a range still growing is fetched again after 30 s).
+        const until = Math.ceil((end ?? Date.now()) / 60_000) * 60_000;
+        const from =
+          Math.floor((start ?? until - DEFAULT_CHART_SPAN_MS[timeframe]) / 60_000) * 60_000;
+        if (from >= until) return fail('bad-request', 'market:bars: start must be before end');
         try {
-          const bars = await rest.bars([symbol], {
+          const bars = await this.#chartBars(rest).get({
+            symbol,
             timeframe,
             start: from,
             end: until,
-            crypto: symbol.includes('/'),
-            maxBars: MAX_CHART_BARS,
           });
           return ok(
-            (bars.get(symbol) ?? []).map((b) => ({
+            bars.map((b) => ({
               time: b.time,
               open: b.open,
               high: b.high,
@@ -1021,6 +1030,26 @@ export class MonitorCore {
         return ok(update);
       },
     };
+  }
+
+  /** The chart bars cache of one REST client (a new source has its own: another market). */
+  #chartBars(rest: MarketRest): ChartBars {
+    let cache = this.#chartCaches.get(rest);
+    if (!cache) {
+      cache = new ChartBars({
+        fetchBars: (symbols, o) =>
+          rest.bars(symbols, {
+            timeframe: o.timeframe,
+            start: o.start,
+            end: o.end,
+            crypto: symbols.some((s) => s.includes('/')),
+            maxBars: MAX_CHART_BARS,
+            ...(o.signal ? { signal: o.signal } : {}),
+          }),
+      });
+      this.#chartCaches.set(rest, cache);
+    }
+    return cache;
   }
 
   /** A newly watched symbol's last trade, quote and day from a snapshot (the stream is newer). */

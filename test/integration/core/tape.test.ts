@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/wait.ts';
-import { Recorder, runCleanups, setup, value } from './harness.ts';
+import { call, Recorder, runCleanups, setup, value } from './harness.ts';
 
 afterEach(runCleanups);
 
@@ -118,5 +118,38 @@ describe('the tape in the core (embedded simulator)', () => {
     expect(seeded?.day?.open).toBeGreaterThan(0);
     expect(seeded?.quote?.bidPrice).toBeGreaterThan(0);
     expect(seeded?.trades.length).toBe(1);
+  });
+
+  it('market:bars: flipping back to a range is answered from the cache; a reversed range is refused', async () => {
+    const { view } = await setup({ core: { simulator: REGULAR } });
+    const requests = async (): Promise<number> =>
+      (await value(view, 'diagnostics:snapshot', {})).rest?.requests ?? -1;
+    const end = Date.now() - 5 * 60_000;
+    const start = end - 3 * 86_400_000;
+    const first = await value(view, 'market:bars', {
+      symbol: 'AAPL',
+      timeframe: '5Min',
+      start,
+      end,
+    });
+    expect(first.length).toBeGreaterThan(0);
+    const before = await requests();
+    await value(view, 'market:bars', { symbol: 'AAPL', timeframe: '1Hour', start, end });
+    const again = await value(view, 'market:bars', {
+      symbol: 'AAPL',
+      timeframe: '5Min',
+      start,
+      end,
+    });
+    expect(again).toEqual(first);
+    // One request for the new timeframe, none for the one asked before.
+    expect((await requests()) - before).toBe(1);
+    const reversed = await call(view, 'market:bars', {
+      symbol: 'AAPL',
+      timeframe: '1Min',
+      start: end,
+      end: start,
+    });
+    expect(reversed.ok ? 'ok' : reversed.error.code).toBe('bad-request');
   });
 });
