@@ -78,6 +78,23 @@ export function chartTime(epochMs: number): number {
   return Math.floor((epochMs + nyTime(epochMs).offsetMinutes * 60_000) / 1000);
 }
 
+/**
+ * The bars whose chart times rise strictly: the library refuses anything else, and New York
+ * wall-clock time repeats an hour when daylight saving ends (a crypto pair trades through it).
+ * The later of two bars at one chart time is dropped.
+ */
+export function risingTimes(bars: readonly ChartBar[]): ChartBar[] {
+  const out: ChartBar[] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (const bar of bars) {
+    const t = chartTime(bar.time);
+    if (t <= last) continue;
+    last = t;
+    out.push(bar);
+  }
+  return out;
+}
+
 const STEP_MS: Record<Exclude<ChartTimeframe, '1Day'>, number> = {
   '1Min': 60_000,
   '5Min': 300_000,

@@ -37,6 +37,7 @@ import {
   chartTime,
   foldTrade,
   lastSessions,
+  risingTimes,
   type ChartRange,
 } from '../model/chart.ts';
 import { formatPrice, formatSize } from '../model/format.ts';
@@ -249,14 +250,19 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         const last = bars.at(-1);
         const next = foldTrade(last, trade, range.timeframe);
         if (next === undefined) continue;
-        if (last !== undefined && next.time === last.time) bars[bars.length - 1] = next;
-        else bars.push(next);
-        changed = next;
-        // A new candle's predecessor is final: written now, before the next one is updated.
-        if (last !== undefined && next.time !== last.time) {
-          c.candles.update(candle(next));
-          c.volume.update(volumeBar(next, c.colors));
+        if (last !== undefined && next.time === last.time) {
+          bars[bars.length - 1] = next;
+        } else {
+          // A repeated wall-clock hour (daylight saving ends) cannot go on the axis.
+          if (last !== undefined && chartTime(next.time) <= chartTime(last.time)) continue;
+          // The finished candle gets what this pass added to it before the next one starts.
+          if (changed !== undefined && last !== undefined) {
+            c.candles.update(candle(last));
+            c.volume.update(volumeBar(last, c.colors));
+          }
+          bars.push(next);
         }
+        changed = next;
       }
       if (changed !== undefined) {
         c.candles.update(candle(changed));
@@ -275,7 +281,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
           setLoad({ state: 'failed', message: out.message });
           return;
         }
-        bars = lastSessions(out.value, range.sessions);
+        bars = risingTimes(lastSessions(out.value, range.sessions));
         c.candles.setData(bars.map(candle));
         c.volume.setData(bars.map((b) => volumeBar(b, c.colors)));
         c.api.timeScale().fitContent();

@@ -57,6 +57,8 @@ test.describe('symbol detail', () => {
     page,
     webApp,
   }, testInfo) => {
+    // Four ranges with a screenshot each: 40-90 s on a shared two-core machine.
+    test.setTimeout(180_000);
     await page.goto(webApp.url);
     await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
 
@@ -85,6 +87,13 @@ test.describe('symbol detail', () => {
       await page.screenshot({ path: shot });
       await testInfo.attach(`detail-${id}`, { path: shot, contentType: 'image/png' });
     }
+
+    // The last candle moves with the stream: back on 1D, the legend (the newest bar) changes.
+    await detail.getByRole('button', { name: /^One day/ }).click();
+    await expect(chart).toHaveAttribute('data-bars', /^[1-9]\d*$/);
+    const legend = detail.locator('.chart-legend');
+    const before = (await legend.textContent()) ?? '';
+    await expect(legend).not.toHaveText(before, { timeout: 20_000 });
 
     // Times & Sales rows arrive, newest first.
     const tns = detail.getByRole('table', { name: /Times & Sales of AAPL/ });
@@ -128,5 +137,29 @@ test.describe('symbol detail', () => {
     await testInfo.attach('detail-light', { path: shot, contentType: 'image/png' });
     // Back to dark: the data folder is the worker's, shared by the tests after this one.
     await page.getByRole('radio', { name: /dark/i }).check();
+  });
+});
+
+test.describe('symbol detail in a narrow window', () => {
+  test.use({ viewport: { width: 900, height: 1000 } });
+
+  test('the pane stacks under the watchlist', async ({ page, webApp }, testInfo) => {
+    await page.goto(webApp.url);
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    await rowHeader(page, 'NVDA').click();
+    await expect(pane(page)).toBeVisible();
+    await expect(pane(page).locator('.chart-box')).toHaveAttribute('data-bars', /^[1-9]\d*$/);
+    const list = await watchlist(page).boundingBox();
+    const detail = await pane(page).boundingBox();
+    expect(list).not.toBeNull();
+    expect(detail).not.toBeNull();
+    if (list !== null && detail !== null) {
+      expect(detail.y).toBeGreaterThanOrEqual(list.y + list.height);
+      expect(detail.width).toBeGreaterThan(800);
+    }
+    await pane(page).scrollIntoViewIfNeeded();
+    const shot = testInfo.outputPath('detail-narrow.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await testInfo.attach('detail-narrow', { path: shot, contentType: 'image/png' });
   });
 });

@@ -10,6 +10,7 @@ import {
   chartTime,
   foldTrade,
   lastSessions,
+  risingTimes,
 } from '../../renderer/model/chart.ts';
 import { TradeTape } from '../../renderer/model/trade-tape.ts';
 
@@ -46,6 +47,18 @@ describe('chart model', () => {
     expect(lastSessions(bars, 5)).toHaveLength(5);
     expect(lastSessions(bars, undefined)).toHaveLength(5);
     expect(lastSessions([], 1)).toEqual([]);
+  });
+
+  it('drops a bar whose New York time repeats (the hour daylight saving ends)', () => {
+    // 2026-11-01: 01:30 EDT (05:30 UTC) and 01:30 EST (06:30 UTC) are one wall-clock time.
+    const first = Date.UTC(2026, 10, 1, 5, 30, 0);
+    const repeat = Date.UTC(2026, 10, 1, 6, 30, 0);
+    const later = Date.UTC(2026, 10, 1, 7, 30, 0);
+    expect(chartTime(first)).toBe(chartTime(repeat));
+    expect(risingTimes([bar(first), bar(repeat), bar(later)]).map((b) => b.time)).toEqual([
+      first,
+      later,
+    ]);
   });
 
   it('finds the bar a trade belongs to', () => {
