@@ -76,6 +76,7 @@ export const PRELOAD_COMMANDS = [
   'alerts:update',
   'alerts:delete',
   'alerts:log',
+  'tape:watch',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

@@ -6,14 +6,19 @@
  *
  * The App binds the store to the transport (`attach`) and owns nothing else: every panel reads the
  * store. Keyboard: Alt+1 watchlist, Alt+2 connection health, Alt+3 counters, Alt+4 handlers,
- * Alt+5 diagnostics, Alt+6 settings, Alt+7 alerts; the dock's tabs follow the arrow keys. A fired
- * alert is announced from any tab (AlertAnnouncer).
+ * Alt+5 diagnostics, Alt+6 settings, Alt+7 alerts, Alt+8 the symbol detail; the dock's tabs follow
+ * the arrow keys. A fired alert is announced from any tab (AlertAnnouncer).
+ *
+ * Selecting a watchlist row opens the symbol detail pane (panels/detail.tsx) between the watchlist
+ * and the side column, the full height of the work area; narrow windows stack it under the
+ * watchlist.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { MonitorApi } from '../shared/api.ts';
 import { AlertAnnouncer, AlertsPanel } from './panels/alerts.tsx';
 import { CountersPanel } from './panels/counters.tsx';
+import { DetailPane } from './panels/detail.tsx';
 import { DiagnosticsPanel } from './panels/diagnostics.tsx';
 import { HandlersPanel } from './panels/handlers.tsx';
 import { HealthPanel } from './panels/health.tsx';
@@ -45,6 +50,8 @@ export function shortcutTarget(code: string): { panel: string; dock?: DockTab } 
       return { panel: 'health' };
     case '3':
       return { panel: 'counters' };
+    case '8':
+      return { panel: 'detail' };
     default: {
       const tab = DOCK_TABS.find((t) => t.shortcut === key);
       return tab === undefined ? undefined : { panel: tab.id, dock: tab.id };
@@ -223,7 +230,7 @@ function Footer(): ReactNode {
       </span>
       <span className="shortcuts">
         Alt+1 watchlist · Alt+2 health · Alt+3 counters · Alt+4 handlers · Alt+5 diagnostics · Alt+6
-        settings · Alt+7 alerts
+        settings · Alt+7 alerts · Alt+8 detail
       </span>
       {url !== undefined ? <span className="url">{url}</span> : null}
     </footer>
@@ -241,6 +248,9 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
   const [tab, setTab] = useState<DockTab>('handlers');
   const theme = useMonitor((s) => s.settings?.theme);
   const setLost = useMonitor((s) => s.setLost);
+  const detailOpen = useMonitor(
+    (s) => s.selectedSymbol !== undefined && s.selectedSymbol !== s.detailClosedFor,
+  );
 
   useEffect(() => useMonitor.getState().attach(api, { mode }), [api, mode]);
   useEffect(() => onLost(setLost), [onLost, setLost]);
@@ -255,6 +265,7 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
       if (target === undefined) return;
       event.preventDefault();
       if (target.dock !== undefined) setTab(target.dock);
+      if (target.panel === 'detail') useMonitor.getState().openDetail();
       // After the tab's panel has rendered.
       requestAnimationFrame(() => document.getElementById(target.panel)?.focus());
     };
@@ -267,12 +278,19 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
       <Header />
       <Notices />
       <Problems />
-      <main className="layout">
+      <main className={detailOpen ? 'layout with-detail' : 'layout'}>
         <div className="area-watchlist">
           <PanelBoundary title="Watchlist">
             <WatchlistPanel />
           </PanelBoundary>
         </div>
+        {detailOpen ? (
+          <div className="area-detail">
+            <PanelBoundary title="Symbol detail">
+              <DetailPane />
+            </PanelBoundary>
+          </div>
+        ) : null}
         <aside className="area-side" aria-label="Connection and counters">
           <PanelBoundary title="Connection health">
             <HealthPanel />

@@ -17,6 +17,7 @@ import { create } from 'zustand';
 import type {
   AddSymbolsResult,
   ApiError,
+  ChartBar,
   CommandInput,
   CommandName,
   CommandOutput,
@@ -36,6 +37,8 @@ import type {
   SimulatorControl,
   Source,
   SubscriptionsView,
+  SymbolInfo,
+  TapeUpdate,
   Theme,
   Watchlist,
 } from '../shared/api.ts';
@@ -51,6 +54,7 @@ import {
 import { QuoteBoard } from './model/board.ts';
 import { COLUMN_IDS, nextSort, type ColumnId, type SortState } from './model/columns.ts';
 import { LatencyHistogram } from './model/latency.ts';
+import { TradeTape } from './model/trade-tape.ts';
 
 export type { ApiMode };
 
@@ -185,7 +189,26 @@ export interface DiagnosticsSlice {
   simulatorControl: (control: SimulatorControl) => Promise<Outcome<{ readonly applied: string }>>;
 }
 
+/** The symbol detail pane (renderer/panels/detail.tsx) and its Times & Sales. */
+export interface DetailSlice {
+  /** The pane follows the selection; closing it hides it until another symbol is selected. */
+  detailClosedFor: string | undefined;
+  /** Mutable, outside React: the watched symbol's trades, quote and day. */
+  tape: TradeTape;
+  /** Rises once per folded tape batch. */
+  tapeVersion: number;
+  closeDetail: () => void;
+  openDetail: () => void;
+  /** Tells main which symbol this view's pane watches (undefined: none) and takes its tape. */
+  watchTape: (symbol: string | undefined) => Promise<Outcome<TapeUpdate | null>>;
+  /** The detail chart's bars (failures are the chart's to show, not the page's alert line). */
+  loadBars: (input: CommandInput<'market:bars'>) => Promise<Outcome<readonly ChartBar[]>>;
+  /** The directory's name, exchange and tradable flag of one symbol (undefined: not known). */
+  symbolInfo: (symbol: string) => Promise<Outcome<SymbolInfo | undefined>>;
+}
+
 export type MonitorState = SessionSlice &
+  DetailSlice &
   ConnectionSlice &
   QuotesSlice &
   WatchlistsSlice &
@@ -300,6 +323,9 @@ function initialData(): Data {
     subscriptions: undefined,
     faults: NO_FAULTS,
     ...alertsInitialData(),
+    detailClosedFor: undefined,
+    tape: new TradeTape(),
+    tapeVersion: 0,
   };
 }
 
@@ -480,6 +506,9 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         }),
         api.on('log:entry', (entry) => {
           set((s) => ({ log: mergeLog(s.log, [entry]) }));
+        }),
+        api.on('tape:trades', (update) => {
+          if (get().tape.apply(update)) set((s) => ({ tapeVersion: s.tapeVersion + 1 }));
         }),
       ];
 
@@ -715,6 +744,29 @@ export const useMonitor = create<MonitorState>()((set, get) => {
 
     // ---------------------------------------------------------------- alerts
     ...alertsActions(set, get, call),
+    // ---------------------------------------------------------------- detail
+    closeDetail() {
+      set((s) => ({ detailClosedFor: s.selectedSymbol }));
+    },
+    openDetail() {
+      set({ detailClosedFor: undefined });
+    },
+    async watchTape(symbol) {
+      const tape = get().tape;
+      if (tape.symbol !== symbol) {
+        tape.reset(symbol);
+        set((s) => ({ tapeVersion: s.tapeVersion + 1 }));
+      }
+      const out = await call('Times & Sales', 'tape:watch', { symbol: symbol ?? null }, false);
+      if (out.ok && out.value !== null && get().tape.apply(out.value))
+        set((s) => ({ tapeVersion: s.tapeVersion + 1 }));
+      return out;
+    },
+    loadBars: (input) => call('Chart', 'market:bars', input, false),
+    async symbolInfo(symbol) {
+      const out = await call('Symbol', 'symbols:info', { symbols: [symbol] }, false);
+      return out.ok ? { ok: true, value: out.value.find((i) => i.symbol === symbol) } : out;
+    },
   };
 });
 

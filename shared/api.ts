@@ -520,6 +520,53 @@ export interface ChartBar {
   readonly volume: number;
 }
 
+/** One trade of the Times & Sales tape (epoch ms). */
+export interface TapeTrade {
+  readonly time: number;
+  readonly price: number;
+  readonly size: number;
+  /** The exchange code (`V` IEX, `Q` Nasdaq, ...); empty when the feed has none (crypto). */
+  readonly exchange: string;
+  readonly conditions: readonly string[];
+}
+
+/** The detail pane's quote: the latest quote with its exchanges, and the day so far. */
+export interface TapeQuote {
+  readonly bidPrice: number;
+  readonly bidSize: number;
+  readonly bidExchange: string;
+  readonly askPrice: number;
+  readonly askSize: number;
+  readonly askExchange: string;
+  /** Epoch ms of the quote. */
+  readonly time: number;
+}
+
+/** The day of the watched symbol; null where not known (no daily bar yet, no snapshot). */
+export interface TapeDay {
+  readonly open: number | null;
+  readonly high: number | null;
+  readonly low: number | null;
+  readonly volume: number | null;
+  /** Volume-weighted average price of the day's daily bar; null when the feed gave none. */
+  readonly vwap: number | null;
+  readonly prevClose: number | null;
+}
+
+/**
+ * What a view watching one symbol holds: `tape:watch` answers it whole, then `tape:trades`
+ * events bring the trades since (oldest first) and the quote and day when they changed.
+ */
+export interface TapeUpdate {
+  readonly symbol: string;
+  /** Oldest first. After `reset`, the whole recent tape; otherwise the trades since the last. */
+  readonly trades: readonly TapeTrade[];
+  /** Drop what is held first (a new source: another market's trades). */
+  readonly reset: boolean;
+  readonly quote: TapeQuote | undefined;
+  readonly day: TapeDay | undefined;
+}
+
 export interface AddSymbolsResult {
   readonly watchlist: Watchlist;
   readonly added: readonly string[];
@@ -864,6 +911,11 @@ export const COMMANDS = {
   'alerts:log': z.strictObject({
     limit: z.number().int().min(1).max(ALERT_LOG_CAPACITY).optional(),
   }),
+  /**
+   * The symbol this view's detail pane watches (null: none). Answers its recent trades, quote and
+   * day; 'tape:trades' events follow while it is watched.
+   */
+  'tape:watch': z.strictObject({ symbol: symbolSchema.nullable() }),
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -908,6 +960,7 @@ export interface CommandOutputs {
   'alerts:update': AlertRuleView;
   'alerts:delete': readonly AlertRuleView[];
   'alerts:log': readonly AlertFired[];
+  'tape:watch': TapeUpdate | null;
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -953,6 +1006,8 @@ export interface EventMap {
   'alerts:update': readonly AlertRuleView[];
   /** A rule fired (also in `alerts:log`). */
   'alerts:fired': AlertFired;
+  /** The watched symbol's new trades, quote and day, batched (a few times a second at most). */
+  'tape:trades': TapeUpdate;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -969,6 +1024,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'market:series',
   'alerts:update',
   'alerts:fired',
+  'tape:trades',
 ];
 
 // ------------------------------------------------------------------------------ the API

@@ -70,9 +70,7 @@ export const FRAME_COLUMNS = [
 export type FrameColumn = (typeof FRAME_COLUMNS)[number];
 
 /** The columns of a frame from an array in FRAME_COLUMNS order (a missing one is an empty array). */
-export function frameColumns(
-  columns: readonly Float64Array[],
-): Pick<QuoteFrame, FrameColumn> {
+export function frameColumns(columns: readonly Float64Array[]): Pick<QuoteFrame, FrameColumn> {
   const out = {} as Record<FrameColumn, Float64Array>;
   FRAME_COLUMNS.forEach((name, k) => {
     out[name] = columns[k] ?? new Float64Array(0);

@@ -80,6 +80,9 @@ import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
 import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
+import { ChartBars } from '../market/chart-bars.ts';
+import type { MarketRest } from '../market/market-context.ts';
+import { snapshotSeed, Tape } from '../market/tape.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
@@ -170,6 +173,8 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'log:recent',
   'alerts:list',
   'alerts:log',
+  // A chart's bars can take seconds over REST; they change nothing, so they wait for no edit.
+  'market:bars',
 ]);
 
 /** The market view before any source is installed. */
@@ -257,6 +262,10 @@ export class MonitorCore {
   readonly #alerts: AlertEngine;
   #alertsFile: AlertsFile = DEFAULT_ALERTS;
   readonly #book: QuoteBook;
+  /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
+  readonly #tape: Tape;
+  /** The detail chart's bars per REST client (market/chart-bars.ts). */
+  readonly #chartCaches = new WeakMap<MarketRest, ChartBars>();
   readonly #commands: CommandTable;
 
   #settings: Settings = DEFAULT_SETTINGS;
@@ -327,6 +336,13 @@ export class MonitorCore {
       logger: this.#root.child({ module: 'book' }),
       maxSymbols: MAX_TOTAL_SYMBOLS,
     });
+    this.#tape = new Tape({
+      logger: this.#root.child({ module: 'tape' }),
+      send: (viewId, update) => {
+        const view = this.#views.get(viewId);
+        if (view) this.#deliver(view, 'tape:trades', update);
+      },
+    });
     this.#source = new StreamSource(
       {
         ...(options.simulator ? { simulator: options.simulator } : {}),
@@ -352,6 +368,7 @@ export class MonitorCore {
         isClosed: () => this.#closed,
         attachAlerts: (handlers) => this.#alerts.attach(handlers),
         streamedChanged: (symbols) => this.#alerts.retain(symbols),
+        attachHandlers: (handlers) => this.#tape.attach(handlers),
       },
     );
     this.#alerts = new AlertEngine({
@@ -434,6 +451,7 @@ export class MonitorCore {
         (this.#metricsTimer ? 1 : 0) +
         (this.#handlersTimer ? 1 : 0) +
         (this.#alerts.timerRunning ? 1 : 0) +
+        (this.#tape.timerActive ? 1 : 0) +
         this.#soon.size,
       simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
@@ -495,6 +513,7 @@ export class MonitorCore {
     this.#closed = true;
     this.#releaseYoungGeneration?.();
     for (const view of [...this.#views.values()]) this.#closeView(view);
+    this.#tape.close();
     this.#stopTimers();
     for (const handle of this.#soon.values()) clearImmediate(handle);
     this.#soon.clear();
@@ -826,6 +845,7 @@ export class MonitorCore {
     this.#cancelPending(view, 'this view is closed');
     view.closed = true;
     view.cursor.close();
+    this.#tape.release(view.id);
     this.#views.delete(view.id);
     if (this.#views.size === 0) this.#stopTimers();
     this.#log.debug({ view: view.id, views: this.#views.size }, 'view closed');
@@ -1037,18 +1057,21 @@ export class MonitorCore {
         const rest = this.#source.market?.rest;
         if (!rest)
           return fail('unavailable', 'Market data over REST needs API keys (or the simulator).');
-        const until = end ?? Date.now();
-        const from = start ?? until - DEFAULT_CHART_SPAN_MS[timeframe];
+        // Whole minutes, so that a view flipping between ranges asks for the same ranges again
+        // and the cache answers (a range still growing is fetched again after 30 s).
+        const until = Math.ceil((end ?? Date.now()) / 60_000) * 60_000;
+        const from =
+          Math.floor((start ?? until - DEFAULT_CHART_SPAN_MS[timeframe]) / 60_000) * 60_000;
+        if (from >= until) return fail('bad-request', 'market:bars: start must be before end');
         try {
-          const bars = await rest.bars([symbol], {
+          const bars = await this.#chartBars(rest).get({
+            symbol,
             timeframe,
             start: from,
             end: until,
-            crypto: symbol.includes('/'),
-            maxBars: MAX_CHART_BARS,
           });
           return ok(
-            (bars.get(symbol) ?? []).map((b) => ({
+            bars.map((b) => ({
               time: b.time,
               open: b.open,
               high: b.high,
@@ -1090,6 +1113,11 @@ export class MonitorCore {
         return ok(this.#alertViews());
       },
       'alerts:log': ({ limit }) => ok(this.#alerts.log(limit)),
+      'tape:watch': ({ symbol }, view) => {
+        const { update, fresh } = this.#tape.watch(view.id, symbol);
+        if (fresh && symbol !== null) void this.#seedTape(symbol);
+        return ok(update);
+      },
     };
   }
 
@@ -1144,6 +1172,38 @@ export class MonitorCore {
     if (this.#closed) return ok(file);
     this.#alerts.setRules(file.rules);
     return ok(file);
+  }
+
+  /** The chart bars cache of one REST client (a new source has its own: another market). */
+  #chartBars(rest: MarketRest): ChartBars {
+    let cache = this.#chartCaches.get(rest);
+    if (!cache) {
+      cache = new ChartBars({
+        fetchBars: (symbols, o) =>
+          rest.bars(symbols, {
+            timeframe: o.timeframe,
+            start: o.start,
+            end: o.end,
+            crypto: symbols.some((s) => s.includes('/')),
+            maxBars: MAX_CHART_BARS,
+            ...(o.signal ? { signal: o.signal } : {}),
+          }),
+      });
+      this.#chartCaches.set(rest, cache);
+    }
+    return cache;
+  }
+
+  /** A newly watched symbol's last trade, quote and day from a snapshot (the stream is newer). */
+  async #seedTape(symbol: string): Promise<void> {
+    const market = this.#source.market;
+    if (!market?.rest) return;
+    try {
+      const seed = await snapshotSeed(market.rest, symbol, market.view().feed);
+      if (seed && !this.#closed) this.#tape.seed(symbol, seed);
+    } catch (err) {
+      this.#log.debug({ err, symbol }, 'no snapshot for the tape');
+    }
   }
 
   async #saveSettings(next: Settings): Promise<Result<Settings>> {

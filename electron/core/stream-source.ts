@@ -95,6 +95,11 @@ export interface SourceHost {
   attachAlerts(handlers: HandlerRegistry): () => void;
   /** The streamed symbols changed (the alert rules' per-symbol state follows them). */
   streamedChanged(symbols: ReadonlySet<string>): void;
+  /**
+   * Registers the core's own handlers (the tape) on each new client's registry, as the book's
+   * are; returns their disposer.
+   */
+  attachHandlers?(handlers: HandlerRegistry): () => void;
 }
 
 /**
@@ -313,6 +318,7 @@ export class StreamSource {
       client.handlers.onChange(() => this.#host.handlersChanged()),
       book.attach(client.handlers),
     );
+    if (this.#host.attachHandlers) this.#detach.push(this.#host.attachHandlers(client.handlers));
     const cacheDir = this.#options.cacheDir;
     const directory = (this.#directories[source.kind] ??= new SymbolDirectory({
       logger: this.#host.logger.child({ module: 'directory' }),

@@ -75,11 +75,21 @@ function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
   });
 }
 
-async function startWebApp(): Promise<{ app: WebApp; child: ChildProcessWithoutNullStreams }> {
+async function startWebApp(
+  extraArgs: readonly string[],
+): Promise<{ app: WebApp; child: ChildProcessWithoutNullStreams }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'market-monitor-e2e-'));
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/market-monitor.js'), 'web', '--port', '0', '--data-dir', dataDir],
+    [
+      join(ROOT, 'bin/market-monitor.js'),
+      'web',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...extraArgs,
+    ],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
   );
   let output = '';
@@ -122,6 +132,8 @@ async function startWebApp(): Promise<{ app: WebApp; child: ChildProcessWithoutN
 
 interface WorkerFixtures {
   webApp: WebApp;
+  /** More `market-monitor web` arguments (`test.use({ webArgs: ['--session', 'regular'] })`). */
+  webArgs: readonly string[];
 }
 
 /** Console errors and uncaught exceptions of `page`: the test fails on any it did not expect. */
@@ -137,11 +149,11 @@ interface TestFixtures {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
+  webArgs: [[], { scope: 'worker', option: true }],
   webApp: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
-    async ({}, use) => {
+    async ({ webArgs }, use) => {
       ensureRendererBuilt();
-      const { app, child } = await startWebApp();
+      const { app, child } = await startWebApp(webArgs);
       try {
         await use(app);
       } finally {

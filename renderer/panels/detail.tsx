@@ -1,0 +1,233 @@
+/**
+ * The symbol detail pane: follows the watchlist's selection (mouse or keyboard) and shows the
+ * selected symbol's chart (detail-chart.tsx), its quote and its Times & Sales (times-sales.tsx).
+ * Closing it hides it until another row is selected; Alt+8 opens it again and focuses it.
+ *
+ * The pane tells main which symbol it watches (`tape:watch`) while it is open, so main keeps a tape
+ * for that symbol only, and says it watches nothing when it closes.
+ *
+ * The quote reads two sources: the quote board (the frame's bid, ask, last and volume, the
+ * freshest values) and the tape (the quote's exchanges, the day's open, high, low, VWAP and the
+ * previous close, which a frame does not carry). A screen reader reads it as a list of terms and
+ * values; nothing in the pane is a live region, so moving prices are not read out on their own.
+ */
+import { useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import type { SymbolInfo } from '../../shared/api.ts';
+import { changeOf } from '../model/board.ts';
+import { exchangeName } from '../model/exchanges.ts';
+import {
+  formatClock,
+  formatPercent,
+  formatPrice,
+  formatSigned,
+  formatSize,
+} from '../model/format.ts';
+import { useMonitor } from '../store.ts';
+import { DetailChart } from './detail-chart.tsx';
+import { TimesSales, useTapeFrame } from './times-sales.tsx';
+import './detail.css';
+
+/** Directory answers by symbol: the name of a symbol does not change while the app runs. */
+const infoCache = new Map<string, SymbolInfo | null>();
+
+function useSymbolInfo(symbol: string): SymbolInfo | null | undefined {
+  const [info, setInfo] = useState<SymbolInfo | null | undefined>(() => infoCache.get(symbol));
+  const api = useMonitor((s) => s.api);
+  useEffect(() => {
+    const known = infoCache.get(symbol);
+    setInfo(known);
+    if (known !== undefined || api === undefined) return;
+    let live = true;
+    void useMonitor
+      .getState()
+      .symbolInfo(symbol)
+      .then((out) => {
+        if (!out.ok) return;
+        // Not cached while the directory is still loading: asked again next time.
+        if (out.value !== undefined) infoCache.set(symbol, out.value);
+        if (live) setInfo(out.value ?? null);
+      });
+    return () => {
+      live = false;
+    };
+  }, [symbol, api]);
+  return info;
+}
+
+/** One term and its value; `title` names an exchange code on hover. */
+function Item({
+  term,
+  children,
+  className,
+}: {
+  readonly term: string;
+  readonly children: ReactNode;
+  readonly className?: string;
+}): ReactNode {
+  return (
+    <div className={className === undefined ? 'q-item' : `q-item ${className}`}>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+function Exchange({ code }: { readonly code: string | undefined }): ReactNode {
+  if (code === undefined || code === '') return null;
+  return (
+    <abbr className="q-exch" title={exchangeName(code)}>
+      {code}
+    </abbr>
+  );
+}
+
+/** The quote block: bid/ask with sizes and exchanges, last, day range, previous close, VWAP. */
+export function DetailQuote({ symbol }: { readonly symbol: string }): ReactNode {
+  useTapeFrame();
+  useMonitor((s) => s.board.get(symbol)?.version);
+  const row = useMonitor((s) => s.board).get(symbol);
+  const tape = useMonitor((s) => s.tape);
+  const mine = tape.symbol === symbol;
+  const q = mine ? tape.quote : undefined;
+  const day = mine ? tape.day : undefined;
+  const lastTrade = mine ? tape.rows[0] : undefined;
+
+  // The tape's quote carries the exchanges, so bid and ask come from it (a few times a second);
+  // the frame's fill in until the tape has one.
+  const bid = q !== undefined ? q.bidPrice : row?.bid;
+  const bidSize = q !== undefined ? q.bidSize : row?.bidSize;
+  const ask = q !== undefined ? q.askPrice : row?.ask;
+  const askSize = q !== undefined ? q.askSize : row?.askSize;
+  const bidExchange = q?.bidExchange;
+  const askExchange = q?.askExchange;
+
+  const last = row !== undefined && Number.isFinite(row.last) ? row.last : lastTrade?.price;
+  const lastSize = row !== undefined && Number.isFinite(row.last) ? row.lastSize : lastTrade?.size;
+  const lastTime =
+    row !== undefined && Number.isFinite(row.tradeTime) ? row.tradeTime : lastTrade?.time;
+  const prevClose = day?.prevClose ?? undefined;
+  const change =
+    last !== undefined && prevClose !== undefined
+      ? changeOf({ last, ref: prevClose })
+      : { abs: NaN, pct: NaN };
+  // The larger of the frame's and the day bar's: each may lag the other by a few trades.
+  const volumes = [row?.volume, day?.volume].filter(
+    (v): v is number => typeof v === 'number' && Number.isFinite(v),
+  );
+  const volume = volumes.length > 0 ? Math.max(...volumes) : undefined;
+  const direction = change.abs > 0 ? 'up' : change.abs < 0 ? 'down' : 'flat';
+
+  return (
+    <dl className="detail-quote" aria-label={`Quote of ${symbol}`}>
+      <Item term="Bid" className="q-bid">
+        {formatPrice(bid)} <span className="q-size">× {formatSize(bidSize)}</span>{' '}
+        <Exchange code={bidExchange} />
+      </Item>
+      <Item term="Ask" className="q-ask">
+        {formatPrice(ask)} <span className="q-size">× {formatSize(askSize)}</span>{' '}
+        <Exchange code={askExchange} />
+      </Item>
+      <Item term="Last" className="q-last">
+        {formatPrice(last)} <span className="q-size">× {formatSize(lastSize)}</span>{' '}
+        <span className="q-time">{formatClock(lastTime)}</span>
+      </Item>
+      <Item term="Change" className={`q-change q-${direction}`}>
+        {formatSigned(change.abs)} ({formatPercent(change.pct)})
+      </Item>
+      <Item term="Open">{formatPrice(day?.open)}</Item>
+      <Item term="High">{formatPrice(day?.high)}</Item>
+      <Item term="Low">{formatPrice(day?.low)}</Item>
+      <Item term="Prev close">{formatPrice(prevClose)}</Item>
+      <Item term="Volume">{formatSize(volume)}</Item>
+      <Item term="VWAP">
+        {day?.vwap != null ? (
+          formatPrice(day.vwap)
+        ) : (
+          <span className="q-na" title="The feed has sent no daily bar with a VWAP yet">
+            not available
+          </span>
+        )}
+      </Item>
+    </dl>
+  );
+}
+
+/** The pane's header line: name, exchange and whether it is tradable, from the directory. */
+function SymbolLine({ symbol }: { readonly symbol: string }): ReactNode {
+  const info = useSymbolInfo(symbol);
+  if (info === undefined) return <p className="detail-info">…</p>;
+  if (info === null)
+    return <p className="detail-info">Not in the symbol directory (no name known).</p>;
+  return (
+    <p className="detail-info">
+      <span className="detail-name">{info.name}</span>
+      <span className="detail-exch">{info.exchange}</span>
+      <span className={info.tradable ? 'detail-tradable' : 'detail-untradable'}>
+        {info.tradable ? 'tradable' : 'not tradable'}
+      </span>
+    </p>
+  );
+}
+
+/** The pane for the selected symbol, or nothing when none is selected or it was closed. */
+export function DetailPane(): ReactNode {
+  const selected = useMonitor((s) => s.selectedSymbol);
+  const closedFor = useMonitor((s) => s.detailClosedFor);
+  const close = useMonitor((s) => s.closeDetail);
+  const api = useMonitor((s) => s.api);
+  const symbol = selected !== undefined && selected !== closedFor ? selected : undefined;
+
+  // Main keeps a tape only for what an open pane shows.
+  useEffect(() => {
+    if (api === undefined) return;
+    void useMonitor.getState().watchTape(symbol);
+  }, [symbol, api]);
+  useEffect(
+    () => () => {
+      if (useMonitor.getState().tape.symbol !== undefined)
+        void useMonitor.getState().watchTape(undefined);
+    },
+    [],
+  );
+
+  if (symbol === undefined) return null;
+  return (
+    <section
+      id="detail"
+      className="panel detail"
+      aria-labelledby="detail-title"
+      tabIndex={-1}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !e.defaultPrevented) {
+          e.preventDefault();
+          close();
+        }
+      }}
+    >
+      <header className="panel-head">
+        <h2 id="detail-title">
+          <span className="visually-hidden">Detail: </span>
+          {symbol}
+        </h2>
+        <div className="panel-actions">
+          <button
+            type="button"
+            className="quiet"
+            aria-label={`Close the detail of ${symbol}`}
+            title="Close (Esc)"
+            onClick={close}
+          >
+            ×
+          </button>
+        </div>
+      </header>
+      <div className="panel-body detail-body">
+        <SymbolLine symbol={symbol} />
+        <DetailChart symbol={symbol} />
+        <DetailQuote symbol={symbol} />
+        <TimesSales symbol={symbol} />
+      </div>
+    </section>
+  );
+}

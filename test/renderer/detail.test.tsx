@@ -1,0 +1,270 @@
+/**
+ * The symbol detail pane against the store and a fake transport: it follows the selection and
+ * tells main what it watches, the quote reads the tape and the board, Times & Sales draws the
+ * trades newest first with up/down marks, a size filter and a bound, and the pane closes.
+ *
+ * The chart is mocked out: happy-dom has no canvas for lightweight-charts to draw on. The chart
+ * runs for real in the browser e2e (test/e2e/detail.spec.ts), which checks its pixels.
+ */
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import type { TapeTrade, TapeUpdate } from '../../shared/api.ts';
+import { ok } from '../../shared/api.ts';
+import { DetailPane } from '../../renderer/panels/detail.tsx';
+import { TimesSales } from '../../renderer/panels/times-sales.tsx';
+import { useMonitor } from '../../renderer/store.ts';
+import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
+
+vi.mock('../../renderer/panels/detail-chart.tsx', () => ({
+  DetailChart: ({ symbol }: { symbol: string }) => <div data-testid="chart">chart of {symbol}</div>,
+}));
+
+const never = () => new Promise<void>(() => undefined);
+
+function trade(price: number, size = 100, at = T0): TapeTrade {
+  return { time: at, price, size, exchange: 'V', conditions: ['@'] };
+}
+
+function update(symbol: string, trades: TapeTrade[], over: Partial<TapeUpdate> = {}): TapeUpdate {
+  return { symbol, trades, reset: false, quote: undefined, day: undefined, ...over };
+}
+
+function answer(symbol: string): TapeUpdate {
+  return update(symbol, [trade(100)], {
+    reset: true,
+    quote: {
+      bidPrice: 99.5,
+      bidSize: 3,
+      bidExchange: 'Q',
+      askPrice: 100.5,
+      askSize: 4,
+      askExchange: 'V',
+      time: T0,
+    },
+    day: { open: 98, high: 101, low: 97, volume: 12_345, vwap: 99.25, prevClose: 95 },
+  });
+}
+
+function mount(selected: string | null) {
+  const api = new FakeApi(snapshot());
+  api.handle('tape:watch', ({ symbol }) => ok(symbol === null ? null : answer(symbol)));
+  api.handle('symbols:info', ({ symbols }) =>
+    ok(symbols.map((s) => ({ symbol: s, name: `${s} Inc.`, exchange: 'NASDAQ', tradable: true }))),
+  );
+  useMonitor.getState().attach(api, { afterPaint: never });
+  useMonitor.setState({ selectedSymbol: selected ?? undefined });
+  const view = render(<DetailPane />);
+  return { api, view };
+}
+
+function pane(): HTMLElement {
+  return screen.getByRole('region', { name: /^Detail: / });
+}
+
+function tapeTable(): HTMLElement {
+  return screen.getByRole('table', { name: /Times & Sales of/ });
+}
+
+function bodyRows(): HTMLElement[] {
+  return within(tapeTable()).getAllByRole('row').slice(1);
+}
+
+/** The value next to a term in the quote. */
+function quoteValue(term: string): string {
+  const dt = within(pane()).getByText(term, { selector: 'dt' });
+  return dt.nextElementSibling?.textContent ?? '';
+}
+
+describe('DetailPane', () => {
+  it('shows nothing without a selection', () => {
+    mount(null);
+    expect(screen.queryByRole('region', { name: /^Detail: / })).toBeNull();
+  });
+
+  it('opens for the selected symbol, watches it, and shows name, quote and day', async () => {
+    const { api } = mount('AAPL');
+    expect(within(pane()).getByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+    expect(screen.getByTestId('chart').textContent).toBe('chart of AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50\s*×\s*3\s*Q/));
+    expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
+      { symbol: 'AAPL' },
+    ]);
+    expect(quoteValue('Ask')).toMatch(/100\.50\s*×\s*4\s*V/);
+    const quote = within(pane()).getByText('Ask', { selector: 'dt' }).parentElement!;
+    expect(within(quote).getByTitle('IEX').textContent).toBe('V');
+    expect(quoteValue('Open')).toBe('98.00');
+    expect(quoteValue('High')).toBe('101.00');
+    expect(quoteValue('Low')).toBe('97.00');
+    expect(quoteValue('Prev close')).toBe('95.00');
+    expect(quoteValue('VWAP')).toBe('99.25');
+    expect(quoteValue('Volume')).toBe('12.3K');
+    // Last from the tape until the board has one; change against the previous close.
+    expect(quoteValue('Last')).toMatch(/^100\.00/);
+    expect(quoteValue('Change')).toBe('+5.00 (+5.26%)');
+    await within(pane()).findByText('AAPL Inc.');
+    expect(within(pane()).getByText('tradable')).toBeTruthy();
+  });
+
+  it('takes the last trade and volume from the board when frames bring them', async () => {
+    mount('AAPL');
+    await waitFor(() => expect(quoteValue('Prev close')).toBe('95.00'));
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(
+          makeFrame(1, [
+            { symbol: 'AAPL', last: 104.5, lastSize: 7, volume: 20_000, tradeTime: T0 },
+          ]),
+          T0,
+        );
+    });
+    expect(quoteValue('Last')).toMatch(/^104\.50\s*×\s*7/);
+    expect(quoteValue('Change')).toBe('+9.50 (+10.00%)');
+    expect(quoteValue('Volume')).toBe('20.0K');
+  });
+
+  it('says VWAP is not available when the feed gave none', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('VWAP')).toBe('99.25'));
+    act(() => {
+      api.emit(
+        'tape:trades',
+        update('AAPL', [], {
+          day: { open: 98, high: 101, low: 97, volume: 1, vwap: null, prevClose: 95 },
+        }),
+      );
+    });
+    await waitFor(() => expect(quoteValue('VWAP')).toBe('not available'));
+  });
+
+  it('follows the selection and stops watching when closed', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+    act(() => useMonitor.getState().selectSymbol('MSFT'));
+    expect(within(pane()).getByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
+        { symbol: 'AAPL' },
+        { symbol: 'MSFT' },
+      ]),
+    );
+    fireEvent.click(within(pane()).getByRole('button', { name: 'Close the detail of MSFT' }));
+    expect(screen.queryByRole('region', { name: /^Detail: / })).toBeNull();
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').at(-1)?.input).toEqual({
+        symbol: null,
+      }),
+    );
+    // Another row opens it again.
+    act(() => useMonitor.getState().selectSymbol('AAPL'));
+    expect(within(pane()).getByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+  });
+
+  it('Escape closes the pane', () => {
+    mount('AAPL');
+    fireEvent.keyDown(pane(), { key: 'Escape' });
+    expect(screen.queryByRole('region', { name: /^Detail: / })).toBeNull();
+  });
+});
+
+describe('TimesSales', () => {
+  async function mountTape() {
+    const api = new FakeApi(snapshot());
+    api.handle('tape:watch', ({ symbol }) =>
+      ok(symbol === null ? null : update(symbol, [], { reset: true })),
+    );
+    useMonitor.getState().attach(api, { afterPaint: never });
+    await act(async () => {
+      await useMonitor.getState().watchTape('AAPL');
+    });
+    render(<TimesSales symbol="AAPL" />);
+    return api;
+  }
+
+  it('is a table with a caption, empty at first', async () => {
+    await mountTape();
+    expect(tapeTable()).toBeTruthy();
+    expect(within(tapeTable()).getByText(/no trades yet/)).toBeTruthy();
+    // Not a live region: trades are not read out one by one.
+    expect(tapeTable().closest('[aria-live]')).toBeNull();
+  });
+
+  it('draws trades newest first, coloured against the previous trade', async () => {
+    const api = await mountTape();
+    act(() => {
+      api.emit('tape:trades', update('AAPL', [trade(10), trade(11, 200), trade(10.5, 300)]));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+    const rows = bodyRows();
+    expect(rows.map((r) => within(r).getAllByRole('cell')[1]?.textContent)).toEqual([
+      '10.50 down',
+      '11.00 up',
+      '10.00',
+    ]);
+    expect(rows.map((r) => r.className)).toEqual(['tns-down', 'tns-up', 'tns-flat']);
+    const cells = within(rows[0]!).getAllByRole('cell');
+    expect(cells[2]?.textContent).toBe('300');
+    expect(cells[3]?.textContent).toBe('V');
+    expect(cells[3]?.getAttribute('title')).toBe('IEX');
+    expect(cells[4]?.textContent).toBe('@');
+    expect(within(tapeTable()).getByText(/the last 3 trades, newest first/)).toBeTruthy();
+  });
+
+  it('ignores a late batch of another symbol', async () => {
+    const api = await mountTape();
+    act(() => {
+      api.emit('tape:trades', update('MSFT', [trade(400)]));
+      api.emit('tape:trades', update('AAPL', [trade(10)]));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(1));
+    expect(within(bodyRows()[0]!).getAllByRole('cell')[1]?.textContent).toBe('10.00');
+  });
+
+  it('filters by minimum size and says what it hides', async () => {
+    const api = await mountTape();
+    act(() => {
+      api.emit('tape:trades', update('AAPL', [trade(10, 50), trade(10.1, 600), trade(10.2, 99)]));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+    fireEvent.change(screen.getByLabelText('Min size'), { target: { value: '500' } });
+    expect(bodyRows()).toHaveLength(1);
+    expect(
+      within(tapeTable()).getByText(/1 of the last 3 trades, 500 shares or more/),
+    ).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Min size'), { target: { value: '1000' } });
+    expect(bodyRows()).toHaveLength(0);
+    expect(within(tapeTable()).getByText(/none of the last 3 trades/)).toBeTruthy();
+  });
+
+  it('keeps at most 200 rows, the newest', async () => {
+    const api = await mountTape();
+    act(() => {
+      const many = Array.from({ length: 260 }, (_, i) => trade(100 + i / 100, 1, T0 + i));
+      api.emit('tape:trades', update('AAPL', many.slice(0, 130)));
+      api.emit('tape:trades', update('AAPL', many.slice(130)));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(200));
+    expect(within(bodyRows()[0]!).getAllByRole('cell')[1]?.textContent).toMatch(/^102\.59/);
+    expect(within(bodyRows()[199]!).getAllByRole('cell')[1]?.textContent).toMatch(/^100\.60/);
+  });
+
+  it('draws at most once per animation frame however many batches arrive', async () => {
+    const api = await mountTape();
+    const frames: FrameRequestCallback[] = [];
+    const raf = vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => {
+      frames.push(cb);
+      return frames.length;
+    });
+    try {
+      act(() => {
+        for (let i = 0; i < 10; i++) api.emit('tape:trades', update('AAPL', [trade(10 + i)]));
+      });
+      expect(frames).toHaveLength(1);
+      expect(bodyRows()).toHaveLength(0);
+      act(() => frames[0]?.(performance.now()));
+      expect(bodyRows()).toHaveLength(10);
+    } finally {
+      raf.mockRestore();
+    }
+  });
+});
