@@ -1,12 +1,16 @@
 /**
- * The watchlist's frame pass: writes quote values into the mounted rows' cells outside React.
+ * The watchlist's frame pass: writes quote values into the mounted rows' cells outside React, and
+ * draws each visible row's sparkline when its series changed.
  *
  * React renders each value cell empty and never touches its content or classes again; this pass
- * owns the text, the flash classes and the change cells' direction classes. See QuoteCells.
+ * owns the text, the flash classes, the change cells' direction classes, the day-range bar's
+ * marks and the sparkline canvases. See QuoteCells.
  */
 import {
   FLASH_MS,
   changeOf,
+  dayRangeOf,
+  extendedChangeOf,
   flashOf,
   freshnessOf,
   spreadOf,
@@ -23,35 +27,47 @@ import {
   formatSigned,
   formatSize,
 } from '../model/format.ts';
+import { drawSparkline, type Series, type SeriesBook, type SparkColors } from '../model/series.ts';
 
 /**
- * The quote cells, in column order after the symbol. React renders each as an empty <td> (a price
- * cell holds an empty <span class="cell price">, the box its flash tints) and never touches their
- * content or classes again (those className props never change): the frame pass owns the text,
- * the flash classes and the change cells' direction classes.
+ * How each value column's cell is built. React renders each as an empty <td> (a price cell holds
+ * an empty <span class="cell price">, the box its flash tints; the range cell its bar; the
+ * sparkline cell a canvas) and never touches their content or classes again (those className
+ * props never change): the frame pass owns the text, the flash classes, the change cells'
+ * direction classes, the range bar's marks and the sparkline drawing. `react`: the content is
+ * React's (the name, which changes once, when the directory answers).
  */
-export const VALUE_CELLS = [
-  { id: 'bid', td: 'num', price: true },
-  { id: 'bidSize', td: 'num size', price: false },
-  { id: 'ask', td: 'num', price: true },
-  { id: 'askSize', td: 'num size', price: false },
-  { id: 'spread', td: 'num', price: false },
-  { id: 'last', td: 'num', price: true },
-  { id: 'lastSize', td: 'num size', price: false },
-  { id: 'change', td: 'num', price: false },
-  { id: 'changePct', td: 'num', price: false },
-  { id: 'volume', td: 'num', price: false },
-  { id: 'age', td: 'num age', price: false },
-] as const satisfies ReadonlyArray<{
-  id: Exclude<ColumnId, 'symbol'>;
-  td: string;
-  price: boolean;
-}>;
+export type CellKind = 'price' | 'text' | 'range' | 'spark' | 'react';
+export type ValueColumn = Exclude<ColumnId, 'symbol'>;
+export const VALUE_CELLS: Readonly<Record<ValueColumn, { td: string; kind: CellKind }>> = {
+  name: { td: 'name', kind: 'react' },
+  bid: { td: 'num', kind: 'price' },
+  bidSize: { td: 'num size', kind: 'text' },
+  ask: { td: 'num', kind: 'price' },
+  askSize: { td: 'num size', kind: 'text' },
+  spread: { td: 'num', kind: 'text' },
+  last: { td: 'num', kind: 'price' },
+  lastSize: { td: 'num size', kind: 'text' },
+  change: { td: 'num', kind: 'text' },
+  changePct: { td: 'num', kind: 'text' },
+  extChange: { td: 'num', kind: 'text' },
+  open: { td: 'num', kind: 'text' },
+  high: { td: 'num', kind: 'text' },
+  low: { td: 'num', kind: 'text' },
+  range: { td: 'range', kind: 'range' },
+  volume: { td: 'num', kind: 'text' },
+  spark: { td: 'spark', kind: 'spark' },
+  age: { td: 'num age', kind: 'text' },
+};
 
 export const PRICE_CELL = 'cell price';
+/** Sparkline canvas size in CSS pixels. */
+export const SPARK_WIDTH = 84;
+export const SPARK_HEIGHT = 18;
 
-/** One quote cell as the frame pass sees it: what it shows and what that was formatted from. */
+/** One value cell as the frame pass sees it: what it shows and what that was formatted from. */
 interface Slot {
+  readonly col: ValueColumn;
   readonly td: HTMLElement;
   /** Where the text and the flash class go: the price span, or the cell itself. */
   readonly box: HTMLElement;
@@ -61,38 +77,46 @@ interface Slot {
   value: number | undefined;
   /** The class last written (span for prices, td for change cells), '' when React's own. */
   mark: string;
+  /** Range: the last-trade marker and the open tick; spark: the canvas. */
+  readonly parts: readonly HTMLElement[];
+  /** The second value the cell was last written for (range: the open's place). */
+  other: number | undefined;
 }
 
 /** A mounted row's cells and what the pass last wrote into them. */
 interface RowCells {
   readonly symbol: string;
+  /** The columns React rendered the row with: other columns mean other slots. */
+  readonly layout: string;
   readonly slots: readonly Slot[];
+  readonly age: Slot | undefined;
+  readonly prices: ReadonlyArray<readonly [Slot, FlashField]>;
+  readonly spark: Slot | undefined;
   /** The QuoteRow last written (a new board or a re-added symbol brings a new object). */
   row: QuoteRow | undefined;
   version: number;
+  /** The session the values were written for (the extended-hours change depends on it). */
+  session: string | undefined;
   /** The tick and receipt time the age cell was last written for. */
   ageNow: number;
   ageOf: number;
   /** When the next flash step of this row is due (Infinity: none lit). */
   flashUntil: number;
+  /** The series, its version and the previous close the sparkline was last drawn from. */
+  series: Series | undefined;
+  seriesVersion: number;
+  sparkRef: number;
 }
 
-const BID = 0;
-const BID_SIZE = 1;
-const ASK = 2;
-const ASK_SIZE = 3;
-const SPREAD = 4;
-const LAST = 5;
-const LAST_SIZE = 6;
-const CHANGE = 7;
-const CHANGE_PCT = 8;
-const VOLUME = 9;
-const AGE = 10;
-const PRICE_SLOTS = [
-  [BID, 'bid'],
-  [ASK, 'ask'],
-  [LAST, 'last'],
-] as const satisfies ReadonlyArray<readonly [number, FlashField]>;
+/** What the pass reads besides the DOM, fetched once per pass. */
+export interface CellSources {
+  readonly board: QuoteBoard;
+  readonly series: SeriesBook;
+  /** The market session (pre, regular, post, closed, unknown). */
+  readonly session: string | undefined;
+  /** Silence is expected: old values are the last session's, not stale. */
+  readonly quiet: boolean;
+}
 
 /** When a flash turns paler (ms after the change). */
 const FLASH_FADES_AT = FLASH_MS / 2;
@@ -115,15 +139,22 @@ function putNumber(slot: Slot, value: number, format: (value: number) => string)
   put(slot, format(value));
 }
 
+/** The freshness the table shows for a receipt time (quiet: no stale marks). */
+export function shownFreshness(receivedAt: number, now: number, quiet: boolean): Freshness {
+  if (quiet) return Number.isFinite(receivedAt) ? 'fresh' : 'waiting';
+  return freshnessOf(receivedAt, now);
+}
+
 /**
  * Writes quote values into the visible rows' cells, outside React: once per folded frame (a store
- * subscription), after every commit of the table (rows that just mounted are empty), on the
- * one-second tick (ages) and when a flash is due to go out.
+ * subscription), once per series update (sparklines), after every commit of the table (rows that
+ * just mounted are empty), on the one-second tick (ages) and when a flash is due to go out.
  *
- * Per row it does nothing unless the row's version moved; per cell it formats only a value that
- * changed and touches the DOM (Text.data, className) only when the text or class did. So a frame
- * costs one pass over ~200 rows in script and, in the page, only the cells whose text changed: no
- * component renders, no element is created, no animation restarts.
+ * Per row it does nothing unless the row's version (or its series' version) moved; per cell it
+ * formats only a value that changed and touches the DOM (Text.data, className, a bar's position,
+ * a canvas) only when what it shows did. So a frame costs one pass over ~200 rows in script and,
+ * in the page, only the cells whose text changed: no component renders, no element is created,
+ * no animation restarts.
  */
 export class QuoteCells {
   readonly #cells = new WeakMap<HTMLTableRowElement, RowCells | typeof NOT_A_QUOTE_ROW>();
@@ -133,7 +164,8 @@ export class QuoteCells {
   /** The freshness React rendered each visible row with. */
   #rendered: ReadonlyMap<string, Freshness> = new Map();
   #tick = 0;
-  readonly #board: () => QuoteBoard;
+  #colors: SparkColors | undefined;
+  readonly #sources: () => CellSources;
   readonly #onFreshness: () => void;
   readonly #clock: () => number;
 
@@ -142,11 +174,11 @@ export class QuoteCells {
    * row that came back): the table renders again for its marks.
    */
   constructor(
-    board: () => QuoteBoard,
+    sources: () => CellSources,
     onFreshness: () => void,
     clock: () => number = () => Date.now(),
   ) {
-    this.#board = board;
+    this.#sources = sources;
     this.#onFreshness = onFreshness;
     this.#clock = clock;
   }
@@ -162,11 +194,16 @@ export class QuoteCells {
     this.#rendered = freshness;
   }
 
+  /** The theme changed: sparklines take the new colours at their next drawing. */
+  themeChanged(): void {
+    this.#colors = undefined;
+  }
+
   /** One pass over the mounted rows. */
   write(): void {
     const body = this.#body;
     if (body === null) return;
-    const board = this.#board();
+    const { board, series, session, quiet } = this.#sources();
     const now = this.#clock();
     const tick = this.#tick;
     let flashDue = Infinity;
@@ -177,31 +214,68 @@ export class QuoteCells {
       const tr = rows[r];
       if (!(tr instanceof HTMLTableRowElement)) continue;
       let cells = this.#cells.get(tr);
-      if (cells === undefined) {
+      if (cells === undefined || (cells !== NOT_A_QUOTE_ROW && cells.layout !== tr.dataset.cols)) {
         cells = cellsOf(tr);
         this.#cells.set(tr, cells);
       }
       if (cells === NOT_A_QUOTE_ROW) continue;
       const row = board.get(cells.symbol);
-      const moved = row !== cells.row || (row?.version ?? -1) !== cells.version;
+      const moved =
+        row !== cells.row || (row?.version ?? -1) !== cells.version || cells.session !== session;
       if (moved) {
         cells.row = row;
         cells.version = row?.version ?? -1;
-        writeValues(cells.slots, row);
+        cells.session = session;
+        writeValues(cells.slots, row, session, series);
       }
       const receivedAt = row?.receivedAt ?? NaN;
-      if (cells.ageNow !== tick || !Object.is(cells.ageOf, receivedAt)) {
+      const age = cells.age;
+      if (age !== undefined && (cells.ageNow !== tick || !Object.is(cells.ageOf, receivedAt))) {
         cells.ageNow = tick;
         cells.ageOf = receivedAt;
-        put(cells.slots[AGE] as Slot, formatAge(receivedAt, tick));
+        put(age, formatAge(receivedAt, tick));
       }
-      if (moved || cells.flashUntil <= now) cells.flashUntil = writeFlashes(cells.slots, row, now);
+      if (moved || cells.flashUntil <= now) cells.flashUntil = writeFlashes(cells.prices, row, now);
       if (cells.flashUntil < flashDue) flashDue = cells.flashUntil;
+      if (cells.spark !== undefined) this.#drawSpark(cells, cells.spark, series, row);
       const shown = this.#rendered.get(cells.symbol);
-      if (shown !== undefined && shown !== freshnessOf(receivedAt, tick)) freshnessMoved = true;
+      if (shown !== undefined && shown !== shownFreshness(receivedAt, tick, quiet))
+        freshnessMoved = true;
     }
     this.#schedule(flashDue, now);
     if (freshnessMoved) this.#onFreshness();
+  }
+
+  /** Draws a row's sparkline when its series or previous close changed since the last drawing. */
+  #drawSpark(cells: RowCells, slot: Slot, book: SeriesBook, row: QuoteRow | undefined): void {
+    const series = book.get(cells.symbol);
+    const version = series?.version ?? -1;
+    const ref = row?.prevClose ?? NaN;
+    if (
+      series === cells.series &&
+      version === cells.seriesVersion &&
+      Object.is(ref, cells.sparkRef)
+    )
+      return;
+    cells.series = series;
+    cells.seriesVersion = version;
+    cells.sparkRef = ref;
+    const canvas = slot.parts[0];
+    if (!(canvas instanceof HTMLCanvasElement)) return;
+    const ctx = canvas.getContext('2d');
+    if (ctx === null) return; // no canvas support (a test DOM): the cell stays empty
+    const scale = canvas.width / SPARK_WIDTH;
+    ctx.setTransform(scale, 0, 0, scale, 0, 0);
+    this.#colors ??= sparkColors(canvas);
+    const points = drawSparkline(
+      ctx,
+      series?.closes ?? [],
+      ref,
+      SPARK_WIDTH,
+      SPARK_HEIGHT,
+      this.#colors,
+    );
+    canvas.dataset.points = String(points);
   }
 
   /** A lit flash must go out on time even when no frame comes: one timer for the earliest. */
@@ -227,47 +301,187 @@ export class QuoteCells {
   }
 }
 
-/** The slots of a quote row as React rendered it (see VALUE_CELLS), or NOT_A_QUOTE_ROW. */
-function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
-  const symbol = tr.getAttribute('data-symbol');
-  if (symbol === null || !tr.classList.contains('quote-row')) return NOT_A_QUOTE_ROW;
-  const slots: Slot[] = [];
-  for (let i = 0; i < VALUE_CELLS.length; i++) {
-    // cells[0] is the symbol's row header.
-    const td = tr.children[i + 1];
-    const box = VALUE_CELLS[i]?.price === true ? td?.firstElementChild : td;
-    if (!(td instanceof HTMLElement) || !(box instanceof HTMLElement)) return NOT_A_QUOTE_ROW;
-    const text = document.createTextNode('');
-    box.append(text);
-    slots.push({ td, box, text, shown: '', value: undefined, mark: '' });
-  }
+/** The sparkline colours of the current theme (the page's CSS custom properties). */
+function sparkColors(el: HTMLElement): SparkColors {
+  const style = getComputedStyle(el);
+  const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
   return {
-    symbol,
-    slots,
-    row: undefined,
-    version: -2,
-    ageNow: NaN,
-    ageOf: NaN,
-    flashUntil: Infinity,
+    up: read('--up', '#1a7f37'),
+    down: read('--down', '#cf222e'),
+    ref: read('--muted', '#8c959f'),
   };
 }
 
-function writeValues(slots: readonly Slot[], row: QuoteRow | undefined): void {
-  const s = (i: number) => slots[i] as Slot;
-  putNumber(s(BID), row?.bid ?? NaN, formatPrice);
-  putNumber(s(BID_SIZE), row?.bidSize ?? NaN, formatSize);
-  putNumber(s(ASK), row?.ask ?? NaN, formatPrice);
-  putNumber(s(ASK_SIZE), row?.askSize ?? NaN, formatSize);
-  putNumber(s(SPREAD), row === undefined ? NaN : spreadOf(row), formatPrice);
-  putNumber(s(LAST), row?.last ?? NaN, formatPrice);
-  putNumber(s(LAST_SIZE), row?.lastSize ?? NaN, formatSize);
-  putNumber(s(VOLUME), row?.volume ?? NaN, formatSize);
+/** The slots of a quote row as React rendered it (see VALUE_CELLS), or NOT_A_QUOTE_ROW. */
+function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
+  const symbol = tr.getAttribute('data-symbol');
+  const layout = tr.dataset.cols;
+  if (symbol === null || layout === undefined || !tr.classList.contains('quote-row'))
+    return NOT_A_QUOTE_ROW;
+  const slots: Slot[] = [];
+  const prices: Array<readonly [Slot, FlashField]> = [];
+  let age: Slot | undefined;
+  let spark: Slot | undefined;
+  const columns = layout === '' ? [] : (layout.split(',') as ValueColumn[]);
+  for (let i = 0; i < columns.length; i++) {
+    const col = columns[i] as ValueColumn;
+    const kind = VALUE_CELLS[col].kind;
+    // children[0] is the symbol's row header.
+    const td = tr.children[i + 1];
+    if (!(td instanceof HTMLElement)) return NOT_A_QUOTE_ROW;
+    if (kind === 'react') continue;
+    const box = kind === 'price' ? td.firstElementChild : td;
+    if (!(box instanceof HTMLElement)) return NOT_A_QUOTE_ROW;
+    // A cell React kept from an earlier layout (a column moved) has its Text node already.
+    const existing = kind === 'range' || kind === 'spark' ? undefined : box.lastChild;
+    let text: Text;
+    if (existing instanceof Text) text = existing;
+    else {
+      text = document.createTextNode('');
+      if (kind !== 'range' && kind !== 'spark') box.append(text);
+    }
+    const parts =
+      kind === 'range'
+        ? [
+            td.querySelector<HTMLElement>('.range-at'),
+            td.querySelector<HTMLElement>('.range-open'),
+          ].filter((el) => el !== null)
+        : kind === 'spark'
+          ? [...td.querySelectorAll<HTMLElement>('canvas')]
+          : [];
+    // The class a kept cell wears now, so that the first write clears a flash left from before.
+    const mark = kind === 'price' ? (box.className === PRICE_CELL ? '' : box.className) : '';
+    const slot: Slot = {
+      col,
+      td,
+      box,
+      text,
+      shown: '',
+      value: undefined,
+      mark,
+      parts,
+      other: undefined,
+    };
+    slots.push(slot);
+    if (col === 'age') age = slot;
+    else if (kind === 'spark') spark = slot;
+    else if (col === 'bid' || col === 'ask' || col === 'last') prices.push([slot, col]);
+  }
+  return {
+    symbol,
+    layout,
+    slots,
+    age,
+    prices,
+    spark,
+    row: undefined,
+    version: -2,
+    session: undefined,
+    ageNow: NaN,
+    ageOf: NaN,
+    flashUntil: Infinity,
+    series: undefined,
+    seriesVersion: -2,
+    sparkRef: NaN,
+  };
+}
+
+function writeValues(
+  slots: readonly Slot[],
+  row: QuoteRow | undefined,
+  session: string | undefined,
+  series: SeriesBook,
+): void {
   const change = row === undefined ? { abs: NaN, pct: NaN } : changeOf(row);
-  putNumber(s(CHANGE), change.abs, formatSigned);
-  putNumber(s(CHANGE_PCT), change.pct, formatPercent);
   const direction = change.abs > 0 ? 'num up' : change.abs < 0 ? 'num down' : 'num';
-  markCell(s(CHANGE), direction);
-  markCell(s(CHANGE_PCT), direction);
+  for (const slot of slots) {
+    switch (slot.col) {
+      case 'bid':
+        putNumber(slot, row?.bid ?? NaN, formatPrice);
+        break;
+      case 'bidSize':
+        putNumber(slot, row?.bidSize ?? NaN, formatSize);
+        break;
+      case 'ask':
+        putNumber(slot, row?.ask ?? NaN, formatPrice);
+        break;
+      case 'askSize':
+        putNumber(slot, row?.askSize ?? NaN, formatSize);
+        break;
+      case 'spread':
+        putNumber(slot, row === undefined ? NaN : spreadOf(row), formatPrice);
+        break;
+      case 'last':
+        putNumber(slot, row?.last ?? NaN, formatPrice);
+        break;
+      case 'lastSize':
+        putNumber(slot, row?.lastSize ?? NaN, formatSize);
+        break;
+      case 'change':
+        putNumber(slot, change.abs, formatSigned);
+        markCell(slot, direction);
+        break;
+      case 'changePct':
+        putNumber(slot, change.pct, formatPercent);
+        markCell(slot, direction);
+        break;
+      case 'extChange': {
+        const ext =
+          row === undefined
+            ? { abs: NaN, pct: NaN }
+            : extendedChangeOf(row, session, series.regularClose(row.symbol));
+        putNumber(slot, ext.pct, formatPercent);
+        markCell(slot, ext.abs > 0 ? 'num up' : ext.abs < 0 ? 'num down' : 'num');
+        break;
+      }
+      case 'open':
+        putNumber(slot, row?.dayOpen ?? NaN, formatPrice);
+        break;
+      case 'high':
+        putNumber(slot, row?.dayHigh ?? NaN, formatPrice);
+        break;
+      case 'low':
+        putNumber(slot, row?.dayLow ?? NaN, formatPrice);
+        break;
+      case 'range':
+        writeRange(slot, row);
+        break;
+      case 'volume':
+        putNumber(slot, row?.volume ?? NaN, formatSize);
+        break;
+      case 'name':
+      case 'spark':
+      case 'age':
+        break;
+    }
+  }
+}
+
+/** Places the day-range bar's marker (the last trade) and tick (the open); the title says both. */
+function writeRange(slot: Slot, row: QuoteRow | undefined): void {
+  const range = row === undefined ? { low: NaN, high: NaN, at: NaN, open: NaN } : dayRangeOf(row);
+  const [marker, tick] = slot.parts;
+  if (!Object.is(slot.value, range.at)) {
+    slot.value = range.at;
+    if (marker !== undefined) {
+      marker.hidden = !Number.isFinite(range.at);
+      if (Number.isFinite(range.at)) marker.style.left = `${(range.at * 100).toFixed(1)}%`;
+    }
+  }
+  if (!Object.is(slot.other, range.open)) {
+    slot.other = range.open;
+    if (tick !== undefined) {
+      tick.hidden = !Number.isFinite(range.open);
+      if (Number.isFinite(range.open)) tick.style.left = `${(range.open * 100).toFixed(1)}%`;
+    }
+  }
+  const title = Number.isFinite(range.low)
+    ? `Low ${formatPrice(range.low)}, high ${formatPrice(range.high)}, last ${formatPrice(row?.last)}`
+    : '';
+  if (slot.shown !== title) {
+    slot.shown = title;
+    slot.td.title = title;
+  }
 }
 
 /** Sets a change cell's class (colour by direction) when it is not already that. */
@@ -283,10 +497,13 @@ function markCell(slot: Slot, className: string): void {
  * steps, which costs one class change per step where a CSS fade would run (and dispatch events)
  * on every lit cell.
  */
-function writeFlashes(slots: readonly Slot[], row: QuoteRow | undefined, now: number): number {
+function writeFlashes(
+  prices: ReadonlyArray<readonly [Slot, FlashField]>,
+  row: QuoteRow | undefined,
+  now: number,
+): number {
   let due = Infinity;
-  for (const [i, field] of PRICE_SLOTS) {
-    const slot = slots[i] as Slot;
+  for (const [slot, field] of prices) {
     const cell = row?.flash[field];
     const flash = cell === undefined ? undefined : flashOf(cell, now);
     let mark = '';

@@ -15,12 +15,32 @@ import {
 import type { KeyboardEvent, ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Watchlist } from '../../shared/api.ts';
-import { STALE_AFTER_MS, freshnessOf, type Freshness } from '../model/board.ts';
-import { COLUMNS, sortSymbols, type ColumnId, type SortState } from '../model/columns.ts';
+import { STALE_AFTER_MS, type Freshness } from '../model/board.ts';
+import {
+  ACTIONS_WIDTH,
+  COLUMN_BY_ID,
+  tableMinWidth,
+  DEFAULT_COLUMNS,
+  sortSymbols,
+  visibleColumns,
+  type SortColumn,
+  type SortState,
+} from '../model/columns.ts';
 import { formatCount } from '../model/format.ts';
 import { useNow } from '../hooks.ts';
 import { useMonitor } from '../store.ts';
-import { PRICE_CELL, QuoteCells, VALUE_CELLS } from './watchlist-cells.ts';
+import {
+  PRICE_CELL,
+  QuoteCells,
+  SPARK_HEIGHT,
+  SPARK_WIDTH,
+  VALUE_CELLS,
+  shownFreshness,
+  type ValueColumn,
+} from './watchlist-cells.ts';
+
+/** Canvas pixels per CSS pixel for sparklines: sharp on high-density screens, fixed (no resize). */
+const SPARK_SCALE = 2;
 
 export const ROW_HEIGHT = 26;
 
@@ -41,6 +61,12 @@ interface RowProps {
   readonly onSelect: (symbol: string) => void;
   readonly onRemove: (symbol: string) => void;
   readonly onMove: (symbol: string, delta: number) => void;
+  /** The value columns shown, in order (one array per column choice, so memo holds). */
+  readonly columns: readonly ValueColumn[];
+  /** The company name (row header's tooltip, and the name column). */
+  readonly name: string | undefined;
+  /** Polled rather than streamed: the poll's age as of the tick. */
+  readonly polledAge: string | undefined;
 }
 
 /** The DOM id of a symbol's row (aria-activedescendant points at it). */
@@ -99,10 +125,19 @@ const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
       aria-selected={selected}
       aria-rowindex={props.rowIndex + 2}
       data-symbol={symbol}
+      data-cols={props.columns.join(',')}
       onClick={() => props.onSelect(symbol)}
     >
-      <th scope="row" className="symbol">
+      <th scope="row" className="symbol" title={props.name}>
         {symbol}
+        {props.polledAge !== undefined ? (
+          <span
+            className="tag polled-tag"
+            title="Over the plan's stream limit: refreshed by polling, not streamed"
+          >
+            polled {props.polledAge}
+          </span>
+        ) : null}
         {freshness === 'stale' ? (
           <span className="tag stale-tag" title="No update for 15 s or more">
             stale
@@ -122,14 +157,31 @@ const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
           </span>
         ) : null}
       </th>
-      {VALUE_CELLS.map((cell) => (
-        <td
-          key={cell.id}
-          className={cell.id === 'age' && freshness === 'stale' ? `${cell.td} stale-age` : cell.td}
-        >
-          {cell.price ? <span className={PRICE_CELL} /> : null}
-        </td>
-      ))}
+      {props.columns.map((id) => {
+        const cell = VALUE_CELLS[id];
+        return (
+          <td
+            key={id}
+            className={id === 'age' && freshness === 'stale' ? `${cell.td} stale-age` : cell.td}
+          >
+            {cell.kind === 'price' ? <span className={PRICE_CELL} /> : null}
+            {cell.kind === 'react' ? props.name : null}
+            {cell.kind === 'range' ? (
+              <span className="range-bar" aria-hidden="true">
+                <span className="range-open" hidden />
+                <span className="range-at" hidden />
+              </span>
+            ) : null}
+            {cell.kind === 'spark' ? (
+              <canvas
+                width={SPARK_WIDTH * SPARK_SCALE}
+                height={SPARK_HEIGHT * SPARK_SCALE}
+                aria-hidden="true"
+              />
+            ) : null}
+          </td>
+        );
+      })}
       <td className="actions">
         <RowButton
           label={`Move ${symbol} up`}
@@ -153,9 +205,15 @@ const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
   );
 });
 
+/** A poll's age, short: "12s", "3m". */
+export function formatPollAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+}
+
 function ariaSort(
   sort: SortState | undefined,
-  column: ColumnId,
+  column: SortColumn,
 ): 'ascending' | 'descending' | 'none' {
   if (sort?.column !== column) return 'none';
   return sort.direction === 'asc' ? 'ascending' : 'descending';
@@ -206,15 +264,33 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     s.connection?.state === 'live' ? s.connection.since : Infinity,
   );
   const now = useNow(1000);
+  const session = useMonitor((s) => s.market?.session);
+  const feed = useMonitor((s) => s.market?.feed);
+  const symbolInfo = useMonitor((s) => s.symbolInfo);
+  const chosen = useMonitor((s) => s.columns[list.id] ?? DEFAULT_COLUMNS);
+  const shownColumns = useMemo(() => visibleColumns(chosen, session), [chosen, session]);
+  const columnSpecs = useMemo(
+    () => shownColumns.map((id) => COLUMN_BY_ID.get(id)).filter((c) => c !== undefined),
+    [shownColumns],
+  );
+  const valueColumns = useMemo(
+    () => shownColumns.filter((id): id is ValueColumn => id !== 'symbol'),
+    [shownColumns],
+  );
 
   const refused = useMemo(() => new Set((refusedList ?? []).map((r) => r.symbol)), [refusedList]);
 
   // Sorted by a live column: re-sort on the one-second tick, not on every frame.
   const liveSortTick = sort !== undefined && sort.column !== 'symbol' ? now : 0;
   const order = useMemo(
-    () => sortSymbols(list.symbols, sort, (symbol) => board.get(symbol)),
+    () =>
+      sortSymbols(list.symbols, sort, (symbol) => board.get(symbol), {
+        session,
+        regularClose: (symbol) => useMonitor.getState().series.regularClose(symbol),
+        nameOf: (symbol) => symbolInfo.get(symbol)?.name,
+      }),
     // liveSortTick is the point: it re-runs the sort once a second while sorted by a live column.
-    [list.symbols, sort, board, liveSortTick],
+    [list.symbols, sort, board, liveSortTick, session, symbolInfo],
   );
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -223,10 +299,26 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
 
   // The frame pass: values into the mounted rows' cells, outside React.
   const [, refresh] = useReducer((n: number) => n + 1, 0);
-  const [cells] = useState(() => new QuoteCells(() => useMonitor.getState().board, refresh));
+  const [cells] = useState(
+    () =>
+      new QuoteCells(() => {
+        const state = useMonitor.getState();
+        return {
+          board: state.board,
+          series: state.series,
+          session: state.market?.session,
+          quiet: state.market?.quiet ?? false,
+        };
+      }, refresh),
+  );
   useEffect(() => {
     const off = useMonitor.subscribe((state, previous) => {
-      if (state.quotesVersion !== previous.quotesVersion) cells.write();
+      if (state.settings?.theme !== previous.settings?.theme) cells.themeChanged();
+      if (
+        state.quotesVersion !== previous.quotesVersion ||
+        state.seriesVersion !== previous.seriesVersion
+      )
+        cells.write();
     });
     return () => {
       off();
@@ -343,11 +435,9 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     if (symbol === undefined) continue;
     const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
     // While the market sleeps, old values are the last session's, not a stalled feed.
-    const rowFreshness = quiet
-      ? Number.isFinite(receivedAt)
-        ? 'fresh'
-        : 'waiting'
-      : freshnessOf(receivedAt, now);
+    // While the market sleeps, old values are the last session's, not a stalled feed.
+    const rowFreshness = shownFreshness(receivedAt, now, quiet);
+    const polledAt = board.get(symbol)?.polledAt ?? NaN;
     freshness.set(symbol, rowFreshness);
     const isRefused = refused.has(symbol);
     const since = Math.max(listedAt.get(symbol) ?? now, liveSince);
@@ -364,6 +454,9 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         onSelect={onSelect}
         onRemove={onRemove}
         onMove={onMove}
+        columns={valueColumns}
+        name={symbolInfo.get(symbol)?.name}
+        polledAge={Number.isFinite(polledAt) ? formatPollAge(now - polledAt) : undefined}
       />,
     );
   }
@@ -392,25 +485,43 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
           ? `${selected} selected, ${selectedIndex + 1} of ${order.length}`
           : ''}
       </span>
-      <table className="quotes" aria-label="Watchlist" aria-rowcount={order.length + 1}>
+      <table
+        className="quotes"
+        aria-label="Watchlist"
+        aria-rowcount={order.length + 1}
+        style={{ minWidth: tableMinWidth(shownColumns) }}
+      >
         {/* Fixed widths: a virtualized table must not re-measure its columns as rows scroll by. */}
         <colgroup>
-          {COLUMNS.map((column) => (
-            <col key={column.id} className={`col-${column.id}`} />
+          {columnSpecs.map((column) => (
+            <col
+              key={column.id}
+              className={`col-${column.id}`}
+              style={column.width === undefined ? undefined : { width: column.width }}
+            />
           ))}
-          <col className="col-actions" />
+          <col className="col-actions" style={{ width: ACTIONS_WIDTH }} />
         </colgroup>
         <thead ref={headRef}>
           <tr aria-rowindex={1}>
-            {COLUMNS.map((column) => (
+            {columnSpecs.map((column) => (
               <th
                 key={column.id}
                 scope="col"
                 className={column.numeric ? 'num' : undefined}
-                aria-sort={ariaSort(sort, column.id)}
-                title={column.title}
+                aria-sort={column.sortable ? ariaSort(sort, column.id) : undefined}
+                title={
+                  column.id === 'volume' && feed === 'iex'
+                    ? 'Day volume on IEX only: about 2% of the whole market'
+                    : column.title
+                }
               >
-                <button type="button" className="sort" onClick={() => toggleSort(column.id)}>
+                <button
+                  type="button"
+                  className="sort"
+                  disabled={!column.sortable}
+                  onClick={() => toggleSort(column.id)}
+                >
                   {column.short === undefined ? (
                     column.label
                   ) : (
@@ -434,13 +545,13 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         <tbody ref={bodyRef}>
           {padTop > 0 ? (
             <tr className="spacer" aria-hidden="true" style={{ height: padTop }}>
-              <td colSpan={COLUMNS.length + 1} />
+              <td colSpan={columnSpecs.length + 1} />
             </tr>
           ) : null}
           {rowElements}
           {padBottom > 0 ? (
             <tr className="spacer" aria-hidden="true" style={{ height: padBottom }}>
-              <td colSpan={COLUMNS.length + 1} />
+              <td colSpan={columnSpecs.length + 1} />
             </tr>
           ) : null}
         </tbody>

@@ -29,6 +29,7 @@ import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
 import { ListActions } from './watchlist-actions.tsx';
 import { AddSymbolForm } from './watchlist-add.tsx';
+import { ColumnChooser } from './watchlist-columns.tsx';
 import { Refusals } from './watchlist-refusals.tsx';
 import { QuoteTable } from './watchlist-table.tsx';
 import { ListTabs } from './watchlist-tabs.tsx';
@@ -55,17 +56,37 @@ export function WatchlistPanel(): ReactNode {
       selectSymbol(undefined);
   }, [list, selected, selectSymbol]);
 
+  // Names for the listed symbols (the row header's tooltip, the name column): asked once each.
+  const loadSymbolInfo = useMonitor((s) => s.loadSymbolInfo);
+  const directoryReady = useMonitor((s) => s.market?.directory.status === 'ready');
+  useEffect(() => {
+    if (list !== undefined && directoryReady) void loadSymbolInfo(list.symbols);
+  }, [list, directoryReady, loadSymbolInfo]);
+
+  const movers = sort?.column === 'movers';
+
   return (
     <Panel
       id="watchlist"
       title="Watchlist"
       className="watchlist-panel"
       actions={
-        sort !== undefined ? (
-          <button type="button" className="quiet" onClick={() => setSort(undefined)}>
-            List order
+        <>
+          <button
+            type="button"
+            className="quiet"
+            aria-pressed={movers}
+            title="Largest moves first, up or down (absolute change % against the previous close)"
+            onClick={() => setSort(movers ? undefined : { column: 'movers', direction: 'desc' })}
+          >
+            Top movers
           </button>
-        ) : undefined
+          {sort !== undefined ? (
+            <button type="button" className="quiet" onClick={() => setSort(undefined)}>
+              List order
+            </button>
+          ) : null}
+        </>
       }
     >
       <div className="watchlist-bar">
@@ -81,7 +102,10 @@ export function WatchlistPanel(): ReactNode {
           role="tabpanel"
           aria-labelledby={`list-tab-${list.id}`}
         >
-          <AddSymbolForm key={list.id} list={list} />
+          <div className="watchlist-tools">
+            <AddSymbolForm key={list.id} list={list} />
+            <ColumnChooser list={list} />
+          </div>
           <Refusals symbols={list.symbols} />
           <QuoteTable list={list} />
         </div>

@@ -1,0 +1,276 @@
+/**
+ * The watchlist as a trader reads it: columns chosen and ordered per list (and remembered), the
+ * day's picture (previous-close change, day range, extended hours), names from the directory.
+ */
+import { act, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok } from '../../shared/api.ts';
+import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
+import { PREFS_KEY, loadPrefs, useMonitor } from '../../renderer/store.ts';
+import {
+  DEFAULT_COLUMNS,
+  moveColumn,
+  normalizeColumns,
+  sortSymbols,
+  toggleColumn,
+  visibleColumns,
+} from '../../renderer/model/columns.ts';
+import { QuoteBoard, dayRangeOf, extendedChangeOf } from '../../renderer/model/board.ts';
+import { FakeApi, makeFrame, marketView, snapshot } from './fake-api.ts';
+
+const sizes = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
+beforeAll(() => {
+  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('table-scroll') ? 520 : 0;
+    },
+  });
+});
+afterAll(() => {
+  if (sizes) Object.defineProperty(HTMLElement.prototype, 'clientHeight', sizes);
+});
+
+const never = () => new Promise<void>(() => undefined);
+
+async function mount(
+  symbols: string[],
+  over: Parameters<typeof snapshot>[0] = {},
+  api = new FakeApi(),
+): Promise<FakeApi> {
+  api.snapshot = snapshot({
+    watchlists: [
+      { id: 'default', name: 'Main', symbols },
+      { id: 'second', name: 'Other', symbols },
+    ],
+    ...over,
+  });
+  useMonitor.getState().attach(api, { afterPaint: never });
+  render(<WatchlistPanel />);
+  await screen.findByRole('table', { name: 'Watchlist' });
+  return api;
+}
+
+function headers(): string[] {
+  const table = screen.getByRole('table', { name: 'Watchlist' });
+  return within(table)
+    .getAllByRole('columnheader')
+    .map((h) => h.querySelector('button')?.getAttribute('aria-label') ?? accessibleName(h));
+}
+
+/** A header's name as a screen reader hears it (the visually hidden full name where there is one). */
+function accessibleName(h: HTMLElement): string {
+  const hidden = h.querySelector('.visually-hidden');
+  if (hidden !== null) return hidden.textContent ?? '';
+  return (h.textContent ?? '').replace(/[▲▼]/g, '').trim();
+}
+
+function rowCells(symbol: string): HTMLElement[] {
+  const row = document.querySelector(`tr[data-symbol="${symbol}"]`);
+  if (!(row instanceof HTMLElement)) throw new Error(`no row ${symbol}`);
+  return within(row).getAllByRole('cell');
+}
+
+describe('column rules', () => {
+  it('a saved choice is made valid: known ids once, the symbol first', () => {
+    expect(normalizeColumns(['last', 'bogus', 'last', 'symbol', 'name'])).toEqual([
+      'symbol',
+      'last',
+      'name',
+    ]);
+    expect(normalizeColumns('nonsense')).toBe(DEFAULT_COLUMNS);
+  });
+
+  it('show, hide and move; the symbol stays first', () => {
+    const some = ['symbol', 'last', 'change'] as const;
+    expect(toggleColumn(some, 'name')).toEqual(['symbol', 'last', 'change', 'name']);
+    expect(toggleColumn(some, 'last')).toEqual(['symbol', 'change']);
+    expect(toggleColumn(some, 'symbol')).toBe(some);
+    expect(moveColumn(some, 'change', -1)).toEqual(['symbol', 'change', 'last']);
+    expect(moveColumn(some, 'last', -1)).toBe(some);
+    expect(moveColumn(some, 'change', 1)).toBe(some);
+  });
+
+  it('the extended-hours change shows only in pre-market and after hours', () => {
+    expect(visibleColumns(DEFAULT_COLUMNS, 'regular')).not.toContain('extChange');
+    expect(visibleColumns(DEFAULT_COLUMNS, 'closed')).not.toContain('extChange');
+    expect(visibleColumns(DEFAULT_COLUMNS, 'pre')).toContain('extChange');
+    expect(visibleColumns(DEFAULT_COLUMNS, 'post')).toContain('extChange');
+  });
+
+  it('top movers: the largest absolute change % first, rows without a change last', () => {
+    const board = new QuoteBoard();
+    board.apply(
+      makeFrame(1, [
+        { symbol: 'A', last: 101, ref: 100 }, // +1%
+        { symbol: 'B', last: 95, ref: 100 }, // -5%
+        { symbol: 'C', last: 103, ref: 100 }, // +3%
+        { symbol: 'D' },
+      ]),
+      0,
+    );
+    const order = sortSymbols(['A', 'B', 'C', 'D'], { column: 'movers', direction: 'desc' }, (s) =>
+      board.get(s),
+    );
+    expect(order).toEqual(['B', 'C', 'A', 'D']);
+  });
+
+  it('sort by name: directory names, unknown ones last', () => {
+    const names = new Map([
+      ['A', 'Zeta Corp'],
+      ['B', 'Alpha Inc'],
+    ]);
+    const order = sortSymbols(
+      ['A', 'B', 'C'],
+      { column: 'name', direction: 'asc' },
+      () => undefined,
+      { nameOf: (s) => names.get(s) },
+    );
+    expect(order).toEqual(['B', 'A', 'C']);
+  });
+
+  it('day range: where last and the open sit between low and high', () => {
+    expect(dayRangeOf({ last: 15, dayLow: 10, dayHigh: 20, dayOpen: 12 })).toEqual({
+      low: 10,
+      high: 20,
+      at: 0.5,
+      open: 0.2,
+    });
+    // A trade beyond the daily bar widens the range.
+    expect(dayRangeOf({ last: 22, dayLow: 10, dayHigh: 20, dayOpen: 12 }).at).toBe(1);
+    expect(dayRangeOf({ last: NaN, dayLow: 10, dayHigh: 20, dayOpen: 12 }).at).toBeNaN();
+  });
+
+  it('extended-hours change: pre against the previous close, post against the regular close', () => {
+    expect(extendedChangeOf({ last: 102, prevClose: 100 }, 'pre', NaN).pct).toBeCloseTo(2);
+    expect(extendedChangeOf({ last: 99, prevClose: 100 }, 'post', 110).pct).toBeCloseTo(-10);
+    expect(extendedChangeOf({ last: 99, prevClose: 100 }, 'regular', 110).pct).toBeNaN();
+  });
+});
+
+describe('columns in the panel', () => {
+  it('change is against the previous close; day range and the IEX volume title', async () => {
+    await mount(['AAPL']);
+    act(() => {
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          {
+            symbol: 'AAPL',
+            bid: 101,
+            ask: 101.1,
+            last: 101,
+            ref: 100,
+            prevClose: 100,
+            dayOpen: 100.5,
+            dayHigh: 102,
+            dayLow: 99,
+          },
+        ]),
+      );
+    });
+    const names = headers();
+    expect(names.slice(0, 4)).toEqual(['Symbol', 'Bid', 'Bid size', 'Ask']);
+    expect(names).toContain('Day range');
+    expect(names).not.toContain('Extended-hours change %');
+    const volume = screen.getByRole('columnheader', { name: 'Volume' });
+    expect(volume.getAttribute('title')).toMatch(/IEX/);
+    const change = screen.getByRole('columnheader', { name: 'Change' });
+    expect(change.getAttribute('title')).toMatch(/previous close/);
+    const row = document.querySelector('tr[data-symbol="AAPL"]') as HTMLElement;
+    expect(within(row).getAllByRole('cell')[7]?.textContent).toBe('+1.00');
+    const marker = row.querySelector('.range-at') as HTMLElement;
+    expect(marker.hidden).toBe(false);
+    expect(marker.style.left).toBe('66.7%');
+    expect(row.querySelector('td.range')?.getAttribute('title')).toBe(
+      'Low 99.00, high 102.00, last 101.00',
+    );
+  });
+
+  it('columns shown, hidden and reordered per list, and remembered', async () => {
+    const user = userEvent.setup();
+    await mount(['AAPL']);
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(
+          makeFrame(1, [{ symbol: 'AAPL', bid: 101, last: 101.5, dayHigh: 103, dayLow: 99 }]),
+        );
+    });
+    await user.click(screen.getByRole('button', { name: 'Columns' }));
+    const chooser = screen.getByRole('group', { name: 'Columns of Main' });
+    await user.click(within(chooser).getByRole('checkbox', { name: 'Bid' }));
+    await user.click(within(chooser).getByRole('checkbox', { name: 'High' }));
+    await user.click(within(chooser).getByRole('button', { name: 'Move Last left' }));
+    expect(headers()).not.toContain('Bid');
+    expect(headers().at(-2)).toBe('High'); // then the row actions
+    const chosen = useMonitor.getState().columns['default'];
+    expect(chosen?.indexOf('last')).toBe((chosen?.indexOf('spread') ?? 0) - 1);
+    // The cells follow the columns: the first cell is now the bid size, High's is the last.
+    const cells = rowCells('AAPL');
+    expect(cells.at(-2)?.textContent).toBe('103.00');
+    // Remembered in the view's prefs, for this list only.
+    const saved = loadPrefs(localStorage);
+    expect(saved.columns['default']).toEqual(chosen);
+    expect(saved.columns['second']).toBeUndefined();
+    const raw = JSON.parse(localStorage.getItem(PREFS_KEY) ?? '{}') as {
+      columns: Record<string, string[]>;
+    };
+    expect(raw.columns['default']).toContain('high');
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('group', { name: 'Columns of Main' })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Columns' }));
+    // The other list shows the default columns.
+    act(() => useMonitor.getState().selectWatchlist('second'));
+    expect(headers()).toContain('Bid');
+    expect(headers()).not.toContain('High');
+  });
+
+  it('the extended-hours column appears after hours, against the regular close', async () => {
+    const api = await mount(['AAPL'], { market: marketView({ session: 'post' }) });
+    await act(async () => {
+      useMonitor.getState().applySeries(
+        {
+          version: 1,
+          start: 0,
+          reset: true,
+          changes: [{ symbol: 'AAPL', from: 12 * 60 - 2, closes: [109, 110] }],
+        },
+        true,
+      );
+      useMonitor.getState().applyFrame(makeFrame(1, [{ symbol: 'AAPL', last: 111, ref: 100 }]));
+      await Promise.resolve();
+    });
+    expect(headers()).toContain('Extended-hours change %');
+    const ext = screen.getByRole('columnheader', { name: 'Extended-hours change %' });
+    const index = within(screen.getByRole('table', { name: 'Watchlist' }))
+      .getAllByRole('columnheader')
+      .indexOf(ext);
+    expect(rowCells('AAPL')[index - 1]?.textContent).toBe('+0.91%');
+    act(() => api.emit('market:update', marketView({ session: 'regular' })));
+    expect(headers()).not.toContain('Extended-hours change %');
+  });
+
+  it('names come from the directory: the row header says it on hover, the name column shows it', async () => {
+    const api = new FakeApi();
+    api.handle('symbols:info', ({ symbols }) =>
+      ok(
+        symbols.map((symbol) => ({
+          symbol,
+          name: `${symbol} Inc.`,
+          exchange: 'NASDAQ',
+          tradable: true,
+        })),
+      ),
+    );
+    await mount(
+      ['AAPL', 'MSFT'],
+      { market: marketView({ directory: { status: 'ready', assets: 2, fetchedAt: 1 } }) },
+      api,
+    );
+    await screen.findByTitle('AAPL Inc.');
+    expect(api.calls.filter((c) => c.command === 'symbols:info')).toHaveLength(1);
+    act(() => useMonitor.getState().setColumns('default', ['symbol', 'name', 'last']));
+    expect(rowCells('MSFT')[0]?.textContent).toBe('MSFT Inc.');
+  });
+});
