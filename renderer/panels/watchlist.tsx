@@ -31,6 +31,7 @@ import { ListActions } from './watchlist-actions.tsx';
 import { AddSymbolForm } from './watchlist-add.tsx';
 import { ColumnChooser } from './watchlist-columns.tsx';
 import { Refusals } from './watchlist-refusals.tsx';
+import { MarketStrip } from './watchlist-strip.tsx';
 import { QuoteTable } from './watchlist-table.tsx';
 import { ListTabs } from './watchlist-tabs.tsx';
 import './watchlist.css';
@@ -89,6 +90,7 @@ export function WatchlistPanel(): ReactNode {
         </>
       }
     >
+      <MarketStrip />
       <div className="watchlist-bar">
         <ListTabs />
         <ListActions list={list} />

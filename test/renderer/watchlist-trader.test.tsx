@@ -17,6 +17,11 @@ import {
   visibleColumns,
 } from '../../renderer/model/columns.ts';
 import { QuoteBoard, dayRangeOf, extendedChangeOf } from '../../renderer/model/board.ts';
+import {
+  NEW_YORK,
+  describeMarket,
+  formatTimeLeft,
+} from '../../renderer/panels/watchlist-strip.tsx';
 import { FakeApi, makeFrame, marketView, snapshot } from './fake-api.ts';
 
 const sizes = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'clientHeight');
@@ -272,5 +277,81 @@ describe('columns in the panel', () => {
     expect(api.calls.filter((c) => c.command === 'symbols:info')).toHaveLength(1);
     act(() => useMonitor.getState().setColumns('default', ['symbol', 'name', 'last']));
     expect(rowCells('MSFT')[0]?.textContent).toBe('MSFT Inc.');
+  });
+});
+
+describe('the market status strip', () => {
+  // Monday 7 December 2026, 14:00 UTC = 09:00 New York (EST, UTC-5).
+  const now = Date.UTC(2026, 11, 7, 14, 0, 0);
+  const open = Date.UTC(2026, 11, 7, 14, 30);
+  const close = Date.UTC(2026, 11, 7, 21, 0);
+
+  it('each session with the time to the next open or close, New York and the user own', () => {
+    const pre = describeMarket(
+      marketView({ session: 'pre', nextOpen: open, nextClose: close }),
+      now,
+      'Europe/Berlin',
+    );
+    expect(pre.label).toBe('Pre-market');
+    expect(pre.next).toBe('opens in 30m (Mon 09:30 New York, Mon 15:30 your time)');
+    const regular = describeMarket(
+      marketView({ session: 'regular', nextOpen: open + 86_400_000, nextClose: close }),
+      open + 60_000,
+      'Europe/Berlin',
+    );
+    expect(regular.label).toBe('Open');
+    expect(regular.next).toBe('closes in 6h 29m (Mon 16:00 New York, Mon 22:00 your time)');
+    const post = describeMarket(
+      marketView({ session: 'post', nextOpen: open + 86_400_000 }),
+      close + 1000,
+      NEW_YORK,
+    );
+    expect(post.label).toBe('After hours');
+    // A user in New York reads the time once.
+    expect(post.next).toBe('opens in 17h 29m (Tue 09:30 New York)');
+    const closed = describeMarket(
+      marketView({ session: 'closed', nextOpen: open + 3 * 86_400_000 }),
+      now - 86_400_000,
+      'Asia/Tokyo',
+    );
+    expect(closed.label).toBe('Closed');
+    expect(closed.next).toBe('opens in 4d 0h (Thu 09:30 New York, Thu 23:30 your time)');
+    expect(closed.note).toBe("Prices are the last session's.");
+    const unknown = describeMarket(
+      marketView({ session: 'unknown', detail: 'No clock: REST unreachable', nextOpen: open }),
+      now,
+      NEW_YORK,
+    );
+    expect(unknown.label).toBe('Session unknown');
+    expect(unknown.next).toBeUndefined();
+    expect(unknown.note).toBe('No clock: REST unreachable');
+  });
+
+  it('the feed, and polled symbols only when there are some', () => {
+    expect(describeMarket(marketView(), now, NEW_YORK).feed).toMatch(/IEX.*2%/);
+    expect(describeMarket(marketView(), now, NEW_YORK).polled).toBeUndefined();
+    expect(
+      describeMarket(marketView({ polled: 12, pollIntervalMs: 5000 }), now, NEW_YORK).polled,
+    ).toBe("12 symbols polled every 5s: over your plan's stream limit");
+  });
+
+  it('time left reads coarse', () => {
+    expect(formatTimeLeft(45_000)).toBe('45s');
+    expect(formatTimeLeft(12 * 60_000 + 5000)).toBe('12m');
+    expect(formatTimeLeft(3 * 3_600_000 + 5 * 60_000)).toBe('3h 05m');
+    expect(formatTimeLeft(50 * 3_600_000)).toBe('2d 2h');
+  });
+
+  it('shows above the list and follows market updates', async () => {
+    const api = await mount(['AAPL'], {
+      market: marketView({ session: 'closed', nextOpen: Date.now() + 3_600_000, quiet: true }),
+    });
+    const strip = screen.getByRole('group', { name: 'Market status' });
+    expect(strip.textContent).toMatch(/^Closed/);
+    expect(strip.textContent).toMatch(/opens in (59m|1h 00m)/);
+    expect(strip.textContent).toMatch(/last session/);
+    act(() => api.emit('market:update', marketView({ session: 'regular', polled: 3 })));
+    expect(strip.textContent).toMatch(/^Open/);
+    expect(strip.textContent).toMatch(/3 symbols polled/);
   });
 });
