@@ -380,8 +380,9 @@ function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
     ageNow: NaN,
     ageOf: NaN,
     flashUntil: Infinity,
+    // As if drawn from no series: a fresh canvas is blank already, nothing to clear.
     series: undefined,
-    seriesVersion: -2,
+    seriesVersion: -1,
     sparkRef: NaN,
   };
 }

@@ -4,8 +4,9 @@
  */
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from '../../shared/api.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ok, type SeriesUpdate } from '../../shared/api.ts';
+import { SeriesBook, drawSparkline, type SparkContext } from '../../renderer/model/series.ts';
 import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
 import { PREFS_KEY, loadPrefs, useMonitor } from '../../renderer/store.ts';
 import {
@@ -353,5 +354,153 @@ describe('the market status strip', () => {
     act(() => api.emit('market:update', marketView({ session: 'regular', polled: 3 })));
     expect(strip.textContent).toMatch(/^Open/);
     expect(strip.textContent).toMatch(/3 symbols polled/);
+  });
+});
+
+/** A 2D context that records the calls a sparkline makes. */
+class RecordingContext {
+  readonly calls: string[] = [];
+  strokeStyle = '';
+  lineWidth = 1;
+  clearRect(): void {
+    this.calls.push('clear');
+  }
+  beginPath(): void {
+    this.calls.push('begin');
+  }
+  moveTo(x: number, y: number): void {
+    this.calls.push(`move ${x.toFixed(1)} ${y.toFixed(1)}`);
+  }
+  lineTo(x: number, y: number): void {
+    this.calls.push(`line ${x.toFixed(1)} ${y.toFixed(1)}`);
+  }
+  stroke(): void {
+    this.calls.push(`stroke ${this.strokeStyle}`);
+  }
+  setLineDash(dash: number[]): void {
+    this.calls.push(`dash ${dash.join(',')}`);
+  }
+  setTransform(): void {
+    this.calls.push('transform');
+  }
+}
+
+const COLORS = { up: 'green', down: 'red', ref: 'grey' };
+
+describe('sparklines', () => {
+  it('draws the closes with a dashed line at the previous close, bridging minutes without bars', () => {
+    const ctx = new RecordingContext();
+    const closes = [NaN, 10, NaN, 12];
+    const points = drawSparkline(ctx, closes, 11, 959, 20, COLORS);
+    expect(points).toBe(2);
+    // Range 10..12: the previous close (11) sits in the middle.
+    expect(ctx.calls).toEqual([
+      'clear',
+      'begin',
+      'dash 2,2',
+      'move 0.0 10.5',
+      'line 959.0 10.5',
+      'stroke grey',
+      'dash ',
+      'begin',
+      'move 1.0 18.5',
+      'line 3.0 1.5',
+      'stroke green',
+    ]);
+    const down = new RecordingContext();
+    drawSparkline(down, [12, 10], 11, 959, 20, COLORS);
+    expect(down.calls.at(-1)).toBe('stroke red');
+    const empty = new RecordingContext();
+    expect(drawSparkline(empty as unknown as SparkContext, [NaN], 11, 959, 20, COLORS)).toBe(0);
+    expect(empty.calls).toEqual(['clear']);
+  });
+
+  it('the series book: whole copy, appended events, events before the whole copy, a new session', () => {
+    const book = new SeriesBook();
+    // An event before the whole copy waits for it, and applies after it when newer.
+    book.applyEvent({
+      version: 3,
+      start: 0,
+      reset: false,
+      changes: [{ symbol: 'A', from: 2, closes: [12] }],
+    });
+    expect(book.get('A')).toBeUndefined();
+    book.applyWhole({
+      version: 2,
+      start: 0,
+      reset: true,
+      changes: [{ symbol: 'A', from: 0, closes: [10, null] }],
+    });
+    expect(book.get('A')?.closes).toEqual([10, NaN, 12]);
+    expect(book.applyEvent({ version: 3, start: 0, reset: false, changes: [] })).toBe(false);
+    const before = book.get('A')?.version ?? 0;
+    book.applyEvent({
+      version: 4,
+      start: 0,
+      reset: false,
+      changes: [{ symbol: 'A', from: 3, closes: [13] }],
+    });
+    expect(book.get('A')?.closes).toEqual([10, NaN, 12, 13]);
+    expect(book.get('A')?.version).toBeGreaterThan(before);
+    book.applyEvent({
+      version: 5,
+      start: 86_400_000,
+      reset: true,
+      changes: [{ symbol: 'B', from: 0, closes: [1] }],
+    });
+    expect(book.get('A')?.closes).toEqual([]);
+    expect(book.start).toBe(86_400_000);
+  });
+
+  it('the frame pass draws only the rows whose series changed, and renders no row for it', async () => {
+    const drawn: string[] = [];
+    const spy = vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(function (
+      this: HTMLCanvasElement,
+    ) {
+      const ctx = new RecordingContext();
+      const row = this.closest('tr')?.getAttribute('data-symbol') ?? '?';
+      ctx.clearRect = () => drawn.push(row);
+      return ctx as unknown as CanvasRenderingContext2D;
+    });
+    try {
+      const api = await mount(['AAPL', 'MSFT']);
+      const whole: SeriesUpdate = {
+        version: 1,
+        start: 0,
+        reset: true,
+        changes: [
+          { symbol: 'AAPL', from: 0, closes: [1, 2] },
+          { symbol: 'MSFT', from: 0, closes: [3, 4] },
+        ],
+      };
+      await act(async () => {
+        useMonitor.getState().applySeries(whole, true);
+        await Promise.resolve();
+      });
+      expect(drawn.sort()).toEqual(['AAPL', 'MSFT']);
+      drawn.length = 0;
+      const rowBefore = document.querySelector('tr[data-symbol="AAPL"]');
+      act(() =>
+        api.emit('market:series', {
+          version: 2,
+          start: 0,
+          reset: false,
+          changes: [{ symbol: 'MSFT', from: 2, closes: [5] }],
+        }),
+      );
+      expect(drawn).toEqual(['MSFT']);
+      // A quote frame that does not touch the series draws nothing.
+      drawn.length = 0;
+      act(() => {
+        useMonitor.getState().applyFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 1 }]));
+      });
+      expect(drawn).toEqual([]);
+      expect(document.querySelector('tr[data-symbol="AAPL"]')).toBe(rowBefore);
+      expect(
+        document.querySelector('tr[data-symbol="MSFT"] canvas')?.getAttribute('data-points'),
+      ).toBe('3');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
