@@ -32,6 +32,7 @@ import { AddSymbolForm } from './watchlist-add.tsx';
 import { ColumnChooser } from './watchlist-columns.tsx';
 import { Refusals } from './watchlist-refusals.tsx';
 import { MarketStrip } from './watchlist-strip.tsx';
+import { ListTransfer } from './watchlist-transfer.tsx';
 import { QuoteTable } from './watchlist-table.tsx';
 import { ListTabs } from './watchlist-tabs.tsx';
 import './watchlist.css';
@@ -106,6 +107,7 @@ export function WatchlistPanel(): ReactNode {
         >
           <div className="watchlist-tools">
             <AddSymbolForm key={list.id} list={list} />
+            <ListTransfer key={`transfer-${list.id}`} list={list} />
             <ColumnChooser list={list} />
           </div>
           <Refusals symbols={list.symbols} />

@@ -5,7 +5,12 @@
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ok, type SeriesUpdate } from '../../shared/api.ts';
+import { ok, type SeriesUpdate, type SymbolInfo } from '../../shared/api.ts';
+import {
+  exportFileName,
+  formatSymbolList,
+  parseSymbolList,
+} from '../../renderer/model/symbol-list.ts';
 import { SeriesBook, drawSparkline, type SparkContext } from '../../renderer/model/series.ts';
 import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
 import { PREFS_KEY, loadPrefs, useMonitor } from '../../renderer/store.ts';
@@ -502,5 +507,141 @@ describe('sparklines', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('import and export as text', () => {
+  it('one a line, comma separated, TradingView EXCHANGE:TICKER with sections; duplicates once', () => {
+    expect(parseSymbolList('aapl\nMSFT\r\n\n  nvda  \n').symbols).toEqual(['AAPL', 'MSFT', 'NVDA']);
+    expect(parseSymbolList('AAPL, MSFT;JPM\tSPY').symbols).toEqual(['AAPL', 'MSFT', 'JPM', 'SPY']);
+    expect(
+      parseSymbolList('###Tech,NASDAQ:AAPL,NASDAQ:MSFT,###Banks,NYSE:JPM,NYSE:BRK.B,NASDAQ:AAPL')
+        .symbols,
+    ).toEqual(['AAPL', 'MSFT', 'JPM', 'BRK.B']);
+    expect(parseSymbolList('\uFEFF"AAPL","MSFT"\n# a comment\n').symbols).toEqual(['AAPL', 'MSFT']);
+  });
+
+  it('what is not a symbol is reported with why, and the rest is kept', () => {
+    const parsed = parseSymbolList('AAPL\nnot$valid\nMSFT');
+    expect(parsed.symbols).toEqual(['AAPL', 'MSFT']);
+    expect(parsed.skipped).toEqual([
+      { input: 'not$valid', reason: 'only letters, digits, ".", "-" and "/" are allowed' },
+    ]);
+    expect(parseSymbolList('').symbols).toEqual([]);
+  });
+
+  it('export writes one ticker a line, under a safe file name', () => {
+    expect(formatSymbolList(['AAPL', 'MSFT'])).toBe('AAPL\nMSFT\n');
+    expect(formatSymbolList([])).toBe('');
+    expect(exportFileName('Tech / Growth')).toBe('Tech-Growth.txt');
+    expect(exportFileName('¿?')).toBe('watchlist.txt');
+    // What export writes, import reads back.
+    expect(parseSymbolList(formatSymbolList(['BRK.B', 'SPY'])).symbols).toEqual(['BRK.B', 'SPY']);
+  });
+
+  it('an import adds through main and says what was refused and why', async () => {
+    const user = userEvent.setup();
+    const api = new FakeApi();
+    api.handle('watchlists:add-symbols', ({ id, symbols }) =>
+      ok({
+        watchlist: { id, name: 'Main', symbols: ['AAPL', 'JPM'] },
+        added: ['JPM'],
+        rejected: symbols
+          .filter((s) => s === 'ZZZZ')
+          .map((input) => ({ input, reason: 'unknown symbol: the directory does not list it' })),
+      }),
+    );
+    await mount(['AAPL'], {}, api);
+    await user.click(screen.getByRole('button', { name: 'Import' }));
+    const form = screen.getByRole('form', { name: 'Import symbols into Main' });
+    await user.type(within(form).getByRole('textbox'), 'NYSE:JPM,NASDAQ:ZZZZ,bad$');
+    await user.click(within(form).getByRole('button', { name: 'Import' }));
+    const call = api.calls.find((c) => c.command === 'watchlists:add-symbols');
+    expect(call?.input).toEqual({ id: 'default', symbols: ['JPM', 'ZZZZ'] });
+    const alert = await within(form).findByRole('alert');
+    expect(alert.textContent).toMatch(/Added JPM/);
+    expect(alert.textContent).toMatch(/ZZZZ \(unknown symbol/);
+    expect(alert.textContent).toMatch(/bad\$ \(not a symbol/);
+  });
+});
+
+describe('the add box suggests from the directory', () => {
+  const directory: SymbolInfo[] = [
+    { symbol: 'JPM', name: 'JPMorgan Chase & Co.', exchange: 'NYSE', tradable: true },
+    { symbol: 'JNJ', name: 'Johnson & Johnson', exchange: 'NYSE', tradable: true },
+    { symbol: 'JD', name: 'JD.com, Inc.', exchange: 'NASDAQ', tradable: false },
+  ];
+
+  function directoryApi(): FakeApi {
+    const api = new FakeApi();
+    api.handle('symbols:search', ({ query }) =>
+      ok(
+        directory.filter(
+          (d) =>
+            d.symbol.startsWith(query.toUpperCase()) ||
+            d.name.toLowerCase().includes(query.toLowerCase()),
+        ),
+      ),
+    );
+    return api;
+  }
+
+  it('arrows move through the options, Enter takes one, Escape closes the list', async () => {
+    const user = userEvent.setup();
+    const api = directoryApi();
+    await mount(['AAPL'], {}, api);
+    const input = screen.getByRole('combobox', { name: 'Add symbol' });
+    await user.type(input, 'msft, j');
+    const listbox = await screen.findByRole('listbox', { name: 'Matching symbols' });
+    expect(input.getAttribute('aria-expanded')).toBe('true');
+    expect(
+      within(listbox)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual([
+      'JPMJPMorgan Chase & Co.NYSE',
+      'JNJJohnson & JohnsonNYSE',
+      'JDJD.com, Inc.NASDAQ · not tradable',
+    ]);
+    // Only the token being typed was asked about.
+    expect(api.calls.filter((c) => c.command === 'symbols:search').at(-1)?.input).toEqual({
+      query: 'j',
+      limit: 8,
+    });
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    const second = within(listbox).getAllByRole('option')[1];
+    expect(second?.getAttribute('aria-selected')).toBe('true');
+    expect(input.getAttribute('aria-activedescendant')).toBe(second?.id);
+    await user.keyboard('{ArrowUp}{ArrowUp}');
+    expect(input.hasAttribute('aria-activedescendant')).toBe(false);
+    await user.keyboard('{ArrowDown}{Enter}');
+    expect((input as HTMLInputElement).value).toBe('msft, JPM');
+    expect(input.getAttribute('aria-expanded')).toBe('false');
+    // No add was sent by choosing an option: Enter again does that.
+    expect(api.calls.some((c) => c.command === 'watchlists:add-symbols')).toBe(false);
+
+    await user.type(input, ' johnson');
+    await screen.findByRole('option', { name: /Johnson/ });
+    await user.keyboard('{Escape}');
+    expect(input.getAttribute('aria-expanded')).toBe('false');
+    expect((input as HTMLInputElement).value).toBe('msft, JPM johnson');
+  });
+
+  it('an unknown symbol is refused with the reason main gives', async () => {
+    const user = userEvent.setup();
+    const api = directoryApi();
+    api.handle('watchlists:add-symbols', ({ id }) =>
+      ok({
+        watchlist: { id, name: 'Main', symbols: ['AAPL'] },
+        added: [],
+        rejected: [{ input: 'QQQQX', reason: 'unknown symbol: not in the asset directory' }],
+      }),
+    );
+    await mount(['AAPL'], {}, api);
+    const input = screen.getByRole('combobox', { name: 'Add symbol' });
+    await user.type(input, 'qqqqx{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Refused: QQQQX (unknown symbol: not in the asset directory).');
+    expect((input as HTMLInputElement).value).toBe('QQQQX');
   });
 });
