@@ -75,13 +75,19 @@ function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
   });
 }
 
-async function startWebApp(): Promise<{ app: WebApp; child: ChildProcessWithoutNullStreams }> {
+/** The embedded simulator's market session (`web --session`); undefined: the CLI's default. */
+export type WebSession = 'auto' | 'pre' | 'regular' | 'post' | 'closed' | undefined;
+
+async function startWebApp(
+  session: WebSession = undefined,
+): Promise<{ app: WebApp; child: ChildProcessWithoutNullStreams }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'market-monitor-e2e-'));
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/market-monitor.js'), 'web', '--port', '0', '--data-dir', dataDir],
-    { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
-  );
+  const args = [join(ROOT, 'bin/market-monitor.js'), 'web', '--port', '0', '--data-dir', dataDir];
+  if (session !== undefined) args.push('--session', session);
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let output = '';
   const url = await new Promise<string>((found, failed) => {
     const timer = setTimeout(
@@ -122,6 +128,8 @@ async function startWebApp(): Promise<{ app: WebApp; child: ChildProcessWithoutN
 
 interface WorkerFixtures {
   webApp: WebApp;
+  /** A spec sets it with `test.use({ webSession: 'closed' })` (one `web` per worker and value). */
+  webSession: WebSession;
 }
 
 /** Console errors and uncaught exceptions of `page`: the test fails on any it did not expect. */
@@ -137,11 +145,11 @@ interface TestFixtures {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
+  webSession: [undefined, { scope: 'worker', option: true }],
   webApp: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
-    async ({}, use) => {
+    async ({ webSession }, use) => {
       ensureRendererBuilt();
-      const { app, child } = await startWebApp();
+      const { app, child } = await startWebApp(webSession);
       try {
         await use(app);
       } finally {

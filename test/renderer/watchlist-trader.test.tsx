@@ -645,3 +645,23 @@ describe('the add box suggests from the directory', () => {
     expect((input as HTMLInputElement).value).toBe('QQQQX');
   });
 });
+
+describe('polled rows', () => {
+  it('a polled row wears a mark with the age of its poll; a streamed row none', async () => {
+    await mount(['AAPL', 'MSFT']);
+    await act(async () => {
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          { symbol: 'AAPL', last: 100, polledAt: Date.now() - 12_000, receivedAt: Date.now() },
+          { symbol: 'MSFT', last: 100, receivedAt: Date.now() },
+        ]),
+      );
+      await Promise.resolve();
+    });
+    const tag = await screen.findByText(/^polled \d+s$/);
+    expect(tag.closest('tr')?.getAttribute('data-symbol')).toBe('AAPL');
+    expect(tag.textContent).toMatch(/^polled 1[1-3]s$/);
+    expect(tag.getAttribute('title')).toMatch(/stream limit/);
+    expect(screen.getAllByText(/^polled/)).toHaveLength(1);
+  });
+});
