@@ -10,6 +10,8 @@ import type { SeriesUpdate } from '../../shared/api.ts';
 export const SERIES_STEP_MS = 60_000;
 /** Slots from 04:00 to 20:00 New York: the whole extended session. */
 export const SESSION_SLOTS = 16 * 60;
+/** The regular session's first minute (09:30 New York). */
+export const REGULAR_FIRST_SLOT = 5.5 * 60;
 /** The regular session's last minute (15:59 New York): its close is the day's regular close. */
 export const REGULAR_LAST_SLOT = 12 * 60 - 1;
 
@@ -87,7 +89,7 @@ export class SeriesBook {
   regularClose(symbol: string): number {
     const closes = this.#series.get(symbol)?.closes;
     if (closes === undefined) return NaN;
-    for (let i = Math.min(REGULAR_LAST_SLOT, closes.length - 1); i >= 9.5 * 60; i--) {
+    for (let i = Math.min(REGULAR_LAST_SLOT, closes.length - 1); i >= REGULAR_FIRST_SLOT; i--) {
       const c = closes[i];
       if (c !== undefined && Number.isFinite(c)) return c;
     }

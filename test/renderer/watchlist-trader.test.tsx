@@ -455,6 +455,18 @@ describe('sparklines', () => {
     });
     expect(book.get('A')?.closes).toEqual([]);
     expect(book.start).toBe(86_400_000);
+    // The regular close: 15:59's close (slot 719), not an after-hours one; none before 09:30.
+    book.applyEvent({
+      version: 6,
+      start: 86_400_000,
+      reset: false,
+      changes: [
+        { symbol: 'B', from: 718, closes: [50, 51, 52] },
+        { symbol: 'C', from: 100, closes: [7] },
+      ],
+    });
+    expect(book.regularClose('B')).toBe(51);
+    expect(book.regularClose('C')).toBeNaN();
   });
 
   it('the frame pass draws only the rows whose series changed, and renders no row for it', async () => {
