@@ -106,6 +106,7 @@ interface RowCells {
   series: Series | undefined;
   seriesVersion: number;
   sparkRef: number;
+  sparkEpoch: number;
 }
 
 /** What the pass reads besides the DOM, fetched once per pass. */
@@ -165,6 +166,8 @@ export class QuoteCells {
   #rendered: ReadonlyMap<string, Freshness> = new Map();
   #tick = 0;
   #colors: SparkColors | undefined;
+  /** Rises when every sparkline must be drawn again (a theme change). */
+  #epoch = 0;
   readonly #sources: () => CellSources;
   readonly #onFreshness: () => void;
   readonly #clock: () => number;
@@ -194,9 +197,14 @@ export class QuoteCells {
     this.#rendered = freshness;
   }
 
-  /** The theme changed: sparklines take the new colours at their next drawing. */
+  /**
+   * The theme changed: every sparkline is drawn again in the new colours, after the page has
+   * applied the theme (its colours are read from the page's CSS).
+   */
   themeChanged(): void {
     this.#colors = undefined;
+    this.#epoch += 1;
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => this.write());
   }
 
   /** One pass over the mounted rows. */
@@ -254,9 +262,11 @@ export class QuoteCells {
     if (
       series === cells.series &&
       version === cells.seriesVersion &&
-      Object.is(ref, cells.sparkRef)
+      Object.is(ref, cells.sparkRef) &&
+      cells.sparkEpoch === this.#epoch
     )
       return;
+    cells.sparkEpoch = this.#epoch;
     cells.series = series;
     cells.seriesVersion = version;
     cells.sparkRef = ref;
@@ -384,6 +394,7 @@ function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
     series: undefined,
     seriesVersion: -1,
     sparkRef: NaN,
+    sparkEpoch: 0,
   };
 }
 
@@ -458,31 +469,38 @@ function writeValues(
   }
 }
 
-/** Places the day-range bar's marker (the last trade) and tick (the open); the title says both. */
+/**
+ * Places the day-range bar's marker (the last trade) and tick (the open), in whole percent: the
+ * bar is narrower than 100 px, so a finer step would move nothing on screen and only cost a style
+ * write per frame. The title names the low and high (not the last, which changes every frame).
+ */
 function writeRange(slot: Slot, row: QuoteRow | undefined): void {
   const range = row === undefined ? { low: NaN, high: NaN, at: NaN, open: NaN } : dayRangeOf(row);
+  const at = Math.round(range.at * 100);
+  const open = Math.round(range.open * 100);
   const [marker, tick] = slot.parts;
-  if (!Object.is(slot.value, range.at)) {
-    slot.value = range.at;
-    if (marker !== undefined) {
-      marker.hidden = !Number.isFinite(range.at);
-      if (Number.isFinite(range.at)) marker.style.left = `${(range.at * 100).toFixed(1)}%`;
-    }
+  if (!Object.is(slot.value, at)) {
+    slot.value = at;
+    place(marker, at);
   }
-  if (!Object.is(slot.other, range.open)) {
-    slot.other = range.open;
-    if (tick !== undefined) {
-      tick.hidden = !Number.isFinite(range.open);
-      if (Number.isFinite(range.open)) tick.style.left = `${(range.open * 100).toFixed(1)}%`;
-    }
+  if (!Object.is(slot.other, open)) {
+    slot.other = open;
+    place(tick, open);
   }
   const title = Number.isFinite(range.low)
-    ? `Low ${formatPrice(range.low)}, high ${formatPrice(range.high)}, last ${formatPrice(row?.last)}`
+    ? `Day low ${formatPrice(range.low)}, high ${formatPrice(range.high)}`
     : '';
   if (slot.shown !== title) {
     slot.shown = title;
     slot.td.title = title;
   }
+}
+
+/** Shows a range mark at `percent` of the bar, or hides it (NaN). */
+function place(mark: HTMLElement | undefined, percent: number): void {
+  if (mark === undefined) return;
+  mark.hidden = !Number.isFinite(percent);
+  if (Number.isFinite(percent)) mark.style.left = `${percent}%`;
 }
 
 /** Sets a change cell's class (colour by direction) when it is not already that. */

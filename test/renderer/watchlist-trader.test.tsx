@@ -192,10 +192,8 @@ describe('columns in the panel', () => {
     expect(within(row).getAllByRole('cell')[7]?.textContent).toBe('+1.00');
     const marker = row.querySelector('.range-at') as HTMLElement;
     expect(marker.hidden).toBe(false);
-    expect(marker.style.left).toBe('66.7%');
-    expect(row.querySelector('td.range')?.getAttribute('title')).toBe(
-      'Low 99.00, high 102.00, last 101.00',
-    );
+    expect(marker.style.left).toBe('67%');
+    expect(row.querySelector('td.range')?.getAttribute('title')).toBe('Day low 99.00, high 102.00');
   });
 
   it('columns shown, hidden and reordered per list, and remembered', async () => {
