@@ -1,5 +1,8 @@
 /**
- * The watchlist: named lists as tabs, an add-symbol form, and a virtualized, sortable quote table.
+ * The watchlist: a market status strip, named lists as tabs, an add box with autocomplete, import
+ * and export, a column chooser (per list), and a virtualized, sortable quote table. One file per
+ * part: watchlist-strip, -tabs, -actions, -add, -transfer, -columns, -refusals, -table, and the
+ * frame pass in watchlist-cells.ts.
  *
  * Hot path. Under a full feed every visible row changes on every frame (1,000 symbols, 200 rows
  * on screen), so the quote values do not go through React at all. React renders the table's
@@ -11,7 +14,8 @@
  * its text did. A changed price's cell wears an up/down tint class for FLASH_MS after its latest
  * change, paler for the second half (set and cleared by the same pass, with a timer for when
  * frames stop), not a restarted animation: under a stream a cell keeps a steady tint instead of
- * repainting a fade on every frame.
+ * repainting a fade on every frame. The same pass draws a row's sparkline canvas, only when its
+ * minute series (a store subscription to `seriesVersion`) or its previous close moved.
  *
  * What else keeps a frame cheap in the page: fixed row height and column widths (table-layout:
  * fixed), and quote cells without overflow clipping (a clip per cell is a paint chunk per cell).
