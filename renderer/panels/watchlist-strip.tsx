@@ -102,7 +102,10 @@ export function MarketStrip(): ReactNode {
   const line = describeMarket(market, now, localTimeZone());
   return (
     <div className={`market-strip session-${line.session}`} role="group" aria-label="Market status">
-      <span className="market-session">{line.label}</span>
+      {/* Announced when the session changes (the countdown beside it is not: once a second). */}
+      <span className="market-session" aria-live="polite">
+        {line.label}
+      </span>
       {line.next !== undefined ? <span className="market-next">{line.next}</span> : null}
       {line.note !== undefined ? <span className="market-note">{line.note}</span> : null}
       <span className="market-feed">{line.feed}</span>
