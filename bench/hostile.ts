@@ -6,7 +6,8 @@
  *   1. the bridge: 8 sockets with the page's token pipelining diagnostics:export without reading;
  *   2. the embedded simulator: its loopback port found as any local process can (the listening
  *      sockets in /proc/net/tcp owned by the process), then 12 connections subscribing about
- *      1 MiB of fresh symbols per message with any key, never reading.
+ *      1 MiB of fresh symbols per message with a guessed key (the core's is random per run),
+ *      never reading.
  * - `simulate`: the same subscribe flood.
  * The loads run in their own process (bench/hostile-load.ts). RSS is read from /proc/PID/status
  * every 50 ms from outside; the bridge's answer time is measured by a socket of this process that
@@ -287,7 +288,7 @@ export const run: Section = async (ctx) => {
     note:
       `${attackMs / 1000} s per attack, ${idleMs / 1000} s idle before; RSS from /proc/PID/status every 50 ms; ` +
       'the bridge probe invokes settings:get every 20 ms on a socket that reads (an unanswered one counts as a miss). ' +
-      'Loads from bench/hostile-load.ts in their own process. web runs its simulator in demo mode (any key), as MonitorCore does today.',
+      'Loads from bench/hostile-load.ts in their own process. web runs its simulator with a random key pair per run, known only to its core: the attacker does not have it.',
   };
   const targets: Target[] = [];
   for (const p of phases) {

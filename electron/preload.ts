@@ -71,6 +71,11 @@ export const PRELOAD_COMMANDS = [
   'symbols:info',
   'market:bars',
   'market:series',
+  'alerts:list',
+  'alerts:create',
+  'alerts:update',
+  'alerts:delete',
+  'alerts:log',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

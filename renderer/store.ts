@@ -44,6 +44,12 @@ import type {
 import { MAX_SYMBOLS_PER_WATCHLIST, normalizeSymbol } from '../shared/api.ts';
 import type { QuoteFrame } from '../shared/frame.ts';
 import type { ApiMode } from './api.ts';
+import {
+  alertsActions,
+  alertsInitialData,
+  attachAlerts,
+  type AlertsSlice,
+} from './alerts-slice.ts';
 import { QuoteBoard } from './model/board.ts';
 import {
   SORT_COLUMNS,
@@ -214,7 +220,8 @@ export type MonitorState = SessionSlice &
   HandlersSlice &
   SettingsSlice &
   DiagnosticsSlice &
-  SymbolsSlice;
+  SymbolsSlice &
+  AlertsSlice;
 
 export interface AttachOptions {
   readonly mode?: ApiMode;
@@ -331,6 +338,7 @@ function initialData(): Data {
     log: [],
     subscriptions: undefined,
     faults: NO_FAULTS,
+    ...alertsInitialData(),
   };
 }
 
@@ -596,6 +604,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         }
       })();
 
+      offs.push(...attachAlerts(api, set, get, () => live));
+
       const detach = () => {
         if (!live) return;
         live = false;
@@ -789,6 +799,9 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       }
       return out;
     },
+
+    // ---------------------------------------------------------------- alerts
+    ...alertsActions(set, get, call),
   };
 });
 

@@ -108,6 +108,9 @@ export class MarketContext {
   #downSince: number | undefined;
   #liveSince: number | undefined;
   #repairing = false;
+  #directoryLoad: Promise<void> | undefined;
+  /** Settles when the start's snapshots are in (or failed): history waits for it. */
+  #seeded: Promise<void> = Promise.resolve();
   readonly #offClient: (() => void)[] = [];
 
   constructor(options: MarketContextOptions) {
@@ -124,7 +127,7 @@ export class MarketContext {
           // After a reconnect, the minutes missed: every row gets a snapshot again, and the
           // sparklines the minutes the stream was down.
           if (wasLive) {
-            this.#snapshot([...this.#wanted], 'reconnect');
+            void this.#snapshot([...this.#wanted], 'reconnect');
             if (this.#liveSince !== undefined && this.#downSince !== undefined)
               this.#history.markCovered(this.#wanted, this.#liveSince, this.#downSince);
             void this.#repairHistory('reconnect');
@@ -159,10 +162,21 @@ export class MarketContext {
       this.#o.onChange();
       return;
     }
+    // The rows' first values come before the sparklines' history: minute bars for every symbol
+    // are many pages, and fetched beside the snapshots they delayed the first prices by half.
+    this.#seeded = this.#snapshot([...symbols], 'start');
     void this.#refreshSession();
-    this.#snapshot([...symbols], 'start');
     this.#updatePolled();
-    void this.#loadDirectory();
+    this.#directoryLoad = this.#loadDirectory();
+  }
+
+  /**
+   * Settles once nothing started by this context still writes: the directory's cache file may be
+   * half-way through its atomic write when the context closes (the core awaits this on close, so
+   * that quitting leaves no temp file and a test's folder can be removed).
+   */
+  async settled(): Promise<void> {
+    await this.#directoryLoad;
   }
 
   /** The asset list: from the day's cache, else fetched (at most once a day). */
@@ -170,6 +184,7 @@ export class MarketContext {
     const rest = this.#o.rest;
     const dir = this.#o.directory;
     if (!rest || !dir || this.#crypto) return;
+    // load() never rejects: a failure is its outcome's `problem`.
     const outcome = await dir.directory.load({
       dir: dir.cacheDir,
       fetchAssets: (signal) => rest.assets(signal ? { signal } : {}),
@@ -188,7 +203,7 @@ export class MarketContext {
     this.#wanted = new Set(symbols);
     if (this.#history.retain(symbols).length > 0) this.#o.onSeries?.();
     if (added.length > 0) {
-      this.#snapshot(added, 'added');
+      void this.#snapshot(added, 'added');
       void this.#repairHistory('added');
     }
     this.#updatePolled();
@@ -202,7 +217,7 @@ export class MarketContext {
     if (this.#closed || !this.#o.rest) return;
     this.#range = undefined;
     void this.#refreshSession();
-    this.#snapshot([...this.#wanted], 'refresh');
+    void this.#snapshot([...this.#wanted], 'refresh');
   }
 
   /** Every series whole (a view's first copy). */
@@ -340,7 +355,7 @@ export class MarketContext {
     this.#rollHistory(now);
     if (previous !== undefined && previous !== state.session) {
       // A boundary: the daily bars and previous close roll; every row gets a fresh snapshot.
-      this.#snapshot([...this.#wanted], `session ${state.session}`);
+      void this.#snapshot([...this.#wanted], `session ${state.session}`);
     }
     if (state.session === 'unknown') {
       // Past the calendar read: read it again.
@@ -377,6 +392,7 @@ export class MarketContext {
     if (this.#history.sessionStart === undefined || this.#wanted.size === 0) return;
     this.#repairing = true;
     try {
+      await this.#seeded;
       const plan = this.#history.planRepair(this.#wanted, this.#now());
       for (const request of plan) {
         if (this.#closed) return;
@@ -435,11 +451,14 @@ export class MarketContext {
 
   // ---------------------------------------------------------------- snapshots
 
-  /** Snapshots of `symbols` into the book; failures are logged and change nothing. */
-  #snapshot(symbols: readonly string[], why: string): void {
+  /**
+   * Snapshots of `symbols` into the book; failures are logged and change nothing. The promise
+   * settles (never rejects) once they are applied or have failed.
+   */
+  #snapshot(symbols: readonly string[], why: string): Promise<void> {
     const rest = this.#o.rest;
-    if (!rest || this.#closed || symbols.length === 0) return;
-    void this.#fetchSnapshots(rest, symbols).then(
+    if (!rest || this.#closed || symbols.length === 0) return Promise.resolve();
+    return this.#fetchSnapshots(rest, symbols).then(
       (snaps) => {
         if (this.#closed) return;
         const at = this.#now();
