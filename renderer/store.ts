@@ -35,6 +35,7 @@ import type {
   Result,
   Settings,
   SimulatorControl,
+  SeriesUpdate,
   Source,
   SubscriptionsView,
   SymbolInfo,
@@ -52,7 +53,15 @@ import {
   type AlertsSlice,
 } from './alerts-slice.ts';
 import { QuoteBoard } from './model/board.ts';
-import { COLUMN_IDS, nextSort, type ColumnId, type SortState } from './model/columns.ts';
+import {
+  SORT_COLUMNS,
+  nextSort,
+  normalizeColumns,
+  type ColumnId,
+  type SortColumn,
+  type SortState,
+} from './model/columns.ts';
+import { SeriesBook } from './model/series.ts';
 import { LatencyHistogram } from './model/latency.ts';
 import { TradeTape } from './model/trade-tape.ts';
 
@@ -115,6 +124,20 @@ export interface QuotesSlice {
   screenLatency: LatencyHistogram;
   /** Folds a frame (the pull loop calls this; tests may too). Returns receipt times to measure. */
   applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
+  /** Sparkline series, mutable and outside React like the board; `seriesVersion` says it moved. */
+  series: SeriesBook;
+  seriesVersion: number;
+  /** Folds a series update: `whole` for market:series's answer, else an event. */
+  applySeries: (update: SeriesUpdate, whole: boolean) => void;
+}
+
+export interface SymbolsSlice {
+  /** What the directory said of listed symbols (names for the watchlist). */
+  symbolInfo: ReadonlyMap<string, SymbolInfo>;
+  /** Asks the directory about those of `symbols` not asked about yet. */
+  loadSymbolInfo: (symbols: readonly string[]) => Promise<void>;
+  /** The add box's autocomplete. */
+  searchSymbols: (query: string, limit?: number) => Promise<Outcome<readonly SymbolInfo[]>>;
 }
 
 export interface WatchlistsSlice {
@@ -127,10 +150,13 @@ export interface WatchlistsSlice {
   activeWatchlistId: string | undefined;
   selectedSymbol: string | undefined;
   sort: SortState | undefined;
+  /** The columns each list shows, in order, by list id (a list not here shows the default). */
+  columns: Readonly<Record<string, readonly ColumnId[]>>;
+  setColumns: (listId: string, columns: readonly ColumnId[] | undefined) => void;
   selectWatchlist: (id: string) => void;
   selectSymbol: (symbol: string | undefined) => void;
   /** Cycles the sort of `column`: ascending, descending, the list's own order. */
-  toggleSort: (column: ColumnId) => void;
+  toggleSort: (column: SortColumn) => void;
   setSort: (sort: SortState | undefined) => void;
   createWatchlist: (name: string) => Promise<Outcome<Watchlist>>;
   renameWatchlist: (id: string, name: string) => Promise<Outcome<Watchlist>>;
@@ -204,7 +230,7 @@ export interface DetailSlice {
   /** The detail chart's bars (failures are the chart's to show, not the page's alert line). */
   loadBars: (input: CommandInput<'market:bars'>) => Promise<Outcome<readonly ChartBar[]>>;
   /** The directory's name, exchange and tradable flag of one symbol (undefined: not known). */
-  symbolInfo: (symbol: string) => Promise<Outcome<SymbolInfo | undefined>>;
+  fetchSymbolInfo: (symbol: string) => Promise<Outcome<SymbolInfo | undefined>>;
 }
 
 export type MonitorState = SessionSlice &
@@ -216,6 +242,7 @@ export type MonitorState = SessionSlice &
   HandlersSlice &
   SettingsSlice &
   DiagnosticsSlice &
+  SymbolsSlice &
   AlertsSlice;
 
 export interface AttachOptions {
@@ -239,13 +266,14 @@ export const PREFS_KEY = 'market-monitor.view';
 interface ViewPrefs {
   readonly activeWatchlistId: string | undefined;
   readonly sort: SortState | undefined;
+  readonly columns: Readonly<Record<string, readonly ColumnId[]>>;
 }
 
 /** The saved view choices; anything missing, corrupt or foreign reads as no choice. */
 export function loadPrefs(
   storage: Pick<Storage, 'getItem'> | undefined = pageStorage(),
 ): ViewPrefs {
-  const none: ViewPrefs = { activeWatchlistId: undefined, sort: undefined };
+  const none: ViewPrefs = { activeWatchlistId: undefined, sort: undefined, columns: {} };
   let raw: string | null;
   try {
     raw = storage?.getItem(PREFS_KEY) ?? null;
@@ -260,7 +288,7 @@ export function loadPrefs(
     return none;
   }
   if (typeof parsed !== 'object' || parsed === null) return none;
-  const { activeWatchlistId, sort } = parsed as Record<string, unknown>;
+  const { activeWatchlistId, sort, columns } = parsed as Record<string, unknown>;
   const id =
     typeof activeWatchlistId === 'string' && activeWatchlistId.length <= 64
       ? activeWatchlistId
@@ -269,12 +297,18 @@ export function loadPrefs(
   if (typeof sort === 'object' && sort !== null) {
     const { column, direction } = sort as Record<string, unknown>;
     if (
-      (COLUMN_IDS as readonly unknown[]).includes(column) &&
+      (SORT_COLUMNS as readonly unknown[]).includes(column) &&
       (direction === 'asc' || direction === 'desc')
     )
-      validSort = { column: column as ColumnId, direction };
+      validSort = { column: column as SortColumn, direction };
   }
-  return { activeWatchlistId: id, sort: validSort };
+  const validColumns: Record<string, readonly ColumnId[]> = {};
+  if (typeof columns === 'object' && columns !== null && !Array.isArray(columns)) {
+    for (const [listId, chosen] of Object.entries(columns as Record<string, unknown>).slice(0, 500))
+      if (listId.length <= 64 && Array.isArray(chosen))
+        validColumns[listId] = normalizeColumns(chosen);
+  }
+  return { activeWatchlistId: id, sort: validSort, columns: validColumns };
 }
 
 function savePrefs(prefs: ViewPrefs): void {
@@ -311,6 +345,10 @@ function initialData(): Data {
     activeWatchlistId: prefs.activeWatchlistId,
     selectedSymbol: undefined,
     sort: prefs.sort,
+    columns: prefs.columns,
+    series: new SeriesBook(),
+    seriesVersion: 0,
+    symbolInfo: new Map(),
     metrics: undefined,
     health: undefined,
     rateHistory: [],
@@ -376,6 +414,9 @@ function activeAfter(lists: readonly Watchlist[], active: string | undefined): s
   if (active !== undefined && lists.some((l) => l.id === active)) return active;
   return lists[0]?.id;
 }
+
+/** Symbols whose directory entry was asked for (answered or on the way). */
+const infoAsked = new Set<string>();
 
 /** The detach of the api attached now: a new attach, and a reset, end the previous one. */
 let detachCurrent: (() => void) | undefined;
@@ -504,6 +545,9 @@ export const useMonitor = create<MonitorState>()((set, get) => {
             return { metrics, health, rateHistory: history };
           });
         }),
+        api.on('market:series', (update) => {
+          get().applySeries(update, false);
+        }),
         api.on('log:entry', (entry) => {
           set((s) => ({ log: mergeLog(s.log, [entry]) }));
         }),
@@ -540,6 +584,14 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         (err: unknown) => {
           if (live) set({ halted: `Could not load the current state: ${messageOf(err)}` });
         },
+      );
+      // Sparklines: the whole copy once (events that come first wait for it in the book).
+      set({ series: new SeriesBook(), seriesVersion: get().seriesVersion + 1 });
+      void api.invoke('market:series', {}).then(
+        (result) => {
+          if (live && result.ok) get().applySeries(result.value, true);
+        },
+        () => undefined,
       );
       void api.invoke('log:recent', { limit: 500 }).then(
         (result) => {
@@ -614,7 +666,41 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       return fold.receivedAts;
     },
 
+    applySeries(update, whole) {
+      const book = get().series;
+      if (whole) book.applyWhole(update);
+      else if (!book.applyEvent(update)) return;
+      set((s) => ({ seriesVersion: s.seriesVersion + 1 }));
+    },
+
+    // ---------------------------------------------------------------- symbols
+    async loadSymbolInfo(symbols) {
+      const known = get().symbolInfo;
+      const ask = symbols.filter((s) => !known.has(s) && !infoAsked.has(s));
+      if (ask.length === 0) return;
+      for (const s of ask) infoAsked.add(s);
+      const out = await call('Symbol names', 'symbols:info', { symbols: ask }, false);
+      if (!out.ok) {
+        // Asked again next time (the directory may be loading still).
+        for (const s of ask) infoAsked.delete(s);
+        return;
+      }
+      const next = new Map(get().symbolInfo);
+      for (const info of out.value) next.set(info.symbol, info);
+      set({ symbolInfo: next });
+    },
+    searchSymbols: (query, limit = 8) =>
+      call('Search symbols', 'symbols:search', { query, limit }, false),
+
     // ---------------------------------------------------------------- watchlists
+    setColumns(listId, columns) {
+      set((s) => {
+        const next = { ...s.columns };
+        if (columns === undefined) delete next[listId];
+        else next[listId] = normalizeColumns(columns);
+        return { columns: next };
+      });
+    },
     selectWatchlist(id) {
       if (get().watchlists.some((l) => l.id === id))
         set({ activeWatchlistId: id, selectedSymbol: undefined });
@@ -763,7 +849,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       return out;
     },
     loadBars: (input) => call('Chart', 'market:bars', input, false),
-    async symbolInfo(symbol) {
+    async fetchSymbolInfo(symbol) {
       const out = await call('Symbol', 'symbols:info', { symbols: [symbol] }, false);
       return out.ok ? { ok: true, value: out.value.find((i) => i.symbol === symbol) } : out;
     },
@@ -772,13 +858,22 @@ export const useMonitor = create<MonitorState>()((set, get) => {
 
 // The view's own choices outlive a reload (each browser profile / app install keeps its own).
 useMonitor.subscribe((state, previous) => {
-  if (state.activeWatchlistId !== previous.activeWatchlistId || state.sort !== previous.sort)
-    savePrefs({ activeWatchlistId: state.activeWatchlistId, sort: state.sort });
+  if (
+    state.activeWatchlistId !== previous.activeWatchlistId ||
+    state.sort !== previous.sort ||
+    state.columns !== previous.columns
+  )
+    savePrefs({
+      activeWatchlistId: state.activeWatchlistId,
+      sort: state.sort,
+      columns: state.columns,
+    });
 });
 
 /** Detaches the api (events, pull loop) and restores every slice: tests call it between cases. */
 export function resetMonitorStore(): void {
   detachCurrent?.();
   lastAttach = undefined;
+  infoAsked.clear();
   useMonitor.setState(initialData());
 }

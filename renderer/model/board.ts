@@ -31,8 +31,16 @@ export interface QuoteRow {
   last: number;
   lastSize: number;
   volume: number;
-  /** What `change` is measured against (the day's open where known). */
+  /** What `change` is measured against (the previous close where known). */
   ref: number;
+  /** The previous regular session's close; NaN when unknown. */
+  prevClose: number;
+  /** The day's open, high and low; NaN when unknown. */
+  dayOpen: number;
+  dayHigh: number;
+  dayLow: number;
+  /** Epoch ms of the snapshot that filled this row when it is polled, not streamed; else NaN. */
+  polledAt: number;
   /** Epoch ms of the exchange timestamps. */
   quoteTime: number;
   tradeTime: number;
@@ -55,6 +63,11 @@ function emptyRow(symbol: string): QuoteRow {
     lastSize: NaN,
     volume: NaN,
     ref: NaN,
+    prevClose: NaN,
+    dayOpen: NaN,
+    dayHigh: NaN,
+    dayLow: NaN,
+    polledAt: NaN,
     quoteTime: NaN,
     tradeTime: NaN,
     receivedAt: NaN,
@@ -107,6 +120,52 @@ export function changeOf(row: Pick<QuoteRow, 'last' | 'ref'>): { abs: number; pc
     return { abs: NaN, pct: NaN };
   const abs = row.last - row.ref;
   return { abs, pct: (abs / row.ref) * 100 };
+}
+
+/**
+ * The day's range as the bar draws it: where last, and the open, sit between low and high (0..1),
+ * widened by the last trade when it is outside (a daily bar a moment behind the trade). NaN when
+ * there is no range yet.
+ */
+export function dayRangeOf(row: Pick<QuoteRow, 'last' | 'dayLow' | 'dayHigh' | 'dayOpen'>): {
+  low: number;
+  high: number;
+  at: number;
+  open: number;
+} {
+  let low = row.dayLow;
+  let high = row.dayHigh;
+  if (Number.isFinite(row.last)) {
+    if (!(low <= row.last)) low = Number.isFinite(low) ? row.last : low;
+    if (!(high >= row.last)) high = Number.isFinite(high) ? row.last : high;
+  }
+  if (!Number.isFinite(low) || !Number.isFinite(high) || !Number.isFinite(row.last))
+    return { low, high, at: NaN, open: NaN };
+  const width = high - low;
+  const place = (v: number) => (width > 0 ? (v - low) / width : 0.5);
+  return {
+    low,
+    high,
+    at: place(row.last),
+    open: Number.isFinite(row.dayOpen) ? Math.min(1, Math.max(0, place(row.dayOpen))) : NaN,
+  };
+}
+
+/**
+ * The extended-hours change: in pre-market the last trade against the previous close; after hours
+ * against today's regular close (`regularClose`, from the session's minute series). NaN in the
+ * regular session and when the reference is unknown.
+ */
+export function extendedChangeOf(
+  row: Pick<QuoteRow, 'last' | 'prevClose'>,
+  session: string | undefined,
+  regularClose: number,
+): { abs: number; pct: number } {
+  const ref = session === 'pre' ? row.prevClose : session === 'post' ? regularClose : NaN;
+  if (!Number.isFinite(row.last) || !Number.isFinite(ref) || ref === 0)
+    return { abs: NaN, pct: NaN };
+  const abs = row.last - ref;
+  return { abs, pct: (abs / ref) * 100 };
 }
 
 export interface FrameFold {
@@ -171,6 +230,11 @@ export class QuoteBoard {
     const lastSize = f.lastSize[i] ?? NaN;
     const volume = f.volume[i] ?? NaN;
     const ref = f.refPrice[i] ?? NaN;
+    const prevClose = f.prevClose[i] ?? NaN;
+    const dayOpen = f.dayOpen[i] ?? NaN;
+    const dayHigh = f.dayHigh[i] ?? NaN;
+    const dayLow = f.dayLow[i] ?? NaN;
+    const polledAt = f.polledAt[i] ?? NaN;
     const quoteTime = f.quoteTime[i] ?? NaN;
     const tradeTime = f.tradeTime[i] ?? NaN;
     const receivedAt = f.receivedAt[i] ?? NaN;
@@ -183,6 +247,11 @@ export class QuoteBoard {
       Object.is(lastSize, row.lastSize) &&
       Object.is(volume, row.volume) &&
       Object.is(ref, row.ref) &&
+      Object.is(prevClose, row.prevClose) &&
+      Object.is(dayOpen, row.dayOpen) &&
+      Object.is(dayHigh, row.dayHigh) &&
+      Object.is(dayLow, row.dayLow) &&
+      Object.is(polledAt, row.polledAt) &&
       Object.is(quoteTime, row.quoteTime) &&
       Object.is(tradeTime, row.tradeTime) &&
       Object.is(receivedAt, row.receivedAt);
@@ -198,6 +267,11 @@ export class QuoteBoard {
     row.lastSize = lastSize;
     row.volume = volume;
     row.ref = ref;
+    row.prevClose = prevClose;
+    row.dayOpen = dayOpen;
+    row.dayHigh = dayHigh;
+    row.dayLow = dayLow;
+    row.polledAt = polledAt;
     row.quoteTime = quoteTime;
     row.tradeTime = tradeTime;
     row.receivedAt = receivedAt;

@@ -41,7 +41,7 @@ function useSymbolInfo(symbol: string): SymbolInfo | null | undefined {
     let live = true;
     void useMonitor
       .getState()
-      .symbolInfo(symbol)
+      .fetchSymbolInfo(symbol)
       .then((out) => {
         if (!out.ok) return;
         // Not cached while the directory is still loading: asked again next time.

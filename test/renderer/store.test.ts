@@ -300,16 +300,31 @@ describe('view choices across reloads', () => {
     expect(loadPrefs()).toEqual({
       activeWatchlistId: 'b',
       sort: { column: 'volume', direction: 'asc' },
+      columns: {},
     });
   });
 
   it('a corrupt or foreign value reads as no choice', () => {
     const read = (raw: string) => loadPrefs({ getItem: () => raw });
-    expect(read('{not json')).toEqual({ activeWatchlistId: undefined, sort: undefined });
-    expect(read('null')).toEqual({ activeWatchlistId: undefined, sort: undefined });
+    expect(read('{not json')).toEqual({
+      activeWatchlistId: undefined,
+      sort: undefined,
+      columns: {},
+    });
+    expect(read('null')).toEqual({ activeWatchlistId: undefined, sort: undefined, columns: {} });
     expect(read('{"activeWatchlistId":5,"sort":{"column":"evil","direction":"asc"}}')).toEqual({
       activeWatchlistId: undefined,
       sort: undefined,
+      columns: {},
+    });
+    expect(
+      read(
+        '{"columns":{"a":["last","nope","symbol"],"b":"all","c":["name"]},"sort":{"column":"movers","direction":"desc"}}',
+      ),
+    ).toEqual({
+      activeWatchlistId: undefined,
+      sort: { column: 'movers', direction: 'desc' },
+      columns: { a: ['symbol', 'last'], c: ['symbol', 'name'] },
     });
     expect(
       loadPrefs({
@@ -317,6 +332,6 @@ describe('view choices across reloads', () => {
           throw new Error('denied');
         },
       }),
-    ).toEqual({ activeWatchlistId: undefined, sort: undefined });
+    ).toEqual({ activeWatchlistId: undefined, sort: undefined, columns: {} });
   });
 });
