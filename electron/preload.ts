@@ -71,6 +71,7 @@ export const PRELOAD_COMMANDS = [
   'symbols:info',
   'market:bars',
   'market:series',
+  'watchlists:set-active',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;
