@@ -68,7 +68,10 @@
  * keeps that action's echo deadline). Were the error really about the action in flight, its echo
  * would never come: the client's echo deadline handles that, and the next error about it is
  * isolated as usual. A 400 counts only while an action is in flight (otherwise it may be about
- * auth).
+ * auth). A server that applies part of a subscribe keeps pairs in its own order, perhaps
+ * channel by channel: after such a late 405 the held pairs that rank too low are given back and
+ * the first symbols that surely fit are planned again (a bounded number of times per
+ * connection), so that the limit still holds the priority order.
  */
 import {
   CHANNELS,
@@ -140,6 +143,14 @@ export interface SubscriptionManagerOptions {
 const ACTION_ERRORS: ReadonlySet<number> = new Set([400, 405, 410, 413]);
 /** Of those, the ones about a channel as a whole rather than about some of its symbols. */
 const CHANNEL_ERRORS: ReadonlySet<number> = new Set([410, 413]);
+
+/** A refusal for the symbol limit: 405, or left out of an echo (0) until its late 405 comes. */
+function overLimit(code: number): boolean {
+  return code === 405 || code === 0;
+}
+
+/** Late-405 rebalances per connection: enough for a partial apply or two, never a loop. */
+const MAX_REBALANCES = 4;
 
 const SUBSCRIBE_BASE = JSON.stringify({ action: 'subscribe' }).length;
 const UNSUBSCRIBE_BASE = JSON.stringify({ action: 'unsubscribe' }).length;
@@ -213,6 +224,14 @@ export class SubscriptionManager {
    * though wanted, then planned again as pending once the server has let go of them.
    */
   #evicting = makeChannelMap(() => new Set<string>());
+  /** Late-405 rebalances on this connection (#rebalance). */
+  #rebalances = 0;
+  /**
+   * After making room, the symbols that surely fit: while any of their pairs is pending, only
+   * theirs are subscribed, so that a server applying part of an action in its own order cannot
+   * hand their room to the pairs given back. Empty otherwise.
+   */
+  #first = new Set<string>();
   #inFlight: PlannedAction | undefined;
   /** The probe group the action in flight was made of, queued again if that action is lost. */
   #inFlightProbe: ProbeGroup | undefined;
@@ -333,24 +352,8 @@ export class SubscriptionManager {
         if (best === undefined || this.#compare(s, best) < 0) best = s;
       refused.clear();
     }
-    if (best !== undefined) {
-      const keep = this.#firstFitting();
-      let evicted = 0;
-      for (const [channel, held] of this.#confirmed) {
-        const desired = this.#desired.get(channel);
-        const evicting = this.#evicting.get(channel);
-        for (const s of held) {
-          if (!desired?.has(s) || keep.has(s) || this.#compare(s, best) <= 0) continue;
-          evicting?.add(s);
-          evicted += 1;
-        }
-      }
-      if (evicted > 0)
-        this.#log.info(
-          { pairs: evicted, before: best },
-          'making room in priority order: giving back held pairs that rank after a refused one',
-        );
-    }
+    this.#first = new Set();
+    if (best !== undefined) this.#makeRoom(best);
     const split = this.#oneChannelPerSubscribe;
     this.#oneChannelPerSubscribe = false;
     if (n > 0 || split) this.#emit('refused');
@@ -444,7 +447,8 @@ export class SubscriptionManager {
     // the action in flight, and blaming it on old left-out pairs would leave that action to time
     // out and be sent again.
     if (this.#leftOut.length > 0 && code === 405) {
-      if (this.#attribute(code)) this.#emit('refused');
+      const refused = this.#attribute(code);
+      if (this.#rebalance() || refused) this.#emit('refused');
       return 'attributed';
     }
     if (!flight) return 'ignored';
@@ -463,6 +467,7 @@ export class SubscriptionManager {
     this.#confirmed = makeChannelMap(() => new Set<string>());
     this.#ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
     this.#evicting = makeChannelMap(() => new Set<string>());
+    this.#rebalances = 0;
     this.#requeueInFlightProbe();
     this.#inFlight = undefined;
     this.#leftOut = [];
@@ -502,6 +507,7 @@ export class SubscriptionManager {
     refused: number;
     ignored: number;
     evicting: number;
+    first: number;
     probes: number;
     leftOut: number;
   } {
@@ -516,6 +522,7 @@ export class SubscriptionManager {
       refused: total(this.#refused),
       ignored: total(this.#ignoredUnsubscribes),
       evicting: total(this.#evicting),
+      first: this.#first.size,
       probes: this.#probes.length,
       leftOut: this.#leftOut.length,
     };
@@ -743,7 +750,11 @@ export class SubscriptionManager {
     }
     // Nothing queued is pending now (or the loop above would have returned), so no queued symbol
     // can be packed back with the others of the action it came from.
-    const subscribe = this.#collect('subscribe', (c, s) => this.#pending(c, s), this.#desired);
+    const first = this.#first;
+    const subscribe =
+      (first.size > 0
+        ? this.#collect('subscribe', (c, s) => first.has(s) && this.#pending(c, s), this.#desired)
+        : undefined) ?? this.#collect('subscribe', (c, s) => this.#pending(c, s), this.#desired);
     return subscribe ? { action: subscribe, probe: undefined } : undefined;
   }
 
@@ -792,6 +803,58 @@ export class SubscriptionManager {
   }
 
   /**
+   * Marks for eviction the held pairs of wanted symbols that rank after `best` (a refused symbol)
+   * and outside the first ones that surely fit (#firstFitting). Returns those first ones and how
+   * many pairs were marked.
+   */
+  #makeRoom(best: string): { keep: Set<string>; evicted: number } {
+    const keep = this.#firstFitting();
+    let evicted = 0;
+    for (const [channel, held] of this.#confirmed) {
+      const desired = this.#desired.get(channel);
+      const evicting = this.#evicting.get(channel);
+      for (const s of held) {
+        if (!desired?.has(s) || keep.has(s) || this.#compare(s, best) <= 0) continue;
+        if (evicting?.has(s)) continue;
+        evicting?.add(s);
+        evicted += 1;
+      }
+    }
+    if (evicted > 0) {
+      this.#first = keep;
+      this.#log.info(
+        { pairs: evicted, before: best },
+        'making room in priority order: giving back held pairs that rank after a refused one',
+      );
+    }
+    return { keep, evicted };
+  }
+
+  /**
+   * After a late 405: a server that applied part of a subscribe may have kept pairs in its own
+   * order (channel by channel) rather than ours. If a refused symbol now ranks before held ones
+   * that cannot be known to fit, those are given back and the refusals of the first symbols
+   * that surely fit are forgotten, so that the limit holds the priority prefix. At most
+   * MAX_REBALANCES times per connection, so that a server counting differently cannot make it
+   * loop. Returns whether anything changed.
+   */
+  #rebalance(): boolean {
+    if (this.#rebalances >= MAX_REBALANCES) return false;
+    // Only the limit's refusals: a channel the feed lacks or a bad symbol never fits.
+    let best: string | undefined;
+    for (const refused of this.#refused.values())
+      for (const [s, r] of refused)
+        if (overLimit(r.code) && (best === undefined || this.#compare(s, best) < 0)) best = s;
+    if (best === undefined) return false;
+    const { keep, evicted } = this.#makeRoom(best);
+    if (evicted === 0) return false;
+    this.#rebalances += 1;
+    for (const refused of this.#refused.values())
+      for (const s of keep) if (overLimit(refused.get(s)?.code ?? -1)) refused.delete(s);
+    return true;
+  }
+
+  /**
    * The wanted symbols, in priority order, whose pairs together number no more than the server
    * holds now: they surely fit, so making room never gives them back.
    */
@@ -800,8 +863,12 @@ export class SubscriptionManager {
     let room = 0;
     for (const channel of CHANNELS) {
       room += this.#confirmed.get(channel)?.size ?? 0;
-      for (const s of this.#desired.get(channel)?.keys() ?? [])
-        pairs.set(s, (pairs.get(s) ?? 0) + 1);
+      const refused = this.#refused.get(channel);
+      for (const s of this.#desired.get(channel)?.keys() ?? []) {
+        // A pair refused for another reason than the limit would never take room.
+        const code = refused?.get(s)?.code;
+        if (code === undefined || overLimit(code)) pairs.set(s, (pairs.get(s) ?? 0) + 1);
+      }
     }
     const keep = new Set<string>();
     for (const s of [...pairs.keys()].sort((a, b) => this.#compare(a, b))) {
