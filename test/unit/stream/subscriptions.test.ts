@@ -1163,7 +1163,7 @@ describe('SubscriptionManager priority under a symbol limit', () => {
     expect(held(server)).toEqual({ whole: ['E', 'F'], any: ['E', 'F'] });
     expect(new Set(mgr.refused().map((r) => r.symbol))).toEqual(new Set(['A', 'B', 'C', 'D']));
     expect(sent.length).toBeLessThan(10);
-    expect(mgr.footprint().evicting).toBe(0);
+    expect(mgr.footprint()).toMatchObject({ evicting: 0, first: 0 });
     // Stable: after a drop the same two, in one action, with nothing refused by the server.
     const errors = server.errors.length;
     server.drop();
