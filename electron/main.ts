@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import {
   BrowserWindow,
   Menu,
+  Notification,
   app,
   dialog,
   powerMonitor,
@@ -34,6 +35,7 @@ import { MonitorCore } from './core/monitor-core.ts';
 import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
 import { buildMenuTemplate } from './menu.ts';
+import { createDesktopNotifier } from './notifier.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
 import {
   buildPaths,
@@ -105,7 +107,8 @@ function start(): void {
     hardenSession(contents.session, hardening.log);
   });
 
-  app.on('second-instance', () => {
+  /** Brings the latest window to the front (or opens one): a second launch, a notification click. */
+  const showApp = (): void => {
     const win = BrowserWindow.getAllWindows().at(-1);
     if (win === undefined) {
       openWindow();
@@ -114,7 +117,9 @@ function start(): void {
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
-  });
+  };
+
+  app.on('second-instance', showApp);
 
   app.on('window-all-closed', () => {
     // macOS apps stay in the dock with no window; 'activate' opens one again.
@@ -156,6 +161,12 @@ function start(): void {
         },
         logger: rootLogger,
         logRing,
+        // Alerts run here in main: they notify with every window hidden or minimised.
+        notifier: createDesktopNotifier({
+          Notification,
+          logger: rootLogger,
+          onClick: () => showApp(),
+        }),
       });
       const core = await corePromise;
       if (stopping) return; // the shutdown closes the core

@@ -71,6 +71,11 @@ export const PRELOAD_COMMANDS = [
   'symbols:info',
   'market:bars',
   'market:series',
+  'alerts:list',
+  'alerts:create',
+  'alerts:update',
+  'alerts:delete',
+  'alerts:log',
   'watchlists:set-active',
 ] as const satisfies readonly CommandName[];
 

@@ -6,11 +6,13 @@
  *
  * The App binds the store to the transport (`attach`) and owns nothing else: every panel reads the
  * store. Keyboard: Alt+1 watchlist, Alt+2 connection health, Alt+3 counters, Alt+4 handlers,
- * Alt+5 diagnostics, Alt+6 settings; the dock's tabs follow the arrow keys.
+ * Alt+5 diagnostics, Alt+6 settings, Alt+7 alerts; the dock's tabs follow the arrow keys. A fired
+ * alert is announced from any tab (AlertAnnouncer).
  */
 import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { MonitorApi } from '../shared/api.ts';
+import { AlertAnnouncer, AlertsPanel } from './panels/alerts.tsx';
 import { CountersPanel } from './panels/counters.tsx';
 import { DiagnosticsPanel } from './panels/diagnostics.tsx';
 import { HandlersPanel } from './panels/handlers.tsx';
@@ -26,6 +28,7 @@ export const DOCK_TABS = [
   { id: 'handlers', label: 'Handlers', shortcut: '4' },
   { id: 'diagnostics', label: 'Diagnostics', shortcut: '5' },
   { id: 'settings', label: 'Settings', shortcut: '6' },
+  { id: 'alerts', label: 'Alerts', shortcut: '7' },
 ] as const;
 export type DockTab = (typeof DOCK_TABS)[number]['id'];
 
@@ -193,6 +196,10 @@ function Dock({ tab, onTab }: { tab: DockTab; onTab: (tab: DockTab) => void }): 
           <PanelBoundary title="Diagnostics">
             <DiagnosticsPanel />
           </PanelBoundary>
+        ) : tab === 'alerts' ? (
+          <PanelBoundary title="Alerts">
+            <AlertsPanel />
+          </PanelBoundary>
         ) : (
           <PanelBoundary title="Settings">
             <SettingsPanel />
@@ -216,7 +223,7 @@ function Footer(): ReactNode {
       </span>
       <span className="shortcuts">
         Alt+1 watchlist · Alt+2 health · Alt+3 counters · Alt+4 handlers · Alt+5 diagnostics · Alt+6
-        settings
+        settings · Alt+7 alerts
       </span>
       {url !== undefined ? <span className="url">{url}</span> : null}
     </footer>
@@ -279,6 +286,7 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
         </div>
       </main>
       <Footer />
+      <AlertAnnouncer />
     </div>
   );
 }

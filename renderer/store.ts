@@ -42,6 +42,12 @@ import type {
 import { MAX_SYMBOLS_PER_WATCHLIST, normalizeSymbol } from '../shared/api.ts';
 import type { QuoteFrame } from '../shared/frame.ts';
 import type { ApiMode } from './api.ts';
+import {
+  alertsActions,
+  alertsInitialData,
+  attachAlerts,
+  type AlertsSlice,
+} from './alerts-slice.ts';
 import { QuoteBoard } from './model/board.ts';
 import { COLUMN_IDS, nextSort, type ColumnId, type SortState } from './model/columns.ts';
 import { LatencyHistogram } from './model/latency.ts';
@@ -186,7 +192,8 @@ export type MonitorState = SessionSlice &
   MetricsSlice &
   HandlersSlice &
   SettingsSlice &
-  DiagnosticsSlice;
+  DiagnosticsSlice &
+  AlertsSlice;
 
 export interface AttachOptions {
   readonly mode?: ApiMode;
@@ -292,6 +299,7 @@ function initialData(): Data {
     log: [],
     subscriptions: undefined,
     faults: NO_FAULTS,
+    ...alertsInitialData(),
   };
 }
 
@@ -543,6 +551,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
         }
       })();
 
+      offs.push(...attachAlerts(api, set, get, () => live));
+
       const detach = () => {
         if (!live) return;
         live = false;
@@ -702,6 +712,9 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       }
       return out;
     },
+
+    // ---------------------------------------------------------------- alerts
+    ...alertsActions(set, get, call),
   };
 });
 

@@ -568,6 +568,192 @@ export interface Snapshot {
   readonly rest: RestMetricsView | null;
 }
 
+// ------------------------------------------------------------------------------ alerts
+
+/** What an alert rule watches (see electron/alerts/rules.ts for how each is measured). */
+export const ALERT_CONDITIONS = [
+  /** The last trade price at or above the level. */
+  'price-above',
+  /** The last trade price at or below the level. */
+  'price-below',
+  /** Change % against the previous close (the watchlist's change) at or above the bound. */
+  'change-above',
+  /** Change % against the previous close at or below the bound (e.g. -3). */
+  'change-below',
+  /** The bid/ask spread wider than this % of the mid price. */
+  'spread-above',
+  /** The day volume over this many shares. */
+  'volume-above',
+  /** No trade for this many seconds during the regular session. */
+  'no-trade',
+] as const;
+export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
+
+export const MAX_ALERT_RULES = 100;
+/** Alerts the core keeps in its log (newest last); `alerts:log` reads them newest first. */
+export const ALERT_LOG_CAPACITY = 500;
+/** The built-in wide-spread rule (every symbol): its id, so it can be told apart and named. */
+export const DEFAULT_SPREAD_RULE_ID = 'wide-spread';
+
+/** Why `value` is no bound for `condition`, or undefined when it is one. */
+export function alertValueProblem(condition: AlertCondition, value: number): string | undefined {
+  if (!Number.isFinite(value)) return 'the value must be a finite number';
+  switch (condition) {
+    case 'price-above':
+    case 'price-below':
+      return value > 0 && value <= 1_000_000
+        ? undefined
+        : 'a price level must be above 0 (at most 1,000,000)';
+    case 'change-above':
+    case 'change-below':
+      return Math.abs(value) <= 1_000 ? undefined : 'a change bound must be within ±1000 %';
+    case 'spread-above':
+      return value > 0 && value <= 100
+        ? undefined
+        : 'a spread bound must be above 0 and at most 100 % of the mid';
+    case 'volume-above':
+      return value > 0 && value <= 1e12 ? undefined : 'a volume must be above 0';
+    case 'no-trade':
+      return Number.isInteger(value) && value >= 1 && value <= 86_400
+        ? undefined
+        : 'no-trade takes whole seconds from 1 to 86400';
+    default: {
+      const unreachable: never = condition;
+      return unreachable;
+    }
+  }
+}
+
+/** A rule's symbol: one symbol, or '*' for every streamed symbol. */
+export const alertSymbolSchema = z.union([z.literal('*'), symbolSchema]);
+
+const alertFields = {
+  symbol: alertSymbolSchema,
+  condition: z.enum(ALERT_CONDITIONS),
+  value: z.number().finite(),
+};
+
+function checkAlertValue(
+  rule: { readonly condition: AlertCondition; readonly value: number },
+  ctx: z.RefinementCtx,
+): void {
+  const problem = alertValueProblem(rule.condition, rule.value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+}
+
+export const alertRuleSchema = z
+  .strictObject({
+    id: idSchema,
+    ...alertFields,
+    /** A paused rule has no handler and fires nothing; it keeps its place and its settings. */
+    paused: z.boolean(),
+    /** A desktop notification when it fires (the log and the event happen either way). */
+    notify: z.boolean(),
+    /** Epoch ms. */
+    createdAt: z.number().int().min(0),
+  })
+  .superRefine(checkAlertValue);
+export type AlertRule = z.infer<typeof alertRuleSchema>;
+
+/**
+ * alerts.json. Two rules with one id (a hand edit) would make one of them unreachable by
+ * command: the later ones get a suffix rather than being dropped.
+ */
+export const alertsFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    rules: z.array(alertRuleSchema).max(MAX_ALERT_RULES),
+  })
+  .transform((file) => {
+    const ids = new Set<string>();
+    return {
+      version: 1 as const,
+      rules: file.rules.map((rule) => {
+        let id = rule.id;
+        for (let n = 2; ids.has(id); n++) id = `${rule.id.slice(0, 56)}-${n}`;
+        ids.add(id);
+        return id === rule.id ? rule : { ...rule, id };
+      }),
+    };
+  });
+export type AlertsFile = z.output<typeof alertsFileSchema>;
+
+/** The file before the user made any rule: the wide-spread alert the app always had. */
+export const DEFAULT_ALERTS: AlertsFile = {
+  version: 1,
+  rules: [
+    {
+      id: DEFAULT_SPREAD_RULE_ID,
+      symbol: '*',
+      condition: 'spread-above',
+      value: 2,
+      paused: false,
+      // A wide spread somewhere in a long list is common: the log says it, the desktop does not.
+      notify: false,
+      createdAt: 0,
+    },
+  ],
+};
+
+/** A rule as views see it: the stored rule and what the engine knows of it now. */
+export interface AlertRuleView extends AlertRule {
+  /** The handler's name in the inspector (`alert: AAPL price above 230`). */
+  readonly name: string;
+  /**
+   * `armed`: waiting for the condition; `fired`: it fired and waits for the value to come back
+   * past the level (the hysteresis band) before it can fire again; `paused`.
+   */
+  readonly state: 'armed' | 'fired' | 'paused';
+  /** The handler in the client's registry; undefined while paused. */
+  readonly handlerId: string | undefined;
+  /** Times it fired since the app started. */
+  readonly fired: number;
+  /** Epoch ms of the latest firing (this run). */
+  readonly lastFiredAt: number | undefined;
+  /** Symbols that fired and are not re-armed yet (at most 50 listed). */
+  readonly firedSymbols: readonly string[];
+  /** Whether its symbol is streamed (on a watchlist); '*' rules always are. */
+  readonly streamed: boolean;
+}
+
+/** One firing: in the alerts log and the `alerts:fired` event. */
+export interface AlertFired {
+  /** Increasing per process. */
+  readonly seq: number;
+  readonly ruleId: string;
+  readonly name: string;
+  readonly symbol: string;
+  readonly condition: AlertCondition;
+  /** The rule's level or bound. */
+  readonly level: number;
+  /** What was measured (a price, a change %, a spread %, a volume, seconds without a trade). */
+  readonly value: number;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly message: string;
+  /** Whether the rule asks for a desktop notification. */
+  readonly notify: boolean;
+}
+
+const alertCreateSchema = z
+  .strictObject({
+    ...alertFields,
+    paused: z.boolean().optional(),
+    notify: z.boolean().optional(),
+  })
+  .superRefine(checkAlertValue);
+
+/** An edit: the fields given change; `rearm` forgets that it fired (it may fire again at once). */
+const alertUpdateSchema = z.strictObject({
+  id: idSchema,
+  symbol: alertSymbolSchema.optional(),
+  condition: z.enum(ALERT_CONDITIONS).optional(),
+  value: z.number().finite().optional(),
+  paused: z.boolean().optional(),
+  notify: z.boolean().optional(),
+  rearm: z.literal(true).optional(),
+});
+
 // ------------------------------------------------------------------------------ commands
 
 const empty = z.strictObject({});
@@ -674,6 +860,16 @@ export const COMMANDS = {
     start: z.number().int().min(0).optional(),
     end: z.number().int().min(0).optional(),
   }),
+  /** Every alert rule with its state. */
+  'alerts:list': empty,
+  'alerts:create': alertCreateSchema,
+  /** Edit, pause / resume, re-arm. */
+  'alerts:update': alertUpdateSchema,
+  'alerts:delete': z.strictObject({ id: idSchema }),
+  /** The alerts that fired (this run), newest first. */
+  'alerts:log': z.strictObject({
+    limit: z.number().int().min(1).max(ALERT_LOG_CAPACITY).optional(),
+  }),
   /**
    * The watchlist the user is looking at (a tab switch): remembered in the settings, and its
    * symbols go first for the stream when the plan's symbol limit bites. Nothing is unsubscribed:
@@ -720,6 +916,11 @@ export interface CommandOutputs {
   'symbols:info': readonly SymbolInfo[];
   'market:bars': readonly ChartBar[];
   'market:series': SeriesUpdate;
+  'alerts:list': readonly AlertRuleView[];
+  'alerts:create': AlertRuleView;
+  'alerts:update': AlertRuleView;
+  'alerts:delete': readonly AlertRuleView[];
+  'alerts:log': readonly AlertFired[];
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -761,6 +962,10 @@ export interface EventMap {
   'market:update': MarketView;
   /** Sparkline points appended or repaired since the previous one (see SeriesUpdate). */
   'market:series': SeriesUpdate;
+  /** The rules and their states: after every edit, and when one fires or re-arms. */
+  'alerts:update': readonly AlertRuleView[];
+  /** A rule fired (also in `alerts:log`). */
+  'alerts:fired': AlertFired;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -775,6 +980,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'notices:update',
   'market:update',
   'market:series',
+  'alerts:update',
+  'alerts:fired',
 ];
 
 // ------------------------------------------------------------------------------ the API

@@ -5,6 +5,9 @@
  *   account and endpoint), built from `settings.source`, and the embedded simulator;
  * - the conflation book (electron/stream/book.ts), with one cursor per view: views pull frames;
  * - settings and watchlists (JSON files in the user-data folder) and the credential store;
+ * - the alert rules (alerts.json, electron/alerts/): one engine for the core's life, whose rules
+ *   are registered as handlers on every new client; a firing goes to every view
+ *   ('alerts:fired'), to the alerts log and to the Notifier (desktop notifications in the app);
  * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
  *
  * Rules it keeps:
@@ -16,7 +19,9 @@
  *   is logged (rate-limited) and skipped.
  * - Commands that change state run one at a time (a small promise queue), so two edits can never
  *   both start from the same watchlists and one of them be lost across a save.
- * - With no views attached, no timer runs; after close(), no timer, socket or server is left.
+ * - With no views attached, no timer runs (but the no-trade alerts' check, while such a rule is
+ *   active: alerts fire with every window closed); after close(), no timer, socket or server is
+ *   left.
  *
  * Logging: a pino logger's destination is fixed at creation, so the core cannot tee a logger it
  * is handed. Pass `logger` together with the `logRing` it writes into (createCoreLogger in
@@ -34,7 +39,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  DEFAULT_ALERTS,
   DEFAULT_SETTINGS,
+  DEFAULT_SPREAD_RULE_ID,
   DEFAULT_WATCHLISTS,
   fail,
   isCommandName,
@@ -42,6 +49,9 @@ import {
   parseCommand,
   settingsSchema,
   watchlistsFileSchema,
+  type AlertFired,
+  type AlertRuleView,
+  type AlertsFile,
   type CommandArgs,
   type CommandName,
   type CommandOutput,
@@ -75,7 +85,8 @@ import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
-import { SPREAD_ALERT_NAME } from './spread-alert.ts';
+import { AlertEngine, type Notifier } from '../alerts/engine.ts';
+import { alertsFileStore, createRule, deleteRule, updateRule } from '../alerts/store.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -128,8 +139,15 @@ export interface MonitorCoreOptions {
   readonly metricsIntervalMs?: number;
   /** How often 'handlers:update' is sent while handler counts change. Default 1000. */
   readonly handlersIntervalMs?: number;
-  /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
+  /**
+   * The wide-spread alert's threshold (% of mid) when alerts.json does not exist yet, and the
+   * quiet time of every alert rule (a fired rule re-arms no sooner; default 60 s).
+   */
   readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
+  /** Desktop notifications of fired alerts (Electron's in the app; none in browser mode). */
+  readonly notifier?: Notifier;
+  /** The no-trade alerts' check period (tests). Default 1000. */
+  readonly alertCheckIntervalMs?: number;
   /**
    * V8's young generation of this process is held at this many bytes (see young-generation.ts;
    * default 16 MiB); false leaves V8's own growth alone.
@@ -150,6 +168,8 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'diagnostics:snapshot',
   'diagnostics:export',
   'log:recent',
+  'alerts:list',
+  'alerts:log',
 ]);
 
 /** The market view before any source is installed. */
@@ -233,6 +253,9 @@ export class MonitorCore {
   readonly #secrets: SecretStore;
   readonly #settingsStore: JsonFileStore<Settings>;
   readonly #watchlistsStore: JsonFileStore<WatchlistsFile>;
+  readonly #alertsStore: JsonFileStore<AlertsFile>;
+  readonly #alerts: AlertEngine;
+  #alertsFile: AlertsFile = DEFAULT_ALERTS;
   readonly #book: QuoteBook;
   readonly #commands: CommandTable;
 
@@ -298,6 +321,7 @@ export class MonitorCore {
       logger: this.#root,
       label: 'watchlists',
     });
+    this.#alertsStore = alertsFileStore(options.userDataDir, this.#root);
     // The book holds as many rows as may be subscribed, so the two limits cannot drift apart.
     this.#book = new QuoteBook({
       logger: this.#root.child({ module: 'book' }),
@@ -308,7 +332,6 @@ export class MonitorCore {
         ...(options.simulator ? { simulator: options.simulator } : {}),
         ...(options.alpacaUrl ? { alpacaUrl: options.alpacaUrl } : {}),
         ...(options.client ? { client: options.client } : {}),
-        ...(options.spreadAlert ? { spreadAlert: options.spreadAlert } : {}),
         ...(options.rest ? { rest: options.rest } : {}),
         ...(options.market ? { market: options.market } : {}),
         cacheDir: options.userDataDir,
@@ -328,8 +351,24 @@ export class MonitorCore {
         marketChanged: () =>
           this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
+        attachAlerts: (handlers) => this.#alerts.attach(handlers),
+        streamedChanged: (symbols) => this.#alerts.retain(symbols),
       },
     );
+    this.#alerts = new AlertEngine({
+      logger: this.#root,
+      figure: (symbol, column) => this.#book.value(symbol, column),
+      session: () => this.#source.market?.view().session ?? 'unknown',
+      live: () => this.#source.hasClient && this.#source.client.state === 'live',
+      ...(options.spreadAlert?.intervalMs !== undefined
+        ? { quietMs: options.spreadAlert.intervalMs }
+        : {}),
+      ...(options.alertCheckIntervalMs !== undefined
+        ? { checkIntervalMs: options.alertCheckIntervalMs }
+        : {}),
+      onFired: (fired) => this.#onAlertFired(fired),
+      onChange: () => this.#later('alerts', () => this.#emit('alerts:update', this.#alertViews())),
+    });
     this.#commands = this.#commandTable();
     if (options.maxNewSpaceBytes !== false) {
       this.#releaseYoungGeneration = capYoungGeneration(
@@ -392,7 +431,11 @@ export class MonitorCore {
     return {
       views: this.#views.size,
       cursors: this.#book.cursors,
-      timers: (this.#metricsTimer ? 1 : 0) + (this.#handlersTimer ? 1 : 0) + this.#soon.size,
+      timers:
+        (this.#metricsTimer ? 1 : 0) +
+        (this.#handlersTimer ? 1 : 0) +
+        (this.#alerts.timerRunning ? 1 : 0) +
+        this.#soon.size,
       simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
       handlers: client?.handlers.size ?? 0,
@@ -417,15 +460,20 @@ export class MonitorCore {
     const env = this.#options.env;
     this.#redactor.add(env?.keyId, env?.secret);
 
-    const [settings, watchlists] = await Promise.all([
+    const [settings, watchlists, alerts] = await Promise.all([
       this.#settingsStore.load(),
       this.#watchlistsStore.load(),
+      this.#alertsStore.load(),
     ]);
     this.#settings = settings.value;
     this.#watchlists = watchlists.value;
     if (settings.problem) this.#setNotice('settings-file', 'warning', settings.problem.message);
     if (watchlists.problem)
       this.#setNotice('watchlists-file', 'warning', watchlists.problem.message);
+    this.#alertsFile = this.#withSpreadDefault(alerts.value);
+    if (alerts.problem) this.#setNotice('alerts-file', 'warning', alerts.problem.message);
+    // Before the client: install() attaches the active rules to it.
+    this.#alerts.setRules(this.#alertsFile.rules);
 
     // Before anything reads the keys: an obfuscated file the settings no longer allow is not used.
     await this.#applyConsent(this.#settings.allowInsecureCredentialStorage);
@@ -453,10 +501,12 @@ export class MonitorCore {
     this.#soon.clear();
     // Let a command that is already running finish its awaits; it sees #closed and changes nothing.
     await this.#lock.catch(() => undefined);
+    this.#alerts.close();
     await Promise.all([
       this.#source.close('monitor closing'),
       this.#settingsStore.flush(),
       this.#watchlistsStore.flush(),
+      this.#alertsStore.flush(),
     ]);
     this.#log.info('monitor core closed');
     this.#unsubscribeRing?.();
@@ -932,14 +982,27 @@ export class MonitorCore {
           (v) => v.watchlist,
         ),
       'handlers:list': () => ok(this.#handlerViews()),
-      'handlers:remove': ({ id }) => {
+      'handlers:remove': async ({ id }) => {
         const handlers = this.#source.client.handlers;
         const found = handlers.list().find((h) => h.id === id);
         if (!found) return fail('not-found', `There is no handler with id ${JSON.stringify(id)}.`);
         if (found.builtin)
           return fail('forbidden', `"${found.name}" is built in and cannot be removed.`);
+        const rule = this.#alerts.ruleOfHandler(id);
+        if (rule !== undefined) {
+          // An alert's handler: the rule is paused, not lost (the Alerts panel can resume it),
+          // and a new client does not bring the handler back.
+          const paused = await this.#editAlerts(
+            updateRule(this.#alertsFile, { id: rule, paused: true }),
+          );
+          if (!paused.ok) return paused;
+          this.#log.info(
+            { handler: { id, name: found.name } },
+            'alert paused from the handler inspector',
+          );
+          return ok(this.#handlerViews());
+        }
         handlers.remove(id);
-        if (found.name === SPREAD_ALERT_NAME) this.#source.spreadAlertRemoved();
         this.#log.info({ handler: { id, name: found.name } }, 'handler removed by the user');
         return ok(this.#handlerViews());
       },
@@ -1011,7 +1074,86 @@ export class MonitorCore {
           );
         }
       },
+      'alerts:list': () => ok(this.#alertViews()),
+      'alerts:create': async (input) => {
+        const edit = createRule(
+          this.#alertsFile,
+          input,
+          `al-${randomUUID().slice(0, 8)}`,
+          Date.now(),
+        );
+        const saved = await this.#editAlerts(edit);
+        if (!saved.ok) return saved;
+        return this.#alertView(saved.value.id);
+      },
+      'alerts:update': async (patch) => {
+        const saved = await this.#editAlerts(updateRule(this.#alertsFile, patch));
+        if (!saved.ok) return saved;
+        if (patch.rearm) this.#alerts.rearm(patch.id);
+        return this.#alertView(patch.id);
+      },
+      'alerts:delete': async ({ id }) => {
+        const edit = deleteRule(this.#alertsFile, id);
+        if (!edit.ok) return edit;
+        const saved = await this.#saveAlerts(edit.value);
+        if (!saved.ok) return saved;
+        return ok(this.#alertViews());
+      },
+      'alerts:log': ({ limit }) => ok(this.#alerts.log(limit)),
     };
+  }
+
+  #alertViews(): AlertRuleView[] {
+    return this.#alerts.views(this.#source.streamed);
+  }
+
+  #alertView(id: string): Result<AlertRuleView> {
+    const view = this.#alertViews().find((r) => r.id === id);
+    // Only when the core closed meanwhile (the rules are then no longer applied).
+    return view ? ok(view) : fail('conflict', 'the monitor is shutting down');
+  }
+
+  #onAlertFired(fired: AlertFired): void {
+    this.#emit('alerts:fired', fired);
+    if (!fired.notify) return;
+    try {
+      this.#options.notifier?.notify(fired);
+    } catch (err) {
+      this.#log.error({ err, rule: fired.ruleId }, 'the desktop notification failed');
+    }
+  }
+
+  /** Without a rule of the user's yet, the default rule takes `spreadAlert.thresholdPct`. */
+  #withSpreadDefault(file: AlertsFile): AlertsFile {
+    const threshold = this.#options.spreadAlert?.thresholdPct;
+    if (threshold === undefined || !isDefault(file)) return file;
+    return {
+      ...file,
+      rules: file.rules.map((r) =>
+        r.id === DEFAULT_SPREAD_RULE_ID ? { ...r, value: threshold } : r,
+      ),
+    };
+  }
+
+  async #editAlerts(
+    edit: Result<{ readonly file: AlertsFile; readonly rule: { readonly id: string } }>,
+  ): Promise<Result<{ readonly id: string }>> {
+    if (!edit.ok) return edit;
+    const saved = await this.#saveAlerts(edit.value.file);
+    return saved.ok ? ok(edit.value.rule) : saved;
+  }
+
+  /** Saves first; only a saved file reaches the engine and the views (as with watchlists). */
+  async #saveAlerts(file: AlertsFile): Promise<Result<AlertsFile>> {
+    try {
+      await this.#alertsStore.save(file);
+    } catch (err) {
+      return fail('storage', errText(err));
+    }
+    this.#alertsFile = file;
+    if (this.#closed) return ok(file);
+    this.#alerts.setRules(file.rules);
+    return ok(file);
   }
 
   async #saveSettings(next: Settings): Promise<Result<Settings>> {
@@ -1218,6 +1360,11 @@ export class MonitorCore {
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }
+}
+
+/** Whether `file` is the untouched default (no rule of the user's, the default rule as shipped). */
+function isDefault(file: AlertsFile): boolean {
+  return JSON.stringify(file) === JSON.stringify(DEFAULT_ALERTS);
 }
 
 function symbolInfo(asset: Asset): SymbolInfo {

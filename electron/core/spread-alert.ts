@@ -1,4 +1,8 @@
 /**
+ * The app now runs the wide-spread alert as the default alert rule (electron/alerts/: a '*' rule
+ * "spread above 2 % of mid", same name, same 60 s quiet time, with hysteresis); this module keeps
+ * `spreadPct`, which the rules use, and the standalone handler the ingest benchmark registers.
+ *
  * The "wide spread" alert: a user handler (not built in) on every quote that logs a warning when a
  * symbol's bid/ask spread is wider than a share of its mid price. A wide spread is what a user
  * watching a list wants to hear about (thin book, halted or illiquid name, a bad print), and it

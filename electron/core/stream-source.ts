@@ -33,8 +33,8 @@ import { SymbolDirectory } from '../market/symbol-directory.ts';
 import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
+import type { HandlerRegistry } from '../stream/handlers.ts';
 import type { Logger } from '../stream/log.ts';
-import { createSpreadAlert, SPREAD_ALERT_NAME, type SpreadAlert } from './spread-alert.ts';
 import type { StoredCredentials } from './types.ts';
 import { connectionView } from './views.ts';
 import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
@@ -55,8 +55,6 @@ export interface StreamSourceOptions {
   readonly alpacaUrl?: (feed: Feed) => string;
   /** Extra client options (tests: backoff, random); url, codec, keys and logger are the source's. */
   readonly client?: Partial<StreamClientOptions>;
-  /** The wide-spread alert's threshold (% of mid) and per-symbol quiet time. */
-  readonly spreadAlert?: { readonly thresholdPct?: number; readonly intervalMs?: number };
   /**
    * REST for an Alpaca source: base URLs (tests: a local server for both) and client options.
    * Default: Alpaca's data host and the paper trading host.
@@ -92,6 +90,13 @@ export interface SourceHost {
   seriesChanged(): void;
   /** Whether the core is closed (a slow start must then change nothing). */
   isClosed(): boolean;
+  /**
+   * Registers the alert rules on a new client's handlers (after the book's, so that a rule reads
+   * the book's figures after they took the same message in); returns the detach.
+   */
+  attachAlerts(handlers: HandlerRegistry): () => void;
+  /** The streamed symbols changed (the alert rules' per-symbol state follows them). */
+  streamedChanged(symbols: ReadonlySet<string>): void;
 }
 
 /**
@@ -151,10 +156,6 @@ export class StreamSource {
     retryAt: number | undefined;
     stale: boolean;
   } = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
-  /** Whether the user removed the spread alert: a new client must not bring it back. */
-  #alertEnabled = true;
-  /** The current client's spread alert, whose per-symbol state follows the subscribed symbols. */
-  #spreadAlert: SpreadAlert | undefined;
 
   constructor(options: StreamSourceOptions, host: SourceHost) {
     this.#options = options;
@@ -221,12 +222,6 @@ export class StreamSource {
   disconnect(reason: string): void {
     this.#wantConnected = false;
     this.#client?.disconnect(reason);
-  }
-
-  /** The user removed the spread alert: later clients do not bring it back. */
-  spreadAlertRemoved(): void {
-    this.#alertEnabled = false;
-    this.#spreadAlert = undefined;
   }
 
   /** Starts the simulator or reads the keys, and builds the client: nothing is torn down yet. */
@@ -349,18 +344,8 @@ export class StreamSource {
       market.close();
       prepared.rest?.close();
     });
-    if (this.#alertEnabled) {
-      const alert = this.#options.spreadAlert;
-      const spread = createSpreadAlert({
-        logger: this.#host.logger.child({ module: 'spread-alert' }),
-        ...(alert?.thresholdPct !== undefined ? { thresholdPct: alert.thresholdPct } : {}),
-        ...(alert?.intervalMs !== undefined ? { intervalMs: alert.intervalMs } : {}),
-      });
-      client.handlers.on('quote', '*', spread, { name: SPREAD_ALERT_NAME });
-      this.#spreadAlert = spread;
-    } else {
-      this.#spreadAlert = undefined;
-    }
+    // The alert rules (the wide-spread alert among them) outlive clients: the core's engine.
+    this.#detach.push(this.#host.attachAlerts(client.handlers));
     this.syncSubscriptions();
     this.#market = market;
     market.start(this.#streamed);
@@ -407,7 +392,7 @@ export class StreamSource {
     }
     this.#streamed = next;
     this.#host.book.retain(next);
-    this.#spreadAlert?.retain(next);
+    this.#host.streamedChanged(next);
     this.#market?.setSymbols(next);
   }
 

@@ -61,7 +61,12 @@
  *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
  *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
-import { FRAME_COLUMNS, frameColumns, type QuoteFrame } from '../../shared/frame.ts';
+import {
+  FRAME_COLUMNS,
+  frameColumns,
+  type FrameColumn,
+  type QuoteFrame,
+} from '../../shared/frame.ts';
 import type { SymbolSnapshot } from '../rest/types.ts';
 import type { Bar, Quote, Trade } from '../../shared/market.ts';
 import type { HandlerRegistry } from './handlers.ts';
@@ -604,6 +609,15 @@ export class QuoteBook {
     const s = this.#store;
     s.reset();
     for (const c of s.cursors) c.reset(s.capacity);
+  }
+
+  /**
+   * One figure of one symbol's row (NaN when the symbol has no row or the field no value yet):
+   * for readers beside the views, like the alert rules (change %, day volume). A Map get.
+   */
+  value(symbol: string, column: FrameColumn): number {
+    const row = this.#store.index.get(symbol);
+    return row === undefined ? Number.NaN : (this.#store[column][row] ?? Number.NaN);
   }
 
   /** Rows in use. */

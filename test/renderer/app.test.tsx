@@ -8,12 +8,13 @@ import { shortcutTarget } from '../../renderer/app.tsx';
 import { PanelBoundary } from '../../renderer/panels/boundary.tsx';
 
 describe('shortcutTarget', () => {
-  it('maps Alt+1..6 by physical key, whatever character the layout types', () => {
+  it('maps Alt+1..7 by physical key, whatever character the layout types', () => {
     expect(shortcutTarget('Digit1')).toEqual({ panel: 'watchlist-table-area' });
     expect(shortcutTarget('Digit2')).toEqual({ panel: 'health' });
     expect(shortcutTarget('Numpad3')).toEqual({ panel: 'counters' });
     expect(shortcutTarget('Digit6')).toEqual({ panel: 'settings', dock: 'settings' });
-    expect(shortcutTarget('Digit7')).toBeUndefined();
+    expect(shortcutTarget('Digit7')).toEqual({ panel: 'alerts', dock: 'alerts' });
+    expect(shortcutTarget('Digit8')).toBeUndefined();
     expect(shortcutTarget('KeyA')).toBeUndefined();
   });
 });

@@ -254,6 +254,9 @@ export class FakeApi implements MonitorApi {
       case 'connection:connect':
       case 'connection:disconnect':
         return ok(this.snapshot.connection);
+      case 'alerts:list':
+      case 'alerts:log':
+        return ok([]);
       default:
         return fail('internal', `FakeApi: no answer for ${command}`);
     }

@@ -474,6 +474,26 @@ export function createFakeElectron() {
     },
   };
 
+  /** Electron's Notification: records what was shown; `click()` plays the user's click. */
+  class Notification extends EventEmitter {
+    static supported = true;
+    static readonly shown: Notification[] = [];
+    static isSupported(): boolean {
+      return Notification.supported;
+    }
+    readonly options: { title: string; body: string; silent?: boolean };
+    constructor(options: { title: string; body: string; silent?: boolean }) {
+      super();
+      this.options = options;
+    }
+    show(): void {
+      Notification.shown.push(this);
+    }
+    click(): void {
+      this.emit('click', new FakeEvent());
+    }
+  }
+
   const ipcMain = new FakeIpcMain();
   const ipcRenderer = new FakeIpcRenderer();
   const powerMonitor = new FakePowerMonitor(app);
@@ -492,6 +512,7 @@ export function createFakeElectron() {
     safeStorage: {},
     contextBridge,
     powerMonitor,
+    Notification,
   };
 
   return {
@@ -508,6 +529,7 @@ export function createFakeElectron() {
     dialog,
     contextBridge,
     powerMonitor,
+    Notification,
   };
 }
 

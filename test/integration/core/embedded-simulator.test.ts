@@ -20,7 +20,11 @@ function converse(
     const texts: string[] = [];
     let greeted = false;
     ws.on('message', (data) => {
-      texts.push(String(data));
+      texts.push(
+        Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(data as ArrayBuffer).toString('utf8'),
+      );
       if (!greeted) {
         greeted = true;
         for (const m of messages) ws.send(m);
