@@ -77,6 +77,7 @@ export const PRELOAD_COMMANDS = [
   'alerts:delete',
   'alerts:log',
   'tape:watch',
+  'watchlists:set-active',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

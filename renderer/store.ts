@@ -858,6 +858,16 @@ export const useMonitor = create<MonitorState>()((set, get) => {
 
 // The view's own choices outlive a reload (each browser profile / app install keeps its own).
 useMonitor.subscribe((state, previous) => {
+  // Main streams the active list's symbols first when the plan's symbol limit bites: tell it
+  // which list this is, on a tab switch and when a view attaches.
+  const active = state.activeWatchlistId;
+  if (
+    active !== undefined &&
+    state.api !== undefined &&
+    (active !== previous.activeWatchlistId || state.api !== previous.api)
+  ) {
+    void state.api.invoke('watchlists:set-active', { id: active }).catch(() => undefined);
+  }
   if (
     state.activeWatchlistId !== previous.activeWatchlistId ||
     state.sort !== previous.sort ||

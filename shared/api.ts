@@ -206,6 +206,12 @@ export const settingsSchema = z.strictObject({
   autoConnect: z.boolean(),
   /** On a Linux desktop without a keyring: the user agreed to store keys only obfuscated. */
   allowInsecureCredentialStorage: z.boolean(),
+  /**
+   * The watchlist the user is looking at: its symbols come first for the stream when the plan's
+   * symbol limit bites (the others are polled). Absent (files from older builds, or never set):
+   * the first list. An id no list has any more counts as absent.
+   */
+  activeWatchlist: idSchema.optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -916,6 +922,12 @@ export const COMMANDS = {
    * day; 'tape:trades' events follow while it is watched.
    */
   'tape:watch': z.strictObject({ symbol: symbolSchema.nullable() }),
+  /**
+   * The watchlist the user is looking at (a tab switch): remembered in the settings, and its
+   * symbols go first for the stream when the plan's symbol limit bites. Nothing is unsubscribed:
+   * the new order applies to what is subscribed next and to 'subscriptions:retry-refused'.
+   */
+  'watchlists:set-active': z.strictObject({ id: idSchema }),
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -945,6 +957,7 @@ export interface CommandOutputs {
   'handlers:list': readonly HandlerView[];
   'handlers:remove': readonly HandlerView[];
   'subscriptions:retry-refused': { readonly retried: number };
+  'watchlists:set-active': Settings;
   'diagnostics:snapshot': Snapshot;
   'diagnostics:export': DiagnosticsBundle;
   'log:recent': readonly LogEntry[];

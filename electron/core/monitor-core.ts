@@ -357,6 +357,7 @@ export class MonitorCore {
         book: this.#book,
         credentials: () => this.#credentials(),
         watchlists: () => this.#watchlists,
+        activeWatchlist: () => this.#settings.activeWatchlist,
         setNotice: (id, level, message) => this.#setNotice(id, level, message),
         dropNotice: (id) => void this.#dropNotice(id),
         connectionChanged: () => this.#emit('connection:state', this.#connectionView()),
@@ -1024,6 +1025,15 @@ export class MonitorCore {
         handlers.remove(id);
         this.#log.info({ handler: { id, name: found.name } }, 'handler removed by the user');
         return ok(this.#handlerViews());
+      },
+      'watchlists:set-active': async ({ id }) => {
+        if (!this.#watchlists.watchlists.some((w) => w.id === id))
+          return fail('not-found', `There is no watchlist with id ${JSON.stringify(id)}.`);
+        if (this.#settings.activeWatchlist === id) return ok(this.#settings);
+        const saved = await this.#saveSettings({ ...this.#settings, activeWatchlist: id });
+        // Only the order changes: the planner's priority, not a single subscription.
+        if (saved.ok && !this.#closed) this.#source.syncSubscriptions();
+        return saved;
       },
       'subscriptions:retry-refused': () => {
         const retried = this.#source.client.subscriptions.clearRefused();

@@ -74,6 +74,8 @@ export interface SourceHost {
   /** The keys for an Alpaca source: stored, else the environment's; undefined when none. */
   credentials(): Promise<StoredCredentials | undefined>;
   watchlists(): WatchlistsFile;
+  /** The id of the watchlist the user is looking at (settings), whose symbols stream first. */
+  activeWatchlist(): string | undefined;
   setNotice(id: string, level: Notice['level'], message: string): void;
   dropNotice(id: string): void;
   /** The connection view changed (a state, staleness, a new client). */
@@ -373,11 +375,17 @@ export class StreamSource {
     if (this.#wantConnected && !blocked) this.#connectWhenFree(client);
   }
 
-  /** Makes the client's desired set equal the watchlists: only the difference is sent. */
+  /**
+   * Makes the client's desired set equal the watchlists: only the difference is sent. The order
+   * (the active list first) becomes the planner's priority: over the plan's symbol limit the
+   * first symbols are streamed on every channel and the rest polled. A new order alone sends
+   * nothing; it decides what is subscribed next (after a drop, on 'subscriptions:retry-refused').
+   */
   syncSubscriptions(): void {
     const client = this.#client;
     if (!client) return;
     const next = this.#wantedSymbols();
+    client.subscriptions.setPriority([...next]);
     const added: string[] = [];
     const removed: string[] = [];
     for (const s of next) if (!this.#streamed.has(s)) added.push(s);
@@ -511,7 +519,7 @@ export class StreamSource {
     return this.#socketsFree;
   }
 
-  /** The symbols the current source can stream, from every watchlist. */
+  /** The symbols the current source can stream, from every watchlist, the active list first. */
   #wantedSymbols(): Set<string> {
     const source = this.#source;
     const crypto = source !== undefined && isCryptoSource(source);
@@ -520,6 +528,8 @@ export class StreamSource {
     const { symbols, beyond } = subscribableSymbols(
       this.#host.watchlists(),
       (symbol) => symbol.includes('/') === crypto,
+      MAX_TOTAL_SYMBOLS,
+      this.#host.activeWatchlist(),
     );
     if (beyond > 0) {
       this.#host.setNotice(

@@ -186,29 +186,38 @@ export function moveSymbol(
   return ok(replace(file, index, { ...watchlist, symbols }));
 }
 
-/** Every symbol of every list: what the stream should be subscribed to. */
-export function allSymbols(file: WatchlistsFile): Set<string> {
+/**
+ * Every symbol of every list: what the stream should be subscribed to. In priority order: the
+ * `active` list's symbols first (when a list has that id), then the other lists' in list order;
+ * over the plan's symbol limit the first ones are streamed and the rest polled.
+ */
+export function allSymbols(file: WatchlistsFile, active?: string): Set<string> {
   const all = new Set<string>();
-  for (const watchlist of file.watchlists) for (const symbol of watchlist.symbols) all.add(symbol);
+  const first = file.watchlists.find((w) => w.id === active);
+  for (const symbol of first?.symbols ?? []) all.add(symbol);
+  for (const watchlist of file.watchlists)
+    if (watchlist !== first) for (const symbol of watchlist.symbols) all.add(symbol);
   return all;
 }
 
 /**
  * What to subscribe when the lists may hold more than `limit` distinct symbols (a file written
  * before the limit existed, or by hand): the first `limit` distinct symbols that `accept` takes
- * (e.g. only crypto pairs, or only stocks, for the current source), in list order, list by list;
- * and `beyond`, how many more distinct accepted symbols did not fit (0 when all fit). Within the
- * limit `symbols` is allSymbols(file) filtered by `accept`.
+ * (e.g. only crypto pairs, or only stocks, for the current source), in priority order (the
+ * `active` list first, then list by list: allSymbols); and `beyond`, how many more distinct
+ * accepted symbols did not fit (0 when all fit). Within the limit `symbols` is
+ * allSymbols(file, active) filtered by `accept`, in that order.
  */
 export function subscribableSymbols(
   file: WatchlistsFile,
   accept: (symbol: string) => boolean = () => true,
   limit: number = MAX_TOTAL_SYMBOLS,
+  active?: string,
 ): { readonly symbols: Set<string>; readonly beyond: number } {
   const symbols = new Set<string>();
   let beyond = 0;
-  // allSymbols is in list order and has each symbol once, so `beyond` counts distinct symbols.
-  for (const symbol of allSymbols(file)) {
+  // allSymbols is in priority order and has each symbol once, so `beyond` counts distinct symbols.
+  for (const symbol of allSymbols(file, active)) {
     if (!accept(symbol)) continue;
     if (symbols.size < limit) symbols.add(symbol);
     else beyond++;

@@ -7,6 +7,12 @@
  * first (they free symbol-limit slots), then queued probe groups (below), then the rest of the
  * subscribes, chunked under a byte limit.
  *
+ * Order is priority, not the alphabet: over a plan's symbol limit the server keeps what came
+ * first, so the user's order decides which symbols stream. Symbols rank by `setPriority()` (the
+ * caller's order, e.g. the active watchlist first), then by when they were first wanted; a delta
+ * lists symbol after symbol, each on all its pending channels, so a limit cuts between symbols,
+ * not between channels. The same order every time makes the same cut after a reconnect.
+ *
  * Refusals are remembered per (channel, symbol) so that a refused symbol is reported, not retried
  * in a loop, and not even after a reconnect, until its consumers let go of it or `clearRefused()`.
  * For the same reason a subscribe whose echo does not list a symbol marks that symbol refused
@@ -17,18 +23,21 @@
  * an error about the action in flight is handled by "isolate, then refuse": one bad pair must not
  * take the innocent ones of its action down with it, and the failed action is never sent again
  * as it was (Alpaca: a 400 is the client's own bug, do not resend the same message).
- * - A subscribe naming several channels (400, 405, 410, 413): nothing is refused; from then on
- *   every subscribe names one channel, so that a channel the feed lacks fails on its own.
- * - A subscribe of several symbols on one channel: 410 and 413 are about the channel (not on this
- *   feed; `*` not allowed), so its unconfirmed symbols are refused, except that a 413 to an
- *   action holding `*` refuses just `*`. 400 and 405 may be about one symbol or about how many
- *   were asked at once, so nothing is refused: the failed action's symbols that are still wanted
- *   are split in two halves, "probe groups", queued at the front and sent as they are before any
- *   other subscribe (bisection, depth first). A failed group is split the same way. Only that
- *   action is bisected: every other pending symbol still goes at full size, so one bad symbol
- *   costs about 2 * log2(n) actions, not one round trip per symbol. The queue drains before any
- *   other subscribe is planned, so its symbols are never packed back with the rest of the
- *   action that failed.
+ * - A subscribe naming several channels (400, 410, 413): nothing is refused; from then on
+ *   every subscribe names one channel, so that a channel the feed lacks fails on its own. A 405
+ *   is about how many pairs, never about a channel, so it is bisected as below instead: splitting
+ *   by channel would fill the limit with one channel of every symbol.
+ * - A subscribe of several pairs (one channel, or several after a 405): 410 and 413 are about the
+ *   channel (not on this feed; `*` not allowed), so its unconfirmed symbols are refused, except
+ *   that a 413 to an action holding `*` refuses just `*`. 400 and 405 may be about one symbol or
+ *   about how many were asked at once, so nothing is refused: the failed action's pairs that are
+ *   still wanted, in priority order, are split in two halves, "probe groups", queued at the front
+ *   and sent as they are before any other subscribe (bisection, depth first). A failed group is
+ *   split the same way. Only that action is bisected: every other pending symbol still goes at
+ *   full size, so one bad symbol costs about 2 * log2(n) actions, not one round trip per symbol.
+ *   The queue drains before any other subscribe is planned, so its symbols are never packed back
+ *   with the rest of the action that failed. Under a limit the groups that pass are the longest
+ *   prefix of the priority order that fits.
  * - A subscribe of one symbol on one channel: that pair is refused with the code. For a 405 it
  *   also means the connection holds all it may: every other pair waiting to be subscribed
  *   (queued in probe groups or not) is refused with 405 at once, without sending it, since each
@@ -44,7 +53,12 @@
  * would repeat a failed message (for a 400, a certain failure) where a kept group costs at most
  * one action more. A probe in flight when the session ends is queued again. `clearRefused()`, the
  * user's "try again", forgets refusals and the one-channel rule (the plan or the feed may have
- * changed since) but keeps queued groups: they only decide how symbols are grouped.
+ * changed since) but keeps queued groups: they only decide how symbols are grouped. When the
+ * priority changed since the refusals (a refused symbol now ranks before a held one), it also
+ * gives back the held pairs of the symbols that rank after the best refused one and outside the
+ * first ones in priority order that fit in what the server holds now, so that the limit is
+ * filled again in priority order with as few unsubscribes as can be known to be needed. A new
+ * priority alone unsubscribes nothing.
  *
  * Late errors. Alpaca may echo an action and only then send its 405: by then the client has sent
  * the next action, and blaming that one would bisect and refuse innocent pairs. So the pairs an
@@ -54,7 +68,10 @@
  * keeps that action's echo deadline). Were the error really about the action in flight, its echo
  * would never come: the client's echo deadline handles that, and the next error about it is
  * isolated as usual. A 400 counts only while an action is in flight (otherwise it may be about
- * auth).
+ * auth). A server that applies part of a subscribe keeps pairs in its own order, perhaps
+ * channel by channel: after such a late 405 the held pairs that rank too low are given back and
+ * the first symbols that surely fit are planned again (a bounded number of times per
+ * connection), so that the limit still holds the priority order.
  */
 import {
   CHANNELS,
@@ -127,6 +144,14 @@ const ACTION_ERRORS: ReadonlySet<number> = new Set([400, 405, 410, 413]);
 /** Of those, the ones about a channel as a whole rather than about some of its symbols. */
 const CHANNEL_ERRORS: ReadonlySet<number> = new Set([410, 413]);
 
+/** A refusal for the symbol limit: 405, or left out of an echo (0) until its late 405 comes. */
+function overLimit(code: number): boolean {
+  return code === 405 || code === 0;
+}
+
+/** Late-405 rebalances per connection: enough for a partial apply or two, never a loop. */
+const MAX_REBALANCES = 4;
+
 const SUBSCRIBE_BASE = JSON.stringify({ action: 'subscribe' }).length;
 const UNSUBSCRIBE_BASE = JSON.stringify({ action: 'unsubscribe' }).length;
 
@@ -134,10 +159,40 @@ function makeChannelMap<V>(make: () => V): Map<Channel, V> {
   return new Map(CHANNELS.map((c) => [c, make()]));
 }
 
-/** Symbols of one channel to subscribe together, as they are: one half of a failed subscribe. */
+/** A (channel, symbol) pair. */
+type Pair = readonly [Channel, string];
+
+/** Pairs to subscribe together, as they are, in priority order: one half of a failed subscribe. */
 interface ProbeGroup {
-  readonly channel: Channel;
-  readonly symbols: readonly string[];
+  readonly pairs: readonly Pair[];
+}
+
+/** The pairs an action names, channel by channel. */
+function pairsOf(action: PlannedAction): Pair[] {
+  return CHANNELS.flatMap((c) => (action.channels[c] ?? []).map((s): Pair => [c, s]));
+}
+
+/**
+ * The `channels` of an action holding these pairs, channels in CHANNELS order (the wire order),
+ * each channel's symbols in the order given.
+ */
+function channelsOf(
+  pairs: Iterable<Pair> | Map<Channel, string[]>,
+): Partial<Record<Channel, string[]>> {
+  const lists = new Map<Channel, string[]>();
+  if (pairs instanceof Map) for (const [c, list] of pairs) lists.set(c, list);
+  else
+    for (const [c, s] of pairs) {
+      const list = lists.get(c);
+      if (list) list.push(s);
+      else lists.set(c, [s]);
+    }
+  const out: Partial<Record<Channel, string[]>> = {};
+  for (const c of CHANNELS) {
+    const list = lists.get(c);
+    if (list && list.length > 0) out[c] = list;
+  }
+  return out;
 }
 
 /** The next action and, when it is a queued probe group, that group's index in the queue. */
@@ -152,10 +207,33 @@ export class SubscriptionManager {
   readonly #log: Logger;
   /** Channel -> symbol -> refcount (>= 1; a symbol at 0 is deleted). */
   readonly #desired = makeChannelMap(() => new Map<string, number>());
+  /**
+   * Symbol -> when it was first wanted (a counter), while it is wanted on any channel: the order
+   * after the explicit priority, so that the order is the caller's even without one.
+   */
+  readonly #firstWanted = new Map<string, number>();
+  #wantedCounter = 0;
+  /** Symbol -> rank from setPriority(); lower first. Symbols not named rank after all named. */
+  #priority = new Map<string, number>();
+  /** #order(), until setPriority() or a symbol entering or leaving the wanted set. */
+  #orderCache: readonly string[] | undefined;
   #confirmed = makeChannelMap(() => new Set<string>());
   readonly #refused = makeChannelMap(() => new Map<string, { code: number; at: number }>());
   /** Unsubscribes the server ignored on this connection; not repeated until reset(). */
   #ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
+  /**
+   * Held pairs given back to make room for higher-priority ones (clearRefused()): unsubscribed
+   * though wanted, then planned again as pending once the server has let go of them.
+   */
+  #evicting = makeChannelMap(() => new Set<string>());
+  /** Late-405 rebalances on this connection (#rebalance). */
+  #rebalances = 0;
+  /**
+   * After making room, the symbols that surely fit: while any of their pairs is pending, only
+   * theirs are subscribed, so that a server applying part of an action in its own order cannot
+   * hand their room to the pairs given back. Empty otherwise.
+   */
+  #first = new Set<string>();
   #inFlight: PlannedAction | undefined;
   /** The probe group the action in flight was made of, queued again if that action is lost. */
   #inFlightProbe: ProbeGroup | undefined;
@@ -193,6 +271,10 @@ export class SubscriptionManager {
       const n = desired.get(s) ?? 0;
       desired.set(s, n + 1);
       if (n === 0) entered = true;
+      if (!this.#firstWanted.has(s)) {
+        this.#firstWanted.set(s, this.#wantedCounter++);
+        this.#orderCache = undefined;
+      }
     }
     if (entered) this.#emit('desired');
   }
@@ -213,9 +295,29 @@ export class SubscriptionManager {
       }
       desired.delete(s);
       this.#refused.get(channel)?.delete(s);
+      if (!CHANNELS.some((c) => this.#desired.get(c)?.has(s))) {
+        this.#firstWanted.delete(s);
+        this.#orderCache = undefined;
+      }
       left = true;
     }
     if (left) this.#emit('desired');
+  }
+
+  /**
+   * The order in which symbols are subscribed: these first, in this order (invalid ones ignored),
+   * then the others by when they were first wanted. It changes nothing already sent or refused:
+   * it orders what is planned next (pending pairs, a reconnect, pairs `clearRefused()` frees), so
+   * a new order never costs an unsubscribe. Replaces the previous order.
+   */
+  setPriority(symbols: readonly string[]): void {
+    const priority = new Map<string, number>();
+    for (const raw of symbols) {
+      const s = normalizeSymbol(raw);
+      if (s !== undefined && !priority.has(s)) priority.set(s, priority.size);
+    }
+    this.#priority = priority;
+    this.#orderCache = undefined;
   }
 
   refcount(channel: Channel, symbol: string): number {
@@ -247,14 +349,20 @@ export class SubscriptionManager {
   /**
    * Forgets every refusal, so that those symbols are planned again, and the one-channel rule
    * (the user may have changed plan or feed before asking to try again). Queued probe groups
-   * stay: they only decide how symbols are grouped. Returns how many refusals.
+   * stay: they only decide how symbols are grouped. Held symbols ranking after the best refused
+   * one are given back first (see the module comment). Returns how many refusals.
    */
   clearRefused(): number {
     let n = 0;
+    let best: string | undefined;
     for (const refused of this.#refused.values()) {
       n += refused.size;
+      for (const s of refused.keys())
+        if (best === undefined || this.#compare(s, best) < 0) best = s;
       refused.clear();
     }
+    this.#first = new Set();
+    if (best !== undefined) this.#makeRoom(best);
     const split = this.#oneChannelPerSubscribe;
     this.#oneChannelPerSubscribe = false;
     if (n > 0 || split) this.#emit('refused');
@@ -269,7 +377,13 @@ export class SubscriptionManager {
     if (this.#inFlight) return undefined;
     // Groups with nothing left to send (let go, refused, confirmed) would only take memory.
     if (this.#probes.length > 0)
-      this.#probes = this.#probes.filter((g) => g.symbols.some((s) => this.#pending(g.channel, s)));
+      this.#probes = this.#probes.filter((g) => g.pairs.some(([c, s]) => this.#pending(c, s)));
+    // The same for the symbols to send first, once none of their pairs is left to send.
+    if (
+      this.#first.size > 0 &&
+      ![...this.#first].some((s) => CHANNELS.some((c) => this.#pending(c, s)))
+    )
+      this.#first = new Set();
     const plan = this.#plan();
     if (!plan) return undefined;
     if (plan.probe !== undefined) {
@@ -305,6 +419,10 @@ export class SubscriptionManager {
     for (const [channel, ignored] of this.#ignoredUnsubscribes) {
       const set = confirmed.get(channel);
       for (const s of ignored) if (!set?.has(s)) ignored.delete(s);
+    }
+    for (const [channel, evicting] of this.#evicting) {
+      const set = confirmed.get(channel);
+      for (const s of evicting) if (!set?.has(s)) evicting.delete(s);
     }
 
     const flight = this.#inFlight;
@@ -344,7 +462,8 @@ export class SubscriptionManager {
     // the action in flight, and blaming it on old left-out pairs would leave that action to time
     // out and be sent again.
     if (this.#leftOut.length > 0 && code === 405) {
-      if (this.#attribute(code)) this.#emit('refused');
+      const refused = this.#attribute(code);
+      if (this.#rebalance() || refused) this.#emit('refused');
       return 'attributed';
     }
     if (!flight) return 'ignored';
@@ -362,6 +481,8 @@ export class SubscriptionManager {
   reset(): void {
     this.#confirmed = makeChannelMap(() => new Set<string>());
     this.#ignoredUnsubscribes = makeChannelMap(() => new Set<string>());
+    this.#evicting = makeChannelMap(() => new Set<string>());
+    this.#rebalances = 0;
     this.#requeueInFlightProbe();
     this.#inFlight = undefined;
     this.#leftOut = [];
@@ -400,6 +521,8 @@ export class SubscriptionManager {
     confirmed: number;
     refused: number;
     ignored: number;
+    evicting: number;
+    first: number;
     probes: number;
     leftOut: number;
   } {
@@ -413,6 +536,8 @@ export class SubscriptionManager {
       confirmed: total(this.#confirmed),
       refused: total(this.#refused),
       ignored: total(this.#ignoredUnsubscribes),
+      evicting: total(this.#evicting),
+      first: this.#first.size,
       probes: this.#probes.length,
       leftOut: this.#leftOut.length,
     };
@@ -437,13 +562,20 @@ export class SubscriptionManager {
     return good;
   }
 
-  /** Held by the server, no longer wanted, and not already refused as an unsubscribe. */
+  /**
+   * Held by the server and no longer wanted (or given back to make room), and not already
+   * refused as an unsubscribe.
+   */
+  #unsubscribeDue(channel: Channel, symbol: string): boolean {
+    return (
+      (!this.#desired.get(channel)?.has(symbol) || this.#evicting.get(channel)?.has(symbol)) ===
+        true && !this.#ignoredUnsubscribes.get(channel)?.has(symbol)
+    );
+  }
+
   #unsubscribePending(): boolean {
-    for (const [channel, held] of this.#confirmed) {
-      const desired = this.#desired.get(channel);
-      const ignored = this.#ignoredUnsubscribes.get(channel);
-      for (const s of held) if (!desired?.has(s) && !ignored?.has(s)) return true;
-    }
+    for (const [channel, held] of this.#confirmed)
+      for (const s of held) if (this.#unsubscribeDue(channel, s)) return true;
     return false;
   }
 
@@ -500,7 +632,7 @@ export class SubscriptionManager {
       );
       return this.#reconcile(action, code);
     }
-    if (named.length > 1) {
+    if (named.length > 1 && code !== 405) {
       this.#oneChannelPerSubscribe = true;
       this.#log.warn(
         { code, channels: named },
@@ -509,25 +641,27 @@ export class SubscriptionManager {
       return false;
     }
     const channel = named[0];
-    const symbols = channel === undefined ? [] : (action.channels[channel] ?? []);
     if (channel === undefined) return false;
-    if (symbols.length <= 1) {
+    const pairs = this.#ordered(pairsOf(action));
+    if (pairs.length <= 1) {
       if (code === 405) return this.#refuseOverLimit(action);
       return this.#reconcile(action, code);
     }
     if (CHANNEL_ERRORS.has(code)) {
+      // Only one channel is named here (several would have split by channel above).
+      const symbols = action.channels[channel] ?? [];
       // "* not allowed" names its culprit: the other symbols of the action are innocent.
       const blamed = code === 413 && symbols.includes('*') ? ['*'] : symbols;
       return this.#reconcile({ ...action, channels: { [channel]: blamed } }, code);
     }
-    const left = symbols.filter((s) => this.#pending(channel, s));
+    const left = pairs.filter(([c, s]) => this.#pending(c, s));
     const half = Math.ceil(left.length / 2);
     const groups = [left.slice(0, half), left.slice(half)]
       .filter((g) => g.length > 0)
-      .map((g): ProbeGroup => ({ channel, symbols: g }));
+      .map((g): ProbeGroup => ({ pairs: g }));
     this.#probes.unshift(...groups);
     this.#log.warn(
-      { code, channel, symbols: symbols.length, halves: groups.map((g) => g.symbols.length) },
+      { code, channels: named, pairs: pairs.length, halves: groups.map((g) => g.pairs.length) },
       'a subscribe of several symbols failed; trying each half on its own',
     );
     return false;
@@ -541,9 +675,7 @@ export class SubscriptionManager {
     if (this.#unsubscribePending()) {
       // An unsubscribe about to go out frees a slot: the pair gets another try after it (the
       // planner sends unsubscribes first), instead of being refused for a limit about to move.
-      const channel = CHANNELS.find((c) => (action.channels[c]?.length ?? 0) > 0);
-      if (channel !== undefined)
-        this.#probes.unshift({ channel, symbols: [...(action.channels[channel] ?? [])] });
+      this.#probes.unshift({ pairs: pairsOf(action) });
       this.#log.warn(
         { code: 405 },
         'symbol limit reached while an unsubscribe is pending; retrying after it',
@@ -618,60 +750,196 @@ export class SubscriptionManager {
   #plan(): Plan | undefined {
     const unsubscribe = this.#collect(
       'unsubscribe',
-      (c, s) => !this.#desired.get(c)?.has(s) && !this.#ignoredUnsubscribes.get(c)?.has(s),
+      (c, s) => this.#unsubscribeDue(c, s),
       this.#confirmed,
     );
     if (unsubscribe) return { action: unsubscribe, probe: undefined };
     for (const [index, group] of this.#probes.entries()) {
-      const left = group.symbols.filter((s) => this.#pending(group.channel, s));
+      const left = group.pairs.filter(([c, s]) => this.#pending(c, s));
       if (left.length > 0) {
         // Sent as it is; its size was under the byte limit when it was half of a larger action.
-        const channels = { [group.channel]: left };
+        const channels = channelsOf(left);
         const bytes = JSON.stringify({ action: 'subscribe', ...channels }).length;
         return { action: { action: 'subscribe', channels, bytes }, probe: index };
       }
     }
     // Nothing queued is pending now (or the loop above would have returned), so no queued symbol
     // can be packed back with the others of the action it came from.
-    const subscribe = this.#collect('subscribe', (c, s) => this.#pending(c, s), this.#desired);
+    const first = this.#first;
+    const subscribe =
+      (first.size > 0
+        ? this.#collect('subscribe', (c, s) => first.has(s) && this.#pending(c, s), this.#desired)
+        : undefined) ?? this.#collect('subscribe', (c, s) => this.#pending(c, s), this.#desired);
     return subscribe ? { action: subscribe, probe: undefined } : undefined;
   }
 
   /**
-   * The first chunk of the delta: channels in CHANNELS order, symbols sorted, packed greedily
-   * until the next symbol would pass the byte limit. A symbol too big on its own goes alone. A
-   * subscribe also stops at its first channel once errors asked for it.
+   * The first chunk of the delta: symbols in priority order, each on its channels in CHANNELS
+   * order, packed greedily until the next pair would pass the byte limit. A pair too big on its
+   * own goes alone. A subscribe also keeps to one channel (its first pair's) once errors asked
+   * for it.
    */
   #collect(
     action: PlannedAction['action'],
     wanted: (channel: Channel, symbol: string) => boolean,
-    source: Map<Channel, { keys(): Iterable<string> }>,
+    source: Map<Channel, ReadonlyMap<string, unknown> | ReadonlySet<string>>,
   ): PlannedAction | undefined {
     const oneChannel = action === 'subscribe' && this.#oneChannelPerSubscribe;
+    const channels = CHANNELS.filter((c) => (source.get(c)?.size ?? 0) > 0);
+    let symbols: Iterable<string>;
+    if (action === 'subscribe') {
+      // Every wanted symbol, in the cached priority order: the scan stops at the byte limit.
+      symbols = this.#order();
+    } else {
+      // Symbols no longer wanted have no rank: collect the few due, then order them.
+      const due = new Set<string>();
+      for (const channel of channels)
+        for (const s of source.get(channel)?.keys() ?? []) if (wanted(channel, s)) due.add(s);
+      if (due.size === 0) return undefined;
+      symbols = this.#inPriorityOrder([...due]);
+    }
     let bytes = action === 'subscribe' ? SUBSCRIBE_BASE : UNSUBSCRIBE_BASE;
-    const channels: Partial<Record<Channel, string[]>> = {};
+    const lists = new Map<Channel, string[]>();
+    let only: Channel | undefined;
     let count = 0;
-    for (const channel of CHANNELS) {
-      const candidates: string[] = [];
-      for (const s of source.get(channel)?.keys() ?? []) if (wanted(channel, s)) candidates.push(s);
-      if (candidates.length === 0) continue;
-      if (oneChannel && count > 0) break;
-      candidates.sort();
-      let list: string[] | undefined;
-      for (const s of candidates) {
+    const done = (): PlannedAction => ({ action, channels: channelsOf(lists), bytes });
+    for (const s of symbols) {
+      for (const channel of channels) {
+        if (oneChannel && only !== undefined && channel !== only) continue;
+        if (!source.get(channel)?.has(s) || !wanted(channel, s)) continue;
+        const list = lists.get(channel);
         // `,"quotes":["S"]` for the first symbol of a channel, `,"S"` for the next ones.
         const cost = list ? s.length + 3 : channel.length + s.length + 8;
-        if (count > 0 && bytes + cost > this.#maxActionBytes) return { action, channels, bytes };
-        if (!list) {
-          list = [];
-          channels[channel] = list;
-        }
-        list.push(s);
+        if (count > 0 && bytes + cost > this.#maxActionBytes) return done();
+        if (list) list.push(s);
+        else lists.set(channel, [s]);
+        only ??= channel;
         bytes += cost;
         count += 1;
       }
     }
-    return count > 0 ? { action, channels, bytes } : undefined;
+    return count > 0 ? done() : undefined;
+  }
+
+  /** Every wanted symbol in priority order; cached until the priority or the wanted set changes. */
+  #order(): readonly string[] {
+    this.#orderCache ??= this.#inPriorityOrder([...this.#firstWanted.keys()]);
+    return this.#orderCache;
+  }
+
+  /**
+   * Marks for eviction the held pairs of wanted symbols that rank after `best` (a refused symbol)
+   * and outside the first ones that surely fit (#firstFitting). Returns those first ones and how
+   * many pairs were marked.
+   */
+  #makeRoom(best: string): { keep: Set<string>; evicted: number } {
+    const keep = this.#firstFitting();
+    let evicted = 0;
+    for (const [channel, held] of this.#confirmed) {
+      const desired = this.#desired.get(channel);
+      const evicting = this.#evicting.get(channel);
+      for (const s of held) {
+        if (!desired?.has(s) || keep.has(s) || this.#compare(s, best) <= 0) continue;
+        if (evicting?.has(s)) continue;
+        evicting?.add(s);
+        evicted += 1;
+      }
+    }
+    if (evicted > 0) {
+      this.#first = keep;
+      this.#log.info(
+        { pairs: evicted, before: best },
+        'making room in priority order: giving back held pairs that rank after a refused one',
+      );
+    }
+    return { keep, evicted };
+  }
+
+  /**
+   * After a late 405: a server that applied part of a subscribe may have kept pairs in its own
+   * order (channel by channel) rather than ours. If a refused symbol now ranks before held ones
+   * that cannot be known to fit, those are given back and the refusals of the first symbols
+   * that surely fit are forgotten, so that the limit holds the priority prefix. At most
+   * MAX_REBALANCES times per connection, so that a server counting differently cannot make it
+   * loop. Returns whether anything changed.
+   */
+  #rebalance(): boolean {
+    if (this.#rebalances >= MAX_REBALANCES) return false;
+    // Only the limit's refusals: a channel the feed lacks or a bad symbol never fits.
+    let best: string | undefined;
+    for (const refused of this.#refused.values())
+      for (const [s, r] of refused)
+        if (overLimit(r.code) && (best === undefined || this.#compare(s, best) < 0)) best = s;
+    if (best === undefined) return false;
+    const { keep, evicted } = this.#makeRoom(best);
+    if (evicted === 0) return false;
+    this.#rebalances += 1;
+    for (const refused of this.#refused.values())
+      for (const s of keep) if (overLimit(refused.get(s)?.code ?? -1)) refused.delete(s);
+    return true;
+  }
+
+  /**
+   * The wanted symbols, in priority order, whose pairs together number no more than the server
+   * holds now: they surely fit, so making room never gives them back.
+   */
+  #firstFitting(): Set<string> {
+    const pairs = new Map<string, number>();
+    let room = 0;
+    for (const channel of CHANNELS) {
+      room += this.#confirmed.get(channel)?.size ?? 0;
+      const refused = this.#refused.get(channel);
+      for (const s of this.#desired.get(channel)?.keys() ?? []) {
+        // A pair refused for another reason than the limit would never take room.
+        const code = refused?.get(s)?.code;
+        if (code === undefined || overLimit(code)) pairs.set(s, (pairs.get(s) ?? 0) + 1);
+      }
+    }
+    const keep = new Set<string>();
+    for (const s of this.#inPriorityOrder([...pairs.keys()])) {
+      room -= pairs.get(s) ?? 0;
+      if (room < 0) break;
+      keep.add(s);
+    }
+    return keep;
+  }
+
+  /** Priority order: setPriority() rank, then when first wanted, then the alphabet (not wanted). */
+  /**
+   * The same order as #compare for a whole list, by one numeric key per symbol: a comparator
+   * doing map look-ups took about 250 ms for 20,000 symbols, this takes a few.
+   */
+  #inPriorityOrder(symbols: readonly string[]): string[] {
+    const named = this.#priority.size;
+    const keys = new Float64Array(symbols.length);
+    const strays: string[] = [];
+    const index: number[] = [];
+    for (const [i, s] of symbols.entries()) {
+      const rank = this.#priority.get(s);
+      const seq = this.#firstWanted.get(s);
+      if (rank === undefined && seq === undefined) {
+        strays.push(s);
+        continue;
+      }
+      keys[i] = rank ?? named + (seq ?? 0);
+      index.push(i);
+    }
+    index.sort((a, b) => (keys[a] ?? 0) - (keys[b] ?? 0));
+    const out = index.map((i) => symbols[i] as string);
+    for (const s of strays.sort()) out.push(s);
+    return out;
+  }
+
+  #compare(a: string, b: string): number {
+    const rank = (s: string): number => this.#priority.get(s) ?? Infinity;
+    const seq = (s: string): number => this.#firstWanted.get(s) ?? Infinity;
+    return rank(a) - rank(b) || seq(a) - seq(b) || (a < b ? -1 : a > b ? 1 : 0);
+  }
+
+  /** Pairs in priority order: symbol by symbol, each symbol's channels in CHANNELS order. */
+  #ordered(pairs: Pair[]): Pair[] {
+    const index = (c: Channel): number => CHANNELS.indexOf(c);
+    return pairs.sort(([ca, a], [cb, b]) => this.#compare(a, b) || index(ca) - index(cb));
   }
 
   #sets(symbolsOf: (channel: Channel) => Iterable<string> | undefined): ChannelSets {

@@ -52,6 +52,28 @@ describe('JsonFileStore.load', () => {
     expect(outcome.problem).toBeUndefined();
   });
 
+  it('reads settings from before activeWatchlist as they are, and with it', async () => {
+    const { store, path } = settingsStore();
+    // A settings.json written by a build that had no active watchlist.
+    await writeFile(
+      path,
+      JSON.stringify({
+        version: 1,
+        source: { kind: 'simulator', codec: 'msgpack' },
+        theme: 'light',
+        autoConnect: false,
+        allowInsecureCredentialStorage: false,
+      }),
+    );
+    const old = await store.load();
+    expect(old.problem).toBeUndefined();
+    expect(old.value.activeWatchlist).toBeUndefined();
+    expect(old.value.theme).toBe('light');
+    const active: Settings = { ...LIGHT, activeWatchlist: 'wl-2' };
+    await writeFile(path, JSON.stringify(active));
+    expect(await store.load()).toEqual({ value: active });
+  });
+
   it('keeps a file that is not JSON as a backup, unchanged, and says where it went', async () => {
     const { store, path, ring } = settingsStore();
     await writeFile(path, '{"version": 1, "theme": "li');

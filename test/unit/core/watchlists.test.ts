@@ -342,6 +342,20 @@ describe('allSymbols', () => {
     expect(allSymbols(f)).toEqual(new Set(['AAPL', 'MSFT', 'SPY']));
     expect(allSymbols(file())).toEqual(new Set());
   });
+
+  it('lists the active list first, then the others in list order; an unknown id is no active list', () => {
+    const f = frozen(
+      file(
+        { id: 'a', name: 'A', symbols: ['AAPL', 'MSFT'] },
+        { id: 'b', name: 'B', symbols: ['SPY', 'MSFT'] },
+        { id: 'c', name: 'C', symbols: ['KO', 'AAPL'] },
+      ),
+    );
+    expect([...allSymbols(f)]).toEqual(['AAPL', 'MSFT', 'SPY', 'KO']);
+    expect([...allSymbols(f, 'b')]).toEqual(['SPY', 'MSFT', 'AAPL', 'KO']);
+    expect([...allSymbols(f, 'c')]).toEqual(['KO', 'AAPL', 'MSFT', 'SPY']);
+    expect([...allSymbols(f, 'gone')]).toEqual(['AAPL', 'MSFT', 'SPY', 'KO']);
+  });
 });
 
 describe('subscribableSymbols', () => {
@@ -367,6 +381,10 @@ describe('subscribableSymbols', () => {
     expect([...r.symbols]).toEqual(['A', 'B', 'C', 'D']);
     expect(r.beyond).toBe(3); // E, D2, F: E counted once
     expect(subscribableSymbols(f, undefined, 100).beyond).toBe(0);
+    // The active list's symbols are the ones that fit first.
+    const active = subscribableSymbols(f, undefined, 4, 'c');
+    expect([...active.symbols]).toEqual(['E', 'A', 'F', 'B']);
+    expect(active.beyond).toBe(3); // C, D, D2
   });
 
   it('counts and limits only the symbols `accept` takes', () => {

@@ -280,7 +280,7 @@ describe('SubscriptionManager desired set', () => {
 });
 
 describe('SubscriptionManager planning', () => {
-  it('folds every pending change into one subscribe across channels', () => {
+  it('folds every pending change into one subscribe across channels, symbols in the order wanted', () => {
     const mgr = new SubscriptionManager();
     mgr.add('quotes', ['MSFT', 'AAPL']);
     mgr.add('trades', ['AAPL']);
@@ -288,11 +288,11 @@ describe('SubscriptionManager planning', () => {
     const plan = mgr.next();
     expect(plan).toEqual({
       action: 'subscribe',
-      channels: { trades: ['AAPL'], quotes: ['AAPL', 'MSFT'], bars: ['*'] },
+      channels: { trades: ['AAPL'], quotes: ['MSFT', 'AAPL'], bars: ['*'] },
       bytes: wireOf(plan as PlannedAction).length,
     });
     expect(wireOf(plan as PlannedAction)).toBe(
-      '{"action":"subscribe","trades":["AAPL"],"quotes":["AAPL","MSFT"],"bars":["*"]}',
+      '{"action":"subscribe","trades":["AAPL"],"quotes":["MSFT","AAPL"],"bars":["*"]}',
     );
   });
 
@@ -379,7 +379,7 @@ describe('SubscriptionManager planning', () => {
     const mgr = new SubscriptionManager({ maxActionBytes: 45 });
     const server = new FakeServer();
     const long = 'L'.repeat(60);
-    mgr.add('quotes', ['A', long, 'B']);
+    mgr.add('quotes', ['A', 'B', long]);
     const sent = settle(mgr, server);
     expect(sent.map((p) => p.channels.quotes)).toEqual([['A', 'B'], [long]]);
     expect(sent[1]?.bytes).toBeGreaterThan(45);
@@ -451,7 +451,8 @@ describe('SubscriptionManager refusals', () => {
     mgr.add('quotes', ['B', 'C']);
     mgr.add('trades', ['B']);
     expect(settle(mgr, server).map((p) => p.channels)).toEqual([
-      { trades: ['B'], quotes: ['B', 'C'] }, // 405: split by channel
+      { trades: ['B'], quotes: ['B', 'C'] }, // 405: halves, symbol by symbol (not by channel)
+      { trades: ['B'], quotes: ['B'] }, // 405: halves
       { trades: ['B'] }, // 405 to one pair: at the limit; quotes B and C are not sent
     ]);
     expect(mgr.inFlight()).toBeUndefined();
@@ -1051,6 +1052,136 @@ describe('SubscriptionManager isolates an error before refusing', () => {
   });
 });
 
+describe('SubscriptionManager priority under a symbol limit', () => {
+  /** The core's four channels per watchlist symbol. */
+  const STREAM: readonly Channel[] = ['quotes', 'trades', 'dailyBars', 'bars'];
+  /** Twelve symbols, wanted in an order that is neither the alphabet nor the priority. */
+  const WANTED = ['MSFT', 'AAPL', 'ZM', 'IBM', 'KO', 'BA', 'TSLA', 'NVDA', 'C', 'F', 'GE', 'T'];
+
+  function managerOf(limit: number, priority?: readonly string[]) {
+    const mgr = new SubscriptionManager({ now: () => 1 });
+    const server = new FakeServer({ limit });
+    if (priority) mgr.setPriority(priority);
+    for (const channel of STREAM) mgr.add(channel, WANTED);
+    return { mgr, server };
+  }
+
+  /** The symbols the server holds on every one of the four channels, and on any. */
+  function held(server: FakeServer): { whole: string[]; any: string[] } {
+    const state = server.state();
+    const any = new Set(STREAM.flatMap((c) => state[c]));
+    const whole = [...any].filter((s) => STREAM.every((c) => state[c].includes(s)));
+    return { whole: whole.sort(), any: [...any].sort() };
+  }
+
+  it('405 past 20 pairs: the first 5 symbols in priority order get all four channels, the rest are refused', () => {
+    const priority = ['T', 'GE', 'F', 'C', 'NVDA', 'TSLA', 'BA', 'KO', 'IBM', 'ZM', 'AAPL', 'MSFT'];
+    const { mgr, server } = managerOf(20, priority);
+    const sent = settle(mgr, server);
+    const first = priority.slice(0, 5).sort();
+    expect(held(server)).toEqual({ whole: first, any: first });
+    expect(mgr.confirmedCount('quotes')).toBe(5);
+    const refused = mgr.refused();
+    expect(refused).toHaveLength(7 * 4);
+    expect(new Set(refused.map((r) => r.symbol))).toEqual(new Set(priority.slice(5)));
+    expect(refused.every((r) => r.code === 405)).toBe(true);
+    // Bisection, not one action per pair: 48 (405) -> 24 (405) -> 12 ok, 12 (405) -> 6 ok,
+    // 6 (405) -> 3 (405) -> 2 (405) -> 1 (405: the limit).
+    expect(sent.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(48)));
+    // Every action lists symbols in priority order.
+    for (const action of sent)
+      for (const channel of STREAM) {
+        const list = action.channels[channel] ?? [];
+        expect(list).toEqual([...list].sort((a, b) => priority.indexOf(a) - priority.indexOf(b)));
+      }
+  });
+
+  it('without setPriority, symbols rank in the order they were first wanted', () => {
+    const { mgr, server } = managerOf(12);
+    settle(mgr, server);
+    expect(held(server).any).toEqual(WANTED.slice(0, 3).sort());
+  });
+
+  it('after a drop, the same symbols again, in one action', () => {
+    const priority = ['KO', 'T', 'AAPL', 'ZM', 'C', 'IBM'];
+    const { mgr, server } = managerOf(16, priority);
+    settle(mgr, server);
+    const before = held(server);
+    expect(before.whole).toEqual(['AAPL', 'KO', 'T', 'ZM']);
+    const errors = server.errors.length;
+    for (let i = 0; i < 3; i++) {
+      server.drop();
+      mgr.reset();
+      expect(settle(mgr, server)).toHaveLength(1);
+      expect(held(server)).toEqual(before);
+      // No new 405: nothing over the limit was asked for again.
+      expect(server.errors).toHaveLength(errors);
+    }
+  });
+
+  it('a limit that is not a multiple of the channels cuts one symbol, and only the next one', () => {
+    const { mgr, server } = managerOf(10, ['GE', 'F', 'C']);
+    settle(mgr, server);
+    const state = server.state();
+    expect(held(server).whole).toEqual(['F', 'GE']);
+    // The third symbol is C; its first two channels in CHANNELS order (trades, quotes) fit.
+    expect(STREAM.filter((c) => state[c].includes('C')).sort()).toEqual(['quotes', 'trades']);
+    expect(held(server).any).toEqual(['C', 'F', 'GE']);
+  });
+
+  it('a new priority unsubscribes nothing; clearRefused() then gives back only what ranks after the new first', () => {
+    const { mgr, server } = managerOf(8, ['MSFT', 'AAPL', 'ZM', 'IBM']);
+    settle(mgr, server);
+    expect(held(server).whole).toEqual(['AAPL', 'MSFT']);
+    // The user makes another list active: KO and MSFT first.
+    mgr.setPriority(['KO', 'MSFT', 'AAPL', 'ZM']);
+    expect(mgr.next()).toBeUndefined();
+    expect(mgr.clearRefused()).toBe(10 * 4);
+    const sent = settle(mgr, server);
+    // AAPL ranks after KO, the best refused symbol: given back; MSFT is kept untouched.
+    expect(sent[0]).toMatchObject({
+      action: 'unsubscribe',
+      channels: { trades: ['AAPL'], quotes: ['AAPL'], bars: ['AAPL'], dailyBars: ['AAPL'] },
+    });
+    expect(sent.slice(1).every((a) => a.action === 'subscribe')).toBe(true);
+    expect(sent.slice(1).some((a) => (a.channels.quotes ?? []).includes('MSFT'))).toBe(false);
+    expect(held(server)).toEqual({ whole: ['KO', 'MSFT'], any: ['KO', 'MSFT'] });
+    expect(mgr.footprint().evicting).toBe(0);
+    // Nothing to reorder: a second try unsubscribes nothing.
+    mgr.clearRefused();
+    expect(settle(mgr, server).every((a) => a.action === 'subscribe')).toBe(true);
+    expect(held(server).whole).toEqual(['KO', 'MSFT']);
+  });
+
+  it('a server that applies part of a subscribe channel by channel (late 405) still ends with the priority prefix', () => {
+    const mgr = new SubscriptionManager({ now: () => 1 });
+    // Applies as far as the limit allows in its own order (trades of every symbol first).
+    const server = new FakeServer({ limit: 8, late: true });
+    mgr.setPriority(['F', 'E', 'D', 'C', 'B', 'A']);
+    for (const channel of STREAM) mgr.add(channel, ['A', 'B', 'C', 'D', 'E', 'F']);
+    const sent = settle(mgr, server);
+    expect(held(server)).toEqual({ whole: ['E', 'F'], any: ['E', 'F'] });
+    expect(new Set(mgr.refused().map((r) => r.symbol))).toEqual(new Set(['A', 'B', 'C', 'D']));
+    expect(sent.length).toBeLessThan(10);
+    expect(mgr.footprint()).toMatchObject({ evicting: 0, first: 0 });
+    // Stable: after a drop the same two, in one action, with nothing refused by the server.
+    const errors = server.errors.length;
+    server.drop();
+    mgr.reset();
+    expect(settle(mgr, server)).toHaveLength(1);
+    expect(held(server).whole).toEqual(['E', 'F']);
+    expect(server.errors).toHaveLength(errors);
+  });
+
+  it('clearRefused() with the priority unchanged unsubscribes nothing', () => {
+    const { mgr, server } = managerOf(8, WANTED);
+    settle(mgr, server);
+    mgr.clearRefused();
+    expect(settle(mgr, server).every((a) => a.action === 'subscribe')).toBe(true);
+    expect(held(server).whole).toEqual(['AAPL', 'MSFT']);
+  });
+});
+
 describe('SubscriptionManager memory', () => {
   it('leaves no entries behind after 100k subscribe/unsubscribe cycles', () => {
     const mgr = new SubscriptionManager();
@@ -1087,6 +1218,8 @@ describe('SubscriptionManager memory', () => {
       confirmed: 1,
       refused: 0,
       ignored: 0,
+      evicting: 0,
+      first: 0,
       probes: 0,
       leftOut: 0,
     });
@@ -1233,11 +1366,15 @@ describe('SubscriptionManager property', () => {
           }
           for (const sent of wire) answer(sent);
           let rounds = 0;
-          for (let next = plan(); next; next = plan()) {
-            answer(next);
-            expect((rounds += 1)).toBeLessThan(1000);
-          }
-          readLate();
+          // A late 405 read with nothing in flight may give the planner more to send (giving
+          // back pairs held out of priority order), so drain until neither is left.
+          do {
+            for (let next = plan(); next; next = plan()) {
+              answer(next);
+              expect((rounds += 1)).toBeLessThan(1000);
+            }
+            readLate();
+          } while (!mgr.isSettled());
 
           const desired = {} as Record<Channel, string[]>;
           for (const c of CHANNELS) desired[c] = [];
