@@ -93,8 +93,7 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   const port = parsePositive('--port', values.port, { integer: true, allowZero: true }) ?? 0;
   if (port > 65_535) throw new UsageError(`--port must be at most 65535; got ${port}`);
   const maxSymbols =
-    parsePositive('--max-symbols', values['max-symbols'], { integer: true }) ??
-    DEFAULT_MAX_SYMBOLS;
+    parsePositive('--max-symbols', values['max-symbols'], { integer: true }) ?? DEFAULT_MAX_SYMBOLS;
   const clientKeys: RelayKey[] = [];
   if (values['client-key'] !== undefined && values['client-secret'] !== undefined) {
     clientKeys.push({ key: values['client-key'], secret: values['client-secret'], maxSymbols });

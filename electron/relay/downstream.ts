@@ -117,7 +117,13 @@ export class RelayClient implements Queued {
   readonly id: number;
   readonly codec: Codec;
   readonly connectedAt = Date.now();
-  readonly counters: ClientCounters = { messages: 0, frames: 0, bytes: 0, conflated: 0, dropped: 0 };
+  readonly counters: ClientCounters = {
+    messages: 0,
+    frames: 0,
+    bytes: 0,
+    conflated: 0,
+    dropped: 0,
+  };
 
   readonly #ws: WebSocket;
   readonly #host: ClientHost;
@@ -444,7 +450,8 @@ export class RelayClient implements Queued {
         this.#pairs += symbols.length;
       }
       this.#sendControl(echoItem(this.#host.feed, this.#subs));
-      for (const [channel, symbols] of pending.added) this.#host.route(this, channel, symbols, true);
+      for (const [channel, symbols] of pending.added)
+        this.#host.route(this, channel, symbols, true);
     }
     // Actions that waited, in order, until one waits again.
     while (this.#pending === undefined && this.#queue.length > 0 && !this.#ended) {
@@ -457,7 +464,10 @@ export class RelayClient implements Queued {
 
   #startLagging(): void {
     this.#lagging = true;
-    this.#log.info({ bufferedAmount: this.#ws.bufferedAmount }, 'client lagging: conflating quotes');
+    this.#log.info(
+      { bufferedAmount: this.#ws.bufferedAmount },
+      'client lagging: conflating quotes',
+    );
     this.#drainTimer = setInterval(() => {
       if (this.#ended) return;
       if (this.#ws.bufferedAmount > this.#host.maxBufferBytes / 2) return;

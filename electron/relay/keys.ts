@@ -61,7 +61,9 @@ export class KeyRing {
 /** Checks parsed key-file content; throws KeyFileError naming the first bad entry. */
 export function parseKeyList(value: unknown, source: string): RelayKey[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new KeyFileError(`${source}: expected a non-empty JSON array of {key, secret, maxSymbols}`);
+    throw new KeyFileError(
+      `${source}: expected a non-empty JSON array of {key, secret, maxSymbols}`,
+    );
   }
   return value.map((raw: unknown, i) => {
     const o = raw as Record<string, unknown> | null;
@@ -71,7 +73,9 @@ export function parseKeyList(value: unknown, source: string): RelayKey[] {
     }
     const { key, secret, maxSymbols } = o;
     if (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH) {
-      throw new KeyFileError(`${where}: key must be a non-empty string of at most ${MAX_KEY_LENGTH}`);
+      throw new KeyFileError(
+        `${where}: key must be a non-empty string of at most ${MAX_KEY_LENGTH}`,
+      );
     }
     if (typeof secret !== 'string' || secret === '' || secret.length > MAX_KEY_LENGTH) {
       throw new KeyFileError(

@@ -432,7 +432,8 @@ class RelayServer implements Relay, ClientHost {
 
   footprint(): RelayFootprint {
     let routes = 0;
-    for (const bySymbol of this.#routes.values()) for (const set of bySymbol.values()) routes += set.size;
+    for (const bySymbol of this.#routes.values())
+      for (const set of bySymbol.values()) routes += set.size;
     let starRoutes = 0;
     for (const set of this.#stars.values()) starRoutes += set.size;
     return {

@@ -109,7 +109,8 @@ export function toWireItem(msg: DataMessage): Item {
       return item;
     }
     case 'news': {
-      const id = /^\d+$/.test(msg.id) && Number.isSafeInteger(Number(msg.id)) ? Number(msg.id) : msg.id;
+      const id =
+        /^\d+$/.test(msg.id) && Number.isSafeInteger(Number(msg.id)) ? Number(msg.id) : msg.id;
       return {
         T: 'n',
         id,

@@ -44,10 +44,7 @@ export function successItem(msg: 'connected' | 'authenticated'): ServerItem {
  * The echo of the whole current set: every channel of the feed in order, and on stock feeds the
  * `corrections` and `cancelErrors` lists that follow `trades`.
  */
-export function echoItem(
-  feed: Feed,
-  subs: ReadonlyMap<Channel, ReadonlySet<string>>,
-): ServerItem {
+export function echoItem(feed: Feed, subs: ReadonlyMap<Channel, ReadonlySet<string>>): ServerItem {
   const echo: ServerItem = { T: 'subscription' };
   for (const channel of channelsOf(feed)) echo[channel] = [...(subs.get(channel) ?? [])];
   if (feed !== 'crypto') {

@@ -27,7 +27,6 @@ import {
 
 export { CRYPTO_CHANNELS, STOCK_CHANNELS } from './protocol-messages.ts';
 
-
 const CHANNEL_OF_TYPE: Readonly<Record<string, Channel>> = {
   q: 'quotes',
   t: 'trades',

@@ -133,7 +133,10 @@ export function encodeServerItem(item: Record<string, unknown>, codec: Codec): s
  * A frame of items each made by `encodeServerItem` in the same codec: a JSON array of the texts,
  * or a msgpack array header followed by the items' bytes (what packing the array would write).
  */
-export function joinServerItems(parts: readonly (string | Buffer)[], codec: Codec): string | Buffer {
+export function joinServerItems(
+  parts: readonly (string | Buffer)[],
+  codec: Codec,
+): string | Buffer {
   if (codec === 'json') return `[${parts.join(',')}]`;
   const n = parts.length;
   let header: Buffer;
