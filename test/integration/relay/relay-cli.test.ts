@@ -87,15 +87,23 @@ describe('market-monitor relay', () => {
     expect(r.lines.at(-1)).toMatchObject({ type: 'closed', signal: 'SIGTERM', clients: 0 });
   });
 
-  it.each([
-    [['--host', '0.0.0.0'], /--host 0\.0\.0\.0 is reachable from other machines: give client keys/],
-    [['--upstream', 'alpaca'], /--upstream alpaca needs APCA_API_KEY_ID/],
-    [['--client-key', 'K'], /give both --client-key and --client-secret/],
-    [['--client-keys', '/nonexistent/keys.json'], /cannot read \/nonexistent\/keys\.json/],
-  ])('refuses %j with a usage error', async (args, message) => {
-    const r = run(args);
-    expect(await r.exit).toBe(2);
-    expect(r.stderr()).toMatch(message);
-    expect(r.lines).toEqual([]);
+  it('refuses bad command lines with a usage error and exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['--host', '0.0.0.0'],
+        /--host 0\.0\.0\.0 is reachable from other machines: give client keys/,
+      ],
+      [['--upstream', 'alpaca'], /--upstream alpaca needs APCA_API_KEY_ID/],
+      [['--client-key', 'K'], /give both --client-key and --client-secret/],
+      [['--client-keys', '/nonexistent/keys.json'], /cannot read \/nonexistent\/keys\.json/],
+    ];
+    // At once: each is a Node start, which is most of the time here.
+    const runs = cases.map(([args]) => run(args));
+    const codes = await Promise.all(runs.map((r) => r.exit));
+    expect(codes).toEqual(cases.map(() => 2));
+    for (const [i, [, message]] of cases.entries()) {
+      expect(runs[i]?.stderr()).toMatch(message);
+      expect(runs[i]?.lines).toEqual([]);
+    }
   });
 });
