@@ -31,8 +31,13 @@ import type { KeyRing, RelayKey } from './keys.ts';
 const CLOSE_CODE = 1008;
 /** A closing socket that does not finish the close handshake in this long is terminated. */
 const CLOSE_GRACE_MS = 1000;
-/** Actions waiting behind one the upstream has not settled; more is a flood, and closes. */
-const MAX_QUEUED_ACTIONS = 64;
+/**
+ * Actions waiting behind one the upstream has not settled: a bot subscribing symbol by symbol in a
+ * loop queues hundreds before the first answer, so the bound is generous in count; in bytes it
+ * keeps what one client can make the relay hold small. Past either, it is a flood, and closes.
+ */
+const MAX_QUEUED_ACTIONS = 4096;
+const MAX_QUEUED_BYTES = 1024 * 1024;
 /** Auth messages on one connection before it counts as a flood and is closed. */
 const MAX_AUTH_MESSAGES = 4;
 /** How often a lagging client (conflation) is looked at to see whether it caught up. */
@@ -100,9 +105,14 @@ export interface ClientHost {
   waiting(client: RelayClient, on: boolean): void;
 }
 
+/** A subscribe waiting for its answer: its new pairs (held upstream), or the error it earned. */
 interface PendingAction {
   readonly added: Map<Channel, string[]>;
-  readonly timer: NodeJS.Timeout;
+  readonly fresh: number;
+  readonly error: number | undefined;
+  readonly timer: NodeJS.Timeout | undefined;
+  /** The upstream took longer than settleTimeoutMs: answered with the echo anyway. */
+  timedOut: boolean;
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
@@ -135,8 +145,11 @@ export class RelayClient implements Queued {
   #key: RelayKey | undefined;
   #ended = false;
   #authMessages = 0;
-  #pending: PendingAction | undefined;
-  #queue: Record<string, unknown>[] = [];
+  /** Subscribes waiting for their answers, in order (see #pump). */
+  #pending: PendingAction[] = [];
+  #queue: { readonly action: Record<string, unknown>; readonly bytes: number }[] = [];
+  #queuedBytes = 0;
+  #pumping = false;
   #authTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
@@ -180,28 +193,26 @@ export class RelayClient implements Queued {
     }
   }
 
-  /** A decoded client action (the relay checked size and syntax). */
-  onAction(action: Record<string, unknown>): void {
+  /** A decoded client action of `bytes` on the wire (the relay checked size and syntax). */
+  onAction(action: Record<string, unknown>, bytes: number): void {
     if (this.#ended) return;
     if (action.action === 'auth') {
-      // Answered at once even behind a pending subscribe: auth has no order to keep.
+      // Answered at once even behind pending subscribes: auth has no order to keep.
       this.#authenticate(action.key, action.secret);
       return;
     }
-    if (this.#pending !== undefined) {
-      if (this.#queue.length >= MAX_QUEUED_ACTIONS) {
-        this.fail(400, 'too many actions waiting for the upstream');
-        return;
-      }
-      this.#queue.push(action);
+    if (this.#queue.length >= MAX_QUEUED_ACTIONS || this.#queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      this.fail(400, 'too many actions waiting for the upstream');
       return;
     }
-    this.#run(action);
+    this.#queue.push({ action, bytes });
+    this.#queuedBytes += bytes;
+    this.#pump();
   }
 
   /** The upstream's subscriptions changed: settle the action waiting for it, if any. */
   upstreamChanged(): void {
-    if (this.#pending !== undefined && !this.#ended) this.#settle(false);
+    if (this.#pending.length > 0 && !this.#ended) this.#settle();
   }
 
   /**
@@ -210,7 +221,8 @@ export class RelayClient implements Queued {
    * still waiting in this client's own subscribe is settled with that subscribe instead.
    */
   refusedLater(channel: Channel, symbol: string, code: number): void {
-    if (this.#ended || this.#pending?.added.get(channel)?.includes(symbol)) return;
+    if (this.#ended) return;
+    if (this.#pending.some((p) => p.added.get(channel)?.includes(symbol))) return;
     const set = this.#subs.get(channel);
     if (set === undefined || !set.has(symbol)) return;
     set.delete(symbol);
@@ -293,13 +305,12 @@ export class RelayClient implements Queued {
     this.#clearTimers();
     this.#held.clear();
     this.#queue = [];
-    const pending = this.#pending;
-    if (pending !== undefined) {
+    this.#queuedBytes = 0;
+    for (const pending of this.#pending.splice(0)) {
       clearTimeout(pending.timer);
-      this.#pending = undefined;
-      this.#host.waiting(this, false);
       for (const [channel, symbols] of pending.added) this.#host.release(channel, symbols);
     }
+    this.#host.waiting(this, false);
     for (const [channel, set] of this.#subs) {
       if (set.size === 0) continue;
       const symbols = [...set];
@@ -348,48 +359,94 @@ export class RelayClient implements Queued {
     this.#sendControl(successItem('authenticated'));
   }
 
+  /**
+   * Runs queued actions in order. Answers go out in the order of the actions, so while subscribes
+   * wait for the upstream, later subscribes join them (their pairs are held upstream at once, so
+   * that a bot subscribing symbol by symbol costs the upstream a few folded actions, not one round
+   * trip each), and any other action waits until they are answered.
+   */
+  #pump(): void {
+    // #settle calls back here; the loop below carries on, so no nesting (a deep queue, no deep stack).
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#drain();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#ended) {
+      const head = this.#queue[0];
+      if (head === undefined) break;
+      const subscribe = head.action.action === 'subscribe';
+      if (this.#pending.length > 0 && !subscribe) break;
+      this.#queue.shift();
+      this.#queuedBytes -= head.bytes;
+      if (subscribe) {
+        this.#pending.push(this.#prepare(head.action));
+        this.#host.waiting(this, true);
+        this.#settle();
+      } else {
+        this.#run(head.action);
+      }
+    }
+  }
+
+  /** Any action but subscribe (those go through #prepare and #settle). */
   #run(action: Record<string, unknown>): void {
-    const kind = action.action;
-    if (kind !== 'subscribe' && kind !== 'unsubscribe') {
+    if (action.action !== 'unsubscribe') {
       this.#sendError(400);
       return;
     }
-    if (this.#key === undefined) {
-      this.#sendError(401);
+    const delta = this.#delta(action);
+    if (typeof delta === 'number') {
+      this.#sendError(delta);
       return;
     }
+    for (const [channel, symbols] of delta) {
+      const set = this.#subs.get(channel);
+      if (set === undefined) continue;
+      const gone = symbols.filter((s) => set.delete(s));
+      if (gone.length === 0) continue;
+      this.#pairs -= gone.length;
+      this.#host.route(this, channel, gone, false);
+      this.#host.release(channel, gone);
+    }
+    this.#sendControl(echoItem(this.#host.feed, this.#subs));
+  }
+
+  /** The checked, normalized symbols per channel of an action, or the error code it earns. */
+  #delta(action: Record<string, unknown>): Map<Channel, string[]> | number {
+    if (this.#key === undefined) return 401;
     const read = readDelta(action, this.#channels, this.#host.maxSymbolLength);
-    if (!read.ok) {
-      this.#sendError(read.code);
-      return;
-    }
+    if (!read.ok) return read.code;
     // Symbols as the upstream planner keeps them (trimmed, upper case); one it would refuse is 400.
     const delta = new Map<Channel, string[]>();
     for (const [channel, raw] of read.delta) {
       const symbols = new Set<string>();
       for (const s of raw) {
         const symbol = normalizeSymbol(s);
-        if (symbol === undefined) {
-          this.#sendError(400);
-          return;
-        }
+        if (symbol === undefined) return 400;
         symbols.add(symbol);
       }
       delta.set(channel, [...symbols]);
     }
-    if (kind === 'unsubscribe') {
-      for (const [channel, symbols] of delta) {
-        const set = this.#subs.get(channel);
-        if (set === undefined) continue;
-        const gone = symbols.filter((s) => set.delete(s));
-        if (gone.length === 0) continue;
-        this.#pairs -= gone.length;
-        this.#host.route(this, channel, gone, false);
-        this.#host.release(channel, gone);
-      }
-      this.#sendControl(echoItem(this.#host.feed, this.#subs));
-      return;
-    }
+    return delta;
+  }
+
+  /** A subscribe as a pending answer: its error, or its new pairs taken upstream. */
+  #prepare(action: Record<string, unknown>): PendingAction {
+    const failed = (error: number): PendingAction => ({
+      added: new Map(),
+      fresh: 0,
+      error,
+      timer: undefined,
+      timedOut: false,
+    });
+    const delta = this.#delta(action);
+    if (typeof delta === 'number') return failed(delta);
     const added = new Map<Channel, string[]>();
     let fresh = 0;
     for (const [channel, symbols] of delta) {
@@ -399,64 +456,84 @@ export class RelayClient implements Queued {
       added.set(channel, now);
       fresh += now.length;
     }
-    const limit = this.#key.maxSymbols;
-    if (this.#pairs + fresh > limit) {
-      this.#log.info({ pairs: this.#pairs, fresh, limit }, 'client symbol limit: 405');
-      this.#sendError(405);
-      return;
-    }
-    if (fresh === 0) {
-      this.#sendControl(echoItem(this.#host.feed, this.#subs));
-      return;
+    // Pairs asked for by subscribes still waiting count too (a pair in two of them, twice: the
+    // bound is never passed, at worst reached early while they wait).
+    let waiting = 0;
+    for (const p of this.#pending) waiting += p.fresh;
+    const limit = this.#key?.maxSymbols ?? 0;
+    if (this.#pairs + waiting + fresh > limit) {
+      this.#log.info({ pairs: this.#pairs, waiting, fresh, limit }, 'client symbol limit: 405');
+      return failed(405);
     }
     for (const [channel, symbols] of added) this.#host.hold(channel, symbols);
-    const timer = setTimeout(() => this.#settle(true), this.#host.settleTimeoutMs);
-    this.#pending = { added, timer };
-    this.#host.waiting(this, true);
-    this.#settle(false);
+    const pending: PendingAction = {
+      added,
+      fresh,
+      error: undefined,
+      timer:
+        fresh === 0
+          ? undefined
+          : setTimeout(() => {
+              pending.timedOut = true;
+              this.#settle();
+            }, this.#host.settleTimeoutMs),
+      timedOut: false,
+    };
+    return pending;
   }
 
   /**
-   * Answers the pending subscribe once every new pair is confirmed or one is refused upstream;
-   * `timedOut`: the upstream is slow (reconnecting, say): echo what was asked, and let a later
-   * refusal take the pair back out (refusedLater).
+   * Answers the pending subscribes in order, each once every one of its new pairs is confirmed or
+   * one is refused upstream; one that timed out (the upstream is slow: reconnecting, say) gets its
+   * echo anyway, and a later refusal takes the pair back out (refusedLater).
    */
-  #settle(timedOut: boolean): void {
-    const pending = this.#pending;
-    if (pending === undefined) return;
+  #settle(): void {
     const upstream = this.#host.upstreamView;
-    let refusal: number | undefined;
-    let open = false;
-    for (const [channel, symbols] of pending.added) {
-      for (const symbol of symbols) {
-        const code = upstream.refused(channel, symbol);
-        if (code !== undefined) refusal ??= code;
-        else if (!upstream.confirmed(channel, symbol)) open = true;
+    while (this.#pending.length > 0 && !this.#ended) {
+      const pending = this.#pending[0];
+      if (pending === undefined) break;
+      let refusal = pending.error;
+      if (refusal === undefined) {
+        let open = false;
+        for (const [channel, symbols] of pending.added) {
+          for (const symbol of symbols) {
+            const code = upstream.refused(channel, symbol);
+            if (code !== undefined) refusal ??= code === 0 ? 405 : code;
+            else if (!upstream.confirmed(channel, symbol)) open = true;
+          }
+        }
+        if (refusal === undefined && open && !pending.timedOut) break;
       }
-    }
-    if (refusal === undefined && open && !timedOut) return;
-    clearTimeout(pending.timer);
-    this.#pending = undefined;
-    this.#host.waiting(this, false);
-    if (refusal !== undefined) {
-      // As Alpaca: a refused subscribe changes nothing, and gets the code with no echo.
-      for (const [channel, symbols] of pending.added) this.#host.release(channel, symbols);
-      this.#sendError(refusal === 0 ? 405 : refusal);
-    } else {
+      this.#pending.shift();
+      clearTimeout(pending.timer);
+      if (refusal !== undefined) {
+        // As Alpaca: a refused subscribe changes nothing, and gets the code with no echo.
+        for (const [channel, symbols] of pending.added) this.#host.release(channel, symbols);
+        this.#sendError(refusal);
+        continue;
+      }
       for (const [channel, symbols] of pending.added) {
         const set = this.#subs.get(channel);
         if (set === undefined) continue;
-        for (const s of symbols) set.add(s);
-        this.#pairs += symbols.length;
+        const fresh: string[] = [];
+        const twice: string[] = [];
+        for (const s of symbols) {
+          if (set.has(s)) twice.push(s);
+          else {
+            set.add(s);
+            fresh.push(s);
+          }
+        }
+        this.#pairs += fresh.length;
+        // An earlier waiting subscribe took these already: one reference per client is enough.
+        if (twice.length > 0) this.#host.release(channel, twice);
+        if (fresh.length > 0) this.#host.route(this, channel, fresh, true);
       }
       this.#sendControl(echoItem(this.#host.feed, this.#subs));
-      for (const [channel, symbols] of pending.added)
-        this.#host.route(this, channel, symbols, true);
     }
-    // Actions that waited, in order, until one waits again.
-    while (this.#pending === undefined && this.#queue.length > 0 && !this.#ended) {
-      const next = this.#queue.shift();
-      if (next !== undefined) this.#run(next);
+    if (this.#pending.length === 0) {
+      this.#host.waiting(this, false);
+      this.#pump();
     }
   }
 
@@ -513,7 +590,7 @@ export class RelayClient implements Queued {
     clearTimeout(this.#authTimer);
     clearTimeout(this.#killTimer);
     clearInterval(this.#drainTimer);
-    if (this.#pending !== undefined) clearTimeout(this.#pending.timer);
+    for (const pending of this.#pending) clearTimeout(pending.timer);
     this.#authTimer = undefined;
     this.#killTimer = undefined;
     this.#drainTimer = undefined;

@@ -623,7 +623,7 @@ class RelayServer implements Relay, ClientHost {
       client.fail(400, `invalid syntax: ${decoded.reason}`.slice(0, 120));
       return;
     }
-    client.onAction(decoded.action);
+    client.onAction(decoded.action, bytes);
   }
 
   async #shutdown(): Promise<void> {

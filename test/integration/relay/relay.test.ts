@@ -328,6 +328,34 @@ describe('relay', () => {
     expect(relay.upstream.state).toBe('live');
   });
 
+  it('authenticates by handshake headers too, and answers pipelined subscribes in order', async () => {
+    const { sim, relay } = await setup();
+    const wrong = await client(relay, {
+      auth: false,
+      headers: { 'APCA-API-KEY-ID': 'demo', 'APCA-API-SECRET-KEY': 'nope' },
+    });
+    expect(await closeOf(wrong, 'wrong')).toBe(1008);
+    expect(errorsOf(wrong)).toEqual([402]);
+
+    const bot = await client(relay, {
+      auth: false,
+      codec: 'msgpack',
+      headers: { 'APCA-API-KEY-ID': 'demo', 'APCA-API-SECRET-KEY': 'demo' },
+    });
+    await until(() => authed(bot), 'header auth');
+    // a bot subscribing symbol by symbol, without waiting for answers
+    const symbols = Array.from({ length: 300 }, (_, i) => `X${i}`);
+    for (const symbol of symbols) bot.send({ action: 'subscribe', quotes: [symbol] });
+    await until(() => bot.ofType('subscription').length === 300, '300 echoes', 10_000);
+    const echoes = bot.ofType('subscription');
+    expect(echoes.map((e) => (e.quotes as string[]).length)).toEqual(symbols.map((_, i) => i + 1));
+    expect(echoes.at(-1)?.quotes).toEqual(symbols);
+    expect(errorsOf(bot)).toEqual([]);
+    // the upstream got far fewer actions than the bot sent: changes fold while one is in flight
+    expect(sim.stats().actions.subscribe ?? 0).toBeLessThan(300);
+    expect(relay.footprint().upstreamPairs).toBe(300);
+  });
+
   it('an upstream refusal reaches exactly the clients that asked for that symbol', async () => {
     const { relay } = await setup({ faults: { symbolLimit: 3 } });
     const a = await client(relay);
