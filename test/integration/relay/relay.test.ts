@@ -46,7 +46,8 @@ async function setup(
       url: sim.urlFor('iex'),
       key: SIM_KEY,
       secret: SIM_SECRET,
-      client: { backoff: FAST_BACKOFF },
+      // A lost echo ends the upstream session after this long (10 s by default).
+      client: { backoff: FAST_BACKOFF, stepTimeoutMs: 1500 },
     },
     keys: [
       { key: 'demo', secret: 'demo', maxSymbols: 1000 },
@@ -354,6 +355,26 @@ describe('relay', () => {
     // the upstream got far fewer actions than the bot sent: changes fold while one is in flight
     expect(sim.stats().actions.subscribe ?? 0).toBeLessThan(300);
     expect(relay.footprint().upstreamPairs).toBe(300);
+  });
+
+  it('answers a subscribe the upstream cannot settle in time with the echo, and carries on', async () => {
+    const { sim, relay } = await setup({}, { settleTimeoutMs: 300 });
+    const c = await client(relay);
+    await until(() => authed(c), 'auth');
+    sim.stall(true);
+    const started = Date.now();
+    c.send({ action: 'subscribe', quotes: ['AAPL'] });
+    await until(() => c.ofType('subscription').length === 1, 'the echo after the settle timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(c.ofType('subscription')[0]?.quotes).toEqual(['AAPL']);
+    expect(errorsOf(c)).toEqual([]);
+    expect(relay.footprint().waiting).toBe(0);
+    // The stalled simulator dropped the subscribe: the upstream's echo deadline reconnects it, and
+    // the new session subscribes the union; the client stays connected through it.
+    sim.stall(false);
+    await until(() => c.ofType('q').length > 0, 'data once the upstream answers', 8000);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    expect(c.ofType('subscription')).toHaveLength(1);
   });
 
   it('an upstream refusal reaches exactly the clients that asked for that symbol', async () => {
