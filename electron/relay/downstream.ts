@@ -218,11 +218,10 @@ export class RelayClient implements Queued {
   /**
    * The upstream refused a pair this client holds (after its echo: on a reconnect, or a late
    * error). It leaves this client's set; the client gets Alpaca's code and the new echo. A pair
-   * still waiting in this client's own subscribe is settled with that subscribe instead.
+   * only waiting in a subscribe of this client is not in the set: that subscribe's answer says it.
    */
   refusedLater(channel: Channel, symbol: string, code: number): void {
     if (this.#ended) return;
-    if (this.#pending.some((p) => p.added.get(channel)?.includes(symbol))) return;
     const set = this.#subs.get(channel);
     if (set === undefined || !set.has(symbol)) return;
     set.delete(symbol);

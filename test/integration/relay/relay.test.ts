@@ -398,6 +398,41 @@ describe('relay', () => {
     expect(b.ofType('q').every((q) => q.S === 'NVDA')).toBe(true);
   });
 
+  it('a refusal after a reconnect takes the pair from exactly the clients holding it', async () => {
+    const { sim, relay } = await setup();
+    const a = await client(relay);
+    const b = await client(relay, { codec: 'msgpack' });
+    a.send({ action: 'subscribe', quotes: ['AAPL', 'MSFT'] });
+    b.send({ action: 'subscribe', quotes: ['NVDA'] });
+    await until(
+      () => a.ofType('subscription').length === 1 && b.ofType('subscription').length === 1,
+      'both echoes',
+    );
+    // The account's plan shrank while the upstream was away: the union no longer fits.
+    sim.setFaults({ symbolLimit: 2 });
+    sim.dropAll();
+    await until(
+      () => errorsOf(a).includes(405) || errorsOf(b).includes(405),
+      'a 405 for a holder',
+      8000,
+    );
+    const holder = errorsOf(a).includes(405) ? a : b;
+    const other = holder === a ? b : a;
+    await until(() => holder.ofType('subscription').length === 2, "the holder's new echo");
+    const [before, after] = holder.ofType('subscription').map((e) => e.quotes as string[]);
+    const lost = (before ?? []).filter((symbol) => !(after ?? []).includes(symbol));
+    expect(lost).toHaveLength(1);
+    expect(errorsOf(holder)).toEqual([405]);
+    expect(errorsOf(other)).toEqual([]);
+    expect(other.ofType('subscription')).toHaveLength(1);
+    expect(holder.ws.readyState).toBe(WebSocket.OPEN);
+    // the upstream holds what is left, within the new limit
+    await until(() => relay.upstream.state === 'live', 'the upstream live');
+    expect(relay.footprint().upstreamPairs).toBe(2);
+    // the refusal is forgotten once no client holds the pair
+    await until(() => relay.upstream.subscriptions.refused().length === 0, 'the refusal released');
+  });
+
   it('200 client connects and disconnects leave no client, route or upstream pair behind', async () => {
     const { sim, relay } = await setup();
     for (let round = 0; round < 20; round++) {
