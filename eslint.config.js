@@ -70,6 +70,7 @@ const noElectronFolders = [
   'electron/core/**',
   'electron/rest/**',
   'electron/market/**',
+  'electron/relay/**',
   'electron/cli/**',
   'electron/cli.ts',
   'shared/**',

@@ -1,8 +1,8 @@
 /**
  * The `market-monitor` command: `stream` (the client to NDJSON), `snapshot`, `clock` and `bars`
  * (market context from the REST API, as NDJSON), `simulate` (the embedded Alpaca-protocol
- * simulator as a standalone server), `web` (the app in a browser tab: browser mode). Runs in plain
- * Node: no electron import.
+ * simulator as a standalone server), `relay` (one Alpaca stream shared with local clients), `web`
+ * (the app in a browser tab: browser mode). Runs in plain Node: no electron import.
  */
 import { UsageError } from './cli/args.ts';
 
@@ -32,13 +32,17 @@ const COMMAND_MODULES = {
     const m = await import('./cli/simulate-command.ts');
     return { usage: m.SIMULATE_USAGE, run: m.runSimulate };
   },
+  relay: async () => {
+    const m = await import('./cli/relay-command.ts');
+    return { usage: m.RELAY_USAGE, run: m.runRelay };
+  },
   web: async () => {
     const m = await import('./cli/web-command.ts');
     return { usage: m.WEB_USAGE, run: m.runWeb };
   },
 } as const;
 
-const COMMAND_LIST = 'stream, snapshot, clock, bars, simulate or web';
+const COMMAND_LIST = 'stream, snapshot, clock, bars, simulate, relay or web';
 
 type CommandName = keyof typeof COMMAND_MODULES;
 
@@ -62,6 +66,7 @@ commands:
   clock      the market clock: open or not, the session, the next open and close
   bars       historical bars (every page followed) as NDJSON
   simulate   run the built-in Alpaca-protocol simulator
+  relay      share one Alpaca stream with any number of local Alpaca clients
   web        open the app in a browser (serves it on 127.0.0.1 and prints the address)
 market-monitor <command> --help (or -h) prints one command's options.
 
@@ -123,6 +128,15 @@ export async function main(argv: readonly string[]): Promise<number> {
         ).run(rest, {
           stdout: process.stdout,
           stderr: process.stderr,
+          stopSignal: signalPromise(),
+        });
+      case 'relay':
+        return await (
+          await COMMAND_MODULES.relay()
+        ).run(rest, {
+          stdout: process.stdout,
+          stderr: process.stderr,
+          env: process.env,
           stopSignal: signalPromise(),
         });
       case 'web':

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { Channel, Codec, Feed } from '../../shared/market.ts';
-import { ALPACA_ERRORS, CHANNELS } from '../../shared/market.ts';
+import { ALPACA_ERRORS } from '../../shared/market.ts';
 import type { Logger } from '../stream/log.ts';
 import { decodeClientAction, encodeServerFrame } from '../stream/protocol/index.ts';
 import { WallClock, formatPeriodStart } from './clock.ts';
@@ -16,21 +16,16 @@ import { GARBAGE_KINDS, badItem, garbageFrame } from './faults.ts';
 import type { LatestItems, WireItem } from './market-walk.ts';
 import type { OutboundBudget, SimulatorLimits, SubscriptionLedger } from './limits.ts';
 import { MarketWalk, SIP_EXCHANGES } from './market-walk.ts';
+import {
+  CRYPTO_CHANNELS,
+  STOCK_CHANNELS,
+  echoItem,
+  errorItem,
+  readDelta,
+  successItem,
+} from './protocol-messages.ts';
 
-/** Channels a stock feed serves, in the order its echo lists them: all but crypto's and news. */
-export const STOCK_CHANNELS: readonly Channel[] = CHANNELS.filter(
-  (c) => c !== 'orderbooks' && c !== 'news',
-);
-
-/** Channels the crypto feed serves, in the order its echo lists them. */
-export const CRYPTO_CHANNELS: readonly Channel[] = [
-  'trades',
-  'quotes',
-  'orderbooks',
-  'bars',
-  'updatedBars',
-  'dailyBars',
-];
+export { CRYPTO_CHANNELS, STOCK_CHANNELS } from './protocol-messages.ts';
 
 const CHANNEL_OF_TYPE: Readonly<Record<string, Channel>> = {
   q: 'quotes',
@@ -255,7 +250,7 @@ export class Session {
 
   /** Greets the client and, when the handshake carried keys, authenticates at once. */
   start(headers: IncomingHttpHeaders): void {
-    this.#sendControl({ T: 'success', msg: 'connected' });
+    this.#sendControl(successItem('connected'));
     const key = firstHeader(headers['apca-api-key-id']);
     const secret = firstHeader(headers['apca-api-secret-key']);
     // A stalled server handles nothing, header credentials included.
@@ -468,7 +463,7 @@ export class Session {
     clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
     host.counters.authOk += 1;
-    this.#sendControl({ T: 'success', msg: 'authenticated' });
+    this.#sendControl(successItem('authenticated'));
   }
 
   #subscription(action: Record<string, unknown>, add: boolean): void {
@@ -476,32 +471,13 @@ export class Session {
       this.#sendError(401);
       return;
     }
-    const delta = new Map<Channel, string[]>();
-    let unsupported = false;
-    const maxLength = this.#host.limits().maxSymbolLength;
-    // Keys outside CHANNELS are ignored whatever they hold: the Go SDK sends `pricing` on every
-    // feed, and alpaca-trade-api-python sends `corrections` / `cancelErrors` lists.
-    for (const channel of CHANNELS) {
-      const value = action[channel];
-      // The Go SDK sends every channel key in each change, the unused ones as nil slices (null),
-      // and other SDKs send empty lists: both mean "no change", on any feed.
-      if (value === undefined || value === null) continue;
-      if (
-        !Array.isArray(value) ||
-        !value.every((s) => typeof s === 'string' && s.length > 0 && s.length <= maxLength)
-      ) {
-        this.#sendError(400);
-        return;
-      }
-      if (value.length === 0) continue;
-      // 410 only when symbols are named for a channel this feed lacks.
-      if (!this.#channels.includes(channel)) unsupported = true;
-      else delta.set(channel, value as string[]);
-    }
-    if (unsupported) {
-      this.#sendError(410);
+    // See readDelta for what counts as no change, 400 and 410.
+    const read = readDelta(action, this.#channels, this.#host.limits().maxSymbolLength);
+    if (!read.ok) {
+      this.#sendError(read.code);
       return;
     }
+    const delta = read.delta;
     if (add) {
       const limits = this.#host.limits();
       const fault = this.#host.faults().symbolLimit;
@@ -617,14 +593,7 @@ export class Session {
   }
 
   #echo(): WireItem {
-    const echo: WireItem = { T: 'subscription' };
-    for (const channel of this.#channels) echo[channel] = [...(this.#subs.get(channel) ?? [])];
-    if (this.feed !== 'crypto') {
-      const trades = [...(this.#subs.get('trades') ?? [])];
-      echo.corrections = trades;
-      echo.cancelErrors = [...trades];
-    }
-    return echo;
+    return echoItem(this.feed, this.#subs);
   }
 
   #wants(item: WireItem): boolean {
@@ -731,7 +700,7 @@ export class Session {
   #sendError(code: number, msg?: string, force = false): void {
     const counters = this.#host.counters;
     counters.errorsSent[code] = (counters.errorsSent[code] ?? 0) + 1;
-    this.#sendControl({ T: 'error', code, msg: msg ?? ALPACA_ERRORS[code]?.msg ?? 'error' }, force);
+    this.#sendControl(errorItem(code, msg), force);
   }
 
   /** An error that ends the session: the message, a close, and a terminate if the close stalls. */

@@ -255,7 +255,7 @@ describe('market-monitor CLI', () => {
       code: 2,
       stdout: '',
       stderr:
-        'market-monitor: no help for "teleport": the commands are stream, snapshot, clock, bars, simulate and web\n',
+        'market-monitor: no help for "teleport": the commands are stream, snapshot, clock, bars, simulate, relay and web\n',
     });
   });
 });

@@ -114,6 +114,44 @@ export function encodeServerFrame(
   }
 }
 
+/**
+ * One server item on its own, for a server that sends the same item to many clients in frames of
+ * different makeup (the relay): JSON text of the object, or its msgpack bytes with the wire
+ * timestamps. `joinServerItems` makes a frame of such parts without encoding anything again.
+ */
+export function encodeServerItem(item: Record<string, unknown>, codec: Codec): string | Buffer {
+  if (codec === 'msgpack') return framePackr.pack(withWireTimestamps(item));
+  try {
+    return JSON.stringify(item);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(item, bigintReplacer);
+  }
+}
+
+/**
+ * A frame of items each made by `encodeServerItem` in the same codec: a JSON array of the texts,
+ * or a msgpack array header followed by the items' bytes (what packing the array would write).
+ */
+export function joinServerItems(
+  parts: readonly (string | Buffer)[],
+  codec: Codec,
+): string | Buffer {
+  if (codec === 'json') return `[${parts.join(',')}]`;
+  const n = parts.length;
+  let header: Buffer;
+  if (n < 16) {
+    header = Buffer.from([0x90 | n]);
+  } else if (n < 0x10000) {
+    header = Buffer.from([0xdc, n >> 8, n & 0xff]);
+  } else {
+    header = Buffer.alloc(5);
+    header[0] = 0xdd;
+    header.writeUInt32BE(n, 1);
+  }
+  return Buffer.concat([header, ...(parts as Buffer[])]);
+}
+
 export type DecodedClientAction =
   | { readonly ok: true; readonly action: Record<string, unknown> }
   | { readonly ok: false; readonly reason: string };

@@ -4,6 +4,13 @@
  */
 export { decodeFrame, decodeToArray, normalizeItem, INVALID_REASONS } from './decode.ts';
 export type { FrameData, FrameSink, InvalidItem, InvalidReason } from './decode.ts';
-export { actionByteLength, decodeClientAction, encodeAction, encodeServerFrame } from './encode.ts';
+export {
+  actionByteLength,
+  decodeClientAction,
+  encodeAction,
+  encodeServerFrame,
+  encodeServerItem,
+  joinServerItems,
+} from './encode.ts';
 export type { ChannelDelta, ClientAction, DecodedClientAction } from './encode.ts';
 export { BAD_TIMESTAMP, WireTimestamp, frameUnpackr, framePackr } from './msgpack.ts';

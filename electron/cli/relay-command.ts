@@ -1,0 +1,216 @@
+/**
+ * `market-monitor relay`: one upstream stream (Alpaca with the user's keys, or the built-in
+ * simulator) served in Alpaca's own protocol to any number of local Alpaca clients, so that the
+ * app, bots and the official SDKs share the one connection Alpaca allows. Prints one `listening`
+ * line when ready, then a `status` line (clients, counters, upstream) every few seconds; logs go
+ * to stderr. SIGINT/SIGTERM close every client with a close frame and exit 0.
+ */
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { ALPACA_STREAM_HOST, FEED_PATHS, type Feed } from '../../shared/market.ts';
+import {
+  KeyFileError,
+  DEFAULT_MAX_SYMBOLS,
+  isLoopback,
+  loadKeyFile,
+  startRelay,
+  type Relay,
+  type RelayKey,
+} from '../relay/index.ts';
+import { randomRunCredentials, startSimulator, type Simulator } from '../simulator/index.ts';
+import { createLogger } from '../stream/log.ts';
+import { UsageError, parseChoice, parsePositive } from './args.ts';
+import { NdjsonWriter } from './ndjson.ts';
+
+export const RELAY_USAGE = `usage: market-monitor relay [--upstream simulator|alpaca] [--feed iex|sip|delayed_sip|test|crypto]
+       [--host 127.0.0.1] [--port 0] --client-key K --client-secret S [--client-keys FILE]
+       [--max-symbols N] [--max-clients N] [--max-buffer-bytes N] [--conflate]
+       [--status-interval SEC] [--log-level LEVEL]
+Serves Alpaca's stream protocol at ws://HOST:PORT/v2/FEED from ONE upstream connection: Alpaca with
+APCA_API_KEY_ID / APCA_API_SECRET_KEY (the default when they are set), else the built-in simulator.
+Clients authenticate with relay keys (--client-key/--client-secret, limit --max-symbols pairs, default
+${DEFAULT_MAX_SYMBOLS}; or a JSON file [{"key","secret","maxSymbols"}]); the Alpaca keys never leave the
+relay. Without client keys any key is accepted, on loopback only. A client past --max-buffer-bytes
+(default 4194304) gets 407 and is closed, or with --conflate keeps only the latest quote per symbol
+until it catches up. Output: a "listening" line, then "status" lines (default every 5 s); logs on stderr.`;
+
+const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
+const UPSTREAMS = ['simulator', 'alpaca'] as const;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface RelayPlan {
+  readonly upstream: (typeof UPSTREAMS)[number];
+  readonly feed: Feed;
+  readonly host: string;
+  readonly port: number;
+  readonly alpacaKey: string | undefined;
+  readonly alpacaSecret: string | undefined;
+  readonly clientKeys: readonly RelayKey[];
+  readonly clientKeysFile: string | undefined;
+  readonly maxClients: number | undefined;
+  readonly maxBufferBytes: number | undefined;
+  readonly conflate: boolean;
+  readonly statusIntervalMs: number;
+  readonly logLevel: (typeof LEVELS)[number];
+}
+
+/** Turns argv and the environment into a plan; throws UsageError for anything wrong. */
+export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RelayPlan {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      upstream: { type: 'string' },
+      feed: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'client-key': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'client-keys': { type: 'string' },
+      'max-symbols': { type: 'string' },
+      'max-clients': { type: 'string' },
+      'max-buffer-bytes': { type: 'string' },
+      conflate: { type: 'boolean' },
+      'status-interval': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const alpacaKey = env['APCA_API_KEY_ID'] || undefined;
+  const alpacaSecret = env['APCA_API_SECRET_KEY'] || undefined;
+  if ((alpacaKey === undefined) !== (alpacaSecret === undefined)) {
+    throw new UsageError('set both APCA_API_KEY_ID and APCA_API_SECRET_KEY, or neither');
+  }
+  const upstream =
+    parseChoice('--upstream', values.upstream, UPSTREAMS) ??
+    (alpacaKey !== undefined ? 'alpaca' : 'simulator');
+  if (upstream === 'alpaca' && alpacaKey === undefined) {
+    throw new UsageError('--upstream alpaca needs APCA_API_KEY_ID and APCA_API_SECRET_KEY');
+  }
+  if ((values['client-key'] === undefined) !== (values['client-secret'] === undefined)) {
+    throw new UsageError('give both --client-key and --client-secret');
+  }
+  const port = parsePositive('--port', values.port, { integer: true, allowZero: true }) ?? 0;
+  if (port > 65_535) throw new UsageError(`--port must be at most 65535; got ${port}`);
+  const maxSymbols =
+    parsePositive('--max-symbols', values['max-symbols'], { integer: true }) ?? DEFAULT_MAX_SYMBOLS;
+  const clientKeys: RelayKey[] = [];
+  if (values['client-key'] !== undefined && values['client-secret'] !== undefined) {
+    clientKeys.push({ key: values['client-key'], secret: values['client-secret'], maxSymbols });
+  }
+  const host = values.host ?? '127.0.0.1';
+  const clientKeysFile = values['client-keys'];
+  if (!isLoopback(host) && clientKeys.length === 0 && clientKeysFile === undefined) {
+    throw new UsageError(
+      `--host ${host} is reachable from other machines: give client keys (--client-key/--client-secret or --client-keys)`,
+    );
+  }
+  const statusInterval = parsePositive('--status-interval', values['status-interval'], {
+    integer: false,
+  });
+  return {
+    upstream,
+    feed: parseChoice('--feed', values.feed, FEEDS) ?? 'iex',
+    host,
+    port,
+    alpacaKey,
+    alpacaSecret,
+    clientKeys,
+    clientKeysFile,
+    maxClients: parsePositive('--max-clients', values['max-clients'], { integer: true }),
+    maxBufferBytes: parsePositive('--max-buffer-bytes', values['max-buffer-bytes'], {
+      integer: true,
+    }),
+    conflate: values.conflate ?? false,
+    statusIntervalMs: Math.round((statusInterval ?? 5) * 1000),
+    logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
+  };
+}
+
+export interface RelayIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: NodeJS.ProcessEnv;
+  readonly stopSignal: Promise<string>;
+}
+
+/** Per-client detail in a status line stops at this many clients (the counts cover all). */
+const STATUS_CLIENTS = 50;
+
+export async function runRelay(argv: readonly string[], io: RelayIo): Promise<number> {
+  const plan = parseRelayArgs(argv, io.env);
+  const keys = [...plan.clientKeys];
+  if (plan.clientKeysFile !== undefined) {
+    try {
+      keys.push(...(await loadKeyFile(plan.clientKeysFile)));
+    } catch (err) {
+      if (err instanceof KeyFileError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  const logger = createLogger({ level: plan.logLevel, destination: io.stderr });
+  if (keys.length === 0) logger.warn('no client keys: any key is accepted (loopback only)');
+  const out = new NdjsonWriter(io.stdout);
+
+  let simulator: Simulator | undefined;
+  let upstream;
+  if (plan.upstream === 'simulator') {
+    // The embedded simulator's key is random per run: only the relay can use it.
+    const run = randomRunCredentials();
+    simulator = await startSimulator({ logger, key: run.key, secret: run.secret });
+    upstream = { url: simulator.urlFor(plan.feed), key: run.key, secret: run.secret };
+  } else {
+    upstream = {
+      url: `${ALPACA_STREAM_HOST}${FEED_PATHS[plan.feed]}`,
+      key: plan.alpacaKey ?? '',
+      secret: plan.alpacaSecret ?? '',
+    };
+  }
+  let relay: Relay;
+  try {
+    relay = await startRelay({
+      upstream,
+      feed: plan.feed,
+      host: plan.host,
+      port: plan.port,
+      keys,
+      conflate: plan.conflate,
+      logger,
+      ...(plan.maxClients !== undefined ? { maxClients: plan.maxClients } : {}),
+      ...(plan.maxBufferBytes !== undefined ? { maxBufferBytes: plan.maxBufferBytes } : {}),
+    });
+  } catch (err) {
+    await simulator?.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const userCodes = ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'];
+    if ((code !== undefined && userCodes.includes(code)) || err instanceof RangeError) {
+      throw new UsageError(`cannot start the relay: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+  out.write({
+    type: 'listening',
+    url: relay.url,
+    streamUrl: relay.urlFor(),
+    feed: plan.feed,
+    upstream: plan.upstream,
+  });
+  const status = (): void => {
+    const clients = relay.clients();
+    out.write({
+      type: 'status',
+      ...relay.stats(),
+      clientDetail: clients.slice(0, STATUS_CLIENTS),
+    });
+  };
+  const timer = setInterval(status, plan.statusIntervalMs);
+  const signal = await io.stopSignal;
+  clearInterval(timer);
+  logger.info({ signal }, 'stopping');
+  await relay.close();
+  await simulator?.close();
+  out.write({ type: 'closed', signal, ...relay.stats() });
+  await out.flush();
+  logger.flush();
+  return 0;
+}
