@@ -201,7 +201,14 @@ function start(): void {
  * - Linux and macOS: powerMonitor 'shutdown'. Preventing it asks Electron to delay the shutdown
  *   (a logind delay lock on Linux) until the app quits, which it does when the close is done. Its
  *   typings declare a listener without arguments, but Electron passes the event, so it is read
- *   defensively. powerMonitor is documented as unusable before `ready`, hence the wait.
+ *   defensively.
+ *
+ * On Linux, Electron switches its shutdown handling on only if a 'shutdown' listener already
+ * exists when the FIRST powerMonitor listener of any kind is added (lib/browser/api/power-monitor.ts
+ * counts the listeners before the one being added, then follows changes from then on). A
+ * 'shutdown' listener added first is therefore never called. So 'suspend' and 'resume' are watched
+ * first: the log then also explains a gap in the data after the machine slept. The listeners are
+ * added after `ready` only because there is nothing to close before it.
  */
 function installShutdown(close: () => Promise<void>): void {
   let state: 'running' | 'closing' | 'closed' = 'running';
@@ -240,6 +247,9 @@ function installShutdown(close: () => Promise<void>): void {
   app
     .whenReady()
     .then(() => {
+      // Before 'shutdown', on purpose: see above.
+      powerMonitor.on('suspend', () => log.info('the system is going to sleep'));
+      powerMonitor.on('resume', () => log.info('the system woke up'));
       powerMonitor.on('shutdown', (event?: { preventDefault?: () => void }) => {
         if (state === 'closed') return;
         if (typeof event?.preventDefault === 'function') event.preventDefault();

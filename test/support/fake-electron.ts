@@ -12,8 +12,11 @@
  *   navigation that never commits nothing at all, as Electron's DidFinishNavigation does;
  * - every BrowserWindow is announced with app 'browser-window-created', and can receive the
  *   Windows-only 'session-end';
- * - powerMonitor refuses listeners before the app is ready (Electron documents it as unusable
- *   before `ready`) and emits 'shutdown' with an event that can be prevented;
+ * - powerMonitor takes listeners at any time (the wait for `ready` went in Electron 25) and wires
+ *   its Linux shutdown handling the way Electron's lib/browser/api/power-monitor.ts does: only if a
+ *   'shutdown' listener is already there when the FIRST listener of any kind is added. Without it,
+ *   'shutdown' never reaches JavaScript. Modelled on every host, so a test catches it anywhere;
+ * - a closed MessagePortMain emits 'close' on itself and on its other end;
  * - protocol.registerSchemesAsPrivileged refuses a second call and a call after ready.
  *
  * `createFakeElectron()` returns a fresh set; `.module` is what `vi.doMock('electron', ...)` hands
@@ -279,6 +282,7 @@ export class FakeMessagePortMain extends EventEmitter {
     for (const data of this.#queue.splice(0)) this.emit('message', { data, ports: [] });
   }
 
+  /** Electron emits 'close' on the port closed here and on its entangled other end. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -287,6 +291,7 @@ export class FakeMessagePortMain extends EventEmitter {
       other.closed = true;
       other.emit('close');
     }
+    this.emit('close');
   }
 }
 
@@ -476,7 +481,7 @@ export function createFakeElectron() {
 
   const ipcMain = new FakeIpcMain();
   const ipcRenderer = new FakeIpcRenderer();
-  const powerMonitor = new FakePowerMonitor(app);
+  const powerMonitor = new FakePowerMonitor();
 
   const module = {
     app,
@@ -512,22 +517,39 @@ export function createFakeElectron() {
 }
 
 /**
- * powerMonitor: refuses a listener before the app is ready (Electron documents the module as
- * unusable until then) and emits 'shutdown' with an event, as Electron does although its typings
- * declare a listener without arguments.
+ * powerMonitor, with Electron's Linux wiring: the native shutdown handler (a logind delay lock and
+ * the PrepareForShutdown signal) is told whether anyone listens for 'shutdown' once, when the first
+ * listener of any kind is added, counting the 'shutdown' listeners there were BEFORE it; later
+ * changes are followed only from then on. So a 'shutdown' listener added first leaves the handler
+ * off for good, and 'shutdown' is never emitted. Electron passes an event that can be prevented,
+ * although its typings declare a listener without arguments.
  */
 export class FakePowerMonitor extends EventEmitter {
-  constructor(app: FakeApp) {
+  /** What Electron's native side was last told: whether 'shutdown' has listeners. */
+  listeningForShutdown = false;
+  /** Whether the first-listener wiring has run. */
+  wired = false;
+
+  constructor() {
     super();
-    this.on('newListener', (name: string | symbol) => {
-      if (name !== 'newListener' && !app.isReady) {
-        throw new Error(`powerMonitor '${String(name)}' listener added before the app is ready`);
-      }
+    this.once('newListener', () => {
+      this.wired = true;
+      this.listeningForShutdown = this.listenerCount('shutdown') > 0;
+      this.on('newListener', (name: string | symbol) => {
+        if (name === 'shutdown') this.listeningForShutdown = true;
+      });
+      this.on('removeListener', (name: string | symbol) => {
+        if (name === 'shutdown') this.listeningForShutdown = this.listenerCount('shutdown') > 0;
+      });
     });
   }
 
-  /** Test: the system is about to shut down or reboot; returns whether a listener delayed it. */
-  shutdown(): boolean {
+  /**
+   * Test: the system is about to shut down or reboot. Returns whether a listener delayed it;
+   * undefined when the native handler is off, so no listener heard of it at all.
+   */
+  shutdown(): boolean | undefined {
+    if (!this.listeningForShutdown) return undefined;
     const event = new FakeEvent();
     this.emit('shutdown', event);
     return event.defaultPrevented;

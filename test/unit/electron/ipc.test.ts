@@ -479,6 +479,21 @@ describe('ViewManager: a view lives as long as its page', () => {
     expect(firstPort.closed).toBe(true);
   });
 
+  it('main closing a port (its own "close" fires too) releases once and spares the new view', async () => {
+    const t = setup();
+    const contents = t.window();
+    await t.ready(contents);
+    const firstPort = contents.posted[0]!.transfer[0]!;
+    const closes: string[] = [];
+    firstPort.on('close', () => closes.push('page end'));
+    await t.ready(contents); // replaces the view: main closes the old port
+    expect(closes).toEqual(['page end']);
+    t.views.release(contents.id, 'test'); // and this one's own 'close' must not run release twice
+    expect(t.core.openSessions).toBe(0);
+    expect(t.ring.records().filter((r) => r.msg === 'view released')).toHaveLength(2);
+    expect(t.ring.records().filter((r) => r.reason === 'port closed by the page')).toHaveLength(0);
+  });
+
   it('releases the view when the render process goes', async () => {
     const t = setup();
     const contents = t.window();

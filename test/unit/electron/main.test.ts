@@ -361,14 +361,29 @@ describe('main: shutdown', () => {
     ).toBe(true);
   });
 
-  it('watches powerMonitor only once the app is ready (the fake refuses it before)', async () => {
-    const { fake } = await boot();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(fake.powerMonitor.listenerCount('shutdown')).toBe(0);
+  it('adds another powerMonitor listener before "shutdown", so Electron’s Linux handler is on', async () => {
+    const { fake, ring } = await boot();
     fake.app.becomeReady();
     await waitFor(() => fake.powerMonitor.listenerCount('shutdown') === 1, {
       what: 'the shutdown listener',
     });
+    // The fake wires it as Electron does: off for good if 'shutdown' had been the first listener.
+    expect(fake.powerMonitor.wired).toBe(true);
+    expect(fake.powerMonitor.listeningForShutdown).toBe(true);
+    fake.powerMonitor.emit('suspend');
+    fake.powerMonitor.emit('resume');
+    expect(ring.records().map((r) => r.msg)).toEqual(
+      expect.arrayContaining(['the system is going to sleep', 'the system woke up']),
+    );
+  });
+
+  it('the fake models the trap: a "shutdown" listener added first is never called', () => {
+    const fake = createFakeElectron();
+    let heard = 0;
+    fake.powerMonitor.on('shutdown', () => (heard += 1));
+    fake.powerMonitor.on('resume', () => undefined);
+    expect(fake.powerMonitor.shutdown()).toBeUndefined();
+    expect(heard).toBe(0);
   });
 
   it('quitting before ready starts nothing, even if ready comes after', async () => {
