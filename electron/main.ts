@@ -35,6 +35,8 @@ import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
+import type { Logger } from './stream/log.ts';
+import { UpdateService, type UpdaterLike } from './updater.ts';
 import {
   buildPaths,
   createWindow,
@@ -125,8 +127,10 @@ function start(): void {
     if (BrowserWindow.getAllWindows().length === 0) openWindow();
   });
 
-  installShutdown(async () => {
+  let updates: UpdateService | undefined;
+  const shutdown = installShutdown(async () => {
     stopping = true;
+    updates?.dispose();
     ipc?.dispose();
     const core = await corePromise?.catch(() => undefined);
     await core?.close();
@@ -138,6 +142,18 @@ function start(): void {
       if (stopping) return;
       hardenSession(session.defaultSession, hardening.log);
       handleAppProtocol(protocol, paths.rendererDir, rootLogger.child({ module: 'app-protocol' }));
+
+      // Only an installed release updates itself; electron-updater is not even loaded otherwise.
+      updates = new UpdateService({
+        updater: app.isPackaged
+          ? await loadUpdater(rootLogger.child({ module: 'updater' }))
+          : undefined,
+        currentVersion: app.getVersion(),
+        log: rootLogger.child({ module: 'updates' }),
+        // The same orderly close as quitting, then the installer takes over.
+        restart: (install) => shutdown.closeThen('update', install),
+      });
+      if (stopping) return;
 
       const userData = app.getPath('userData');
       corePromise = MonitorCore.create({
@@ -156,6 +172,7 @@ function start(): void {
         },
         logger: rootLogger,
         logRing,
+        updates,
       });
       const core = await corePromise;
       if (stopping) return; // the shutdown closes the core
@@ -178,6 +195,7 @@ function start(): void {
         ),
       );
       openWindow();
+      updates.start();
       log.info({ dev: isDev, version: app.getVersion() }, 'started');
     })
     .catch((err: unknown) => {
@@ -210,10 +228,41 @@ function start(): void {
  * first: the log then also explains a gap in the data after the machine slept. The listeners are
  * added after `ready` only because there is nothing to close before it.
  */
-function installShutdown(close: () => Promise<void>): void {
+/**
+ * electron-updater's autoUpdater, loaded on demand: the package requires 'electron' when it loads,
+ * and has nothing to do in a development build. Its own log lines go to ours.
+ */
+async function loadUpdater(logger: Logger): Promise<UpdaterLike | undefined> {
+  try {
+    const loaded = await import('electron-updater');
+    // A CommonJS package: its exports are the default export under Node's ESM loader.
+    const autoUpdater = loaded.autoUpdater ?? loaded.default.autoUpdater;
+    autoUpdater.logger = {
+      info: (message?: unknown) => logger.info(String(message)),
+      warn: (message?: unknown) => logger.warn(String(message)),
+      error: (message?: unknown) => logger.error(String(message)),
+      debug: (message: string) => logger.debug(message),
+    };
+    return autoUpdater;
+  } catch (err) {
+    // Never fatal: the app runs on without updates, and Settings says they are off.
+    logger.error({ err }, 'could not load the updater');
+    return undefined;
+  }
+}
+
+interface Shutdown {
+  /**
+   * Starts the orderly close (once; a close under way is not started again) and calls `finish`
+   * instead of app.quit() when it is done: restarting into an update.
+   */
+  closeThen(trigger: string, finish: () => void): void;
+}
+
+function installShutdown(close: () => Promise<void>): Shutdown {
   let state: 'running' | 'closing' | 'closed' = 'running';
 
-  const closeThenQuit = (trigger: string): void => {
+  const closeThenQuit = (trigger: string, finish: () => void = () => app.quit()): void => {
     if (state !== 'running') return;
     state = 'closing';
     log.info({ trigger }, 'closing the core');
@@ -230,7 +279,13 @@ function installShutdown(close: () => Promise<void>): void {
         clearTimeout(timer);
         state = 'closed';
         log.info('quitting');
-        app.quit();
+        try {
+          finish();
+        } catch (err) {
+          // The installer did not start: quit all the same, the core is closed already.
+          log.error({ err, trigger }, 'could not finish the close; quitting');
+          app.quit();
+        }
       });
   };
 
@@ -257,4 +312,6 @@ function installShutdown(close: () => Promise<void>): void {
       });
     })
     .catch((err: unknown) => log.error({ err }, 'could not watch for a system shutdown'));
+
+  return { closeThen: closeThenQuit };
 }

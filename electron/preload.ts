@@ -71,6 +71,9 @@ export const PRELOAD_COMMANDS = [
   'symbols:info',
   'market:bars',
   'market:series',
+  'update:status',
+  'update:check',
+  'update:restart',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

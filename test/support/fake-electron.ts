@@ -558,6 +558,8 @@ export class FakePowerMonitor extends EventEmitter {
 
 export class FakeApp extends EventEmitter {
   isReady = false;
+  /** False as under `electron .` / `npm start`; a test sets it for an installed app. */
+  isPackaged = false;
   hasLock = true;
   quitCalls = 0;
   exitCode: number | undefined;

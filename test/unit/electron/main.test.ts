@@ -3,10 +3,12 @@
  * fake core and a logger that writes into a ring: the lifecycle wiring, end to end through the
  * real window.ts, ipc/ and menu.ts.
  */
+import { EventEmitter } from 'node:events';
 import type { MenuItemConstructorOptions } from 'electron';
 import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { APP_ENTRY_URL } from '../../../electron/ipc/origin.ts';
 import { MARKET_DATA_DOCS_URL } from '../../../electron/menu.ts';
+import type { UpdatesPort } from '../../../electron/core/types.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
 import { buildPaths } from '../../../electron/window.ts';
 import { COMMAND_NAMES } from '../../../shared/api.ts';
@@ -34,12 +36,46 @@ interface Booted {
 }
 
 const globals = globalThis as { MAIN_WINDOW_VITE_DEV_SERVER_URL?: string };
+/** How often main.ts loaded electron-updater in the current boot. */
+let updaterImports = 0;
+
+/** electron-updater's autoUpdater as main.ts sees it (only its calls matter here). */
+class FakeAutoUpdater extends EventEmitter {
+  autoDownload = false;
+  autoInstallOnAppQuit = false;
+  logger: unknown = null;
+  checks = 0;
+  installs = 0;
+  checkForUpdates(): Promise<null> {
+    this.checks += 1;
+    this.emit('checking-for-update');
+    this.emit('update-available', { version: '9.9.9' });
+    this.emit('update-downloaded', { version: '9.9.9' });
+    return Promise.resolve(null);
+  }
+  quitAndInstall(): void {
+    this.installs += 1;
+  }
+}
 
 async function boot(
-  options: { lock?: boolean; coreFails?: boolean; devServerUrl?: string } = {},
+  options: {
+    lock?: boolean;
+    coreFails?: boolean;
+    devServerUrl?: string;
+    packaged?: boolean;
+    updater?: FakeAutoUpdater;
+  } = {},
 ): Promise<Booted> {
   const fake = createFakeElectron();
   fake.app.hasLock = options.lock ?? true;
+  fake.app.isPackaged = options.packaged ?? false;
+  updaterImports = 0;
+  const updater = options.updater ?? new FakeAutoUpdater();
+  vi.doMock('electron-updater', () => {
+    updaterImports += 1;
+    return { autoUpdater: updater, default: { autoUpdater: updater } };
+  });
   const core = new FakeCore();
   const secrets: Array<Record<string, unknown>> = [];
   const ring = new LogRing();
@@ -70,7 +106,9 @@ async function boot(
   return { fake, core, create, secrets, ring };
 }
 
-async function bootReady(options: { devServerUrl?: string } = {}): Promise<Booted> {
+async function bootReady(
+  options: { devServerUrl?: string; packaged?: boolean; updater?: FakeAutoUpdater } = {},
+): Promise<Booted> {
   const booted = await boot(options);
   booted.fake.app.becomeReady();
   await waitFor(() => booted.fake.windows().length === 1, { what: 'the first window' });
@@ -93,7 +131,7 @@ function submenu(
 
 afterEach(() => {
   delete globals.MAIN_WINDOW_VITE_DEV_SERVER_URL;
-  for (const id of ['electron', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
+  for (const id of ['electron', 'electron-updater', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
   vi.useRealTimers();
 });
 
@@ -410,5 +448,48 @@ describe('main: shutdown', () => {
     expect(core.closeCalls).toBe(1);
     expect(fake.windows()).toHaveLength(0);
     expect(fake.ipcMain.handlers.size).toBe(0);
+  });
+});
+
+describe('main: updates', () => {
+  function updatesOf(create: Booted['create']): UpdatesPort {
+    const options = create.mock.calls[0]![0] as { updates?: UpdatesPort };
+    if (options.updates === undefined) throw new Error('the core got no updates');
+    return options.updates;
+  }
+
+  it('a development build does not load electron-updater; updates are disabled', async () => {
+    const { create } = await bootReady();
+    expect(updaterImports).toBe(0);
+    const updates = updatesOf(create);
+    expect(updates.status().state).toBe('disabled');
+    expect((await updates.check()).state).toBe('disabled');
+  });
+
+  it('an installed app checks through electron-updater, and restart closes the core before installing', async () => {
+    const updater = new FakeAutoUpdater();
+    const { fake, core, create, ring } = await bootReady({ packaged: true, updater });
+    expect(updaterImports).toBe(1);
+    expect(updater.logger).not.toBeNull();
+    const updates = updatesOf(create);
+    expect(updates.status()).toMatchObject({ state: 'idle', currentVersion: '0.0.0-test' });
+
+    expect((await updates.check()).state).toBe('downloaded');
+    expect(updater.checks).toBe(1);
+    let finishClose!: () => void;
+    core.closing = () => new Promise<void>((resolve) => (finishClose = resolve));
+
+    expect(updates.restart().ok).toBe(true);
+    await waitFor(() => core.closeCalls === 1, { what: 'core.close()' });
+    expect(updater.installs).toBe(0); // not before the core has closed
+    finishClose();
+    await waitFor(() => updater.installs === 1, { what: 'quitAndInstall' });
+    expect(ring.records().some((r) => r.msg === 'closing the core' && r.trigger === 'update')).toBe(
+      true,
+    );
+    // The installer quits the app itself; before-quit then goes through at once.
+    fake.app.quit();
+    expect(fake.app.quitted).toBe(true);
+    expect(core.closeCalls).toBe(1);
   });
 });
