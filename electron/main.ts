@@ -11,6 +11,8 @@
  *
  * Lifecycle:
  * - one instance: a second launch focuses the first one's window and exits;
+ * - deep links (market-monitor://symbol/AAPL, deep-link.ts) arrive as launch arguments on Windows
+ *   and Linux (this launch's, or a second instance's) and as 'open-url' on macOS;
  * - app:// is declared privileged before `ready`; served from the built renderer after it;
  * - every webContents, ours or not, is hardened when it is created;
  * - the core starts before the first window; if it cannot start, the user is told and the app exits;
@@ -31,6 +33,7 @@ import {
 } from 'electron';
 import { createCoreLogger, quietStreamDestination } from './core/logging.ts';
 import { MonitorCore } from './core/monitor-core.ts';
+import { DEEP_LINK_SCHEME, deepLinkArgument, linkForLog, parseDeepLink } from './deep-link.ts';
 import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
 import { buildMenuTemplate } from './menu.ts';
@@ -107,15 +110,53 @@ function start(): void {
     hardenSession(contents.session, hardening.log);
   });
 
-  app.on('second-instance', () => {
+  /** Brings the last window forward, or opens one; undefined before the app has started. */
+  const showWindow = (): BrowserWindow | undefined => {
     const win = BrowserWindow.getAllWindows().at(-1);
-    if (win === undefined) {
-      openWindow();
-      return;
-    }
+    if (win === undefined) return openWindow();
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
+    return win;
+  };
+
+  /** A symbol from a link that came before the first window; it goes to that window. */
+  let pendingSymbol: string | undefined;
+
+  /**
+   * A market-monitor:// link from the OS: validated (deep-link.ts), then the window comes forward
+   * and its page selects the symbol, asking before it adds one to the list. Anything else is
+   * refused and logged.
+   */
+  const openLink = (url: string): void => {
+    const link = parseDeepLink(url);
+    if (!link.ok) {
+      log.warn({ url: linkForLog(url), reason: link.reason }, 'refused a deep link');
+      return;
+    }
+    log.info({ symbol: link.symbol }, 'opening a deep link');
+    const win = ipc === undefined ? undefined : showWindow();
+    if (win === undefined || ipc === undefined) {
+      pendingSymbol = link.symbol;
+      return;
+    }
+    ipc.views.sendTo(win.webContents.id, 'deeplink:symbol', { symbol: link.symbol });
+  };
+
+  // Windows and Linux start the app with the link as an argument.
+  const launchLink = deepLinkArgument(process.argv);
+  if (launchLink !== undefined) openLink(launchLink);
+
+  app.on('second-instance', (_event, argv) => {
+    const link = deepLinkArgument(argv);
+    if (link === undefined) showWindow();
+    else openLink(link);
+  });
+
+  // macOS hands links to the running app (or the one it starts) as 'open-url'.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    openLink(url);
   });
 
   app.on('window-all-closed', () => {
@@ -194,7 +235,15 @@ function start(): void {
           }),
         ),
       );
-      openWindow();
+      const first = openWindow();
+      if (first !== undefined && pendingSymbol !== undefined) {
+        ipc.views.sendTo(first.webContents.id, 'deeplink:symbol', { symbol: pendingSymbol });
+        pendingSymbol = undefined;
+      }
+      // An installed app owns its links; a development run must not take them over (the OS would
+      // then start a bare Electron for them). macOS and the .deb declare them at install as well.
+      if (app.isPackaged && !app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME))
+        log.warn({ scheme: DEEP_LINK_SCHEME }, 'could not register as the handler of deep links');
       updates.start();
       log.info({ dev: isDev, version: app.getVersion() }, 'started');
     })

@@ -83,6 +83,15 @@ export const PRELOAD_COMMANDS_COMPLETE: [MissingCommand] extends [never] ? true 
 
 const commandSet: ReadonlySet<string> = new Set(PRELOAD_COMMANDS);
 
+/**
+ * Events that happen once and must not be lost to a page that is still loading: main can send a
+ * deep link right after the port arrives, before the page's scripts have run and subscribed. The
+ * latest one nobody has heard yet is kept and handed to the first listener that subscribes. State
+ * events need no such care: the page reads the state itself when it starts.
+ */
+const HELD_EVENTS: ReadonlySet<string> = new Set<EventName>(['deeplink:symbol']);
+const held = new Map<string, unknown>();
+
 /** The DOM MessagePort as the preload uses it (tsconfig has no DOM lib). */
 interface PagePort {
   onmessage: ((event: { readonly data: unknown }) => void) | null;
@@ -126,7 +135,10 @@ function onPortMessage(data: unknown): void {
   const message = data as PortMessage;
   if (message.type === 'event') {
     const set = listeners.get(message.event);
-    if (set === undefined) return;
+    if (set === undefined || set.size === 0) {
+      if (HELD_EVENTS.has(message.event)) held.set(message.event, message.payload);
+      return;
+    }
     for (const listener of [...set]) {
       try {
         listener(message.payload);
@@ -208,6 +220,18 @@ const api: MonitorApi = {
     }
     const entry = listener as (payload: unknown) => void;
     set.add(entry);
+    if (held.has(event)) {
+      const payload = held.get(event);
+      held.delete(event);
+      // After on() has returned, as a message from the port would be.
+      queueMicrotask(() => {
+        try {
+          entry(payload);
+        } catch (err) {
+          console.error(`monitor.on('${event}') listener threw`, err);
+        }
+      });
+    }
     return () => {
       listeners.get(event)?.delete(entry);
     };

@@ -579,6 +579,14 @@ export class FakeApp extends EventEmitter {
     return this.hasLock;
   }
 
+  /** Schemes registered with setAsDefaultProtocolClient; `protocolClientOk` is its answer. */
+  readonly protocolClients: string[] = [];
+  protocolClientOk = true;
+  setAsDefaultProtocolClient(scheme: string): boolean {
+    this.protocolClients.push(scheme);
+    return this.protocolClientOk;
+  }
+
   whenReady(): Promise<void> {
     return this.#ready;
   }

@@ -493,3 +493,93 @@ describe('main: updates', () => {
     expect(core.closeCalls).toBe(1);
   });
 });
+
+describe('main: deep links', () => {
+  /** The page end of the window's port, started, collecting the events main posts. */
+  async function attachedPage(fake: Booted['fake'], index = 0) {
+    const contents = fake.windows()[index]!.webContents;
+    await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame);
+    const posted = contents.posted.filter((p) => p.channel === IPC.port).at(-1);
+    const port = posted!.transfer[0]!;
+    const events: unknown[] = [];
+    port.on('message', (e: { data: { type: string; event?: string; payload?: unknown } }) => {
+      if (e.data.type === 'event' && e.data.event === 'deeplink:symbol')
+        events.push(e.data.payload);
+    });
+    port.start();
+    return events;
+  }
+
+  it('a second launch with a link brings the window forward and sends it the symbol', async () => {
+    const { fake } = await bootReady();
+    const win = fake.windows()[0]!;
+    const events = await attachedPage(fake);
+    win.minimized = true;
+    fake.app.emit('second-instance', new FakeEvent(), [
+      '/opt/Market Monitor/market-monitor',
+      '--allow-file-access-from-files',
+      'market-monitor://symbol/brk.b',
+    ]);
+    expect(win.minimized).toBe(false);
+    expect(win.focused).toBe(true);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'BRK.B' }]);
+  });
+
+  it('macOS open-url: the same, and the default action is prevented', async () => {
+    const { fake } = await bootReady();
+    const events = await attachedPage(fake);
+    const event = new FakeEvent();
+    fake.app.emit('open-url', event, 'market-monitor://symbol/BTC%2FUSD');
+    expect(event.defaultPrevented).toBe(true);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'BTC/USD' }]);
+  });
+
+  it('anything else is refused and logged, and nothing reaches the page', async () => {
+    const { fake, ring } = await bootReady();
+    const events = await attachedPage(fake);
+    for (const url of [
+      'market-monitor://symbol/AAPL?evil=1',
+      'market-monitor://watchlists/delete',
+      'market-monitor://symbol/..%2F..',
+    ]) {
+      fake.app.emit('open-url', new FakeEvent(), url);
+    }
+    fake.app.emit('second-instance', new FakeEvent(), ['x', 'market-monitor://symbol/A\nB']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual([]);
+    const refused = ring.records().filter((r) => r.msg === 'refused a deep link');
+    expect(refused).toHaveLength(4);
+    expect(refused[3]!.url).toBe('"market-monitor://symbol/A\\nB"');
+  });
+
+  it('a link before the app is ready goes to the first window once its page attaches', async () => {
+    const { fake } = await boot();
+    fake.app.emit('open-url', new FakeEvent(), 'market-monitor://symbol/nvda');
+    fake.app.becomeReady();
+    await waitFor(() => fake.windows().length === 1, { what: 'the first window' });
+    const events = await attachedPage(fake);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'NVDA' }]);
+  });
+
+  it('the launch’s own argument (Windows, Linux) counts too', async () => {
+    process.argv.push('market-monitor://symbol/AMD');
+    try {
+      const { fake } = await bootReady();
+      const events = await attachedPage(fake);
+      await waitFor(() => events.length === 1, { what: 'the deep link event' });
+      expect(events).toEqual([{ symbol: 'AMD' }]);
+    } finally {
+      process.argv.pop();
+    }
+  });
+
+  it('registers as the links’ handler only when installed', async () => {
+    const dev = await bootReady();
+    expect(dev.fake.app.protocolClients).toEqual([]);
+    const installed = await bootReady({ packaged: true });
+    expect(installed.fake.app.protocolClients).toEqual(['market-monitor']);
+  });
+});
