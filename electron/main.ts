@@ -28,6 +28,7 @@ import {
   powerMonitor,
   protocol,
   safeStorage,
+  screen,
   session,
   shell,
 } from 'electron';
@@ -40,6 +41,7 @@ import { buildMenuTemplate } from './menu.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
 import type { Logger } from './stream/log.ts';
 import { UpdateService, type UpdaterLike } from './updater.ts';
+import { WindowStates } from './window-state.ts';
 import {
   buildPaths,
   createWindow,
@@ -48,6 +50,7 @@ import {
   hardenWebContents,
   externalUrl,
   registerAppScheme,
+  WINDOW_OPTIONS,
   type HardeningPolicy,
 } from './window.ts';
 
@@ -97,12 +100,18 @@ function start(): void {
   /** Set when quitting begins: a start still under way stops where it is. */
   let stopping = false;
 
+  let windowStates: WindowStates | undefined;
+
   const openWindow = (): BrowserWindow | undefined => {
-    if (ipc === undefined) return undefined; // not started yet: the first window comes with ready
-    return createWindow(
+    // Not started yet: the first window comes with ready.
+    if (ipc === undefined || windowStates === undefined) return undefined;
+    const { slot, placement } = windowStates.claim();
+    const win = createWindow(
       { BrowserWindow, views: ipc.views, hardening, preloadPath: paths.preload, devTools: isDev },
-      { url: devServerUrl ?? APP_ENTRY_URL },
+      { url: devServerUrl ?? APP_ENTRY_URL, placement },
     );
+    windowStates.track(win, slot);
+    return win;
   };
 
   app.on('web-contents-created', (_event, contents) => {
@@ -174,7 +183,7 @@ function start(): void {
     updates?.dispose();
     ipc?.dispose();
     const core = await corePromise?.catch(() => undefined);
-    await core?.close();
+    await Promise.all([core?.close(), windowStates?.flush()]);
   });
 
   app
@@ -197,6 +206,18 @@ function start(): void {
       if (stopping) return;
 
       const userData = app.getPath('userData');
+      const states = new WindowStates({
+        userDataDir: userData,
+        screen,
+        defaultSize: { width: WINDOW_OPTIONS.width ?? 1280, height: WINDOW_OPTIONS.height ?? 820 },
+        log: rootLogger.child({ module: 'window-state' }),
+      });
+      // Never fatal: without saved places, windows open centred.
+      await states
+        .load()
+        .catch((err: unknown) => log.warn({ err }, 'could not read the window positions'));
+      windowStates = states;
+
       corePromise = MonitorCore.create({
         userDataDir: userData,
         secrets: new SafeStorageSecretStore({

@@ -23,6 +23,9 @@
  * to the code under test.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IpcMainInvokeEvent } from 'electron';
 import type { ViewSession, ViewSink } from '../../electron/core/types.ts';
 import { fail, isCommandName, ok, parseCommand, type Result } from '../../shared/api.ts';
@@ -384,11 +387,22 @@ export function createFakeElectron() {
     shown = false;
     focused = false;
     minimized = false;
+    maximized = false;
     destroyed = false;
+    /** The normal (not maximized) bounds: the constructor's, then what the user makes them. */
+    bounds: { x: number; y: number; width: number; height: number };
 
     constructor(options: Record<string, unknown>) {
       super();
       this.options = options;
+      const num = (key: string, fallback: number): number =>
+        typeof options[key] === 'number' ? options[key] : fallback;
+      this.bounds = {
+        x: num('x', 0),
+        y: num('y', 0),
+        width: num('width', 800),
+        height: num('height', 600),
+      };
       this.webContents = new FakeWebContents(defaultSession);
       windows.push(this);
       app.emit('web-contents-created', new FakeEvent(), this.webContents);
@@ -417,6 +431,23 @@ export function createFakeElectron() {
     isMinimized(): boolean {
       return this.minimized;
     }
+    /** Like Electron: shows the window as well. */
+    maximize(): void {
+      this.maximized = true;
+      this.shown = true;
+      this.emit('maximize');
+    }
+    isMaximized(): boolean {
+      return this.maximized;
+    }
+    getNormalBounds(): { x: number; y: number; width: number; height: number } {
+      return { ...this.bounds };
+    }
+    /** Test: the user moves or resizes the window. */
+    setBounds(bounds: { x: number; y: number; width: number; height: number }): void {
+      this.bounds = { ...bounds };
+      this.emit('move');
+    }
     restore(): void {
       this.minimized = false;
     }
@@ -425,6 +456,7 @@ export function createFakeElectron() {
     }
     close(): void {
       if (this.destroyed) return;
+      this.emit('close', new FakeEvent());
       this.destroyed = true;
       this.webContents.destroy();
       this.emit('closed');
@@ -479,6 +511,37 @@ export function createFakeElectron() {
     },
   };
 
+  /** Displays as Electron's `screen` reports them; a test replaces the list. */
+  const screen = {
+    displays: [{ id: 1, workArea: { x: 0, y: 25, width: 1920, height: 1055 } }] as Array<{
+      id: number;
+      workArea: { x: number; y: number; width: number; height: number };
+    }>,
+    getAllDisplays() {
+      return [...this.displays];
+    },
+    getPrimaryDisplay() {
+      const primary = this.displays[0];
+      if (primary === undefined) throw new Error('no display');
+      return primary;
+    },
+    /** The display with the largest overlap, else the primary one, as Electron answers. */
+    getDisplayMatching(rect: { x: number; y: number; width: number; height: number }) {
+      let best = this.getPrimaryDisplay();
+      let bestArea = 0;
+      for (const d of this.displays) {
+        const a = d.workArea;
+        const w = Math.min(rect.x + rect.width, a.x + a.width) - Math.max(rect.x, a.x);
+        const h = Math.min(rect.y + rect.height, a.y + a.height) - Math.max(rect.y, a.y);
+        if (w > 0 && h > 0 && w * h > bestArea) {
+          best = d;
+          bestArea = w * h;
+        }
+      }
+      return best;
+    },
+  };
+
   const ipcMain = new FakeIpcMain();
   const ipcRenderer = new FakeIpcRenderer();
   const powerMonitor = new FakePowerMonitor();
@@ -497,6 +560,7 @@ export function createFakeElectron() {
     safeStorage: {},
     contextBridge,
     powerMonitor,
+    screen,
   };
 
   return {
@@ -513,6 +577,7 @@ export function createFakeElectron() {
     dialog,
     contextBridge,
     powerMonitor,
+    screen,
   };
 }
 
@@ -609,8 +674,19 @@ export class FakeApp extends EventEmitter {
     this.exitCode = code;
   }
 
+  /**
+   * A fresh temp folder per app, made on first use: main.ts writes there (window positions), so it
+   * must be a real place a test owns. Tests remove it with `removePaths()`.
+   */
+  #root: string | undefined;
   getPath(name: string): string {
-    return `/fake/${name}`;
+    this.#root ??= mkdtempSync(join(tmpdir(), 'fake-electron-'));
+    return join(this.#root, name);
+  }
+  /** Test: deletes the folders getPath() handed out. */
+  removePaths(): void {
+    if (this.#root !== undefined) rmSync(this.#root, { recursive: true, force: true });
+    this.#root = undefined;
   }
   getName(): string {
     return 'Market Monitor';

@@ -4,6 +4,7 @@
  * real window.ts, ipc/ and menu.ts.
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { APP_ENTRY_URL } from '../../../electron/ipc/origin.ts';
@@ -58,6 +59,9 @@ class FakeAutoUpdater extends EventEmitter {
   }
 }
 
+/** Every fake app booted in the current test, for removing their folders afterwards. */
+const booted: Array<ReturnType<typeof createFakeElectron>> = [];
+
 async function boot(
   options: {
     lock?: boolean;
@@ -68,6 +72,7 @@ async function boot(
   } = {},
 ): Promise<Booted> {
   const fake = createFakeElectron();
+  booted.push(fake);
   fake.app.hasLock = options.lock ?? true;
   fake.app.isPackaged = options.packaged ?? false;
   updaterImports = 0;
@@ -129,7 +134,11 @@ function submenu(
   return (item?.submenu ?? []) as MenuItemConstructorOptions[];
 }
 
-afterEach(() => {
+afterEach(async () => {
+  vi.useRealTimers();
+  // Let a window-position write that is under way finish before its folder goes.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const fake of booted.splice(0)) fake.app.removePaths();
   delete globals.MAIN_WINDOW_VITE_DEV_SERVER_URL;
   for (const id of ['electron', 'electron-updater', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
   vi.useRealTimers();
@@ -176,13 +185,13 @@ describe('main: start', () => {
     const { fake, create, secrets } = await bootReady();
     expect(create).toHaveBeenCalledTimes(1);
     expect(create.mock.calls[0]![0]).toMatchObject({
-      userDataDir: '/fake/userData',
+      userDataDir: fake.app.getPath('userData'),
       app: { name: 'Market Monitor', version: '0.0.0-test', platform: process.platform },
     });
     expect(secrets).toEqual([
       expect.objectContaining({
         safeStorage: fake.module.safeStorage,
-        filePath: '/fake/userData/credentials.json',
+        filePath: join(fake.app.getPath('userData'), 'credentials.json'),
         platform: process.platform,
       }),
     ]);
@@ -581,5 +590,42 @@ describe('main: deep links', () => {
     expect(dev.fake.app.protocolClients).toEqual([]);
     const installed = await bootReady({ packaged: true });
     expect(installed.fake.app.protocolClients).toEqual(['market-monitor']);
+  });
+});
+
+describe('main: window places', () => {
+  it('opens the window where it was saved, maximized when it was, and saves it on close', async () => {
+    const { fake } = await boot();
+    const dir = fake.app.getPath('userData');
+    const { mkdir, writeFile, readFile } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    const state = {
+      version: 1,
+      windows: [
+        { bounds: { x: 50, y: 60, width: 1000, height: 700 }, maximized: true, displayId: 1 },
+      ],
+    };
+    await writeFile(join(dir, 'window-state.json'), JSON.stringify(state));
+    fake.app.becomeReady();
+    await waitFor(() => fake.windows().length === 1, { what: 'the first window' });
+    const win = fake.windows()[0]!;
+    expect(win.options).toMatchObject({ x: 50, y: 60, width: 1000, height: 700 });
+    expect(win.maximized).toBe(false); // not before the first paint
+    win.emit('ready-to-show');
+    expect(win.maximized).toBe(true);
+
+    win.setBounds({ x: 70, y: 80, width: 900, height: 600 });
+    win.close();
+    let text = '';
+    await waitFor(
+      () => {
+        void readFile(join(dir, 'window-state.json'), 'utf8').then((t) => (text = t));
+        return /"x":\s*70/.test(text);
+      },
+      { what: 'the saved place' },
+    );
+    expect(JSON.parse(text)).toMatchObject({
+      windows: [{ bounds: { x: 70, y: 80, width: 900, height: 600 }, maximized: true }],
+    });
   });
 });
