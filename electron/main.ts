@@ -37,7 +37,7 @@ import { MonitorCore } from './core/monitor-core.ts';
 import { DEEP_LINK_SCHEME, deepLinkArgument, linkForLog, parseDeepLink } from './deep-link.ts';
 import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
-import { buildMenuTemplate } from './menu.ts';
+import { aboutPanelOptions, buildMenuTemplate } from './menu.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
 import type { Logger } from './stream/log.ts';
 import { UpdateService, type UpdaterLike } from './updater.ts';
@@ -244,6 +244,7 @@ function start(): void {
         Menu.buildFromTemplate(
           buildMenuTemplate({
             platform: process.platform,
+            appName: app.getName(),
             isDev,
             newWindow: () => void openWindow(),
             openExternal: (url) => {
@@ -255,6 +256,13 @@ function start(): void {
             },
           }),
         ),
+      );
+      app.setAboutPanelOptions(
+        aboutPanelOptions({
+          name: app.getName(),
+          version: app.getVersion(),
+          versions: process.versions,
+        }),
       );
       const first = openWindow();
       if (first !== undefined && pendingSymbol !== undefined) {

@@ -644,6 +644,11 @@ export class FakeApp extends EventEmitter {
     return this.hasLock;
   }
 
+  aboutPanel: Record<string, unknown> | undefined;
+  setAboutPanelOptions(options: Record<string, unknown>): void {
+    this.aboutPanel = options;
+  }
+
   /** Schemes registered with setAsDefaultProtocolClient; `protocolClientOk` is its answer. */
   readonly protocolClients: string[] = [];
   protocolClientOk = true;

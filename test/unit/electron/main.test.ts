@@ -281,6 +281,15 @@ describe('main: menu and windows', () => {
     expect(fake.windows()[1]!.webContents.loaded).toEqual([APP_ENTRY_URL]);
   });
 
+  it('sets the About panel with the app’s version and its runtime', async () => {
+    const { fake } = await bootReady();
+    expect(fake.app.aboutPanel).toMatchObject({
+      applicationName: 'Market Monitor',
+      applicationVersion: '0.0.0-test',
+      credits: expect.stringContaining(`Node ${process.versions.node}`) as unknown,
+    });
+  });
+
   it('Help opens the market-data docs in the browser', async () => {
     const { fake } = await bootReady();
     const help = submenu(menuTemplate(fake), 'help');
