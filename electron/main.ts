@@ -11,6 +11,8 @@
  *
  * Lifecycle:
  * - one instance: a second launch focuses the first one's window and exits;
+ * - deep links (market-monitor://symbol/AAPL, deep-link.ts) arrive as launch arguments on Windows
+ *   and Linux (this launch's, or a second instance's) and as 'open-url' on macOS;
  * - app:// is declared privileged before `ready`; served from the built renderer after it;
  * - every webContents, ours or not, is hardened when it is created;
  * - the core starts before the first window; if it cannot start, the user is told and the app exits;
@@ -27,16 +29,21 @@ import {
   powerMonitor,
   protocol,
   safeStorage,
+  screen,
   session,
   shell,
 } from 'electron';
 import { createCoreLogger, quietStreamDestination } from './core/logging.ts';
 import { MonitorCore } from './core/monitor-core.ts';
+import { DEEP_LINK_SCHEME, deepLinkArgument, linkForLog, parseDeepLink } from './deep-link.ts';
 import { installIpc, type InstalledIpc } from './ipc/install.ts';
 import { APP_ENTRY_URL, appOrigins } from './ipc/origin.ts';
-import { buildMenuTemplate } from './menu.ts';
+import { aboutPanelOptions, buildMenuTemplate } from './menu.ts';
 import { createDesktopNotifier } from './notifier.ts';
 import { SafeStorageSecretStore } from './secrets.ts';
+import type { Logger } from './stream/log.ts';
+import { UpdateService, type UpdaterLike } from './updater.ts';
+import { WindowStates } from './window-state.ts';
 import {
   buildPaths,
   createWindow,
@@ -45,6 +52,7 @@ import {
   hardenWebContents,
   externalUrl,
   registerAppScheme,
+  WINDOW_OPTIONS,
   type HardeningPolicy,
 } from './window.ts';
 
@@ -94,12 +102,18 @@ function start(): void {
   /** Set when quitting begins: a start still under way stops where it is. */
   let stopping = false;
 
+  let windowStates: WindowStates | undefined;
+
   const openWindow = (): BrowserWindow | undefined => {
-    if (ipc === undefined) return undefined; // not started yet: the first window comes with ready
-    return createWindow(
+    // Not started yet: the first window comes with ready.
+    if (ipc === undefined || windowStates === undefined) return undefined;
+    const { slot, placement } = windowStates.claim();
+    const win = createWindow(
       { BrowserWindow, views: ipc.views, hardening, preloadPath: paths.preload, devTools: isDev },
-      { url: devServerUrl ?? APP_ENTRY_URL },
+      { url: devServerUrl ?? APP_ENTRY_URL, placement },
     );
+    windowStates.track(win, slot);
+    return win;
   };
 
   app.on('web-contents-created', (_event, contents) => {
@@ -107,19 +121,54 @@ function start(): void {
     hardenSession(contents.session, hardening.log);
   });
 
-  /** Brings the latest window to the front (or opens one): a second launch, a notification click. */
-  const showApp = (): void => {
+  /** Brings the last window forward, or opens one; undefined before the app has started. */
+  const showWindow = (): BrowserWindow | undefined => {
     const win = BrowserWindow.getAllWindows().at(-1);
-    if (win === undefined) {
-      openWindow();
-      return;
-    }
+    if (win === undefined) return openWindow();
     if (win.isMinimized()) win.restore();
     win.show();
     win.focus();
+    return win;
   };
 
-  app.on('second-instance', showApp);
+  /** A symbol from a link that came before the first window; it goes to that window. */
+  let pendingSymbol: string | undefined;
+
+  /**
+   * A market-monitor:// link from the OS: validated (deep-link.ts), then the window comes forward
+   * and its page selects the symbol, asking before it adds one to the list. Anything else is
+   * refused and logged.
+   */
+  const openLink = (url: string): void => {
+    const link = parseDeepLink(url);
+    if (!link.ok) {
+      log.warn({ url: linkForLog(url), reason: link.reason }, 'refused a deep link');
+      return;
+    }
+    log.info({ symbol: link.symbol }, 'opening a deep link');
+    const win = ipc === undefined ? undefined : showWindow();
+    if (win === undefined || ipc === undefined) {
+      pendingSymbol = link.symbol;
+      return;
+    }
+    ipc.views.sendTo(win.webContents.id, 'deeplink:symbol', { symbol: link.symbol });
+  };
+
+  // Windows and Linux start the app with the link as an argument.
+  const launchLink = deepLinkArgument(process.argv);
+  if (launchLink !== undefined) openLink(launchLink);
+
+  app.on('second-instance', (_event, argv) => {
+    const link = deepLinkArgument(argv);
+    if (link === undefined) showWindow();
+    else openLink(link);
+  });
+
+  // macOS hands links to the running app (or the one it starts) as 'open-url'.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    openLink(url);
+  });
 
   app.on('window-all-closed', () => {
     // macOS apps stay in the dock with no window; 'activate' opens one again.
@@ -130,11 +179,13 @@ function start(): void {
     if (BrowserWindow.getAllWindows().length === 0) openWindow();
   });
 
-  installShutdown(async () => {
+  let updates: UpdateService | undefined;
+  const shutdown = installShutdown(async () => {
     stopping = true;
+    updates?.dispose();
     ipc?.dispose();
     const core = await corePromise?.catch(() => undefined);
-    await core?.close();
+    await Promise.all([core?.close(), windowStates?.flush()]);
   });
 
   app
@@ -144,7 +195,31 @@ function start(): void {
       hardenSession(session.defaultSession, hardening.log);
       handleAppProtocol(protocol, paths.rendererDir, rootLogger.child({ module: 'app-protocol' }));
 
+      // Only an installed release updates itself; electron-updater is not even loaded otherwise.
+      updates = new UpdateService({
+        updater: app.isPackaged
+          ? await loadUpdater(rootLogger.child({ module: 'updater' }))
+          : undefined,
+        currentVersion: app.getVersion(),
+        log: rootLogger.child({ module: 'updates' }),
+        // The same orderly close as quitting, then the installer takes over.
+        restart: (install) => shutdown.closeThen('update', install),
+      });
+      if (stopping) return;
+
       const userData = app.getPath('userData');
+      const states = new WindowStates({
+        userDataDir: userData,
+        screen,
+        defaultSize: { width: WINDOW_OPTIONS.width ?? 1280, height: WINDOW_OPTIONS.height ?? 820 },
+        log: rootLogger.child({ module: 'window-state' }),
+      });
+      // Never fatal: without saved places, windows open centred.
+      await states
+        .load()
+        .catch((err: unknown) => log.warn({ err }, 'could not read the window positions'));
+      windowStates = states;
+
       corePromise = MonitorCore.create({
         userDataDir: userData,
         secrets: new SafeStorageSecretStore({
@@ -165,8 +240,9 @@ function start(): void {
         notifier: createDesktopNotifier({
           Notification,
           logger: rootLogger,
-          onClick: () => showApp(),
+          onClick: () => void showWindow(),
         }),
+        updates,
       });
       const core = await corePromise;
       if (stopping) return; // the shutdown closes the core
@@ -176,6 +252,7 @@ function start(): void {
         Menu.buildFromTemplate(
           buildMenuTemplate({
             platform: process.platform,
+            appName: app.getName(),
             isDev,
             newWindow: () => void openWindow(),
             openExternal: (url) => {
@@ -188,7 +265,23 @@ function start(): void {
           }),
         ),
       );
-      openWindow();
+      app.setAboutPanelOptions(
+        aboutPanelOptions({
+          name: app.getName(),
+          version: app.getVersion(),
+          versions: process.versions,
+        }),
+      );
+      const first = openWindow();
+      if (first !== undefined && pendingSymbol !== undefined) {
+        ipc.views.sendTo(first.webContents.id, 'deeplink:symbol', { symbol: pendingSymbol });
+        pendingSymbol = undefined;
+      }
+      // An installed app owns its links; a development run must not take them over (the OS would
+      // then start a bare Electron for them). macOS and the .deb declare them at install as well.
+      if (app.isPackaged && !app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME))
+        log.warn({ scheme: DEEP_LINK_SCHEME }, 'could not register as the handler of deep links');
+      updates.start();
       log.info({ dev: isDev, version: app.getVersion() }, 'started');
     })
     .catch((err: unknown) => {
@@ -212,12 +305,50 @@ function start(): void {
  * - Linux and macOS: powerMonitor 'shutdown'. Preventing it asks Electron to delay the shutdown
  *   (a logind delay lock on Linux) until the app quits, which it does when the close is done. Its
  *   typings declare a listener without arguments, but Electron passes the event, so it is read
- *   defensively. powerMonitor is documented as unusable before `ready`, hence the wait.
+ *   defensively.
+ *
+ * On Linux, Electron switches its shutdown handling on only if a 'shutdown' listener already
+ * exists when the FIRST powerMonitor listener of any kind is added (lib/browser/api/power-monitor.ts
+ * counts the listeners before the one being added, then follows changes from then on). A
+ * 'shutdown' listener added first is therefore never called. So 'suspend' and 'resume' are watched
+ * first: the log then also explains a gap in the data after the machine slept. The listeners are
+ * added after `ready` only because there is nothing to close before it.
  */
-function installShutdown(close: () => Promise<void>): void {
+/**
+ * electron-updater's autoUpdater, loaded on demand: the package requires 'electron' when it loads,
+ * and has nothing to do in a development build. Its own log lines go to ours.
+ */
+async function loadUpdater(logger: Logger): Promise<UpdaterLike | undefined> {
+  try {
+    const loaded = await import('electron-updater');
+    // A CommonJS package: its exports are the default export under Node's ESM loader.
+    const autoUpdater = loaded.autoUpdater ?? loaded.default.autoUpdater;
+    autoUpdater.logger = {
+      info: (message?: unknown) => logger.info(String(message)),
+      warn: (message?: unknown) => logger.warn(String(message)),
+      error: (message?: unknown) => logger.error(String(message)),
+      debug: (message: string) => logger.debug(message),
+    };
+    return autoUpdater;
+  } catch (err) {
+    // Never fatal: the app runs on without updates, and Settings says they are off.
+    logger.error({ err }, 'could not load the updater');
+    return undefined;
+  }
+}
+
+interface Shutdown {
+  /**
+   * Starts the orderly close (once; a close under way is not started again) and calls `finish`
+   * instead of app.quit() when it is done: restarting into an update.
+   */
+  closeThen(trigger: string, finish: () => void): void;
+}
+
+function installShutdown(close: () => Promise<void>): Shutdown {
   let state: 'running' | 'closing' | 'closed' = 'running';
 
-  const closeThenQuit = (trigger: string): void => {
+  const closeThenQuit = (trigger: string, finish: () => void = () => app.quit()): void => {
     if (state !== 'running') return;
     state = 'closing';
     log.info({ trigger }, 'closing the core');
@@ -234,7 +365,13 @@ function installShutdown(close: () => Promise<void>): void {
         clearTimeout(timer);
         state = 'closed';
         log.info('quitting');
-        app.quit();
+        try {
+          finish();
+        } catch (err) {
+          // The installer did not start: quit all the same, the core is closed already.
+          log.error({ err, trigger }, 'could not finish the close; quitting');
+          app.quit();
+        }
       });
   };
 
@@ -251,6 +388,9 @@ function installShutdown(close: () => Promise<void>): void {
   app
     .whenReady()
     .then(() => {
+      // Before 'shutdown', on purpose: see above.
+      powerMonitor.on('suspend', () => log.info('the system is going to sleep'));
+      powerMonitor.on('resume', () => log.info('the system woke up'));
       powerMonitor.on('shutdown', (event?: { preventDefault?: () => void }) => {
         if (state === 'closed') return;
         if (typeof event?.preventDefault === 'function') event.preventDefault();
@@ -258,4 +398,6 @@ function installShutdown(close: () => Promise<void>): void {
       });
     })
     .catch((err: unknown) => log.error({ err }, 'could not watch for a system shutdown'));
+
+  return { closeThen: closeThenQuit };
 }

@@ -78,6 +78,9 @@ export const PRELOAD_COMMANDS = [
   'alerts:log',
   'tape:watch',
   'watchlists:set-active',
+  'update:status',
+  'update:check',
+  'update:restart',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;
@@ -86,6 +89,15 @@ export const PRELOAD_COMMANDS_COMPLETE: [MissingCommand] extends [never] ? true 
   true;
 
 const commandSet: ReadonlySet<string> = new Set(PRELOAD_COMMANDS);
+
+/**
+ * Events that happen once and must not be lost to a page that is still loading: main can send a
+ * deep link right after the port arrives, before the page's scripts have run and subscribed. The
+ * latest one nobody has heard yet is kept and handed to the first listener that subscribes. State
+ * events need no such care: the page reads the state itself when it starts.
+ */
+const HELD_EVENTS: ReadonlySet<string> = new Set<EventName>(['deeplink:symbol']);
+const held = new Map<string, unknown>();
 
 /** The DOM MessagePort as the preload uses it (tsconfig has no DOM lib). */
 interface PagePort {
@@ -130,7 +142,10 @@ function onPortMessage(data: unknown): void {
   const message = data as PortMessage;
   if (message.type === 'event') {
     const set = listeners.get(message.event);
-    if (set === undefined) return;
+    if (set === undefined || set.size === 0) {
+      if (HELD_EVENTS.has(message.event)) held.set(message.event, message.payload);
+      return;
+    }
     for (const listener of [...set]) {
       try {
         listener(message.payload);
@@ -212,6 +227,18 @@ const api: MonitorApi = {
     }
     const entry = listener as (payload: unknown) => void;
     set.add(entry);
+    if (held.has(event)) {
+      const payload = held.get(event);
+      held.delete(event);
+      // After on() has returned, as a message from the port would be.
+      queueMicrotask(() => {
+        try {
+          entry(payload);
+        } catch (err) {
+          console.error(`monitor.on('${event}') listener threw`, err);
+        }
+      });
+    }
     return () => {
       listeners.get(event)?.delete(entry);
     };

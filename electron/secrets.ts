@@ -30,6 +30,8 @@
  *
  * A saved file that cannot be read or decrypted (a keyring that changed, a damaged file) is moved
  * aside as a backup, never deleted silently, and status() tells the user to enter the keys again.
+ * A keyring that is only away for now (locked, not started yet) is not damage: the file stays and
+ * the next get() tries again.
  * clear() deletes those backups too: an obfuscated one is as readable as the keys themselves.
  *
  * The key id and the secret appear in no log record, no error message and no status: only get()
@@ -94,7 +96,13 @@ type Opened =
       readonly credentials: StoredCredentials;
       readonly shouldReEncrypt: boolean;
     }
-  | { readonly ok: false; readonly reason: string; readonly cause?: unknown };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly cause?: unknown;
+      /** The keyring could not be reached just now: the file is fine, try again later. */
+      readonly transient?: boolean;
+    };
 
 export class SafeStorageSecretStore implements SecretStore {
   readonly #safeStorage: SafeStorageLike;
@@ -177,10 +185,20 @@ export class SafeStorageSecretStore implements SecretStore {
       const file = await this.#usable();
       if (!file) return undefined;
       const opened = await this.#open(file);
+      if (!opened.ok && opened.transient) {
+        // Not damage: the file stays where it is and the next get() tries it again.
+        this.#problem = `The saved API keys could not be read just now (${opened.reason}); they are kept and will be tried again. Unlock your keyring, then reconnect.`;
+        this.#log.warn(
+          { err: opened.cause },
+          'keyring unavailable; saved API keys kept for a retry',
+        );
+        return undefined;
+      }
       if (!opened.ok) {
         await this.#unreadable(opened.reason, opened.cause);
         return undefined;
       }
+      this.#problem = undefined;
       if (opened.shouldReEncrypt) await this.#reEncrypt(opened.credentials);
       return opened.credentials;
     });
@@ -337,6 +355,8 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       decrypted = await this.#safeStorage.decryptStringAsync(Buffer.from(file.data, 'base64'));
     } catch (err) {
+      if (await this.#keyringAway(err))
+        return { ok: false, reason: 'the keyring is not available', cause: err, transient: true };
       return {
         ok: false,
         reason: 'they could not be decrypted; the keyring may have changed',
@@ -347,6 +367,22 @@ export class SafeStorageSecretStore implements SecretStore {
     if (!credentials)
       return { ok: false, reason: 'they decrypted to something that is not a key pair' };
     return { ok: true, credentials, shouldReEncrypt: decrypted.shouldReEncrypt };
+  }
+
+  /**
+   * Whether a decryption that rejected says the keyring is away rather than the data bad: a locked
+   * or not yet started keyring (Secret Service over D-Bus, KWallet), a Keychain that is busy.
+   * Chromium's async encryptor reports that as "temporarily unavailable", and encryption then also
+   * reads as unavailable; only an available keyring that refuses the data counts as damage, which
+   * moves the file aside and asks the user for the keys again.
+   */
+  async #keyringAway(err: unknown): Promise<boolean> {
+    if (/temporar|unavailable|not available|locked|timed? ?out/i.test(errMessage(err))) return true;
+    try {
+      return !(await this.#safeStorage.isAsyncEncryptionAvailable());
+    } catch {
+      return true; // cannot tell: keeping the file loses nothing
+    }
   }
 
   /** Deletes the `<base>.corrupt-*.json` files beside the file (folders kept as backups stay). */

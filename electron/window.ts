@@ -27,6 +27,7 @@ import type {
 import { contentSecurityPolicy, contentTypeFor, resolveStaticFile } from './core/static-files.ts';
 import { APP_HOST, APP_SCHEME, isOurUrl } from './ipc/origin.ts';
 import type { Logger } from './stream/log.ts';
+import type { Placement } from './window-state.ts';
 
 // ------------------------------------------------------------------------------ build layout
 
@@ -307,6 +308,8 @@ export interface WindowDeps {
 export interface WindowOptions {
   /** app://market-monitor/index.html, or the dev server's URL in development. */
   readonly url: string;
+  /** Where it opens (window-state.ts); without one, WINDOW_OPTIONS' size, centred. */
+  readonly placement?: Placement;
 }
 
 /** The window's own options, without webPreferences. */
@@ -325,13 +328,19 @@ export const WINDOW_OPTIONS: Readonly<BrowserWindowConstructorOptions> = {
 export function createWindow(deps: WindowDeps, options: WindowOptions): BrowserWindow {
   const win = new deps.BrowserWindow({
     ...WINDOW_OPTIONS,
+    ...options.placement?.bounds,
     webPreferences: secureWebPreferences(deps.preloadPath, { devTools: deps.devTools }),
   });
   const contents = win.webContents;
   hardenWebContents(contents, deps.hardening);
   hardenSession(contents.session, deps.hardening.log);
   deps.views.track(contents);
-  win.once('ready-to-show', () => win.show());
+  // maximize() shows the window too (and keeps the saved size as the one to restore to); waiting
+  // for the first paint either way avoids a white flash.
+  win.once('ready-to-show', () => {
+    if (options.placement?.maximized === true) win.maximize();
+    else win.show();
+  });
   win.loadURL(options.url).catch((err: unknown) => {
     deps.hardening.log.error({ err, url: options.url }, 'the window failed to load');
     // Show it anyway: a visible error page beats an invisible window.

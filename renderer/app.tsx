@@ -22,6 +22,7 @@ import { DetailPane } from './panels/detail.tsx';
 import { DiagnosticsPanel } from './panels/diagnostics.tsx';
 import { HandlersPanel } from './panels/handlers.tsx';
 import { HealthPanel } from './panels/health.tsx';
+import { listenForDeepLinks } from './deep-link.ts';
 import { SettingsPanel } from './panels/settings.tsx';
 import { WatchlistPanel } from './panels/watchlist.tsx';
 import { formatCount } from './model/format.ts';
@@ -253,6 +254,14 @@ export function App({ api, mode, onLost }: AppProps): ReactNode {
   );
 
   useEffect(() => useMonitor.getState().attach(api, { mode }), [api, mode]);
+  useEffect(
+    () =>
+      listenForDeepLinks(api, {
+        confirm: (question) => window.confirm(question),
+        tell: (message) => window.alert(message),
+      }),
+    [api],
+  );
   useEffect(() => onLost(setLost), [onLost, setLost]);
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme ?? 'dark';

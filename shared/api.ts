@@ -846,6 +846,44 @@ export const simulatorControlSchema = z.discriminatedUnion('action', [
 export type SimulatorControl = z.infer<typeof simulatorControlSchema>;
 
 /** Input schemas of every command: what main accepts. */
+/**
+ * The desktop app's self-update (electron/updater.ts), as the Settings panel shows it:
+ * - 'unsupported': browser mode; updates are a desktop feature;
+ * - 'disabled': a development build (not packaged), which has nothing to update from;
+ * - 'idle': packaged, no check yet; 'checking'; 'none': up to date;
+ * - 'downloading': a newer version is on its way in the background (percent);
+ * - 'downloaded': ready, installed when the user restarts (or quits);
+ * - 'error': the last check or download failed; the app carries on.
+ */
+export type UpdateState =
+  | 'unsupported'
+  | 'disabled'
+  | 'idle'
+  | 'checking'
+  | 'none'
+  | 'downloading'
+  | 'downloaded'
+  | 'error';
+
+export interface UpdateStatus {
+  readonly state: UpdateState;
+  /** The running app's version. */
+  readonly currentVersion: string;
+  /** The newer version found, once one is. */
+  readonly availableVersion: string | undefined;
+  /** Download progress, 0 to 100, while downloading. */
+  readonly percent: number | undefined;
+  /** When the last check finished (epoch ms), whatever its outcome. */
+  readonly lastCheckedAt: number | undefined;
+  /** A sentence for the user. */
+  readonly detail: string;
+}
+
+/** A `market-monitor://symbol/<SYMBOL>` link the app was opened with (electron/deep-link.ts). */
+export interface DeepLinkSymbol {
+  readonly symbol: string;
+}
+
 export const COMMANDS = {
   'connection:connect': empty,
   'connection:disconnect': empty,
@@ -928,6 +966,10 @@ export const COMMANDS = {
    * the new order applies to what is subscribed next and to 'subscriptions:retry-refused'.
    */
   'watchlists:set-active': z.strictObject({ id: idSchema }),
+  // The desktop app's self-update; browser mode answers that updates are a desktop feature.
+  'update:status': empty,
+  'update:check': empty,
+  'update:restart': empty,
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -974,6 +1016,9 @@ export interface CommandOutputs {
   'alerts:delete': readonly AlertRuleView[];
   'alerts:log': readonly AlertFired[];
   'tape:watch': TapeUpdate | null;
+  'update:status': UpdateStatus;
+  'update:check': UpdateStatus;
+  'update:restart': UpdateStatus;
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -1021,6 +1066,10 @@ export interface EventMap {
   'alerts:fired': AlertFired;
   /** The watched symbol's new trades, quote and day, batched (a few times a second at most). */
   'tape:trades': TapeUpdate;
+  /** The self-update's state changed (desktop only). */
+  'update:status': UpdateStatus;
+  /** The app was opened with a symbol link; sent to the window that was brought forward. */
+  'deeplink:symbol': DeepLinkSymbol;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -1038,6 +1087,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'alerts:update',
   'alerts:fired',
   'tape:trades',
+  'update:status',
+  'deeplink:symbol',
 ];
 
 // ------------------------------------------------------------------------------ the API

@@ -72,6 +72,7 @@ import {
   type SimulatorControl,
   type Snapshot,
   type SubscriptionsView,
+  type UpdateStatus,
   type WatchlistsFile,
 } from '../../shared/api.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
@@ -95,6 +96,7 @@ import type {
   ConsentEffect,
   SecretStore,
   StoredCredentials,
+  UpdatesPort,
   ViewSession,
   ViewSink,
 } from './types.ts';
@@ -156,7 +158,16 @@ export interface MonitorCoreOptions {
    * default 16 MiB); false leaves V8's own growth alone.
    */
   readonly maxNewSpaceBytes?: number | false;
+  /**
+   * The desktop app's self-update (electron/updater.ts). Without it (browser mode) the update
+   * commands answer that updates are a desktop feature.
+   */
+  readonly updates?: UpdatesPort;
 }
+
+/** What the update commands say without an updater: browser mode. */
+export const UPDATES_DESKTOP_ONLY =
+  'Updates are a desktop feature: this browser tab runs the version its `market-monitor web` server was started from.';
 
 export { NO_CREDENTIALS_REASON, STREAM_CHANNELS } from './stream-source.ts';
 
@@ -175,6 +186,11 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'alerts:log',
   // A chart's bars can take seconds over REST; they change nothing, so they wait for no edit.
   'market:bars',
+  // The updater's own state, not the core's: a check that waits on the network must not hold
+  // up (or wait behind) the commands that change settings and watchlists.
+  'update:status',
+  'update:check',
+  'update:restart',
 ]);
 
 /** The market view before any source is installed. */
@@ -291,6 +307,7 @@ export class MonitorCore {
   #logBacklog: LogRecord[] = [];
   #deliveringLog = false;
   #unsubscribeRing: (() => void) | undefined;
+  #unsubscribeUpdates: (() => void) | undefined;
 
   #metricsTimer: NodeJS.Timeout | undefined;
   #handlersTimer: NodeJS.Timeout | undefined;
@@ -477,6 +494,9 @@ export class MonitorCore {
     }
     const env = this.#options.env;
     this.#redactor.add(env?.keyId, env?.secret);
+    this.#unsubscribeUpdates = this.#options.updates?.onStatus((status) =>
+      this.#emit('update:status', status),
+    );
 
     const [settings, watchlists, alerts] = await Promise.all([
       this.#settingsStore.load(),
@@ -530,6 +550,8 @@ export class MonitorCore {
     this.#log.info('monitor core closed');
     this.#unsubscribeRing?.();
     this.#unsubscribeRing = undefined;
+    this.#unsubscribeUpdates?.();
+    this.#unsubscribeUpdates = undefined;
   }
 
   // ---------------------------------------------------------------- the source
@@ -888,6 +910,20 @@ export class MonitorCore {
     }
   }
 
+  /** The updater's state; browser mode's says that updates are a desktop feature. */
+  #updateStatus(): UpdateStatus {
+    return (
+      this.#options.updates?.status() ?? {
+        state: 'unsupported',
+        currentVersion: this.#options.app.version,
+        availableVersion: undefined,
+        percent: undefined,
+        lastCheckedAt: undefined,
+        detail: UPDATES_DESKTOP_ONLY,
+      }
+    );
+  }
+
   #commandTable(): CommandTable {
     return {
       'connection:connect': () => {
@@ -1127,6 +1163,17 @@ export class MonitorCore {
         const { update, fresh } = this.#tape.watch(view.id, symbol);
         if (fresh && symbol !== null) void this.#seedTape(symbol);
         return ok(update);
+      },
+      'update:status': () => ok(this.#updateStatus()),
+      'update:check': async () => {
+        const updates = this.#options.updates;
+        if (updates === undefined) return fail('unavailable', UPDATES_DESKTOP_ONLY);
+        return ok(await updates.check());
+      },
+      'update:restart': () => {
+        const updates = this.#options.updates;
+        if (updates === undefined) return fail('unavailable', UPDATES_DESKTOP_ONLY);
+        return updates.restart();
       },
     };
   }

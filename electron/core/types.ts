@@ -2,7 +2,13 @@
  * Interfaces of the main-process core (no electron import): what Electron's ipc layer and the
  * browser-mode host attach to, and the storage seams they plug in.
  */
-import type { CredentialStatus, EventMap, EventName, Result } from '../../shared/api.ts';
+import type {
+  CredentialStatus,
+  EventMap,
+  EventName,
+  Result,
+  UpdateStatus,
+} from '../../shared/api.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
 
 /** Where a view (one window, one browser tab) receives pushed events. */
@@ -73,4 +79,18 @@ export interface SecretStore {
    * that says what is left on disk (never the keys).
    */
   setConsent(allowInsecure: boolean): Promise<ConsentChange>;
+}
+
+/**
+ * The desktop app's self-update as the core serves it to every view (electron/updater.ts
+ * UpdateService). Browser mode has none: the core answers that updates are a desktop feature.
+ */
+export interface UpdatesPort {
+  status(): UpdateStatus;
+  /** Checks now; resolves with the state after the check. Never rejects. */
+  check(): Promise<UpdateStatus>;
+  /** Restarts into the downloaded version; `conflict` when none is downloaded. */
+  restart(): Result<UpdateStatus>;
+  /** Returns the unsubscribe. */
+  onStatus(listener: (status: UpdateStatus) => void): () => void;
 }

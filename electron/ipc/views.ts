@@ -10,8 +10,10 @@
  * 3. the preload asks for frames with `{ type: 'frame', id }` on its port; each is answered with
  *    `{ type: 'frame', id, frame }` when the view's nextFrame() resolves (pull-based: one in flight).
  *
- * Nothing is queued for a window before step 2: the view does not exist until the page says it is
- * ready, so no event can be sent into a page that cannot receive it yet.
+ * Core events are not queued for a window before step 2: the view does not exist until the page
+ * says it is ready, so no event can be sent into a page that cannot receive it yet. The one
+ * exception is sendTo(): an event meant for one window (a deep link that opened it) waits for its
+ * page to attach, the latest of each name only.
  *
  * A view is released (session closed, port closed) when its page goes away:
  * - a new IPC.ready from the same window (a reload, or a page that asks twice) replaces it;
@@ -30,7 +32,7 @@
  * - the render process goes, or the webContents is destroyed.
  */
 import type { MessagePortMain, WebContents } from 'electron';
-import { fail, ok, type Result } from '../../shared/api.ts';
+import { fail, ok, type EventMap, type EventName, type Result } from '../../shared/api.ts';
 import { IPC, type PortMessage, type PortRequest } from '../../shared/channels.ts';
 import type { ViewSession, ViewSink } from '../core/types.ts';
 import type { Logger } from '../stream/log.ts';
@@ -75,6 +77,8 @@ export class ViewManager implements ViewRegistry {
   /** Our windows' webContents, by id: the sender registry of the IPC guard. */
   readonly #windows = new Map<number, WebContents>();
   readonly #views = new Map<number, AttachedView>();
+  /** sendTo() events for windows whose page has not attached yet: the latest per name. */
+  readonly #pending = new Map<number, Map<EventName, unknown>>();
 
   constructor(options: ViewManagerOptions) {
     this.#options = options;
@@ -108,6 +112,7 @@ export class ViewManager implements ViewRegistry {
     contents.once('destroyed', () => {
       this.release(id, 'window destroyed');
       this.#windows.delete(id);
+      this.#pending.delete(id);
     });
   }
 
@@ -162,7 +167,28 @@ export class ViewManager implements ViewRegistry {
       return fail('internal', 'could not attach the window');
     }
     this.#log.debug({ webContentsId: id, viewId: view.session.id }, 'view attached');
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    for (const [event, payload] of pending ?? [])
+      this.#post(view, { type: 'event', event, payload });
     return ok({ viewId: view.session.id });
+  }
+
+  /**
+   * Sends one event to one of our windows: now if its page is attached, else when it attaches
+   * (a window just opened, or reloading). False for a window that is not ours.
+   */
+  sendTo<E extends EventName>(webContentsId: number, event: E, payload: EventMap[E]): boolean {
+    if (!this.#windows.has(webContentsId)) return false;
+    const view = this.#views.get(webContentsId);
+    if (view !== undefined && !view.closed) {
+      this.#post(view, { type: 'event', event, payload });
+      return true;
+    }
+    const queued = this.#pending.get(webContentsId) ?? new Map<EventName, unknown>();
+    queued.set(event, payload);
+    this.#pending.set(webContentsId, queued);
+    return true;
   }
 
   /** The open view of a window, if its page has said it is ready. */

@@ -1,15 +1,16 @@
 /**
- * Settings: where quotes come from, the Alpaca keys (write-only), theme and startup behaviour.
+ * Settings: where quotes come from, the Alpaca keys (write-only), theme, startup behaviour, and the
+ * desktop app's updates (version, last check, "Check for updates", restart into a download).
  *
  * The key inputs are uncontrolled on purpose: a controlled React input mirrors its value into the
  * `value` attribute, which would leave the secret in the DOM (and in any DOM dump) while typed.
  * Here the value lives only in the input's own state, is read once on save, and is cleared right
  * away, whatever main answers. Nothing ever reads the keys back.
  */
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { FEEDS } from '../../shared/api.ts';
-import type { CredentialStatus, Settings, Source, Theme } from '../../shared/api.ts';
+import type { CredentialStatus, Settings, Source, Theme, UpdateStatus } from '../../shared/api.ts';
 import type { Codec } from '../../shared/market.ts';
 import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
@@ -74,6 +75,7 @@ export function SettingsPanel(): ReactNode {
           <CredentialsSection settings={settings} credentials={credentials} />
           <AppearanceSection settings={settings} />
           <StartupSection settings={settings} />
+          <UpdatesSection />
         </>
       )}
     </Panel>
@@ -377,6 +379,88 @@ function StartupSection({ settings }: { readonly settings: Settings }): ReactNod
         />
         Connect when the app starts
       </label>
+      <OutcomeLine outcome={outcome} />
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------------------ updates
+
+/** When the last check finished, in the user's locale; "never" before the first. */
+export function lastCheckText(at: number | undefined): string {
+  return at === undefined ? 'never' : new Date(at).toLocaleString();
+}
+
+function UpdatesSection(): ReactNode {
+  const api = useMonitor((s) => s.api);
+  const [status, setStatus] = useState<UpdateStatus | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(undefined);
+
+  useEffect(() => {
+    if (api === undefined) return undefined;
+    let live = true;
+    void api.invoke('update:status', {}).then((out) => {
+      if (!live) return;
+      if (out.ok) setStatus(out.value);
+      else setOutcome({ ok: false, text: out.error.message });
+    });
+    const off = api.on('update:status', (next) => setStatus(next));
+    return () => {
+      live = false;
+      off();
+    };
+  }, [api]);
+
+  async function check(): Promise<void> {
+    if (api === undefined) return;
+    setBusy(true);
+    setOutcome(undefined);
+    const out = await api.invoke('update:check', {});
+    setBusy(false);
+    if (out.ok) setStatus(out.value);
+    else setOutcome({ ok: false, text: out.error.message });
+  }
+
+  async function restart(): Promise<void> {
+    if (api === undefined) return;
+    setOutcome(undefined);
+    const out = await api.invoke('update:restart', {});
+    if (!out.ok) setOutcome({ ok: false, text: out.error.message });
+  }
+
+  const desktop = status !== undefined && status.state !== 'unsupported';
+  const enabled = desktop && status.state !== 'disabled';
+  return (
+    <section className="settings-section">
+      <h3>Updates</h3>
+      {status === undefined ? null : (
+        <>
+          <p className="settings-muted">
+            Version {status.currentVersion}
+            {enabled ? ` · last checked: ${lastCheckText(status.lastCheckedAt)}` : ''}
+          </p>
+          <p aria-live="polite" className={status.state === 'error' ? 'settings-warn' : undefined}>
+            {status.detail}
+          </p>
+          {enabled ? (
+            <div className="settings-row">
+              <button
+                type="button"
+                disabled={busy || status.state === 'checking' || status.state === 'downloaded'}
+                onClick={() => void check()}
+              >
+                Check for updates
+              </button>
+              {status.state === 'downloaded' ? (
+                <button type="button" onClick={() => void restart()}>
+                  Restart to update
+                </button>
+              ) : null}
+            </div>
+          ) : null}
+        </>
+      )}
       <OutcomeLine outcome={outcome} />
     </section>
   );

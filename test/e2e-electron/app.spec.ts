@@ -3,9 +3,9 @@
  * (`npm run build` output, `.vite/build/main.js`) in the real Electron binary, on the embedded
  * simulator, with a fresh user-data folder.
  *
- * They need the Electron binary, which the `electron` package downloads lazily on first use into
- * node_modules/electron/dist. Where it is missing (a machine without access to Electron's
- * downloads) every test here is skipped with the path it looked for. Nothing here imports the
+ * They need the Electron binary in node_modules/electron/dist, which `npm run test:electron`
+ * installs first (build/install-electron.mjs, failing clearly where Electron's downloads are
+ * unreachable). Run directly without it, every test here is skipped with the path it looked for. Nothing here imports the
  * `electron` package: its index.js would start that download.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -69,11 +69,12 @@ test.describe(why === undefined ? 'desktop app' : `desktop app (skipped: ${why})
     configHome = mkdtempSync(join(tmpdir(), 'market-monitor-electron-'));
     app = await _electron.launch({
       executablePath: binary.path,
-      // Electron (Chromium) refuses to start as root with its OS sandbox on ("Running as root
-      // without --no-sandbox is not supported"), and CI containers often run as root. The flag
-      // turns that OS-level process sandbox off, so it is passed only to root: anyone else runs
-      // the app as users do.
-      args: process.getuid?.() === 0 ? ['--no-sandbox', ROOT] : [ROOT],
+      // Playwright adds --no-sandbox on Linux for EVERY user unless chromiumSandbox is set, which
+      // would test an app without Chromium's OS sandbox. It is kept on for everyone but root:
+      // Electron (Chromium) refuses to start as root with it ("Running as root without
+      // --no-sandbox is not supported"), and CI containers often run as root.
+      chromiumSandbox: process.getuid?.() !== 0,
+      args: [ROOT],
       cwd: ROOT,
       env: { ...process.env, XDG_CONFIG_HOME: configHome },
     });

@@ -257,6 +257,16 @@ export class FakeApi implements MonitorApi {
       case 'alerts:list':
       case 'alerts:log':
         return ok([]);
+      case 'update:status':
+        // What browser mode answers.
+        return ok({
+          state: 'unsupported',
+          currentVersion: '0.1.0',
+          availableVersion: undefined,
+          percent: undefined,
+          lastCheckedAt: undefined,
+          detail: 'Updates are a desktop feature.',
+        });
       default:
         return fail('internal', `FakeApi: no answer for ${command}`);
     }

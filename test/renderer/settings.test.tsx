@@ -3,12 +3,17 @@
  * (cleared after save whatever the answer, never in the DOM), and theme, startup and the insecure
  * storage consent go through settings:update.
  */
-import { render, screen, within } from '@testing-library/react';
+import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { CredentialStatus, Settings } from '../../shared/api.ts';
+import type { CredentialStatus, Settings, UpdateStatus } from '../../shared/api.ts';
 import { DEFAULT_SETTINGS, fail, ok } from '../../shared/api.ts';
-import { SettingsPanel, sourceChoice, sourceOf } from '../../renderer/panels/settings.tsx';
+import {
+  SettingsPanel,
+  lastCheckText,
+  sourceChoice,
+  sourceOf,
+} from '../../renderer/panels/settings.tsx';
 import { useMonitor } from '../../renderer/store.ts';
 import { FakeApi, snapshot } from './fake-api.ts';
 
@@ -251,5 +256,75 @@ describe('SettingsPanel', () => {
     await user.click(box);
     expect(api.callsOf('settings:update')).toEqual([{ autoConnect: false }]);
     await screen.findByRole('checkbox', { name: 'Connect when the app starts', checked: false });
+  });
+});
+
+describe('SettingsPanel: updates', () => {
+  const IDLE: UpdateStatus = {
+    state: 'idle',
+    currentVersion: '1.2.3',
+    availableVersion: undefined,
+    percent: undefined,
+    lastCheckedAt: undefined,
+    detail: 'Not checked yet.',
+  };
+
+  function updatesSection(): HTMLElement {
+    const heading = screen.getByRole('heading', { name: 'Updates' });
+    return heading.closest('section') as HTMLElement;
+  }
+
+  it('browser mode: the version and that updates are a desktop feature, no button', async () => {
+    await setup();
+    const section = updatesSection();
+    expect(await within(section).findByText('Updates are a desktop feature.')).toBeTruthy();
+    expect(within(section).getByText('Version 0.1.0')).toBeTruthy();
+    expect(within(section).queryByRole('button')).toBeNull();
+  });
+
+  it('desktop: shows version and last check; the button checks; a download offers the restart', async () => {
+    const user = userEvent.setup();
+    const checkedAt = Date.UTC(2026, 11, 7, 9, 0, 0);
+    const api = new FakeApi(snapshot({ settings: DEFAULT_SETTINGS, credentials: NO_KEYS }))
+      .handle('update:status', () => ok(IDLE))
+      .handle('update:check', () =>
+        ok({ ...IDLE, state: 'none', lastCheckedAt: checkedAt, detail: 'Up to date.' }),
+      )
+      .handle('update:restart', () => fail('internal', 'The update could not be installed: x'));
+    useMonitor.getState().attach(api, { afterPaint: () => new Promise(() => {}) });
+    render(<SettingsPanel />);
+    const section = await screen
+      .findByRole('heading', { name: 'Updates' })
+      .then((h) => h.closest('section') as HTMLElement);
+    expect(await within(section).findByText('Version 1.2.3 · last checked: never')).toBeTruthy();
+
+    await user.click(within(section).getByRole('button', { name: 'Check for updates' }));
+    expect(
+      await within(section).findByText(`Version 1.2.3 · last checked: ${lastCheckText(checkedAt)}`),
+    ).toBeTruthy();
+    expect(within(section).getByText('Up to date.')).toBeTruthy();
+    expect(within(section).queryByRole('button', { name: 'Restart to update' })).toBeNull();
+
+    // main pushes the finished download
+    act(() =>
+      api.emit('update:status', {
+        ...IDLE,
+        state: 'downloaded',
+        availableVersion: '1.3.0',
+        lastCheckedAt: checkedAt,
+        detail: 'Version 1.3.0 is ready.',
+      }),
+    );
+    const restart = await within(section).findByRole('button', { name: 'Restart to update' });
+    expect(
+      within(section).getByRole('button', { name: 'Check for updates' }).hasAttribute('disabled'),
+    ).toBe(true);
+    await user.click(restart);
+    expect((await within(section).findByRole('alert')).textContent).toBe(
+      'The update could not be installed: x',
+    );
+    expect(api.calls.map((c) => c.command)).toEqual(
+      expect.arrayContaining(['update:status', 'update:check', 'update:restart']),
+    );
   });
 });

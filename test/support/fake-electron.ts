@@ -12,14 +12,20 @@
  *   navigation that never commits nothing at all, as Electron's DidFinishNavigation does;
  * - every BrowserWindow is announced with app 'browser-window-created', and can receive the
  *   Windows-only 'session-end';
- * - powerMonitor refuses listeners before the app is ready (Electron documents it as unusable
- *   before `ready`) and emits 'shutdown' with an event that can be prevented;
+ * - powerMonitor takes listeners at any time (the wait for `ready` went in Electron 25) and wires
+ *   its Linux shutdown handling the way Electron's lib/browser/api/power-monitor.ts does: only if a
+ *   'shutdown' listener is already there when the FIRST listener of any kind is added. Without it,
+ *   'shutdown' never reaches JavaScript. Modelled on every host, so a test catches it anywhere;
+ * - a closed MessagePortMain emits 'close' on itself and on its other end;
  * - protocol.registerSchemesAsPrivileged refuses a second call and a call after ready.
  *
  * `createFakeElectron()` returns a fresh set; `.module` is what `vi.doMock('electron', ...)` hands
  * to the code under test.
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IpcMainInvokeEvent } from 'electron';
 import type { ViewSession, ViewSink } from '../../electron/core/types.ts';
 import { fail, isCommandName, ok, parseCommand, type Result } from '../../shared/api.ts';
@@ -279,6 +285,7 @@ export class FakeMessagePortMain extends EventEmitter {
     for (const data of this.#queue.splice(0)) this.emit('message', { data, ports: [] });
   }
 
+  /** Electron emits 'close' on the port closed here and on its entangled other end. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -287,6 +294,7 @@ export class FakeMessagePortMain extends EventEmitter {
       other.closed = true;
       other.emit('close');
     }
+    this.emit('close');
   }
 }
 
@@ -379,11 +387,22 @@ export function createFakeElectron() {
     shown = false;
     focused = false;
     minimized = false;
+    maximized = false;
     destroyed = false;
+    /** The normal (not maximized) bounds: the constructor's, then what the user makes them. */
+    bounds: { x: number; y: number; width: number; height: number };
 
     constructor(options: Record<string, unknown>) {
       super();
       this.options = options;
+      const num = (key: string, fallback: number): number =>
+        typeof options[key] === 'number' ? options[key] : fallback;
+      this.bounds = {
+        x: num('x', 0),
+        y: num('y', 0),
+        width: num('width', 800),
+        height: num('height', 600),
+      };
       this.webContents = new FakeWebContents(defaultSession);
       windows.push(this);
       app.emit('web-contents-created', new FakeEvent(), this.webContents);
@@ -412,6 +431,23 @@ export function createFakeElectron() {
     isMinimized(): boolean {
       return this.minimized;
     }
+    /** Like Electron: shows the window as well. */
+    maximize(): void {
+      this.maximized = true;
+      this.shown = true;
+      this.emit('maximize');
+    }
+    isMaximized(): boolean {
+      return this.maximized;
+    }
+    getNormalBounds(): { x: number; y: number; width: number; height: number } {
+      return { ...this.bounds };
+    }
+    /** Test: the user moves or resizes the window. */
+    setBounds(bounds: { x: number; y: number; width: number; height: number }): void {
+      this.bounds = { ...bounds };
+      this.emit('move');
+    }
     restore(): void {
       this.minimized = false;
     }
@@ -420,6 +456,7 @@ export function createFakeElectron() {
     }
     close(): void {
       if (this.destroyed) return;
+      this.emit('close', new FakeEvent());
       this.destroyed = true;
       this.webContents.destroy();
       this.emit('closed');
@@ -493,10 +530,40 @@ export function createFakeElectron() {
       this.emit('click', new FakeEvent());
     }
   }
+  /** Displays as Electron's `screen` reports them; a test replaces the list. */
+  const screen = {
+    displays: [{ id: 1, workArea: { x: 0, y: 25, width: 1920, height: 1055 } }] as Array<{
+      id: number;
+      workArea: { x: number; y: number; width: number; height: number };
+    }>,
+    getAllDisplays() {
+      return [...this.displays];
+    },
+    getPrimaryDisplay() {
+      const primary = this.displays[0];
+      if (primary === undefined) throw new Error('no display');
+      return primary;
+    },
+    /** The display with the largest overlap, else the primary one, as Electron answers. */
+    getDisplayMatching(rect: { x: number; y: number; width: number; height: number }) {
+      let best = this.getPrimaryDisplay();
+      let bestArea = 0;
+      for (const d of this.displays) {
+        const a = d.workArea;
+        const w = Math.min(rect.x + rect.width, a.x + a.width) - Math.max(rect.x, a.x);
+        const h = Math.min(rect.y + rect.height, a.y + a.height) - Math.max(rect.y, a.y);
+        if (w > 0 && h > 0 && w * h > bestArea) {
+          best = d;
+          bestArea = w * h;
+        }
+      }
+      return best;
+    },
+  };
 
   const ipcMain = new FakeIpcMain();
   const ipcRenderer = new FakeIpcRenderer();
-  const powerMonitor = new FakePowerMonitor(app);
+  const powerMonitor = new FakePowerMonitor();
 
   const module = {
     app,
@@ -513,6 +580,7 @@ export function createFakeElectron() {
     contextBridge,
     powerMonitor,
     Notification,
+    screen,
   };
 
   return {
@@ -530,26 +598,44 @@ export function createFakeElectron() {
     contextBridge,
     powerMonitor,
     Notification,
+    screen,
   };
 }
 
 /**
- * powerMonitor: refuses a listener before the app is ready (Electron documents the module as
- * unusable until then) and emits 'shutdown' with an event, as Electron does although its typings
- * declare a listener without arguments.
+ * powerMonitor, with Electron's Linux wiring: the native shutdown handler (a logind delay lock and
+ * the PrepareForShutdown signal) is told whether anyone listens for 'shutdown' once, when the first
+ * listener of any kind is added, counting the 'shutdown' listeners there were BEFORE it; later
+ * changes are followed only from then on. So a 'shutdown' listener added first leaves the handler
+ * off for good, and 'shutdown' is never emitted. Electron passes an event that can be prevented,
+ * although its typings declare a listener without arguments.
  */
 export class FakePowerMonitor extends EventEmitter {
-  constructor(app: FakeApp) {
+  /** What Electron's native side was last told: whether 'shutdown' has listeners. */
+  listeningForShutdown = false;
+  /** Whether the first-listener wiring has run. */
+  wired = false;
+
+  constructor() {
     super();
-    this.on('newListener', (name: string | symbol) => {
-      if (name !== 'newListener' && !app.isReady) {
-        throw new Error(`powerMonitor '${String(name)}' listener added before the app is ready`);
-      }
+    this.once('newListener', () => {
+      this.wired = true;
+      this.listeningForShutdown = this.listenerCount('shutdown') > 0;
+      this.on('newListener', (name: string | symbol) => {
+        if (name === 'shutdown') this.listeningForShutdown = true;
+      });
+      this.on('removeListener', (name: string | symbol) => {
+        if (name === 'shutdown') this.listeningForShutdown = this.listenerCount('shutdown') > 0;
+      });
     });
   }
 
-  /** Test: the system is about to shut down or reboot; returns whether a listener delayed it. */
-  shutdown(): boolean {
+  /**
+   * Test: the system is about to shut down or reboot. Returns whether a listener delayed it;
+   * undefined when the native handler is off, so no listener heard of it at all.
+   */
+  shutdown(): boolean | undefined {
+    if (!this.listeningForShutdown) return undefined;
     const event = new FakeEvent();
     this.emit('shutdown', event);
     return event.defaultPrevented;
@@ -558,6 +644,8 @@ export class FakePowerMonitor extends EventEmitter {
 
 export class FakeApp extends EventEmitter {
   isReady = false;
+  /** False as under `electron .` / `npm start`; a test sets it for an installed app. */
+  isPackaged = false;
   hasLock = true;
   quitCalls = 0;
   exitCode: number | undefined;
@@ -575,6 +663,19 @@ export class FakeApp extends EventEmitter {
 
   requestSingleInstanceLock(): boolean {
     return this.hasLock;
+  }
+
+  aboutPanel: Record<string, unknown> | undefined;
+  setAboutPanelOptions(options: Record<string, unknown>): void {
+    this.aboutPanel = options;
+  }
+
+  /** Schemes registered with setAsDefaultProtocolClient; `protocolClientOk` is its answer. */
+  readonly protocolClients: string[] = [];
+  protocolClientOk = true;
+  setAsDefaultProtocolClient(scheme: string): boolean {
+    this.protocolClients.push(scheme);
+    return this.protocolClientOk;
   }
 
   whenReady(): Promise<void> {
@@ -599,8 +700,19 @@ export class FakeApp extends EventEmitter {
     this.exitCode = code;
   }
 
+  /**
+   * A fresh temp folder per app, made on first use: main.ts writes there (window positions), so it
+   * must be a real place a test owns. Tests remove it with `removePaths()`.
+   */
+  #root: string | undefined;
   getPath(name: string): string {
-    return `/fake/${name}`;
+    this.#root ??= mkdtempSync(join(tmpdir(), 'fake-electron-'));
+    return join(this.#root, name);
+  }
+  /** Test: deletes the folders getPath() handed out. */
+  removePaths(): void {
+    if (this.#root !== undefined) rmSync(this.#root, { recursive: true, force: true });
+    this.#root = undefined;
   }
   getName(): string {
     return 'Market Monitor';

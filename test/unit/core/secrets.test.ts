@@ -355,6 +355,33 @@ describe('SafeStorageSecretStore: failures', () => {
     expect(JSON.stringify(warning)).not.toContain((JSON.parse(original) as { data: string }).data);
   });
 
+  it('a keyring that is away for now (locked, not started): the file is kept and the next get() reads it', async () => {
+    const fake = new FakeSafeStorage();
+    await makeStore(fake).set(CREDS, SECURE);
+    const original = await readFile(filePath(), 'utf8');
+    const store = makeStore(fake);
+    // Encryption reads as unavailable while the keyring is away, and decryption rejects.
+    fake.available = false;
+    fake.decryptThrows = true;
+    expect(await store.get()).toBeUndefined();
+    expect(await readFile(filePath(), 'utf8')).toBe(original);
+    expect(await backups()).toEqual([]);
+    expect(
+      ring.records().some((r) => r.msg === 'keyring unavailable; saved API keys kept for a retry'),
+    ).toBe(true);
+    // A rejection that names the cause counts as transient even while availability says yes.
+    fake.available = true;
+    const decrypt = fake.decryptStringAsync.bind(fake);
+    fake.decryptStringAsync = () =>
+      Promise.reject(new Error('Decryption failed: the encryption key is temporarily unavailable'));
+    expect(await store.get()).toBeUndefined();
+    expect(await backups()).toEqual([]);
+    // The keyring is back: the same file opens.
+    fake.decryptStringAsync = decrypt;
+    fake.decryptThrows = false;
+    expect(await store.get()).toEqual(CREDS);
+  });
+
   it('decrypted text that is not a key pair is treated as damaged and never quoted', async () => {
     const fake = new FakeSafeStorage();
     const store = makeStore(fake);

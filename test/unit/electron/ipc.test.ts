@@ -479,6 +479,52 @@ describe('ViewManager: a view lives as long as its page', () => {
     expect(firstPort.closed).toBe(true);
   });
 
+  it('main closing a port (its own "close" fires too) releases once and spares the new view', async () => {
+    const t = setup();
+    const contents = t.window();
+    await t.ready(contents);
+    const firstPort = contents.posted[0]!.transfer[0]!;
+    const closes: string[] = [];
+    firstPort.on('close', () => closes.push('page end'));
+    await t.ready(contents); // replaces the view: main closes the old port
+    expect(closes).toEqual(['page end']);
+    t.views.release(contents.id, 'test'); // and this one's own 'close' must not run release twice
+    expect(t.core.openSessions).toBe(0);
+    expect(t.ring.records().filter((r) => r.msg === 'view released')).toHaveLength(2);
+    expect(t.ring.records().filter((r) => r.reason === 'port closed by the page')).toHaveLength(0);
+  });
+
+  it('sendTo: an attached window gets the event now, a new one when its page attaches', async () => {
+    const t = setup();
+    const attached = t.window();
+    await t.ready(attached);
+    const { received } = t.pagePort(attached);
+    expect(t.views.sendTo(attached.id, 'deeplink:symbol', { symbol: 'AAPL' })).toBe(true);
+    await waitFor(() => received.length === 1);
+    expect(received[0]).toEqual({
+      type: 'event',
+      event: 'deeplink:symbol',
+      payload: { symbol: 'AAPL' },
+    });
+
+    const fresh = t.window(); // its page has not said ready yet
+    expect(t.views.sendTo(fresh.id, 'deeplink:symbol', { symbol: 'MSFT' })).toBe(true);
+    expect(t.views.sendTo(fresh.id, 'deeplink:symbol', { symbol: 'TSLA' })).toBe(true);
+    await t.ready(fresh);
+    const late = t.pagePort(fresh).received;
+    await waitFor(() => late.length === 1);
+    expect(late).toEqual([
+      { type: 'event', event: 'deeplink:symbol', payload: { symbol: 'TSLA' } }, // the latest only
+    ]);
+
+    const stranger = new FakeWebContents(t.session);
+    expect(t.views.sendTo(stranger.id, 'deeplink:symbol', { symbol: 'X' })).toBe(false);
+    const gone = t.window();
+    t.views.sendTo(gone.id, 'deeplink:symbol', { symbol: 'IBM' });
+    gone.destroy();
+    expect(t.views.sendTo(gone.id, 'deeplink:symbol', { symbol: 'IBM' })).toBe(false);
+  });
+
   it('releases the view when the render process goes', async () => {
     const t = setup();
     const contents = t.window();

@@ -3,10 +3,13 @@
  * fake core and a logger that writes into a ring: the lifecycle wiring, end to end through the
  * real window.ts, ipc/ and menu.ts.
  */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { APP_ENTRY_URL } from '../../../electron/ipc/origin.ts';
 import { MARKET_DATA_DOCS_URL } from '../../../electron/menu.ts';
+import type { UpdatesPort } from '../../../electron/core/types.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
 import { buildPaths } from '../../../electron/window.ts';
 import { COMMAND_NAMES } from '../../../shared/api.ts';
@@ -34,12 +37,50 @@ interface Booted {
 }
 
 const globals = globalThis as { MAIN_WINDOW_VITE_DEV_SERVER_URL?: string };
+/** How often main.ts loaded electron-updater in the current boot. */
+let updaterImports = 0;
+
+/** electron-updater's autoUpdater as main.ts sees it (only its calls matter here). */
+class FakeAutoUpdater extends EventEmitter {
+  autoDownload = false;
+  autoInstallOnAppQuit = false;
+  logger: unknown = null;
+  checks = 0;
+  installs = 0;
+  checkForUpdates(): Promise<null> {
+    this.checks += 1;
+    this.emit('checking-for-update');
+    this.emit('update-available', { version: '9.9.9' });
+    this.emit('update-downloaded', { version: '9.9.9' });
+    return Promise.resolve(null);
+  }
+  quitAndInstall(): void {
+    this.installs += 1;
+  }
+}
+
+/** Every fake app booted in the current test, for removing their folders afterwards. */
+const booted: Array<ReturnType<typeof createFakeElectron>> = [];
 
 async function boot(
-  options: { lock?: boolean; coreFails?: boolean; devServerUrl?: string } = {},
+  options: {
+    lock?: boolean;
+    coreFails?: boolean;
+    devServerUrl?: string;
+    packaged?: boolean;
+    updater?: FakeAutoUpdater;
+  } = {},
 ): Promise<Booted> {
   const fake = createFakeElectron();
+  booted.push(fake);
   fake.app.hasLock = options.lock ?? true;
+  fake.app.isPackaged = options.packaged ?? false;
+  updaterImports = 0;
+  const updater = options.updater ?? new FakeAutoUpdater();
+  vi.doMock('electron-updater', () => {
+    updaterImports += 1;
+    return { autoUpdater: updater, default: { autoUpdater: updater } };
+  });
   const core = new FakeCore();
   const secrets: Array<Record<string, unknown>> = [];
   const ring = new LogRing();
@@ -70,7 +111,9 @@ async function boot(
   return { fake, core, create, secrets, ring };
 }
 
-async function bootReady(options: { devServerUrl?: string } = {}): Promise<Booted> {
+async function bootReady(
+  options: { devServerUrl?: string; packaged?: boolean; updater?: FakeAutoUpdater } = {},
+): Promise<Booted> {
   const booted = await boot(options);
   booted.fake.app.becomeReady();
   await waitFor(() => booted.fake.windows().length === 1, { what: 'the first window' });
@@ -91,9 +134,13 @@ function submenu(
   return (item?.submenu ?? []) as MenuItemConstructorOptions[];
 }
 
-afterEach(() => {
+afterEach(async () => {
+  vi.useRealTimers();
+  // Let a window-position write that is under way finish before its folder goes.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const fake of booted.splice(0)) fake.app.removePaths();
   delete globals.MAIN_WINDOW_VITE_DEV_SERVER_URL;
-  for (const id of ['electron', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
+  for (const id of ['electron', 'electron-updater', CORE, SECRETS, LOGGING]) vi.doUnmock(id);
   vi.useRealTimers();
 });
 
@@ -138,13 +185,13 @@ describe('main: start', () => {
     const { fake, create, secrets } = await bootReady();
     expect(create).toHaveBeenCalledTimes(1);
     expect(create.mock.calls[0]![0]).toMatchObject({
-      userDataDir: '/fake/userData',
+      userDataDir: fake.app.getPath('userData'),
       app: { name: 'Market Monitor', version: '0.0.0-test', platform: process.platform },
     });
     expect(secrets).toEqual([
       expect.objectContaining({
         safeStorage: fake.module.safeStorage,
-        filePath: '/fake/userData/credentials.json',
+        filePath: join(fake.app.getPath('userData'), 'credentials.json'),
         platform: process.platform,
       }),
     ]);
@@ -232,6 +279,15 @@ describe('main: menu and windows', () => {
     (newWindow?.click as () => void)();
     expect(fake.windows()).toHaveLength(2);
     expect(fake.windows()[1]!.webContents.loaded).toEqual([APP_ENTRY_URL]);
+  });
+
+  it('sets the About panel with the app’s version and its runtime', async () => {
+    const { fake } = await bootReady();
+    expect(fake.app.aboutPanel).toMatchObject({
+      applicationName: 'Market Monitor',
+      applicationVersion: '0.0.0-test',
+      credits: expect.stringContaining(`Node ${process.versions.node}`) as unknown,
+    });
   });
 
   it('Help opens the market-data docs in the browser', async () => {
@@ -361,14 +417,29 @@ describe('main: shutdown', () => {
     ).toBe(true);
   });
 
-  it('watches powerMonitor only once the app is ready (the fake refuses it before)', async () => {
-    const { fake } = await boot();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(fake.powerMonitor.listenerCount('shutdown')).toBe(0);
+  it('adds another powerMonitor listener before "shutdown", so Electron’s Linux handler is on', async () => {
+    const { fake, ring } = await boot();
     fake.app.becomeReady();
     await waitFor(() => fake.powerMonitor.listenerCount('shutdown') === 1, {
       what: 'the shutdown listener',
     });
+    // The fake wires it as Electron does: off for good if 'shutdown' had been the first listener.
+    expect(fake.powerMonitor.wired).toBe(true);
+    expect(fake.powerMonitor.listeningForShutdown).toBe(true);
+    fake.powerMonitor.emit('suspend');
+    fake.powerMonitor.emit('resume');
+    expect(ring.records().map((r) => r.msg)).toEqual(
+      expect.arrayContaining(['the system is going to sleep', 'the system woke up']),
+    );
+  });
+
+  it('the fake models the trap: a "shutdown" listener added first is never called', () => {
+    const fake = createFakeElectron();
+    let heard = 0;
+    fake.powerMonitor.on('shutdown', () => (heard += 1));
+    fake.powerMonitor.on('resume', () => undefined);
+    expect(fake.powerMonitor.shutdown()).toBeUndefined();
+    expect(heard).toBe(0);
   });
 
   it('quitting before ready starts nothing, even if ready comes after', async () => {
@@ -395,5 +466,175 @@ describe('main: shutdown', () => {
     expect(core.closeCalls).toBe(1);
     expect(fake.windows()).toHaveLength(0);
     expect(fake.ipcMain.handlers.size).toBe(0);
+  });
+});
+
+describe('main: updates', () => {
+  function updatesOf(create: Booted['create']): UpdatesPort {
+    const options = create.mock.calls[0]![0] as { updates?: UpdatesPort };
+    if (options.updates === undefined) throw new Error('the core got no updates');
+    return options.updates;
+  }
+
+  it('a development build does not load electron-updater; updates are disabled', async () => {
+    const { create } = await bootReady();
+    expect(updaterImports).toBe(0);
+    const updates = updatesOf(create);
+    expect(updates.status().state).toBe('disabled');
+    expect((await updates.check()).state).toBe('disabled');
+  });
+
+  it('an installed app checks through electron-updater, and restart closes the core before installing', async () => {
+    const updater = new FakeAutoUpdater();
+    const { fake, core, create, ring } = await bootReady({ packaged: true, updater });
+    expect(updaterImports).toBe(1);
+    expect(updater.logger).not.toBeNull();
+    const updates = updatesOf(create);
+    expect(updates.status()).toMatchObject({ state: 'idle', currentVersion: '0.0.0-test' });
+
+    expect((await updates.check()).state).toBe('downloaded');
+    expect(updater.checks).toBe(1);
+    let finishClose!: () => void;
+    core.closing = () => new Promise<void>((resolve) => (finishClose = resolve));
+
+    expect(updates.restart().ok).toBe(true);
+    await waitFor(() => core.closeCalls === 1, { what: 'core.close()' });
+    expect(updater.installs).toBe(0); // not before the core has closed
+    finishClose();
+    await waitFor(() => updater.installs === 1, { what: 'quitAndInstall' });
+    expect(ring.records().some((r) => r.msg === 'closing the core' && r.trigger === 'update')).toBe(
+      true,
+    );
+    // The installer quits the app itself; before-quit then goes through at once.
+    fake.app.quit();
+    expect(fake.app.quitted).toBe(true);
+    expect(core.closeCalls).toBe(1);
+  });
+});
+
+describe('main: deep links', () => {
+  /** The page end of the window's port, started, collecting the events main posts. */
+  async function attachedPage(fake: Booted['fake'], index = 0) {
+    const contents = fake.windows()[index]!.webContents;
+    await fake.ipcMain.invoke(IPC.ready, contents, contents.mainFrame);
+    const posted = contents.posted.filter((p) => p.channel === IPC.port).at(-1);
+    const port = posted!.transfer[0]!;
+    const events: unknown[] = [];
+    port.on('message', (e: { data: { type: string; event?: string; payload?: unknown } }) => {
+      if (e.data.type === 'event' && e.data.event === 'deeplink:symbol')
+        events.push(e.data.payload);
+    });
+    port.start();
+    return events;
+  }
+
+  it('a second launch with a link brings the window forward and sends it the symbol', async () => {
+    const { fake } = await bootReady();
+    const win = fake.windows()[0]!;
+    const events = await attachedPage(fake);
+    win.minimized = true;
+    fake.app.emit('second-instance', new FakeEvent(), [
+      '/opt/Market Monitor/market-monitor',
+      '--allow-file-access-from-files',
+      'market-monitor://symbol/brk.b',
+    ]);
+    expect(win.minimized).toBe(false);
+    expect(win.focused).toBe(true);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'BRK.B' }]);
+  });
+
+  it('macOS open-url: the same, and the default action is prevented', async () => {
+    const { fake } = await bootReady();
+    const events = await attachedPage(fake);
+    const event = new FakeEvent();
+    fake.app.emit('open-url', event, 'market-monitor://symbol/BTC%2FUSD');
+    expect(event.defaultPrevented).toBe(true);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'BTC/USD' }]);
+  });
+
+  it('anything else is refused and logged, and nothing reaches the page', async () => {
+    const { fake, ring } = await bootReady();
+    const events = await attachedPage(fake);
+    for (const url of [
+      'market-monitor://symbol/AAPL?evil=1',
+      'market-monitor://watchlists/delete',
+      'market-monitor://symbol/..%2F..',
+    ]) {
+      fake.app.emit('open-url', new FakeEvent(), url);
+    }
+    fake.app.emit('second-instance', new FakeEvent(), ['x', 'market-monitor://symbol/A\nB']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual([]);
+    const refused = ring.records().filter((r) => r.msg === 'refused a deep link');
+    expect(refused).toHaveLength(4);
+    expect(refused[3]!.url).toBe('"market-monitor://symbol/A\\nB"');
+  });
+
+  it('a link before the app is ready goes to the first window once its page attaches', async () => {
+    const { fake } = await boot();
+    fake.app.emit('open-url', new FakeEvent(), 'market-monitor://symbol/nvda');
+    fake.app.becomeReady();
+    await waitFor(() => fake.windows().length === 1, { what: 'the first window' });
+    const events = await attachedPage(fake);
+    await waitFor(() => events.length === 1, { what: 'the deep link event' });
+    expect(events).toEqual([{ symbol: 'NVDA' }]);
+  });
+
+  it('the launch’s own argument (Windows, Linux) counts too', async () => {
+    process.argv.push('market-monitor://symbol/AMD');
+    try {
+      const { fake } = await bootReady();
+      const events = await attachedPage(fake);
+      await waitFor(() => events.length === 1, { what: 'the deep link event' });
+      expect(events).toEqual([{ symbol: 'AMD' }]);
+    } finally {
+      process.argv.pop();
+    }
+  });
+
+  it('registers as the links’ handler only when installed', async () => {
+    const dev = await bootReady();
+    expect(dev.fake.app.protocolClients).toEqual([]);
+    const installed = await bootReady({ packaged: true });
+    expect(installed.fake.app.protocolClients).toEqual(['market-monitor']);
+  });
+});
+
+describe('main: window places', () => {
+  it('opens the window where it was saved, maximized when it was, and saves it on close', async () => {
+    const { fake } = await boot();
+    const dir = fake.app.getPath('userData');
+    const { mkdir, writeFile, readFile } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    const state = {
+      version: 1,
+      windows: [
+        { bounds: { x: 50, y: 60, width: 1000, height: 700 }, maximized: true, displayId: 1 },
+      ],
+    };
+    await writeFile(join(dir, 'window-state.json'), JSON.stringify(state));
+    fake.app.becomeReady();
+    await waitFor(() => fake.windows().length === 1, { what: 'the first window' });
+    const win = fake.windows()[0]!;
+    expect(win.options).toMatchObject({ x: 50, y: 60, width: 1000, height: 700 });
+    expect(win.maximized).toBe(false); // not before the first paint
+    win.emit('ready-to-show');
+    expect(win.maximized).toBe(true);
+
+    win.setBounds({ x: 70, y: 80, width: 900, height: 600 });
+    win.close();
+    let text = '';
+    await waitFor(
+      () => {
+        void readFile(join(dir, 'window-state.json'), 'utf8').then((t) => (text = t));
+        return /"x":\s*70/.test(text);
+      },
+      { what: 'the saved place' },
+    );
+    expect(JSON.parse(text)).toMatchObject({
+      windows: [{ bounds: { x: 70, y: 80, width: 900, height: 600 }, maximized: true }],
+    });
   });
 });

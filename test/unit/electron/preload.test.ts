@@ -174,6 +174,29 @@ describe('preload: events', () => {
     expect(states).toHaveLength(1);
   });
 
+  it('a deep link that arrives before the page subscribes is kept for its first listener', async () => {
+    const { api } = await loadPreload();
+    const port = sendPort();
+    port.deliver({ type: 'event', event: 'deeplink:symbol', payload: { symbol: 'MSFT' } });
+    port.deliver({ type: 'event', event: 'deeplink:symbol', payload: { symbol: 'AAPL' } });
+    port.deliver({ type: 'event', event: 'connection:state', payload: { state: 'live' } });
+    const links: unknown[] = [];
+    const states: unknown[] = [];
+    api.on('connection:state', (view) => states.push(view));
+    api.on('deeplink:symbol', (link) => links.push(link));
+    expect(links).toEqual([]); // not inside on()
+    await Promise.resolve();
+    expect(links).toEqual([{ symbol: 'AAPL' }]); // the latest, once
+    expect(states).toEqual([]); // state events are not held: the page reads state itself
+    const second: unknown[] = [];
+    api.on('deeplink:symbol', (link) => second.push(link));
+    await Promise.resolve();
+    expect(second).toEqual([]);
+    port.deliver({ type: 'event', event: 'deeplink:symbol', payload: { symbol: 'TSLA' } });
+    expect(links).toEqual([{ symbol: 'AAPL' }, { symbol: 'TSLA' }]);
+    expect(second).toEqual([{ symbol: 'TSLA' }]);
+  });
+
   it('a throwing listener does not keep the others from their event', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const { api } = await loadPreload();
