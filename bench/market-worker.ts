@@ -495,7 +495,7 @@ async function polled(task: PolledTask): Promise<PolledResult> {
         .map((s) => rows.rows.get(s))
         .filter((r): r is ViewRow => r !== undefined && Number.isFinite(r.polledAt));
 
-    // Warm-up: until the context polls and every polled row has shown its first poll mark, then
+    // Warm-up: until the context polls and exactly the polled rows show a poll mark, then
     // warmupMs more (the first polls share the budget with the sparkline history's requests).
     let readyAt: number | undefined;
     for (;;) {
@@ -509,7 +509,9 @@ async function polled(task: PolledTask): Promise<PolledResult> {
       }
       if (readyAt === undefined) {
         const m = await status();
-        if (m.polled > 0 && polledRows().length >= m.polled) {
+        // Settled: the rows marked in the frames are exactly the polled set (the stream's first
+        // symbols, confirmed after the planner's 405 round trips, have dropped their marks).
+        if (m.polled > 0 && polledRows().length === m.polled) {
           readyAt = now;
           send({
             type: 'progress',

@@ -543,7 +543,7 @@ class BridgeHost implements Host {
 
     const answer = (id: number, result: Result<unknown>): void =>
       send(JSON.stringify({ type: 'result', id, result }));
-    const pending = { invokes: 0 };
+    const pending = { invokes: 0, lastExportAt: Number.NEGATIVE_INFINITY };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       try {
@@ -572,7 +572,7 @@ class BridgeHost implements Host {
     isBinary: boolean,
     answer: (id: number, result: Result<unknown>) => void,
     send: (data: string | Uint8Array) => void,
-    pending: { invokes: number },
+    pending: { invokes: number; lastExportAt: number },
   ): void {
     if (isBinary) {
       log.warn({ length: rawLength(data) }, 'bridge message refused: binary');
@@ -607,6 +607,19 @@ class BridgeHost implements Host {
           return;
         }
         const bytes = text.length;
+        if (command === 'diagnostics:export') {
+          // The largest answer by far: one a second per connection is all a person clicking
+          // Export can ask for, and all a looping page or process gets.
+          const now = performance.now();
+          if (now - pending.lastExportAt < EXPORT_INTERVAL_MS) {
+            answer(
+              id,
+              fail('limit', 'an export was just sent on this connection; try again in a second'),
+            );
+            return;
+          }
+          pending.lastExportAt = now;
+        }
         if (
           pending.invokes >= this.#maxPendingInvokes ||
           this.#pendingBytes + bytes > this.#maxPendingBytes
@@ -631,7 +644,8 @@ class BridgeHost implements Host {
         session.invoke(command, record['payload']).then(
           (result) => {
             settle();
-            answer(id, result);
+            if (command === 'diagnostics:export' && result.ok) send(exportText(id, result.value));
+            else answer(id, result);
           },
           (err: unknown) => {
             settle();
@@ -892,4 +906,28 @@ function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');
+}
+
+/**
+ * The export's value as JSON, once per bundle object: the core hands a burst of exports the same
+ * bundle (it reuses one for a second), and each answer then costs a string concatenation instead
+ * of serializing a 500-entry log again (hardening: sockets pipelining exports without reading).
+ * Only the export is cached: its bundle is built fresh and never changed after.
+ */
+const exportJson = new WeakMap<object, string>();
+
+/** At most one diagnostics export per connection this often (see the invoke branch). */
+const EXPORT_INTERVAL_MS = 1_000;
+
+function exportText(id: number, value: unknown): string {
+  if (typeof value !== 'object' || value === null) {
+    return JSON.stringify({ type: 'result', id, result: { ok: true, value } });
+  }
+  let body = exportJson.get(value);
+  if (body === undefined) {
+    body = JSON.stringify(value);
+    exportJson.set(value, body);
+  }
+  // The same text JSON.stringify gives for { type, id, result: { ok, value } }.
+  return `{"type":"result","id":${id},"result":{"ok":true,"value":${body}}}`;
 }

@@ -93,6 +93,33 @@ describe('bridge bounds', () => {
     expect(ws.readyState).toBe(ws.OPEN);
   });
 
+  it('answers one diagnostics export a second per connection; the rest get a limit error', async () => {
+    const core = new FakeCore();
+    const h = await host({ core, staticDir: tmpdir() });
+    const ws = await open(h);
+    const got = texts(ws);
+    await until(() => core.sessions.length === 1, 'the view');
+    for (let id = 0; id < 5; id++) {
+      ws.send(JSON.stringify({ type: 'invoke', id, command: 'diagnostics:export', payload: {} }));
+    }
+    await until(() => got.length === 5, 'five answers');
+    const byId = new Map(got.map((m) => [m['id'], m['result'] as { ok: boolean }]));
+    expect(byId.get(0)?.ok).toBe(true);
+    for (const id of [1, 2, 3, 4]) {
+      expect(byId.get(id)).toMatchObject({ ok: false, error: { code: 'limit' } });
+    }
+    // Only the first reached the core; other commands are not held back meanwhile.
+    expect(
+      core.sessions[0]!.invoked.filter((c) => c.command === 'diagnostics:export'),
+    ).toHaveLength(1);
+    ws.send(JSON.stringify({ type: 'invoke', id: 7, command: 'watchlists:list', payload: {} }));
+    await until(() => got.some((m) => m['id'] === 7), 'another command');
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    ws.send(JSON.stringify({ type: 'invoke', id: 8, command: 'diagnostics:export', payload: {} }));
+    await until(() => got.some((m) => m['id'] === 8), 'a later export');
+    expect(got.find((m) => m['id'] === 8)?.['result']).toMatchObject({ ok: true });
+  });
+
   it('closes the socket past maxSockets with 1013 and a reason, and opens no view for it', async () => {
     const core = new FakeCore();
     const h = await host({ core, staticDir: tmpdir(), maxSockets: 2 });

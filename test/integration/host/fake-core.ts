@@ -47,6 +47,9 @@ export class FakeSession implements ViewSession {
     switch (command) {
       case 'watchlists:list':
         return Promise.resolve(ok(DEFAULT_WATCHLISTS.watchlists));
+      case 'diagnostics:export':
+        // Not a whole bundle: the host only forwards it (and limits how often it is asked).
+        return Promise.resolve(ok({ generatedAt: new Date().toISOString() }));
       case 'watchlists:create':
         return Promise.resolve(
           ok({ id: 'w2', name: (args.value as { name: string }).name, symbols: [] }),
