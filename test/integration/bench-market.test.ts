@@ -64,7 +64,10 @@ describe.concurrent('bench market harness', () => {
     });
     expect(r.session).toBe('regular');
     expect(r.oldestAgeMs.length).toBe(5);
-    expect(Math.max(...r.polledRows)).toBe(r.marketPolled);
+    // Every polled symbol's row is counted in every sample; early samples may still count the
+    // stream's first symbols, whose quotes confirm a few 405 round trips after the warm-up.
+    expect(Math.min(...r.polledRows)).toBeGreaterThanOrEqual(r.marketPolled);
+    expect(Math.max(...r.polledRows)).toBeLessThanOrEqual(40);
     expect(r.marketPolled).toBeGreaterThanOrEqual(40 - 5 * 4);
     for (const age of r.oldestAgeMs) {
       expect(age).toBeGreaterThanOrEqual(0);
