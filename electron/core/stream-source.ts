@@ -466,6 +466,9 @@ export class StreamSource {
       // Its one client (ours) sends subscribes chunked under 16 KiB: anything much larger is
       // someone else's, refused from the frame header before a byte of it is buffered.
       maxPayload: EMBEDDED_MAX_PAYLOAD,
+      // Compression on loopback saves nothing and costs a zlib context per connection, which a
+      // process reconnecting in a loop would churn.
+      perMessageDeflate: false,
       ...options,
       // Any local process can find the loopback port: only this run's random pair gets in.
       key: this.#simKeys.key,

@@ -55,7 +55,7 @@ export const DEFAULT_LIMITS: SimulatorLimits = {
   maxSymbolLength: 32,
   maxSubscriptions: 120_000,
   maxBufferedBytes: 32 * 1024 * 1024,
-  maxInboundBytesPerSecond: 4 * 1024 * 1024,
+  maxInboundBytesPerSecond: 1024 * 1024,
 };
 
 /** Checks a limits patch; throws RangeError naming the first bad field. */
