@@ -39,9 +39,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  DEFAULT_ALERTS,
   DEFAULT_SETTINGS,
-  DEFAULT_SPREAD_RULE_ID,
   DEFAULT_WATCHLISTS,
   fail,
   isCommandName,
@@ -51,7 +49,6 @@ import {
   watchlistsFileSchema,
   type AlertFired,
   type AlertRuleView,
-  type AlertsFile,
   type CommandArgs,
   type CommandName,
   type CommandOutput,
@@ -90,7 +87,8 @@ import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
 import { JsonFileStore } from './json-store.ts';
 import { createCoreLogger } from './logging.ts';
 import { AlertEngine, type Notifier } from '../alerts/engine.ts';
-import { alertsFileStore, createRule, deleteRule, updateRule } from '../alerts/store.ts';
+import { RuleBook } from '../alerts/rule-book.ts';
+import { alertsFileStore } from '../alerts/store.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -274,9 +272,8 @@ export class MonitorCore {
   readonly #secrets: SecretStore;
   readonly #settingsStore: JsonFileStore<Settings>;
   readonly #watchlistsStore: JsonFileStore<WatchlistsFile>;
-  readonly #alertsStore: JsonFileStore<AlertsFile>;
   readonly #alerts: AlertEngine;
-  #alertsFile: AlertsFile = DEFAULT_ALERTS;
+  readonly #rules: RuleBook;
   readonly #book: QuoteBook;
   /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
   readonly #tape: Tape;
@@ -347,7 +344,6 @@ export class MonitorCore {
       logger: this.#root,
       label: 'watchlists',
     });
-    this.#alertsStore = alertsFileStore(options.userDataDir, this.#root);
     // The book holds as many rows as may be subscribed, so the two limits cannot drift apart.
     this.#book = new QuoteBook({
       logger: this.#root.child({ module: 'book' }),
@@ -402,6 +398,14 @@ export class MonitorCore {
         : {}),
       onFired: (fired) => this.#onAlertFired(fired),
       onChange: () => this.#later('alerts', () => this.#emit('alerts:update', this.#alertViews())),
+    });
+    this.#rules = new RuleBook({
+      store: alertsFileStore(options.userDataDir, this.#root),
+      engine: this.#alerts,
+      ...(options.spreadAlert?.thresholdPct !== undefined
+        ? { spreadThresholdPct: options.spreadAlert.thresholdPct }
+        : {}),
+      isClosed: () => this.#closed,
     });
     this.#commands = this.#commandTable();
     if (options.maxNewSpaceBytes !== false) {
@@ -498,20 +502,18 @@ export class MonitorCore {
       this.#emit('update:status', status),
     );
 
-    const [settings, watchlists, alerts] = await Promise.all([
+    const [settings, watchlists, alertsProblem] = await Promise.all([
       this.#settingsStore.load(),
       this.#watchlistsStore.load(),
-      this.#alertsStore.load(),
+      // Before the client: install() attaches the active rules to it.
+      this.#rules.load(),
     ]);
     this.#settings = settings.value;
     this.#watchlists = watchlists.value;
     if (settings.problem) this.#setNotice('settings-file', 'warning', settings.problem.message);
     if (watchlists.problem)
       this.#setNotice('watchlists-file', 'warning', watchlists.problem.message);
-    this.#alertsFile = this.#withSpreadDefault(alerts.value);
-    if (alerts.problem) this.#setNotice('alerts-file', 'warning', alerts.problem.message);
-    // Before the client: install() attaches the active rules to it.
-    this.#alerts.setRules(this.#alertsFile.rules);
+    if (alertsProblem) this.#setNotice('alerts-file', 'warning', alertsProblem);
 
     // Before anything reads the keys: an obfuscated file the settings no longer allow is not used.
     await this.#applyConsent(this.#settings.allowInsecureCredentialStorage);
@@ -545,7 +547,7 @@ export class MonitorCore {
       this.#source.close('monitor closing'),
       this.#settingsStore.flush(),
       this.#watchlistsStore.flush(),
-      this.#alertsStore.flush(),
+      this.#rules.flush(),
     ]);
     this.#log.info('monitor core closed');
     this.#unsubscribeRing?.();
@@ -1048,9 +1050,7 @@ export class MonitorCore {
         if (rule !== undefined) {
           // An alert's handler: the rule is paused, not lost (the Alerts panel can resume it),
           // and a new client does not bring the handler back.
-          const paused = await this.#editAlerts(
-            updateRule(this.#alertsFile, { id: rule, paused: true }),
-          );
+          const paused = await this.#rules.pause(rule);
           if (!paused.ok) return paused;
           this.#log.info(
             { handler: { id, name: found.name } },
@@ -1135,28 +1135,16 @@ export class MonitorCore {
       },
       'alerts:list': () => ok(this.#alertViews()),
       'alerts:create': async (input) => {
-        const edit = createRule(
-          this.#alertsFile,
-          input,
-          `al-${randomUUID().slice(0, 8)}`,
-          Date.now(),
-        );
-        const saved = await this.#editAlerts(edit);
-        if (!saved.ok) return saved;
-        return this.#alertView(saved.value.id);
+        const saved = await this.#rules.create(input, `al-${randomUUID().slice(0, 8)}`, Date.now());
+        return saved.ok ? this.#alertView(saved.value.id) : saved;
       },
       'alerts:update': async (patch) => {
-        const saved = await this.#editAlerts(updateRule(this.#alertsFile, patch));
-        if (!saved.ok) return saved;
-        if (patch.rearm) this.#alerts.rearm(patch.id);
-        return this.#alertView(patch.id);
+        const saved = await this.#rules.update(patch);
+        return saved.ok ? this.#alertView(patch.id) : saved;
       },
       'alerts:delete': async ({ id }) => {
-        const edit = deleteRule(this.#alertsFile, id);
-        if (!edit.ok) return edit;
-        const saved = await this.#saveAlerts(edit.value);
-        if (!saved.ok) return saved;
-        return ok(this.#alertViews());
+        const saved = await this.#rules.delete(id);
+        return saved.ok ? ok(this.#alertViews()) : saved;
       },
       'alerts:log': ({ limit }) => ok(this.#alerts.log(limit)),
       'tape:watch': ({ symbol }, view) => {
@@ -1196,39 +1184,6 @@ export class MonitorCore {
     } catch (err) {
       this.#log.error({ err, rule: fired.ruleId }, 'the desktop notification failed');
     }
-  }
-
-  /** Without a rule of the user's yet, the default rule takes `spreadAlert.thresholdPct`. */
-  #withSpreadDefault(file: AlertsFile): AlertsFile {
-    const threshold = this.#options.spreadAlert?.thresholdPct;
-    if (threshold === undefined || !isDefault(file)) return file;
-    return {
-      ...file,
-      rules: file.rules.map((r) =>
-        r.id === DEFAULT_SPREAD_RULE_ID ? { ...r, value: threshold } : r,
-      ),
-    };
-  }
-
-  async #editAlerts(
-    edit: Result<{ readonly file: AlertsFile; readonly rule: { readonly id: string } }>,
-  ): Promise<Result<{ readonly id: string }>> {
-    if (!edit.ok) return edit;
-    const saved = await this.#saveAlerts(edit.value.file);
-    return saved.ok ? ok(edit.value.rule) : saved;
-  }
-
-  /** Saves first; only a saved file reaches the engine and the views (as with watchlists). */
-  async #saveAlerts(file: AlertsFile): Promise<Result<AlertsFile>> {
-    try {
-      await this.#alertsStore.save(file);
-    } catch (err) {
-      return fail('storage', errText(err));
-    }
-    this.#alertsFile = file;
-    if (this.#closed) return ok(file);
-    this.#alerts.setRules(file.rules);
-    return ok(file);
   }
 
   /** The chart bars cache of one REST client (a new source has its own: another market). */
@@ -1467,11 +1422,6 @@ export class MonitorCore {
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }
-}
-
-/** Whether `file` is the untouched default (no rule of the user's, the default rule as shipped). */
-function isDefault(file: AlertsFile): boolean {
-  return JSON.stringify(file) === JSON.stringify(DEFAULT_ALERTS);
 }
 
 function symbolInfo(asset: Asset): SymbolInfo {
