@@ -130,8 +130,10 @@ test.describe('symbol detail', () => {
     await expect(chart).toHaveAttribute('data-bars', /^[1-9]\d*$/);
     await expect.poll(() => drawnPixels(page)).toBeGreaterThan(100);
     // The chart's background is the light panel's white, not the dark default.
-    const corner = await cornerPixel(page);
-    expect(corner.slice(0, 3)).toEqual([255, 255, 255]);
+    // Polled: the chart repaints on its next animation frame after it read the theme's colours.
+    await expect
+      .poll(async () => (await cornerPixel(page)).slice(0, 3), { timeout: 10_000 })
+      .toEqual([255, 255, 255]);
     const shot = testInfo.outputPath('detail-light.png');
     await page.screenshot({ path: shot });
     await testInfo.attach('detail-light', { path: shot, contentType: 'image/png' });
