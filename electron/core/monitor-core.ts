@@ -51,7 +51,6 @@ import {
   type AlertRuleView,
   type CommandArgs,
   type CommandName,
-  type CommandOutput,
   type ConnectionView,
   type CredentialStatus,
   type DiagnosticsBundle,
@@ -62,8 +61,6 @@ import {
   type MarketView,
   type Notice,
   type RestMetricsView,
-  type SeriesUpdate,
-  type SymbolInfo,
   type Result,
   type Settings,
   type SimulatorControl,
@@ -73,14 +70,11 @@ import {
   type WatchlistsFile,
 } from '../../shared/api.ts';
 import type { QuoteFrame } from '../../shared/frame.ts';
-import type { Asset } from '../rest/types.ts';
 import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
 import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
-import { ChartBars } from '../market/chart-bars.ts';
-import type { MarketRest } from '../market/market-context.ts';
-import { snapshotSeed, Tape } from '../market/tape.ts';
+import { Tape } from '../market/tape.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
@@ -89,6 +83,9 @@ import { createCoreLogger } from './logging.ts';
 import { AlertEngine, type Notifier } from '../alerts/engine.ts';
 import { RuleBook } from '../alerts/rule-book.ts';
 import { alertsFileStore } from '../alerts/store.ts';
+import { errorMessage } from '../../shared/errors.ts';
+import type { CommandFn, CommandTable as CommandTableOf } from './commands.ts';
+import { MarketCommands } from './market-commands.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -191,35 +188,6 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'update:restart',
 ]);
 
-/** The market view before any source is installed. */
-const NO_MARKET: MarketView = {
-  session: 'unknown',
-  since: undefined,
-  until: undefined,
-  nextOpen: undefined,
-  nextClose: undefined,
-  feed: 'iex',
-  crypto: false,
-  quiet: false,
-  detail: 'not started',
-  polled: 0,
-  pollIntervalMs: 0,
-  directory: { status: 'unavailable', assets: 0, fetchedAt: undefined },
-};
-
-const NO_SERIES: SeriesUpdate = { version: 0, start: undefined, reset: true, changes: [] };
-
-/** The detail chart's default span per timeframe (a session of minutes ... a year of days). */
-const DEFAULT_CHART_SPAN_MS = {
-  '1Min': 86_400_000,
-  '5Min': 7 * 86_400_000,
-  '15Min': 14 * 86_400_000,
-  '1Hour': 31 * 86_400_000,
-  '1Day': 366 * 86_400_000,
-} as const;
-/** Bars one chart request returns at most. */
-const MAX_CHART_BARS = 20_000;
-
 /** A sink that keeps throwing is logged at most once per this many ms. */
 const SINK_ERROR_LOG_MS = 5_000;
 /** A diagnostics bundle is reused this long (see #recentBundle). */
@@ -241,16 +209,7 @@ interface View {
   suppressedSinkErrors: number;
 }
 
-type CommandFn<C extends CommandName> = (
-  args: CommandArgs<C>,
-  view: View,
-) => Promise<Result<CommandOutput<C>>> | Result<CommandOutput<C>>;
-
-type CommandTable = { readonly [C in CommandName]: CommandFn<C> };
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+type CommandTable = CommandTableOf<View>;
 
 function sameSource(a: Settings['source'], b: Settings['source']): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -277,8 +236,8 @@ export class MonitorCore {
   readonly #book: QuoteBook;
   /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
   readonly #tape: Tape;
-  /** The detail chart's bars per REST client (market/chart-bars.ts). */
-  readonly #chartCaches = new WeakMap<MarketRest, ChartBars>();
+  /** Market, directory, chart and tape commands (market-commands.ts). */
+  readonly #market: MarketCommands;
   readonly #commands: CommandTable;
 
   #settings: Settings = DEFAULT_SETTINGS;
@@ -385,6 +344,13 @@ export class MonitorCore {
         attachHandlers: (handlers) => this.#tape.attach(handlers),
       },
     );
+    this.#market = new MarketCommands({
+      source: this.#source,
+      tape: this.#tape,
+      closed: () => this.#closed,
+      scrub: (text) => this.#redactor.scrub(text),
+      log: this.#log,
+    });
     this.#alerts = new AlertEngine({
       logger: this.#root,
       figure: (symbol, column) => this.#book.value(symbol, column),
@@ -568,7 +534,7 @@ export class MonitorCore {
       this.#setNotice(
         'credentials-unreadable',
         'error',
-        `The stored API keys could not be read (${this.#redactor.scrub(errText(err))}). Enter them again in Settings.`,
+        `The stored API keys could not be read (${this.#redactor.scrub(errorMessage(err))}). Enter them again in Settings.`,
       );
     }
     if (stored) {
@@ -792,7 +758,7 @@ export class MonitorCore {
       this.#setNotice(
         CONSENT_NOTICE,
         'error',
-        `Your API keys could not be moved as the setting asks (${this.#redactor.scrub(errText(err))}).`,
+        `Your API keys could not be moved as the setting asks (${this.#redactor.scrub(errorMessage(err))}).`,
       );
       await this.#refreshCredentialStatus();
       return;
@@ -904,7 +870,7 @@ export class MonitorCore {
     view: View,
   ): Promise<Result<unknown>> {
     try {
-      const fn = this.#commands[command] as CommandFn<C>;
+      const fn = this.#commands[command] as CommandFn<C, View>;
       return await fn(args, view);
     } catch (err) {
       this.#log.error({ err, command }, 'command failed');
@@ -928,6 +894,7 @@ export class MonitorCore {
 
   #commandTable(): CommandTable {
     return {
+      ...this.#market.table(),
       'connection:connect': () => {
         this.#source.connect();
         const blocked = this.#source.blocked;
@@ -986,7 +953,7 @@ export class MonitorCore {
           status = await this.#secrets.set({ keyId, secret }, { memoryOnly: memoryOnly ?? false });
         } catch (err) {
           this.#log.warn({ err }, 'storing the credentials failed');
-          return fail('storage', this.#redactor.scrub(errText(err)));
+          return fail('storage', this.#redactor.scrub(errorMessage(err)));
         }
         this.#dropNotice('credentials-unreadable');
         this.#dropNotice(CONSENT_NOTICE);
@@ -1000,7 +967,7 @@ export class MonitorCore {
           status = await this.#secrets.clear();
         } catch (err) {
           this.#log.warn({ err }, 'clearing the credentials failed');
-          return fail('storage', this.#redactor.scrub(errText(err)));
+          return fail('storage', this.#redactor.scrub(errorMessage(err)));
         }
         this.#dropNotice(CONSENT_NOTICE);
         const shown = this.#applyCredentialStatus(status);
@@ -1026,7 +993,7 @@ export class MonitorCore {
         ),
       'watchlists:add-symbols': ({ id, symbols }) =>
         this.#editWatchlists(
-          (file) => addSymbols(file, id, symbols, (symbol) => this.#unknownSymbol(symbol)),
+          (file) => addSymbols(file, id, symbols, (symbol) => this.#market.unknownSymbol(symbol)),
           (v) => v.result,
         ),
       'watchlists:remove-symbol': ({ id, symbol }) =>
@@ -1086,53 +1053,6 @@ export class MonitorCore {
         return ok(this.#notices);
       },
       'simulator:control': (control) => this.#simulatorControl(control),
-      'market:status': () => ok(this.#marketView()),
-      'market:series': () => ok(this.#source.market?.series() ?? NO_SERIES),
-      'symbols:search': ({ query, limit }) =>
-        ok((this.#source.directory?.search(query, limit ?? 10) ?? []).map(symbolInfo)),
-      'symbols:info': ({ symbols }) => {
-        const directory = this.#source.directory;
-        const out: SymbolInfo[] = [];
-        for (const symbol of symbols) {
-          const asset = directory?.lookup(symbol);
-          if (asset) out.push(symbolInfo(asset));
-        }
-        return ok(out);
-      },
-      'market:bars': async ({ symbol, timeframe, start, end }) => {
-        const rest = this.#source.market?.rest;
-        if (!rest)
-          return fail('unavailable', 'Market data over REST needs API keys (or the simulator).');
-        // Whole minutes, so that a view flipping between ranges asks for the same ranges again
-        // and the cache answers (a range still growing is fetched again after 30 s).
-        const until = Math.ceil((end ?? Date.now()) / 60_000) * 60_000;
-        const from =
-          Math.floor((start ?? until - DEFAULT_CHART_SPAN_MS[timeframe]) / 60_000) * 60_000;
-        if (from >= until) return fail('bad-request', 'market:bars: start must be before end');
-        try {
-          const bars = await this.#chartBars(rest).get({
-            symbol,
-            timeframe,
-            start: from,
-            end: until,
-          });
-          return ok(
-            bars.map((b) => ({
-              time: b.time,
-              open: b.open,
-              high: b.high,
-              low: b.low,
-              close: b.close,
-              volume: b.volume,
-            })),
-          );
-        } catch (err) {
-          return fail(
-            'unavailable',
-            `Bars for ${symbol} could not be read: ${this.#redactor.scrub(errText(err))}`,
-          );
-        }
-      },
       'alerts:list': () => ok(this.#alertViews()),
       'alerts:create': async (input) => {
         const saved = await this.#rules.create(input, `al-${randomUUID().slice(0, 8)}`, Date.now());
@@ -1147,11 +1067,6 @@ export class MonitorCore {
         return saved.ok ? ok(this.#alertViews()) : saved;
       },
       'alerts:log': ({ limit }) => ok(this.#alerts.log(limit)),
-      'tape:watch': ({ symbol }, view) => {
-        const { update, fresh } = this.#tape.watch(view.id, symbol);
-        if (fresh && symbol !== null) void this.#seedTape(symbol);
-        return ok(update);
-      },
       'update:status': () => ok(this.#updateStatus()),
       'update:check': async () => {
         const updates = this.#options.updates;
@@ -1186,44 +1101,12 @@ export class MonitorCore {
     }
   }
 
-  /** The chart bars cache of one REST client (a new source has its own: another market). */
-  #chartBars(rest: MarketRest): ChartBars {
-    let cache = this.#chartCaches.get(rest);
-    if (!cache) {
-      cache = new ChartBars({
-        fetchBars: (symbols, o) =>
-          rest.bars(symbols, {
-            timeframe: o.timeframe,
-            start: o.start,
-            end: o.end,
-            crypto: symbols.some((s) => s.includes('/')),
-            maxBars: MAX_CHART_BARS,
-            ...(o.signal ? { signal: o.signal } : {}),
-          }),
-      });
-      this.#chartCaches.set(rest, cache);
-    }
-    return cache;
-  }
-
-  /** A newly watched symbol's last trade, quote and day from a snapshot (the stream is newer). */
-  async #seedTape(symbol: string): Promise<void> {
-    const market = this.#source.market;
-    if (!market?.rest) return;
-    try {
-      const seed = await snapshotSeed(market.rest, symbol, market.view().feed);
-      if (seed && !this.#closed) this.#tape.seed(symbol, seed);
-    } catch (err) {
-      this.#log.debug({ err, symbol }, 'no snapshot for the tape');
-    }
-  }
-
   async #saveSettings(next: Settings): Promise<Result<Settings>> {
     try {
       await this.#settingsStore.save(next);
     } catch (err) {
       // The store has logged it with its stack.
-      return fail('storage', errText(err));
+      return fail('storage', errorMessage(err));
     }
     this.#settings = next;
     this.#emit('settings:update', next);
@@ -1253,7 +1136,7 @@ export class MonitorCore {
       try {
         await this.#watchlistsStore.save(file);
       } catch (err) {
-        return fail('storage', errText(err));
+        return fail('storage', errorMessage(err));
       }
       // The edit is on disk: it is the answer even when the core began closing meanwhile (it
       // reappears at the next start), only the live side effects are skipped.
@@ -1352,19 +1235,6 @@ export class MonitorCore {
    * list. Accepted unchecked while the directory is not ready (no keys, not loaded yet), and for
    * crypto pairs (the list holds US equities).
    */
-  #unknownSymbol(symbol: string): string | undefined {
-    const directory = this.#source.directory;
-    if (!directory || directory.status !== 'ready' || symbol.includes('/')) return undefined;
-    if (directory.lookup(symbol)) return undefined;
-    const issue = directory.validate([symbol]).unknown[0];
-    if (!issue) return undefined;
-    const hint =
-      issue.suggestions.length > 0
-        ? ` (did you mean ${issue.suggestions.slice(0, 3).join(', ')}?)`
-        : '';
-    return `${issue.reason}${hint}`;
-  }
-
   /** Sends the views the sparkline points since the previous event (one cursor for all views). */
   #emitSeries(): void {
     const market = this.#source.market;
@@ -1376,7 +1246,7 @@ export class MonitorCore {
   }
 
   #marketView(): MarketView {
-    return this.#source.market?.view() ?? NO_MARKET;
+    return this.#market.view();
   }
 
   #restMetrics(): RestMetricsView | null {
@@ -1422,15 +1292,6 @@ export class MonitorCore {
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }
-}
-
-function symbolInfo(asset: Asset): SymbolInfo {
-  return {
-    symbol: asset.symbol,
-    name: asset.name,
-    exchange: asset.exchange,
-    tradable: asset.tradable,
-  };
 }
 
 /** Changes when a handler is added or removed, or any count moves. */

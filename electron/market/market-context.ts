@@ -15,6 +15,7 @@
  *
  * No electron import.
  */
+import { errorMessage } from '../../shared/errors.ts';
 import type { MarketView, SeriesUpdate } from '../../shared/api.ts';
 import {
   addDays,
@@ -336,7 +337,7 @@ export class MarketContext {
       this.#detail = undefined;
     } catch (err) {
       if (this.#closed) return;
-      this.#detail = `The market clock is unavailable: ${errText(err)}`;
+      this.#detail = `The market clock is unavailable: ${errorMessage(err)}`;
       this.#log.warn({ err }, 'reading the market calendar failed; the session is unknown');
       this.#setState(undefined);
       this.#schedule(RETRY_SESSION_MS);
@@ -571,8 +572,4 @@ const NY_CLOCK = new Intl.DateTimeFormat('en-US', {
 /** `Mon 09:30 New York time`. */
 export function nyClock(epochMs: number): string {
   return `${NY_CLOCK.format(epochMs).replace(',', '')} New York time`;
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
