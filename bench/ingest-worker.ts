@@ -7,7 +7,7 @@
  *   objects) and counts data items. It does the auth + subscribe handshake like any client.
  * - ours: StreamClient with the app's whole pipeline (decode, validate, normalize, metrics,
  *   HandlerRegistry) and the built-in handlers as MonitorCore installs them: the QuoteBook
- *   attached to the registry, the wide-spread alert, one open book cursor taking a frame every
+ *   attached to the registry, the alert engine with the default wide-spread rule, one open book cursor taking a frame every
  *   16 ms (one window pulling frames), the symbols subscribed through the client.
  * - sdk: the official @alpacahq/alpaca-trade-api v4 StockDataStream, counting in its listeners.
  *
@@ -208,14 +208,16 @@ async function startOurs(init: WorkerInit): Promise<Teardown> {
   const [
     { StreamClient },
     { QuoteBook },
-    spread,
+    { AlertEngine },
+    { DEFAULT_ALERTS },
     { silentLogger },
     { MAX_TOTAL_SYMBOLS },
     { capYoungGeneration },
   ] = await Promise.all([
     import('../electron/stream/client.ts'),
     import('../electron/stream/book.ts'),
-    import('../electron/core/spread-alert.ts'),
+    import('../electron/alerts/engine.ts'),
+    import('../shared/api.ts'),
     import('../electron/stream/log.ts'),
     import('../electron/core/watchlists.ts'),
     import('../electron/core/young-generation.ts'),
@@ -233,18 +235,23 @@ async function startOurs(init: WorkerInit): Promise<Teardown> {
     // watchdog (a timer, nothing per message) would take that for a dead link and reconnect.
     staleAfterMs: 0,
   });
-  // As MonitorCore#install: the book's built-in handlers, then the spread alert.
+  // As MonitorCore: the book's built-in handlers, then the alert engine with a new user's rules
+  // (the default wide-spread rule on every quote: the per-message work every app does).
   const book = new QuoteBook({
     logger: logger.child({ module: 'book' }),
     maxSymbols: MAX_TOTAL_SYMBOLS,
   });
   const detachBook = book.attach(client.handlers);
-  client.handlers.on(
-    'quote',
-    '*',
-    spread.createSpreadAlert({ logger: logger.child({ module: 'spread-alert' }) }),
-    { name: spread.SPREAD_ALERT_NAME },
-  );
+  const alerts = new AlertEngine({
+    logger,
+    figure: (symbol, column) => book.value(symbol, column),
+    session: () => 'regular',
+    live: () => client.state === 'live',
+    onFired: () => undefined,
+    onChange: () => undefined,
+  });
+  alerts.setRules(DEFAULT_ALERTS.rules);
+  const detachAlerts = alerts.attach(client.handlers);
   // One window: a cursor that takes a frame every 16 ms when something changed.
   const cursor = book.cursor();
   const frameTimer = setInterval(() => {
@@ -256,6 +263,7 @@ async function startOurs(init: WorkerInit): Promise<Teardown> {
     client.subscribe(channel, symbols);
   }
   book.retain(new Set(symbols));
+  alerts.retain(new Set(symbols));
   // The count runs after the built-in handlers, so a message counts once all of them have seen it.
   client.handlers.on('*', '*', counted, { name: 'bench: count' });
   if (init.marker !== undefined) {
@@ -293,6 +301,8 @@ async function startOurs(init: WorkerInit): Promise<Teardown> {
   return async () => {
     clearInterval(frameTimer);
     cursor.close();
+    detachAlerts();
+    alerts.close();
     detachBook();
     client.dispose();
     await client.closed();

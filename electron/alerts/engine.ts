@@ -28,7 +28,7 @@
 import type { AlertFired, AlertRule, AlertRuleView, MarketSessionName } from '../../shared/api.ts';
 import { ALERT_LOG_CAPACITY } from '../../shared/api.ts';
 import type { Quote, Trade } from '../../shared/market.ts';
-import { spreadPct } from '../core/spread-alert.ts';
+import { spreadPct } from './spread.ts';
 import type { Disposer, HandlerRegistry } from '../stream/handlers.ts';
 import type { Logger } from '../stream/log.ts';
 import { firedMessage, holds, rearms, ruleKind, ruleName } from './rules.ts';

@@ -13,7 +13,7 @@
  * - no trade: re-arms with the next trade.
  */
 import { DEFAULT_SPREAD_RULE_ID, type AlertCondition, type AlertRule } from '../../shared/api.ts';
-import { SPREAD_ALERT_NAME } from '../core/spread-alert.ts';
+import { SPREAD_ALERT_NAME } from './spread.ts';
 
 /** The kind of message a rule's handler listens to. */
 export function ruleKind(condition: AlertCondition): 'trade' | 'quote' {

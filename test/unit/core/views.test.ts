@@ -15,8 +15,8 @@ import {
   subscriptionsView,
   type ConnectionFacts,
 } from '../../../electron/core/views.ts';
-import { createSpreadAlert, spreadPct } from '../../../electron/core/spread-alert.ts';
-import { ALPACA_ERRORS, CHANNELS, type Channel, type Quote } from '../../../shared/market.ts';
+import { spreadPct } from '../../../electron/alerts/spread.ts';
+import { ALPACA_ERRORS, CHANNELS, type Channel } from '../../../shared/market.ts';
 import { DEFAULT_SOURCE } from '../../../shared/api.ts';
 
 const KEY = 'PKA1B2C3D4E5F6G7H8I9';
@@ -266,97 +266,10 @@ describe('handlerView', () => {
   });
 });
 
-describe('spread alert', () => {
-  const quote = (symbol: string, bid: number, ask: number): Quote => ({
-    kind: 'quote',
-    symbol,
-    bidExchange: undefined,
-    bidPrice: bid,
-    bidSize: 1,
-    askExchange: undefined,
-    askPrice: ask,
-    askSize: 1,
-    conditions: undefined,
-    time: '2025-01-02T15:00:00Z',
-    timeMs: Date.parse('2025-01-02T15:00:00Z'),
-    tape: undefined,
-  });
-
+describe('spread', () => {
   it('measures the spread against the mid price; one-sided or crossed quotes have none', () => {
     expect(spreadPct(99, 101)).toBeCloseTo(2);
     expect(spreadPct(0, 101)).toBeNaN();
     expect(spreadPct(101, 99)).toBeNaN();
-  });
-
-  it('warns above the threshold, once per symbol per interval, with what it skipped', () => {
-    const ring = new LogRing();
-    let now = 0;
-    const alert = createSpreadAlert({
-      thresholdPct: 1,
-      intervalMs: 1_000,
-      logger: ringLogger(ring),
-      now: () => now,
-    });
-    alert(quote('AAPL', 100, 100.5)); // 0.5 %: quiet
-    alert(quote('AAPL', 100, 103)); // warns
-    alert(quote('AAPL', 100, 103)); // skipped
-    alert(quote('MSFT', 10, 11)); // another symbol warns
-    now = 999;
-    alert(quote('AAPL', 100, 103)); // skipped
-    now = 1_000;
-    alert(quote('AAPL', 100, 104)); // warns, says it skipped 2
-    const records = ring.records();
-    expect(records.map((r) => r['symbol'])).toEqual(['AAPL', 'MSFT', 'AAPL']);
-    expect(records.every((r) => r.level === 40)).toBe(true);
-    expect(records[0]!['skipped']).toBeUndefined();
-    expect(records[2]!['skipped']).toBe(2);
-  });
-
-  it('retain(symbols) forgets every other symbol; a forgotten one warns again at once', () => {
-    const ring = new LogRing();
-    let now = 0;
-    const alert = createSpreadAlert({ thresholdPct: 1, logger: ringLogger(ring), now: () => now });
-    for (const symbol of ['AAPL', 'MSFT', 'NVDA']) alert(quote(symbol, 100, 103));
-    expect(alert.size).toBe(3);
-    alert.retain(new Set(['MSFT']));
-    expect(alert.size).toBe(1);
-    alert.retain(['MSFT', 'TSLA']); // any iterable; a symbol without state adds none
-    expect(alert.size).toBe(1);
-    now = 10; // well inside the quiet time: MSFT is still quiet, AAPL was forgotten
-    alert(quote('MSFT', 100, 103));
-    alert(quote('AAPL', 100, 103));
-    expect(ring.records().map((r) => r['symbol'])).toEqual(['AAPL', 'MSFT', 'NVDA', 'AAPL']);
-  });
-
-  it('never holds more than maxSymbols, however many symbols a server quotes', () => {
-    const ring = new LogRing(20_000);
-    let now = 0;
-    const alert = createSpreadAlert({
-      thresholdPct: 1,
-      intervalMs: 1_000,
-      maxSymbols: 100,
-      logger: ringLogger(ring),
-      now: () => now,
-    });
-    for (let i = 0; i < 10_000; i++) {
-      now = i * 10; // 100 s in all: quiet times end on the way
-      alert(quote(`S${i}`, 100, 103));
-      expect(alert.size).toBeLessThanOrEqual(100);
-    }
-    expect(alert.size).toBe(100);
-    // No quiet time over: the symbol warned about longest ago goes first.
-    now = 1_000_000;
-    for (let i = 0; i < 100; i++) alert(quote(`A${i}`, 100, 103));
-    alert(quote('B', 100, 103)); // full: A0 goes
-    const logged = (): number => ring.records().length;
-    let before = logged();
-    alert(quote('A1', 100, 103)); // kept, still quiet
-    expect(logged()).toBe(before);
-    alert(quote('A0', 100, 103)); // evicted, so it warns again; making room evicts A1
-    expect(logged()).toBe(before + 1);
-    before = logged();
-    alert(quote('A2', 100, 103)); // the oldest kept, still quiet
-    expect(logged()).toBe(before);
-    expect(alert.size).toBe(100);
   });
 });
