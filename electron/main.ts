@@ -55,6 +55,7 @@ import {
   WINDOW_OPTIONS,
   type HardeningPolicy,
 } from './window.ts';
+import { errorMessage } from '../shared/errors.ts';
 
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
 declare const MAIN_WINDOW_VITE_NAME: string | undefined;
@@ -286,7 +287,7 @@ function start(): void {
     })
     .catch((err: unknown) => {
       log.fatal({ err }, 'the app could not start');
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       dialog.showErrorBox('Market Monitor could not start', message);
       app.exit(1);
     });

@@ -45,6 +45,7 @@ import type { CredentialStatus } from '../shared/api.ts';
 import { JsonFileStore, keepAsBackup } from './core/json-store.ts';
 import type { ConsentChange, SecretStore, StoredCredentials } from './core/types.ts';
 import { silentLogger, type Logger } from './stream/log.ts';
+import { errorMessage } from '../shared/errors.ts';
 
 /** The part of Electron's `safeStorage` this store uses (structurally, the real object fits). */
 export interface SafeStorageLike {
@@ -255,8 +256,8 @@ export class SafeStorageSecretStore implements SecretStore {
         await this.#file.remove();
       } catch (err) {
         // JsonFileStore's message names the file.
-        this.#problem = `Obfuscated storage is no longer allowed, but the saved API keys could not be deleted (${errMessage(err)}); they are no longer used. Please delete the file yourself and enter your keys again.`;
-        throw new Error(`${errMessage(err)}. Please delete it yourself.`, { cause: err });
+        this.#problem = `Obfuscated storage is no longer allowed, but the saved API keys could not be deleted (${errorMessage(err)}); they are no longer used. Please delete the file yourself and enter your keys again.`;
+        throw new Error(`${errorMessage(err)}. Please delete it yourself.`, { cause: err });
       }
       this.#memory = { credentials: opened.credentials, reason: 'withdrawn' };
       this.#problem = undefined;
@@ -341,9 +342,9 @@ export class SafeStorageSecretStore implements SecretStore {
       await this.#file.remove();
     } catch (err) {
       // JsonFileStore's message names the file.
-      this.#problem = `Saved API keys are not used because ${because}, and the file could not be deleted (${errMessage(err)}). Please delete it yourself and enter your keys again.`;
+      this.#problem = `Saved API keys are not used because ${because}, and the file could not be deleted (${errorMessage(err)}). Please delete it yourself and enter your keys again.`;
       this.#log.error({ err, why }, 'obfuscated API keys without consent could not be deleted');
-      throw new Error(`${errMessage(err)}. Please delete it yourself.`, { cause: err });
+      throw new Error(`${errorMessage(err)}. Please delete it yourself.`, { cause: err });
     }
     this.#problem = `Saved API keys were deleted because ${because}. Please enter your keys again.`;
     this.#log.warn({ why }, 'obfuscated API keys without consent deleted');
@@ -377,7 +378,8 @@ export class SafeStorageSecretStore implements SecretStore {
    * moves the file aside and asks the user for the keys again.
    */
   async #keyringAway(err: unknown): Promise<boolean> {
-    if (/temporar|unavailable|not available|locked|timed? ?out/i.test(errMessage(err))) return true;
+    if (/temporar|unavailable|not available|locked|timed? ?out/i.test(errorMessage(err)))
+      return true;
     try {
       return !(await this.#safeStorage.isAsyncEncryptionAvailable());
     } catch {
@@ -400,7 +402,7 @@ export class SafeStorageSecretStore implements SecretStore {
     try {
       names = await readdir(dir);
     } catch (err) {
-      if (errCode(err) !== 'ENOENT') failed.push({ path: dir, reason: errMessage(err) });
+      if (errCode(err) !== 'ENOENT') failed.push({ path: dir, reason: errorMessage(err) });
       return { removed, failed };
     }
     for (const entry of names) {
@@ -413,7 +415,7 @@ export class SafeStorageSecretStore implements SecretStore {
         await unlink(path);
         removed.push(path);
       } catch (err) {
-        if (errCode(err) !== 'ENOENT') failed.push({ path, reason: errMessage(err) });
+        if (errCode(err) !== 'ENOENT') failed.push({ path, reason: errorMessage(err) });
       }
     }
     return { removed, failed };
@@ -427,7 +429,7 @@ export class SafeStorageSecretStore implements SecretStore {
       );
     } catch (err) {
       this.#log.error({ err }, 'encrypting the API keys failed');
-      throw new Error(`Could not encrypt the API keys: ${errMessage(err)}`, { cause: err });
+      throw new Error(`Could not encrypt the API keys: ${errorMessage(err)}`, { cause: err });
     }
     return {
       version: 1,
@@ -481,7 +483,7 @@ export class SafeStorageSecretStore implements SecretStore {
         'saved API keys unreadable; kept as a backup',
       );
     } catch (err) {
-      this.#problem = `The saved API keys could not be read (${reason}), and the file could not be moved aside (${errMessage(err)}); it stays at ${this.#file.path}. Please enter your keys again.`;
+      this.#problem = `The saved API keys could not be read (${reason}), and the file could not be moved aside (${errorMessage(err)}); it stays at ${this.#file.path}. Please enter your keys again.`;
       this.#log.error({ err, reason }, 'saved API keys unreadable and could not be moved aside');
     }
   }
@@ -585,8 +587,4 @@ function errCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

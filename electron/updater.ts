@@ -13,6 +13,7 @@ import type { Result, UpdateState, UpdateStatus } from '../shared/api.ts';
 import { fail, ok } from '../shared/api.ts';
 import type { UpdatesPort } from './core/types.ts';
 import type { Logger } from './stream/log.ts';
+import { errorMessage } from '../shared/errors.ts';
 
 /** A check every four hours: a release a day reaches users the same day. */
 export const UPDATE_CHECK_INTERVAL_MS = 4 * 60 * 60 * 1000;
@@ -178,7 +179,7 @@ export class UpdateService implements UpdatesPort {
     } catch (err) {
       // The download stays: the install on quit, or another restart, may still work.
       this.#log.error({ err }, 'restarting into the update failed');
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       return fail('internal', `The update could not be installed: ${message.slice(0, 300)}`);
     }
     return ok(this.#status);
@@ -197,7 +198,7 @@ export class UpdateService implements UpdatesPort {
 
   #failed(err: unknown): void {
     this.#failures += 1;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     // One line, bounded: electron-updater's messages can carry a whole HTTP response.
     const short = message.split('\n')[0]?.slice(0, 300) ?? '';
     this.#log.warn({ err }, 'update check or download failed');

@@ -39,6 +39,7 @@ import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { z } from 'zod';
 import { silentLogger, type Logger } from '../stream/log.ts';
+import { errorMessage } from '../../shared/errors.ts';
 
 export interface LoadProblem {
   /** What was wrong, as a clause ("it is not valid JSON"); never quotes the file's content. */
@@ -145,7 +146,7 @@ export class JsonFileStore<T> {
       const reason =
         errCode(err) === 'EISDIR'
           ? 'a folder is where the file should be'
-          : `it could not be read: ${errMessage(err)}`;
+          : `it could not be read: ${errorMessage(err)}`;
       return this.#damaged(reason, err);
     }
     // An editor's byte-order mark is not content (JSON.parse refuses it).
@@ -295,9 +296,12 @@ export class JsonFileStore<T> {
       await unlink(this.path);
     } catch (err) {
       if (errCode(err) === 'ENOENT') return;
-      throw new Error(`Could not delete the ${this.#label} file ${this.path}: ${errMessage(err)}`, {
-        cause: err,
-      });
+      throw new Error(
+        `Could not delete the ${this.#label} file ${this.path}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     await syncDir(dirname(this.path));
   }
@@ -329,7 +333,7 @@ export class JsonFileStore<T> {
         problem: {
           message:
             `Your ${this.#label} file was damaged (${reason}) and could not be kept as a backup ` +
-            `(${errMessage(err)}); defaults are in use, and the damaged file stays at ${this.path} ` +
+            `(${errorMessage(err)}); defaults are in use, and the damaged file stays at ${this.path} ` +
             'until you change something.',
           reason,
           backupPath: undefined,
@@ -367,7 +371,7 @@ export async function writeFileAtomic(
     created = false;
   } catch (err) {
     if (created) await unlink(temp).catch(() => undefined);
-    throw new Error(`Could not save the ${options.label} file ${path}: ${errMessage(err)}`, {
+    throw new Error(`Could not save the ${options.label} file ${path}: ${errorMessage(err)}`, {
       cause: err,
     });
   }
@@ -522,8 +526,4 @@ function errCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -81,6 +81,7 @@ import { FRAME_COLUMNS, type FrameColumn, type QuoteFrame } from '../../shared/f
 import type { ViewSession, ViewSink } from '../core/types.ts';
 import { contentSecurityPolicy, contentTypeFor, resolveStaticFile } from '../core/static-files.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
+import { errorMessage } from '../../shared/errors.ts';
 
 /** What the host needs of the core: MonitorCore satisfies it; tests pass a small fake. */
 export interface HostCore {
@@ -677,10 +678,7 @@ class BridgeHost implements Host {
           },
           (err: unknown) => {
             // Superseded by a newer request, or the view closed: the request gets a plain answer.
-            answer(
-              id,
-              fail('conflict', `no frame: ${err instanceof Error ? err.message : String(err)}`),
-            );
+            answer(id, fail('conflict', `no frame: ${errorMessage(err)}`));
           },
         );
         return;

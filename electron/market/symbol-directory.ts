@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { keepAsBackup, writeFileAtomic } from '../core/json-store.ts';
 import type { Asset } from '../rest/types.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
+import { errorMessage } from '../../shared/errors.ts';
 
 /** Fetches the active asset list. The service passes the REST client's method. */
 export type FetchAssets = (signal?: AbortSignal) => Promise<readonly Asset[]>;
@@ -276,7 +277,7 @@ export class SymbolDirectory {
       // Alpaca never lists no assets; an empty answer would refuse every symbol, so it is a failure.
       if (assets.length === 0) throw new Error('the asset list came back empty');
     } catch (err) {
-      const why = options.signal?.aborted ? 'the fetch was cancelled' : errMessage(err);
+      const why = options.signal?.aborted ? 'the fetch was cancelled' : errorMessage(err);
       if (this.#index) {
         const age =
           this.#fetchedAt === undefined ? '' : ` from ${new Date(this.#fetchedAt).toISOString()}`;
@@ -303,7 +304,7 @@ export class SymbolDirectory {
       await writeFileAtomic(path, cacheText(assets, fetchedAt), { label: 'asset cache' });
     } catch (err) {
       // The list is in memory and works; only the next start loses the cache.
-      problems.push(`The asset list could not be cached: ${errMessage(err)}`);
+      problems.push(`The asset list could not be cached: ${errorMessage(err)}`);
       this.#log.warn({ err, path }, 'could not write the asset cache');
     }
     return this.#outcome('fetched', joinProblems(problems));
@@ -320,7 +321,7 @@ export class SymbolDirectory {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if (errCode(err) === 'ENOENT') return undefined;
-      return this.#damaged(path, now, `it could not be read: ${errMessage(err)}`, problems);
+      return this.#damaged(path, now, `it could not be read: ${errorMessage(err)}`, problems);
     }
     let raw: unknown;
     try {
@@ -675,8 +676,4 @@ function errCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
