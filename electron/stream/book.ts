@@ -61,16 +61,15 @@
  *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
  *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
-import {
-  FRAME_COLUMNS,
-  frameColumns,
-  type FrameColumn,
-  type QuoteFrame,
-} from '../../shared/frame.ts';
+import type { FrameColumn } from '../../shared/frame.ts';
 import type { SymbolSnapshot } from '../rest/types.ts';
 import type { Bar, Quote, Trade } from '../../shared/market.ts';
+import { StoreCursor, type BookCursor } from './book-cursor.ts';
+import { BookStore } from './book-store.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { silentLogger, type Logger } from './log.ts';
+
+export type { BookCursor } from './book-cursor.ts';
 
 export interface QuoteBookOptions {
   /** Wall-clock epoch ms, for `receivedAt` and `builtAt`; default Date.now. */
@@ -81,271 +80,10 @@ export interface QuoteBookOptions {
   readonly logger?: Logger;
 }
 
-/** One view's position in the book. */
-export interface BookCursor {
-  /** Something changed since the last take() (always true before the first one and after clear()). */
-  readonly dirty: boolean;
-  /**
-   * The changes since the previous take: the rows updated since then, latest values; every row
-   * when `full` (the first take, and the first after `clear()`). Called when not dirty it returns
-   * an empty frame (seq still advances). Throws once the cursor is closed.
-   */
-  take(): QuoteFrame;
-  /**
-   * Calls `listener` when the cursor goes from clean to dirty (once per transition, not per
-   * update), so a pending nextFrame() can resolve without polling. It runs synchronously inside
-   * the apply call that dirtied the cursor; a throwing listener is logged and ignored. Returns the
-   * unsubscriber.
-   */
-  onDirty(listener: () => void): () => void;
-  /** Frames taken so far. */
-  readonly frames: number;
-  /** Updates folded into a newer one, over every frame taken so far. */
-  readonly conflated: number;
-  /** Releases the cursor: the book forgets it. Idempotent. */
-  close(): void;
-}
-
 const DEFAULT_MAX_SYMBOLS = 20_000;
-const INITIAL_CAPACITY = 64;
-/** Frame columns; `Store.columns()` lists them first, in FRAME_COLUMNS order. */
-const COLUMNS = FRAME_COLUMNS.length;
-
-/**
- * The row storage, shared by the book and its cursors (a plain class so that cursors, defined in
- * this module, can reach it; it is not exported).
- */
-/** The store's columns: the frame's, in FRAME_COLUMNS order, then the internal ones. */
-const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime', 'prevTime'] as const;
-
-class Store {
-  capacity = INITIAL_CAPACITY;
-  size = 0;
-  readonly index = new Map<string, number>();
-  readonly symbols: string[] = [];
-  bidPrice = nanArray(INITIAL_CAPACITY);
-  bidSize = nanArray(INITIAL_CAPACITY);
-  askPrice = nanArray(INITIAL_CAPACITY);
-  askSize = nanArray(INITIAL_CAPACITY);
-  quoteTime = nanArray(INITIAL_CAPACITY);
-  lastPrice = nanArray(INITIAL_CAPACITY);
-  lastSize = nanArray(INITIAL_CAPACITY);
-  tradeTime = nanArray(INITIAL_CAPACITY);
-  volume = nanArray(INITIAL_CAPACITY);
-  refPrice = nanArray(INITIAL_CAPACITY);
-  receivedAt = nanArray(INITIAL_CAPACITY);
-  prevClose = nanArray(INITIAL_CAPACITY);
-  dayOpen = nanArray(INITIAL_CAPACITY);
-  dayHigh = nanArray(INITIAL_CAPACITY);
-  dayLow = nanArray(INITIAL_CAPACITY);
-  polledAt = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
-  dailyTime = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the day prevClose closed; NaN = none or rolled. */
-  prevTime = nanArray(INITIAL_CAPACITY);
-  /** Open cursors; replaced (never mutated) on open/close, so a notification may close one safely. */
-  cursors: readonly Cursor[] = [];
-  readonly now: () => number;
-  readonly log: Logger;
-
-  constructor(now: () => number, log: Logger) {
-    this.now = now;
-    this.log = log;
-  }
-
-  /** Every column, frame ones in FRAME_COLUMNS order, then the internal ones. */
-  columns(): Float64Array[] {
-    return STORE_COLUMNS.map((name) => this[name]);
-  }
-
-  /** Replaces every column (grow, reset), in the order columns() gives them. */
-  setColumns(cols: readonly Float64Array[]): void {
-    STORE_COLUMNS.forEach((name, k) => {
-      this[name] = cols[k]!;
-    });
-  }
-
-  grow(): void {
-    const capacity = this.capacity * 2;
-    this.setColumns(
-      this.columns().map((old) => {
-        const next = nanArray(capacity);
-        next.set(old);
-        return next;
-      }),
-    );
-    this.capacity = capacity;
-    for (const c of this.cursors) c.resize(capacity);
-  }
-
-  /** Drops every row and shrinks the storage back to its initial size. */
-  reset(): void {
-    this.index.clear();
-    this.symbols.length = 0;
-    this.size = 0;
-    this.capacity = INITIAL_CAPACITY;
-    this.setColumns(this.columns().map(() => nanArray(INITIAL_CAPACITY)));
-  }
-
-  /** Marks `row` changed for every open cursor. */
-  touch(row: number): void {
-    const cursors = this.cursors;
-    for (let i = 0; i < cursors.length; i++) cursors[i]!.mark(row);
-  }
-}
-
-class Cursor implements BookCursor {
-  readonly #store: Store;
-  readonly #release: (cursor: Cursor) => void;
-  /** 1 where the row is in `#list`. */
-  #bits: Uint8Array;
-  /** The dirty rows, in the order they first changed; `#count` of them are valid. */
-  #list: Int32Array;
-  #count = 0;
-  /** The next take() carries every row. */
-  #full = true;
-  #pendingConflated = 0;
-  #seq = 0;
-  #frames = 0;
-  #conflated = 0;
-  #closed = false;
-  readonly #listeners = new Set<() => void>();
-
-  constructor(store: Store, release: (cursor: Cursor) => void) {
-    this.#store = store;
-    this.#release = release;
-    this.#bits = new Uint8Array(store.capacity);
-    this.#list = new Int32Array(store.capacity);
-  }
-
-  get dirty(): boolean {
-    return !this.#closed && (this.#full || this.#count > 0);
-  }
-
-  get frames(): number {
-    return this.#frames;
-  }
-
-  get conflated(): number {
-    return this.#conflated;
-  }
-
-  /** Per message: keep it small. */
-  mark(row: number): void {
-    if (this.#closed) return;
-    if (this.#bits[row] === 1) {
-      this.#pendingConflated++;
-      return;
-    }
-    this.#bits[row] = 1;
-    this.#list[this.#count++] = row;
-    if (this.#count === 1 && !this.#full) this.#notify();
-  }
-
-  resize(capacity: number): void {
-    const bits = new Uint8Array(capacity);
-    bits.set(this.#bits);
-    const list = new Int32Array(capacity);
-    list.set(this.#list.subarray(0, this.#count));
-    this.#bits = bits;
-    this.#list = list;
-  }
-
-  /**
-   * After `clear`, or a `retain` that dropped rows: the next frame is full (it carries every row,
-   * so the dirty list is moot), and the view must learn that now.
-   */
-  reset(capacity: number): void {
-    const wasDirty = this.dirty;
-    this.#bits = new Uint8Array(capacity);
-    this.#list = new Int32Array(capacity);
-    this.#count = 0;
-    this.#full = true;
-    if (!wasDirty) this.#notify();
-  }
-
-  take(): QuoteFrame {
-    if (this.#closed) throw new Error('this book cursor is closed');
-    const s = this.#store;
-    const full = this.#full;
-    const n = full ? s.size : this.#count;
-    // The columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
-    // 500 rows against 7 us for one buffer and eleven views (each backing store is a separate
-    // zeroed allocation with its own GC bookkeeping), and structured clone (the view's
-    // MessagePort) then copies one buffer instead of eleven. Electron's contextBridge, though,
-    // copies a view with its whole backing buffer, so the preload gives each column a buffer of
-    // its own before the frame crosses into the page (electron/preload.ts ownColumns).
-    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
-    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
-    const src = s.columns();
-    let symbols: string[];
-    if (full) {
-      symbols = s.symbols.slice(0, n);
-      for (let k = 0; k < COLUMNS; k++) out[k]!.set(src[k]!.subarray(0, n));
-    } else {
-      // Built by push, so the array is packed: `new Array(n)` makes a holey one, which structured
-      // clone writes key by key as a sparse array, at 3 to 4 times the cost (72 against 21 us at
-      // 500 rows in bench/frames.ts) on both sides of the port.
-      symbols = [];
-      const list = this.#list;
-      for (let i = 0; i < n; i++) symbols.push(s.symbols[list[i]!]!);
-      for (let k = 0; k < COLUMNS; k++) {
-        const from = src[k]!;
-        const to = out[k]!;
-        for (let i = 0; i < n; i++) to[i] = from[list[i]!]!;
-      }
-    }
-    const bits = this.#bits;
-    const list = this.#list;
-    for (let i = 0; i < this.#count; i++) bits[list[i]!] = 0;
-    this.#count = 0;
-    this.#full = false;
-    const conflated = this.#pendingConflated;
-    this.#pendingConflated = 0;
-    this.#conflated += conflated;
-    this.#frames++;
-    return {
-      seq: ++this.#seq,
-      builtAt: s.now(),
-      conflated,
-      full,
-      symbols,
-      ...frameColumns(out),
-    };
-  }
-
-  onDirty(listener: () => void): () => void {
-    if (this.#closed) return () => {};
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listeners.clear();
-    this.#bits = new Uint8Array(0);
-    this.#list = new Int32Array(0);
-    this.#count = 0;
-    this.#release(this);
-  }
-
-  #notify(): void {
-    if (this.#listeners.size === 0) return;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        this.#store.log.error({ err }, 'a book cursor onDirty listener threw');
-      }
-    }
-  }
-}
 
 export class QuoteBook {
-  readonly #store: Store;
+  readonly #store: BookStore;
   readonly #max: number;
   #overflow = 0;
   #ignored = 0;
@@ -359,7 +97,7 @@ export class QuoteBook {
       throw new RangeError(`maxSymbols must be a positive integer, got ${String(max)}`);
     }
     this.#max = max;
-    this.#store = new Store(options.now ?? Date.now, options.logger ?? silentLogger());
+    this.#store = new BookStore(options.now ?? Date.now, options.logger ?? silentLogger());
   }
 
   /**
@@ -560,7 +298,7 @@ export class QuoteBook {
   /** A new cursor; its first take() is a full frame of every known symbol. */
   cursor(): BookCursor {
     const s = this.#store;
-    const cursor = new Cursor(s, (c) => {
+    const cursor = new StoreCursor(s, (c) => {
       s.cursors = s.cursors.filter((x) => x !== c);
     });
     s.cursors = [...s.cursors, cursor];
@@ -667,8 +405,4 @@ export class QuoteBook {
     s.index.set(symbol, r);
     return r;
   }
-}
-
-function nanArray(n: number): Float64Array {
-  return new Float64Array(n).fill(Number.NaN);
 }
