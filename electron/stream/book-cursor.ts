@@ -3,7 +3,7 @@
  * view's previous frame, and take(), which gathers them from the store into one QuoteFrame.
  */
 import { frameColumns, type QuoteFrame } from '../../shared/frame.ts';
-import { COLUMNS, type BookStore, type RowListener } from './book-store.ts';
+import { COLUMNS, STRIDE, type BookStore, type RowListener } from './book-store.ts';
 
 /** One view's position in the book. */
 export interface BookCursor {
@@ -113,22 +113,28 @@ export class StoreCursor implements BookCursor, RowListener {
     // its own before the frame crosses into the page (electron/preload.ts ownColumns).
     const buffer = new ArrayBuffer(n * 8 * COLUMNS);
     const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
-    const src = s.columns();
+    // The gather writes through one array over the whole buffer (column k at k * n): one typed
+    // array in the loop, not sixteen. A row's frame cells are its first COLUMNS (book-store.ts).
+    const all = new Float64Array(buffer);
+    const cells = s.cells;
     let symbols: string[];
     if (full) {
       symbols = s.symbols.slice(0, n);
-      for (let k = 0; k < COLUMNS; k++) out[k]!.set(src[k]!.subarray(0, n));
+      for (let i = 0; i < n; i++) {
+        const at = i * STRIDE;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
+      }
     } else {
       // Built by push, so the array is packed: `new Array(n)` makes a holey one, which structured
       // clone writes key by key as a sparse array, at 3 to 4 times the cost (72 against 21 us at
       // 500 rows in bench/frames.ts) on both sides of the port.
       symbols = [];
       const list = this.#list;
-      for (let i = 0; i < n; i++) symbols.push(s.symbols[list[i]!]!);
-      for (let k = 0; k < COLUMNS; k++) {
-        const from = src[k]!;
-        const to = out[k]!;
-        for (let i = 0; i < n; i++) to[i] = from[list[i]!]!;
+      for (let i = 0; i < n; i++) {
+        const row = list[i]!;
+        symbols.push(s.symbols[row]!);
+        const at = row * STRIDE;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
       }
     }
     const bits = this.#bits;

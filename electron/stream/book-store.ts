@@ -2,16 +2,76 @@
  * The conflation book's row storage (electron/stream/book.ts): per symbol row, the frame's figures
  * and two internal times, with the symbol index and the open cursors that must hear of every
  * change. Shared by the book, which writes rows, and its cursors, which gather them into frames.
+ *
+ * Row-major: row r's fields are `cells[r * STRIDE + FIELD]`, the frame's in FRAME_COLUMNS order
+ * first. A frame gathers its changed rows, which are scattered over the book (500 of 5,000 rows
+ * at random): one row is then 144 contiguous bytes (two or three cache lines) where one value per
+ * column meant sixteen separate misses, right after feed work has evicted them
+ * (BENCHMARKS.md, frames). The writes per message touch the same one row either way.
  */
-import { FRAME_COLUMNS } from '../../shared/frame.ts';
+import { FRAME_COLUMNS, type FrameColumn } from '../../shared/frame.ts';
 import type { Logger } from './log.ts';
 
 export const INITIAL_CAPACITY = 64;
-/** Frame columns; `BookStore.columns()` lists them first, in FRAME_COLUMNS order. */
+/** Frame columns; a row's first COLUMNS cells, in FRAME_COLUMNS order. */
 export const COLUMNS = FRAME_COLUMNS.length;
 
-/** The store's columns: the frame's, in FRAME_COLUMNS order, then the internal ones. */
-const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime', 'prevTime'] as const;
+// A row's cells. The frame's come first, at their FRAME_COLUMNS index (checked below), so that a
+// frame build copies cells 0..COLUMNS-1 of a row without naming them.
+export const BID_PRICE = 0;
+export const BID_SIZE = 1;
+export const ASK_PRICE = 2;
+export const ASK_SIZE = 3;
+export const QUOTE_TIME = 4;
+export const LAST_PRICE = 5;
+export const LAST_SIZE = 6;
+export const TRADE_TIME = 7;
+export const VOLUME = 8;
+export const REF_PRICE = 9;
+export const RECEIVED_AT = 10;
+export const PREV_CLOSE = 11;
+export const DAY_OPEN = 12;
+export const DAY_HIGH = 13;
+export const DAY_LOW = 14;
+export const POLLED_AT = 15;
+/** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
+export const DAILY_TIME = 16;
+/** Not in frames: epoch ms of the start of the day prevClose closed; NaN = none or rolled. */
+export const PREV_TIME = 17;
+/** Cells per row. */
+export const STRIDE = 18;
+
+/** Where each frame column sits in a row. */
+const FIELD_OF: Readonly<Record<FrameColumn, number>> = {
+  bidPrice: BID_PRICE,
+  bidSize: BID_SIZE,
+  askPrice: ASK_PRICE,
+  askSize: ASK_SIZE,
+  quoteTime: QUOTE_TIME,
+  lastPrice: LAST_PRICE,
+  lastSize: LAST_SIZE,
+  tradeTime: TRADE_TIME,
+  volume: VOLUME,
+  refPrice: REF_PRICE,
+  receivedAt: RECEIVED_AT,
+  prevClose: PREV_CLOSE,
+  dayOpen: DAY_OPEN,
+  dayHigh: DAY_HIGH,
+  dayLow: DAY_LOW,
+  polledAt: POLLED_AT,
+};
+// A column added to or moved in shared/frame.ts must move here too: fail at load, not in a frame.
+FRAME_COLUMNS.forEach((name, k) => {
+  if (FIELD_OF[name] !== k) {
+    throw new Error(`book store: frame column ${name} is at ${k}, its cell at ${FIELD_OF[name]}`);
+  }
+});
+if (STRIDE !== COLUMNS + 2) throw new Error('book store: STRIDE must be COLUMNS + 2');
+
+/** The cell of `column` within a row. */
+export function fieldOf(column: FrameColumn): number {
+  return FIELD_OF[column];
+}
 
 /** What the store asks of an open cursor. */
 export interface RowListener {
@@ -28,26 +88,8 @@ export class BookStore {
   size = 0;
   readonly index = new Map<string, number>();
   readonly symbols: string[] = [];
-  bidPrice = nanArray(INITIAL_CAPACITY);
-  bidSize = nanArray(INITIAL_CAPACITY);
-  askPrice = nanArray(INITIAL_CAPACITY);
-  askSize = nanArray(INITIAL_CAPACITY);
-  quoteTime = nanArray(INITIAL_CAPACITY);
-  lastPrice = nanArray(INITIAL_CAPACITY);
-  lastSize = nanArray(INITIAL_CAPACITY);
-  tradeTime = nanArray(INITIAL_CAPACITY);
-  volume = nanArray(INITIAL_CAPACITY);
-  refPrice = nanArray(INITIAL_CAPACITY);
-  receivedAt = nanArray(INITIAL_CAPACITY);
-  prevClose = nanArray(INITIAL_CAPACITY);
-  dayOpen = nanArray(INITIAL_CAPACITY);
-  dayHigh = nanArray(INITIAL_CAPACITY);
-  dayLow = nanArray(INITIAL_CAPACITY);
-  polledAt = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
-  dailyTime = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the day prevClose closed; NaN = none or rolled. */
-  prevTime = nanArray(INITIAL_CAPACITY);
+  /** `capacity` rows of STRIDE cells; NaN = no value. Replaced (never resized) on grow and reset. */
+  cells = nanArray(INITIAL_CAPACITY * STRIDE);
   /** Open cursors; replaced (never mutated) on open/close, so a notification may close one safely. */
   cursors: readonly RowListener[] = [];
   readonly now: () => number;
@@ -58,27 +100,11 @@ export class BookStore {
     this.log = log;
   }
 
-  /** Every column, frame ones in FRAME_COLUMNS order, then the internal ones. */
-  columns(): Float64Array[] {
-    return STORE_COLUMNS.map((name) => this[name]);
-  }
-
-  /** Replaces every column (grow, reset), in the order columns() gives them. */
-  setColumns(cols: readonly Float64Array[]): void {
-    STORE_COLUMNS.forEach((name, k) => {
-      this[name] = cols[k]!;
-    });
-  }
-
   grow(): void {
     const capacity = this.capacity * 2;
-    this.setColumns(
-      this.columns().map((old) => {
-        const next = nanArray(capacity);
-        next.set(old);
-        return next;
-      }),
-    );
+    const next = nanArray(capacity * STRIDE);
+    next.set(this.cells);
+    this.cells = next;
     this.capacity = capacity;
     for (const c of this.cursors) c.resize(capacity);
   }
@@ -89,7 +115,17 @@ export class BookStore {
     this.symbols.length = 0;
     this.size = 0;
     this.capacity = INITIAL_CAPACITY;
-    this.setColumns(this.columns().map(() => nanArray(INITIAL_CAPACITY)));
+    this.cells = nanArray(INITIAL_CAPACITY * STRIDE);
+  }
+
+  /** Every cell of `row` back to NaN (a row about to be reused). */
+  clearRow(row: number): void {
+    this.cells.fill(Number.NaN, row * STRIDE, (row + 1) * STRIDE);
+  }
+
+  /** Copies row `from` over row `to` (compaction). */
+  moveRow(from: number, to: number): void {
+    this.cells.copyWithin(to * STRIDE, from * STRIDE, (from + 1) * STRIDE);
   }
 
   /** Marks `row` changed for every open cursor. */
@@ -99,6 +135,6 @@ export class BookStore {
   }
 }
 
-export function nanArray(n: number): Float64Array {
+function nanArray(n: number): Float64Array {
   return new Float64Array(n).fill(Number.NaN);
 }

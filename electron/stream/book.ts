@@ -65,7 +65,29 @@ import type { FrameColumn } from '../../shared/frame.ts';
 import type { SymbolSnapshot } from '../rest/types.ts';
 import type { Bar, Quote, Trade } from '../../shared/market.ts';
 import { StoreCursor, type BookCursor } from './book-cursor.ts';
-import { BookStore } from './book-store.ts';
+import {
+  ASK_PRICE,
+  ASK_SIZE,
+  BID_PRICE,
+  BID_SIZE,
+  BookStore,
+  DAILY_TIME,
+  DAY_HIGH,
+  DAY_LOW,
+  DAY_OPEN,
+  fieldOf,
+  LAST_PRICE,
+  LAST_SIZE,
+  POLLED_AT,
+  PREV_CLOSE,
+  PREV_TIME,
+  QUOTE_TIME,
+  RECEIVED_AT,
+  REF_PRICE,
+  STRIDE,
+  TRADE_TIME,
+  VOLUME,
+} from './book-store.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -153,12 +175,14 @@ export class QuoteBook {
     const row = this.#row(q.symbol);
     if (row < 0) return;
     const s = this.#store;
-    s.bidPrice[row] = q.bidPrice;
-    s.bidSize[row] = q.bidSize;
-    s.askPrice[row] = q.askPrice;
-    s.askSize[row] = q.askSize;
-    s.quoteTime[row] = q.timeMs;
-    s.receivedAt[row] = s.now();
+    const c = s.cells;
+    const b = row * STRIDE;
+    c[b + BID_PRICE] = q.bidPrice;
+    c[b + BID_SIZE] = q.bidSize;
+    c[b + ASK_PRICE] = q.askPrice;
+    c[b + ASK_SIZE] = q.askSize;
+    c[b + QUOTE_TIME] = q.timeMs;
+    c[b + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -166,16 +190,18 @@ export class QuoteBook {
     const row = this.#row(t.symbol);
     if (row < 0) return;
     const s = this.#store;
-    s.lastPrice[row] = t.price;
-    s.lastSize[row] = t.size;
-    s.tradeTime[row] = t.timeMs;
-    const volume = s.volume[row]!;
-    s.volume[row] = (Number.isNaN(volume) ? 0 : volume) + t.size;
-    if (Number.isNaN(s.refPrice[row]!)) s.refPrice[row] = t.price;
+    const c = s.cells;
+    const b = row * STRIDE;
+    c[b + LAST_PRICE] = t.price;
+    c[b + LAST_SIZE] = t.size;
+    c[b + TRADE_TIME] = t.timeMs;
+    const volume = c[b + VOLUME]!;
+    c[b + VOLUME] = (Number.isNaN(volume) ? 0 : volume) + t.size;
+    if (Number.isNaN(c[b + REF_PRICE]!)) c[b + REF_PRICE] = t.price;
     // NaN compares false both ways: an unknown high or low stays unknown until a bar sets it.
-    if (t.price > s.dayHigh[row]!) s.dayHigh[row] = t.price;
-    if (t.price < s.dayLow[row]!) s.dayLow[row] = t.price;
-    s.receivedAt[row] = s.now();
+    if (t.price > c[b + DAY_HIGH]!) c[b + DAY_HIGH] = t.price;
+    if (t.price < c[b + DAY_LOW]!) c[b + DAY_LOW] = t.price;
+    c[b + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -186,18 +212,21 @@ export class QuoteBook {
     const s = this.#store;
     const existing = s.index.get(b.symbol);
     // A replayed bar of an earlier day must not undo the current one.
-    if (existing !== undefined && start < s.dailyTime[existing]!) return;
+    if (existing !== undefined && start < s.cells[existing * STRIDE + DAILY_TIME]!) return;
     const row = existing ?? this.#row(b.symbol);
     if (row < 0) return;
-    const previousDay = s.dailyTime[row]!;
+    // After #row, which may have grown (replaced) the cells.
+    const c = s.cells;
+    const at = row * STRIDE;
+    const previousDay = c[at + DAILY_TIME]!;
     if (start > previousDay) this.#roll(row, start);
-    s.dailyTime[row] = start;
-    s.volume[row] = b.volume;
-    s.dayOpen[row] = b.open;
-    s.dayHigh[row] = b.high;
-    s.dayLow[row] = b.low;
-    s.refPrice[row] = Number.isNaN(s.prevClose[row]!) ? b.open : s.prevClose[row]!;
-    s.receivedAt[row] = s.now();
+    c[at + DAILY_TIME] = start;
+    c[at + VOLUME] = b.volume;
+    c[at + DAY_OPEN] = b.open;
+    c[at + DAY_HIGH] = b.high;
+    c[at + DAY_LOW] = b.low;
+    c[at + REF_PRICE] = Number.isNaN(c[at + PREV_CLOSE]!) ? b.open : c[at + PREV_CLOSE]!;
+    c[at + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -210,61 +239,63 @@ export class QuoteBook {
     const row = this.#row(snap.symbol);
     if (row < 0) return false;
     const s = this.#store;
+    const c = s.cells;
+    const b = row * STRIDE;
     let changed = false;
     const q = snap.latestQuote;
-    if (q && !(q.time <= s.quoteTime[row]!)) {
-      s.bidPrice[row] = q.bidPrice;
-      s.bidSize[row] = q.bidSize;
-      s.askPrice[row] = q.askPrice;
-      s.askSize[row] = q.askSize;
-      s.quoteTime[row] = q.time;
+    if (q && !(q.time <= c[b + QUOTE_TIME]!)) {
+      c[b + BID_PRICE] = q.bidPrice;
+      c[b + BID_SIZE] = q.bidSize;
+      c[b + ASK_PRICE] = q.askPrice;
+      c[b + ASK_SIZE] = q.askSize;
+      c[b + QUOTE_TIME] = q.time;
       changed = true;
     }
     const t = snap.latestTrade;
-    if (t && !(t.time <= s.tradeTime[row]!)) {
-      s.lastPrice[row] = t.price;
-      s.lastSize[row] = t.size;
-      s.tradeTime[row] = t.time;
+    if (t && !(t.time <= c[b + TRADE_TIME]!)) {
+      c[b + LAST_PRICE] = t.price;
+      c[b + LAST_SIZE] = t.size;
+      c[b + TRADE_TIME] = t.time;
       changed = true;
     }
     const d = snap.dailyBar;
     if (d) {
-      const current = s.dailyTime[row]!;
+      const current = c[b + DAILY_TIME]!;
       if (Number.isNaN(current) || d.time > current) {
         if (d.time > current) this.#roll(row, d.time);
-        s.dailyTime[row] = d.time;
-        s.volume[row] = d.volume;
-        s.dayOpen[row] = d.open;
-        s.dayHigh[row] = d.high;
-        s.dayLow[row] = d.low;
+        c[b + DAILY_TIME] = d.time;
+        c[b + VOLUME] = d.volume;
+        c[b + DAY_OPEN] = d.open;
+        c[b + DAY_HIGH] = d.high;
+        c[b + DAY_LOW] = d.low;
         changed = true;
       } else if (d.time === current) {
         // The same day seen at two moments: keep whichever saw more of it.
-        if (!(d.volume <= s.volume[row]!)) s.volume[row] = d.volume;
-        if (!(d.high <= s.dayHigh[row]!)) s.dayHigh[row] = d.high;
-        if (!(d.low >= s.dayLow[row]!)) s.dayLow[row] = d.low;
-        if (Number.isNaN(s.dayOpen[row]!)) s.dayOpen[row] = d.open;
+        if (!(d.volume <= c[b + VOLUME]!)) c[b + VOLUME] = d.volume;
+        if (!(d.high <= c[b + DAY_HIGH]!)) c[b + DAY_HIGH] = d.high;
+        if (!(d.low >= c[b + DAY_LOW]!)) c[b + DAY_LOW] = d.low;
+        if (Number.isNaN(c[b + DAY_OPEN]!)) c[b + DAY_OPEN] = d.open;
         changed = true;
       }
     }
     const p = snap.prevDailyBar;
-    const day = s.dailyTime[row]!;
+    const day = c[b + DAILY_TIME]!;
     // The previous day's close, unless the row already knows a later day's, or the bar is not
     // before the row's current day (a snapshot older than the stream's roll). The same day's
     // close replaces the roll's estimate (the last trade the stream saw).
-    if (p && !(p.time < s.prevTime[row]!) && !(p.time >= day)) {
-      s.prevClose[row] = p.close;
-      s.prevTime[row] = p.time;
+    if (p && !(p.time < c[b + PREV_TIME]!) && !(p.time >= day)) {
+      c[b + PREV_CLOSE] = p.close;
+      c[b + PREV_TIME] = p.time;
       changed = true;
     }
-    const ref = !Number.isNaN(s.prevClose[row]!) ? s.prevClose[row]! : s.dayOpen[row]!;
-    if (!Number.isNaN(ref)) s.refPrice[row] = ref;
-    if (!Object.is(s.polledAt[row], polledAt)) {
-      s.polledAt[row] = polledAt;
+    const ref = !Number.isNaN(c[b + PREV_CLOSE]!) ? c[b + PREV_CLOSE]! : c[b + DAY_OPEN]!;
+    if (!Number.isNaN(ref)) c[b + REF_PRICE] = ref;
+    if (!Object.is(c[b + POLLED_AT], polledAt)) {
+      c[b + POLLED_AT] = polledAt;
       changed = true;
     }
     if (changed) {
-      s.receivedAt[row] = s.now();
+      c[b + RECEIVED_AT] = s.now();
       s.touch(row);
     }
     return true;
@@ -274,8 +305,10 @@ export class QuoteBook {
   markStreamed(symbol: string): void {
     const s = this.#store;
     const row = s.index.get(symbol);
-    if (row === undefined || Number.isNaN(s.polledAt[row]!)) return;
-    s.polledAt[row] = Number.NaN;
+    if (row === undefined) return;
+    const at = row * STRIDE + POLLED_AT;
+    if (Number.isNaN(s.cells[at]!)) return;
+    s.cells[at] = Number.NaN;
     s.touch(row);
   }
 
@@ -285,14 +318,15 @@ export class QuoteBook {
    * the close of a day at least as recent.
    */
   #roll(row: number, newDay: number): void {
-    const s = this.#store;
-    const oldDay = s.dailyTime[row]!;
+    const c = this.#store.cells;
+    const b = row * STRIDE;
+    const oldDay = c[b + DAILY_TIME]!;
     if (Number.isNaN(oldDay)) return;
-    if (s.prevTime[row]! >= oldDay) return;
-    const last = s.lastPrice[row]!;
-    if (Number.isNaN(last) || !(s.tradeTime[row]! < newDay)) return;
-    s.prevClose[row] = last;
-    s.prevTime[row] = oldDay;
+    if (c[b + PREV_TIME]! >= oldDay) return;
+    const last = c[b + LAST_PRICE]!;
+    if (Number.isNaN(last) || !(c[b + TRADE_TIME]! < newDay)) return;
+    c[b + PREV_CLOSE] = last;
+    c[b + PREV_TIME] = oldDay;
   }
 
   /** A new cursor; its first take() is a full frame of every known symbol. */
@@ -315,7 +349,6 @@ export class QuoteBook {
   retain(symbols: ReadonlySet<string>): void {
     this.#wanted = new Set(symbols);
     const s = this.#store;
-    const cols = s.columns();
     let w = 0;
     for (let r = 0; r < s.size; r++) {
       const sym = s.symbols[r]!;
@@ -324,7 +357,7 @@ export class QuoteBook {
         continue;
       }
       if (w !== r) {
-        for (const col of cols) col[w] = col[r]!;
+        s.moveRow(r, w);
         s.symbols[w] = sym;
         s.index.set(sym, w);
       }
@@ -354,8 +387,9 @@ export class QuoteBook {
    * for readers beside the views, like the alert rules (change %, day volume). A Map get.
    */
   value(symbol: string, column: FrameColumn): number {
-    const row = this.#store.index.get(symbol);
-    return row === undefined ? Number.NaN : (this.#store[column][row] ?? Number.NaN);
+    const s = this.#store;
+    const row = s.index.get(symbol);
+    return row === undefined ? Number.NaN : (s.cells[row * STRIDE + fieldOf(column)] ?? Number.NaN);
   }
 
   /** Rows in use. */
@@ -400,7 +434,7 @@ export class QuoteBook {
     }
     if (s.size === s.capacity) s.grow();
     const r = s.size++;
-    for (const col of s.columns()) col[r] = Number.NaN;
+    s.clearRow(r);
     s.symbols[r] = symbol;
     s.index.set(symbol, r);
     return r;
