@@ -517,7 +517,9 @@ const READ_COLUMNS = `(() => {
     let heads = [...scope.querySelectorAll('thead th[scope="col"]')].filter((th) => !th.classList.contains('actions'));
     if (heads.length === 0) heads = [...scope.querySelectorAll('[role="columnheader"]')];
     if (heads.length > 0) {
-      return heads.map((th) => ({ label: (th.textContent || '').trim(), numeric: th.classList.contains('num'),
+      // The label as seen: a header that shows an abbreviation also holds its full name, hidden.
+      const seen = (th) => (th.querySelector('[aria-hidden="true"]:not(.sort-mark)') ?? th).textContent || '';
+      return heads.map((th) => ({ label: seen(th).trim(), numeric: th.classList.contains('num'),
         width: Math.round(th.getBoundingClientRect().width) }));
     }
   }
