@@ -30,6 +30,8 @@ export interface KeyToPaint {
    * sooner: counting it at the threshold overstates it, never understates it).
    */
   readonly durations: number[];
+  /** The same, in the order of `presses`. */
+  readonly perPress: number[];
   /** Presses with an entry. */
   readonly matched: number;
   /** Presses without one (under the threshold). */
@@ -53,7 +55,7 @@ export function keyToPaint(
     .filter((e) => e.name === 'keydown' && Number.isFinite(e.startTime))
     .sort((a, b) => a.startTime - b.startTime);
   const used = new Uint8Array(keydowns.length);
-  const durations: number[] = [];
+  const perPress: number[] = [];
   let matched = 0;
   let maxInputDelay = 0;
   for (const press of presses) {
@@ -69,17 +71,17 @@ export function keyToPaint(
       }
     }
     if (best < 0) {
-      durations.push(thresholdMs);
+      perPress.push(thresholdMs);
       continue;
     }
     used[best] = 1;
     const e = keydowns[best]!;
     matched++;
-    durations.push(e.duration);
+    perPress.push(e.duration);
     maxInputDelay = Math.max(maxInputDelay, e.processingStart - e.startTime);
   }
-  durations.sort((a, b) => a - b);
-  return { durations, matched, belowThreshold: presses.length - matched, maxInputDelay };
+  const durations = [...perPress].sort((a, b) => a - b);
+  return { durations, perPress, matched, belowThreshold: presses.length - matched, maxInputDelay };
 }
 
 /** A paint the canvas watchlist announced: the selection it showed, and when (page clock). */
@@ -89,24 +91,44 @@ export interface PaintMark {
 }
 
 /**
- * The attribute method: for each press, the first paint mark at or after it, minus the press's
- * timeStamp. A press followed by no mark (the selection never painted, or the marks stopped) is
- * counted in `missing`, not given a value.
+ * The attribute method: for each press, the first paint mark at or after it (a paint showing a
+ * selection other than the one painted before), minus the press's timeStamp. A press followed by
+ * no mark (the selection never painted, or the marks stopped) is counted in `missing` and is NaN
+ * in `perPress`; `durations` (ascending) leaves it out.
  */
 export function pressToPaintMark(
   presses: readonly KeyPress[],
   marks: readonly PaintMark[],
-): { durations: number[]; missing: number } {
+): { durations: number[]; perPress: number[]; missing: number } {
   const sorted = [...marks].sort((a, b) => a.at - b.at);
-  const durations: number[] = [];
+  const perPress: number[] = [];
   let missing = 0;
   for (const press of presses) {
     const mark = sorted.find((m) => m.at >= press.timeStamp);
     if (mark === undefined) missing++;
-    else durations.push(mark.at - press.timeStamp);
+    perPress.push(mark === undefined ? Number.NaN : mark.at - press.timeStamp);
   }
-  durations.sort((a, b) => a - b);
-  return { durations, missing };
+  const durations = perPress.filter((d) => !Number.isNaN(d)).sort((a, b) => a - b);
+  return { durations, perPress, missing };
+}
+
+/**
+ * Per press, the later of two measures of the same presses (same order), ascending. Event Timing
+ * ends at the first paint after the key's handlers, which a canvas may not have drawn the new
+ * selection into yet; the paint mark ends at the canvas's paint of a new selection. The paint
+ * that shows the key can be neither earlier than the one nor than the other. A press one measure
+ * has no value for (NaN: no paint mark followed it) counts as never painted: Infinity.
+ */
+export function laterOfEach(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) {
+    throw new RangeError(`measures of ${a.length} and ${b.length} presses cannot be paired`);
+  }
+  return a
+    .map((x, i) => {
+      const y = b[i]!;
+      return Number.isNaN(x) || Number.isNaN(y) ? Infinity : Math.max(x, y);
+    })
+    .sort((x, y) => x - y);
 }
 
 /** p50 / p95 / max of ascending values (NaN when empty). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   keyToPaint,
+  laterOfEach,
   pressSummary,
   pressToPaintMark,
   type EventTimingEntry,
@@ -102,5 +103,30 @@ describe('pressSummary', () => {
     const values = Array.from({ length: 40 }, (_, i) => (i + 1) * 8);
     // 40 values: p50 is the 20th, p95 the 38th.
     expect(pressSummary(values)).toEqual({ p50: 160, p95: 304, max: 320 });
+  });
+});
+
+describe('per press, for pairing the two measures', () => {
+  it('keyToPaint keeps the presses order in perPress, the threshold for a press with no entry', () => {
+    const out = keyToPaint(
+      [press(100), press(250), press(400)],
+      [entry(400, 24), entry(100, 40)],
+      16,
+    );
+    expect(out.perPress).toEqual([40, 16, 24]);
+  });
+
+  it('pressToPaintMark gives NaN in perPress for a press no mark followed', () => {
+    const out = pressToPaintMark([press(100), press(500)], [{ selection: 'A', at: 120 }]);
+    expect(out.perPress).toEqual([20, NaN]);
+  });
+
+  it('laterOfEach takes the later measure of each press, Infinity for one never painted', () => {
+    expect(laterOfEach([40, 16, 24], [100, 8, NaN])).toEqual([16, 100, Infinity]);
+    expect(pressSummary(laterOfEach([8], [NaN])).p95).toBe(Infinity);
+  });
+
+  it('laterOfEach refuses measures of different presses', () => {
+    expect(() => laterOfEach([1, 2], [1])).toThrow(RangeError);
   });
 });
