@@ -1206,6 +1206,8 @@ interface KeyFigures {
   /** Event timing: presses with no entry (under the threshold, counted at it). */
   readonly belowThreshold: number;
   readonly maxInputDelay: number;
+  /** Per press, in press order (ms): Event Timing, and the paint marks (NaN: none followed). */
+  readonly perPress: { readonly eventTiming?: number[]; readonly marks?: number[] };
   /** The attribute method as a cross-check, when the page has the attribute. */
   readonly attribute?: { readonly p50: number; readonly p95: number; readonly missing: number };
 }
@@ -1225,6 +1227,10 @@ function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): K
       method: marks === undefined ? 'event timing' : 'event timing + data-painted-selection',
       ...pressSummary(figures),
       eventTiming: pressSummary(timed.durations),
+      perPress: {
+        eventTiming: timed.perPress,
+        ...(marks === undefined ? {} : { marks: marks.perPress }),
+      },
       belowThreshold: timed.belowThreshold,
       maxInputDelay: timed.maxInputDelay,
       ...(attribute === undefined ? {} : { attribute }),
@@ -1234,6 +1240,7 @@ function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): K
     return {
       presses: presses.length,
       method: 'data-painted-selection',
+      perPress: { marks: marks.perPress },
       ...pressSummary(
         marks.perPress.map((d) => (Number.isNaN(d) ? Infinity : d)).sort((a, b) => a - b),
       ),
@@ -1245,6 +1252,7 @@ function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): K
   return {
     presses: presses.length,
     method: 'none',
+    perPress: {},
     p50: Number.NaN,
     p95: Number.NaN,
     max: Number.NaN,
