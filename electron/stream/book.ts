@@ -12,8 +12,8 @@
  * painted frame per view. `retain`, `clear`, opening and closing cursors are rare and may walk
  * every row.
  *
- * Rows are stored densely (row i of every column belongs to `symbols[i]`); `retain` compacts them
- * in place, keeping their order.
+ * Rows are stored densely and row-major (book-store.ts: row i's values are together and belong
+ * to `symbols[i]`); `retain` compacts them in place, keeping their order.
  *
  * Choices (the frame's columns are described in shared/frame.ts):
  * - Latest wins by ARRIVAL, not by exchange timestamp: Alpaca sends each symbol in order, and a
