@@ -1,59 +1,101 @@
 /**
  * Section 4, end to end in Chromium: the whole app in browser mode under a full feed, measured
- * where the user sees it.
+ * where the user sees it, in issue 13's scenarios, each beside its DOM floor.
  *
- * Setup. Three kinds of process: the project's simulator (`market-monitor simulate`, 1,000 symbols,
- * 50,000 messages/s), the app (bench/e2e-host.ts: what `market-monitor web` runs, its Alpaca source
- * pointed at that simulator, a watchlist of the same 1,000 symbols), and Debian's Chromium driven
- * by Playwright's library API, headless, software rendering, with a viewport tall enough that 200
- * watchlist rows are on screen (counted in the page, not assumed).
+ * Setup. The project's simulator (`market-monitor simulate`, 1,000 symbols, 50,000 messages/s),
+ * the app (bench/e2e-host.ts: what `market-monitor web` runs, pointed at that simulator, a
+ * watchlist of the same symbols), and Debian's Chromium driven by Playwright, headless, software
+ * rendering. One page serves every scenario in turn: "desk" is a 1920x1080 viewport with whatever
+ * rows fit; "wall" is sized until 200 rows are visible. Rows are what the canvas watchlist states
+ * in `data-visible-rows`, or, for the DOM table, counted in the page.
  *
- * Measured, after a warm-up, over a window:
- * - frame intervals: a requestAnimationFrame loop installed before the page's own scripts records
- *   every frame's timestamp; intervals between consecutive frames inside the window, p50/p95/p99;
- * - long tasks: PerformanceObserver('longtask') (every entry is over 50 ms by definition), counted
- *   when they start inside the window;
- * - socket-to-screen per updated row: the renderer's own histogram (renderer/store.ts: the paint
- *   after a frame was folded, minus main's `receivedAt` of each row it carried), reset at the start
- *   of the window with the Diagnostics panel's Reset button and read at the end from the panel's
- *   "Export diagnostics" file (view.screenLatency), the way a user would get it;
- * - what main received (its own metrics, messages.total over metrics.at) and the frames the tab
- *   pulled, sampled inside the host process over IPC at both ends of the window;
- * - CPU of every process involved over the window, from /proc (utime + stime; Linux), with what the
- *   rest of the machine used, since the two cores are shared.
- * If a target is missed, a short Chrome trace and a CPU profile of the page are taken after the
- * window (so they cannot disturb it) and summarized: main-thread time by kind (scripting,
- * rendering, painting, GC), the compositor and raster threads, and the hottest functions,
- * source-mapped to the renderer's sources. Both files are kept and their paths reported.
+ * Measured per scenario, after a warm-up, over a window: frame intervals (a rAF loop installed
+ * before the page's scripts), long tasks, socket-to-screen per updated row (the renderer's own
+ * histogram, reset and exported through the Diagnostics panel), main's message rate and frames,
+ * and every process's CPU from /proc. The desk also presses ArrowDown in the focused watchlist
+ * inside its window, then types into the add box in a window of its own; each key's time to the
+ * paint that shows it comes from Event Timing (bench/lib/event-timing.ts). After each window, a
+ * Chrome trace and a CPU profile give the page's CPU per drawn frame by kind (scripting,
+ * rendering, painting, GC) and the hottest functions.
  *
- * The Diagnostics tab is open for the whole run (warm-up included), so opening it costs nothing
- * inside the window; its panel is built to be cheap to keep open.
+ * The DOM floor (bench/lib/dom-floor.ts): once every scenario has run, the app's page closes and
+ * a static page with the same rows, columns and CSS, whose numeric cells all change every frame,
+ * is measured the same way at each scenario's viewport, so the app reads as a ratio to the least
+ * a DOM table of those cells costs here. BENCH_E2E_SCENARIOS=desk (or wall) runs one scenario.
  */
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { symbolUniverse } from '../electron/simulator/market-walk.ts';
 import type { HostSample } from './e2e-host.ts';
+import {
+  DEFAULT_FLOOR_COLUMNS,
+  startFloorServer,
+  type FloorColumn,
+  type FloorServer,
+  type FloorSpec,
+} from './lib/dom-floor.ts';
+import {
+  keyToPaint,
+  laterOfEach,
+  pressSummary,
+  pressToPaintMark,
+  type EventTimingEntry,
+  type KeyPress,
+  type PaintMark,
+} from './lib/event-timing.ts';
 import { sortedPercentile } from './lib/stats.ts';
 import { target, type Section, type Table, type Target } from './lib/report.ts';
 
 const SYMBOLS = 1_000;
-const VISIBLE_ROWS = 200;
 const RATE = 50_000;
 /** renderer/panels/watchlist.tsx ROW_HEIGHT (a .tsx module Node cannot load): for sizing only. */
 const ROW_HEIGHT = 26;
-const VIEWPORT_WIDTH = 1440;
 const CODEC = 'msgpack';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-/** How long the diagnostic trace and profile run when a target is missed. */
+/** How long the trace (and CPU profile) after each window runs. */
 const TRACE_MS = 3_000;
+/** The Event Timing observer's threshold: the smallest Chromium accepts. */
+const EVENT_THRESHOLD_MS = 16;
+const DESK_VIEWPORT = { width: 1920, height: 1080 } as const;
 
-const LIMITS = { frameP95: 20, longTasks: 0, screenP99: 50 } as const;
+/** One page size and its targets (issue 13's table). */
+interface Scenario {
+  readonly name: string;
+  readonly title: string;
+  /** A fixed viewport, or one sized until `rows` watchlist rows are visible. */
+  readonly viewport:
+    | { readonly width: number; readonly height: number }
+    | { readonly width: number; readonly rows: number };
+  readonly limits: {
+    readonly frameP95: number;
+    readonly screenP99: number;
+    readonly longTasks?: number;
+    /** Also presses keys: ArrowDown in the watchlist, and keys typed in the add box. */
+    readonly arrowP95?: number;
+    readonly typeP95?: number;
+  };
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'desk',
+    title: 'a 1920x1080 window, whatever rows fit',
+    viewport: DESK_VIEWPORT,
+    limits: { frameP95: 20, longTasks: 0, screenP99: 50, arrowP95: 50, typeP95: 50 },
+  },
+  {
+    name: 'wall',
+    title: '200 rows visible',
+    viewport: { width: 1440, rows: 200 },
+    limits: { frameP95: 33, screenP99: 100 },
+  },
+];
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -368,11 +410,21 @@ function cpuRows(
 // ------------------------------------------------------------------------------ the page
 
 /**
- * Installed before the app's scripts (addInitScript runs outside the page's CSP): a rAF loop that
- * records each frame's timestamp, and a long-task observer. Plain JS: it runs in the page.
+ * Installed before the app's scripts (addInitScript runs outside the page's CSP), and on the DOM
+ * floor page alike: a rAF loop that records each frame's timestamp, a long-task observer, and for
+ * the key targets a capture keydown listener (the press's own event.timeStamp, tagged with what
+ * the bench is pressing) and an Event Timing observer (PerformanceEventTiming: a keydown's
+ * duration runs to the next paint after its handlers). `__benchWatchPaints()` starts the
+ * attribute method on the canvas watchlist's `data-painted-selection`: each change of the painted
+ * selection, then a MessageChannel tick, is a paint mark. The canvas paints (and sets the
+ * attribute) inside an animation-frame callback (renderer/paint-clock.ts), so a message posted
+ * there is delivered after that frame's rendering steps: its paint. Waiting for one more
+ * animation frame first, as first planned, would add a whole frame to every mark. Plain JS: it
+ * runs in the page.
  */
 const PROBE = `(() => {
-  const probe = { raf: [], longtasks: [], longtaskSupported: true };
+  const probe = { raf: [], longtasks: [], longtaskSupported: true, keyTag: '', keys: [], events: [],
+    eventTimingSupported: typeof PerformanceEventTiming !== 'undefined', paints: [] };
   Object.defineProperty(window, '__benchProbe', { value: probe });
   const tick = (t) => { probe.raf.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
@@ -383,22 +435,63 @@ const PROBE = `(() => {
   } catch {
     probe.longtaskSupported = false;
   }
+  addEventListener('keydown', (e) => {
+    if (probe.keyTag !== '') probe.keys.push({ key: e.key, tag: probe.keyTag, timeStamp: e.timeStamp });
+  }, { capture: true });
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.name === 'keydown') probe.events.push({ name: e.name, startTime: e.startTime, duration: e.duration,
+          processingStart: e.processingStart, processingEnd: e.processingEnd });
+      }
+    }).observe({ type: 'event', durationThreshold: ${EVENT_THRESHOLD_MS}, buffered: true });
+  } catch {
+    probe.eventTimingSupported = false;
+  }
+  let watched = null;
+  Object.defineProperty(window, '__benchWatchPaints', { value: () => {
+    const el = document.querySelector('[data-painted-selection]');
+    if (el === null) return false;
+    if (watched === el) return true;
+    watched = el;
+    let last = el.getAttribute('data-painted-selection');
+    new MutationObserver(() => {
+      const selection = el.getAttribute('data-painted-selection') || '';
+      if (selection === last) return;
+      last = selection;
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => probe.paints.push({ selection, at: performance.now() });
+      channel.port2.postMessage(0);
+    }).observe(el, { attributes: true, attributeFilter: ['data-painted-selection'] });
+    return true;
+  } });
 })();`;
 
 interface RowCount {
   readonly visible: number;
-  readonly visibleWithData: number;
+  /** Rows showing a price (DOM table only; null where the count came from data-visible-rows). */
+  readonly visibleWithData: number | null;
   readonly rendered: number;
   readonly areaHeight: number;
+  /** Where the count came from: the canvas watchlist's own `data-visible-rows`, or the DOM. */
+  readonly source: 'data-visible-rows' | 'dom';
 }
 
 /**
- * Rows wholly inside both the table's scroll area (below its header) and the viewport, as laid out
- * now; `visibleWithData` also shows a digit in every price cell (a quote has arrived and is drawn).
+ * Rows on screen. The canvas watchlist states it (`data-visible-rows` on its scroll container);
+ * the DOM table is counted: rows wholly inside both the table's scroll area (below its header) and
+ * the viewport, as laid out now; `visibleWithData` also shows a digit in the first two numeric
+ * cells (a quote has arrived and is drawn).
  */
 const COUNT_ROWS = `(() => {
+  const tagged = document.querySelector('[data-visible-rows]');
+  if (tagged !== null) {
+    const n = Number(tagged.getAttribute('data-visible-rows'));
+    const visible = Number.isFinite(n) && n >= 0 ? n : 0;
+    return { visible, visibleWithData: null, rendered: visible, areaHeight: tagged.clientHeight, source: 'data-visible-rows' };
+  }
   const area = document.getElementById('watchlist-table-area');
-  if (area === null) return { visible: 0, visibleWithData: 0, rendered: 0, areaHeight: 0 };
+  if (area === null) return { visible: 0, visibleWithData: 0, rendered: 0, areaHeight: 0, source: 'dom' };
   const box = area.getBoundingClientRect();
   const head = area.querySelector('thead');
   const top = Math.max(box.top + area.clientTop, head === null ? -Infinity : head.getBoundingClientRect().bottom, 0);
@@ -413,7 +506,50 @@ const COUNT_ROWS = `(() => {
     const cells = row.querySelectorAll('td.num');
     if (cells.length > 0 && [...cells].slice(0, 2).every((c) => /\\d/.test(c.textContent || ''))) visibleWithData += 1;
   }
-  return { visible, visibleWithData, rendered: rows.length, areaHeight: area.clientHeight };
+  return { visible, visibleWithData, rendered: rows.length, areaHeight: area.clientHeight, source: 'dom' };
+})()`;
+
+/**
+ * The watchlist's columns as the header shows them (label, numeric, width on screen), for the DOM
+ * floor page: the table's own header cells, else any column headers of the grid role.
+ */
+const READ_COLUMNS = `(() => {
+  const area = document.getElementById('watchlist-table-area') ?? document.querySelector('[data-visible-rows]');
+  const scopes = area === null ? [document] : [area, document];
+  for (const scope of scopes) {
+    let heads = [...scope.querySelectorAll('thead th[scope="col"]')].filter((th) => !th.classList.contains('actions'));
+    if (heads.length === 0) heads = [...scope.querySelectorAll('[role="columnheader"]')];
+    if (heads.length > 0) {
+      // The label as seen: a header that shows an abbreviation also holds its full name, hidden.
+      const seen = (th) => (th.querySelector('[aria-hidden="true"]:not(.sort-mark)') ?? th).textContent || '';
+      return heads.map((th) => ({ label: seen(th).trim(), numeric: th.classList.contains('num'),
+        width: Math.round(th.getBoundingClientRect().width) }));
+    }
+  }
+  return [];
+})()`;
+
+/** Focuses the watchlist for its keys: the first of these that takes the focus. */
+const FOCUS_WATCHLIST = `(() => {
+  const candidates = [document.getElementById('watchlist-table-area'),
+    document.querySelector('[data-visible-rows]'), document.querySelector('[role="grid"]')];
+  for (const el of candidates) {
+    if (el === null) continue;
+    el.focus();
+    if (document.activeElement === el) return true;
+  }
+  return false;
+})()`;
+
+/** The selected row as the page says it: the DOM table's active descendant, else the canvas's mark. */
+const SELECTION = `(document.getElementById('watchlist-table-area')?.getAttribute('aria-activedescendant')
+  ?? document.querySelector('[data-painted-selection]')?.getAttribute('data-painted-selection') ?? '')`;
+
+const FOCUS_ADD_BOX = `(() => {
+  const input = document.getElementById('add-symbol-input');
+  if (input === null) return false;
+  input.focus();
+  return document.activeElement === input;
 })()`;
 
 const NEXT_PAINT = `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))`;
@@ -440,6 +576,27 @@ interface ProbeData {
   readonly raf: number[];
   readonly longtasks: { start: number; duration: number }[];
   readonly longtaskSupported: boolean;
+  readonly keys: KeyPress[];
+  readonly events: EventTimingEntry[];
+  readonly eventTimingSupported: boolean;
+  readonly paints: PaintMark[];
+}
+
+/** The probe's records, frames and long tasks cut to [from, to] in the page (the lists are long). */
+function readProbe(page: Page, from: number, to: number): Promise<ProbeData> {
+  const [a, b] = [JSON.stringify(from), JSON.stringify(to)];
+  return page.evaluate<ProbeData>(`(() => {
+    const p = window.__benchProbe;
+    return {
+      raf: p.raf.filter((t) => t >= ${a} && t <= ${b}),
+      longtasks: p.longtasks.filter((l) => l.start >= ${a} && l.start < ${b}),
+      longtaskSupported: p.longtaskSupported,
+      keys: p.keys,
+      events: p.events,
+      eventTimingSupported: p.eventTimingSupported,
+      paints: p.paints,
+    };
+  })()`);
 }
 
 async function footerSymbols(page: Page): Promise<number> {
@@ -461,43 +618,69 @@ async function waitFor(
 }
 
 /**
- * Sizes the viewport so that VISIBLE_ROWS rows (up to two more: rows are whole) are on screen,
- * counted in the page; settles on the smallest height tried that shows at least VISIBLE_ROWS.
+ * Sizes the viewport so that `wanted` rows (up to two more: rows are whole) are on screen,
+ * counted in the page; settles on the smallest height tried that shows at least `wanted`.
  */
 async function sizeViewport(
   page: Page,
+  width: number,
+  wanted: number,
   log: (line: string) => void,
 ): Promise<{ height: number; rows: RowCount }> {
   const measure = async (height: number): Promise<RowCount> => {
-    await page.setViewportSize({ width: VIEWPORT_WIDTH, height });
+    await page.setViewportSize({ width, height });
     await page.evaluate(NEXT_PAINT);
     await sleep(300);
     const rows = await page.evaluate<RowCount>(COUNT_ROWS);
-    log(
-      `viewport ${VIEWPORT_WIDTH}x${height}: ${rows.visible} rows visible (${rows.rendered} rendered)`,
-    );
+    log(`viewport ${width}x${height}: ${rows.visible} rows visible (${rows.rendered} rendered)`);
     return rows;
   };
   // The watchlist gets about 60% of the work area (the dock below it up to 40%).
   const SHARE = 0.6;
-  let height = Math.ceil((VISIBLE_ROWS * ROW_HEIGHT) / SHARE) + 200;
+  let height = Math.ceil((wanted * ROW_HEIGHT) / SHARE) + 200;
   let best: { height: number; rows: RowCount } | undefined;
   let rows = await measure(height);
   for (let attempt = 0; attempt < 6; attempt++) {
-    if (rows.visible >= VISIBLE_ROWS && (best === undefined || height < best.height))
+    if (rows.visible >= wanted && (best === undefined || height < best.height))
       best = { height, rows };
-    if (rows.visible >= VISIBLE_ROWS && rows.visible <= VISIBLE_ROWS + 2) break;
-    const step = Math.round(((VISIBLE_ROWS + 1 - rows.visible) * ROW_HEIGHT) / SHARE);
+    if (rows.visible >= wanted && rows.visible <= wanted + 2) break;
+    const step = Math.round(((wanted + 1 - rows.visible) * ROW_HEIGHT) / SHARE);
     height += step === 0 ? ROW_HEIGHT : step;
     rows = await measure(height);
   }
-  if (rows.visible >= VISIBLE_ROWS && (best === undefined || height < best.height))
+  if (rows.visible >= wanted && (best === undefined || height < best.height))
     best = { height, rows };
   if (best !== undefined && best.height !== height) {
     rows = await measure(best.height);
     return { height: best.height, rows };
   }
   return { height, rows };
+}
+
+/**
+ * Presses `keys` one every `spacingMs` on a fixed schedule, tagged `tag` in the probe. A press is
+ * not awaited before the next one is due: a trader's keys arrive whether or not the page has
+ * handled the previous one, so a busy page queues them (and their input delay counts). Resolves
+ * when every press has been handled.
+ */
+async function pressKeys(
+  page: Page,
+  tag: string,
+  keys: readonly string[],
+  spacingMs: number,
+): Promise<void> {
+  await page.evaluate(`window.__benchProbe.keyTag = ${JSON.stringify(tag)}`);
+  const pending: Promise<void>[] = [];
+  const start = Date.now();
+  for (let i = 0; i < keys.length; i++) {
+    const wait = start + i * spacingMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(page.keyboard.press(keys[i]!));
+  }
+  const settled = await Promise.allSettled(pending);
+  await page.evaluate(`window.__benchProbe.keyTag = ''`);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 // ------------------------------------------------------------------------------ trace analysis
@@ -855,23 +1038,47 @@ function topFunctions(
   };
 }
 
-/** A trace of the page and a CPU profile of its main thread, over the same few seconds. */
-async function profilePage(
+/** What a traced page spends per drawn frame, ms of CPU (NaN when it drew no frame). */
+interface FrameCost {
+  readonly framesPerS: number;
+  /** The page's main thread (CrRendererMain), all kinds together. */
+  readonly mainMs: number;
+  /** The same by kind: scripting, rendering, painting, gc, other. */
+  readonly byKind: Readonly<Record<string, number>>;
+  /** Raster workers (ThreadPoolForegroundWorker): software raster with --disable-gpu. */
+  readonly rasterMs: number;
+}
+
+const KINDS = ['scripting', 'rendering', 'painting', 'gc', 'other'] as const;
+
+/**
+ * A Chrome trace of the page over TRACE_MS (with a CPU profile of its main thread when `staticDir`
+ * is given, its functions source-mapped to the renderer's sources), summarized: CPU per drawn
+ * frame by thread and kind, the costliest trace events, the hottest functions. Taken after a
+ * measured window, never inside one. `label` prefixes the table titles.
+ */
+async function tracePage(
   browser: Browser,
   context: BrowserContext,
   page: Page,
-  staticDir: string,
+  label: string,
+  staticDir: string | undefined,
   log: (line: string) => void,
-): Promise<{ tables: Table[]; details: unknown }> {
+): Promise<{ tables: Table[]; cost: FrameCost; details: unknown }> {
   const dir = join(tmpdir(), 'market-monitor-bench');
   mkdirSync(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const stamp = `${label.replace(/\W+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const tracePath = join(dir, `e2e-trace-${stamp}.json`);
-  const profilePath = join(dir, `e2e-profile-${stamp}.cpuprofile`);
-  log(`target missed: tracing and profiling the page for ${TRACE_MS / 1000} s`);
+  const profilePath =
+    staticDir === undefined ? undefined : join(dir, `e2e-profile-${stamp}.cpuprofile`);
+  log(
+    `${label}: tracing${profilePath === undefined ? '' : ' and profiling'} the page for ${TRACE_MS / 1000} s`,
+  );
   const cdp = await context.newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  if (profilePath !== undefined) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+  }
   // Frames the page drew while traced (the probe's rAF count over the same span): what a frame costs.
   const before = await page.evaluate<[number, number]>(PROBE_COUNT);
   await browser.startTracing(page, {
@@ -886,54 +1093,69 @@ async function profilePage(
       'blink.user_timing',
     ],
   });
-  await cdp.send('Profiler.start');
+  if (profilePath !== undefined) await cdp.send('Profiler.start');
   await sleep(TRACE_MS);
-  const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile };
+  let profile: CpuProfile | undefined;
+  if (profilePath !== undefined) {
+    profile = ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile;
+    await writeFile(profilePath, JSON.stringify(profile));
+  }
   const traceBuffer = await browser.stopTracing();
   const after = await page.evaluate<[number, number]>(PROBE_COUNT);
   await cdp.detach();
   const framesPerS = (after[1] - before[1]) / ((after[0] - before[0]) / 1000);
-  await writeFile(profilePath, JSON.stringify(profile));
   const trace = JSON.parse(traceBuffer.toString('utf8')) as
     { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(trace) ? trace : (trace.traceEvents ?? []);
   const summary = summarizeTrace(events);
-  const hot = topFunctions(profile, sourceMapsFor(staticDir), 15);
-  const kinds = ['scripting', 'rendering', 'painting', 'gc', 'other'];
   const main = summary.threads.find((t) => t.thread === 'CrRendererMain');
   const raster = summary.threads.find((t) => t.thread === 'ThreadPoolForegroundWorker');
-  const perFrame = (msPerS: number | undefined) =>
-    msPerS === undefined || framesPerS <= 0 ? 'n/a' : `${(msPerS / framesPerS).toFixed(1)} ms`;
+  const perFrame = (msPerS: number | undefined): number =>
+    framesPerS > 0 ? (msPerS ?? 0) / framesPerS : Number.NaN;
+  const byKind: Record<string, number> = {};
+  for (const k of KINDS) byKind[k] = perFrame(main?.byKind[k]);
+  const cost: FrameCost = {
+    framesPerS,
+    mainMs: perFrame(main?.cpuMsPerS),
+    byKind,
+    rasterMs: perFrame(raster?.cpuMsPerS),
+  };
+  const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
   const frameCost =
-    `${framesPerS.toFixed(1)} frames/s drawn while traced: page main thread ${perFrame(main?.cpuMsPerS)} ` +
-    `CPU per frame (scripting ${perFrame(main?.byKind['scripting'])}, rendering ${perFrame(main?.byKind['rendering'])}, ` +
-    `painting ${perFrame(main?.byKind['painting'])}), raster workers ${perFrame(raster?.cpuMsPerS)}.`;
-  log(frameCost);
+    `${framesPerS.toFixed(1)} frames/s drawn while traced: page main thread ${ms(cost.mainMs)} ` +
+    `CPU per frame (${KINDS.map((k) => `${k} ${ms(byKind[k] ?? Number.NaN)}`).join(', ')}), ` +
+    `raster workers ${ms(cost.rasterMs)}.`;
+  log(`${label}: ${frameCost}`);
   const tables: Table[] = [
     {
-      title: 'e2e diagnosis: where the time goes, by thread (Chrome trace, CPU time)',
-      columns: ['thread', 'wall ms/s', 'CPU ms/s', ...kinds.map((k) => `${k} CPU ms/s`)],
+      title: `${label}: where the time goes, by thread (Chrome trace, CPU time)`,
+      columns: ['thread', 'wall ms/s', 'CPU ms/s', ...KINDS.map((k) => `${k} CPU ms/s`)],
       rows: summary.threads
         .slice(0, 8)
-        .map((t) => [t.thread, t.wallMsPerS, t.cpuMsPerS, ...kinds.map((k) => t.byKind[k] ?? 0)]),
+        .map((t) => [t.thread, t.wallMsPerS, t.cpuMsPerS, ...KINDS.map((k) => t.byKind[k] ?? 0)]),
       note: `${summary.seconds.toFixed(1)} s of trace, taken after the window; ms per second of trace (1000 = one core). Wall: inside tasks, waits for a core included; CPU: thread time, split by kind (self time). ${frameCost} Trace: ${tracePath}`,
     },
     {
-      title: 'e2e diagnosis: trace events by self CPU time',
+      title: `${label}: trace events by self CPU time`,
       columns: ['thread', 'event', 'CPU ms/s', 'wall ms/s'],
       rows: summary.events.map((e) => [e.thread, e.name, e.cpuMsPerS, e.wallMsPerS]),
       note: 'Self time (children subtracted); raster workers (ThreadPoolForegroundWorker), the compositor and the display compositor (Viz) included.',
     },
-    {
-      title: 'e2e diagnosis: hottest functions on the page main thread (CPU profile, self time)',
+  ];
+  let hot: ReturnType<typeof topFunctions> | undefined;
+  if (profile !== undefined && staticDir !== undefined) {
+    hot = topFunctions(profile, sourceMapsFor(staticDir), 15);
+    tables.push({
+      title: `${label}: hottest functions on the page main thread (CPU profile, self time)`,
       columns: ['function', 'source', 'self ms', '% of busy'],
       rows: hot.top.map((h) => [h.fn, h.where, h.selfMs, h.pct]),
-      note: `${(hot.totalMs / 1000).toFixed(1)} s profiled: idle ${hot.idleMs.toFixed(0)} ms, GC ${hot.gcMs.toFixed(0)} ms, (program) ${hot.programMs.toFixed(0)} ms; sources via the bundle's source map. Profile: ${profilePath}`,
-    },
-  ];
+      note: `${(hot.totalMs / 1000).toFixed(1)} s profiled: idle ${hot.idleMs.toFixed(0)} ms, GC ${hot.gcMs.toFixed(0)} ms, (program) ${hot.programMs.toFixed(0)} ms; sources via the bundle's source map. Profile: ${profilePath ?? '-'}`,
+    });
+  }
   return {
     tables,
-    details: { tracePath, profilePath, framesPerS, frameCost, trace: summary, profile: hot },
+    cost,
+    details: { tracePath, profilePath, framesPerS, frameCost, cost, trace: summary, profile: hot },
   };
 }
 
@@ -964,17 +1186,489 @@ interface ExportedView {
   };
 }
 
+type ScreenLatency = NonNullable<NonNullable<ExportedView['view']>['screenLatency']>;
+
+/** Frame intervals (ascending) from the probe's timestamps inside a window. */
+function intervalsOf(stamps: readonly number[]): Float64Array {
+  return Float64Array.from(stamps.slice(1).map((t, i) => t - (stamps[i] as number))).sort();
+}
+
+/** A key target's figures: Event Timing where the page has it, else the attribute method. */
+interface KeyFigures {
+  readonly presses: number;
+  readonly method:
+    'event timing' | 'event timing + data-painted-selection' | 'data-painted-selection' | 'none';
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+  /** Event Timing alone, when the page has it. */
+  readonly eventTiming?: { readonly p50: number; readonly p95: number; readonly max: number };
+  /** Event timing: presses with no entry (under the threshold, counted at it). */
+  readonly belowThreshold: number;
+  readonly maxInputDelay: number;
+  /** Per press, in press order (ms): Event Timing, and the paint marks (NaN: none followed). */
+  readonly perPress: { readonly eventTiming?: number[]; readonly marks?: number[] };
+  /** The attribute method as a cross-check, when the page has the attribute. */
+  readonly attribute?: { readonly p50: number; readonly p95: number; readonly missing: number };
+}
+
+function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): KeyFigures {
+  const presses = probe.keys.filter((k) => k.tag === tag);
+  const marks = attributeWatched ? pressToPaintMark(presses, probe.paints) : undefined;
+  const attribute =
+    marks === undefined ? undefined : { ...pressSummary(marks.durations), missing: marks.missing };
+  if (probe.eventTimingSupported) {
+    const timed = keyToPaint(presses, probe.events, EVENT_THRESHOLD_MS);
+    // With the canvas's marks too, a key's paint is the later of the two (see laterOfEach).
+    const figures =
+      marks === undefined ? timed.durations : laterOfEach(timed.perPress, marks.perPress);
+    return {
+      presses: presses.length,
+      method: marks === undefined ? 'event timing' : 'event timing + data-painted-selection',
+      ...pressSummary(figures),
+      eventTiming: pressSummary(timed.durations),
+      perPress: {
+        eventTiming: timed.perPress,
+        ...(marks === undefined ? {} : { marks: marks.perPress }),
+      },
+      belowThreshold: timed.belowThreshold,
+      maxInputDelay: timed.maxInputDelay,
+      ...(attribute === undefined ? {} : { attribute }),
+    };
+  }
+  if (attribute !== undefined && marks !== undefined) {
+    return {
+      presses: presses.length,
+      method: 'data-painted-selection',
+      perPress: { marks: marks.perPress },
+      ...pressSummary(
+        marks.perPress.map((d) => (Number.isNaN(d) ? Infinity : d)).sort((a, b) => a - b),
+      ),
+      belowThreshold: 0,
+      maxInputDelay: Number.NaN,
+      attribute,
+    };
+  }
+  return {
+    presses: presses.length,
+    method: 'none',
+    perPress: {},
+    p50: Number.NaN,
+    p95: Number.NaN,
+    max: Number.NaN,
+    belowThreshold: 0,
+    maxInputDelay: Number.NaN,
+  };
+}
+
+/** One scenario's app run, before its DOM floor is measured. */
+interface AppRun {
+  readonly scenario: Scenario;
+  readonly viewport: { readonly width: number; readonly height: number };
+  readonly rowsAtStart: RowCount;
+  readonly rowsAtEnd: RowCount;
+  readonly seconds: number;
+  readonly intervals: Float64Array;
+  readonly longs: { start: number; duration: number }[];
+  readonly screen: ScreenLatency;
+  readonly exported: ExportedView;
+  readonly arrow: KeyFigures | undefined;
+  readonly typing: KeyFigures | undefined;
+  readonly pageTables: Table[];
+  readonly traced: Awaited<ReturnType<typeof tracePage>>;
+  readonly floorSpec: FloorSpec;
+  readonly loadAverage: { readonly start: number[]; readonly end: number[] };
+  readonly details: Record<string, unknown>;
+}
+
+interface FloorRun {
+  readonly intervals: Float64Array;
+  readonly longs: number;
+  readonly seconds: number;
+  readonly cells: number;
+  readonly traced: Awaited<ReturnType<typeof tracePage>>;
+}
+
+const ARROW_KEYS = Array.from({ length: 40 }, () => 'ArrowDown');
+/** ~40 keys into the add box: a ticker typed and rubbed out, five times (the box ends empty). */
+const TYPED_KEYS = ['MSFT', 'NVDA', 'AMZN', 'GOOG', 'META'].flatMap((word) => [
+  ...word,
+  ...Array.from(word, () => 'Backspace'),
+]);
+const KEY_SPACING_MS = 150;
+/** When the ArrowDown presses start inside the window, so that they land in the full feed. */
+const ARROWS_AFTER_MS = 3_000;
+
+interface Stack {
+  readonly sim: ChildProcess;
+  readonly host: HostHandle;
+  readonly browser: Browser;
+  readonly staticDir: string;
+  readonly hz: number;
+  readonly labels: Map<number, string>;
+}
+
+/** One scenario on the app's page: size, warm up, measure, press keys, export, trace. */
+async function runScenario(
+  stack: Stack,
+  context: BrowserContext,
+  page: Page,
+  scenario: Scenario,
+  timing: { warmupMs: number; windowMs: number },
+  log: (line: string) => void,
+): Promise<AppRun> {
+  const { host, hz, labels } = stack;
+  log(`-- scenario ${scenario.name}: ${scenario.title}`);
+  let viewport: { width: number; height: number };
+  if ('rows' in scenario.viewport) {
+    const sized = await sizeViewport(page, scenario.viewport.width, scenario.viewport.rows, log);
+    viewport = { width: scenario.viewport.width, height: sized.height };
+  } else {
+    viewport = { ...scenario.viewport };
+    await page.setViewportSize(viewport);
+    await page.evaluate(NEXT_PAINT);
+  }
+  log(`${scenario.name}: warm-up ${timing.warmupMs / 1000} s`);
+  await sleep(timing.warmupMs);
+  const load0 = os.loadavg();
+  const rowsAtStart = await page.evaluate<RowCount>(COUNT_ROWS);
+
+  // The keys' setup is done before the window: the focus, a selection to move.
+  const keys = scenario.limits.arrowP95 !== undefined;
+  let attributeWatched = false;
+  if (keys) {
+    if (!(await page.evaluate<boolean>(FOCUS_WATCHLIST)))
+      throw new Error('could not focus the watchlist for its keys');
+    await page.keyboard.press('Home');
+    attributeWatched = await page.evaluate<boolean>('window.__benchWatchPaints()');
+  }
+
+  // -------------------------------------------------------------- the window
+  const mark0 = await page.evaluate<number>(RESET_AND_MARK);
+  const [h0, cpu0] = await Promise.all([host.sample(), Promise.resolve(readCpu(labels))]);
+  // Long enough for every ArrowDown to land inside it (the quick run's 8 s is not).
+  const windowMs = keys
+    ? Math.max(timing.windowMs, ARROWS_AFTER_MS + ARROW_KEYS.length * KEY_SPACING_MS + 1_000)
+    : timing.windowMs;
+  log(
+    `${scenario.name}: measuring ${windowMs / 1000} s${keys ? `, ArrowDown x${ARROW_KEYS.length} from +${ARROWS_AFTER_MS / 1000} s` : ''}`,
+  );
+  const windowDone = sleep(windowMs);
+  let selection: { before: string; after: string } | undefined;
+  if (keys) {
+    await sleep(ARROWS_AFTER_MS);
+    const before = await page.evaluate<string>(SELECTION);
+    await pressKeys(page, 'arrow', ARROW_KEYS, KEY_SPACING_MS);
+    selection = { before, after: await page.evaluate<string>(SELECTION) };
+    // A key that moved nothing would time a paint of nothing: say so loudly.
+    if (selection.after === selection.before)
+      log(`warning: ArrowDown did not move the selection (${selection.before || 'none'})`);
+  }
+  await windowDone;
+  const mark1 = await page.evaluate<number>('performance.now()');
+  const [h1, cpu1] = await Promise.all([host.sample(), Promise.resolve(readCpu(labels))]);
+  const rowsAtEnd = await page.evaluate<RowCount>(COUNT_ROWS);
+  const load1 = os.loadavg();
+
+  // The panel's export: the renderer histogram since the Reset at mark0.
+  // Clicked in the page, not through Playwright's actionability checks: those wait for the
+  // button to hold still over two animation frames, which a starved page may take seconds to draw.
+  const downloaded = page.waitForEvent('download', { timeout: 60_000 });
+  await page.evaluate(CLICK_EXPORT);
+  const download = await downloaded;
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8')) as ExportedView;
+  const screen = exported.view?.screenLatency;
+  if (screen === undefined) throw new Error('the diagnostics export carries no view.screenLatency');
+
+  // A window of its own for typing: the add box's keys, still under the full feed.
+  if (keys) {
+    if (!(await page.evaluate<boolean>(FOCUS_ADD_BOX))) throw new Error('no add box to type in');
+    log(`${scenario.name}: typing ${TYPED_KEYS.length} keys into the add box`);
+    await pressKeys(page, 'type', TYPED_KEYS, KEY_SPACING_MS);
+    await page.keyboard.press('Escape');
+    await page.evaluate(
+      'document.activeElement instanceof HTMLElement && document.activeElement.blur()',
+    );
+  }
+  const probe = await readProbe(page, mark0, mark1);
+  const arrow = keys ? keyFigures(probe, 'arrow', attributeWatched) : undefined;
+  const typing = keys ? keyFigures(probe, 'type', false) : undefined;
+
+  // -------------------------------------------------------------- figures
+  const seconds = (mark1 - mark0) / 1000;
+  const intervals = intervalsOf(probe.raf);
+  const longs = probe.longtasks;
+  const longMax = longs.reduce((m, l) => Math.max(m, l.duration), 0);
+  const longTotal = longs.reduce((sum, l) => sum + l.duration, 0);
+  const mainSeconds = (h1.metricsAt - h0.metricsAt) / 1000;
+  const received = (h1.messagesTotal - h0.messagesTotal) / mainSeconds;
+  const hostSeconds = Number(BigInt(h1.hrtime) - BigInt(h0.hrtime)) / 1e9;
+  const frames = h1.framesServed - h0.framesServed;
+  const rows = h1.rowsServed - h0.rowsServed;
+  const conflated = h1.conflated - h0.conflated;
+  const mainCpu =
+    ((h1.cpuUser - h0.cpuUser + h1.cpuSystem - h0.cpuSystem) / 1e6 / hostSeconds) * 100;
+  const mainElu =
+    (h1.eluActive - h0.eluActive) / (h1.eluActive - h0.eluActive + h1.eluIdle - h0.eluIdle);
+  const cpu = cpuRows(cpu0, cpu1, seconds, hz);
+  const frameP = (p: number) => sortedPercentile(intervals, p);
+  const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
+  const label = `e2e ${scenario.name}`;
+
+  const keyRows = (name: string, k: KeyFigures | undefined): (string | number)[][] =>
+    k === undefined
+      ? []
+      : [
+          [`${name} to paint p50 (${k.method})`, round(k.p50), 'ms'],
+          [`${name} to paint p95 (${k.method})`, round(k.p95), 'ms'],
+          [`${name} to paint max`, round(k.max), 'ms'],
+          [
+            `${name}: presses / under the ${EVENT_THRESHOLD_MS} ms threshold`,
+            `${k.presses} / ${k.belowThreshold}`,
+            'count',
+          ],
+          [`${name}: longest input delay`, round(k.maxInputDelay), 'ms'],
+          ...(k.eventTiming === undefined || k.attribute === undefined
+            ? []
+            : [[`${name}: Event Timing alone, p95`, round(k.eventTiming.p95), 'ms']]),
+          ...(k.attribute === undefined
+            ? []
+            : [
+                [`${name}: data-painted-selection alone, p95`, round(k.attribute.p95), 'ms'],
+                [`${name}: presses with no paint mark`, k.attribute.missing, 'count'],
+              ]),
+        ];
+
+  const pageTables: Table[] = [
+    {
+      title: `${label}: in the page (${viewport.width} x ${viewport.height}, ${rowsAtEnd.visible} rows visible)`,
+      columns: ['figure', 'value', 'unit'],
+      rows: [
+        [
+          'watchlist rows visible',
+          `${rowsAtEnd.visible} at the end, ${rowsAtStart.visible} at the start (${rowsAtEnd.source}${rowsAtEnd.visibleWithData === null ? '' : `; ${rowsAtEnd.visibleWithData} showing prices; ${rowsAtEnd.rendered} rendered with overscan`})`,
+          'rows',
+        ],
+        ['frame interval p50', round(frameP(50)), 'ms'],
+        ['frame interval p95', round(frameP(95)), 'ms'],
+        ['frame interval p99', round(frameP(99)), 'ms'],
+        ['frame interval max', round(intervals.at(-1) ?? Number.NaN), 'ms'],
+        ['animation frames', round(probe.raf.length / seconds, 1), '/s'],
+        ['long tasks (> 50 ms)', longs.length, 'count'],
+        ['long task max', round(longMax), 'ms'],
+        ['long task total', round(longTotal), 'ms'],
+        ['socket-to-screen p50', round(num(screen.p50)), 'ms'],
+        ['socket-to-screen p99', round(num(screen.p99)), 'ms'],
+        ['socket-to-screen max', round(num(screen.max)), 'ms'],
+        ['socket-to-screen samples (updated rows)', screen.count, 'rows'],
+        ...keyRows('ArrowDown', arrow),
+        ...keyRows('add box key', typing),
+        ['frames the page pulled and applied', round(frames / hostSeconds, 1), '/s'],
+        ['rows per frame (mean)', round(rows / Math.max(1, frames), 1), 'rows'],
+        ['updates conflated in main', round(conflated / hostSeconds, 0), '/s'],
+        ['messages main received', round(received, 0), '/s'],
+        ['main CPU (process.cpuUsage)', round(mainCpu, 1), '% of a core'],
+        ['main event-loop utilization', round(mainElu * 100, 1), '%'],
+        [
+          'machine load average (1 min) at start / end',
+          `${round(load0[0] ?? NaN)} / ${round(load1[0] ?? NaN)}`,
+          '',
+        ],
+      ],
+      note:
+        `Window ${round(seconds, 1)} s after ${timing.warmupMs / 1000} s of warm-up. Frame intervals: consecutive ` +
+        'requestAnimationFrame timestamps in the window. Socket-to-screen: the renderer histogram (main stamps ' +
+        'receivedAt; the store records the paint after the fold), log buckets ~12% wide, reset at the window ' +
+        'start, read from the Diagnostics export just after it.' +
+        (keys
+          ? ` Keys, ${KEY_SPACING_MS} ms apart: ArrowDown in the focused watchlist inside the window; the add box's ` +
+            "keys in a window of their own just after it. Event timing: the keydown entry's duration (event to the " +
+            `next paint after its handlers, in 8 ms steps); a press with no entry took under ${EVENT_THRESHOLD_MS} ms ` +
+            'and counts as that. Where the canvas watchlist marks its paints (data-painted-selection), an ' +
+            'ArrowDown counts the later of its Event Timing duration and its first paint mark (a paint of a new ' +
+            'selection, then a MessageChannel tick): the next paint after the key need not show it yet.'
+          : ''),
+    },
+    {
+      title: `${label}: CPU over the window, by process`,
+      columns: ['process', 'CPU % of one core'],
+      rows: cpu.map((r) => [r.kind, round(r.pct, 1)]),
+      note: `From /proc (utime+stime, ${hz} ticks/s) over the ${round(seconds, 1)} s window; the machine has ${os.cpus().length} cores shared with other work.`,
+    },
+  ];
+  if ('rows' in scenario.viewport && rowsAtEnd.visible < scenario.viewport.rows)
+    log(`warning: only ${rowsAtEnd.visible} rows visible (wanted ${scenario.viewport.rows})`);
+  if (!probe.longtaskSupported) log('warning: this Chromium does not report long tasks');
+  if (keys && !probe.eventTimingSupported)
+    log('warning: no Event Timing in this Chromium: the key targets use the attribute method');
+
+  const traced = await tracePage(stack.browser, context, page, label, stack.staticDir, log);
+
+  let columns = await page.evaluate<FloorColumn[]>(READ_COLUMNS);
+  if (columns.length < 2) columns = [...DEFAULT_FLOOR_COLUMNS];
+  else if (!columns.some((c) => c.numeric))
+    columns = columns.map((c, i) => ({ ...c, numeric: i > 0 }));
+  const floorSpec: FloorSpec = { rows: Math.max(1, rowsAtEnd.visible), columns, theme: 'dark' };
+
+  return {
+    scenario,
+    viewport,
+    rowsAtStart,
+    rowsAtEnd,
+    seconds,
+    intervals,
+    longs,
+    screen,
+    exported,
+    arrow,
+    typing,
+    pageTables,
+    traced,
+    floorSpec,
+    loadAverage: { start: load0, end: load1 },
+    details: {
+      viewport,
+      rows: { start: rowsAtStart, end: rowsAtEnd },
+      frameIntervalsMs: {
+        count: intervals.length,
+        p50: frameP(50),
+        p95: frameP(95),
+        p99: frameP(99),
+        max: intervals.at(-1) ?? null,
+      },
+      longTasks: longs,
+      screenLatency: screen,
+      exportedFrames: exported.view?.frames,
+      keys: {
+        arrow,
+        typing,
+        selection,
+        eventTimingSupported: probe.eventTimingSupported,
+        attributeWatched,
+      },
+      main: { h0, h1, receivedPerSecond: received, cpuPct: mainCpu, elu: mainElu },
+      cpu,
+      loadAverage: { start: load0, end: load1 },
+      diagnosis: traced.details,
+    },
+  };
+}
+
+/** The DOM floor for one scenario: the same rows and columns on a static page, same probe. */
+async function runFloor(
+  stack: Stack,
+  server: FloorServer,
+  app: AppRun,
+  timing: { warmupMs: number; windowMs: number },
+  log: (line: string) => void,
+): Promise<FloorRun> {
+  const context = await stack.browser.newContext({ viewport: app.viewport, colorScheme: 'dark' });
+  try {
+    await context.addInitScript(PROBE);
+    const page = await context.newPage();
+    await page.goto(server.page(app.floorSpec));
+    const shape = await page.evaluate<{ cells: number; rows: number }>('window.__floor');
+    log(
+      `e2e ${app.scenario.name} DOM floor: ${shape.rows} rows, ${shape.cells} text cells changed per frame; ${timing.windowMs / 1000} s after ${timing.warmupMs / 1000} s`,
+    );
+    await sleep(timing.warmupMs);
+    const mark0 = await page.evaluate<number>('performance.now()');
+    await sleep(timing.windowMs);
+    const mark1 = await page.evaluate<number>('performance.now()');
+    const probe = await readProbe(page, mark0, mark1);
+    const traced = await tracePage(
+      stack.browser,
+      context,
+      page,
+      `e2e ${app.scenario.name} DOM floor`,
+      undefined,
+      log,
+    );
+    return {
+      intervals: intervalsOf(probe.raf),
+      longs: probe.longtasks.length,
+      seconds: (mark1 - mark0) / 1000,
+      cells: shape.cells,
+      traced,
+    };
+  } finally {
+    await context.close().catch(() => undefined);
+  }
+}
+
+/** The app beside its DOM floor: frame intervals and CPU per frame, and app / floor. */
+function floorTable(app: AppRun, floor: FloorRun): Table {
+  const line = (name: string, intervals: Float64Array, cost: FrameCost, longs: number) => [
+    name,
+    round(sortedPercentile(intervals, 50)),
+    round(sortedPercentile(intervals, 95)),
+    longs,
+    round(cost.framesPerS, 1),
+    round(cost.mainMs),
+    ...KINDS.map((k) => round(cost.byKind[k] ?? Number.NaN)),
+    round(cost.rasterMs),
+  ];
+  const a = line('app', app.intervals, app.traced.cost, app.longs.length);
+  const f = line('DOM floor', floor.intervals, floor.traced.cost, floor.longs);
+  const ratio = a.map((v, i) =>
+    i === 0 ? 'app / floor' : round((v as number) / (f[i] as number)),
+  );
+  const numeric = app.floorSpec.columns.filter((c) => c.numeric).length;
+  return {
+    title: `e2e ${app.scenario.name}: the app against the DOM floor (ms)`,
+    columns: [
+      'page',
+      'frame p50',
+      'frame p95',
+      'long tasks',
+      'frames/s traced',
+      'main CPU/frame',
+      ...KINDS.map((k) => `${k}/frame`),
+      'raster/frame',
+    ],
+    rows: [a, f, ratio],
+    note:
+      `DOM floor: a static page served by the bench, no app code: ${app.floorSpec.rows} rows x ` +
+      `${app.floorSpec.columns.length} columns (the watchlist's, at its widths) with the app's CSS, all ` +
+      `${floor.cells} numeric cells (${numeric} a row) given new text every animation frame; same viewport, same ` +
+      `probe, measured after every app scenario with the app's page closed (the simulator and main still ` +
+      `running), ${round(floor.seconds, 1)} s window. CPU per frame: from each page's trace (after its window), ` +
+      'main thread by kind (self CPU time), and the raster workers.',
+  };
+}
+
+/** The scenarios named in BENCH_E2E_SCENARIOS (comma-separated), else all of them. */
+function chosenScenarios(): readonly Scenario[] {
+  const wanted = (process.env['BENCH_E2E_SCENARIOS'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (wanted.length === 0) return SCENARIOS;
+  const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  if (unknown.length > 0)
+    throw new Error(
+      `BENCH_E2E_SCENARIOS: unknown ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`,
+    );
+  return SCENARIOS.filter((s) => wanted.includes(s.name));
+}
+
 export const run: Section = async (ctx) => {
-  const warmupMs = ctx.quick ? 3_000 : 5_000;
-  const windowMs = ctx.quick ? 8_000 : 20_000;
+  const app = { warmupMs: ctx.quick ? 3_000 : 5_000, windowMs: ctx.quick ? 8_000 : 20_000 };
+  const floorTiming = { warmupMs: 2_000, windowMs: ctx.quick ? 5_000 : 10_000 };
+  const scenarios = chosenScenarios();
   const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
   const staticDir = ensureRendererBuilt(ctx.root, ctx.log);
   const symbols = symbolUniverse(SYMBOLS);
   const hz = clockTicksPerSecond();
+  const css = readdirSync(join(staticDir, 'assets'))
+    .filter((f) => f.endsWith('.css'))
+    .map((f) => readFileSync(join(staticDir, 'assets', f), 'utf8'))
+    .join('\n');
 
   let sim: ChildProcess | undefined;
   let host: HostHandle | undefined;
   let browser: Browser | undefined;
+  let floorServer: FloorServer | undefined;
   try {
     // -------------------------------------------------------------- load: the simulator
     const simOut = tail();
@@ -998,11 +1692,17 @@ export const run: Section = async (ctx) => {
     // -------------------------------------------------------------- the app
     host = await startAppHost(ctx.root, simUrl, staticDir, symbols);
     ctx.log(`app host: ${host.url.replace(/#.*/, '#token=…')}`);
+    floorServer = await startFloorServer(css);
 
     // -------------------------------------------------------------- the browser
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+    const labels = new Map<number, string>();
+    if (sim.pid !== undefined) labels.set(sim.pid, 'simulator (load)');
+    if (host.child.pid !== undefined) labels.set(host.child.pid, 'app main (e2e-host)');
+    labels.set(process.pid, 'bench driver (this process)');
+    const stack: Stack = { sim, host, browser, staticDir, hz, labels };
     const context = await browser.newContext({
-      viewport: { width: VIEWPORT_WIDTH, height: 900 },
+      viewport: DESK_VIEWPORT,
       colorScheme: 'dark',
       acceptDownloads: true,
     });
@@ -1025,63 +1725,20 @@ export const run: Section = async (ctx) => {
       `data for all ${SYMBOLS} symbols`,
       async () => (await footerSymbols(page)) >= SYMBOLS,
     );
-    const sized = await sizeViewport(page, ctx.log);
-    // Diagnostics open from here on: its mount is part of the warm-up, not the window.
+    // Diagnostics open from here on: its mount is part of the warm-up, not a window.
     await page.getByRole('tab', { name: 'Diagnostics' }).click();
     await page.getByRole('button', { name: 'Reset main to screen latency' }).waitFor();
-    ctx.log(`warm-up ${warmupMs / 1000} s`);
-    await sleep(warmupMs);
-    const rowsAtStart = await page.evaluate<RowCount>(COUNT_ROWS);
 
-    // -------------------------------------------------------------- the window
-    const labels = new Map<number, string>();
-    if (sim.pid !== undefined) labels.set(sim.pid, 'simulator (load)');
-    if (host.child.pid !== undefined) labels.set(host.child.pid, 'app main (e2e-host)');
-    labels.set(process.pid, 'bench driver (this process)');
-    const mark0 = await page.evaluate<number>(RESET_AND_MARK);
-    const [h0, cpu0] = await Promise.all([host.sample(), Promise.resolve(readCpu(labels))]);
-    ctx.log(`measuring ${windowMs / 1000} s`);
-    await sleep(windowMs);
-    const mark1 = await page.evaluate<number>('performance.now()');
-    const [h1, cpu1] = await Promise.all([host.sample(), Promise.resolve(readCpu(labels))]);
-    const rowsAtEnd = await page.evaluate<RowCount>(COUNT_ROWS);
-    const probe = await page.evaluate<ProbeData>('window.__benchProbe');
+    const runs: AppRun[] = [];
+    for (const scenario of scenarios)
+      runs.push(await runScenario(stack, context, page, scenario, app, ctx.log));
+    if (pageProblems.length > 0) ctx.log(`page problems: ${pageProblems.slice(0, 5).join(' | ')}`);
+    // The floors run with the app's page gone, so that it draws nothing beside them.
+    await context.close();
+    const floors: FloorRun[] = [];
+    for (const r of runs) floors.push(await runFloor(stack, floorServer, r, floorTiming, ctx.log));
 
-    // The panel's export: the renderer histogram since the Reset at mark0.
-    // Clicked in the page, not through Playwright's actionability checks: those wait for the
-    // button to hold still over two animation frames, which a starved page may take seconds to draw.
-    const downloaded = page.waitForEvent('download', { timeout: 60_000 });
-    await page.evaluate(CLICK_EXPORT);
-    const download = await downloaded;
-    const exported = JSON.parse(await readFile(await download.path(), 'utf8')) as ExportedView;
-    const screen = exported.view?.screenLatency;
-    if (screen === undefined)
-      throw new Error('the diagnostics export carries no view.screenLatency');
-
-    // -------------------------------------------------------------- figures
-    const seconds = (mark1 - mark0) / 1000;
-    const stamps = probe.raf.filter((t) => t >= mark0 && t <= mark1);
-    const intervals = Float64Array.from(
-      stamps.slice(1).map((t, i) => t - (stamps[i] as number)),
-    ).sort();
-    const longs = probe.longtasks.filter((l) => l.start >= mark0 && l.start < mark1);
-    const longMax = longs.reduce((m, l) => Math.max(m, l.duration), 0);
-    const longTotal = longs.reduce((s, l) => s + l.duration, 0);
-    const mainSeconds = (h1.metricsAt - h0.metricsAt) / 1000;
-    const received = (h1.messagesTotal - h0.messagesTotal) / mainSeconds;
-    const hostSeconds = Number(BigInt(h1.hrtime) - BigInt(h0.hrtime)) / 1e9;
-    const frames = h1.framesServed - h0.framesServed;
-    const rows = h1.rowsServed - h0.rowsServed;
-    const conflated = h1.conflated - h0.conflated;
-    const mainCpu =
-      ((h1.cpuUser - h0.cpuUser + h1.cpuSystem - h0.cpuSystem) / 1e6 / hostSeconds) * 100;
-    const mainElu =
-      (h1.eluActive - h0.eluActive) / (h1.eluActive - h0.eluActive + h1.eluIdle - h0.eluIdle);
-    const cpu = cpuRows(cpu0, cpu1, seconds, hz);
-
-    const frameP = (p: number) => sortedPercentile(intervals, p);
-    const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
-
+    // -------------------------------------------------------------- report
     const tables: Table[] = [
       {
         title: 'e2e: setup',
@@ -1090,70 +1747,85 @@ export const run: Section = async (ctx) => {
           ['symbols (watchlist = simulator universe)', String(SYMBOLS)],
           ['simulator rate (messages/s, one process)', String(RATE)],
           ['source / codec', `alpaca iex (the simulator) / ${CODEC}`],
-          ['viewport (headless, --disable-gpu)', `${VIEWPORT_WIDTH} x ${sized.height}`],
+          ['browser', `Chromium ${browser.version()}, headless, ${CHROMIUM_ARGS.join(' ')}`],
           [
-            'watchlist rows visible (counted in the page)',
-            `${rowsAtEnd.visible} at the end, ${rowsAtStart.visible} at the start (${rowsAtEnd.visibleWithData} showing prices; ${rowsAtEnd.rendered} rendered with overscan)`,
+            'scenarios',
+            runs
+              .map(
+                (r) =>
+                  `${r.scenario.name} ${r.viewport.width}x${r.viewport.height}, ${r.rowsAtEnd.visible} rows`,
+              )
+              .join('; '),
           ],
-          ['warm-up / window', `${warmupMs / 1000} s / ${round(seconds, 1)} s`],
+          [
+            'warm-up / window per scenario',
+            `${app.warmupMs / 1000} s / ${app.windowMs / 1000} s (DOM floor: ${floorTiming.warmupMs / 1000} s / ${floorTiming.windowMs / 1000} s)`,
+          ],
           ['dock tab during the run', 'Diagnostics (read from, reset, exported)'],
+          [
+            'machine load average (1/5/15 min) at the end',
+            os
+              .loadavg()
+              .map((l) => round(l))
+              .join(' / '),
+          ],
         ],
       },
-      {
-        title: 'e2e: in the page (Chromium, browser mode)',
-        columns: ['figure', 'value', 'unit'],
-        rows: [
-          ['frame interval p50', round(frameP(50)), 'ms'],
-          ['frame interval p95', round(frameP(95)), 'ms'],
-          ['frame interval p99', round(frameP(99)), 'ms'],
-          ['frame interval max', round(intervals.at(-1) ?? Number.NaN), 'ms'],
-          ['animation frames', round(stamps.length / seconds, 1), '/s'],
-          ['frame intervals counted', intervals.length, 'count'],
-          ['long tasks (> 50 ms)', longs.length, 'count'],
-          ['long task max', round(longMax), 'ms'],
-          ['long task total', round(longTotal), 'ms'],
-          ['socket-to-screen p50', round(num(screen.p50)), 'ms'],
-          ['socket-to-screen p90', round(num(screen.p90)), 'ms'],
-          ['socket-to-screen p99', round(num(screen.p99)), 'ms'],
-          ['socket-to-screen max', round(num(screen.max)), 'ms'],
-          ['socket-to-screen samples (updated rows)', screen.count, 'rows'],
-          ['frames the page pulled and applied', round(frames / hostSeconds, 1), '/s'],
-          ['rows per frame (mean)', round(rows / Math.max(1, frames), 1), 'rows'],
-          ['updates conflated in main', round(conflated / hostSeconds, 0), '/s'],
-          ['messages main received', round(received, 0), '/s'],
-          ['main CPU (process.cpuUsage)', round(mainCpu, 1), '% of a core'],
-          ['main event-loop utilization', round(mainElu * 100, 1), '%'],
-        ],
-        note:
-          'Frame intervals: consecutive requestAnimationFrame timestamps in the window. Socket-to-' +
-          'screen: the renderer histogram (main stamps receivedAt; the store records the paint ' +
-          'after the fold), log buckets ~12% wide, reset at the window start, read from the ' +
-          'Diagnostics export just after it. Main figures: sampled inside the host process.',
-      },
-      {
-        title: 'e2e: CPU over the window, by process',
-        columns: ['process', 'CPU % of one core'],
-        rows: cpu.map((r) => [r.kind, round(r.pct, 1)]),
-        note: `From /proc (utime+stime, ${hz} ticks/s) over the ${round(seconds, 1)} s window; the machine has 2 cores shared with other work.`,
-      },
     ];
-
-    const targets: Target[] = [
-      target('e2e: frame interval p95', round(frameP(95)), '<=', LIMITS.frameP95, 'ms'),
-      target('e2e: long tasks > 50 ms', longs.length, '<=', LIMITS.longTasks, 'count'),
-      target('e2e: socket-to-screen p99', round(num(screen.p99)), '<=', LIMITS.screenP99, 'ms'),
-    ];
-    if (rowsAtEnd.visible < VISIBLE_ROWS)
-      ctx.log(`warning: only ${rowsAtEnd.visible} rows visible (wanted ${VISIBLE_ROWS})`);
-    if (!probe.longtaskSupported) ctx.log('warning: this Chromium does not report long tasks');
-    if (pageProblems.length > 0) ctx.log(`page problems: ${pageProblems.slice(0, 5).join(' | ')}`);
-
-    let diagnosis: unknown;
-    if (targets.some((t) => !t.pass)) {
-      const profiled = await profilePage(browser, context, page, staticDir, ctx.log);
-      tables.push(...profiled.tables);
-      diagnosis = profiled.details;
-    }
+    const targets: Target[] = [];
+    runs.forEach((r, i) => {
+      const floor = floors[i]!;
+      const limits = r.scenario.limits;
+      const name = `e2e ${r.scenario.name}`;
+      tables.push(
+        ...r.pageTables,
+        floorTable(r, floor),
+        ...r.traced.tables,
+        ...floor.traced.tables.slice(0, 1),
+      );
+      targets.push(
+        target(
+          `${name}: frame interval p95`,
+          round(sortedPercentile(r.intervals, 95)),
+          '<=',
+          limits.frameP95,
+          'ms',
+        ),
+      );
+      if (limits.longTasks !== undefined)
+        targets.push(
+          target(`${name}: long tasks > 50 ms`, r.longs.length, '<=', limits.longTasks, 'count'),
+        );
+      targets.push(
+        target(
+          `${name}: socket-to-screen p99`,
+          round(r.screen.p99 ?? Number.NaN),
+          '<=',
+          limits.screenP99,
+          'ms',
+        ),
+      );
+      if (limits.arrowP95 !== undefined && r.arrow !== undefined)
+        targets.push(
+          target(
+            `${name}: ArrowDown to paint p95`,
+            round(r.arrow.p95),
+            '<=',
+            limits.arrowP95,
+            'ms',
+          ),
+        );
+      if (limits.typeP95 !== undefined && r.typing !== undefined)
+        targets.push(
+          target(
+            `${name}: add box key to paint p95`,
+            round(r.typing.p95),
+            '<=',
+            limits.typeP95,
+            'ms',
+          ),
+        );
+    });
 
     return {
       name: 'e2e',
@@ -1164,32 +1836,40 @@ export const run: Section = async (ctx) => {
           symbols: SYMBOLS,
           rate: RATE,
           codec: CODEC,
-          viewport: { width: VIEWPORT_WIDTH, height: sized.height },
-          warmupMs,
-          windowMs,
+          app,
+          floor: floorTiming,
           chromium: executablePath,
           chromiumVersion: browser.version(),
           args: CHROMIUM_ARGS,
+          keySpacingMs: KEY_SPACING_MS,
+          eventThresholdMs: EVENT_THRESHOLD_MS,
         },
-        rows: { start: rowsAtStart, end: rowsAtEnd },
-        frameIntervalsMs: {
-          count: intervals.length,
-          p50: frameP(50),
-          p95: frameP(95),
-          p99: frameP(99),
-          max: intervals.at(-1) ?? null,
-        },
-        longTasks: longs,
-        screenLatency: screen,
-        exportedFrames: exported.view?.frames,
-        main: { h0, h1, receivedPerSecond: received, cpuPct: mainCpu, elu: mainElu },
-        cpu,
+        scenarios: Object.fromEntries(
+          runs.map((r, i) => [
+            r.scenario.name,
+            {
+              limits: r.scenario.limits,
+              ...r.details,
+              floor: {
+                spec: r.floorSpec,
+                frameIntervalsMs: {
+                  count: floors[i]!.intervals.length,
+                  p50: sortedPercentile(floors[i]!.intervals, 50),
+                  p95: sortedPercentile(floors[i]!.intervals, 95),
+                },
+                longTasks: floors[i]!.longs,
+                cells: floors[i]!.cells,
+                trace: floors[i]!.traced.details,
+              },
+            },
+          ]),
+        ),
         pageProblems,
-        diagnosis,
       },
     };
   } finally {
     await browser?.close().catch(() => undefined);
+    await floorServer?.close();
     await host?.stop();
     await stopChild(sim);
   }

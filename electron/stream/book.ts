@@ -12,8 +12,8 @@
  * painted frame per view. `retain`, `clear`, opening and closing cursors are rare and may walk
  * every row.
  *
- * Rows are stored densely (row i of every column belongs to `symbols[i]`); `retain` compacts them
- * in place, keeping their order.
+ * Rows are stored densely and row-major (book-store.ts: row i's values are together and belong
+ * to `symbols[i]`); `retain` compacts them in place, keeping their order.
  *
  * Choices (the frame's columns are described in shared/frame.ts):
  * - Latest wins by ARRIVAL, not by exchange timestamp: Alpaca sends each symbol in order, and a
@@ -61,16 +61,37 @@
  *   unbounded set the limit exists to avoid). The counter is cumulative; `clear()` keeps it.
  *   `ignored` and `overflow` never count the same message: an unwanted symbol is `ignored` first.
  */
-import {
-  FRAME_COLUMNS,
-  frameColumns,
-  type FrameColumn,
-  type QuoteFrame,
-} from '../../shared/frame.ts';
+import type { FrameColumn } from '../../shared/frame.ts';
 import type { SymbolSnapshot } from '../rest/types.ts';
 import type { Bar, Quote, Trade } from '../../shared/market.ts';
+import { StoreCursor, type BookCursor } from './book-cursor.ts';
+import {
+  ASK_PRICE,
+  ASK_SIZE,
+  BID_PRICE,
+  BID_SIZE,
+  BookStore,
+  DAILY_TIME,
+  DAY_HIGH,
+  DAY_LOW,
+  DAY_OPEN,
+  fieldOf,
+  LAST_PRICE,
+  LAST_SIZE,
+  POLLED_AT,
+  PREV_CLOSE,
+  PREV_TIME,
+  QUOTE_TIME,
+  RECEIVED_AT,
+  REF_PRICE,
+  STRIDE,
+  TRADE_TIME,
+  VOLUME,
+} from './book-store.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { silentLogger, type Logger } from './log.ts';
+
+export type { BookCursor } from './book-cursor.ts';
 
 export interface QuoteBookOptions {
   /** Wall-clock epoch ms, for `receivedAt` and `builtAt`; default Date.now. */
@@ -81,271 +102,10 @@ export interface QuoteBookOptions {
   readonly logger?: Logger;
 }
 
-/** One view's position in the book. */
-export interface BookCursor {
-  /** Something changed since the last take() (always true before the first one and after clear()). */
-  readonly dirty: boolean;
-  /**
-   * The changes since the previous take: the rows updated since then, latest values; every row
-   * when `full` (the first take, and the first after `clear()`). Called when not dirty it returns
-   * an empty frame (seq still advances). Throws once the cursor is closed.
-   */
-  take(): QuoteFrame;
-  /**
-   * Calls `listener` when the cursor goes from clean to dirty (once per transition, not per
-   * update), so a pending nextFrame() can resolve without polling. It runs synchronously inside
-   * the apply call that dirtied the cursor; a throwing listener is logged and ignored. Returns the
-   * unsubscriber.
-   */
-  onDirty(listener: () => void): () => void;
-  /** Frames taken so far. */
-  readonly frames: number;
-  /** Updates folded into a newer one, over every frame taken so far. */
-  readonly conflated: number;
-  /** Releases the cursor: the book forgets it. Idempotent. */
-  close(): void;
-}
-
 const DEFAULT_MAX_SYMBOLS = 20_000;
-const INITIAL_CAPACITY = 64;
-/** Frame columns; `Store.columns()` lists them first, in FRAME_COLUMNS order. */
-const COLUMNS = FRAME_COLUMNS.length;
-
-/**
- * The row storage, shared by the book and its cursors (a plain class so that cursors, defined in
- * this module, can reach it; it is not exported).
- */
-/** The store's columns: the frame's, in FRAME_COLUMNS order, then the internal ones. */
-const STORE_COLUMNS = [...FRAME_COLUMNS, 'dailyTime', 'prevTime'] as const;
-
-class Store {
-  capacity = INITIAL_CAPACITY;
-  size = 0;
-  readonly index = new Map<string, number>();
-  readonly symbols: string[] = [];
-  bidPrice = nanArray(INITIAL_CAPACITY);
-  bidSize = nanArray(INITIAL_CAPACITY);
-  askPrice = nanArray(INITIAL_CAPACITY);
-  askSize = nanArray(INITIAL_CAPACITY);
-  quoteTime = nanArray(INITIAL_CAPACITY);
-  lastPrice = nanArray(INITIAL_CAPACITY);
-  lastSize = nanArray(INITIAL_CAPACITY);
-  tradeTime = nanArray(INITIAL_CAPACITY);
-  volume = nanArray(INITIAL_CAPACITY);
-  refPrice = nanArray(INITIAL_CAPACITY);
-  receivedAt = nanArray(INITIAL_CAPACITY);
-  prevClose = nanArray(INITIAL_CAPACITY);
-  dayOpen = nanArray(INITIAL_CAPACITY);
-  dayHigh = nanArray(INITIAL_CAPACITY);
-  dayLow = nanArray(INITIAL_CAPACITY);
-  polledAt = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the daily bar applied last; NaN = none. */
-  dailyTime = nanArray(INITIAL_CAPACITY);
-  /** Not in frames: epoch ms of the start of the day prevClose closed; NaN = none or rolled. */
-  prevTime = nanArray(INITIAL_CAPACITY);
-  /** Open cursors; replaced (never mutated) on open/close, so a notification may close one safely. */
-  cursors: readonly Cursor[] = [];
-  readonly now: () => number;
-  readonly log: Logger;
-
-  constructor(now: () => number, log: Logger) {
-    this.now = now;
-    this.log = log;
-  }
-
-  /** Every column, frame ones in FRAME_COLUMNS order, then the internal ones. */
-  columns(): Float64Array[] {
-    return STORE_COLUMNS.map((name) => this[name]);
-  }
-
-  /** Replaces every column (grow, reset), in the order columns() gives them. */
-  setColumns(cols: readonly Float64Array[]): void {
-    STORE_COLUMNS.forEach((name, k) => {
-      this[name] = cols[k]!;
-    });
-  }
-
-  grow(): void {
-    const capacity = this.capacity * 2;
-    this.setColumns(
-      this.columns().map((old) => {
-        const next = nanArray(capacity);
-        next.set(old);
-        return next;
-      }),
-    );
-    this.capacity = capacity;
-    for (const c of this.cursors) c.resize(capacity);
-  }
-
-  /** Drops every row and shrinks the storage back to its initial size. */
-  reset(): void {
-    this.index.clear();
-    this.symbols.length = 0;
-    this.size = 0;
-    this.capacity = INITIAL_CAPACITY;
-    this.setColumns(this.columns().map(() => nanArray(INITIAL_CAPACITY)));
-  }
-
-  /** Marks `row` changed for every open cursor. */
-  touch(row: number): void {
-    const cursors = this.cursors;
-    for (let i = 0; i < cursors.length; i++) cursors[i]!.mark(row);
-  }
-}
-
-class Cursor implements BookCursor {
-  readonly #store: Store;
-  readonly #release: (cursor: Cursor) => void;
-  /** 1 where the row is in `#list`. */
-  #bits: Uint8Array;
-  /** The dirty rows, in the order they first changed; `#count` of them are valid. */
-  #list: Int32Array;
-  #count = 0;
-  /** The next take() carries every row. */
-  #full = true;
-  #pendingConflated = 0;
-  #seq = 0;
-  #frames = 0;
-  #conflated = 0;
-  #closed = false;
-  readonly #listeners = new Set<() => void>();
-
-  constructor(store: Store, release: (cursor: Cursor) => void) {
-    this.#store = store;
-    this.#release = release;
-    this.#bits = new Uint8Array(store.capacity);
-    this.#list = new Int32Array(store.capacity);
-  }
-
-  get dirty(): boolean {
-    return !this.#closed && (this.#full || this.#count > 0);
-  }
-
-  get frames(): number {
-    return this.#frames;
-  }
-
-  get conflated(): number {
-    return this.#conflated;
-  }
-
-  /** Per message: keep it small. */
-  mark(row: number): void {
-    if (this.#closed) return;
-    if (this.#bits[row] === 1) {
-      this.#pendingConflated++;
-      return;
-    }
-    this.#bits[row] = 1;
-    this.#list[this.#count++] = row;
-    if (this.#count === 1 && !this.#full) this.#notify();
-  }
-
-  resize(capacity: number): void {
-    const bits = new Uint8Array(capacity);
-    bits.set(this.#bits);
-    const list = new Int32Array(capacity);
-    list.set(this.#list.subarray(0, this.#count));
-    this.#bits = bits;
-    this.#list = list;
-  }
-
-  /**
-   * After `clear`, or a `retain` that dropped rows: the next frame is full (it carries every row,
-   * so the dirty list is moot), and the view must learn that now.
-   */
-  reset(capacity: number): void {
-    const wasDirty = this.dirty;
-    this.#bits = new Uint8Array(capacity);
-    this.#list = new Int32Array(capacity);
-    this.#count = 0;
-    this.#full = true;
-    if (!wasDirty) this.#notify();
-  }
-
-  take(): QuoteFrame {
-    if (this.#closed) throw new Error('this book cursor is closed');
-    const s = this.#store;
-    const full = this.#full;
-    const n = full ? s.size : this.#count;
-    // The columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
-    // 500 rows against 7 us for one buffer and eleven views (each backing store is a separate
-    // zeroed allocation with its own GC bookkeeping), and structured clone (the view's
-    // MessagePort) then copies one buffer instead of eleven. Electron's contextBridge, though,
-    // copies a view with its whole backing buffer, so the preload gives each column a buffer of
-    // its own before the frame crosses into the page (electron/preload.ts ownColumns).
-    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
-    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
-    const src = s.columns();
-    let symbols: string[];
-    if (full) {
-      symbols = s.symbols.slice(0, n);
-      for (let k = 0; k < COLUMNS; k++) out[k]!.set(src[k]!.subarray(0, n));
-    } else {
-      // Built by push, so the array is packed: `new Array(n)` makes a holey one, which structured
-      // clone writes key by key as a sparse array, at 3 to 4 times the cost (72 against 21 us at
-      // 500 rows in bench/frames.ts) on both sides of the port.
-      symbols = [];
-      const list = this.#list;
-      for (let i = 0; i < n; i++) symbols.push(s.symbols[list[i]!]!);
-      for (let k = 0; k < COLUMNS; k++) {
-        const from = src[k]!;
-        const to = out[k]!;
-        for (let i = 0; i < n; i++) to[i] = from[list[i]!]!;
-      }
-    }
-    const bits = this.#bits;
-    const list = this.#list;
-    for (let i = 0; i < this.#count; i++) bits[list[i]!] = 0;
-    this.#count = 0;
-    this.#full = false;
-    const conflated = this.#pendingConflated;
-    this.#pendingConflated = 0;
-    this.#conflated += conflated;
-    this.#frames++;
-    return {
-      seq: ++this.#seq,
-      builtAt: s.now(),
-      conflated,
-      full,
-      symbols,
-      ...frameColumns(out),
-    };
-  }
-
-  onDirty(listener: () => void): () => void {
-    if (this.#closed) return () => {};
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#listeners.clear();
-    this.#bits = new Uint8Array(0);
-    this.#list = new Int32Array(0);
-    this.#count = 0;
-    this.#release(this);
-  }
-
-  #notify(): void {
-    if (this.#listeners.size === 0) return;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        this.#store.log.error({ err }, 'a book cursor onDirty listener threw');
-      }
-    }
-  }
-}
 
 export class QuoteBook {
-  readonly #store: Store;
+  readonly #store: BookStore;
   readonly #max: number;
   #overflow = 0;
   #ignored = 0;
@@ -359,7 +119,7 @@ export class QuoteBook {
       throw new RangeError(`maxSymbols must be a positive integer, got ${String(max)}`);
     }
     this.#max = max;
-    this.#store = new Store(options.now ?? Date.now, options.logger ?? silentLogger());
+    this.#store = new BookStore(options.now ?? Date.now, options.logger ?? silentLogger());
   }
 
   /**
@@ -415,12 +175,14 @@ export class QuoteBook {
     const row = this.#row(q.symbol);
     if (row < 0) return;
     const s = this.#store;
-    s.bidPrice[row] = q.bidPrice;
-    s.bidSize[row] = q.bidSize;
-    s.askPrice[row] = q.askPrice;
-    s.askSize[row] = q.askSize;
-    s.quoteTime[row] = q.timeMs;
-    s.receivedAt[row] = s.now();
+    const c = s.cells;
+    const b = row * STRIDE;
+    c[b + BID_PRICE] = q.bidPrice;
+    c[b + BID_SIZE] = q.bidSize;
+    c[b + ASK_PRICE] = q.askPrice;
+    c[b + ASK_SIZE] = q.askSize;
+    c[b + QUOTE_TIME] = q.timeMs;
+    c[b + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -428,16 +190,18 @@ export class QuoteBook {
     const row = this.#row(t.symbol);
     if (row < 0) return;
     const s = this.#store;
-    s.lastPrice[row] = t.price;
-    s.lastSize[row] = t.size;
-    s.tradeTime[row] = t.timeMs;
-    const volume = s.volume[row]!;
-    s.volume[row] = (Number.isNaN(volume) ? 0 : volume) + t.size;
-    if (Number.isNaN(s.refPrice[row]!)) s.refPrice[row] = t.price;
+    const c = s.cells;
+    const b = row * STRIDE;
+    c[b + LAST_PRICE] = t.price;
+    c[b + LAST_SIZE] = t.size;
+    c[b + TRADE_TIME] = t.timeMs;
+    const volume = c[b + VOLUME]!;
+    c[b + VOLUME] = (Number.isNaN(volume) ? 0 : volume) + t.size;
+    if (Number.isNaN(c[b + REF_PRICE]!)) c[b + REF_PRICE] = t.price;
     // NaN compares false both ways: an unknown high or low stays unknown until a bar sets it.
-    if (t.price > s.dayHigh[row]!) s.dayHigh[row] = t.price;
-    if (t.price < s.dayLow[row]!) s.dayLow[row] = t.price;
-    s.receivedAt[row] = s.now();
+    if (t.price > c[b + DAY_HIGH]!) c[b + DAY_HIGH] = t.price;
+    if (t.price < c[b + DAY_LOW]!) c[b + DAY_LOW] = t.price;
+    c[b + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -448,18 +212,21 @@ export class QuoteBook {
     const s = this.#store;
     const existing = s.index.get(b.symbol);
     // A replayed bar of an earlier day must not undo the current one.
-    if (existing !== undefined && start < s.dailyTime[existing]!) return;
+    if (existing !== undefined && start < s.cells[existing * STRIDE + DAILY_TIME]!) return;
     const row = existing ?? this.#row(b.symbol);
     if (row < 0) return;
-    const previousDay = s.dailyTime[row]!;
+    // After #row, which may have grown (replaced) the cells.
+    const c = s.cells;
+    const at = row * STRIDE;
+    const previousDay = c[at + DAILY_TIME]!;
     if (start > previousDay) this.#roll(row, start);
-    s.dailyTime[row] = start;
-    s.volume[row] = b.volume;
-    s.dayOpen[row] = b.open;
-    s.dayHigh[row] = b.high;
-    s.dayLow[row] = b.low;
-    s.refPrice[row] = Number.isNaN(s.prevClose[row]!) ? b.open : s.prevClose[row]!;
-    s.receivedAt[row] = s.now();
+    c[at + DAILY_TIME] = start;
+    c[at + VOLUME] = b.volume;
+    c[at + DAY_OPEN] = b.open;
+    c[at + DAY_HIGH] = b.high;
+    c[at + DAY_LOW] = b.low;
+    c[at + REF_PRICE] = Number.isNaN(c[at + PREV_CLOSE]!) ? b.open : c[at + PREV_CLOSE]!;
+    c[at + RECEIVED_AT] = s.now();
     s.touch(row);
   }
 
@@ -472,61 +239,63 @@ export class QuoteBook {
     const row = this.#row(snap.symbol);
     if (row < 0) return false;
     const s = this.#store;
+    const c = s.cells;
+    const b = row * STRIDE;
     let changed = false;
     const q = snap.latestQuote;
-    if (q && !(q.time <= s.quoteTime[row]!)) {
-      s.bidPrice[row] = q.bidPrice;
-      s.bidSize[row] = q.bidSize;
-      s.askPrice[row] = q.askPrice;
-      s.askSize[row] = q.askSize;
-      s.quoteTime[row] = q.time;
+    if (q && !(q.time <= c[b + QUOTE_TIME]!)) {
+      c[b + BID_PRICE] = q.bidPrice;
+      c[b + BID_SIZE] = q.bidSize;
+      c[b + ASK_PRICE] = q.askPrice;
+      c[b + ASK_SIZE] = q.askSize;
+      c[b + QUOTE_TIME] = q.time;
       changed = true;
     }
     const t = snap.latestTrade;
-    if (t && !(t.time <= s.tradeTime[row]!)) {
-      s.lastPrice[row] = t.price;
-      s.lastSize[row] = t.size;
-      s.tradeTime[row] = t.time;
+    if (t && !(t.time <= c[b + TRADE_TIME]!)) {
+      c[b + LAST_PRICE] = t.price;
+      c[b + LAST_SIZE] = t.size;
+      c[b + TRADE_TIME] = t.time;
       changed = true;
     }
     const d = snap.dailyBar;
     if (d) {
-      const current = s.dailyTime[row]!;
+      const current = c[b + DAILY_TIME]!;
       if (Number.isNaN(current) || d.time > current) {
         if (d.time > current) this.#roll(row, d.time);
-        s.dailyTime[row] = d.time;
-        s.volume[row] = d.volume;
-        s.dayOpen[row] = d.open;
-        s.dayHigh[row] = d.high;
-        s.dayLow[row] = d.low;
+        c[b + DAILY_TIME] = d.time;
+        c[b + VOLUME] = d.volume;
+        c[b + DAY_OPEN] = d.open;
+        c[b + DAY_HIGH] = d.high;
+        c[b + DAY_LOW] = d.low;
         changed = true;
       } else if (d.time === current) {
         // The same day seen at two moments: keep whichever saw more of it.
-        if (!(d.volume <= s.volume[row]!)) s.volume[row] = d.volume;
-        if (!(d.high <= s.dayHigh[row]!)) s.dayHigh[row] = d.high;
-        if (!(d.low >= s.dayLow[row]!)) s.dayLow[row] = d.low;
-        if (Number.isNaN(s.dayOpen[row]!)) s.dayOpen[row] = d.open;
+        if (!(d.volume <= c[b + VOLUME]!)) c[b + VOLUME] = d.volume;
+        if (!(d.high <= c[b + DAY_HIGH]!)) c[b + DAY_HIGH] = d.high;
+        if (!(d.low >= c[b + DAY_LOW]!)) c[b + DAY_LOW] = d.low;
+        if (Number.isNaN(c[b + DAY_OPEN]!)) c[b + DAY_OPEN] = d.open;
         changed = true;
       }
     }
     const p = snap.prevDailyBar;
-    const day = s.dailyTime[row]!;
+    const day = c[b + DAILY_TIME]!;
     // The previous day's close, unless the row already knows a later day's, or the bar is not
     // before the row's current day (a snapshot older than the stream's roll). The same day's
     // close replaces the roll's estimate (the last trade the stream saw).
-    if (p && !(p.time < s.prevTime[row]!) && !(p.time >= day)) {
-      s.prevClose[row] = p.close;
-      s.prevTime[row] = p.time;
+    if (p && !(p.time < c[b + PREV_TIME]!) && !(p.time >= day)) {
+      c[b + PREV_CLOSE] = p.close;
+      c[b + PREV_TIME] = p.time;
       changed = true;
     }
-    const ref = !Number.isNaN(s.prevClose[row]!) ? s.prevClose[row]! : s.dayOpen[row]!;
-    if (!Number.isNaN(ref)) s.refPrice[row] = ref;
-    if (!Object.is(s.polledAt[row], polledAt)) {
-      s.polledAt[row] = polledAt;
+    const ref = !Number.isNaN(c[b + PREV_CLOSE]!) ? c[b + PREV_CLOSE]! : c[b + DAY_OPEN]!;
+    if (!Number.isNaN(ref)) c[b + REF_PRICE] = ref;
+    if (!Object.is(c[b + POLLED_AT], polledAt)) {
+      c[b + POLLED_AT] = polledAt;
       changed = true;
     }
     if (changed) {
-      s.receivedAt[row] = s.now();
+      c[b + RECEIVED_AT] = s.now();
       s.touch(row);
     }
     return true;
@@ -536,8 +305,10 @@ export class QuoteBook {
   markStreamed(symbol: string): void {
     const s = this.#store;
     const row = s.index.get(symbol);
-    if (row === undefined || Number.isNaN(s.polledAt[row]!)) return;
-    s.polledAt[row] = Number.NaN;
+    if (row === undefined) return;
+    const at = row * STRIDE + POLLED_AT;
+    if (Number.isNaN(s.cells[at]!)) return;
+    s.cells[at] = Number.NaN;
     s.touch(row);
   }
 
@@ -547,20 +318,21 @@ export class QuoteBook {
    * the close of a day at least as recent.
    */
   #roll(row: number, newDay: number): void {
-    const s = this.#store;
-    const oldDay = s.dailyTime[row]!;
+    const c = this.#store.cells;
+    const b = row * STRIDE;
+    const oldDay = c[b + DAILY_TIME]!;
     if (Number.isNaN(oldDay)) return;
-    if (s.prevTime[row]! >= oldDay) return;
-    const last = s.lastPrice[row]!;
-    if (Number.isNaN(last) || !(s.tradeTime[row]! < newDay)) return;
-    s.prevClose[row] = last;
-    s.prevTime[row] = oldDay;
+    if (c[b + PREV_TIME]! >= oldDay) return;
+    const last = c[b + LAST_PRICE]!;
+    if (Number.isNaN(last) || !(c[b + TRADE_TIME]! < newDay)) return;
+    c[b + PREV_CLOSE] = last;
+    c[b + PREV_TIME] = oldDay;
   }
 
   /** A new cursor; its first take() is a full frame of every known symbol. */
   cursor(): BookCursor {
     const s = this.#store;
-    const cursor = new Cursor(s, (c) => {
+    const cursor = new StoreCursor(s, (c) => {
       s.cursors = s.cursors.filter((x) => x !== c);
     });
     s.cursors = [...s.cursors, cursor];
@@ -577,7 +349,6 @@ export class QuoteBook {
   retain(symbols: ReadonlySet<string>): void {
     this.#wanted = new Set(symbols);
     const s = this.#store;
-    const cols = s.columns();
     let w = 0;
     for (let r = 0; r < s.size; r++) {
       const sym = s.symbols[r]!;
@@ -586,7 +357,7 @@ export class QuoteBook {
         continue;
       }
       if (w !== r) {
-        for (const col of cols) col[w] = col[r]!;
+        s.moveRow(r, w);
         s.symbols[w] = sym;
         s.index.set(sym, w);
       }
@@ -616,8 +387,9 @@ export class QuoteBook {
    * for readers beside the views, like the alert rules (change %, day volume). A Map get.
    */
   value(symbol: string, column: FrameColumn): number {
-    const row = this.#store.index.get(symbol);
-    return row === undefined ? Number.NaN : (this.#store[column][row] ?? Number.NaN);
+    const s = this.#store;
+    const row = s.index.get(symbol);
+    return row === undefined ? Number.NaN : (s.cells[row * STRIDE + fieldOf(column)] ?? Number.NaN);
   }
 
   /** Rows in use. */
@@ -662,13 +434,9 @@ export class QuoteBook {
     }
     if (s.size === s.capacity) s.grow();
     const r = s.size++;
-    for (const col of s.columns()) col[r] = Number.NaN;
+    s.clearRow(r);
     s.symbols[r] = symbol;
     s.index.set(symbol, r);
     return r;
   }
-}
-
-function nanArray(n: number): Float64Array {
-  return new Float64Array(n).fill(Number.NaN);
 }
