@@ -31,6 +31,7 @@ import type { ClientHost, ClientInfo, OutPart, UpstreamView } from './downstream
 import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
 import { channelOf, toWireItem } from './wire.ts';
+import { RestProxy, type RestProxyOptions } from './rest-proxy.ts';
 
 export interface RelayUpstream {
   /** Full stream URL with the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
@@ -69,6 +70,8 @@ export interface RelayOptions {
   /** Bytes read per second from all clients; senders past it wait. Default 4 MiB. */
   readonly maxInboundBytesPerSecond?: number;
   readonly logger?: Logger;
+  /** REST pass-through on the same port (rest-proxy.ts); none: REST paths get 404. */
+  readonly rest?: Omit<RestProxyOptions, 'authorize' | 'logger'>;
 }
 
 export interface RelayCounters {
@@ -118,6 +121,8 @@ export interface Relay {
   /** `ws://HOST:PORT/v2/iex` and so on: the path clients connect to. */
   urlFor(feed?: Feed): string;
   readonly upstream: StreamClient;
+  /** The REST pass-through, when the relay has an upstream for it. */
+  readonly rest: RestProxy | undefined;
   stats(): RelayStats;
   clients(): ClientInfo[];
   footprint(): RelayFootprint;
@@ -211,6 +216,7 @@ class RelayServer implements Relay, ClientHost {
     invalidMessages: 0,
   };
   readonly upstreamView: UpstreamView;
+  readonly rest: RestProxy | undefined;
 
   readonly #host: string;
   readonly #requestedPort: number;
@@ -316,8 +322,16 @@ class RelayServer implements Relay, ClientHost {
       maxPayload: 2 * this.#maxMessageBytes,
       perMessageDeflate: false,
     });
+    this.rest =
+      options.rest &&
+      new RestProxy({
+        ...options.rest,
+        authorize: (key, secret) => this.keys.check(key, secret) !== undefined,
+        logger: this.logger,
+      });
     this.#http = createServer((req, res) => {
       const known = pathnameOf(req.url) === FEED_PATHS[this.feed];
+      if (!known && this.rest !== undefined) return this.rest.handle(req, res);
       res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
       res.end(known ? 'websocket upgrade required\n' : 'not found\n');
     });
@@ -639,6 +653,7 @@ class RelayServer implements Relay, ClientHost {
       };
       check();
     });
+    this.rest?.close();
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     await new Promise<void>((resolve) => {
