@@ -17,5 +17,7 @@ export type { ClientInfo } from './downstream.ts';
 export { DEFAULT_MAX_SYMBOLS, KeyFileError, KeyRing, loadKeyFile, parseKeyList } from './keys.ts';
 export type { RelayKey } from './keys.ts';
 export { channelOf, toWireItem } from './wire.ts';
+export { AttachedUpstream } from './attached-upstream.ts';
+export type { ClientProvider, RelayUpstreamClient } from './attached-upstream.ts';
 export { REST_PROXY_DEFAULTS, RestProxy, restTarget } from './rest-proxy.ts';
 export type { RestProxyCounters, RestProxyOptions, RestUpstream } from './rest-proxy.ts';

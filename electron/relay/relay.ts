@@ -32,6 +32,7 @@ import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
 import { channelOf, toWireItem } from './wire.ts';
 import { RestProxy, type RestProxyOptions } from './rest-proxy.ts';
+import type { RelayUpstreamClient } from './attached-upstream.ts';
 
 export interface RelayUpstream {
   /** Full stream URL with the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
@@ -44,7 +45,8 @@ export interface RelayUpstream {
 }
 
 export interface RelayOptions {
-  readonly upstream: RelayUpstream;
+  /** A stream to open, or one that exists (attached-upstream.ts: the app's own client). */
+  readonly upstream: RelayUpstream | RelayUpstreamClient;
   /** The feed served; its path is Alpaca's (`/v2/iex`, ...). Default iex. */
   readonly feed?: Feed;
   /** Default 127.0.0.1. Any other address needs client keys. */
@@ -120,7 +122,7 @@ export interface Relay {
   readonly feed: Feed;
   /** `ws://HOST:PORT/v2/iex` and so on: the path clients connect to. */
   urlFor(feed?: Feed): string;
-  readonly upstream: StreamClient;
+  readonly upstream: RelayUpstreamClient;
   /** The REST pass-through, when the relay has an upstream for it. */
   readonly rest: RestProxy | undefined;
   stats(): RelayStats;
@@ -196,7 +198,7 @@ class RelayServer implements Relay, ClientHost {
   url = '';
   port = 0;
   readonly feed: Feed;
-  readonly upstream: StreamClient;
+  readonly upstream: RelayUpstreamClient;
   readonly keys: KeyRing;
   readonly logger: Logger;
   readonly authTimeoutMs: number;
@@ -288,14 +290,17 @@ class RelayServer implements Relay, ClientHost {
     }
 
     const up = options.upstream;
-    this.upstream = new StreamClient({
-      ...up.client,
-      url: up.url,
-      key: up.key,
-      secret: up.secret,
-      codec: up.codec ?? 'json',
-      logger: this.logger.child({ upstream: true }),
-    });
+    this.upstream =
+      'subscribe' in up
+        ? up
+        : new StreamClient({
+            ...up.client,
+            url: up.url,
+            key: up.key,
+            secret: up.secret,
+            codec: up.codec ?? 'json',
+            logger: this.logger.child({ upstream: true }),
+          });
     this.upstream.handlers.on('*', '*', (msg) => this.#onData(msg), {
       name: 'relay-fan-out',
       builtin: true,

@@ -23,7 +23,11 @@ export interface RestUpstream {
 }
 
 export interface RestProxyOptions {
-  readonly upstream: RestUpstream;
+  /**
+   * Fixed, or asked per request (a relay inside the app follows the app's source); undefined:
+   * this relay has no REST access now, and REST paths answer 404 as a server without them.
+   */
+  readonly upstream: RestUpstream | (() => RestUpstream | undefined);
   /** Whether a client's APCA-API-KEY-ID / APCA-API-SECRET-KEY are a relay key pair. */
   readonly authorize: (key: unknown, secret: unknown) => boolean;
   /** Largest upstream body passed on; past it the client gets 502. Default 32 MiB (assets). */
@@ -104,10 +108,7 @@ function base(name: string, url: string): string {
 
 export class RestProxy {
   readonly #authorize: RestProxyOptions['authorize'];
-  readonly #dataUrl: string;
-  readonly #tradingUrl: string;
-  readonly #keyId: string;
-  readonly #secret: string;
+  readonly #upstream: () => RestUpstream | undefined;
   readonly #maxBodyBytes: number;
   readonly #timeoutMs: number;
   readonly #maxConcurrent: number;
@@ -123,10 +124,15 @@ export class RestProxy {
     checkPositive('timeoutMs', options.timeoutMs);
     checkPositive('maxConcurrent', options.maxConcurrent);
     this.#authorize = options.authorize;
-    this.#dataUrl = base('dataUrl', options.upstream.dataUrl);
-    this.#tradingUrl = base('tradingUrl', options.upstream.tradingUrl);
-    this.#keyId = options.upstream.keyId;
-    this.#secret = options.upstream.secret;
+    const upstream = options.upstream;
+    if (typeof upstream === 'function') {
+      this.#upstream = upstream;
+    } else {
+      // A fixed upstream is checked once, here: a typo fails the relay's start.
+      const fixed = { ...upstream, dataUrl: base('dataUrl', upstream.dataUrl) };
+      base('tradingUrl', upstream.tradingUrl);
+      this.#upstream = () => fixed;
+    }
     this.#maxBodyBytes = options.maxBodyBytes ?? REST_PROXY_DEFAULTS.maxBodyBytes;
     this.#timeoutMs = options.timeoutMs ?? REST_PROXY_DEFAULTS.timeoutMs;
     this.#maxConcurrent = options.maxConcurrent ?? REST_PROXY_DEFAULTS.maxConcurrent;
@@ -195,7 +201,12 @@ export class RestProxy {
       });
       return;
     }
-    const upstream = `${target === 'data' ? this.#dataUrl : this.#tradingUrl}${url.pathname}${url.search}`;
+    const to = this.#upstream();
+    if (to === undefined) {
+      this.#refuse(res, 404, 'not found: this relay has no REST access now');
+      return;
+    }
+    const upstream = `${base(target, target === 'data' ? to.dataUrl : to.tradingUrl)}${url.pathname}${url.search}`;
     this.#inFlight += 1;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new ProxyFailure('timeout')), this.#timeoutMs);
@@ -210,8 +221,8 @@ export class RestProxy {
       const response = await this.#fetch(upstream, {
         method: 'GET',
         headers: {
-          'APCA-API-KEY-ID': this.#keyId,
-          'APCA-API-SECRET-KEY': this.#secret,
+          'APCA-API-KEY-ID': to.keyId,
+          'APCA-API-SECRET-KEY': to.secret,
           Accept: firstHeader(req.headers.accept) ?? 'application/json',
         },
         redirect: 'error',
