@@ -28,7 +28,8 @@ function feedOfPath(path: string): Feed | undefined {
  */
 export function parseRelayUrl(input: string): RelayUrlCheck {
   const text = input.trim();
-  if (text === '') return { ok: false, reason: 'Enter the relay address, e.g. ws://127.0.0.1:8765.' };
+  if (text === '')
+    return { ok: false, reason: 'Enter the relay address, e.g. ws://127.0.0.1:8765.' };
   if (text.length > MAX_URL_CHARS)
     return { ok: false, reason: `The address is longer than ${MAX_URL_CHARS} characters.` };
   let url: URL;
@@ -48,7 +49,10 @@ export function parseRelayUrl(input: string): RelayUrlCheck {
     };
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
-    return { ok: false, reason: `A relay address starts with ws:// or wss://, not ${url.protocol}//.` };
+    return {
+      ok: false,
+      reason: `A relay address starts with ws:// or wss://, not ${url.protocol}//.`,
+    };
   if (url.hostname === '') return { ok: false, reason: 'The address has no host.' };
   if (url.username !== '' || url.password !== '')
     return {

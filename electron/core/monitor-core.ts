@@ -87,11 +87,7 @@ import { errorMessage } from '../../shared/errors.ts';
 import type { CommandFn, CommandTable as CommandTableOf } from './commands.ts';
 import { MarketCommands } from './market-commands.ts';
 import { MemorySecretStore } from './memory-secrets.ts';
-import {
-  RelayCommands,
-  type RelayCommandsHost,
-  type RelaySecretStores,
-} from './relay-commands.ts';
+import { RelayCommands, type RelayCommandsHost, type RelaySecretStores } from './relay-commands.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,

@@ -40,7 +40,8 @@ import type { CommandGroup } from './commands.ts';
 import type { SecretStore, StoredCredentials } from './types.ts';
 import type { StreamSource } from './stream-source.ts';
 
-export type RelayCommandName = 'relay:keys-set' | 'relay:keys-clear' | 'relay:status' | 'relay:serve';
+export type RelayCommandName =
+  'relay:keys-set' | 'relay:keys-clear' | 'relay:status' | 'relay:serve';
 
 /** The two credential slots besides the Alpaca keys. */
 export interface RelaySecretStores {
@@ -114,7 +115,8 @@ export class RelayCommands {
     this.#offInstalled = host.source.onInstalled((_client, source) => {
       const relay = this.#relay;
       // Same feed: the adapter has already moved to the new client. Another feed: another path.
-      if (relay !== undefined && relay.feed !== feedOf(source)) void this.#serial(() => this.#restart());
+      if (relay !== undefined && relay.feed !== feedOf(source))
+        void this.#serial(() => this.#restart());
     });
   }
 
@@ -205,7 +207,10 @@ export class RelayCommands {
       'relay:serve': async ({ enabled, port, newKey }) => {
         const current = this.#host.settings().relayServer ?? DEFAULT_RELAY_SERVER;
         const next = { enabled, port: port ?? current.port };
-        const saved = await this.#host.saveSettings({ ...this.#host.settings(), relayServer: next });
+        const saved = await this.#host.saveSettings({
+          ...this.#host.settings(),
+          relayServer: next,
+        });
         if (!saved.ok) return saved;
         let generated: StoredCredentials | undefined;
         if (newKey === true || (enabled && (await this.#serverKey()) === undefined)) {
