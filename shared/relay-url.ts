@@ -32,6 +32,12 @@ export function parseRelayUrl(input: string): RelayUrlCheck {
     return { ok: false, reason: 'Enter the relay address, e.g. ws://127.0.0.1:8765.' };
   if (text.length > MAX_URL_CHARS)
     return { ok: false, reason: `The address is longer than ${MAX_URL_CHARS} characters.` };
+  // `127.0.0.1:8765` would parse with `127.0.0.1:` as its scheme: say what is missing instead.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    return {
+      ok: false,
+      reason: `"${text.slice(0, 80)}" has no ws:// or wss:// in front: write it as ws://HOST:PORT (e.g. ws://127.0.0.1:8765).`,
+    };
   let url: URL;
   try {
     url = new URL(text);
