@@ -82,6 +82,26 @@ function feedOf(source: Source): Feed {
   return source.kind === 'simulator' ? 'iex' : source.feed;
 }
 
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0']);
+
+/**
+ * Whether `source` is the relay this app serves on `port`: the app would then be its own
+ * upstream, every subscription waiting on itself and no data ever coming.
+ */
+export function servesItself(source: Source, port: number): boolean {
+  if (source.kind !== 'relay') return false;
+  let url: URL;
+  try {
+    url = new URL(source.url);
+  } catch {
+    return false;
+  }
+  return LOOPBACK_NAMES.has(url.hostname) && Number(url.port) === port;
+}
+
+const SELF_LOOP =
+  "The source is this app's own relay: it would wait on itself. Choose another source, or stop serving.";
+
 /** A new client key for the served relay: an id to tell it apart and 192 random bits. */
 function newServerKey(): StoredCredentials {
   return {
@@ -114,8 +134,10 @@ export class RelayCommands {
     this.#log = host.logger.child({ module: 'relay-app' });
     this.#offInstalled = host.source.onInstalled((_client, source) => {
       const relay = this.#relay;
+      if (relay === undefined) return;
       // Same feed: the adapter has already moved to the new client. Another feed: another path.
-      if (relay !== undefined && relay.feed !== feedOf(source))
+      // A source that is this relay itself: stopped (with why), before it waits on itself.
+      if (relay.feed !== feedOf(source) || servesItself(source, relay.port))
         void this.#serial(() => this.#restart());
     });
   }
@@ -326,6 +348,13 @@ export class RelayCommands {
       });
       if (this.#host.closed()) {
         await relay.close();
+        return;
+      }
+      if (servesItself(source.source ?? installed, relay.port)) {
+        await relay.close();
+        this.#state = 'failed';
+        this.#error = SELF_LOOP;
+        this.#host.setNotice(SERVER_NOTICE, 'warning', SELF_LOOP);
         return;
       }
       this.#relay = relay;

@@ -258,6 +258,23 @@ describe('the relay the app serves', () => {
     expect(sim.connections()).toHaveLength(1);
   });
 
+  it('stops, with why, when the app source is the relay it serves itself', async () => {
+    const { view, sink } = await setup({ settings: { autoConnect: false } });
+    const first = await value(view, 'relay:serve', { enabled: true, port: 0 });
+    const port = Number(new URL(first.relay.server.url ?? 'ws://x:1').port);
+    const fixed = await value(view, 'relay:serve', { enabled: true, port });
+    expect(fixed.relay.server).toMatchObject({ state: 'listening', port });
+    await value(view, 'source:set', {
+      source: { kind: 'relay', url: `ws://127.0.0.1:${port}`, feed: 'iex', codec: 'json' },
+    });
+    await until(
+      () => sink.last('relay:update')?.server.state === 'failed',
+      'the served relay stopped',
+    );
+    const status = await value(view, 'relay:status', {});
+    expect(status.server.error).toMatch(/this app's own relay/);
+  });
+
   it('a taken port fails with a message; the setting stays, and a new port starts it', async () => {
     const { view } = await setup();
     const first = await value(view, 'relay:serve', { enabled: true, port: 0 });
