@@ -75,6 +75,8 @@ export function codecLabel(codec: Codec): string {
 
 function sameSource(a: Source, b: Source): boolean {
   if (a.kind === 'alpaca' && b.kind === 'alpaca') return a.feed === b.feed && a.codec === b.codec;
+  if (a.kind === 'relay' && b.kind === 'relay')
+    return a.url === b.url && a.feed === b.feed && a.codec === b.codec;
   return a.kind === b.kind && a.codec === b.codec;
 }
 
