@@ -10,7 +10,8 @@ import { NO_RELAY_KEY_REASON } from '../../../electron/core/stream-source.ts';
 import { startRelay, type Relay } from '../../../electron/relay/index.ts';
 import { startSimulator, type Simulator } from '../../../electron/simulator/index.ts';
 import { until } from '../simulator/helpers.ts';
-import { call, nextFrame, runCleanups, setup, value } from './harness.ts';
+import { MemorySecretStore } from '../../../electron/core/memory-secrets.ts';
+import { call, nextFrame, runCleanups, setup, tempDir, value } from './harness.ts';
 
 const SIM_KEY = 'SIMKEY-relay-app';
 const SIM_SECRET = 'SIMSECRET-relay-app';
@@ -273,6 +274,50 @@ describe('the relay the app serves', () => {
     );
     const status = await value(view, 'relay:status', {});
     expect(status.server.error).toMatch(/this app's own relay/);
+  });
+
+  it('starts again with the app when the setting is on; a lost key keeps it off, with why', async () => {
+    const dir = await tempDir();
+    const slots = { client: new MemorySecretStore(), server: new MemorySecretStore() };
+    const first = await setup({
+      dir,
+      settings: { autoConnect: false },
+      core: { relaySecrets: slots },
+    });
+    // An old settings file: no relayServer, so off.
+    expect((await value(first.view, 'relay:status', {})).server).toMatchObject({
+      enabled: false,
+      state: 'off',
+      hasKey: false,
+    });
+    const served = await value(first.view, 'relay:serve', { enabled: true, port: 0 });
+    const key = served.generated;
+    await first.core.close();
+
+    // The same key slots (a keyring): listening again at start, with the same key.
+    const again = await setup({ dir, writeFiles: false, core: { relaySecrets: slots } });
+    const status = await value(again.view, 'relay:status', {});
+    expect(status.server).toMatchObject({ enabled: true, state: 'listening', hasKey: true });
+    const sdk = new streaming.StockDataStream({
+      credentials: { keyId: key?.keyId ?? '', secret: key?.secret ?? '' },
+      url: status.server.streamUrl ?? '',
+      reconnect: false,
+    });
+    later.push(() => sdk.disconnect());
+    sdk.connect();
+    expect(await sdk.waitForAuthentication(5000)).toBe(true);
+    await again.core.close();
+
+    // Keys kept in memory only are gone after a restart: not remade behind the user's back.
+    const lost = await setup({ dir, writeFiles: false });
+    const off = await value(lost.view, 'relay:status', {});
+    expect(off.server).toMatchObject({ enabled: true, state: 'failed', hasKey: false });
+    expect(off.server.error).toMatch(/make a new key/);
+    const snap = await value(lost.view, 'diagnostics:snapshot', {});
+    expect(snap.notices.some((n) => n.id === 'relay-server')).toBe(true);
+    const renewed = await value(lost.view, 'relay:serve', { enabled: true, newKey: true });
+    expect(renewed.generated?.keyId).not.toBe(key?.keyId);
+    expect(renewed.relay.server.state).toBe('listening');
   });
 
   it('a taken port fails with a message; the setting stays, and a new port starts it', async () => {
