@@ -189,14 +189,14 @@ describe('main: start', () => {
       app: { name: 'Market Monitor', version: '0.0.0-test', platform: process.platform },
     });
     // The Alpaca keys, then the relay key slots: each a file of its own, kept the same way.
-    expect(secrets).toEqual(
-      ['credentials.json', 'relay-credentials.json', 'relay-server-credentials.json'].map((file) =>
-        expect.objectContaining({
-          safeStorage: fake.module.safeStorage,
-          filePath: join(fake.app.getPath('userData'), file),
-          platform: process.platform,
-        }),
-      ),
+    const files = ['credentials.json', 'relay-credentials.json', 'relay-server-credentials.json'];
+    expect(secrets).toHaveLength(files.length);
+    files.forEach((file, i) =>
+      expect(secrets[i]).toMatchObject({
+        safeStorage: fake.module.safeStorage,
+        filePath: join(fake.app.getPath('userData'), file),
+        platform: process.platform,
+      }),
     );
   });
 
