@@ -8,6 +8,7 @@
  * - the alert rules (alerts.json, electron/alerts/): one engine for the core's life, whose rules
  *   are registered as handlers on every new client; a firing goes to every view
  *   ('alerts:fired'), to the alerts log and to the Notifier (desktop notifications in the app);
+ * - the relay key of a Relay source and the relay this app can serve (relay-commands.ts);
  * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
  *
  * Rules it keeps:
