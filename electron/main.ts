@@ -229,6 +229,21 @@ function start(): void {
           platform: process.platform,
           logger: rootLogger,
         }),
+        // The relay key slots: files of their own, kept exactly as the Alpaca keys are.
+        relaySecrets: {
+          client: new SafeStorageSecretStore({
+            safeStorage,
+            filePath: join(userData, 'relay-credentials.json'),
+            platform: process.platform,
+            logger: rootLogger,
+          }),
+          server: new SafeStorageSecretStore({
+            safeStorage,
+            filePath: join(userData, 'relay-server-credentials.json'),
+            platform: process.platform,
+            logger: rootLogger,
+          }),
+        },
         app: {
           name: app.getName(),
           version: app.getVersion(),

@@ -81,6 +81,10 @@ export const PRELOAD_COMMANDS = [
   'update:status',
   'update:check',
   'update:restart',
+  'relay:keys-set',
+  'relay:keys-clear',
+  'relay:status',
+  'relay:serve',
 ] as const satisfies readonly CommandName[];
 
 type MissingCommand = Exclude<CommandName, (typeof PRELOAD_COMMANDS)[number]>;

@@ -14,6 +14,7 @@ import type { ConnectionState } from './connection.ts';
 import type { QuoteFrame } from './frame.ts';
 import type { Health, HistogramSummary, MetricsSnapshot, Rates } from './metrics.ts';
 import type { Channel, Codec, Feed } from './market.ts';
+import { relayBaseProblem } from './relay-url.ts';
 
 // ------------------------------------------------------------------------------ envelope
 
@@ -190,11 +191,42 @@ export const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
 export const THEMES = ['dark', 'light'] as const;
 export type Theme = (typeof THEMES)[number];
 
+/** A relay's base address, `ws://HOST:PORT` (shared/relay-url.ts parses what the user typed). */
+const relayUrlSchema = z
+  .string()
+  .max(2048)
+  .superRefine((url, ctx) => {
+    const problem = relayBaseProblem(url);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const sourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('simulator'), codec: z.enum(CODECS) }),
   z.strictObject({ kind: z.literal('alpaca'), feed: z.enum(FEEDS), codec: z.enum(CODECS) }),
+  /**
+   * A relay (`market-monitor relay`, or another Market Monitor's): Alpaca's protocol at
+   * `url` + the feed's path, with a relay key (the 'relay:keys-set' slot, not the Alpaca keys).
+   */
+  z.strictObject({
+    kind: z.literal('relay'),
+    url: relayUrlSchema,
+    feed: z.enum(FEEDS),
+    codec: z.enum(CODECS),
+  }),
 ]);
 export type Source = z.infer<typeof sourceSchema>;
+export type SourceKind = Source['kind'];
+
+/**
+ * The relay this app serves on its own core (off by default): the app's one upstream connection
+ * fanned out on ws://127.0.0.1:port to the household's other Alpaca clients. Port 0: any free one.
+ */
+export const relayServerSettingsSchema = z.strictObject({
+  enabled: z.boolean(),
+  port: z.number().int().min(0).max(65_535),
+});
+export type RelayServerSettings = z.infer<typeof relayServerSettingsSchema>;
+export const DEFAULT_RELAY_SERVER: RelayServerSettings = { enabled: false, port: 0 };
 
 export const DEFAULT_SOURCE: Source = { kind: 'simulator', codec: 'msgpack' };
 
@@ -212,6 +244,8 @@ export const settingsSchema = z.strictObject({
    * the first list. An id no list has any more counts as absent.
    */
   activeWatchlist: idSchema.optional(),
+  /** Absent (files from older builds): the relay is off. */
+  relayServer: relayServerSettingsSchema.optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -338,6 +372,61 @@ export interface CredentialStatus {
 }
 
 // ------------------------------------------------------------------------------ views (outputs)
+
+/** One client of the relay this app serves: its counters, never its key. */
+export interface RelayClientView {
+  readonly id: number;
+  readonly codec: Codec;
+  readonly authenticated: boolean;
+  readonly pairs: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly bufferedAmount: number;
+  readonly lagging: boolean;
+  readonly conflated: number;
+  readonly dropped: number;
+  /** Epoch ms. */
+  readonly connectedAt: number;
+}
+
+/** The relay this app serves (Settings and Diagnostics). */
+export interface RelayServerView {
+  readonly enabled: boolean;
+  /** The port asked for (0: any free one). */
+  readonly port: number;
+  readonly state: 'off' | 'starting' | 'listening' | 'failed';
+  /** `ws://127.0.0.1:PORT` while listening. */
+  readonly url: string | undefined;
+  /** Where a client points its stream: the url and the feed's path. */
+  readonly streamUrl: string | undefined;
+  readonly feed: Feed | undefined;
+  /** Whether a client key exists (it is shown once, when made, and never again). */
+  readonly hasKey: boolean;
+  /** Why it is not listening (the port is taken, ...). */
+  readonly error: string | undefined;
+  /** Pairs the relay's clients hold on the app's connection. */
+  readonly upstreamPairs: number;
+  readonly clients: readonly RelayClientView[];
+  readonly counters: {
+    readonly accepted: number;
+    readonly rejected: number;
+    readonly authFailed: number;
+    readonly messagesOut: number;
+    readonly restRequests: number;
+  };
+}
+
+export interface RelayView {
+  /** The relay key this app uses when its source is a relay (status only, like the Alpaca keys). */
+  readonly keys: CredentialStatus;
+  readonly server: RelayServerView;
+}
+
+/** 'relay:serve' answers the new client key once, when it made one. */
+export interface RelayServeResult {
+  readonly relay: RelayView;
+  readonly generated: { readonly keyId: string; readonly secret: string } | undefined;
+}
 
 export interface ConnectionErrorView {
   readonly code: number | undefined;
@@ -598,6 +687,8 @@ export interface DiagnosticsBundle {
   readonly market: MarketView;
   readonly rest: RestMetricsView | null;
   readonly log: readonly LogEntry[];
+  /** The relay key's status and the relay this app serves (absent from older builds' bundles). */
+  readonly relay?: RelayView;
 }
 
 export interface Snapshot {
@@ -613,6 +704,7 @@ export interface Snapshot {
   readonly frames: FrameStatsView;
   readonly market: MarketView;
   readonly rest: RestMetricsView | null;
+  readonly relay?: RelayView;
 }
 
 // ------------------------------------------------------------------------------ alerts
@@ -970,6 +1062,19 @@ export const COMMANDS = {
   'update:status': empty,
   'update:check': empty,
   'update:restart': empty,
+  /** The relay key for a Relay source (write-only, stored as the Alpaca keys are). */
+  'relay:keys-set': credentialsSchema,
+  'relay:keys-clear': empty,
+  'relay:status': empty,
+  /**
+   * Serve the app's connection as a relay on 127.0.0.1 (or stop). The first start makes a client
+   * key and answers it once; `newKey` replaces it (clients with the old one are refused).
+   */
+  'relay:serve': z.strictObject({
+    enabled: z.boolean(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    newKey: z.literal(true).optional(),
+  }),
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -1019,6 +1124,10 @@ export interface CommandOutputs {
   'update:status': UpdateStatus;
   'update:check': UpdateStatus;
   'update:restart': UpdateStatus;
+  'relay:keys-set': RelayView;
+  'relay:keys-clear': RelayView;
+  'relay:status': RelayView;
+  'relay:serve': RelayServeResult;
 }
 export type CommandOutput<C extends CommandName> = CommandOutputs[C];
 
@@ -1070,6 +1179,8 @@ export interface EventMap {
   'update:status': UpdateStatus;
   /** The app was opened with a symbol link; sent to the window that was brought forward. */
   'deeplink:symbol': DeepLinkSymbol;
+  /** The relay key's status or the served relay changed (a client came or went, a start). */
+  'relay:update': RelayView;
 }
 export type EventName = keyof EventMap;
 export const EVENT_NAMES: readonly EventName[] = [
@@ -1089,6 +1200,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'tape:trades',
   'update:status',
   'deeplink:symbol',
+  'relay:update',
 ];
 
 // ------------------------------------------------------------------------------ the API

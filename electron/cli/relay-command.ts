@@ -16,7 +16,9 @@ import {
   startRelay,
   type Relay,
   type RelayKey,
+  type RestUpstream,
 } from '../relay/index.ts';
+import { DEFAULT_DATA_URL, DEFAULT_TRADING_URL } from '../rest/alpaca-rest.ts';
 import { randomRunCredentials, startSimulator, type Simulator } from '../simulator/index.ts';
 import { createLogger } from '../stream/log.ts';
 import { UsageError, parseChoice, parsePositive } from './args.ts';
@@ -32,7 +34,9 @@ Clients authenticate with relay keys (--client-key/--client-secret, limit --max-
 ${DEFAULT_MAX_SYMBOLS}; or a JSON file [{"key","secret","maxSymbols"}]); the Alpaca keys never leave the
 relay. Without client keys any key is accepted, on loopback only. A client past --max-buffer-bytes
 (default 4194304) gets 407 and is closed, or with --conflate keeps only the latest quote per symbol
-until it catches up. Output: a "listening" line, then "status" lines (default every 5 s); logs on stderr.`;
+until it catches up. Market-data REST GETs (snapshots, bars, clock, calendar, assets) pass through on
+http://HOST:PORT with the same client keys. Output: a "listening" line, then "status" lines (default
+every 5 s); logs on stderr.`;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
 const UPSTREAMS = ['simulator', 'alpaca'] as const;
@@ -154,22 +158,33 @@ export async function runRelay(argv: readonly string[], io: RelayIo): Promise<nu
 
   let simulator: Simulator | undefined;
   let upstream;
+  let rest: RestUpstream;
   if (plan.upstream === 'simulator') {
     // The embedded simulator's key is random per run: only the relay can use it.
     const run = randomRunCredentials();
     simulator = await startSimulator({ logger, key: run.key, secret: run.secret });
     upstream = { url: simulator.urlFor(plan.feed), key: run.key, secret: run.secret };
+    // The simulator serves Alpaca's REST API on its stream port.
+    const simHttp = simulator.url.replace(/^ws/, 'http');
+    rest = { dataUrl: simHttp, tradingUrl: simHttp, keyId: run.key, secret: run.secret };
   } else {
     upstream = {
       url: `${ALPACA_STREAM_HOST}${FEED_PATHS[plan.feed]}`,
       key: plan.alpacaKey ?? '',
       secret: plan.alpacaSecret ?? '',
     };
+    rest = {
+      dataUrl: DEFAULT_DATA_URL,
+      tradingUrl: DEFAULT_TRADING_URL,
+      keyId: upstream.key,
+      secret: upstream.secret,
+    };
   }
   let relay: Relay;
   try {
     relay = await startRelay({
       upstream,
+      rest: { upstream: rest },
       feed: plan.feed,
       host: plan.host,
       port: plan.port,

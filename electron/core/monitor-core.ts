@@ -8,6 +8,7 @@
  * - the alert rules (alerts.json, electron/alerts/): one engine for the core's life, whose rules
  *   are registered as handlers on every new client; a firing goes to every view
  *   ('alerts:fired'), to the alerts log and to the Notifier (desktop notifications in the app);
+ * - the relay key of a Relay source and the relay this app can serve (relay-commands.ts);
  * - the events every view receives (connection, metrics, handlers, log, subscriptions, ...).
  *
  * Rules it keeps:
@@ -86,6 +87,8 @@ import { alertsFileStore } from '../alerts/store.ts';
 import { errorMessage } from '../../shared/errors.ts';
 import type { CommandFn, CommandTable as CommandTableOf } from './commands.ts';
 import { MarketCommands } from './market-commands.ts';
+import { MemorySecretStore } from './memory-secrets.ts';
+import { RelayCommands, type RelayCommandsHost, type RelaySecretStores } from './relay-commands.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -158,6 +161,13 @@ export interface MonitorCoreOptions {
    * commands answer that updates are a desktop feature.
    */
   readonly updates?: UpdatesPort;
+  /**
+   * The relay key slots (relay-commands.ts): the key a Relay source connects with, and the served
+   * relay's client key. Default: memory (browser mode, tests).
+   */
+  readonly relaySecrets?: RelaySecretStores;
+  /** The served relay's timeouts (tests). */
+  readonly relay?: RelayCommandsHost['relayOptions'];
 }
 
 /** What the update commands say without an updater: browser mode. */
@@ -238,6 +248,8 @@ export class MonitorCore {
   readonly #tape: Tape;
   /** Market, directory, chart and tape commands (market-commands.ts). */
   readonly #market: MarketCommands;
+  /** The relay key and the relay this app serves (relay-commands.ts). */
+  readonly #relay: RelayCommands;
   readonly #commands: CommandTable;
 
   #settings: Settings = DEFAULT_SETTINGS;
@@ -328,6 +340,7 @@ export class MonitorCore {
         logger: this.#root,
         book: this.#book,
         credentials: () => this.#credentials(),
+        relayCredentials: () => this.#relay.credentials(),
         watchlists: () => this.#watchlists,
         activeWatchlist: () => this.#settings.activeWatchlist,
         setNotice: (id, level, message) => this.#setNotice(id, level, message),
@@ -344,6 +357,23 @@ export class MonitorCore {
         attachHandlers: (handlers) => this.#tape.attach(handlers),
       },
     );
+    this.#relay = new RelayCommands({
+      logger: this.#root,
+      source: this.#source,
+      secrets: options.relaySecrets ?? {
+        client: new MemorySecretStore(),
+        server: new MemorySecretStore(),
+      },
+      settings: () => this.#settings,
+      saveSettings: (next) => this.#saveSettings(next),
+      learn: (...values) => this.#redactor.add(...values),
+      scrub: (text) => this.#redactor.scrub(text),
+      changed: (view) => this.#emit('relay:update', view),
+      setNotice: (id, level, message) => this.#setNotice(id, level, message),
+      dropNotice: (id) => void this.#dropNotice(id),
+      closed: () => this.#closed,
+      ...(options.relay ? { relayOptions: options.relay } : {}),
+    });
     this.#market = new MarketCommands({
       source: this.#source,
       tape: this.#tape,
@@ -487,6 +517,8 @@ export class MonitorCore {
     this.#source.wantConnected = this.#settings.autoConnect;
     const source = this.#settings.source;
     this.#source.install(await this.#source.prepare(source));
+    // After the client: a served relay fans it out.
+    await this.#relay.start();
     this.#log.info(
       {
         source: source.kind,
@@ -509,6 +541,8 @@ export class MonitorCore {
     // Let a command that is already running finish its awaits; it sees #closed and changes nothing.
     await this.#lock.catch(() => undefined);
     this.#alerts.close();
+    // Its clients get close frames before the connection they were served from goes.
+    await this.#relay.close();
     await Promise.all([
       this.#source.close('monitor closing'),
       this.#settingsStore.flush(),
@@ -748,6 +782,7 @@ export class MonitorCore {
    * error notice naming what is left on disk.
    */
   async #applyConsent(allowInsecure: boolean): Promise<void> {
+    await this.#relay.applyConsent(allowInsecure);
     let effect: ConsentEffect;
     try {
       const change = await this.#secrets.setConsent(allowInsecure);
@@ -895,6 +930,7 @@ export class MonitorCore {
   #commandTable(): CommandTable {
     return {
       ...this.#market.table(),
+      ...this.#relay.table(),
       'connection:connect': () => {
         this.#source.connect();
         const blocked = this.#source.blocked;
@@ -1258,6 +1294,7 @@ export class MonitorCore {
       ...this.#state(),
       market: this.#marketView(),
       rest: this.#restMetrics(),
+      relay: this.#relay.view(),
       notices: this.#notices,
       frames: {
         frames: view.cursor.frames,
@@ -1289,6 +1326,7 @@ export class MonitorCore {
       ...this.#state(),
       market: this.#marketView(),
       rest: this.#restMetrics(),
+      relay: this.#relay.view(),
       log: this.#recentLog(BUNDLE_LOG_ENTRIES),
     };
   }

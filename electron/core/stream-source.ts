@@ -16,6 +16,11 @@
  * source without credentials builds its client but never connects it: state `idle`, the reason
  * NO_CREDENTIALS_REASON, and a notice.
  *
+ * A relay source (`market-monitor relay`, or another Market Monitor serving its connection)
+ * streams the relay's URL and feed path with the relay key (a credential slot of its own, never
+ * the Alpaca keys), and reads REST through the relay's pass-through on the same port with the
+ * same key; a relay without one answers 404 there, and the market context does without REST.
+ *
  * No electron import.
  */
 import type { ConnectionView, Notice, Source, WatchlistsFile } from '../../shared/api.ts';
@@ -30,7 +35,13 @@ import {
 import { join } from 'node:path';
 import { MarketContext } from '../market/market-context.ts';
 import { SymbolDirectory } from '../market/symbol-directory.ts';
-import { AlpacaRest, type AlpacaRestOptions } from '../rest/alpaca-rest.ts';
+import {
+  AlpacaRest,
+  DEFAULT_DATA_URL,
+  DEFAULT_TRADING_URL,
+  type AlpacaRestOptions,
+} from '../rest/alpaca-rest.ts';
+import { relayHttpUrl } from '../../shared/relay-url.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import { StreamClient, type StreamClientOptions } from '../stream/client.ts';
 import type { HandlerRegistry } from '../stream/handlers.ts';
@@ -41,6 +52,8 @@ import { MAX_TOTAL_SYMBOLS, subscribableSymbols } from './watchlists.ts';
 
 /** What the connection view says while an Alpaca source has no keys. */
 export const NO_CREDENTIALS_REASON = 'no credentials: add keys in Settings';
+/** What it says while a relay source has no relay key. */
+export const NO_RELAY_KEY_REASON = 'no relay key: add the relay key in Settings';
 
 /** Largest client message the embedded simulator reads (see #ensureSimulator). */
 const EMBEDDED_MAX_PAYLOAD = 64 * 1024;
@@ -73,6 +86,8 @@ export interface SourceHost {
   readonly book: QuoteBook;
   /** The keys for an Alpaca source: stored, else the environment's; undefined when none. */
   credentials(): Promise<StoredCredentials | undefined>;
+  /** The relay key for a relay source; undefined when none (absent: never any). */
+  relayCredentials?(): Promise<StoredCredentials | undefined>;
   watchlists(): WatchlistsFile;
   /** The id of the watchlist the user is looking at (settings), whose symbols stream first. */
   activeWatchlist(): string | undefined;
@@ -114,11 +129,21 @@ export interface PreparedSource {
   readonly blocked: string | undefined;
   /** REST for the same account and host; undefined without keys. */
   readonly rest: AlpacaRest | undefined;
+  /** Where that REST goes and with which keys (a relay served by the app passes REST on there). */
+  readonly restTarget: RestTarget | undefined;
+}
+
+/** A REST host pair and its keys. */
+export interface RestTarget {
+  readonly dataUrl: string;
+  readonly tradingUrl: string;
+  readonly keyId: string;
+  readonly secret: string;
 }
 
 /** Crypto pairs (BTC/USD) go to the crypto feed, everything else to the stock feeds. */
 function isCryptoSource(source: Source): boolean {
-  return source.kind === 'alpaca' && source.feed === 'crypto';
+  return source.kind !== 'simulator' && source.feed === 'crypto';
 }
 
 export class StreamSource {
@@ -136,7 +161,11 @@ export class StreamSource {
   readonly #directories = {
     alpaca: undefined as SymbolDirectory | undefined,
     simulator: undefined as SymbolDirectory | undefined,
+    relay: undefined as SymbolDirectory | undefined,
   };
+  /** Told of every installed client (the relay the app serves follows it). */
+  readonly #installed = new Set<(client: StreamClient, source: Source) => void>();
+  #restTarget: RestTarget | undefined;
   /** The embedded simulator's keys: random per run unless the options name them (see prepare). */
   readonly #simKeys: { readonly key: string; readonly secret: string };
   /** Undoes everything attached to the current client (listeners, the book's handlers). */
@@ -210,6 +239,22 @@ export class StreamSource {
     return this.#streamed;
   }
 
+  /** The installed source (the settings' may be newer while one is being prepared). */
+  get source(): Source | undefined {
+    return this.#source;
+  }
+
+  /** Where the installed client's REST goes, with its keys; undefined without REST access. */
+  get restTarget(): RestTarget | undefined {
+    return this.#restTarget;
+  }
+
+  /** `listener` hears of each client install() puts in place; returns the unsubscribe. */
+  onInstalled(listener: (client: StreamClient, source: Source) => void): () => void {
+    this.#installed.add(listener);
+    return () => void this.#installed.delete(listener);
+  }
+
   get wantConnected(): boolean {
     return this.#wantConnected;
   }
@@ -236,6 +281,7 @@ export class StreamSource {
     let secret: string | undefined;
     let blocked: string | undefined;
     let rest: AlpacaRest | undefined;
+    let restTarget: RestTarget | undefined;
     if (source.kind === 'simulator') {
       const sim = await this.#ensureSimulator();
       url = sim.urlFor('iex');
@@ -251,6 +297,27 @@ export class StreamSource {
         keyId: key,
         secret,
       });
+      restTarget = { dataUrl: base, tradingUrl: base, keyId: key, secret };
+    } else if (source.kind === 'relay') {
+      url = `${source.url}${FEED_PATHS[source.feed]}`;
+      const credentials = await this.#host.relayCredentials?.();
+      if (credentials) {
+        key = credentials.keyId;
+        secret = credentials.secret;
+        // The relay passes market-data GETs on at its http:// address, with the same key.
+        const base = relayHttpUrl(source.url);
+        rest = new AlpacaRest({
+          logger: this.#host.logger,
+          ...this.#options.rest,
+          dataUrl: base,
+          tradingUrl: base,
+          keyId: key,
+          secret,
+        });
+        restTarget = { dataUrl: base, tradingUrl: base, keyId: key, secret };
+      } else {
+        blocked = NO_RELAY_KEY_REASON;
+      }
     } else {
       url = this.#alpacaUrl(source.feed);
       const credentials = await this.#host.credentials();
@@ -263,6 +330,12 @@ export class StreamSource {
           keyId: key,
           secret,
         });
+        restTarget = {
+          dataUrl: this.#options.rest?.dataUrl ?? DEFAULT_DATA_URL,
+          tradingUrl: this.#options.rest?.tradingUrl ?? DEFAULT_TRADING_URL,
+          keyId: key,
+          secret,
+        };
       } else {
         blocked = NO_CREDENTIALS_REASON;
       }
@@ -275,7 +348,7 @@ export class StreamSource {
       ...(key !== undefined ? { key } : {}),
       ...(secret !== undefined ? { secret } : {}),
     });
-    return { source, client, blocked, rest };
+    return { source, client, blocked, rest, restTarget };
   }
 
   /** Throws away a prepared client that will not be installed. */
@@ -299,6 +372,7 @@ export class StreamSource {
     this.#client = client;
     this.#source = source;
     this.#blocked = blocked;
+    this.#restTarget = prepared.restTarget;
     this.#streamed = new Set();
     this.#conn = { previous: 'idle', since: Date.now(), retryAt: undefined, stale: false };
 
@@ -331,14 +405,14 @@ export class StreamSource {
         ? {
             directory: {
               directory,
-              cacheDir: source.kind === 'simulator' ? join(cacheDir, 'simulator') : cacheDir,
+              cacheDir: source.kind === 'alpaca' ? cacheDir : join(cacheDir, source.kind),
             },
           }
         : {}),
       unavailableReason: blocked ?? 'no REST access',
       book,
       client,
-      feed: source.kind === 'alpaca' ? source.feed : 'iex',
+      feed: source.kind === 'simulator' ? 'iex' : source.feed,
       logger: this.#host.logger,
       ...(this.#options.market?.pollIntervalMs !== undefined
         ? { pollIntervalMs: this.#options.market.pollIntervalMs }
@@ -360,7 +434,9 @@ export class StreamSource {
       this.#host.setNotice(
         'no-credentials',
         'warning',
-        'No Alpaca API keys: add them in Settings, or switch the source to the simulator.',
+        source.kind === 'relay'
+          ? 'No relay key: add the key and secret the relay gave you in Settings, or switch the source.'
+          : 'No Alpaca API keys: add them in Settings, or switch the source to the simulator.',
       );
     } else {
       this.#host.dropNotice('no-credentials');
@@ -369,6 +445,13 @@ export class StreamSource {
       { source: source.kind, codec: source.codec, url: client.url, blocked },
       'stream client ready',
     );
+    for (const listener of [...this.#installed]) {
+      try {
+        listener(client, source);
+      } catch (err) {
+        this.#log.error({ err }, 'a listener of the new client failed');
+      }
+    }
     this.#host.connectionChanged();
     this.#host.subscriptionsChanged();
     this.#host.handlersChanged();

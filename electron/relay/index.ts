@@ -1,7 +1,8 @@
 /**
  * The relay: one upstream Alpaca stream served, in Alpaca's own protocol, to any number of
  * Alpaca clients on this machine (relay.ts); its client keys (keys.ts); the way from the domain
- * messages back to Alpaca's wire items (wire.ts).
+ * messages back to Alpaca's wire items (wire.ts); the market-data REST pass-through on the
+ * same port (rest-proxy.ts).
  */
 export { isLoopback, startRelay } from './relay.ts';
 export type {
@@ -16,3 +17,7 @@ export type { ClientInfo } from './downstream.ts';
 export { DEFAULT_MAX_SYMBOLS, KeyFileError, KeyRing, loadKeyFile, parseKeyList } from './keys.ts';
 export type { RelayKey } from './keys.ts';
 export { channelOf, toWireItem } from './wire.ts';
+export { AttachedUpstream } from './attached-upstream.ts';
+export type { ClientProvider, RelayUpstreamClient } from './attached-upstream.ts';
+export { REST_PROXY_DEFAULTS, RestProxy, restTarget } from './rest-proxy.ts';
+export type { RestProxyCounters, RestProxyOptions, RestUpstream } from './rest-proxy.ts';

@@ -31,6 +31,8 @@ import type { ClientHost, ClientInfo, OutPart, UpstreamView } from './downstream
 import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
 import { channelOf, toWireItem } from './wire.ts';
+import { RestProxy, type RestProxyOptions } from './rest-proxy.ts';
+import type { RelayUpstreamClient } from './attached-upstream.ts';
 
 export interface RelayUpstream {
   /** Full stream URL with the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
@@ -43,7 +45,8 @@ export interface RelayUpstream {
 }
 
 export interface RelayOptions {
-  readonly upstream: RelayUpstream;
+  /** A stream to open, or one that exists (attached-upstream.ts: the app's own client). */
+  readonly upstream: RelayUpstream | RelayUpstreamClient;
   /** The feed served; its path is Alpaca's (`/v2/iex`, ...). Default iex. */
   readonly feed?: Feed;
   /** Default 127.0.0.1. Any other address needs client keys. */
@@ -69,6 +72,8 @@ export interface RelayOptions {
   /** Bytes read per second from all clients; senders past it wait. Default 4 MiB. */
   readonly maxInboundBytesPerSecond?: number;
   readonly logger?: Logger;
+  /** REST pass-through on the same port (rest-proxy.ts); none: REST paths get 404. */
+  readonly rest?: Omit<RestProxyOptions, 'authorize' | 'logger'>;
 }
 
 export interface RelayCounters {
@@ -117,7 +122,9 @@ export interface Relay {
   readonly feed: Feed;
   /** `ws://HOST:PORT/v2/iex` and so on: the path clients connect to. */
   urlFor(feed?: Feed): string;
-  readonly upstream: StreamClient;
+  readonly upstream: RelayUpstreamClient;
+  /** The REST pass-through, when the relay has an upstream for it. */
+  readonly rest: RestProxy | undefined;
   stats(): RelayStats;
   clients(): ClientInfo[];
   footprint(): RelayFootprint;
@@ -191,7 +198,7 @@ class RelayServer implements Relay, ClientHost {
   url = '';
   port = 0;
   readonly feed: Feed;
-  readonly upstream: StreamClient;
+  readonly upstream: RelayUpstreamClient;
   readonly keys: KeyRing;
   readonly logger: Logger;
   readonly authTimeoutMs: number;
@@ -211,6 +218,7 @@ class RelayServer implements Relay, ClientHost {
     invalidMessages: 0,
   };
   readonly upstreamView: UpstreamView;
+  readonly rest: RestProxy | undefined;
 
   readonly #host: string;
   readonly #requestedPort: number;
@@ -282,14 +290,17 @@ class RelayServer implements Relay, ClientHost {
     }
 
     const up = options.upstream;
-    this.upstream = new StreamClient({
-      ...up.client,
-      url: up.url,
-      key: up.key,
-      secret: up.secret,
-      codec: up.codec ?? 'json',
-      logger: this.logger.child({ upstream: true }),
-    });
+    this.upstream =
+      'subscribe' in up
+        ? up
+        : new StreamClient({
+            ...up.client,
+            url: up.url,
+            key: up.key,
+            secret: up.secret,
+            codec: up.codec ?? 'json',
+            logger: this.logger.child({ upstream: true }),
+          });
     this.upstream.handlers.on('*', '*', (msg) => this.#onData(msg), {
       name: 'relay-fan-out',
       builtin: true,
@@ -316,8 +327,16 @@ class RelayServer implements Relay, ClientHost {
       maxPayload: 2 * this.#maxMessageBytes,
       perMessageDeflate: false,
     });
+    this.rest =
+      options.rest &&
+      new RestProxy({
+        ...options.rest,
+        authorize: (key, secret) => this.keys.check(key, secret) !== undefined,
+        logger: this.logger,
+      });
     this.#http = createServer((req, res) => {
       const known = pathnameOf(req.url) === FEED_PATHS[this.feed];
+      if (!known && this.rest !== undefined) return this.rest.handle(req, res);
       res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
       res.end(known ? 'websocket upgrade required\n' : 'not found\n');
     });
@@ -639,6 +658,7 @@ class RelayServer implements Relay, ClientHost {
       };
       check();
     });
+    this.rest?.close();
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     await new Promise<void>((resolve) => {

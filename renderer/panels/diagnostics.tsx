@@ -36,6 +36,7 @@ import { MISSING, formatAge, formatClock, formatCount, formatLatency } from '../
 import type { LatencyHistogram } from '../model/latency.ts';
 import { useMonitor, type ApiMode } from '../store.ts';
 import { LatencyChart, type LatencyBar } from './latency-chart.tsx';
+import { RelayDiagnostics } from './diagnostics-relay.tsx';
 import { Panel } from './panel.tsx';
 import './diagnostics.css';
 
@@ -46,6 +47,7 @@ export function DiagnosticsPanel(): ReactNode {
       <EventLog />
       <Subscriptions />
       <Latency />
+      <RelayDiagnostics />
       <Export />
       {simulator ? <SimulatorFaults /> : null}
     </Panel>

@@ -61,8 +61,9 @@ const CODEC_LABELS: Readonly<Record<Codec, string>> = {
   msgpack: 'MessagePack',
 };
 
-/** `Built-in simulator`, or `Alpaca, SIP feed`. */
+/** `Built-in simulator`, `Alpaca, SIP feed`, or `Relay ws://127.0.0.1:8765, IEX feed`. */
 export function sourceLabel(source: Source): string {
+  if (source.kind === 'relay') return `Relay ${source.url}, ${FEED_LABELS[source.feed]} feed`;
   return source.kind === 'simulator'
     ? 'Built-in simulator'
     : `Alpaca, ${FEED_LABELS[source.feed]} feed`;
@@ -74,6 +75,8 @@ export function codecLabel(codec: Codec): string {
 
 function sameSource(a: Source, b: Source): boolean {
   if (a.kind === 'alpaca' && b.kind === 'alpaca') return a.feed === b.feed && a.codec === b.codec;
+  if (a.kind === 'relay' && b.kind === 'relay')
+    return a.url === b.url && a.feed === b.feed && a.codec === b.codec;
   return a.kind === b.kind && a.codec === b.codec;
 }
 

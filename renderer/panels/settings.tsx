@@ -1,6 +1,8 @@
 /**
  * Settings: where quotes come from, the Alpaca keys (write-only), theme, startup behaviour, and the
- * desktop app's updates (version, last check, "Check for updates", restart into a download).
+ * desktop app's updates (version, last check, "Check for updates", restart into a download). A
+ * Relay source takes an address (checked as typed: ws:// or wss://, a feed path picks the feed);
+ * its key and serving this app as a relay are in settings-relay.tsx.
  *
  * The key inputs are uncontrolled on purpose: a controlled React input mirrors its value into the
  * `value` attribute, which would leave the secret in the DOM (and in any DOM dump) while typed.
@@ -11,14 +13,17 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
 import { FEEDS } from '../../shared/api.ts';
 import type { CredentialStatus, Settings, Source, Theme, UpdateStatus } from '../../shared/api.ts';
-import type { Codec } from '../../shared/market.ts';
+import type { Codec, Feed } from '../../shared/market.ts';
+import { parseRelayUrl } from '../../shared/relay-url.ts';
 import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
+import { RelayKeySection, ServeRelaySection, useRelayView } from './settings-relay.tsx';
 import './settings.css';
 
 export const SOURCE_CHOICES: ReadonlyArray<{ readonly value: string; readonly label: string }> = [
   { value: 'simulator', label: 'Built-in simulator' },
   ...FEEDS.map((feed) => ({ value: `alpaca:${feed}`, label: `Alpaca (${feed})` })),
+  { value: 'relay', label: 'Relay' },
 ];
 
 export const CODEC_CHOICES: ReadonlyArray<{ readonly value: Codec; readonly label: string }> = [
@@ -28,18 +33,33 @@ export const CODEC_CHOICES: ReadonlyArray<{ readonly value: Codec; readonly labe
 
 /** The select's value for a source. */
 export function sourceChoice(source: Source): string {
+  if (source.kind === 'relay') return 'relay';
   return source.kind === 'simulator' ? 'simulator' : `alpaca:${source.feed}`;
 }
 
-/** The Source a select value and codec stand for; undefined for a value not in SOURCE_CHOICES. */
-export function sourceOf(choice: string, codec: Codec): Source | undefined {
+/**
+ * The Source a select value and codec stand for; undefined for a value not in SOURCE_CHOICES, or
+ * 'relay' without a relay (a checked base address and a feed).
+ */
+export function sourceOf(
+  choice: string,
+  codec: Codec,
+  relay?: { readonly url: string; readonly feed: Feed },
+): Source | undefined {
   if (choice === 'simulator') return { kind: 'simulator', codec };
+  if (choice === 'relay')
+    return relay === undefined
+      ? undefined
+      : { kind: 'relay', url: relay.url, feed: relay.feed, codec };
   const feed = FEEDS.find((f) => `alpaca:${f}` === choice);
   return feed === undefined ? undefined : { kind: 'alpaca', feed, codec };
 }
 
 function describeSource(source: Source): string {
-  const label = SOURCE_CHOICES.find((c) => c.value === sourceChoice(source))?.label ?? source.kind;
+  const label =
+    source.kind === 'relay'
+      ? `Relay at ${source.url} (${source.feed})`
+      : (SOURCE_CHOICES.find((c) => c.value === sourceChoice(source))?.label ?? source.kind);
   const codec = CODEC_CHOICES.find((c) => c.value === source.codec)?.label ?? source.codec;
   return `${label}, ${codec}`;
 }
@@ -63,6 +83,8 @@ function OutcomeLine({ outcome }: { readonly outcome: Outcome }): ReactNode {
 export function SettingsPanel(): ReactNode {
   const settings = useMonitor((s) => s.settings);
   const credentials = useMonitor((s) => s.credentials);
+  const api = useMonitor((s) => s.api);
+  const [relay, setRelay] = useRelayView();
   return (
     <Panel id="settings" title="Settings" className="settings-panel">
       {settings === undefined ? (
@@ -71,8 +93,14 @@ export function SettingsPanel(): ReactNode {
         </p>
       ) : (
         <>
-          <SourceSection settings={settings} credentials={credentials} />
+          <SourceSection
+            settings={settings}
+            credentials={credentials}
+            relayKeyStored={relay?.keys.stored}
+          />
           <CredentialsSection settings={settings} credentials={credentials} />
+          <RelayKeySection api={api} relay={relay} onView={setRelay} />
+          <ServeRelaySection api={api} settings={settings} relay={relay} onView={setRelay} />
           <AppearanceSection settings={settings} />
           <StartupSection settings={settings} />
           <UpdatesSection />
@@ -89,22 +117,64 @@ interface SectionProps {
 
 // ------------------------------------------------------------------------------ source
 
-function SourceSection({ settings, credentials }: SectionProps): ReactNode {
+interface SourceDraft {
+  readonly choice: string;
+  readonly codec: Codec;
+  /** The relay address as typed, and the feed picked beside it. */
+  readonly relayUrl: string;
+  readonly relayFeed: Feed;
+}
+
+function SourceSection({
+  settings,
+  credentials,
+  relayKeyStored,
+}: SectionProps & { readonly relayKeyStored: boolean | undefined }): ReactNode {
   const setSource = useMonitor((s) => s.setSource);
   // What the user picked and has not applied yet; undefined follows the saved source.
-  const [draft, setDraft] = useState<{ choice: string; codec: Codec } | undefined>(undefined);
+  const [draft, setDraft] = useState<SourceDraft | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const [urlError, setUrlError] = useState<string | undefined>(undefined);
   const ids = useId();
 
-  const current = { choice: sourceChoice(settings.source), codec: settings.source.codec };
+  const saved = settings.source;
+  const current: SourceDraft = {
+    choice: sourceChoice(saved),
+    codec: saved.codec,
+    relayUrl: saved.kind === 'relay' ? saved.url : '',
+    relayFeed: saved.kind === 'relay' ? saved.feed : 'iex',
+  };
   const picked = draft ?? current;
-  const changed = picked.choice !== current.choice || picked.codec !== current.codec;
+  const relayPicked = picked.choice === 'relay';
+  const changed =
+    picked.choice !== current.choice ||
+    picked.codec !== current.codec ||
+    (relayPicked &&
+      (picked.relayUrl.trim() !== current.relayUrl || picked.relayFeed !== current.relayFeed));
   const needsKeys = picked.choice.startsWith('alpaca:') && credentials?.stored !== true;
+  const needsRelayKey = relayPicked && relayKeyStored === false;
+
+  function typeUrl(text: string): void {
+    setUrlError(undefined);
+    // A stream URL names its feed: the picker follows it.
+    const parsed = parseRelayUrl(text);
+    const feed = parsed.ok && parsed.feed !== undefined ? parsed.feed : picked.relayFeed;
+    setDraft({ ...picked, relayUrl: text, relayFeed: feed });
+  }
 
   async function apply(e: FormEvent): Promise<void> {
     e.preventDefault();
-    const source = sourceOf(picked.choice, picked.codec);
+    let relay: { url: string; feed: Feed } | undefined;
+    if (relayPicked) {
+      const parsed = parseRelayUrl(picked.relayUrl);
+      if (!parsed.ok) {
+        setUrlError(parsed.reason);
+        return;
+      }
+      relay = { url: parsed.url, feed: parsed.feed ?? picked.relayFeed };
+    }
+    const source = sourceOf(picked.choice, picked.codec, relay);
     if (source === undefined) return;
     setBusy(true);
     setOutcome(undefined);
@@ -148,6 +218,36 @@ function SourceSection({ settings, credentials }: SectionProps): ReactNode {
             ))}
           </select>
         </label>
+        {relayPicked ? (
+          <>
+            <label>
+              Relay address
+              <input
+                type="text"
+                placeholder="ws://127.0.0.1:PORT"
+                value={picked.relayUrl}
+                autoComplete="off"
+                spellCheck={false}
+                aria-invalid={urlError !== undefined}
+                aria-describedby={urlError !== undefined ? `${ids}-url` : undefined}
+                onChange={(e) => typeUrl(e.currentTarget.value)}
+              />
+            </label>
+            <label>
+              Relay feed
+              <select
+                value={picked.relayFeed}
+                onChange={(e) => setDraft({ ...picked, relayFeed: e.currentTarget.value as Feed })}
+              >
+                {FEEDS.map((feed) => (
+                  <option key={feed} value={feed}>
+                    {feed}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </>
+        ) : null}
         <button
           type="submit"
           disabled={busy || !changed}
@@ -159,9 +259,19 @@ function SourceSection({ settings, credentials }: SectionProps): ReactNode {
           <span className="settings-muted">Current: {describeSource(settings.source)}</span>
         ) : null}
       </form>
+      {urlError !== undefined ? (
+        <p id={`${ids}-url`} role="alert" className="settings-failure">
+          {urlError}
+        </p>
+      ) : null}
       {needsKeys ? (
         <p id={`${ids}-keys`} className="settings-warn">
           No API keys are stored: Alpaca will refuse the connection until you save keys below.
+        </p>
+      ) : null}
+      {needsRelayKey ? (
+        <p className="settings-warn">
+          No relay key is stored: the app waits for one before it connects (Relay key, below).
         </p>
       ) : null}
       <OutcomeLine outcome={outcome} />

@@ -287,6 +287,10 @@ describe('health helpers', () => {
     expect(sourceLabel({ kind: 'alpaca', feed: 'crypto', codec: 'json' })).toBe(
       'Alpaca, crypto feed',
     );
+    // The connection view names the relay, not Alpaca.
+    expect(
+      sourceLabel({ kind: 'relay', url: 'ws://127.0.0.1:8765', feed: 'sip', codec: 'json' }),
+    ).toBe('Relay ws://127.0.0.1:8765, SIP feed');
     expect(codecLabel('msgpack')).toBe('MessagePack');
     expect(codecLabel('json')).toBe('JSON');
   });

@@ -6,7 +6,13 @@
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { CredentialStatus, Settings, UpdateStatus } from '../../shared/api.ts';
+import type {
+  CredentialStatus,
+  RelayServerView,
+  RelayView,
+  Settings,
+  UpdateStatus,
+} from '../../shared/api.ts';
 import { DEFAULT_SETTINGS, fail, ok } from '../../shared/api.ts';
 import {
   SettingsPanel,
@@ -84,6 +90,7 @@ describe('SettingsPanel', () => {
       'Alpaca (delayed_sip)',
       'Alpaca (test)',
       'Alpaca (crypto)',
+      'Relay',
     ]);
     const apply = screen.getByRole<HTMLButtonElement>('button', { name: 'Apply source' });
     // Nothing to apply while the selects show the saved source.
@@ -131,6 +138,11 @@ describe('SettingsPanel', () => {
       expect(sourceChoice(source!)).toBe(choice);
     }
     expect(sourceOf('alpaca:nope', 'json')).toBeUndefined();
+    // A relay needs its address and feed.
+    expect(sourceOf('relay', 'json')).toBeUndefined();
+    const relay = sourceOf('relay', 'json', { url: 'ws://127.0.0.1:1', feed: 'sip' });
+    expect(relay).toEqual({ kind: 'relay', url: 'ws://127.0.0.1:1', feed: 'sip', codec: 'json' });
+    expect(sourceChoice(relay!)).toBe('relay');
   });
 
   it('sends the keys once, clears both inputs, and never puts the secret in the DOM', async () => {
@@ -325,6 +337,182 @@ describe('SettingsPanel: updates', () => {
     );
     expect(api.calls.map((c) => c.command)).toEqual(
       expect.arrayContaining(['update:status', 'update:check', 'update:restart']),
+    );
+  });
+});
+
+describe('SettingsPanel: relay', () => {
+  const SERVER_OFF: RelayServerView = {
+    enabled: false,
+    port: 0,
+    state: 'off',
+    url: undefined,
+    streamUrl: undefined,
+    feed: undefined,
+    hasKey: false,
+    error: undefined,
+    upstreamPairs: 0,
+    clients: [],
+    counters: { accepted: 0, rejected: 0, authFailed: 0, messagesOut: 0, restRequests: 0 },
+  };
+  const RELAY_NO_KEY: RelayView = {
+    keys: { ...NO_KEYS, detail: 'No relay keys saved.' },
+    server: SERVER_OFF,
+  };
+
+  async function relaySetup(settings: Settings = DEFAULT_SETTINGS): Promise<FakeApi> {
+    const api = await setup(settings);
+    api.handle('relay:status', () => ok(RELAY_NO_KEY));
+    // The panel read the status before the handler existed: it reads again on the next event.
+    act(() => api.emit('relay:update', RELAY_NO_KEY));
+    return api;
+  }
+
+  it('a Relay source: the address picks the feed, and source:set gets the base address', async () => {
+    const user = userEvent.setup();
+    const api = await relaySetup();
+    await user.selectOptions(screen.getByLabelText('Source'), 'Relay');
+    const address = screen.getByLabelText<HTMLInputElement>('Relay address');
+    const feed = screen.getByLabelText<HTMLSelectElement>('Relay feed');
+    expect(feed.value).toBe('iex');
+    expect(screen.getByText(/No relay key is stored/)).toBeTruthy();
+    await user.type(address, 'ws://127.0.0.1:8765/v2/sip');
+    expect(feed.value).toBe('sip');
+    await user.click(screen.getByRole('button', { name: 'Apply source' }));
+    expect(api.callsOf('source:set')).toEqual([
+      { source: { kind: 'relay', url: 'ws://127.0.0.1:8765', feed: 'sip', codec: 'msgpack' } },
+    ]);
+    expect(
+      await screen.findByText('Source set: Relay at ws://127.0.0.1:8765 (sip), MessagePack.'),
+    ).toBeTruthy();
+  });
+
+  it('a typo in the relay address is named in the form and nothing is sent', async () => {
+    const user = userEvent.setup();
+    const api = await relaySetup();
+    await user.selectOptions(screen.getByLabelText('Source'), 'Relay');
+    const address = screen.getByLabelText<HTMLInputElement>('Relay address');
+    await user.type(address, 'http://127.0.0.1:8765');
+    await user.click(screen.getByRole('button', { name: 'Apply source' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'A relay streams over WebSocket: write ws://127.0.0.1:8765 instead of http://.',
+    );
+    expect(address.getAttribute('aria-invalid')).toBe('true');
+    expect(api.callsOf('source:set')).toEqual([]);
+    // Typing again clears the complaint; a good address goes through.
+    await user.clear(address);
+    expect(screen.queryByRole('alert')).toBeNull();
+    await user.type(address, 'wss://relay.lan:9000');
+    await user.click(screen.getByRole('button', { name: 'Apply source' }));
+    expect(api.callsOf('source:set')).toEqual([
+      { source: { kind: 'relay', url: 'wss://relay.lan:9000', feed: 'iex', codec: 'msgpack' } },
+    ]);
+  });
+
+  it('shows a saved relay source in the form', async () => {
+    await relaySetup({
+      ...DEFAULT_SETTINGS,
+      source: { kind: 'relay', url: 'ws://10.0.0.2:7000', feed: 'crypto', codec: 'json' },
+    });
+    expect(screen.getByLabelText<HTMLSelectElement>('Source').value).toBe('relay');
+    expect(screen.getByLabelText<HTMLInputElement>('Relay address').value).toBe(
+      'ws://10.0.0.2:7000',
+    );
+    expect(screen.getByLabelText<HTMLSelectElement>('Relay feed').value).toBe('crypto');
+    expect(screen.getByText('Current: Relay at ws://10.0.0.2:7000 (crypto), JSON')).toBeTruthy();
+  });
+
+  it('the relay key is write-only: sent once, inputs cleared, never in the DOM', async () => {
+    const user = userEvent.setup();
+    const api = await relaySetup();
+    api.handle('relay:keys-set', () =>
+      ok({ ...RELAY_NO_KEY, keys: { ...ENCRYPTED, detail: 'relay keys are saved encrypted.' } }),
+    );
+    const keyId = screen.getByLabelText<HTMLInputElement>('Relay key ID');
+    const secret = screen.getByLabelText<HTMLInputElement>('Relay secret');
+    expect(secret.type).toBe('password');
+    await user.type(keyId, 'desk-key');
+    await user.type(secret, 'relay-SECRET-77');
+    expect(document.body.innerHTML).not.toContain('relay-SECRET-77');
+    await user.click(screen.getByRole('button', { name: 'Save relay key' }));
+    expect(api.callsOf('relay:keys-set')).toEqual([
+      { keyId: 'desk-key', secret: 'relay-SECRET-77' },
+    ]);
+    expect(keyId.value).toBe('');
+    expect(secret.value).toBe('');
+    expect(await screen.findByText('Relay key saved.')).toBeTruthy();
+    expect(screen.getByText(/^Relay key stored: yes/)).toBeTruthy();
+    expect(document.body.innerHTML).not.toContain('relay-SECRET-77');
+  });
+
+  it('serving: the new client key is shown once with copy buttons, then gone', async () => {
+    const user = userEvent.setup();
+    const api = await relaySetup();
+    const listening: RelayServerView = {
+      ...SERVER_OFF,
+      enabled: true,
+      state: 'listening',
+      url: 'ws://127.0.0.1:45000',
+      streamUrl: 'ws://127.0.0.1:45000/v2/iex',
+      feed: 'iex',
+      hasKey: true,
+    };
+    api.handle('relay:serve', ({ enabled }) =>
+      ok({
+        relay: { ...RELAY_NO_KEY, server: enabled ? listening : SERVER_OFF },
+        generated: enabled ? { keyId: 'mmrelay-abc', secret: 'generated-secret-1' } : undefined,
+      }),
+    );
+    const box = screen.getByRole<HTMLInputElement>('checkbox', {
+      name: "Serve this app's connection as a relay",
+    });
+    expect(box.checked).toBe(false);
+    await user.click(box);
+    expect(api.callsOf('relay:serve')).toEqual([{ enabled: true, port: 0 }]);
+    const shown = await screen.findByRole('group', { name: 'New relay client key' });
+    expect(within(shown).getByText('mmrelay-abc')).toBeTruthy();
+    expect(within(shown).getByText('generated-secret-1')).toBeTruthy();
+    expect(screen.getByText('Listening at ws://127.0.0.1:45000/v2/iex · 0 clients')).toBeTruthy();
+    await user.click(within(shown).getByRole('button', { name: 'Copy secret' }));
+    expect(await navigator.clipboard.readText()).toBe('generated-secret-1');
+    expect(within(shown).getByText('secret copied.')).toBeTruthy();
+    await user.click(within(shown).getByRole('button', { name: 'I have copied it' }));
+    expect(screen.queryByRole('group', { name: 'New relay client key' })).toBeNull();
+    expect(document.body.innerHTML).not.toContain('generated-secret-1');
+  });
+
+  it('a bad port is refused in the form; a taken one is told by main', async () => {
+    const user = userEvent.setup();
+    const api = await relaySetup();
+    api.handle('relay:serve', ({ port }) =>
+      ok({
+        relay: {
+          ...RELAY_NO_KEY,
+          server: {
+            ...SERVER_OFF,
+            enabled: true,
+            port: port ?? 0,
+            state: 'failed',
+            error: `Port ${port ?? 0} is taken by another program: choose another port, or 0 for any free one.`,
+          },
+        },
+        generated: undefined,
+      }),
+    );
+    const port = screen.getByLabelText<HTMLInputElement>('Relay port');
+    await user.clear(port);
+    await user.type(port, '99999');
+    await user.click(screen.getByRole('button', { name: 'Apply port' }));
+    expect(screen.getByRole('alert').textContent).toBe('The port is at most 65535.');
+    expect(port.getAttribute('aria-invalid')).toBe('true');
+    await user.clear(port);
+    await user.type(port, '8765');
+    await user.click(
+      screen.getByRole('checkbox', { name: "Serve this app's connection as a relay" }),
+    );
+    expect(api.callsOf('relay:serve')).toEqual([{ enabled: true, port: 8765 }]);
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Not running: Port 8765 is taken by another program: choose another port, or 0 for any free one.',
     );
   });
 });

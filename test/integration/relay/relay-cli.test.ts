@@ -80,6 +80,18 @@ describe('market-monitor relay', () => {
     expect(status).toMatchObject({ clients: 1, upstream: { state: 'live' } });
     // the relay's upstream credentials are its own, never shown
     expect(JSON.stringify(r.lines)).not.toMatch(/SIM[0-9a-f]{24}/);
+    // REST passes through on the same port with a relay key (to the embedded simulator's REST).
+    const http = String(listening.url).replace(/^ws/, 'http');
+    const clock = await fetch(`${http}/v2/clock`, {
+      headers: { 'APCA-API-KEY-ID': 'bot', 'APCA-API-SECRET-KEY': 'bot-secret' },
+    });
+    expect(clock.status).toBe(200);
+    expect(((await clock.json()) as { is_open: unknown }).is_open).toBeTypeOf('boolean');
+    const refused = await fetch(`${http}/v2/clock`, {
+      headers: { 'APCA-API-KEY-ID': 'bot', 'APCA-API-SECRET-KEY': 'wrong' },
+    });
+    expect(refused.status).toBe(401);
+    await refused.arrayBuffer();
 
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);

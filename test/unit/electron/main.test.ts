@@ -188,13 +188,16 @@ describe('main: start', () => {
       userDataDir: fake.app.getPath('userData'),
       app: { name: 'Market Monitor', version: '0.0.0-test', platform: process.platform },
     });
-    expect(secrets).toEqual([
-      expect.objectContaining({
+    // The Alpaca keys, then the relay key slots: each a file of its own, kept the same way.
+    const files = ['credentials.json', 'relay-credentials.json', 'relay-server-credentials.json'];
+    expect(secrets).toHaveLength(files.length);
+    files.forEach((file, i) =>
+      expect(secrets[i]).toMatchObject({
         safeStorage: fake.module.safeStorage,
-        filePath: join(fake.app.getPath('userData'), 'credentials.json'),
+        filePath: join(fake.app.getPath('userData'), file),
         platform: process.platform,
       }),
-    ]);
+    );
   });
 
   it('registers the IPC handlers; a window attaches and commands reach its view', async () => {
