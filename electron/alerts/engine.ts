@@ -4,7 +4,7 @@
  * for its whole life; every new client (a source switch, new keys) gets the active rules
  * registered again through `attach`, so the rules and their fired / armed states outlive clients.
  *
- * Each active rule is ONE handler (`alert: AAPL price above 230`), on trades or on quotes, for its
+ * Each active rule is ONE handler (`alert: AAPL price above 230`), on trades, quotes or statuses, for its
  * symbol or for '*'. The inspector shows its calls, errors and time like any handler's; a paused
  * rule has no handler. Handlers run at feed rate: a rule's call is a comparison and, for a symbol
  * that fired, a Map get; it allocates only when it fires or re-arms. Change % and volume are read
@@ -27,11 +27,15 @@
  */
 import type { AlertFired, AlertRule, AlertRuleView, MarketSessionName } from '../../shared/api.ts';
 import { ALERT_LOG_CAPACITY } from '../../shared/api.ts';
-import type { Quote, Trade } from '../../shared/market.ts';
+import type { Quote, Trade, TradingStatus } from '../../shared/market.ts';
 import { spreadPct } from '../core/spread-alert.ts';
+import { describeStatus } from '../market/trading-status.ts';
 import type { Disposer, HandlerRegistry } from '../stream/handlers.ts';
 import type { Logger } from '../stream/log.ts';
 import { firedMessage, holds, rearms, ruleKind, ruleName } from './rules.ts';
+
+/** What a rule's handler receives: trades, quotes, or trading statuses (halted / resumed). */
+type RuleMessage = Quote | Trade | TradingStatus;
 
 /** Tells the user of a firing outside the views (Electron's Notification in the app). */
 export interface Notifier {
@@ -65,12 +69,14 @@ const MAX_FIRED_LISTED = 50;
 interface Runtime {
   rule: AlertRule;
   readonly name: string;
-  handle: (msg: Quote | Trade) => void;
+  handle: (msg: RuleMessage) => void;
   handler: Disposer | undefined;
   /** Symbols in the fired state, with the epoch ms they fired; insertion order = oldest first. */
   readonly fired: Map<string, number>;
   /** no-trade: epoch ms of each symbol's latest trade. */
   readonly lastTrade: Map<string, number>;
+  /** resumed: epoch ms (the feed's) each symbol was seen halted, for the halt's length. */
+  readonly haltedAt: Map<string, number>;
   /** Epoch ms since when silence counts for this rule (activation, re-arm). */
   activeSince: number;
   count: number;
@@ -169,6 +175,7 @@ export class AlertEngine {
       }
       for (const symbol of rt.lastTrade.keys())
         if (!symbols.has(symbol)) rt.lastTrade.delete(symbol);
+      for (const symbol of rt.haltedAt.keys()) if (!symbols.has(symbol)) rt.haltedAt.delete(symbol);
     }
     if (changed) this.#onChange();
   }
@@ -240,6 +247,7 @@ export class AlertEngine {
       handler: undefined,
       fired: new Map(),
       lastTrade: new Map(),
+      haltedAt: new Map(),
       activeSince: this.#now(),
       count: 0,
       lastFiredAt: undefined,
@@ -259,7 +267,7 @@ export class AlertEngine {
       }
       if (holds(condition, level, value)) this.#fire(rt, symbol, value);
     };
-    let handle: (msg: Quote | Trade) => void;
+    let handle: (msg: RuleMessage) => void;
     switch (condition) {
       case 'price-above':
       case 'price-below':
@@ -289,6 +297,34 @@ export class AlertEngine {
           if (rt.fired.delete(msg.symbol)) this.#onChange();
         };
         break;
+      case 'halted':
+      case 'resumed': {
+        const wanted = condition === 'halted' ? 'halt' : 'resume';
+        handle = (msg) => {
+          const status = msg as TradingStatus;
+          const { effect, text } = describeStatus(status);
+          if (effect === 'none') return;
+          const symbol = status.symbol;
+          if (effect !== wanted) {
+            // The opposite event re-arms at once; a resume rule notes when the halt began.
+            if (effect === 'halt' && !rt.haltedAt.has(symbol))
+              rt.haltedAt.set(symbol, status.timeMs);
+            if (rt.fired.delete(symbol)) this.#onChange();
+            return;
+          }
+          // Once per halt (or resume): a second halt status while halted says nothing new.
+          if (rt.fired.size > 0 && rt.fired.has(symbol)) return;
+          let value = 0;
+          if (condition === 'resumed') {
+            const since = rt.haltedAt.get(symbol);
+            rt.haltedAt.delete(symbol);
+            if (since !== undefined)
+              value = Math.max(0, Math.round((status.timeMs - since) / 1000));
+          }
+          this.#fire(rt, symbol, value, text);
+        };
+        break;
+      }
       default: {
         const unreachable: never = condition;
         return unreachable;
@@ -325,7 +361,7 @@ export class AlertEngine {
     this.#syncTimer();
   }
 
-  #fire(rt: Runtime, symbol: string, value: number): void {
+  #fire(rt: Runtime, symbol: string, value: number, detail?: string): void {
     const at = this.#now();
     if (rt.fired.size >= this.#maxSymbols) {
       const oldest = rt.fired.keys().next();
@@ -343,7 +379,7 @@ export class AlertEngine {
       level: rt.rule.value,
       value,
       at,
-      message: firedMessage(rt.rule, symbol, value),
+      message: firedMessage(rt.rule, symbol, value, detail),
       notify: rt.rule.notify,
     };
     this.#fired.push(fired);
