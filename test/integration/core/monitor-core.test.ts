@@ -682,6 +682,8 @@ describe('MonitorCore: commands', () => {
       'book: quotes',
       'book: trades',
       'book: daily bars',
+      'trading status',
+      'LULD bands',
       'market: sparklines',
     ]);
     expect(user.map((h) => h.name)).toEqual(['wide spread alert']);
@@ -693,7 +695,9 @@ describe('MonitorCore: commands', () => {
 
     const after = await value(view, 'handlers:remove', { id: user[0]!.id });
     expect(after.map((h) => h.name)).toEqual(builtin.map((h) => h.name));
-    await waitFor(() => sink.last('handlers:update')?.length === 4, { what: 'handlers event' });
+    await waitFor(() => sink.last('handlers:update')?.length === builtin.length, {
+      what: 'handlers event',
+    });
     await waitFor(
       () => (sink.last('handlers:update')?.find((h) => h.name === 'book: quotes')?.calls ?? 0) > 0,
       { what: 'periodic handler counts' },
