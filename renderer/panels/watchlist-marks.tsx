@@ -4,8 +4,8 @@
  * has not re-armed. A component of its own that reads the store itself, so that the table (whose
  * numeric cells may be drawn on a canvas) only has to place it in the symbol cell.
  *
- * Each mark is an image with a label: a screen reader reads the row header as "AAPL, halted:
- * Volatility trading pause since 10:32:05", and a sighted user gets the same text on hover.
+ * The symbol cell is narrow, so the marks are short ("HALT", "!"); each is an image with a label: a screen reader reads the row header as "AAPL, halted:
+ * Volatility trading pause (LUDP) since 10:32:05", and a sighted user gets the same text on hover.
  */
 import type { ReactNode } from 'react';
 import type { AlertRuleView, TradingStatusView } from '../../shared/api.ts';
@@ -44,8 +44,10 @@ export function RowMarks({ symbol }: { symbol: string }): ReactNode {
   );
   const halted = status?.halted === true;
   if (!halted && fired === '') return null;
+  // The hidden commas keep the header's name readable: "AAPL, halted: ..., alert fired: ...".
   return (
     <>
+      {halted ? <span className="visually-hidden">, </span> : null}
       {halted ? (
         <span
           className="tag halt-mark"
@@ -53,9 +55,10 @@ export function RowMarks({ symbol }: { symbol: string }): ReactNode {
           aria-label={haltLabel(status)}
           title={haltLabel(status)}
         >
-          halted
+          halt
         </span>
       ) : null}
+      {fired !== '' ? <span className="visually-hidden">, </span> : null}
       {fired !== '' ? (
         <span
           className="tag alert-mark"
@@ -63,7 +66,7 @@ export function RowMarks({ symbol }: { symbol: string }): ReactNode {
           aria-label={`alert fired: ${fired}`}
           title={`alert fired: ${fired} (re-arm it in the Alerts panel)`}
         >
-          alert
+          !
         </span>
       ) : null}
     </>

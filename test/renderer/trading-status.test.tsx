@@ -129,7 +129,7 @@ describe('RowMarks', () => {
     const label = `halted: Volatility trading pause (LUDP) since ${formatClock(T0)}`;
     expect(mark.getAttribute('aria-label')).toBe(label);
     expect(mark.getAttribute('title')).toBe(label);
-    expect(mark.textContent).toBe('halted');
+    expect(mark.textContent).toBe('halt');
     // A resume with a band kept: not halted any more, no mark.
     act(() =>
       api.emit('market:trading-status', update({ statuses: [halt('AAPL', { halted: false })] })),
@@ -164,7 +164,7 @@ describe('RowMarks', () => {
       </>,
     );
     const mark = await screen.findByRole('img', { name: 'alert fired: AAPL price above 230' });
-    expect(mark.textContent).toBe('alert');
+    expect(mark.textContent).toBe('!');
     expect(screen.getAllByRole('img')).toHaveLength(1);
     act(() => api.emit('alerts:update', [firedRule({ state: 'armed', firedSymbols: [] })]));
     expect(screen.queryByRole('img')).toBeNull();
@@ -190,7 +190,9 @@ describe('the watchlist row', () => {
     render(<WatchlistPanel />);
     const table = await screen.findByRole('table', { name: 'Watchlist' });
     act(() => api.emit('market:trading-status', update({ statuses: [halt('AAPL')] })));
-    const header = await within(table).findByRole('rowheader', { name: /^AAPL/ });
+    const header = await within(table).findByRole('rowheader', {
+      name: /^AAPL\W+halted: Volatility trading pause \(LUDP\) since [\d:]+\W+alert fired: AAPL price above 230$/,
+    });
     expect(within(header).getByRole('img', { name: /^halted: Volatility/ })).toBeTruthy();
     expect(
       within(header).getByRole('img', { name: /^alert fired: AAPL price above 230/ }),
