@@ -317,7 +317,8 @@ export class Session {
     if (this.#ended || this.feed === 'crypto') return false;
     const items: WireItem[] = [];
     this.#walk.setHalt(symbol, halted, this.#clock.now().text, items);
-    if (this.#authenticated) {
+    // A stalled server sends nothing; the walk is halted all the same.
+    if (this.#authenticated && !this.#host.faults().stalled) {
       const wanted = items.filter((item) => this.#wants(item));
       if (wanted.length > 0) this.#sendItems(wanted, false);
     }
