@@ -502,6 +502,10 @@ describe('MonitorCore: sources', () => {
     const snap = await snapshot(view);
     expect(snap.connection.url).toBe(sim.urlFor('crypto'));
     expect(sorted(snap.subscriptions.desired.quotes)).toEqual(['BTC/USD', 'ETH/USD']);
+    // The crypto feed has no trading statuses or LULD bands: they are not asked for.
+    expect(snap.subscriptions.desired.statuses ?? []).toEqual([]);
+    expect(snap.subscriptions.desired.lulds ?? []).toEqual([]);
+    expect(snap.subscriptions.refused).toEqual([]);
     await framesUntil(view, ['BTC/USD', 'ETH/USD']);
   });
 
