@@ -10,6 +10,8 @@ import { useMonitor } from '../store.ts';
 
 export function TradingStatusBlock({ symbol }: { readonly symbol: string }): ReactNode {
   const status = useMonitor((s) => s.tradingStatus.get(symbol));
+  // Crypto pairs trade around the clock with no halts or bands: nothing to show.
+  if (symbol.includes('/')) return null;
   const halted = status?.halted === true;
   const luld = status?.luld;
   const why =
@@ -29,7 +31,7 @@ export function TradingStatusBlock({ symbol }: { readonly symbol: string }): Rea
               {why !== '' ? <span className="s-why"> · {why}</span> : null}
             </>
           ) : (
-            <span title="No halt seen on the stream's trading status channel">trading</span>
+            <span title="No halt seen on the stream's trading status channel">not halted</span>
           )}
         </dd>
       </div>

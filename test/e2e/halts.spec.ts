@@ -102,7 +102,7 @@ test.describe('trading halts', () => {
     await haltForm(page).getByRole('button', { name: 'Resume trading' }).click();
     await expect(page.getByText(`Applied: ${SYMBOL} resumed on 1 connection`)).toBeVisible();
     await expect(header.getByRole('img', { name: /^halted: / })).toHaveCount(0);
-    await expect(status.locator('.s-trading')).toHaveText('Statustrading');
+    await expect(status.locator('.s-trading')).toHaveText('Statusnot halted');
     await expect(up).toHaveText(PRICE);
 
     // Leave the shared app as it was: no rule, so no alert mark.

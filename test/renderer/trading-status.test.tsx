@@ -17,6 +17,7 @@ import {
 import { formatClock } from '../../renderer/model/format.ts';
 import { AlertsPanel } from '../../renderer/panels/alerts.tsx';
 import { DetailPane } from '../../renderer/panels/detail.tsx';
+import { TradingStatusBlock } from '../../renderer/panels/detail-status.tsx';
 import { DiagnosticsPanel } from '../../renderer/panels/diagnostics.tsx';
 import { RowMarks, haltLabel } from '../../renderer/panels/watchlist-marks.tsx';
 import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
@@ -209,7 +210,7 @@ describe('the detail pane', () => {
     const status = screen.getByLabelText('Trading status of AAPL');
     const value = (term: string) =>
       within(status).getByText(term, { selector: 'dt' }).nextElementSibling?.textContent;
-    expect(value('Status')).toBe('trading');
+    expect(value('Status')).toBe('not halted');
     expect(value('Limit up')).toBe('no band yet');
 
     act(() => api.emit('market:trading-status', update({ statuses: [halt('AAPL')] })));
@@ -220,8 +221,16 @@ describe('the detail pane', () => {
     expect(value('Limit down')).toBe(`95.25 ${formatClock(T0)}`);
 
     act(() => api.emit('market:trading-status', update({ cleared: ['AAPL'] })));
-    expect(value('Status')).toBe('trading');
+    expect(value('Status')).toBe('not halted');
     expect(value('Limit down')).toBe('no band yet');
+  });
+});
+
+describe('the trading status block', () => {
+  it('shows nothing for a crypto pair (no halts, no bands)', () => {
+    attach();
+    const { container } = render(<TradingStatusBlock symbol="BTC/USD" />);
+    expect(container.innerHTML).toBe('');
   });
 });
 
