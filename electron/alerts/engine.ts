@@ -20,7 +20,8 @@
  * "No trade for N s" is measured by a timer (once a second) that runs only while such a rule is
  * active and a client is attached: silence counts only during the regular session and while the
  * stream is live, from the latest of the last trade, the session's start, the stream going live
- * and the rule's activation. It is the one timer the core keeps without views: alerts run in main
+ * and the rule's activation (and the resume, for a symbol that was halted: a halted symbol's
+ * silence is not counted). It is the one timer the core keeps without views: alerts run in main
  * so that they fire with every window hidden.
  *
  * No electron import.
@@ -52,6 +53,13 @@ export interface AlertEngineOptions {
   readonly session: () => MarketSessionName;
   /** Whether the stream is live now (silence of a dead stream is not the market's). */
   readonly live: () => boolean;
+  /**
+   * A symbol's halt as the trading status board holds it: a halted symbol's silence is the halt's,
+   * not news, and after a resume silence counts from the resume. Default: no halts known.
+   */
+  readonly halt?: (
+    symbol: string,
+  ) => { readonly halted: boolean; readonly resumedAt: number } | undefined;
   /** A fired (rule, symbol) re-arms no sooner than this. Default 60 000. */
   readonly quietMs?: number;
   /** The no-trade check's period. Default 1000. */
@@ -93,6 +101,7 @@ export class AlertEngine {
   readonly #figure: AlertEngineOptions['figure'];
   readonly #session: AlertEngineOptions['session'];
   readonly #live: AlertEngineOptions['live'];
+  readonly #halt: NonNullable<AlertEngineOptions['halt']>;
   readonly #quietMs: number;
   readonly #checkMs: number;
   readonly #maxSymbols: number;
@@ -115,6 +124,7 @@ export class AlertEngine {
     this.#figure = options.figure;
     this.#session = options.session;
     this.#live = options.live;
+    this.#halt = options.halt ?? (() => undefined);
     this.#quietMs = options.quietMs ?? 60_000;
     this.#checkMs = options.checkIntervalMs ?? 1_000;
     this.#maxSymbols = Math.max(1, options.maxSymbols ?? 20_000);
@@ -448,10 +458,13 @@ export class AlertEngine {
             : [];
       for (const symbol of symbols) {
         if (rt.fired.has(symbol)) continue;
+        const halt = this.#halt(symbol);
+        if (halt?.halted === true) continue;
         const since = Math.max(
           rt.lastTrade.get(symbol) ?? Number.NEGATIVE_INFINITY,
           this.#countingSince,
           rt.activeSince,
+          halt?.resumedAt ?? Number.NEGATIVE_INFINITY,
         );
         const silent = Math.floor((now - since) / 1000);
         if (holds('no-trade', rt.rule.value, silent)) this.#fire(rt, symbol, silent);

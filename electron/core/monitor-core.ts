@@ -375,6 +375,7 @@ export class MonitorCore {
       figure: (symbol, column) => this.#book.value(symbol, column),
       session: () => this.#source.market?.view().session ?? 'unknown',
       live: () => this.#source.hasClient && this.#source.client.state === 'live',
+      halt: (symbol) => this.#statuses.haltOf(symbol),
       ...(options.spreadAlert?.intervalMs !== undefined
         ? { quietMs: options.spreadAlert.intervalMs }
         : {}),

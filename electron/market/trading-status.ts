@@ -162,6 +162,8 @@ export class TradingStatusBoard {
   readonly #onChange: () => void;
   readonly #maxSymbols: number;
   readonly #entries = new Map<string, Entry>();
+  /** When each symbol last resumed (kept after its entry goes: the no-trade alerts read it). */
+  readonly #resumedAt = new Map<string, number>();
   /** The streamed symbols; undefined until the first `retain` (then everything is taken). */
   #symbols: ReadonlySet<string> | undefined;
   /** Symbols changed or cleared since the last `takeUpdate()`. */
@@ -207,6 +209,8 @@ export class TradingStatusBoard {
   retain(symbols: ReadonlySet<string>): void {
     this.#symbols = symbols;
     let changed = false;
+    for (const symbol of [...this.#resumedAt.keys()])
+      if (!symbols.has(symbol)) this.#resumedAt.delete(symbol);
     for (const symbol of [...this.#entries.keys()]) {
       if (symbols.has(symbol)) continue;
       this.#entries.delete(symbol);
@@ -219,6 +223,7 @@ export class TradingStatusBoard {
   /** Forgets everything (a new source); the views are told to drop theirs. */
   clear(): void {
     this.#entries.clear();
+    this.#resumedAt.clear();
     this.#dirty.clear();
     this.#reset = true;
     this.#onChange();
@@ -244,6 +249,7 @@ export class TradingStatusBoard {
       reasonText: reasonText(msg.reasonCode, msg.reasonMessage),
     };
     if (effect === 'halt') {
+      this.#resumedAt.delete(msg.symbol);
       const since = held?.view.halted === true ? held.view.since : msg.timeMs;
       this.#set(
         msg.symbol,
@@ -260,6 +266,7 @@ export class TradingStatusBoard {
     }
     // A resume: the mark goes; the band, if any, stays.
     if (held === undefined) return;
+    if (held.view.halted) this.#resumedAt.set(msg.symbol, msg.timeMs);
     if (held.view.luld === undefined) {
       this.#entries.delete(msg.symbol);
       this.#changed(msg.symbol);
@@ -315,6 +322,17 @@ export class TradingStatusBoard {
     return this.#entries.get(symbol)?.view;
   }
 
+  /**
+   * Whether a symbol is halted, and when it last resumed (epoch ms, the feed's time; -Infinity when
+   * no resume was seen): the no-trade alerts count silence from the resume, not through the halt.
+   */
+  haltOf(symbol: string): { readonly halted: boolean; readonly resumedAt: number } | undefined {
+    const halted = this.#entries.get(symbol)?.view.halted === true;
+    const resumedAt = this.#resumedAt.get(symbol);
+    if (!halted && resumedAt === undefined) return undefined;
+    return { halted, resumedAt: resumedAt ?? Number.NEGATIVE_INFINITY };
+  }
+
   /** Every status held, halted symbols first, then by symbol. */
   list(): TradingStatusView[] {
     return [...this.#entries.values()]
@@ -357,6 +375,7 @@ export class TradingStatusBoard {
   close(): void {
     this.#detach();
     this.#entries.clear();
+    this.#resumedAt.clear();
     this.#dirty.clear();
   }
 

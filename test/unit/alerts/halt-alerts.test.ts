@@ -3,7 +3,7 @@
  * many halt statuses come), re-armed by the opposite event with no quiet time, the halt's length on
  * resume, '*' rules, pause, and the rule schema (they take no value).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlertEngine } from '../../../electron/alerts/engine.ts';
 import {
   firedMessage,
@@ -162,5 +162,49 @@ describe('halted and resumed rules', () => {
     const bad = parseCommand('alerts:create', { symbol: 'AAPL', condition: 'resumed', value: 5 });
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     if (!bad.ok) expect(bad.error.message).toContain('resumed takes no value');
+  });
+});
+
+describe('no-trade rules and halts', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a halted symbol's silence is not counted; after the resume it counts from the resume", () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let now = T0;
+    let halt: { halted: boolean; resumedAt: number } | undefined;
+    const fired: AlertFired[] = [];
+    const registry = new HandlerRegistry();
+    const engine = new AlertEngine({
+      logger: ringLogger(new LogRing()),
+      now: () => now,
+      figure: () => Number.NaN,
+      session: () => 'regular',
+      live: () => true,
+      halt: () => halt,
+      checkIntervalMs: 1_000,
+      onFired: (f) => fired.push(f),
+      onChange: () => undefined,
+    });
+    engine.retain(new Set(['AAPL']));
+    engine.setRules([rule({ condition: 'no-trade', value: 10 })]);
+    engine.attach(registry);
+    const advance = (ms: number): void => {
+      for (let left = ms; left > 0; left -= 1_000) {
+        now += 1_000;
+        vi.advanceTimersByTime(1_000);
+      }
+    };
+    halt = { halted: true, resumedAt: Number.NEGATIVE_INFINITY };
+    advance(60_000);
+    expect(fired).toEqual([]);
+    // Resumed 5 s ago: 5 more seconds of silence before it fires, not at once.
+    halt = { halted: false, resumedAt: now - 5_000 };
+    advance(4_000);
+    expect(fired).toEqual([]);
+    advance(2_000);
+    expect(fired.map((f) => [f.condition, f.value])).toEqual([['no-trade', 10]]);
+    engine.close();
   });
 });

@@ -233,6 +233,18 @@ describe('TradingStatusBoard', () => {
     expect(second.list().length).toBe(2);
   });
 
+  it('haltOf: halted, and when it resumed (kept after the entry goes) for the no-trade alerts', () => {
+    const r = rig();
+    expect(r.board.haltOf('AAPL')).toBeUndefined();
+    r.send(status('AAPL', 'H', 'T1', T0));
+    expect(r.board.haltOf('AAPL')).toEqual({ halted: true, resumedAt: Number.NEGATIVE_INFINITY });
+    r.send(status('AAPL', 'T', '', T0 + 60_000));
+    expect(r.board.get('AAPL')).toBeUndefined();
+    expect(r.board.haltOf('AAPL')).toEqual({ halted: false, resumedAt: T0 + 60_000 });
+    r.board.retain(new Set(['MSFT']));
+    expect(r.board.haltOf('AAPL')).toBeUndefined();
+  });
+
   it('close detaches and forgets', () => {
     const r = rig();
     r.send(status('AAPL', 'H', 'T1'));
