@@ -128,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         ).run(rest, {
           stdout: process.stdout,
           stderr: process.stderr,
+          stdin: process.stdin,
           stopSignal: signalPromise(),
         });
       case 'relay':

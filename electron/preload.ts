@@ -71,6 +71,7 @@ export const PRELOAD_COMMANDS = [
   'symbols:info',
   'market:bars',
   'market:series',
+  'market:trading-status',
   'alerts:list',
   'alerts:create',
   'alerts:update',

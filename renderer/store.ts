@@ -52,6 +52,11 @@ import {
   attachAlerts,
   type AlertsSlice,
 } from './alerts-slice.ts';
+import {
+  attachTradingStatus,
+  tradingStatusInitialData,
+  type TradingStatusSlice,
+} from './trading-status-slice.ts';
 import { QuoteBoard } from './model/board.ts';
 import {
   SORT_COLUMNS,
@@ -243,7 +248,8 @@ export type MonitorState = SessionSlice &
   SettingsSlice &
   DiagnosticsSlice &
   SymbolsSlice &
-  AlertsSlice;
+  AlertsSlice &
+  TradingStatusSlice;
 
 export interface AttachOptions {
   readonly mode?: ApiMode;
@@ -361,6 +367,7 @@ function initialData(): Data {
     subscriptions: undefined,
     faults: NO_FAULTS,
     ...alertsInitialData(),
+    ...tradingStatusInitialData(),
     detailClosedFor: undefined,
     tape: new TradeTape(),
     tapeVersion: 0,
@@ -633,6 +640,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       })();
 
       offs.push(...attachAlerts(api, set, get, () => live));
+      offs.push(...attachTradingStatus(api, set, () => live));
 
       const detach = () => {
         if (!live) return;

@@ -662,6 +662,48 @@ export interface TapeUpdate {
   readonly day: TapeDay | undefined;
 }
 
+/** A symbol's limit-up / limit-down band (Alpaca's `lulds` channel). */
+export interface LuldBandView {
+  readonly limitUp: number;
+  readonly limitDown: number;
+  /** The band's indicator code as sent (e.g. `A`, `B`), and what it means when known. */
+  readonly indicator: string;
+  readonly indicatorText: string | undefined;
+  /** Epoch ms of the band's message. */
+  readonly at: number;
+}
+
+/**
+ * What the app knows of one symbol's trading status (Alpaca's `statuses` and `lulds` channels):
+ * whether it is halted, why, since when, and its LULD band. Symbols with neither a halt nor a band
+ * are not listed.
+ */
+export interface TradingStatusView {
+  readonly symbol: string;
+  readonly halted: boolean;
+  /** The latest status message's code (CTA: `2` halt, `3` resume; UTP: `H`, `T`, ...). */
+  readonly statusCode: string;
+  /** What the status code means, from the code table (the feed's own text for unknown codes). */
+  readonly statusText: string;
+  readonly reasonCode: string;
+  /** What the reason code means (e.g. "Volatility trading pause"); empty when none was given. */
+  readonly reasonText: string;
+  /** Epoch ms of the status message that halted it (or of the latest status while not halted). */
+  readonly since: number;
+  readonly luld: LuldBandView | undefined;
+}
+
+/**
+ * A change of trading statuses: `market:trading-status` events. `reset`: drop every status held
+ * first (a new source: another market). `statuses` are the symbols whose status changed, whole;
+ * `cleared` the symbols that have none any more (resumed with no band, or no longer streamed).
+ */
+export interface TradingStatusUpdate {
+  readonly reset: boolean;
+  readonly statuses: readonly TradingStatusView[];
+  readonly cleared: readonly string[];
+}
+
 export interface AddSymbolsResult {
   readonly watchlist: Watchlist;
   readonly added: readonly string[];
@@ -725,6 +767,10 @@ export const ALERT_CONDITIONS = [
   'volume-above',
   /** No trade for this many seconds during the regular session. */
   'no-trade',
+  /** The symbol was halted (a trading status message); fires once per halt. Takes no value (0). */
+  'halted',
+  /** Trading resumed after a halt; fires once per resume. Takes no value (0). */
+  'resumed',
 ] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
@@ -756,6 +802,9 @@ export function alertValueProblem(condition: AlertCondition, value: number): str
       return Number.isInteger(value) && value >= 1 && value <= 86_400
         ? undefined
         : 'no-trade takes whole seconds from 1 to 86400';
+    case 'halted':
+    case 'resumed':
+      return value === 0 ? undefined : `${condition} takes no value: send 0`;
     default: {
       const unreachable: never = condition;
       return unreachable;
@@ -926,6 +975,11 @@ export const simulatorControlSchema = z.discriminatedUnion('action', [
     action: z.literal('session'),
     session: z.enum(['auto', 'pre', 'regular', 'post', 'closed']),
   }),
+  /**
+   * Halt trading in one symbol (a `statuses` message with its LULD band first), or resume it:
+   * quotes and trades of a halted symbol stop until it resumes.
+   */
+  z.strictObject({ action: z.literal('halt'), symbol: symbolSchema, halted: z.boolean() }),
   /** REST faults: a per-minute limit (429 beyond; null lifts it), 500s, slow or truncated answers. */
   z.strictObject({
     action: z.literal('rest-faults'),
@@ -1029,6 +1083,8 @@ export const COMMANDS = {
   'symbols:info': z.strictObject({ symbols: z.array(symbolSchema).max(MAX_SYMBOLS_PER_WATCHLIST) }),
   /** Every sparkline series whole (a view's first copy; then 'market:series' events append). */
   'market:series': empty,
+  /** Every symbol's trading status held now (halts, LULD bands); then 'market:trading-status' events. */
+  'market:trading-status': empty,
   /** Bars of one symbol for the detail chart. */
   'market:bars': z.strictObject({
     symbol: symbolSchema,
@@ -1115,6 +1171,7 @@ export interface CommandOutputs {
   'symbols:info': readonly SymbolInfo[];
   'market:bars': readonly ChartBar[];
   'market:series': SeriesUpdate;
+  'market:trading-status': readonly TradingStatusView[];
   'alerts:list': readonly AlertRuleView[];
   'alerts:create': AlertRuleView;
   'alerts:update': AlertRuleView;
@@ -1169,6 +1226,11 @@ export interface EventMap {
   'market:update': MarketView;
   /** Sparkline points appended or repaired since the previous one (see SeriesUpdate). */
   'market:series': SeriesUpdate;
+  /**
+   * Trading statuses changed: a halt, a resume, a new LULD band (only the changed symbols: halts
+   * are rare, so an event beats a frame column every view would carry for every symbol).
+   */
+  'market:trading-status': TradingStatusUpdate;
   /** The rules and their states: after every edit, and when one fires or re-arms. */
   'alerts:update': readonly AlertRuleView[];
   /** A rule fired (also in `alerts:log`). */
@@ -1195,6 +1257,7 @@ export const EVENT_NAMES: readonly EventName[] = [
   'notices:update',
   'market:update',
   'market:series',
+  'market:trading-status',
   'alerts:update',
   'alerts:fired',
   'tape:trades',

@@ -4,7 +4,7 @@
  * for its whole life; every new client (a source switch, new keys) gets the active rules
  * registered again through `attach`, so the rules and their fired / armed states outlive clients.
  *
- * Each active rule is ONE handler (`alert: AAPL price above 230`), on trades or on quotes, for its
+ * Each active rule is ONE handler (`alert: AAPL price above 230`), on trades, quotes or statuses, for its
  * symbol or for '*'. The inspector shows its calls, errors and time like any handler's; a paused
  * rule has no handler. Handlers run at feed rate: a rule's call is a comparison and, for a symbol
  * that fired, a Map get; it allocates only when it fires or re-arms. Change % and volume are read
@@ -20,18 +20,23 @@
  * "No trade for N s" is measured by a timer (once a second) that runs only while such a rule is
  * active and a client is attached: silence counts only during the regular session and while the
  * stream is live, from the latest of the last trade, the session's start, the stream going live
- * and the rule's activation. It is the one timer the core keeps without views: alerts run in main
+ * and the rule's activation (and the resume, for a symbol that was halted: a halted symbol's
+ * silence is not counted). It is the one timer the core keeps without views: alerts run in main
  * so that they fire with every window hidden.
  *
  * No electron import.
  */
 import type { AlertFired, AlertRule, AlertRuleView, MarketSessionName } from '../../shared/api.ts';
 import { ALERT_LOG_CAPACITY } from '../../shared/api.ts';
-import type { Quote, Trade } from '../../shared/market.ts';
+import type { Quote, Trade, TradingStatus } from '../../shared/market.ts';
 import { spreadPct } from './spread.ts';
+import { describeStatus } from '../market/trading-status.ts';
 import type { Disposer, HandlerRegistry } from '../stream/handlers.ts';
 import type { Logger } from '../stream/log.ts';
 import { firedMessage, holds, rearms, ruleKind, ruleName } from './rules.ts';
+
+/** What a rule's handler receives: trades, quotes, or trading statuses (halted / resumed). */
+type RuleMessage = Quote | Trade | TradingStatus;
 
 /** Tells the user of a firing outside the views (Electron's Notification in the app). */
 export interface Notifier {
@@ -48,6 +53,13 @@ export interface AlertEngineOptions {
   readonly session: () => MarketSessionName;
   /** Whether the stream is live now (silence of a dead stream is not the market's). */
   readonly live: () => boolean;
+  /**
+   * A symbol's halt as the trading status board holds it: a halted symbol's silence is the halt's,
+   * not news, and after a resume silence counts from the resume. Default: no halts known.
+   */
+  readonly halt?: (
+    symbol: string,
+  ) => { readonly halted: boolean; readonly resumedAt: number } | undefined;
   /** A fired (rule, symbol) re-arms no sooner than this. Default 60 000. */
   readonly quietMs?: number;
   /** The no-trade check's period. Default 1000. */
@@ -65,12 +77,14 @@ const MAX_FIRED_LISTED = 50;
 interface Runtime {
   rule: AlertRule;
   readonly name: string;
-  handle: (msg: Quote | Trade) => void;
+  handle: (msg: RuleMessage) => void;
   handler: Disposer | undefined;
   /** Symbols in the fired state, with the epoch ms they fired; insertion order = oldest first. */
   readonly fired: Map<string, number>;
   /** no-trade: epoch ms of each symbol's latest trade. */
   readonly lastTrade: Map<string, number>;
+  /** resumed: epoch ms (the feed's) each symbol was seen halted, for the halt's length. */
+  readonly haltedAt: Map<string, number>;
   /** Epoch ms since when silence counts for this rule (activation, re-arm). */
   activeSince: number;
   count: number;
@@ -87,6 +101,7 @@ export class AlertEngine {
   readonly #figure: AlertEngineOptions['figure'];
   readonly #session: AlertEngineOptions['session'];
   readonly #live: AlertEngineOptions['live'];
+  readonly #halt: NonNullable<AlertEngineOptions['halt']>;
   readonly #quietMs: number;
   readonly #checkMs: number;
   readonly #maxSymbols: number;
@@ -109,6 +124,7 @@ export class AlertEngine {
     this.#figure = options.figure;
     this.#session = options.session;
     this.#live = options.live;
+    this.#halt = options.halt ?? (() => undefined);
     this.#quietMs = options.quietMs ?? 60_000;
     this.#checkMs = options.checkIntervalMs ?? 1_000;
     this.#maxSymbols = Math.max(1, options.maxSymbols ?? 20_000);
@@ -169,6 +185,7 @@ export class AlertEngine {
       }
       for (const symbol of rt.lastTrade.keys())
         if (!symbols.has(symbol)) rt.lastTrade.delete(symbol);
+      for (const symbol of rt.haltedAt.keys()) if (!symbols.has(symbol)) rt.haltedAt.delete(symbol);
     }
     if (changed) this.#onChange();
   }
@@ -240,6 +257,7 @@ export class AlertEngine {
       handler: undefined,
       fired: new Map(),
       lastTrade: new Map(),
+      haltedAt: new Map(),
       activeSince: this.#now(),
       count: 0,
       lastFiredAt: undefined,
@@ -259,7 +277,7 @@ export class AlertEngine {
       }
       if (holds(condition, level, value)) this.#fire(rt, symbol, value);
     };
-    let handle: (msg: Quote | Trade) => void;
+    let handle: (msg: RuleMessage) => void;
     switch (condition) {
       case 'price-above':
       case 'price-below':
@@ -289,6 +307,34 @@ export class AlertEngine {
           if (rt.fired.delete(msg.symbol)) this.#onChange();
         };
         break;
+      case 'halted':
+      case 'resumed': {
+        const wanted = condition === 'halted' ? 'halt' : 'resume';
+        handle = (msg) => {
+          const status = msg as TradingStatus;
+          const { effect, text } = describeStatus(status);
+          if (effect === 'none') return;
+          const symbol = status.symbol;
+          if (effect !== wanted) {
+            // The opposite event re-arms at once; a resume rule notes when the halt began.
+            if (effect === 'halt' && !rt.haltedAt.has(symbol))
+              rt.haltedAt.set(symbol, status.timeMs);
+            if (rt.fired.delete(symbol)) this.#onChange();
+            return;
+          }
+          // Once per halt (or resume): a second halt status while halted says nothing new.
+          if (rt.fired.size > 0 && rt.fired.has(symbol)) return;
+          let value = 0;
+          if (condition === 'resumed') {
+            const since = rt.haltedAt.get(symbol);
+            rt.haltedAt.delete(symbol);
+            if (since !== undefined)
+              value = Math.max(0, Math.round((status.timeMs - since) / 1000));
+          }
+          this.#fire(rt, symbol, value, text);
+        };
+        break;
+      }
       default: {
         const unreachable: never = condition;
         return unreachable;
@@ -325,7 +371,7 @@ export class AlertEngine {
     this.#syncTimer();
   }
 
-  #fire(rt: Runtime, symbol: string, value: number): void {
+  #fire(rt: Runtime, symbol: string, value: number, detail?: string): void {
     const at = this.#now();
     if (rt.fired.size >= this.#maxSymbols) {
       const oldest = rt.fired.keys().next();
@@ -343,7 +389,7 @@ export class AlertEngine {
       level: rt.rule.value,
       value,
       at,
-      message: firedMessage(rt.rule, symbol, value),
+      message: firedMessage(rt.rule, symbol, value, detail),
       notify: rt.rule.notify,
     };
     this.#fired.push(fired);
@@ -412,10 +458,13 @@ export class AlertEngine {
             : [];
       for (const symbol of symbols) {
         if (rt.fired.has(symbol)) continue;
+        const halt = this.#halt(symbol);
+        if (halt?.halted === true) continue;
         const since = Math.max(
           rt.lastTrade.get(symbol) ?? Number.NEGATIVE_INFINITY,
           this.#countingSince,
           rt.activeSince,
+          halt?.resumedAt ?? Number.NEGATIVE_INFINITY,
         );
         const silent = Math.floor((now - since) / 1000);
         if (holds('no-trade', rt.rule.value, silent)) this.#fire(rt, symbol, silent);

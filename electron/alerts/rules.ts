@@ -10,14 +10,25 @@
  * - change %: a tenth of the bound, at least 0.1 percentage points;
  * - spread: a quarter of the bound (spreads flicker with every quote);
  * - volume: only grows within a day, so it re-arms when it is below the level again (a new day);
- * - no trade: re-arms with the next trade.
+ * - no trade: re-arms with the next trade;
+ * - halted / resumed: events, not levels. A halted rule fires at the first halt status of a halt
+ *   and re-arms at the resume (so it fires once per halt however many halt statuses come, e.g. a
+ *   quotation resumption while still halted); a resumed rule the other way round. No quiet time:
+ *   each halt is news to a trader, and halts come minutes apart at the least.
  */
 import { DEFAULT_SPREAD_RULE_ID, type AlertCondition, type AlertRule } from '../../shared/api.ts';
 import { SPREAD_ALERT_NAME } from './spread.ts';
 
 /** The kind of message a rule's handler listens to. */
-export function ruleKind(condition: AlertCondition): 'trade' | 'quote' {
-  return condition === 'spread-above' ? 'quote' : 'trade';
+export function ruleKind(condition: AlertCondition): 'trade' | 'quote' | 'status' {
+  if (condition === 'spread-above') return 'quote';
+  if (isStatusCondition(condition)) return 'status';
+  return 'trade';
+}
+
+/** Whether the rule is about trading halts (an event) rather than a level. */
+export function isStatusCondition(condition: AlertCondition): condition is 'halted' | 'resumed' {
+  return condition === 'halted' || condition === 'resumed';
 }
 
 /** Whether the condition holds for `value` (NaN never holds). */
@@ -32,6 +43,10 @@ export function holds(condition: AlertCondition, level: number, value: number): 
     case 'no-trade':
       return value >= level;
     case 'spread-above':
+      return value > level;
+    case 'halted':
+    case 'resumed':
+      // The engine passes 1 when the rule's event happened; the level is always 0.
       return value > level;
     default: {
       const unreachable: never = condition;
@@ -53,6 +68,8 @@ export function band(condition: AlertCondition, level: number): number {
       return level * 0.25;
     case 'volume-above':
     case 'no-trade':
+    case 'halted':
+    case 'resumed':
       return 0;
     default: {
       const unreachable: never = condition;
@@ -75,7 +92,9 @@ export function rearms(condition: AlertCondition, level: number, value: number):
     case 'volume-above':
       return value < level;
     case 'no-trade':
-      // Re-armed by a trade (the engine), never by the passing of time.
+    case 'halted':
+    case 'resumed':
+      // Re-armed by an event (a trade; the opposite status), never by a value.
       return false;
     default: {
       const unreachable: never = condition;
@@ -99,6 +118,9 @@ export function formatLevel(condition: AlertCondition, value: number): string {
       return Math.round(value).toLocaleString('en-US');
     case 'no-trade':
       return `${Math.round(value)} s`;
+    case 'halted':
+    case 'resumed':
+      return '';
     default: {
       const unreachable: never = condition;
       return unreachable;
@@ -119,6 +141,8 @@ const PHRASE: Readonly<Record<AlertCondition, string>> = {
   'spread-above': 'spread above',
   'volume-above': 'volume above',
   'no-trade': 'no trade for',
+  halted: 'halted',
+  resumed: 'resumed',
 };
 
 /** The handler's name in the inspector: `alert: AAPL price above 230`. */
@@ -126,14 +150,30 @@ export function ruleName(rule: Pick<AlertRule, 'id' | 'symbol' | 'condition' | '
   // The wide-spread alert keeps its old name: users and the inspector know it by that.
   if (rule.id === DEFAULT_SPREAD_RULE_ID) return SPREAD_ALERT_NAME;
   const who = rule.symbol === '*' ? 'any symbol' : rule.symbol;
-  return `alert: ${who} ${PHRASE[rule.condition]} ${formatLevel(rule.condition, rule.value)}`;
+  const level = formatLevel(rule.condition, rule.value);
+  return `alert: ${who} ${PHRASE[rule.condition]}${level === '' ? '' : ` ${level}`}`;
 }
 
-/** What happened, in a sentence (the log, the notification's body). */
+/** A halt's length as a trader says it: `45 s`, `5 min 12 s`, `1 h 3 min`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+}
+
+/**
+ * What happened, in a sentence (the log, the notification's body). `detail`: the status's meaning
+ * for halted and resumed (e.g. "Trading halt: News pending"); `value` is then the halt's length in
+ * seconds for resumed (0 when the halt was not seen).
+ */
 export function firedMessage(
   rule: Pick<AlertRule, 'condition' | 'value'>,
   symbol: string,
   value: number,
+  detail = '',
 ): string {
   const level = formatLevel(rule.condition, rule.value);
   const seen = formatLevel(rule.condition, value);
@@ -152,6 +192,14 @@ export function firedMessage(
       return `${symbol} volume ${seen} is over ${level}`;
     case 'no-trade':
       return `${symbol}: no trade for ${seen} during the regular session`;
+    case 'halted':
+      return `${symbol} halted${detail === '' ? '' : `: ${detail}`}`;
+    case 'resumed':
+      return (
+        `${symbol} resumed trading` +
+        (value > 0 ? ` after ${formatDuration(value)} halted` : '') +
+        (detail === '' ? '' : ` (${detail})`)
+      );
     default: {
       const unreachable: never = rule.condition;
       return unreachable;

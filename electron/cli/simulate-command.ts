@@ -1,10 +1,15 @@
 /**
  * `market-monitor simulate`: the embedded Alpaca-protocol simulator as a standalone server, for
  * trying any Alpaca client against it, and for the benchmarks' load in a separate process.
- * Prints one `listening` line with its URL when ready and runs until SIGINT/SIGTERM.
+ * Prints one `listening` line with its URL when ready and runs until SIGINT/SIGTERM. With
+ * `--control-stdin` it also takes control lines on stdin (`halt AAPL`, `resume AAPL`), so that a
+ * script can halt and resume a symbol while clients are connected, and answers each with one JSON
+ * line on stdout.
  */
-import type { Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { normalizeSymbol } from '../../shared/api.ts';
 import type { Feed } from '../../shared/market.ts';
 import {
   DEFAULT_LIMITS,
@@ -12,6 +17,7 @@ import {
   startSimulator,
   type RestFaults,
   type SimulatorFaults,
+  type Simulator,
   type SimulatorLimits,
   type SimulatorOptions,
 } from '../simulator/index.ts';
@@ -21,11 +27,15 @@ import { UsageError, parseChoice, parsePositive, parseSymbols } from './args.ts'
 
 export const SIMULATE_USAGE = `usage: market-monitor simulate [--host 127.0.0.1] [--port 0] [--symbols N | --symbol-list A,B]
        [--rate MSGS_PER_SEC] [--seed N] [--batch-size N] [--key K --secret S]
-       [--session auto|pre|regular|post|closed] [--log-level LEVEL] [fault options]
+       [--session auto|pre|regular|post|closed] [--log-level LEVEL] [--control-stdin]
+       [fault options]
 --session: the market session (default regular: streams all the time); auto follows New York's
 clock. Stock feeds send nothing when closed and a tenth of --rate in pre/post; /v2/clock and
 /v2/calendar agree with the session. The REST API (snapshots, bars, clock, calendar, assets) is on
 the same port as the streams.
+--control-stdin: read control lines from stdin while running: \`halt SYMBOL\` halts trading in a
+stock symbol (its LULD band and a status message to subscribed clients, no quotes or trades until
+resumed), \`resume SYMBOL\` resumes it. Each line is answered with one JSON line on stdout.
 fault options:
   --refuse-auth                 answer every auth with 402
   --connection-limit N          authenticated connections at once per feed; more get 406
@@ -66,6 +76,8 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 export interface SimulatePlan {
   readonly options: SimulatorOptions;
   readonly logLevel: (typeof LEVELS)[number];
+  /** Read control lines (`halt AAPL`, `resume AAPL`) from stdin. */
+  readonly controlStdin: boolean;
 }
 
 /** Turns argv into simulator options; throws UsageError for anything wrong. */
@@ -105,6 +117,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
       'max-subscriptions': { type: 'string' },
       'max-buffered-bytes': { type: 'string' },
       'max-inbound-rate': { type: 'string' },
+      'control-stdin': { type: 'boolean' },
     },
   });
   if (values.symbols !== undefined && values['symbol-list'] !== undefined) {
@@ -205,17 +218,55 @@ export function parseSimulateArgs(argv: readonly string[]): SimulatePlan {
     options.key = values.key;
     options.secret = values.secret;
   }
-  return { options, logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn' };
+  return {
+    options,
+    logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
+    controlStdin: values['control-stdin'] === true,
+  };
 }
 
 export interface SimulateIo {
   readonly stdout: Writable;
   readonly stderr: Writable;
   readonly stopSignal: Promise<string>;
+  /** Where `--control-stdin` reads its lines (the process's stdin). */
+  readonly stdin?: Readable;
+}
+
+/** Longest control line read; anything longer is refused whole (a line is a verb and a symbol). */
+const MAX_CONTROL_LINE = 256;
+
+/**
+ * One control line, applied: the JSON line that answers it. A bad line is answered with the reason
+ * and changes nothing.
+ */
+export function applyControlLine(simulator: Pick<Simulator, 'setHalt'>, line: string): string {
+  const text = line.trim();
+  const refuse = (message: string): string =>
+    JSON.stringify({ type: 'control-error', line: text.slice(0, 80), message });
+  if (text.length > MAX_CONTROL_LINE)
+    return refuse(`a control line is at most ${MAX_CONTROL_LINE} characters`);
+  const [verb, target, ...extra] = text.split(/\s+/);
+  if (verb !== 'halt' && verb !== 'resume')
+    return refuse('the control lines are `halt SYMBOL` and `resume SYMBOL`');
+  if (target === undefined || extra.length > 0) return refuse(`\`${verb}\` takes one symbol`);
+  const symbol = normalizeSymbol(target);
+  if (!symbol.ok) return refuse(`not a symbol (${symbol.reason})`);
+  if (symbol.symbol.includes('/')) return refuse('crypto pairs have no trading halts');
+  try {
+    const n = simulator.setHalt(symbol.symbol, verb === 'halt');
+    return JSON.stringify({
+      type: 'control',
+      applied: `${symbol.symbol} ${verb === 'halt' ? 'halted' : 'resumed'}`,
+      connections: n,
+    });
+  } catch (err) {
+    return refuse(err instanceof Error ? err.message : String(err));
+  }
 }
 
 export async function runSimulate(argv: readonly string[], io: SimulateIo): Promise<number> {
-  const { options, logLevel } = parseSimulateArgs(argv);
+  const { options, logLevel, controlStdin } = parseSimulateArgs(argv);
   const logger = createLogger({ level: logLevel, destination: io.stderr });
   let simulator;
   try {
@@ -242,7 +293,16 @@ export async function runSimulate(argv: readonly string[], io: SimulateIo): Prom
       isOpen: clock.isOpen,
     })}\n`,
   );
+  const lines =
+    controlStdin && io.stdin !== undefined
+      ? createInterface({ input: io.stdin, crlfDelay: Infinity })
+      : undefined;
+  lines?.on('line', (line) => {
+    if (line.trim() === '') return;
+    io.stdout.write(`${applyControlLine(simulator, line)}\n`);
+  });
   await io.stopSignal;
+  lines?.close();
   releaseYoungGeneration();
   await simulator.close();
   logger.flush();

@@ -1,6 +1,6 @@
 /**
  * The commands that read the market (session, sparkline history, the symbol directory, chart
- * bars) and the Times & Sales tape of the views' detail panes. They answer from the installed
+ * bars, trading halts and LULD bands) and the Times & Sales tape of the views' detail panes. They answer from the installed
  * source's MarketContext and directory; with no source yet, or one without REST, they answer the
  * empty view or `unavailable` rather than failing. The chart bars cache is kept per REST client,
  * since a new source is another market.
@@ -9,6 +9,7 @@ import { fail, ok, type MarketView, type SeriesUpdate, type SymbolInfo } from '.
 import { ChartBars } from '../market/chart-bars.ts';
 import type { MarketRest } from '../market/market-context.ts';
 import { snapshotSeed, type Tape } from '../market/tape.ts';
+import type { TradingStatusBoard } from '../market/trading-status.ts';
 import type { Asset } from '../rest/types.ts';
 import type { Logger } from '../stream/log.ts';
 import { errorMessage } from '../../shared/errors.ts';
@@ -50,11 +51,14 @@ export type MarketCommandName =
   | 'symbols:search'
   | 'symbols:info'
   | 'market:bars'
+  | 'market:trading-status'
   | 'tape:watch';
 
 export interface MarketCommandsOptions {
   readonly source: Pick<StreamSource, 'market' | 'directory'>;
   readonly tape: Tape;
+  /** Halts and LULD bands of the streamed symbols. */
+  readonly statuses: Pick<TradingStatusBoard, 'list'>;
   /** True once the core is closing: a late snapshot is then dropped. */
   readonly closed: () => boolean;
   /** Takes credentials out of error texts a view receives. */
@@ -142,6 +146,7 @@ export class MarketCommands {
           );
         }
       },
+      'market:trading-status': () => ok(this.#o.statuses.list()),
       'tape:watch': ({ symbol }, view) => {
         const { update, fresh } = this.#o.tape.watch(view.id, symbol);
         if (fresh && symbol !== null) void this.#seedTape(symbol);

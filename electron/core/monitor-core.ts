@@ -76,6 +76,7 @@ import type { SimulatorOptions } from '../simulator/index.ts';
 import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
 import { Tape } from '../market/tape.ts';
+import { TradingStatusBoard } from '../market/trading-status.ts';
 import { QuoteBook, type BookCursor } from '../stream/book.ts';
 import type { StreamClientOptions } from '../stream/client.ts';
 import type { LogRecord, LogRing, Logger } from '../stream/log.ts';
@@ -246,6 +247,8 @@ export class MonitorCore {
   readonly #book: QuoteBook;
   /** Times & Sales of the symbols the views' detail panes watch (market/tape.ts). */
   readonly #tape: Tape;
+  /** Halts and LULD bands of the streamed symbols (market/trading-status.ts). */
+  readonly #statuses: TradingStatusBoard;
   /** Market, directory, chart and tape commands (market-commands.ts). */
   readonly #market: MarketCommands;
   /** The relay key and the relay this app serves (relay-commands.ts). */
@@ -327,6 +330,11 @@ export class MonitorCore {
         if (view) this.#deliver(view, 'tape:trades', update);
       },
     });
+    this.#statuses = new TradingStatusBoard({
+      logger: this.#root.child({ module: 'trading-status' }),
+      maxSymbols: MAX_TOTAL_SYMBOLS,
+      onChange: () => this.#later('trading-status', () => this.#emitTradingStatus()),
+    });
     this.#source = new StreamSource(
       {
         ...(options.simulator ? { simulator: options.simulator } : {}),
@@ -353,8 +361,18 @@ export class MonitorCore {
           this.#later('market', () => this.#emit('market:update', this.#marketView())),
         isClosed: () => this.#closed,
         attachAlerts: (handlers) => this.#alerts.attach(handlers),
-        streamedChanged: (symbols) => this.#alerts.retain(symbols),
-        attachHandlers: (handlers) => this.#tape.attach(handlers),
+        streamedChanged: (symbols) => {
+          this.#alerts.retain(symbols);
+          this.#statuses.retain(symbols);
+        },
+        attachHandlers: (handlers) => {
+          const offTape = this.#tape.attach(handlers);
+          const offStatuses = this.#statuses.attach(handlers);
+          return () => {
+            offTape();
+            offStatuses();
+          };
+        },
       },
     );
     this.#relay = new RelayCommands({
@@ -377,6 +395,7 @@ export class MonitorCore {
     this.#market = new MarketCommands({
       source: this.#source,
       tape: this.#tape,
+      statuses: this.#statuses,
       closed: () => this.#closed,
       scrub: (text) => this.#redactor.scrub(text),
       log: this.#log,
@@ -386,6 +405,7 @@ export class MonitorCore {
       figure: (symbol, column) => this.#book.value(symbol, column),
       session: () => this.#source.market?.view().session ?? 'unknown',
       live: () => this.#source.hasClient && this.#source.client.state === 'live',
+      halt: (symbol) => this.#statuses.haltOf(symbol),
       ...(options.spreadAlert?.intervalMs !== undefined
         ? { quietMs: options.spreadAlert.intervalMs }
         : {}),
@@ -535,6 +555,7 @@ export class MonitorCore {
     this.#releaseYoungGeneration?.();
     for (const view of [...this.#views.values()]) this.#closeView(view);
     this.#tape.close();
+    this.#statuses.close();
     this.#stopTimers();
     for (const handle of this.#soon.values()) clearImmediate(handle);
     this.#soon.clear();
@@ -1117,6 +1138,13 @@ export class MonitorCore {
     };
   }
 
+  /** Tells the views which symbols' halts and bands changed (coalesced per turn). */
+  #emitTradingStatus(): void {
+    const update = this.#statuses.takeUpdate();
+    if (update === undefined || this.#views.size === 0) return;
+    this.#emit('market:trading-status', update);
+  }
+
   #alertViews(): AlertRuleView[] {
     return this.#alerts.views(this.#source.streamed);
   }
@@ -1218,6 +1246,11 @@ export class MonitorCore {
       case 'error': {
         const n = sim.sendError(control.code);
         applied = `sent error ${control.code} to ${n} connection${n === 1 ? '' : 's'}`;
+        break;
+      }
+      case 'halt': {
+        const n = sim.setHalt(control.symbol, control.halted);
+        applied = `${control.symbol} ${control.halted ? 'halted' : 'resumed'} on ${n} connection${n === 1 ? '' : 's'}`;
         break;
       }
       case 'session':

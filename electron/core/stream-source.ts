@@ -9,7 +9,7 @@
  * BTC/USD) and the stock feeds take the rest: a stock feed would refuse a pair and the crypto
  * feed every ticker, so the symbols a source cannot serve are simply not subscribed. Every
  * streamed symbol is subscribed on quotes, trades, daily bars (volume and change) and minute bars
- * (the sparklines).
+ * (the sparklines); on a stock feed also on trading statuses and LULD bands (halts).
  *
  * Connecting. The source remembers whether the user wants a connection (`wantConnected`, set by
  * the core). A rebuilt client (a new source, new keys) connects when that wish is on. An Alpaca
@@ -58,8 +58,28 @@ export const NO_RELAY_KEY_REASON = 'no relay key: add the relay key in Settings'
 /** Largest client message the embedded simulator reads (see #ensureSimulator). */
 const EMBEDDED_MAX_PAYLOAD = 64 * 1024;
 
-/** Channels every streamed symbol is subscribed on. */
-export const STREAM_CHANNELS: readonly Channel[] = ['quotes', 'trades', 'dailyBars', 'bars'];
+/**
+ * Channels every streamed symbol is subscribed on. Trading statuses and LULD bands last: they are
+ * sparse (a few messages a day), and the planner lists a symbol's channels in this order.
+ */
+export const STREAM_CHANNELS: readonly Channel[] = [
+  'quotes',
+  'trades',
+  'dailyBars',
+  'bars',
+  'statuses',
+  'lulds',
+];
+
+/** Channels a stock feed has and the crypto feed lacks (it would refuse them with 410). */
+const STOCK_ONLY_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['statuses', 'lulds']);
+
+/** The channels a source streams its symbols on. */
+export function streamChannels(source: Source | undefined): readonly Channel[] {
+  return source !== undefined && isCryptoSource(source)
+    ? STREAM_CHANNELS.filter((c) => !STOCK_ONLY_CHANNELS.has(c))
+    : STREAM_CHANNELS;
+}
 
 export interface StreamSourceOptions {
   /** The embedded simulator's options (tests: rate, symbols, barIntervalMs). Host is always loopback. */
@@ -473,11 +493,12 @@ export class StreamSource {
     const removed: string[] = [];
     for (const s of next) if (!this.#streamed.has(s)) added.push(s);
     for (const s of this.#streamed) if (!next.has(s)) removed.push(s);
+    const channels = streamChannels(this.#source);
     if (added.length > 0) {
-      for (const channel of STREAM_CHANNELS) client.subscribe(channel, added);
+      for (const channel of channels) client.subscribe(channel, added);
     }
     if (removed.length > 0) {
-      for (const channel of STREAM_CHANNELS) client.unsubscribe(channel, removed);
+      for (const channel of channels) client.unsubscribe(channel, removed);
     }
     this.#streamed = next;
     this.#host.book.retain(next);

@@ -342,20 +342,34 @@ export class MarketWalk {
       st.haltSteps = 20 + Math.floor(rng() * 60);
       out.push(this.#status(st, 'H', 'Trading Halt', time));
     }
-    if (rng() < P_LULD) {
-      out.push({
-        T: 'l',
-        S: symbol,
-        u: Math.ceil(st.mid * 1.05) / st.scale,
-        d: Math.floor(st.mid * 0.95) / st.scale,
-        i: 'B',
-        t: time,
-        z: st.tape,
-      });
-    }
+    if (rng() < P_LULD) out.push(this.#band(st, 'B', time));
     if (rng() < P_IMBALANCE) {
       out.push({ T: 'i', S: symbol, p: Math.round(st.mid) / st.scale, t: time, z: st.tape });
     }
+  }
+
+  /**
+   * Halts a stock symbol until `setHalt(symbol, false)`: its LULD band (the pause's bounds), then
+   * a status `H` (Volatility Trading Pause); no quote or trade of it meanwhile. Resuming sends the
+   * status `T` and the band republished around the price. Nothing for crypto (no statuses).
+   */
+  setHalt(symbol: string, halted: boolean, time: string, out: WireItem[]): void {
+    if (this.#crypto) return;
+    const st = this.#state(symbol);
+    if (halted) {
+      st.haltSteps = Number.POSITIVE_INFINITY;
+      out.push(this.#band(st, 'A', time));
+      out.push(this.#status(st, 'H', 'Trading Halt', time));
+    } else {
+      st.haltSteps = 0;
+      out.push(this.#status(st, 'T', 'Trading Resumption', time));
+      out.push(this.#band(st, 'B', time));
+    }
+  }
+
+  /** Marks a symbol halted without a message (a new connection while the symbol is halted). */
+  hold(symbol: string): void {
+    if (!this.#crypto) this.#state(symbol).haltSteps = Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -657,6 +671,19 @@ export class MarketWalk {
       n: agg.count,
       vw: vwap,
       t: time,
+    };
+  }
+
+  /** A LULD band 5 % either side of the mid price (Tier 1 during the day). */
+  #band(st: SymbolState, indicator: string, time: string): WireItem {
+    return {
+      T: 'l',
+      S: st.symbol,
+      u: Math.ceil(st.mid * 1.05) / st.scale,
+      d: Math.floor(st.mid * 0.95) / st.scale,
+      i: indicator,
+      t: time,
+      z: st.tape,
     };
   }
 

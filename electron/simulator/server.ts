@@ -165,6 +165,15 @@ export interface Simulator {
    * defaults to Alpaca's text for the code. Does not close. Returns how many connections got it.
    */
   sendError(code: number, msg?: string, connectionId?: number): number;
+  /**
+   * Halts trading in a stock symbol (`halted: true`) or resumes it, on every stock connection:
+   * its LULD band and a status message go to those subscribed, and a halted symbol's quotes and
+   * trades stop until it resumes (connections opened meanwhile find it halted too). Returns how
+   * many connections took it.
+   */
+  setHalt(symbol: string, halted: boolean): number;
+  /** The symbols halted on demand now. */
+  halted(): readonly string[];
   /** Data messages per second per connection, from now on. */
   setRate(messagesPerSecond: number): void;
   connections(): ConnectionInfo[];
@@ -223,6 +232,8 @@ function pathnameOf(url: string | undefined): string {
 
 /** Extended hours stream this share of the regular rate: IEX trades little outside them. */
 const EXTENDED_HOURS_FACTOR = 0.1;
+/** Symbols halted on demand at once, at most: the set is the one thing a control call grows. */
+const MAX_HALTED = 10_000;
 
 class SimulatorServer implements Simulator, SessionHost, RestHost {
   readonly host: string;
@@ -257,6 +268,8 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
   readonly #wss: WebSocketServer;
   readonly #sessions = new Map<number, Session>();
   readonly #listeners = new Set<ActionListener>();
+  /** Stock symbols halted on demand (setHalt): a new session's walk starts with them halted. */
+  readonly #halted = new Set<string>();
   /** Slots still held by authenticated connections that ended (connectionLingerMs). */
   #lingering: { path: string; until: number }[] = [];
   #faults: SimulatorFaults;
@@ -416,6 +429,28 @@ class SimulatorServer implements Simulator, SessionHost, RestHost {
       sent += 1;
     }
     return sent;
+  }
+
+  setHalt(symbol: string, halted: boolean): number {
+    if (typeof symbol !== 'string' || symbol === '' || symbol.length > this.#limits.maxSymbolLength)
+      throw new RangeError('symbol must be a non-empty string within the symbol length limit');
+    if (halted && !this.#halted.has(symbol) && this.#halted.size >= MAX_HALTED)
+      throw new RangeError(`at most ${MAX_HALTED} symbols can be halted at once`);
+    if (halted) this.#halted.add(symbol);
+    else this.#halted.delete(symbol);
+    let took = 0;
+    for (const session of this.#sessions.values()) {
+      if (session.setHalt(symbol, halted)) took += 1;
+    }
+    this.logger.info(
+      { symbol, halted, connections: took },
+      halted ? 'symbol halted' : 'symbol resumed',
+    );
+    return took;
+  }
+
+  halted(): readonly string[] {
+    return [...this.#halted];
   }
 
   setRate(messagesPerSecond: number): void {

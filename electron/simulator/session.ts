@@ -101,6 +101,8 @@ export interface SessionHost {
   faults(): SimulatorFaults;
   /** Data messages per second per connection. */
   rate(): number;
+  /** Stock symbols halted on demand now (a new session's walk starts with them halted). */
+  halted(): readonly string[];
   /**
    * The share of `rate` a feed streams in the market session now: 1 in regular hours, less in
    * extended hours, 0 when closed (then no data messages at all, bars included).
@@ -218,6 +220,7 @@ export class Session {
       exchanges: feed === 'iex' || feed === 'test' ? ['V'] : SIP_EXCHANGES,
       startPrice: (symbol) => host.config.startPrice(feed, symbol),
     });
+    if (!crypto) for (const symbol of host.halted()) this.#walk.hold(symbol);
     this.#clock = new WallClock(init.feed === 'delayed_sip' ? -15 * 60_000 : 0);
     const interval = host.config.barIntervalMs;
     this.#barEndMs = (Math.floor(this.#clock.now().ms / interval) + 1) * interval;
@@ -304,6 +307,22 @@ export class Session {
   /** An error message on demand (the server's `sendError`). */
   sendError(code: number, msg?: string): void {
     if (!this.#ended) this.#sendError(code, msg);
+  }
+
+  /**
+   * Halts or resumes a stock symbol on this connection's walk, and sends the band and the status
+   * to a client subscribed to them. Returns false for a crypto connection (no trading statuses).
+   */
+  setHalt(symbol: string, halted: boolean): boolean {
+    if (this.#ended || this.feed === 'crypto') return false;
+    const items: WireItem[] = [];
+    this.#walk.setHalt(symbol, halted, this.#clock.now().text, items);
+    // A stalled server sends nothing; the walk is halted all the same.
+    if (this.#authenticated && !this.#host.faults().stalled) {
+      const wanted = items.filter((item) => this.#wants(item));
+      if (wanted.length > 0) this.#sendItems(wanted, false);
+    }
+    return true;
   }
 
   /** Ends the socket at once, no close frame: a dropped connection as the client sees it. */

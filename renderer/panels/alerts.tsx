@@ -33,7 +33,15 @@ export const CONDITION_TEXT: Readonly<
   'spread-above': { label: 'Spread wider than (% of mid)', value: 'Spread %' },
   'volume-above': { label: 'Volume over', value: 'Shares' },
   'no-trade': { label: 'No trade for (regular session)', value: 'Seconds' },
+  // Events, not levels: no value field (main takes 0).
+  halted: { label: 'Trading halted', value: '' },
+  resumed: { label: 'Trading resumed', value: '' },
 };
+
+/** Whether a condition is an event with no value to enter (a halt, a resume). */
+function takesNoValue(condition: AlertCondition): boolean {
+  return CONDITION_TEXT[condition].value === '';
+}
 
 const STATE_TEXT: Readonly<Record<AlertRuleView['state'], string>> = {
   armed: 'Armed',
@@ -71,6 +79,8 @@ export function checkDraft(
     if (!normalized.ok) return { ok: false, message: `Symbol: ${normalized.reason}.` };
     symbol = normalized.symbol;
   }
+  if (takesNoValue(draft.condition))
+    return { ok: true, symbol, condition: draft.condition, value: 0 };
   if (draft.value.trim() === '') return { ok: false, message: 'Value: enter a number.' };
   const value = Number(draft.value);
   const problem = alertValueProblem(draft.condition, value);
@@ -173,14 +183,16 @@ export function AlertsPanel(): ReactNode {
             ))}
           </select>
         </label>
-        <label>
-          {CONDITION_TEXT[draft.condition].value}
-          <input
-            inputMode="decimal"
-            value={draft.value}
-            onChange={(e) => setDraft({ ...draft, value: e.currentTarget.value })}
-          />
-        </label>
+        {takesNoValue(draft.condition) ? null : (
+          <label>
+            {CONDITION_TEXT[draft.condition].value}
+            <input
+              inputMode="decimal"
+              value={draft.value}
+              onChange={(e) => setDraft({ ...draft, value: e.currentTarget.value })}
+            />
+          </label>
+        )}
         <label className="alerts-check">
           <input
             type="checkbox"

@@ -4,7 +4,8 @@
  * lightweight-charts (Apache-2.0). The last candle moves live: every animation frame with new
  * trades on the tape folds them into it (the tape carries every trade of the watched symbol, so
  * the candle's high, low and volume are exact, which the conflated quote board could not give).
- * The previous close is a dashed price line; the crosshair's values are written into the legend.
+ * The previous close is a dashed price line, the LULD band (limit up, limit down) a dotted pair;
+ * the crosshair's values are written into the legend.
  *
  * Under the app's CSP (`style-src 'self'`): the library draws on canvases and sets element styles
  * through the CSSOM, which the policy allows, but its attribution logo injects a <style> element,
@@ -110,6 +111,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
   const legend = useRef<HTMLParagraphElement>(null);
   const theme = useMonitor((s) => s.settings?.theme);
   const prevClose = useMonitor((s) => (s.tape.symbol === symbol ? s.tape.day?.prevClose : null));
+  const luld = useMonitor((s) => s.tradingStatus.get(symbol)?.luld);
 
   const chart = useRef<{
     api: IChartApi;
@@ -117,6 +119,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     volume: ISeriesApi<'Histogram'>;
     colors: Palette;
     priceLine: IPriceLine | undefined;
+    bandLines: IPriceLine[];
   }>(undefined);
 
   // The chart itself: made once per mount, removed on unmount.
@@ -152,7 +155,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
       priceLineVisible: false,
     });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
-    chart.current = { api, candles, volume, colors, priceLine: undefined };
+    chart.current = { api, candles, volume, colors, priceLine: undefined, bandLines: [] };
     return () => {
       chart.current = undefined;
       api.remove();
@@ -180,6 +183,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         wickDownColor: colors.down,
       });
       c.priceLine?.applyOptions({ color: colors.muted });
+      for (const line of c.bandLines) line.applyOptions({ color: colors.down });
     });
     return () => cancelAnimationFrame(frame);
   }, [theme]);
@@ -201,6 +205,29 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
           })
         : undefined;
   }, [prevClose, symbol]);
+
+  // The LULD band as a pair of lines: a trade at either one pauses trading.
+  useEffect(() => {
+    const c = chart.current;
+    if (c === undefined) return;
+    for (const line of c.bandLines.splice(0)) c.candles.removePriceLine(line);
+    if (luld === undefined) return;
+    for (const [price, title] of [
+      [luld.limitUp, 'limit up'],
+      [luld.limitDown, 'limit down'],
+    ] as const) {
+      c.bandLines.push(
+        c.candles.createPriceLine({
+          price,
+          color: c.colors.down,
+          lineWidth: 1,
+          lineStyle: LineStyle.Dotted,
+          axisLabelVisible: true,
+          title,
+        }),
+      );
+    }
+  }, [luld, symbol]);
 
   // Bars for the symbol and range, then live folding of the tape's trades until either changes.
   useEffect(() => {

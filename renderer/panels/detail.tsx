@@ -1,6 +1,7 @@
 /**
  * The symbol detail pane: follows the watchlist's selection (mouse or keyboard) and shows the
- * selected symbol's chart (detail-chart.tsx), its quote and its Times & Sales (times-sales.tsx).
+ * selected symbol's trading status (halt, LULD band: detail-status.tsx), chart (detail-chart.tsx),
+ * quote and Times & Sales (times-sales.tsx).
  * Closing it hides it until another row is selected; Alt+8 opens it again and focuses it.
  *
  * The pane tells main which symbol it watches (`tape:watch`) while it is open, so main keeps a tape
@@ -25,6 +26,7 @@ import {
 } from '../model/format.ts';
 import { useMonitor } from '../store.ts';
 import { DetailChart } from './detail-chart.tsx';
+import { TradingStatusBlock } from './detail-status.tsx';
 import { TimesSales, useTapeFrame } from './times-sales.tsx';
 import './detail.css';
 
@@ -224,6 +226,7 @@ export function DetailPane(): ReactNode {
       </header>
       <div className="panel-body detail-body">
         <SymbolLine symbol={symbol} />
+        <TradingStatusBlock symbol={symbol} />
         <DetailChart symbol={symbol} />
         <DetailQuote symbol={symbol} />
         <TimesSales symbol={symbol} />

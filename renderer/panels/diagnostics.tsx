@@ -28,6 +28,7 @@ import type {
   SimulatorControl,
   SubscriptionsView,
 } from '../../shared/api.ts';
+import { normalizeSymbol } from '../../shared/api.ts';
 import { ALPACA_ERRORS, CHANNELS, type Channel } from '../../shared/market.ts';
 import type { HistogramSummary } from '../../shared/metrics.ts';
 import { useNow } from '../hooks.ts';
@@ -741,7 +742,8 @@ function SimulatorFaults(): ReactNode {
     faults.perSecond === undefined ? '' : String(faults.perSecond),
   );
   const [code, setCode] = useState('405');
-  const [invalid, setInvalid] = useState<'limit' | 'rate' | undefined>(undefined);
+  const [haltSymbol, setHaltSymbol] = useState('');
+  const [invalid, setInvalid] = useState<'limit' | 'rate' | 'halt' | undefined>(undefined);
 
   async function send(control: SimulatorControl, applied?: () => void): Promise<void> {
     setInvalid(undefined);
@@ -776,6 +778,17 @@ function SimulatorFaults(): ReactNode {
       return;
     }
     void send({ action: 'rate', perSecond: parsed.value });
+  }
+
+  /** Halts (or resumes) one symbol: the form's submit halts, the other button resumes. */
+  function sendHalt(halted: boolean): void {
+    const symbol = normalizeSymbol(haltSymbol);
+    if (!symbol.ok) {
+      setInvalid('halt');
+      setStatus({ ok: false, text: `Symbol to halt: ${symbol.reason}.` });
+      return;
+    }
+    void send({ action: 'halt', symbol: symbol.symbol, halted });
   }
 
   function sendError(e: FormEvent): void {
@@ -848,6 +861,31 @@ function SimulatorFaults(): ReactNode {
             />
           </label>
           <button type="submit">Apply rate</button>
+        </form>
+        <form
+          className="diag-fault-row"
+          aria-label="Trading halt"
+          onSubmit={(e) => {
+            e.preventDefault();
+            sendHalt(true);
+          }}
+          noValidate
+        >
+          <label>
+            Symbol to halt
+            <input
+              value={haltSymbol}
+              placeholder="AAPL"
+              autoComplete="off"
+              spellCheck={false}
+              aria-invalid={invalid === 'halt' ? true : undefined}
+              onChange={(e) => setHaltSymbol(e.currentTarget.value)}
+            />
+          </label>
+          <button type="submit">Halt trading</button>
+          <button type="button" onClick={() => sendHalt(false)}>
+            Resume trading
+          </button>
         </form>
         <form className="diag-fault-row" onSubmit={sendError}>
           <label>

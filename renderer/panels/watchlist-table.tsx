@@ -38,6 +38,7 @@ import {
   shownFreshness,
   type ValueColumn,
 } from './watchlist-cells.ts';
+import { RowMarks } from './watchlist-marks.tsx';
 
 /** Canvas pixels per CSS pixel for sparklines: sharp on high-density screens, fixed (no resize). */
 const SPARK_SCALE = 2;
@@ -130,6 +131,7 @@ const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
     >
       <th scope="row" className="symbol" title={props.name}>
         {symbol}
+        <RowMarks symbol={symbol} />
         {props.polledAge !== undefined ? (
           <span
             className="tag polled-tag"

@@ -256,6 +256,7 @@ export class FakeApi implements MonitorApi {
         return ok(this.snapshot.connection);
       case 'alerts:list':
       case 'alerts:log':
+      case 'market:trading-status':
         return ok([]);
       case 'update:status':
         // What browser mode answers.

@@ -502,6 +502,10 @@ describe('MonitorCore: sources', () => {
     const snap = await snapshot(view);
     expect(snap.connection.url).toBe(sim.urlFor('crypto'));
     expect(sorted(snap.subscriptions.desired.quotes)).toEqual(['BTC/USD', 'ETH/USD']);
+    // The crypto feed has no trading statuses or LULD bands: they are not asked for.
+    expect(snap.subscriptions.desired.statuses ?? []).toEqual([]);
+    expect(snap.subscriptions.desired.lulds ?? []).toEqual([]);
+    expect(snap.subscriptions.refused).toEqual([]);
     await framesUntil(view, ['BTC/USD', 'ETH/USD']);
   });
 
@@ -682,6 +686,8 @@ describe('MonitorCore: commands', () => {
       'book: quotes',
       'book: trades',
       'book: daily bars',
+      'trading status',
+      'LULD bands',
       'market: sparklines',
     ]);
     expect(user.map((h) => h.name)).toEqual(['wide spread alert']);
@@ -693,7 +699,9 @@ describe('MonitorCore: commands', () => {
 
     const after = await value(view, 'handlers:remove', { id: user[0]!.id });
     expect(after.map((h) => h.name)).toEqual(builtin.map((h) => h.name));
-    await waitFor(() => sink.last('handlers:update')?.length === 4, { what: 'handlers event' });
+    await waitFor(() => sink.last('handlers:update')?.length === builtin.length, {
+      what: 'handlers event',
+    });
     await waitFor(
       () => (sink.last('handlers:update')?.find((h) => h.name === 'book: quotes')?.calls ?? 0) > 0,
       { what: 'periodic handler counts' },

@@ -70,9 +70,12 @@ describe('stream priority over the plan symbol limit (embedded simulator)', () =
         streams(s, ['AAPL', 'MSFT', 'NVDA', 'META', 'GOOGL', 'AMZN']),
       'live with every symbol',
     );
-    // 8 (channel, symbol) pairs: two symbols on four channels. The drop makes the new session
-    // subscribe everything again, under the limit.
-    await value(view, 'simulator:control', { action: 'symbol-limit', limit: 8 });
+    // Two symbols' (channel, symbol) pairs, on every stream channel. The drop makes the new
+    // session subscribe everything again, under the limit.
+    await value(view, 'simulator:control', {
+      action: 'symbol-limit',
+      limit: 2 * STREAM_CHANNELS.length,
+    });
     await value(view, 'simulator:control', { action: 'drop' });
     const limited = await waitUntil(
       () => snapshot(view),
@@ -111,7 +114,8 @@ describe('stream priority over the plan symbol limit (embedded simulator)', () =
 
     // The retry fills the limit in the new order: Main's first two.
     const { retried } = await value(view, 'subscriptions:retry-refused', {});
-    expect(retried).toBe(16);
+    // Four refused symbols, each on every stream channel.
+    expect(retried).toBe(4 * STREAM_CHANNELS.length);
     const retriedSnap = await waitUntil(
       () => snapshot(view),
       (s) => streams(s, ['AAPL', 'MSFT']) && refusedQuotes(s).length === 4,
