@@ -13,6 +13,8 @@ export type {
   RelayUpstream,
 } from './relay.ts';
 export type { ClientInfo } from './downstream.ts';
+export { StreamSource } from './source.ts';
+export type { NatsSourceHealth, RelaySource, SourcePairs, SourceStats } from './source.ts';
 export { DEFAULT_MAX_SYMBOLS, KeyFileError, KeyRing, loadKeyFile, parseKeyList } from './keys.ts';
 export type { RelayKey } from './keys.ts';
 export { channelOf, toWireItem } from './wire.ts';

@@ -1,14 +1,14 @@
 /**
- * The relay: ONE upstream StreamClient (Alpaca with the user's keys, or the simulator) served to
- * any number of Alpaca clients on the same paths and protocol as Alpaca's, so that the official
- * SDKs, our CLI and the app connect to it unchanged. Alpaca allows one stream connection per key;
- * the relay is how a desktop app, a bot and a notebook share it.
+ * The relay: ONE upstream (Alpaca with the user's keys, the simulator, or NATS fed by another
+ * relay; source.ts) served to any number of Alpaca clients on the same paths and protocol as
+ * Alpaca's, so that the official SDKs, our CLI and the app connect to it unchanged. Alpaca allows
+ * one stream connection per key; the relay is how a desktop app, a bot and a notebook share it.
  *
- * The upstream holds the union of the clients' sets through the StreamClient's reference-counted
- * planner: a pair is subscribed upstream when its first client asks and unsubscribed when its
- * last lets go, and a reconnect resubscribes the union without the clients noticing. Data is
- * re-encoded once per message per codec and sent, one frame per upstream frame, to the clients
- * that hold its (channel, symbol) or `*`. Client faults (bad keys, garbage, floods, not reading)
+ * The upstream holds the union of the clients' sets reference-counted: a pair is subscribed
+ * upstream when its first client asks and unsubscribed when its last lets go, and a reconnect
+ * resubscribes the union without the clients noticing. Data is re-encoded once per message per
+ * codec and sent, one frame per upstream frame, to the clients that hold its (channel, symbol) or
+ * `*`. Client faults (bad keys, garbage, floods, not reading)
  * end that client alone, with Alpaca's codes; the bounds reuse the simulator's (limits.ts).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -24,23 +24,15 @@ import {
   pauseReading,
   type SimulatorLimits,
 } from '../simulator/limits.ts';
-import { StreamClient, type Health, type StreamClientOptions } from '../stream/client.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
 import { decodeClientAction, encodeServerItem } from '../stream/protocol/index.ts';
 import type { ClientHost, ClientInfo, OutPart, UpstreamView } from './downstream.ts';
 import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
+import { StreamSource, type RelaySource, type RelayUpstream, type SourceStats } from './source.ts';
 import { channelOf, toWireItem } from './wire.ts';
 
-export interface RelayUpstream {
-  /** Full stream URL with the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
-  readonly url: string;
-  readonly key: string;
-  readonly secret: string;
-  readonly codec?: Codec;
-  /** Anything else of the StreamClient's (backoff, timeouts), for tests and tuning. */
-  readonly client?: Partial<Omit<StreamClientOptions, 'url' | 'key' | 'secret' | 'logger'>>;
-}
+export type { RelayUpstream } from './source.ts';
 
 export interface RelayOptions {
   readonly upstream: RelayUpstream;
@@ -90,14 +82,7 @@ export interface RelayCounters {
 export interface RelayStats {
   readonly clients: number;
   readonly authenticated: number;
-  readonly upstream: {
-    readonly state: string;
-    readonly url: string;
-    readonly attempt: number;
-    readonly desiredPairs: number;
-    readonly refused: number;
-    readonly health: Health;
-  };
+  readonly upstream: SourceStats;
   readonly counters: RelayCounters;
 }
 
@@ -117,7 +102,7 @@ export interface Relay {
   readonly feed: Feed;
   /** `ws://HOST:PORT/v2/iex` and so on: the path clients connect to. */
   urlFor(feed?: Feed): string;
-  readonly upstream: StreamClient;
+  readonly upstream: RelaySource;
   stats(): RelayStats;
   clients(): ClientInfo[];
   footprint(): RelayFootprint;
@@ -191,7 +176,7 @@ class RelayServer implements Relay, ClientHost {
   url = '';
   port = 0;
   readonly feed: Feed;
-  readonly upstream: StreamClient;
+  readonly upstream: RelaySource;
   readonly keys: KeyRing;
   readonly logger: Logger;
   readonly authTimeoutMs: number;
@@ -281,29 +266,11 @@ class RelayServer implements Relay, ClientHost {
       this.#stars.set(channel, new Set());
     }
 
-    const up = options.upstream;
-    this.upstream = new StreamClient({
-      ...up.client,
-      url: up.url,
-      key: up.key,
-      secret: up.secret,
-      codec: up.codec ?? 'json',
-      logger: this.logger.child({ upstream: true }),
-    });
-    this.upstream.handlers.on('*', '*', (msg) => this.#onData(msg), {
-      name: 'relay-fan-out',
-      builtin: true,
-    });
-    this.upstream.subscriptions.onChange((change) => {
-      if (change === 'confirmed' || change === 'refused' || change === 'desired') {
-        this.#viewDirty = true;
-        this.#scheduleReconcile();
-      }
-    });
-    this.upstream.on('state', (change) => {
-      this.logger.info({ state: change.state, reason: change.reason }, 'upstream state');
-      // A reset (reconnect) empties the confirmed set without an echo.
+    this.upstream = new StreamSource(options.upstream, this.logger);
+    this.upstream.onData((msg) => this.#onData(msg));
+    this.upstream.onChange(() => {
       this.#viewDirty = true;
+      this.#scheduleReconcile();
     });
     this.upstreamView = {
       confirmed: (channel, symbol) => this.#view().confirmed.get(channel)?.has(symbol) ?? false,
@@ -342,7 +309,7 @@ class RelayServer implements Relay, ClientHost {
       typeof address === 'object' && address !== null ? address.port : this.#requestedPort;
     const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     this.url = `ws://${host}:${this.port}`;
-    this.upstream.connect();
+    this.upstream.start();
     this.logger.info({ url: this.url, feed: this.feed }, 'relay listening');
   }
 
@@ -353,11 +320,11 @@ class RelayServer implements Relay, ClientHost {
   // ---------------------------------------------------------------- ClientHost
 
   hold(channel: Channel, symbols: readonly string[]): void {
-    this.upstream.subscribe(channel, symbols);
+    this.upstream.hold(channel, symbols);
   }
 
   release(channel: Channel, symbols: readonly string[]): void {
-    this.upstream.unsubscribe(channel, symbols);
+    this.upstream.release(channel, symbols);
   }
 
   route(client: RelayClient, channel: Channel, symbols: readonly string[], on: boolean): void {
@@ -402,22 +369,12 @@ class RelayServer implements Relay, ClientHost {
   // ---------------------------------------------------------------- reports
 
   stats(): RelayStats {
-    const up = this.upstream;
-    const footprint = up.subscriptions.footprint();
     let authenticated = 0;
     for (const c of this.#clients.values()) if (c.authenticated) authenticated += 1;
-    const url = new URL(up.url);
     return {
       clients: this.#clients.size,
       authenticated,
-      upstream: {
-        state: up.state,
-        url: `${url.protocol}//${url.host}${url.pathname}`,
-        attempt: up.attempt,
-        desiredPairs: footprint.desired,
-        refused: footprint.refused,
-        health: up.health(),
-      },
+      upstream: this.upstream.stats(),
       counters: {
         ...this.counters,
         encodes: { ...this.counters.encodes },
@@ -645,9 +602,7 @@ class RelayServer implements Relay, ClientHost {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
-    this.upstream.disconnect('relay closed');
-    await this.upstream.closed();
-    this.upstream.dispose();
+    await this.upstream.close();
     this.logger.info('relay closed');
   }
 }
