@@ -1,7 +1,8 @@
 /**
  * The relay: one upstream Alpaca stream served, in Alpaca's own protocol, to any number of
  * Alpaca clients on this machine (relay.ts); its client keys (keys.ts); the way from the domain
- * messages back to Alpaca's wire items (wire.ts).
+ * messages back to Alpaca's wire items (wire.ts); its upstream (source.ts), over NATS from
+ * another relay (nats-source.ts) or published for others (nats-publisher.ts, nats-wire.ts).
  */
 export { isLoopback, startRelay } from './relay.ts';
 export type {
@@ -15,6 +16,21 @@ export type {
 export type { ClientInfo } from './downstream.ts';
 export { StreamSource } from './source.ts';
 export type { NatsSourceHealth, RelaySource, SourcePairs, SourceStats } from './source.ts';
+export { NatsPublisher } from './nats-publisher.ts';
+export type { NatsPublish, NatsPublisherStats } from './nats-publisher.ts';
+export { NatsSource } from './nats-source.ts';
+export type { NatsUpstream } from './nats-source.ts';
+export { checkNatsUrl } from './nats-link.ts';
+export {
+  DEFAULT_LEASE_MS,
+  DEFAULT_NATS_PREFIX,
+  NatsSubjects,
+  checkPrefix,
+  packMessages,
+  symbolToken,
+  tokenSymbol,
+  unpackMessages,
+} from './nats-wire.ts';
 export { DEFAULT_MAX_SYMBOLS, KeyFileError, KeyRing, loadKeyFile, parseKeyList } from './keys.ts';
 export type { RelayKey } from './keys.ts';
 export { channelOf, toWireItem } from './wire.ts';

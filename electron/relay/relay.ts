@@ -29,13 +29,18 @@ import { decodeClientAction, encodeServerItem } from '../stream/protocol/index.t
 import type { ClientHost, ClientInfo, OutPart, UpstreamView } from './downstream.ts';
 import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
+import { NatsPublisher, type NatsPublish, type NatsPublisherStats } from './nats-publisher.ts';
+import { NatsSource, type NatsUpstream } from './nats-source.ts';
 import { StreamSource, type RelaySource, type RelayUpstream, type SourceStats } from './source.ts';
 import { channelOf, toWireItem } from './wire.ts';
 
 export type { RelayUpstream } from './source.ts';
 
 export interface RelayOptions {
-  readonly upstream: RelayUpstream;
+  /** An Alpaca-protocol stream (Alpaca, the simulator), or NATS fed by a relay that publishes. */
+  readonly upstream: RelayUpstream | NatsUpstream;
+  /** Also publish every data message to NATS, and take downstream relays' interest from it. */
+  readonly publish?: NatsPublish;
   /** The feed served; its path is Alpaca's (`/v2/iex`, ...). Default iex. */
   readonly feed?: Feed;
   /** Default 127.0.0.1. Any other address needs client keys. */
@@ -83,6 +88,8 @@ export interface RelayStats {
   readonly clients: number;
   readonly authenticated: number;
   readonly upstream: SourceStats;
+  /** With `publish`: the NATS side of the holder. */
+  readonly publish?: NatsPublisherStats;
   readonly counters: RelayCounters;
 }
 
@@ -196,6 +203,7 @@ class RelayServer implements Relay, ClientHost {
     invalidMessages: 0,
   };
   readonly upstreamView: UpstreamView;
+  readonly publisher: NatsPublisher | undefined;
 
   readonly #host: string;
   readonly #requestedPort: number;
@@ -266,7 +274,16 @@ class RelayServer implements Relay, ClientHost {
       this.#stars.set(channel, new Set());
     }
 
-    this.upstream = new StreamSource(options.upstream, this.logger);
+    const up = options.upstream;
+    if ('nats' in up && options.publish !== undefined) {
+      throw new RangeError('a relay fed by NATS cannot also publish to NATS: it would feed itself');
+    }
+    this.upstream =
+      'nats' in up ? new NatsSource(up, this.feed, this.logger) : new StreamSource(up, this.logger);
+    this.publisher =
+      options.publish === undefined
+        ? undefined
+        : new NatsPublisher(this.upstream, this.feed, options.publish, this.logger);
     this.upstream.onData((msg) => this.#onData(msg));
     this.upstream.onChange(() => {
       this.#viewDirty = true;
@@ -310,6 +327,7 @@ class RelayServer implements Relay, ClientHost {
     const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     this.url = `ws://${host}:${this.port}`;
     this.upstream.start();
+    this.publisher?.start();
     this.logger.info({ url: this.url, feed: this.feed }, 'relay listening');
   }
 
@@ -375,6 +393,7 @@ class RelayServer implements Relay, ClientHost {
       clients: this.#clients.size,
       authenticated,
       upstream: this.upstream.stats(),
+      ...(this.publisher !== undefined ? { publish: this.publisher.stats() } : {}),
       counters: {
         ...this.counters,
         encodes: { ...this.counters.encodes },
@@ -602,6 +621,7 @@ class RelayServer implements Relay, ClientHost {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
+    await this.publisher?.close();
     await this.upstream.close();
     this.logger.info('relay closed');
   }
