@@ -53,6 +53,8 @@ export interface NatsPublisherStats {
   /** Downstream relays with a live lease, and the pairs they hold. */
   readonly leases: number;
   readonly leasedPairs: number;
+  /** Announcements taken (renewals included). */
+  readonly announcements: number;
   readonly expired: number;
   /** Messages on the interest subject that were not an announcement (ignored, counted). */
   readonly badInterest: number;
@@ -90,6 +92,7 @@ export class NatsPublisher {
   #messages = 0;
   #dropped = 0;
   #expired = 0;
+  #announcements = 0;
   #badInterest = 0;
 
   constructor(source: RelaySource, feed: Feed, options: NatsPublish, logger: Logger) {
@@ -127,6 +130,7 @@ export class NatsPublisher {
       dropped: this.#dropped,
       leases: this.#leases.size,
       leasedPairs,
+      announcements: this.#announcements,
       expired: this.#expired,
       badInterest: this.#badInterest,
     };
@@ -229,6 +233,7 @@ export class NatsPublisher {
   }
 
   #announce(message: Announce): void {
+    this.#announcements += 1;
     const wanted = new Map<Channel, Set<string>>();
     let count = 0;
     for (const [channel, symbols] of Object.entries(message.pairs) as [Channel, string[]][]) {

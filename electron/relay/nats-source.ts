@@ -302,7 +302,8 @@ export class NatsSource implements RelaySource {
     if (first) {
       this.#link.subscribe(this.#subjects.state(this.id), (data) => this.#onState(data));
       this.#link.subscribe(this.#subjects.hello, (data) => this.#onHello(data));
-      for (const [subject, entry] of this.#subs) entry.sub ??= this.#subscribeData(subject, entry);
+      // A new connection (the first, or one after the old was closed for good): subscribe all.
+      for (const [subject, entry] of this.#subs) entry.sub = this.#subscribeData(subject, entry);
     }
     this.#announce();
     this.#changed();
