@@ -46,7 +46,7 @@ until it catches up. Output: a "listening" line, then "status" lines (default ev
 More than one machine: the relay holding the Alpaca connection runs with --publish nats://HOST:PORT
 and publishes every message to NATS (subjects PREFIX.FEED.<q|t|b|d|u|s|l|i|o|n>.<SYMBOL>); relays on
 other machines run with --upstream nats://HOST:PORT and announce what their clients want, renewed
-every --nats-lease / 3 seconds (default ${DEFAULT_LEASE_MS / 1000}); the holder subscribes the union and
+three times per --nats-lease (default ${DEFAULT_LEASE_MS / 1000} s); the holder subscribes the union and
 lets a relay's pairs go a lease after it stops renewing. Both use the same --feed and --nats-prefix.`;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
