@@ -198,6 +198,14 @@ export class NatsLink {
   }
 
   async #watch(nc: NatsConnection): Promise<void> {
+    try {
+      await this.#follow(nc);
+    } catch (err) {
+      this.#log.error({ err }, 'reading the NATS connection status failed');
+    }
+  }
+
+  async #follow(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
       if (this.#closed || this.#nc !== nc) return;
       if (status.type === 'disconnect') {

@@ -228,6 +228,34 @@ describe.skipIf(natsMissing !== undefined)(
       expect(sim.stats().connectionsAccepted).toBe(1);
     });
 
+    it('serves `*` from the channel wildcard: every symbol, nothing twice beside a single-symbol client', async () => {
+      const { sim, downstream } = await pair();
+      const star = await client(downstream, 'msgpack');
+      const one = await client(downstream);
+      one.send({ action: 'subscribe', trades: ['AAPL'] });
+      star.send({ action: 'subscribe', trades: ['*'] });
+      await until(
+        () => new Set(star.ofType('t').map((t) => t.S)).size >= 3 && one.ofType('t').length >= 10,
+        'trades for both',
+        10_000,
+      );
+      expect(upstreamHolds(sim, 'trades')).toContain('*');
+      expect(new Set(one.ofType('t').map((t) => t.S))).toEqual(new Set(['AAPL']));
+      for (const c of [star, one]) {
+        const ids = c.ofType('t').map((t) => `${String(t.S)} ${String(t.i)}`);
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+      // the AAPL trades the star client got after the single one's echo are the same ones
+      const starAapl = new Set(
+        star
+          .ofType('t')
+          .filter((t) => t.S === 'AAPL')
+          .map((t) => t.i),
+      );
+      const last = one.ofType('t').at(-1)?.i;
+      expect(starAapl.has(last)).toBe(true);
+    });
+
     it('passes a refusal through NATS to exactly the client that asked', async () => {
       const { sim, holder, downstream } = await pair({ symbolLimit: 2 });
       const a = await client(downstream);
