@@ -109,7 +109,7 @@ export class NatsPublisher {
       onUp: (_nc, first) => this.#up(first),
       onDown: () => this.#down(),
     });
-    source.onData((msg) => this.#onData(msg));
+    source.onData((msg) => this.#onData(msg), 'relay-nats-publish');
     source.onChange(() => this.#scheduleStates());
   }
 

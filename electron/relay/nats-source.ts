@@ -154,7 +154,7 @@ export class NatsSource implements RelaySource {
     }
   }
 
-  onData(listener: (msg: DataMessage) => void): void {
+  onData(listener: (msg: DataMessage) => void, _name: string): void {
     this.#dataListeners.push(listener);
   }
 

@@ -284,7 +284,7 @@ class RelayServer implements Relay, ClientHost {
       options.publish === undefined
         ? undefined
         : new NatsPublisher(this.upstream, this.feed, options.publish, this.logger);
-    this.upstream.onData((msg) => this.#onData(msg));
+    this.upstream.onData((msg) => this.#onData(msg), 'relay-fan-out');
     this.upstream.onChange(() => {
       this.#viewDirty = true;
       this.#scheduleReconcile();

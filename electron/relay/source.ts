@@ -57,7 +57,7 @@ export interface RelaySource {
   /** Gives them back: the last holder unsubscribes upstream. */
   release(channel: Channel, symbols: readonly string[]): void;
   /** Every data message, in order; the relay batches what arrives in one turn. */
-  onData(listener: (msg: DataMessage) => void): void;
+  onData(listener: (msg: DataMessage) => void, name: string): void;
   /** The settled or refused pairs changed, or the connection was reset. */
   onChange(listener: () => void): void;
   stats(): SourceStats;
@@ -115,8 +115,9 @@ export class StreamSource implements RelaySource {
     this.client.unsubscribe(channel, symbols);
   }
 
-  onData(listener: (msg: DataMessage) => void): void {
-    this.client.handlers.on('*', '*', listener, { name: 'relay-fan-out', builtin: true });
+  onData(listener: (msg: DataMessage) => void, name: string): void {
+    // Named, so the client's handler diagnostics tell the fan-out from the NATS publisher.
+    this.client.handlers.on('*', '*', listener, { name, builtin: true });
   }
 
   onChange(listener: () => void): void {
