@@ -49,6 +49,15 @@ export function displayNatsUrl(raw: string): string {
   return `nats://${url.host}`;
 }
 
+/** `nats://user:pass@host` or `nats://token@host` as the NATS client's options. */
+function credentialsOf(raw: string): { user?: string; pass?: string; token?: string } {
+  const url = new URL(raw);
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  if (user === '') return {};
+  return pass === '' ? { token: user } : { user, pass };
+}
+
 export class NatsLink {
   readonly url: string;
   readonly server: string;
@@ -151,7 +160,8 @@ export class NatsLink {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: this.url,
+        servers: this.server.slice('nats://'.length),
+        ...credentialsOf(this.url),
         name: this.#options.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: this.#options.reconnectWaitMs ?? 1000,

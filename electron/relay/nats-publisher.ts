@@ -18,6 +18,7 @@ import { NatsLink, type NatsLinkState } from './nats-link.ts';
 import {
   DEFAULT_NATS_PREFIX,
   MAX_ANNOUNCED_PAIRS,
+  MAX_LEASES,
   NatsSubjects,
   encodeControl,
   newRelayId,
@@ -255,6 +256,14 @@ export class NatsPublisher {
       return;
     }
     let lease = this.#leases.get(message.relay);
+    if (lease === undefined && this.#leases.size >= MAX_LEASES) {
+      this.#badInterest += 1;
+      this.#log.warn(
+        { relay: message.relay },
+        `more than ${MAX_LEASES} downstream relays: ignored`,
+      );
+      return;
+    }
     if (lease === undefined) {
       lease = {
         relay: message.relay,

@@ -27,6 +27,8 @@ export const MIN_LEASE_MS = 100;
 export const MAX_LEASE_MS = 10 * 60_000;
 /** Pairs one relay may announce: past it the announcement is refused (NATS's 1 MB payload). */
 export const MAX_ANNOUNCED_PAIRS = 20_000;
+/** Downstream relays one holder serves; a flood of made-up relay ids stops here. */
+export const MAX_LEASES = 1024;
 
 const LETTERS: Readonly<Record<Channel, string>> = {
   quotes: 'q',

@@ -24,8 +24,14 @@ export const natsMissing = missing();
 
 export class NatsServer {
   port = 0;
+  readonly #args: readonly string[];
   #child: ChildProcess | undefined;
   #log = '';
+
+  /** `args`: more of nats-server's flags, e.g. `--user U --pass P`. */
+  constructor(args: readonly string[] = []) {
+    this.#args = args;
+  }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -39,7 +45,7 @@ export class NatsServer {
   async start(timeoutMs = 10_000): Promise<void> {
     const child = spawn(
       BINARY,
-      ['-a', '127.0.0.1', '-p', this.port === 0 ? '-1' : String(this.port)],
+      ['-a', '127.0.0.1', '-p', this.port === 0 ? '-1' : String(this.port), ...this.#args],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },

@@ -256,6 +256,29 @@ describe.skipIf(natsMissing !== undefined)(
       expect(starAapl.has(last)).toBe(true);
     });
 
+    it('logs in to a NATS server that wants a user and password, and never shows the password', async () => {
+      const secured = new NatsServer(['--user', 'relay', '--pass', 's3cret']);
+      await secured.start();
+      cleanups.push(() => secured.kill());
+      const url = `nats://relay:s3cret@127.0.0.1:${secured.port}`;
+      const sim = await startSimulator({ rate: 1000, key: SIM_KEY, secret: SIM_SECRET });
+      sims.push(sim);
+      const holder = await startRelay({
+        upstream: { url: sim.urlFor('iex'), key: SIM_KEY, secret: SIM_SECRET },
+        publish: { nats: url, prefix: 'auth' },
+        keys: KEYS,
+      });
+      relays.push(holder);
+      const downstream = await startRelay({ upstream: { nats: url, prefix: 'auth' }, keys: KEYS });
+      relays.push(downstream);
+      const c = await client(downstream);
+      c.send({ action: 'subscribe', quotes: ['AAPL'] });
+      await until(() => c.ofType('q').length > 0, 'data through the secured NATS', 10_000);
+      const stats = JSON.stringify([holder.stats(), downstream.stats()]);
+      expect(stats).toContain(`nats://127.0.0.1:${secured.port}`);
+      expect(stats).not.toContain('s3cret');
+    });
+
     it('passes a refusal through NATS to exactly the client that asked', async () => {
       const { sim, holder, downstream } = await pair({ symbolLimit: 2 });
       const a = await client(downstream);
