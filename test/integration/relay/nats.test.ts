@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startRelay, type Relay } from '../../../electron/relay/index.ts';
+import { packMessages, startRelay, type Relay } from '../../../electron/relay/index.ts';
 import type { Feed } from '../../../shared/market.ts';
 import { startSimulator, type Simulator } from '../../../electron/simulator/index.ts';
 import { StreamClient } from '../../../electron/stream/client.ts';
@@ -277,6 +277,90 @@ describe.skipIf(natsMissing !== undefined)(
       const stats = JSON.stringify([holder.stats(), downstream.stats()]);
       expect(stats).toContain(`nats://127.0.0.1:${secured.port}`);
       expect(stats).not.toContain('s3cret');
+    });
+
+    it("answers a subscribe by the holder's word on the announcement that carried it, not an older one", async () => {
+      // A hand-driven holder: a plain NATS connection on the interest and state subjects.
+      const prefix = `t${++prefixes}`;
+      const nc = await natsConnect({ servers: nats.url });
+      cleanups.push(() => nc.close());
+      const announcements: { relay: string; seq: number; pairs: Record<string, string[]> }[] = [];
+      nc.subscribe(`${prefix}.iex.interest`, {
+        callback: (_err, msg) => {
+          announcements.push(msg.json());
+        },
+      });
+      await nc.flush();
+      const downstream = await startRelay({
+        upstream: { nats: nats.url, prefix, reconnectWaitMs: 100 },
+        keys: KEYS,
+        settleTimeoutMs: 60_000,
+      });
+      relays.push(downstream);
+      const c = await client(downstream);
+      c.send({ action: 'subscribe', quotes: ['AAPL'] });
+      await until(
+        () => announcements.some((a) => a.pairs.quotes?.includes('AAPL')),
+        'AAPL announced',
+      );
+      const carrying = announcements.find((a) => a.pairs.quotes?.includes('AAPL'));
+      const relay = carrying?.relay ?? '';
+      const seq = carrying?.seq ?? 0;
+      const state = (s: number, confirmed: string[], refused: [string, string, number][]): void =>
+        nc.publish(
+          `${prefix}.iex.state.${relay}`,
+          JSON.stringify({
+            v: 1,
+            holder: 'fake',
+            seq: s,
+            confirmed: { quotes: confirmed },
+            refused,
+          }),
+        );
+      // an answer to the announcement before: it knew nothing of AAPL, so its refusal is stale
+      state(seq - 1, [], [['quotes', 'AAPL', 405]]);
+      await nc.flush();
+      await until(() => downstream.stats().upstream.nats?.holderSeen === true, 'the answer read');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errorsOf(c)).toEqual([]);
+      expect(c.ofType('subscription')).toHaveLength(0);
+      // the answer to the announcement that carried it settles the subscribe
+      state(seq, ['AAPL'], []);
+      await until(() => c.ofType('subscription').length === 1, 'the echo');
+      expect(c.ofType('subscription')[0]?.quotes).toEqual(['AAPL']);
+      expect(errorsOf(c)).toEqual([]);
+      // and a data message on the pair's subject reaches the client, rebuilt from msgpack
+      nc.publish(
+        `${prefix}.iex.q.AAPL`,
+        packMessages([
+          {
+            kind: 'quote',
+            symbol: 'AAPL',
+            bidExchange: 'V',
+            bidPrice: 1.25,
+            bidSize: 3,
+            askExchange: undefined,
+            askPrice: 1.5,
+            askSize: 4,
+            conditions: undefined,
+            time: '2026-12-07T11:00:00.123456789Z',
+            timeMs: 1_796_641_200_123,
+            tape: 'C',
+          },
+        ]),
+      );
+      await until(() => c.ofType('q').length === 1, 'the quote');
+      expect(c.ofType('q')[0]).toEqual({
+        T: 'q',
+        S: 'AAPL',
+        bx: 'V',
+        bp: 1.25,
+        bs: 3,
+        ap: 1.5,
+        as: 4,
+        t: '2026-12-07T11:00:00.123456789Z',
+        z: 'C',
+      });
     });
 
     it('passes a refusal through NATS to exactly the client that asked', async () => {
