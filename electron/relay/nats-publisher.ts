@@ -1,15 +1,11 @@
 /**
- * The holder's side of NATS (`relay --publish nats://...`): the relay holding the Alpaca
- * connection publishes every data message to its subject (nats-wire.ts), and takes the interest
- * downstream relays announce as leases on its own upstream, through the same reference-counted
- * hold/release its local clients use, so the upstream holds the union of both. A lease ends when
- * its relay says goodbye or stops renewing; the holder then gives its pairs back. Each
- * announcement is answered with that relay's state (its pairs confirmed or refused upstream), and
- * so is every change of it, so a refusal reaches the relays that asked and, through them,
- * exactly their clients.
- *
- * While NATS is down no lease can be renewed, so none expires: each gets a whole new term when
- * the connection comes back, and the holder asks everyone to announce again at once.
+ * The holder's side of NATS (`relay --publish nats://...`): every data message of the relay's
+ * upstream goes to its subject (nats-wire.ts), and downstream relays' announcements become leases
+ * held on that same upstream through the reference-counted hold/release the local clients use,
+ * so the upstream holds the union. A lease ends with its relay's goodbye or a lease after its last
+ * renewal; each announcement, and each change of its pairs upstream, is answered with the relay's
+ * state (confirmed, refused with Alpaca's code). While NATS is down no renewal can arrive, so no
+ * lease expires: each gets a new term on reconnect, and the holder asks for every announcement.
  */
 import type { Channel, DataMessage, Feed } from '../../shared/market.ts';
 import type { Logger } from '../stream/log.ts';

