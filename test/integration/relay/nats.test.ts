@@ -363,6 +363,31 @@ describe.skipIf(natsMissing !== undefined)(
       });
     });
 
+    it('a holder whose NATS server is not up yet serves its own clients and connects once it is', async () => {
+      const later = new NatsServer();
+      await later.start();
+      await later.kill();
+      const sim = await startSimulator({ rate: 1000, key: SIM_KEY, secret: SIM_SECRET });
+      sims.push(sim);
+      const holder = await startRelay({
+        upstream: { url: sim.urlFor('iex'), key: SIM_KEY, secret: SIM_SECRET },
+        publish: { nats: later.url, prefix: 'late', reconnectWaitMs: 100 },
+        keys: KEYS,
+      });
+      relays.push(holder);
+      const local = await client(holder);
+      local.send({ action: 'subscribe', quotes: ['AAPL'] });
+      await until(() => local.ofType('q').length > 0, 'local data without NATS');
+      expect(holder.stats().publish?.connection).toBe('connecting');
+      await until(() => (holder.stats().publish?.dropped ?? 0) > 0, 'messages not published');
+      expect(holder.stats().publish?.published).toBe(0);
+      await later.start();
+      cleanups.push(() => later.kill());
+      await until(() => holder.stats().publish?.connection === 'connected', 'NATS found', 10_000);
+      await until(() => (holder.stats().publish?.published ?? 0) > 0, 'publishing');
+      expect(local.ws.readyState).toBe(WebSocket.OPEN);
+    });
+
     it('passes a refusal through NATS to exactly the client that asked', async () => {
       const { sim, holder, downstream } = await pair({ symbolLimit: 2 });
       const a = await client(downstream);
@@ -523,6 +548,8 @@ describe.skipIf(natsMissing !== undefined)(
           '1',
           '--port',
           '0',
+          '--status-interval',
+          '0.2',
         ],
         { env: { ...process.env, APCA_API_KEY_ID: '', APCA_API_SECRET_KEY: '' } },
       );
@@ -540,6 +567,19 @@ describe.skipIf(natsMissing !== undefined)(
       remote.send({ action: 'subscribe', quotes: ['NFLX'], trades: ['NFLX'] });
       await until(() => remote.ofType('q').length > 0, 'data for the child relay', 10_000);
       expect(upstreamHolds(sim, 'quotes')).toEqual(['AAPL', 'NFLX']);
+      // its status lines carry the NATS side of its upstream
+      await until(
+        () => lines.some((l) => l.type === 'status' && l.authenticated === 1),
+        'a status line with the client',
+      );
+      const status = lines.findLast((l) => l.type === 'status') ?? {};
+      expect(status).toMatchObject({
+        upstream: {
+          state: 'live',
+          url: nats.url,
+          nats: { connection: 'connected', holderSeen: true, server: nats.url },
+        },
+      });
       // the relay of pair() and the child
       expect(holder.stats().publish?.leases).toBe(2);
 
