@@ -173,6 +173,7 @@ export class NatsSource implements RelaySource {
         holderSeen: this.#holderSeen(),
         holderSeenAt: this.#holderSeenAt,
         reconnects: this.#link.reconnects,
+        subjects: this.#subs.size,
         badMessages: this.#badMessages,
       },
     };

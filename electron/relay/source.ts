@@ -44,6 +44,8 @@ export interface NatsSourceHealth {
   /** Epoch ms the holder last answered, or null. */
   readonly holderSeenAt: number | null;
   readonly reconnects: number;
+  /** NATS subscriptions held for data: one per pair, one per channel for `*` and news. */
+  readonly subjects: number;
   /** Payloads on the data subjects that did not decode (dropped, counted). */
   readonly badMessages: number;
 }

@@ -388,6 +388,42 @@ describe.skipIf(natsMissing !== undefined)(
       expect(local.ws.readyState).toBe(WebSocket.OPEN);
     });
 
+    it('client churn on the NATS-fed relay leaves no pair, subject or lease pair behind', async () => {
+      const { sim, holder, downstream } = await pair();
+      for (let round = 0; round < 5; round++) {
+        const batch = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => client(downstream, i % 2 ? 'json' : 'msgpack')),
+        );
+        batch.forEach((c, i) =>
+          c.send({
+            action: 'subscribe',
+            quotes: [['AAPL', 'MSFT', 'NVDA'][i % 3] ?? 'AAPL'],
+            trades: ['*'],
+          }),
+        );
+        await until(() => batch.every((c) => c.ofType('subscription').length === 1), 'echoes');
+        await Promise.all(batch.map(shut));
+        for (const c of batch) clients.splice(clients.indexOf(c), 1);
+      }
+      await until(() => downstream.footprint().clients === 0, 'no clients');
+      expect(downstream.footprint()).toEqual({
+        clients: 0,
+        routes: 0,
+        starRoutes: 0,
+        waiting: 0,
+        upstreamPairs: 0,
+      });
+      expect(downstream.stats().upstream.nats?.subjects).toBe(0);
+      await until(() => holder.stats().publish?.leasedPairs === 0, 'the lease emptied');
+      await until(
+        () =>
+          upstreamHolds(sim, 'quotes').length === 0 && upstreamHolds(sim, 'trades').length === 0,
+        'the upstream unsubscribed',
+      );
+      expect(holder.stats().publish?.leases).toBe(1);
+      expect(sim.stats().connectionsAccepted).toBe(1);
+    });
+
     it('passes a refusal through NATS to exactly the client that asked', async () => {
       const { sim, holder, downstream } = await pair({ symbolLimit: 2 });
       const a = await client(downstream);
