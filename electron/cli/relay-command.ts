@@ -1,7 +1,8 @@
 /**
- * `market-monitor relay`: one upstream stream (Alpaca with the user's keys, or the built-in
- * simulator) served in Alpaca's own protocol to any number of local Alpaca clients, so that the
- * app, bots and the official SDKs share the one connection Alpaca allows. Prints one `listening`
+ * `market-monitor relay`: one upstream stream (Alpaca with the user's keys, the built-in
+ * simulator, or NATS fed by another relay) served in Alpaca's own protocol to any number of local
+ * Alpaca clients, so that the app, bots and the official SDKs share the one connection Alpaca
+ * allows; with --publish, also to relays on other machines through NATS. Prints one `listening`
  * line when ready, then a `status` line (clients, counters, upstream) every few seconds; logs go
  * to stderr. SIGINT/SIGTERM close every client with a close frame and exit 0.
  */
@@ -10,12 +11,19 @@ import { parseArgs } from 'node:util';
 import { ALPACA_STREAM_HOST, FEED_PATHS, type Feed } from '../../shared/market.ts';
 import {
   KeyFileError,
+  DEFAULT_LEASE_MS,
   DEFAULT_MAX_SYMBOLS,
+  DEFAULT_NATS_PREFIX,
+  checkNatsUrl,
+  checkPrefix,
   isLoopback,
   loadKeyFile,
   startRelay,
+  type NatsPublish,
+  type NatsUpstream,
   type Relay,
   type RelayKey,
+  type RelayUpstream,
   type RestUpstream,
 } from '../relay/index.ts';
 import { DEFAULT_DATA_URL, DEFAULT_TRADING_URL } from '../rest/alpaca-rest.ts';
@@ -24,7 +32,9 @@ import { createLogger } from '../stream/log.ts';
 import { UsageError, parseChoice, parsePositive } from './args.ts';
 import { NdjsonWriter } from './ndjson.ts';
 
-export const RELAY_USAGE = `usage: market-monitor relay [--upstream simulator|alpaca] [--feed iex|sip|delayed_sip|test|crypto]
+export const RELAY_USAGE = `usage: market-monitor relay [--upstream simulator|alpaca|nats://HOST:PORT]
+       [--publish nats://HOST:PORT] [--nats-prefix alpaca] [--nats-lease SEC]
+       [--feed iex|sip|delayed_sip|test|crypto]
        [--host 127.0.0.1] [--port 0] --client-key K --client-secret S [--client-keys FILE]
        [--max-symbols N] [--max-clients N] [--max-buffer-bytes N] [--conflate]
        [--status-interval SEC] [--log-level LEVEL]
@@ -35,15 +45,26 @@ ${DEFAULT_MAX_SYMBOLS}; or a JSON file [{"key","secret","maxSymbols"}]); the Alp
 relay. Without client keys any key is accepted, on loopback only. A client past --max-buffer-bytes
 (default 4194304) gets 407 and is closed, or with --conflate keeps only the latest quote per symbol
 until it catches up. Market-data REST GETs (snapshots, bars, clock, calendar, assets) pass through on
-http://HOST:PORT with the same client keys. Output: a "listening" line, then "status" lines (default
-every 5 s); logs on stderr.`;
+http://HOST:PORT with the same client keys (not on a relay fed from NATS: it holds no Alpaca keys).
+Output: a "listening" line, then "status" lines (default every 5 s); logs on stderr.
+More than one machine: the relay holding the Alpaca connection runs with --publish nats://HOST:PORT
+and publishes every message to NATS (subjects PREFIX.FEED.<q|t|b|d|u|s|l|i|o|n>.<SYMBOL>); relays on
+other machines run with --upstream nats://HOST:PORT and announce what their clients want, renewed
+three times per --nats-lease (default ${DEFAULT_LEASE_MS / 1000} s); the holder subscribes the union and
+lets a relay's pairs go a lease after it stops renewing. Both use the same --feed and --nats-prefix.`;
 
 const FEEDS = ['iex', 'sip', 'delayed_sip', 'test', 'crypto'] as const satisfies readonly Feed[];
 const UPSTREAMS = ['simulator', 'alpaca'] as const;
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface RelayPlan {
-  readonly upstream: (typeof UPSTREAMS)[number];
+  readonly upstream: (typeof UPSTREAMS)[number] | 'nats';
+  /** With upstream `nats`: the server. */
+  readonly natsUpstream: string | undefined;
+  /** --publish: the NATS server to publish to. */
+  readonly publish: string | undefined;
+  readonly natsPrefix: string;
+  readonly natsLeaseMs: number;
   readonly feed: Feed;
   readonly host: string;
   readonly port: number;
@@ -66,6 +87,9 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     allowPositionals: false,
     options: {
       upstream: { type: 'string' },
+      publish: { type: 'string' },
+      'nats-prefix': { type: 'string' },
+      'nats-lease': { type: 'string' },
       feed: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -85,9 +109,34 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   if ((alpacaKey === undefined) !== (alpacaSecret === undefined)) {
     throw new UsageError('set both APCA_API_KEY_ID and APCA_API_SECRET_KEY, or neither');
   }
+  if (values.upstream === 'nats') {
+    throw new UsageError('--upstream nats needs its server: --upstream nats://HOST:PORT');
+  }
+  const natsUpstream = values.upstream?.includes('://')
+    ? natsUrl('--upstream', values.upstream)
+    : undefined;
   const upstream =
-    parseChoice('--upstream', values.upstream, UPSTREAMS) ??
-    (alpacaKey !== undefined ? 'alpaca' : 'simulator');
+    natsUpstream !== undefined
+      ? 'nats'
+      : (parseChoice('--upstream', values.upstream, UPSTREAMS) ??
+        (alpacaKey !== undefined ? 'alpaca' : 'simulator'));
+  const publish = values.publish === undefined ? undefined : natsUrl('--publish', values.publish);
+  if (publish !== undefined && natsUpstream !== undefined) {
+    throw new UsageError(
+      '--publish needs the relay that holds the Alpaca connection, not --upstream nats://',
+    );
+  }
+  const natsPrefix = values['nats-prefix'] ?? DEFAULT_NATS_PREFIX;
+  try {
+    checkPrefix(natsPrefix);
+  } catch (err) {
+    throw new UsageError(`--nats-prefix: ${(err as Error).message}`);
+  }
+  const lease = parsePositive('--nats-lease', values['nats-lease'], { integer: false });
+  const natsLeaseMs = lease === undefined ? DEFAULT_LEASE_MS : Math.round(lease * 1000);
+  if (natsLeaseMs < 1000 || natsLeaseMs > 600_000) {
+    throw new UsageError(`--nats-lease must be from 1 to 600 seconds; got ${values['nats-lease']}`);
+  }
   if (upstream === 'alpaca' && alpacaKey === undefined) {
     throw new UsageError('--upstream alpaca needs APCA_API_KEY_ID and APCA_API_SECRET_KEY');
   }
@@ -114,6 +163,10 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   });
   return {
     upstream,
+    natsUpstream,
+    publish,
+    natsPrefix,
+    natsLeaseMs,
     feed: parseChoice('--feed', values.feed, FEEDS) ?? 'iex',
     host,
     port,
@@ -129,6 +182,14 @@ export function parseRelayArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     statusIntervalMs: Math.round((statusInterval ?? 5) * 1000),
     logLevel: parseChoice('--log-level', values['log-level'], LEVELS) ?? 'warn',
   };
+}
+
+function natsUrl(flag: string, value: string): string {
+  try {
+    return checkNatsUrl(value);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
 }
 
 export interface RelayIo {
@@ -157,9 +218,16 @@ export async function runRelay(argv: readonly string[], io: RelayIo): Promise<nu
   const out = new NdjsonWriter(io.stdout);
 
   let simulator: Simulator | undefined;
-  let upstream;
-  let rest: RestUpstream;
-  if (plan.upstream === 'simulator') {
+  let upstream: RelayUpstream | NatsUpstream;
+  // A relay fed from NATS has no Alpaca keys: it serves no REST (its proxy answers 404).
+  let rest: RestUpstream | undefined;
+  if (plan.upstream === 'nats') {
+    upstream = {
+      nats: plan.natsUpstream ?? '',
+      prefix: plan.natsPrefix,
+      leaseMs: plan.natsLeaseMs,
+    };
+  } else if (plan.upstream === 'simulator') {
     // The embedded simulator's key is random per run: only the relay can use it.
     const run = randomRunCredentials();
     simulator = await startSimulator({ logger, key: run.key, secret: run.secret });
@@ -180,11 +248,14 @@ export async function runRelay(argv: readonly string[], io: RelayIo): Promise<nu
       secret: upstream.secret,
     };
   }
+  const publish: NatsPublish | undefined =
+    plan.publish === undefined ? undefined : { nats: plan.publish, prefix: plan.natsPrefix };
   let relay: Relay;
   try {
     relay = await startRelay({
       upstream,
-      rest: { upstream: rest },
+      ...(rest !== undefined ? { rest: { upstream: rest } } : {}),
+      ...(publish !== undefined ? { publish } : {}),
       feed: plan.feed,
       host: plan.host,
       port: plan.port,
@@ -209,6 +280,8 @@ export async function runRelay(argv: readonly string[], io: RelayIo): Promise<nu
     streamUrl: relay.urlFor(),
     feed: plan.feed,
     upstream: plan.upstream,
+    ...(plan.natsUpstream !== undefined ? { nats: relay.stats().upstream.url } : {}),
+    ...(publish !== undefined ? { publish: relay.stats().publish?.server } : {}),
   });
   const status = (): void => {
     const clients = relay.clients();

@@ -1,14 +1,14 @@
 /**
- * The relay: ONE upstream StreamClient (Alpaca with the user's keys, or the simulator) served to
- * any number of Alpaca clients on the same paths and protocol as Alpaca's, so that the official
- * SDKs, our CLI and the app connect to it unchanged. Alpaca allows one stream connection per key;
- * the relay is how a desktop app, a bot and a notebook share it.
+ * The relay: ONE upstream (Alpaca with the user's keys, the simulator, or NATS fed by another
+ * relay; source.ts) served to any number of Alpaca clients on the same paths and protocol as
+ * Alpaca's, so that the official SDKs, our CLI and the app connect to it unchanged. Alpaca allows
+ * one stream connection per key; the relay is how a desktop app, a bot and a notebook share it.
  *
- * The upstream holds the union of the clients' sets through the StreamClient's reference-counted
- * planner: a pair is subscribed upstream when its first client asks and unsubscribed when its
- * last lets go, and a reconnect resubscribes the union without the clients noticing. Data is
- * re-encoded once per message per codec and sent, one frame per upstream frame, to the clients
- * that hold its (channel, symbol) or `*`. Client faults (bad keys, garbage, floods, not reading)
+ * The upstream holds the union of the clients' sets reference-counted: a pair is subscribed
+ * upstream when its first client asks and unsubscribed when its last lets go, and a reconnect
+ * resubscribes the union without the clients noticing. Data is re-encoded once per message per
+ * codec and sent, one frame per upstream frame, to the clients that hold its (channel, symbol) or
+ * `*`. Client faults (bad keys, garbage, floods, not reading)
  * end that client alone, with Alpaca's codes; the bounds reuse the simulator's (limits.ts).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -24,29 +24,28 @@ import {
   pauseReading,
   type SimulatorLimits,
 } from '../simulator/limits.ts';
-import { StreamClient, type Health, type StreamClientOptions } from '../stream/client.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
 import { decodeClientAction, encodeServerItem } from '../stream/protocol/index.ts';
 import type { ClientHost, ClientInfo, OutPart, UpstreamView } from './downstream.ts';
 import { RelayClient } from './downstream.ts';
 import { KeyRing, type RelayKey } from './keys.ts';
+import { NatsPublisher, type NatsPublish, type NatsPublisherStats } from './nats-publisher.ts';
+import { NatsSource, type NatsUpstream } from './nats-source.ts';
+import { StreamSource, type RelaySource, type RelayUpstream, type SourceStats } from './source.ts';
 import { channelOf, toWireItem } from './wire.ts';
 import { RestProxy, type RestProxyOptions } from './rest-proxy.ts';
 import type { RelayUpstreamClient } from './attached-upstream.ts';
 
-export interface RelayUpstream {
-  /** Full stream URL with the feed path, e.g. wss://stream.data.alpaca.markets/v2/iex. */
-  readonly url: string;
-  readonly key: string;
-  readonly secret: string;
-  readonly codec?: Codec;
-  /** Anything else of the StreamClient's (backoff, timeouts), for tests and tuning. */
-  readonly client?: Partial<Omit<StreamClientOptions, 'url' | 'key' | 'secret' | 'logger'>>;
-}
+export type { RelayUpstream } from './source.ts';
 
 export interface RelayOptions {
-  /** A stream to open, or one that exists (attached-upstream.ts: the app's own client). */
-  readonly upstream: RelayUpstream | RelayUpstreamClient;
+  /**
+   * An Alpaca-protocol stream to open (Alpaca, the simulator), one that exists (attached-upstream.ts:
+   * the app's own client), or NATS fed by a relay that publishes.
+   */
+  readonly upstream: RelayUpstream | RelayUpstreamClient | NatsUpstream;
+  /** Also publish every data message to NATS, and take downstream relays' interest from it. */
+  readonly publish?: NatsPublish;
   /** The feed served; its path is Alpaca's (`/v2/iex`, ...). Default iex. */
   readonly feed?: Feed;
   /** Default 127.0.0.1. Any other address needs client keys. */
@@ -95,14 +94,9 @@ export interface RelayCounters {
 export interface RelayStats {
   readonly clients: number;
   readonly authenticated: number;
-  readonly upstream: {
-    readonly state: string;
-    readonly url: string;
-    readonly attempt: number;
-    readonly desiredPairs: number;
-    readonly refused: number;
-    readonly health: Health;
-  };
+  readonly upstream: SourceStats;
+  /** With `publish`: the NATS side of the holder. */
+  readonly publish?: NatsPublisherStats;
   readonly counters: RelayCounters;
 }
 
@@ -122,7 +116,7 @@ export interface Relay {
   readonly feed: Feed;
   /** `ws://HOST:PORT/v2/iex` and so on: the path clients connect to. */
   urlFor(feed?: Feed): string;
-  readonly upstream: RelayUpstreamClient;
+  readonly upstream: RelaySource;
   /** The REST pass-through, when the relay has an upstream for it. */
   readonly rest: RestProxy | undefined;
   stats(): RelayStats;
@@ -198,7 +192,7 @@ class RelayServer implements Relay, ClientHost {
   url = '';
   port = 0;
   readonly feed: Feed;
-  readonly upstream: RelayUpstreamClient;
+  readonly upstream: RelaySource;
   readonly keys: KeyRing;
   readonly logger: Logger;
   readonly authTimeoutMs: number;
@@ -219,6 +213,7 @@ class RelayServer implements Relay, ClientHost {
   };
   readonly upstreamView: UpstreamView;
   readonly rest: RestProxy | undefined;
+  readonly publisher: NatsPublisher | undefined;
 
   readonly #host: string;
   readonly #requestedPort: number;
@@ -290,31 +285,19 @@ class RelayServer implements Relay, ClientHost {
     }
 
     const up = options.upstream;
+    if ('nats' in up && options.publish !== undefined) {
+      throw new RangeError('a relay fed by NATS cannot also publish to NATS: it would feed itself');
+    }
     this.upstream =
-      'subscribe' in up
-        ? up
-        : new StreamClient({
-            ...up.client,
-            url: up.url,
-            key: up.key,
-            secret: up.secret,
-            codec: up.codec ?? 'json',
-            logger: this.logger.child({ upstream: true }),
-          });
-    this.upstream.handlers.on('*', '*', (msg) => this.#onData(msg), {
-      name: 'relay-fan-out',
-      builtin: true,
-    });
-    this.upstream.subscriptions.onChange((change) => {
-      if (change === 'confirmed' || change === 'refused' || change === 'desired') {
-        this.#viewDirty = true;
-        this.#scheduleReconcile();
-      }
-    });
-    this.upstream.on('state', (change) => {
-      this.logger.info({ state: change.state, reason: change.reason }, 'upstream state');
-      // A reset (reconnect) empties the confirmed set without an echo.
+      'nats' in up ? new NatsSource(up, this.feed, this.logger) : new StreamSource(up, this.logger);
+    this.publisher =
+      options.publish === undefined
+        ? undefined
+        : new NatsPublisher(this.upstream, this.feed, options.publish, this.logger);
+    this.upstream.onData((msg) => this.#onData(msg), 'relay-fan-out');
+    this.upstream.onChange(() => {
       this.#viewDirty = true;
+      this.#scheduleReconcile();
     });
     this.upstreamView = {
       confirmed: (channel, symbol) => this.#view().confirmed.get(channel)?.has(symbol) ?? false,
@@ -361,7 +344,8 @@ class RelayServer implements Relay, ClientHost {
       typeof address === 'object' && address !== null ? address.port : this.#requestedPort;
     const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
     this.url = `ws://${host}:${this.port}`;
-    this.upstream.connect();
+    this.upstream.start();
+    this.publisher?.start();
     this.logger.info({ url: this.url, feed: this.feed }, 'relay listening');
   }
 
@@ -372,11 +356,11 @@ class RelayServer implements Relay, ClientHost {
   // ---------------------------------------------------------------- ClientHost
 
   hold(channel: Channel, symbols: readonly string[]): void {
-    this.upstream.subscribe(channel, symbols);
+    this.upstream.hold(channel, symbols);
   }
 
   release(channel: Channel, symbols: readonly string[]): void {
-    this.upstream.unsubscribe(channel, symbols);
+    this.upstream.release(channel, symbols);
   }
 
   route(client: RelayClient, channel: Channel, symbols: readonly string[], on: boolean): void {
@@ -421,22 +405,13 @@ class RelayServer implements Relay, ClientHost {
   // ---------------------------------------------------------------- reports
 
   stats(): RelayStats {
-    const up = this.upstream;
-    const footprint = up.subscriptions.footprint();
     let authenticated = 0;
     for (const c of this.#clients.values()) if (c.authenticated) authenticated += 1;
-    const url = new URL(up.url);
     return {
       clients: this.#clients.size,
       authenticated,
-      upstream: {
-        state: up.state,
-        url: `${url.protocol}//${url.host}${url.pathname}`,
-        attempt: up.attempt,
-        desiredPairs: footprint.desired,
-        refused: footprint.refused,
-        health: up.health(),
-      },
+      upstream: this.upstream.stats(),
+      ...(this.publisher !== undefined ? { publish: this.publisher.stats() } : {}),
       counters: {
         ...this.counters,
         encodes: { ...this.counters.encodes },
@@ -665,9 +640,8 @@ class RelayServer implements Relay, ClientHost {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
-    this.upstream.disconnect('relay closed');
-    await this.upstream.closed();
-    this.upstream.dispose();
+    await this.publisher?.close();
+    await this.upstream.close();
     this.logger.info('relay closed');
   }
 }

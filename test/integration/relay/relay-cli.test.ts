@@ -108,6 +108,7 @@ describe('market-monitor relay', () => {
       [['--upstream', 'alpaca'], /--upstream alpaca needs APCA_API_KEY_ID/],
       [['--client-key', 'K'], /give both --client-key and --client-secret/],
       [['--client-keys', '/nonexistent/keys.json'], /cannot read \/nonexistent\/keys\.json/],
+      [['--publish', 'http://127.0.0.1:4222'], /--publish: .*use nats:\/\/HOST:PORT/],
     ];
     // At once: each is a Node start, which is most of the time here.
     const runs = cases.map(([args]) => run(args));
