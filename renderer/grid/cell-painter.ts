@@ -53,6 +53,8 @@ export interface PaintedCell {
   readonly tone: Tone;
   readonly flash: string;
   readonly background: string;
+  /** The sparkline's points drawn (0 for any other cell). */
+  readonly points: number;
   readonly x: number;
   readonly y: number;
   readonly width: number;
@@ -177,7 +179,7 @@ export class CellPainter {
         // that the clip would cut away whole.
         const mid = y + view.rowHeight / 2;
         const inkShown = mid + INK / 2 > view.top && mid - INK / 2 < view.height;
-        this.#draw(
+        const points = this.#draw(
           ctx,
           palette,
           column,
@@ -194,6 +196,7 @@ export class CellPainter {
           tone: content?.tone ?? 'text',
           flash: content?.flash ?? '',
           background,
+          points,
           x: column.left,
           y,
           width: column.width,
@@ -223,15 +226,16 @@ export class CellPainter {
     background: string,
     stale: boolean,
     content: CellContent | undefined,
-  ): void {
+  ): number {
     const x = column.left;
+    let points = 0;
     const width = column.width;
     ctx.clearRect(x, y, width, height);
     if (background !== '') {
       ctx.fillStyle = background;
       ctx.fillRect(x, y, width, height);
     }
-    if (content === undefined) return;
+    if (content === undefined) return 0;
     const dim = stale && column.id !== 'age';
     ctx.globalAlpha = dim ? STALE_ALPHA : 1;
     const mid = y + height / 2;
@@ -252,7 +256,7 @@ export class CellPainter {
     } else if (content.spark !== undefined) {
       ctx.save();
       ctx.translate(x + PAD, Math.round(mid - SPARK_HEIGHT / 2));
-      drawSparkline(
+      points = drawSparkline(
         ctx,
         content.spark.series?.closes ?? [],
         content.spark.ref,
@@ -273,6 +277,7 @@ export class CellPainter {
       this.#measure.drawRight(ctx, content.text, x + width - PAD, mid, width - 2 * PAD);
     }
     ctx.globalAlpha = 1;
+    return points;
   }
 }
 

@@ -82,6 +82,7 @@ export class QuoteGrid {
   #flashAt = Infinity;
   #resize: ResizeObserver | undefined;
   #dprQuery: MediaQueryList | undefined;
+  #themeWatch: (() => void) | undefined;
   #disposed = false;
 
   constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
@@ -104,6 +105,7 @@ export class QuoteGrid {
       this.#resize.observe(elements.scroller);
     }
     this.#watchRatio();
+    this.#themeWatch = watchTheme(() => this.themeChanged());
   }
 
   /** After every commit of the table: the order, selection and tick it rendered, and its header. */
@@ -143,6 +145,7 @@ export class QuoteGrid {
     this.#disposed = true;
     cancelPaint(this.#paint);
     this.#resize?.disconnect();
+    this.#themeWatch?.();
     this.#dprQuery?.removeEventListener('change', this.#ratioChanged);
     if (this.#flashTimer !== undefined) clearTimeout(this.#flashTimer);
   }
@@ -296,6 +299,26 @@ export class QuoteGrid {
       Math.max(0, due - now) + 1,
     );
   }
+}
+
+/**
+ * Calls `changed` when the page's colours may have changed: the root element's theme attribute,
+ * class or style, the system's colour scheme, or the user's motion preference (flash tints).
+ */
+function watchTheme(changed: () => void): () => void {
+  const root = document.documentElement;
+  const observer =
+    typeof MutationObserver === 'undefined' ? undefined : new MutationObserver(changed);
+  observer?.observe(root, { attributes: true, attributeFilter: ['data-theme', 'class', 'style'] });
+  const queries =
+    typeof matchMedia === 'function'
+      ? [matchMedia('(prefers-color-scheme: dark)'), matchMedia('(prefers-reduced-motion: reduce)')]
+      : [];
+  for (const query of queries) query.addEventListener('change', changed);
+  return () => {
+    observer?.disconnect();
+    for (const query of queries) query.removeEventListener('change', changed);
+  };
 }
 
 function prefersLessMotion(): boolean {

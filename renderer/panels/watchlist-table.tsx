@@ -303,7 +303,6 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   }, []);
   useEffect(() => {
     const off = useMonitor.subscribe((state, previous) => {
-      if (state.settings?.theme !== previous.settings?.theme) gridRef.current?.themeChanged();
       if (
         state.quotesVersion !== previous.quotesVersion ||
         state.seriesVersion !== previous.seriesVersion
