@@ -11,6 +11,7 @@ import {
   flashOf,
   freshnessOf,
   spreadOf,
+  type FlashField,
   type Freshness,
   type QuoteRow,
 } from '../model/board.ts';
@@ -75,17 +76,27 @@ function direction(abs: number): Tone {
   return abs > 0 ? 'up' : abs < 0 ? 'down' : 'text';
 }
 
-/** A price cell: its text, and its flash as of `now`. */
-function price(row: QuoteRow | undefined, field: 'bid' | 'ask' | 'last', now: number): CellContent {
-  const text = formatPrice(row?.[field] ?? NaN);
+/** A price's flash as of `now`: lit, paler for the second half, or none. */
+export function flashMark(
+  row: QuoteRow | undefined,
+  field: FlashField,
+  now: number,
+): FlashMark | undefined {
   const cell = row?.flash[field];
   const lit = cell === undefined ? undefined : flashOf(cell, now);
-  if (cell === undefined || lit === undefined) return plain(text);
-  const fading = now - cell.at >= FLASH_FADES_AT;
+  if (cell === undefined || lit === undefined) return undefined;
+  return now - cell.at >= FLASH_FADES_AT ? `${lit}-fading` : lit;
+}
+
+/** A price cell: its text, and its flash as of `now`. */
+function price(row: QuoteRow | undefined, field: FlashField, now: number): CellContent {
+  const text = formatPrice(row?.[field] ?? NaN);
+  const flash = flashMark(row, field, now);
+  if (flash === undefined) return plain(text);
   return {
     text,
-    tone: lit,
-    flash: fading ? `${lit}-fading` : lit,
+    tone: flash === 'up' || flash === 'up-fading' ? 'up' : 'down',
+    flash,
     range: undefined,
     spark: undefined,
   };

@@ -36,13 +36,16 @@ export interface GridRow {
   readonly stale: boolean;
 }
 
-/** Everything one paint draws from: the list in its shown order, read only where visible. */
-export interface GridScene {
+/**
+ * Everything one paint draws from: the list in its shown order, read only where visible. `R`: the
+ * owner's own row type, handed back to `content` (e.g. with what it cached for the row).
+ */
+export interface GridScene<R extends GridRow = GridRow> {
   readonly view: GridViewport;
   readonly columns: readonly GridColumn[];
   readonly count: number;
-  readonly row: (index: number) => GridRow | undefined;
-  readonly content: (row: GridRow, column: ValueColumn) => CellContent;
+  readonly row: (index: number) => R | undefined;
+  readonly content: (row: R, column: ValueColumn) => CellContent;
 }
 
 /** What the painter last drew in one cell (the tests' and the e2e spec's view of the canvas). */
@@ -138,7 +141,11 @@ export class CellPainter {
     return [...this.#drawn.values()].map(strip);
   }
 
-  paint(ctx: PaintContext, scene: GridScene, palette: GridPalette): PaintStats {
+  paint<R extends GridRow>(
+    ctx: PaintContext,
+    scene: GridScene<R>,
+    palette: GridPalette,
+  ): PaintStats {
     const { view } = scene;
     const full = this.#full;
     this.#full = false;

@@ -5,10 +5,17 @@
  * something changed. It also keeps the attributes the end-to-end bench reads: `data-visible-rows`
  * on the scroll area, `data-paint-seq` and `data-painted-selection` on the grid element.
  */
-import type { QuoteBoard } from '../model/board.ts';
+import type { QuoteBoard, QuoteRow } from '../model/board.ts';
 import type { SeriesBook } from '../model/series.ts';
 import { cancelPaint, requestPaint } from '../paint-clock.ts';
-import { cellContent, nextFlashStep, shownFreshness, type CellInputs } from './cell-content.ts';
+import {
+  cellContent,
+  flashMark,
+  nextFlashStep,
+  shownFreshness,
+  type CellContent,
+  type CellInputs,
+} from './cell-content.ts';
 import {
   CellPainter,
   fitBackingStore,
@@ -57,6 +64,24 @@ export interface GridProbe {
   readonly cells: () => PaintedCell[];
 }
 
+/**
+ * A row as this grid builds it for the painter: with the cells already formatted for the row's
+ * current state (formatting numbers is most of a paint's script time, and most rows on screen do
+ * not change in a given frame).
+ */
+interface QuoteGridRow extends GridRow {
+  readonly formatted: Map<string, CellContent>;
+  readonly inputs: CellInputs;
+  readonly quote: QuoteRow | undefined;
+}
+
+/** Per symbol: the state its cells were formatted for, and those cells. */
+interface Formatted {
+  quote: QuoteRow | undefined;
+  key: string;
+  readonly cells: Map<string, CellContent>;
+}
+
 export interface GridOptions {
   readonly rowHeight: number;
   readonly clock?: () => number;
@@ -64,6 +89,7 @@ export interface GridOptions {
 
 export class QuoteGrid {
   readonly #painter = new CellPainter();
+  #formatted = new Map<string, Formatted>();
   readonly #el: GridElements;
   readonly #sources: () => GridSources;
   readonly #clock: () => number;
@@ -241,7 +267,7 @@ export class QuoteGrid {
   };
 
   /** The scene for this paint, and when the earliest lit flash on screen steps. */
-  #scene(): { scene: GridScene; flashDue: number; now: number } {
+  #scene(): { scene: GridScene<QuoteGridRow>; flashDue: number; now: number } {
     const { board, series, session, quiet } = this.#sources();
     const { order, selected, tick } = this.#layout;
     const now = this.#clock();
@@ -263,24 +289,46 @@ export class QuoteGrid {
       if (symbol !== undefined)
         flashDue = Math.min(flashDue, nextFlashStep(board.get(symbol), now));
     }
-    const scene: GridScene = {
+    // The formatted cells of rows that left the screen are dropped (they were cheap to make).
+    const formatted = new Map<string, Formatted>();
+    const before = this.#formatted;
+    this.#formatted = formatted;
+    const scene: GridScene<QuoteGridRow> = {
       view,
       columns: columnsFromHeader(this.#header, view.scrollLeft),
       count: order.length,
-      row: (index): GridRow | undefined => {
+      row: (index): QuoteGridRow | undefined => {
         const symbol = order[index];
         if (symbol === undefined) return undefined;
-        const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
+        const quote = board.get(symbol);
+        const isStale = shownFreshness(quote?.receivedAt ?? NaN, tick, quiet) === 'stale';
+        // Everything a cell of the row is formatted from (the flashes by their step, not the clock).
+        const key =
+          `${quote?.version ?? -1}|${session}|${tick}|${isStale}|${series.get(symbol)?.version}|` +
+          `${flashMark(quote, 'bid', now)}${flashMark(quote, 'ask', now)}${flashMark(quote, 'last', now)}`;
+        let entry = before.get(symbol);
+        if (entry === undefined || entry.quote !== quote || entry.key !== key)
+          entry = { quote, key, cells: new Map() };
+        formatted.set(symbol, entry);
         return {
           symbol,
           index,
           selected: symbol === selected,
           hovered: symbol === hovered,
-          stale: shownFreshness(receivedAt, tick, quiet) === 'stale',
+          stale: isStale,
+          formatted: entry.cells,
+          inputs: isStale ? stale : fresh,
+          quote,
         };
       },
-      content: (row, column) =>
-        cellContent(column, board.get(row.symbol), row.stale ? stale : fresh),
+      content: (row, column) => {
+        let content = row.formatted.get(column);
+        if (content === undefined) {
+          content = cellContent(column, row.quote, row.inputs);
+          row.formatted.set(column, content);
+        }
+        return content;
+      },
     };
     return { scene, flashDue, now };
   }
