@@ -53,7 +53,7 @@ interface RowProps {
   readonly symbol: string;
   readonly selected: boolean;
   readonly refused: boolean;
-  /** As of the one-second tick (the frame pass asks for a render when a frame changes it). */
+  /** As of the one-second tick (a frame that changes it asks for a render: checkFreshness). */
   readonly freshness: Freshness;
   /** Listed a while (while live) and never a value: the feed may not carry it. */
   readonly noData: boolean;
@@ -232,7 +232,7 @@ export function selectionAfterKey(
 
 export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const board = useMonitor((s) => s.board);
-  // No subscription to quotesVersion here: frames reach the cells through the frame pass.
+  // No subscription to quotesVersion here: frames reach the canvas and the mirror outside React.
   const sort = useMonitor((s) => s.sort);
   const toggleSort = useMonitor((s) => s.toggleSort);
   const selected = useMonitor((s) => s.selectedSymbol);
@@ -418,8 +418,8 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const padBottom = last === undefined ? 0 : virtualizer.getTotalSize() - last.end;
   const sorted = sort !== undefined;
 
-  // Each visible row's marks as of the tick; the frame pass asks for a render when a frame moves
-  // one (a first quote, a stale row that came back).
+  // Each visible row's marks as of the tick; a frame that moves one (a first quote, a stale row
+  // that came back) asks for a render.
   const freshness = new Map<string, Freshness>();
   const rowElements: ReactNode[] = [];
   for (const item of items) {
