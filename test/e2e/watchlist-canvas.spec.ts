@@ -228,6 +228,30 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
     await shoot(page, testInfo, 'canvas-closed');
   });
 
+  test("a row's values can be selected with the mouse and copied as text", async ({
+    page,
+    webApp,
+  }, testInfo) => {
+    await openHeld(page, webApp.url);
+    await expect.poll(() => disagreements(page)).toEqual([]);
+    const bid = await cellOf(page, 'AAPL', 'bid');
+    const last = await cellOf(page, 'AAPL', 'last');
+    const canvas = await page.locator('.quote-canvas').boundingBox();
+    if (canvas === null) throw new Error('no canvas box');
+    // A drag from the left of the bid to the right of the last price, across the drawn digits.
+    const y = canvas.y + bid.y + bid.height / 2;
+    await page.mouse.move(canvas.x + bid.x + 2, y);
+    await page.mouse.down();
+    await page.mouse.move(canvas.x + last.x + last.width - 2, y, { steps: 8 });
+    await page.mouse.up();
+    const selected = await page.evaluate(() =>
+      String((globalThis as unknown as { getSelection(): unknown }).getSelection()),
+    );
+    expect(selected).toContain(bid.text);
+    expect(selected).toContain(last.text);
+    await shoot(page, testInfo, 'canvas-text-selected');
+  });
+
   test('sorting by a header reorders the canvas and the table alike', async ({ page, webApp }) => {
     await openHeld(page, webApp.url);
     await watchlist(page)
