@@ -130,7 +130,7 @@ async function disagreements(page: Page): Promise<string[]> {
 function pixels(
   page: Page,
   rect: { x: number; y: number; width: number; height: number },
-): Promise<{ ink: number; solid: number; ratio: number }> {
+): Promise<{ ink: number; solid: number; maxAlpha: number; ratio: number }> {
   return grid(page).evaluate((host, r) => {
     const canvas = (host as unknown as PageElement).querySelector('canvas') as PageCanvas | null;
     const ctx = canvas?.getContext('2d');
@@ -146,6 +146,7 @@ function pixels(
     let ink = 0;
     let solid = 0;
     let lum = 0;
+    let maxAlpha = 0;
     for (let i = 0; i < data.length; i += 4) {
       const [red, green, blue, alpha] = [
         data[i] ?? 0,
@@ -154,12 +155,13 @@ function pixels(
         data[i + 3] ?? 0,
       ];
       if (alpha > 0) ink += 1;
+      maxAlpha = Math.max(maxAlpha, alpha);
       if (alpha >= 200) {
         solid += 1;
         lum += 0.2126 * red + 0.7152 * green + 0.0722 * blue;
       }
     }
-    return { ink, solid: solid === 0 ? NaN : lum / solid, ratio };
+    return { ink, solid: solid === 0 ? NaN : lum / solid, maxAlpha, ratio };
   }, rect);
 }
 
@@ -250,6 +252,34 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
     expect(selected).toContain(bid.text);
     expect(selected).toContain(last.text);
     await shoot(page, testInfo, 'canvas-text-selected');
+  });
+
+  test('a row gone stale is dimmed on the canvas, and the table under it stays see-through', async ({
+    page,
+    webApp,
+  }, testInfo) => {
+    await openHeld(page, webApp.url);
+    const bid = await cellOf(page, 'AAPL', 'bid');
+    expect((await pixels(page, bid)).maxAlpha).toBe(255);
+    // No update for 15 s with the market open: stale (the stream is held).
+    const row = watchlist(page).locator('tr[data-symbol="AAPL"]');
+    await expect(row).toHaveClass(/stale/, { timeout: 30_000 });
+    await expect(row.getByText('stale', { exact: true })).toBeVisible();
+    // The digits at the DOM's old 60% opacity: no pixel of them is solid any more.
+    await expect.poll(async () => (await pixels(page, bid)).maxAlpha).toBeLessThan(200);
+    expect((await pixels(page, bid)).ink).toBeGreaterThan(20);
+    // The mirror's text does not show through as a second, muted copy.
+    const color = await row
+      .locator('td.num')
+      .first()
+      .evaluate(
+        (td) =>
+          (
+            globalThis as unknown as { getComputedStyle(el: unknown): { color: string } }
+          ).getComputedStyle(td).color,
+      );
+    expect(color).toBe('rgba(0, 0, 0, 0)');
+    await shoot(page, testInfo, 'canvas-stale');
   });
 
   test('sorting by a header reorders the canvas and the table alike', async ({ page, webApp }) => {
