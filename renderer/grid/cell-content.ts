@@ -60,12 +60,6 @@ export interface CellInputs {
   readonly stale: boolean;
 }
 
-/** Columns whose cell is a drawing rather than text. */
-export const DRAWN_COLUMNS: ReadonlySet<ValueColumn> = new Set(['range', 'spark']);
-
-/** Columns the painter leaves to the DOM (the name is text that changes once, not a number). */
-export const DOM_COLUMNS: ReadonlySet<ValueColumn> = new Set(['name']);
-
 function plain(text: string, tone: Tone = 'text'): CellContent {
   return { text, tone, flash: undefined, range: undefined, spark: undefined };
 }
