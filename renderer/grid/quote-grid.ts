@@ -132,7 +132,14 @@ export class QuoteGrid {
     }
     this.#watchRatio();
     this.#themeWatch = watchTheme(() => this.themeChanged());
+    // A face that finished loading has other glyph widths than its fallback had.
+    (document.fonts as FontFaceSet | undefined)?.addEventListener('loadingdone', this.#fontsLoaded);
   }
+
+  readonly #fontsLoaded = (): void => {
+    this.#painter.fontChanged();
+    this.#request();
+  };
 
   /** After every commit of the table: the order, selection and tick it rendered, and its header. */
   rendered(layout: GridLayout): void {
@@ -172,6 +179,10 @@ export class QuoteGrid {
     cancelPaint(this.#paint);
     this.#resize?.disconnect();
     this.#themeWatch?.();
+    (document.fonts as FontFaceSet | undefined)?.removeEventListener(
+      'loadingdone',
+      this.#fontsLoaded,
+    );
     this.#dprQuery?.removeEventListener('change', this.#ratioChanged);
     if (this.#flashTimer !== undefined) clearTimeout(this.#flashTimer);
   }
