@@ -6,14 +6,15 @@
  *
  * Quotes are the hot path and never go through React state one by one: the pull loop folds each
  * frame into the QuoteBoard (mutable, outside React) and bumps `quotesVersion` once. The watchlist
- * subscribes to that counter outside React and writes the changed numbers of its visible rows
- * straight into their cells (renderer/panels/watchlist.tsx); React renders only the table's
- * structure. The loop asks for the next frame only after the browser has painted,
+ * subscribes to that counter outside React and draws the changed cells of its visible rows on its
+ * canvas in the next animation frame (renderer/grid); React renders only the table's structure.
+ * The loop asks for the next frame only after that frame's painters have drawn,
  * which is the renderer's half of pull-based flow control (main conflates in between).
  *
  * Tests call `resetMonitorStore()` between cases: it detaches any api and restores every slice.
  */
 import { create } from 'zustand';
+import { afterPaint as afterCanvasPaint } from './paint-clock.ts';
 import type {
   AddSymbolsResult,
   ApiError,
@@ -388,8 +389,12 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The next animation frame, after its painters drew: the watchlist's canvas paints the folded frame
+ * in that frame (paint-clock.ts), so `screenLatency` ends when the rows are on the canvas.
+ */
 function defaultAfterPaint(): Promise<void> {
-  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  return afterCanvasPaint();
 }
 
 /** Splits typed input into candidate symbols: spaces, commas, semicolons or new lines between. */

@@ -2,10 +2,9 @@
  * The renderer's quote board: the latest values per symbol, folded from quote frames, outside React.
  *
  * A frame costs one pass over its rows and no allocation per quote once a symbol has its row: each
- * row is a mutable record whose `version` rises when any of its values changes, so the watchlist's
- * frame pass compares one number to know whether a row needs writing. The store bumps one counter
- * per frame; the watchlist then writes only the visible rows whose version moved (it is
- * virtualized), never one render per quote.
+ * row is a mutable record whose `version` rises when any of its values changes, so the watchlist
+ * compares one number to know whether a row needs drawing. The store bumps one counter per frame;
+ * the watchlist's canvas then draws only the visible cells that changed, never one render per quote.
  */
 import type { QuoteFrame } from '../../shared/frame.ts';
 
@@ -46,7 +45,7 @@ export interface QuoteRow {
   tradeTime: number;
   /** Epoch ms when main received the newest update of this row; NaN before any. */
   receivedAt: number;
-  /** Rises on every change of any value: what the watchlist's frame pass compares. */
+  /** Rises on every change of any value: what the watchlist's canvas and mirror compare. */
   version: number;
   /** Per flashing cell: direction, when (epoch ms) of its latest change, how many changes. */
   readonly flash: Record<FlashField, { move: Move; at: number; count: number }>;

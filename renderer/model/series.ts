@@ -2,7 +2,7 @@
  * The renderer's sparkline series: per symbol, the session's 1-minute closes (slot i is the minute
  * `start + i * 60 s`, NaN where no bar), outside React like the quote board. Main sends every
  * series whole once and then appends; each symbol's `version` rises when its points change, so
- * the watchlist's frame pass redraws only the sparklines whose series moved.
+ * the watchlist's canvas redraws only the sparklines whose series moved.
  */
 import type { SeriesUpdate } from '../../shared/api.ts';
 

@@ -1,6 +1,8 @@
 /**
- * The watchlist's quote table: virtualized, sortable rows whose structure React renders and whose
- * values the frame pass (watchlist-cells.ts) writes. See watchlist.tsx for the design.
+ * The watchlist's quote table: the numbers drawn on a canvas (renderer/grid/quote-grid.ts) under a
+ * virtualized, sortable DOM table whose structure React renders, whose symbol cells and buttons
+ * show, and whose value cells are the accessible mirror (watchlist-cells.ts writes their text,
+ * transparent over the canvas). See watchlist.tsx for the design.
  */
 import {
   memo,
@@ -14,7 +16,9 @@ import {
 } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { MouseEvent as ReactMouseEvent } from 'react';
 import type { Watchlist } from '../../shared/api.ts';
+import { QuoteGrid } from '../grid/quote-grid.ts';
 import { STALE_AFTER_MS, type Freshness } from '../model/board.ts';
 import {
   ACTIONS_WIDTH,
@@ -30,30 +34,27 @@ import { formatCount } from '../model/format.ts';
 import { useNow } from '../hooks.ts';
 import { useMonitor } from '../store.ts';
 import {
-  PRICE_CELL,
+  MirrorPacer,
   QuoteCells,
-  SPARK_HEIGHT,
-  SPARK_WIDTH,
   VALUE_CELLS,
   shownFreshness,
+  type CellSources,
   type ValueColumn,
 } from './watchlist-cells.ts';
 import { RowMarks } from './watchlist-marks.tsx';
-
-/** Canvas pixels per CSS pixel for sparklines: sharp on high-density screens, fixed (no resize). */
-const SPARK_SCALE = 2;
 
 export const ROW_HEIGHT = 26;
 
 /**
  * What React renders per row: structure and marks only. The quote values are not props: the
- * frame pass (QuoteCells below) writes them into the row's cells, so a frame re-renders no row.
+ * canvas draws them, and the mirror pass (QuoteCells) writes their text into the row's cells at
+ * a readable rate, so a frame re-renders no row.
  */
 interface RowProps {
   readonly symbol: string;
   readonly selected: boolean;
   readonly refused: boolean;
-  /** As of the one-second tick (the frame pass asks for a render when a frame changes it). */
+  /** As of the one-second tick (a frame that changes it asks for a render: checkFreshness). */
   readonly freshness: Freshness;
   /** Listed a while (while live) and never a value: the feed may not carry it. */
   readonly noData: boolean;
@@ -162,25 +163,8 @@ const QuoteTableRow = memo(function QuoteTableRow(props: RowProps): ReactNode {
       {props.columns.map((id) => {
         const cell = VALUE_CELLS[id];
         return (
-          <td
-            key={id}
-            className={id === 'age' && freshness === 'stale' ? `${cell.td} stale-age` : cell.td}
-          >
-            {cell.kind === 'price' ? <span className={PRICE_CELL} /> : null}
+          <td key={id} className={cell.td}>
             {cell.kind === 'react' ? props.name : null}
-            {cell.kind === 'range' ? (
-              <span className="range-bar" aria-hidden="true">
-                <span className="range-open" hidden />
-                <span className="range-at" hidden />
-              </span>
-            ) : null}
-            {cell.kind === 'spark' ? (
-              <canvas
-                width={SPARK_WIDTH * SPARK_SCALE}
-                height={SPARK_HEIGHT * SPARK_SCALE}
-                aria-hidden="true"
-              />
-            ) : null}
           </td>
         );
       })}
@@ -250,7 +234,7 @@ export function selectionAfterKey(
 
 export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const board = useMonitor((s) => s.board);
-  // No subscription to quotesVersion here: frames reach the cells through the frame pass.
+  // No subscription to quotesVersion here: frames reach the canvas and the mirror outside React.
   const sort = useMonitor((s) => s.sort);
   const toggleSort = useMonitor((s) => s.toggleSort);
   const selected = useMonitor((s) => s.selectedSymbol);
@@ -299,34 +283,42 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const headRef = useRef<HTMLTableSectionElement>(null);
   const bodyRef = useRef<HTMLTableSectionElement>(null);
 
-  // The frame pass: values into the mounted rows' cells, outside React.
+  // The accessible mirror: values' text into the mounted rows' cells, outside React, paced.
   const [, refresh] = useReducer((n: number) => n + 1, 0);
-  const [cells] = useState(
-    () =>
-      new QuoteCells(() => {
-        const state = useMonitor.getState();
-        return {
-          board: state.board,
-          series: state.series,
-          session: state.market?.session,
-          quiet: state.market?.quiet ?? false,
-        };
-      }, refresh),
-  );
+  const [cells] = useState(() => new QuoteCells(cellSources, refresh));
+  const [pacer] = useState(() => new MirrorPacer(cells));
+  // The canvas: made once the elements exist, painted per animation frame when something moved.
+  const hostRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const gridRef = useRef<QuoteGrid | undefined>(undefined);
+  useLayoutEffect(() => {
+    const host = hostRef.current;
+    const canvas = canvasRef.current;
+    const scroller = scrollRef.current;
+    if (host === null || canvas === null || scroller === null) return undefined;
+    const grid = new QuoteGrid({ host, canvas, scroller }, cellSources, { rowHeight: ROW_HEIGHT });
+    gridRef.current = grid;
+    return () => {
+      grid.dispose();
+      gridRef.current = undefined;
+    };
+  }, []);
   useEffect(() => {
     const off = useMonitor.subscribe((state, previous) => {
-      if (state.settings?.theme !== previous.settings?.theme) cells.themeChanged();
       if (
         state.quotesVersion !== previous.quotesVersion ||
         state.seriesVersion !== previous.seriesVersion
-      )
-        cells.write();
+      ) {
+        gridRef.current?.changed();
+        cells.checkFreshness();
+        pacer.due();
+      }
     });
     return () => {
       off();
-      cells.dispose();
+      pacer.dispose();
     };
-  }, [cells]);
+  }, [cells, pacer]);
   const virtualizer = useVirtualizer({
     count: order.length,
     getScrollElement: () => scrollRef.current,
@@ -428,8 +420,8 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const padBottom = last === undefined ? 0 : virtualizer.getTotalSize() - last.end;
   const sorted = sort !== undefined;
 
-  // Each visible row's marks as of the tick; the frame pass asks for a render when a frame moves
-  // one (a first quote, a stale row that came back).
+  // Each visible row's marks as of the tick; a frame that moves one (a first quote, a stale row
+  // that came back) asks for a render.
   const freshness = new Map<string, Freshness>();
   const rowElements: ReactNode[] = [];
   for (const item of items) {
@@ -463,104 +455,133 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     );
   }
 
-  // After every commit: rows that just mounted are empty until the pass fills them (before paint).
+  // After every commit: rows that just mounted are filled now; the rest follow at the mirror's
+  // pace. The canvas takes the order, selection and tick it is to draw.
   useLayoutEffect(() => {
     cells.rendered(bodyRef.current, now, freshness);
-    cells.write();
+    pacer.committed();
+    pacer.due();
+    gridRef.current?.rendered({ order, selected, tick: now });
   });
 
+  // Hover is the canvas's to draw (the row under the pointer), as the selection is.
+  const onPointerOver = (event: ReactMouseEvent<HTMLElement>) => {
+    const target = event.target instanceof Element ? event.target : null;
+    gridRef.current?.hover(
+      target?.closest('tr[data-symbol]')?.getAttribute('data-symbol') ?? undefined,
+    );
+  };
+
   return (
-    <div
-      id="watchlist-table-area"
-      ref={scrollRef}
-      className="table-scroll"
-      tabIndex={0}
-      role="group"
-      aria-label={`${list.name}: ${formatCount(order.length)} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
-      aria-activedescendant={
-        selected !== undefined && selectedIndex >= 0 ? rowId(selected) : undefined
-      }
-      onKeyDown={onKeyDown}
-    >
-      <span className="visually-hidden" aria-live="polite">
-        {selected !== undefined && selectedIndex >= 0
-          ? `${selected} selected, ${selectedIndex + 1} of ${order.length}`
-          : ''}
-      </span>
-      <table
-        className="quotes"
-        aria-label="Watchlist"
-        aria-rowcount={order.length + 1}
-        style={{ minWidth: tableMinWidth(shownColumns) }}
+    <div className="quote-grid" ref={hostRef} data-paint-seq="0" data-painted-selection="">
+      <canvas ref={canvasRef} className="quote-canvas" aria-hidden="true" />
+      <div
+        id="watchlist-table-area"
+        ref={scrollRef}
+        className="table-scroll"
+        tabIndex={0}
+        role="group"
+        aria-label={`${list.name}: ${formatCount(order.length)} symbols. Arrow keys select, Delete removes, Alt+arrows reorder.`}
+        aria-activedescendant={
+          selected !== undefined && selectedIndex >= 0 ? rowId(selected) : undefined
+        }
+        onKeyDown={onKeyDown}
+        onScroll={() => gridRef.current?.scrolled()}
+        onMouseOver={onPointerOver}
+        onMouseLeave={() => gridRef.current?.hover(undefined)}
       >
-        {/* Fixed widths: a virtualized table must not re-measure its columns as rows scroll by. */}
-        <colgroup>
-          {columnSpecs.map((column) => (
-            <col
-              key={column.id}
-              className={`col-${column.id}`}
-              style={column.width === undefined ? undefined : { width: column.width }}
-            />
-          ))}
-          <col className="col-actions" style={{ width: ACTIONS_WIDTH }} />
-        </colgroup>
-        <thead ref={headRef}>
-          <tr aria-rowindex={1}>
+        <span className="visually-hidden" aria-live="polite">
+          {selected !== undefined && selectedIndex >= 0
+            ? `${selected} selected, ${selectedIndex + 1} of ${order.length}`
+            : ''}
+        </span>
+        <table
+          className="quotes"
+          aria-label="Watchlist"
+          aria-rowcount={order.length + 1}
+          style={{ minWidth: tableMinWidth(shownColumns) }}
+        >
+          {/* Fixed widths: a virtualized table must not re-measure its columns as rows scroll by. */}
+          <colgroup>
             {columnSpecs.map((column) => (
-              <th
+              <col
                 key={column.id}
-                scope="col"
-                className={column.numeric ? 'num' : undefined}
-                aria-sort={column.sortable ? ariaSort(sort, column.id) : undefined}
-                title={
-                  column.id === 'volume' && feed === 'iex'
-                    ? 'Day volume on IEX only: about 2% of the whole market'
-                    : column.title
-                }
-              >
-                <button
-                  type="button"
-                  className="sort"
-                  disabled={!column.sortable}
-                  onClick={() => toggleSort(column.id)}
-                >
-                  {column.short === undefined ? (
-                    column.label
-                  ) : (
-                    // Seen: the abbreviation; heard (and named): the full name.
-                    <>
-                      <span aria-hidden="true">{column.short}</span>
-                      <span className="visually-hidden">{column.label}</span>
-                    </>
-                  )}
-                  <span className="sort-mark" aria-hidden="true">
-                    {sort?.column === column.id ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
-                  </span>
-                </button>
-              </th>
+                className={`col-${column.id}`}
+                style={column.width === undefined ? undefined : { width: column.width }}
+              />
             ))}
-            <th scope="col" className="actions">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody ref={bodyRef}>
-          {padTop > 0 ? (
-            <tr className="spacer" aria-hidden="true" style={{ height: padTop }}>
-              <td colSpan={columnSpecs.length + 1} />
+            <col className="col-actions" style={{ width: ACTIONS_WIDTH }} />
+          </colgroup>
+          <thead ref={headRef}>
+            <tr aria-rowindex={1}>
+              {columnSpecs.map((column) => (
+                <th
+                  key={column.id}
+                  scope="col"
+                  data-col={column.id}
+                  className={column.numeric ? 'num' : undefined}
+                  aria-sort={column.sortable ? ariaSort(sort, column.id) : undefined}
+                  title={
+                    column.id === 'volume' && feed === 'iex'
+                      ? 'Day volume on IEX only: about 2% of the whole market'
+                      : column.title
+                  }
+                >
+                  <button
+                    type="button"
+                    className="sort"
+                    disabled={!column.sortable}
+                    onClick={() => toggleSort(column.id)}
+                  >
+                    {column.short === undefined ? (
+                      column.label
+                    ) : (
+                      // Seen: the abbreviation; heard (and named): the full name.
+                      <>
+                        <span aria-hidden="true">{column.short}</span>
+                        <span className="visually-hidden">{column.label}</span>
+                      </>
+                    )}
+                    <span className="sort-mark" aria-hidden="true">
+                      {sort?.column === column.id ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                </th>
+              ))}
+              <th scope="col" className="actions" data-col="actions">
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
-          ) : null}
-          {rowElements}
-          {padBottom > 0 ? (
-            <tr className="spacer" aria-hidden="true" style={{ height: padBottom }}>
-              <td colSpan={columnSpecs.length + 1} />
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
-      {order.length === 0 ? (
-        <p className="empty">No symbols in this list yet: add one above.</p>
-      ) : null}
+          </thead>
+          <tbody ref={bodyRef}>
+            {padTop > 0 ? (
+              <tr className="spacer" aria-hidden="true" style={{ height: padTop }}>
+                <td colSpan={columnSpecs.length + 1} />
+              </tr>
+            ) : null}
+            {rowElements}
+            {padBottom > 0 ? (
+              <tr className="spacer" aria-hidden="true" style={{ height: padBottom }}>
+                <td colSpan={columnSpecs.length + 1} />
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+        {order.length === 0 ? (
+          <p className="empty">No symbols in this list yet: add one above.</p>
+        ) : null}
+      </div>
     </div>
   );
+}
+
+/** What the canvas and the mirror read of the store, fetched once per pass. */
+function cellSources(): CellSources {
+  const state = useMonitor.getState();
+  return {
+    board: state.board,
+    series: state.series,
+    session: state.market?.session,
+    quiet: state.market?.quiet ?? false,
+  };
 }

@@ -1,24 +1,26 @@
 /**
  * The watchlist: a market status strip, named lists as tabs, an add box with autocomplete, import
  * and export, a column chooser (per list), and a virtualized, sortable quote table. One file per
- * part: watchlist-strip, -tabs, -actions, -add, -transfer, -columns, -refusals, -table, and the
- * frame pass in watchlist-cells.ts.
+ * part: watchlist-strip, -tabs, -actions, -add, -transfer, -columns, -refusals, -table, the
+ * accessible mirror's writer in watchlist-cells.ts, and the canvas grid in renderer/grid/.
  *
  * Hot path. Under a full feed every visible row changes on every frame (1,000 symbols, 200 rows
- * on screen), so the quote values do not go through React at all. React renders the table's
- * structure: which rows (virtualized with @tanstack/react-virtual, spacer rows above and below keep
- * real table semantics), their order, the selection and the row marks (stale, refused, no data),
- * and it renders nothing per frame. The frame pass (QuoteCells) writes the values: once per folded
- * frame (a store subscription to `quotesVersion`), it walks the mounted rows and, for each row
- * whose version moved, formats only the values that changed and sets a cell's Text node only when
- * its text did. A changed price's cell wears an up/down tint class for FLASH_MS after its latest
- * change, paler for the second half (set and cleared by the same pass, with a timer for when
- * frames stop), not a restarted animation: under a stream a cell keeps a steady tint instead of
- * repainting a fade on every frame. The same pass draws a row's sparkline canvas, only when its
- * minute series (a store subscription to `seriesVersion`) or its previous close moved.
+ * on screen), and a DOM table cannot redraw that many numbers per frame (BENCHMARKS.md: ~2,000
+ * text changes cost 65-70 ms of main-thread time). So the numbers are drawn on one canvas the size
+ * of the table's scroll area (renderer/grid/quote-grid.ts): once per folded frame (a store
+ * subscription to `quotesVersion` and `seriesVersion`), in the next animation frame, the painter
+ * draws only the cells whose content, mark or place changed: the values, the price flashes (a
+ * steady tint for FLASH_MS after the latest change, paler for the second half, with a timer for
+ * when frames stop), the change cells' direction colours, stale dimming, the selection and hover
+ * tints, the day-range bars and the sparklines. Columns come from the DOM header's widths.
  *
- * What else keeps a frame cheap in the page: fixed row height and column widths (table-layout:
- * fixed), and quote cells without overflow clipping (a clip per cell is a paint chunk per cell).
+ * React renders the table's structure over the canvas: which rows (virtualized with
+ * @tanstack/react-virtual, spacer rows above and below keep real table semantics), their order,
+ * the selection (aria-activedescendant) and the row marks (stale, refused, no data), in the symbol
+ * cells, which stay DOM, as do the headers and the row buttons. The value cells are the accessible
+ * mirror: their text, transparent over the canvas, is written outside React at about 2 Hz
+ * (QuoteCells, paced by MirrorPacer, a few rows per animation frame), so screen readers read it and
+ * a row's values can be selected and copied.
  *
  * Sorting by a live column re-sorts at most once a second: rows that jump on every tick cannot be
  * read, and a trader scanning "top movers" wants an order that holds still long enough to read.

@@ -78,10 +78,16 @@ test.describe('the watchlist on a closed market', () => {
     );
     // Silence is expected while closed: no stale and no "no data" marks.
     await expect(watchlist(page).locator('.stale-tag, .nodata-tag')).toHaveCount(0);
-    // Sparklines drew the last session's minutes.
+    // Sparklines drew the last session's minutes (on the watchlist's canvas: its painter's record).
     await expect
-      .poll(async () =>
-        Number(await row(page, 'AAPL').locator('canvas').getAttribute('data-points')),
+      .poll(() =>
+        page.locator('.quote-grid').evaluate((el) => {
+          const probe = (
+            el as unknown as { gridProbe: { cells(): Array<Record<string, unknown>> } }
+          ).gridProbe;
+          const cell = probe.cells().find((c) => c['symbol'] === 'AAPL' && c['column'] === 'spark');
+          return Number(cell?.['points'] ?? 0);
+        }),
       )
       .toBeGreaterThan(0);
     // Names from the directory on hover.

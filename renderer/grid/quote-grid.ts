@@ -1,0 +1,385 @@
+/**
+ * The canvas watchlist's page-side owner: keeps a canvas the size of the table's scroll area
+ * (backing store at the device pixel ratio), measures the DOM header for the columns, builds the
+ * scene from the quote board and has the CellPainter draw it once per animation frame, only when
+ * something changed. It also keeps the attributes the end-to-end bench reads: `data-visible-rows`
+ * on the scroll area, `data-paint-seq` and `data-painted-selection` on the grid element.
+ */
+import type { QuoteBoard, QuoteRow } from '../model/board.ts';
+import type { SeriesBook } from '../model/series.ts';
+import { cancelPaint, requestPaint } from '../paint-clock.ts';
+import {
+  cellContent,
+  flashMark,
+  nextFlashStep,
+  shownFreshness,
+  type CellContent,
+  type CellInputs,
+} from './cell-content.ts';
+import {
+  CellPainter,
+  fitBackingStore,
+  type GridRow,
+  type GridScene,
+  type PaintContext,
+  type PaintedCell,
+} from './cell-painter.ts';
+import {
+  columnsFromHeader,
+  visibleRange,
+  wholeRows,
+  type GridViewport,
+  type HeaderCell,
+} from './grid-layout.ts';
+import { readPalette, type GridPalette } from './grid-palette.ts';
+
+/** What the painter reads besides the layout, fetched once per paint. */
+export interface GridSources {
+  readonly board: QuoteBoard;
+  readonly series: SeriesBook;
+  readonly session: string | undefined;
+  /** Silence is expected (a closed market): no stale marks. */
+  readonly quiet: boolean;
+}
+
+/** What React last rendered. */
+export interface GridLayout {
+  /** The list in its shown order (sorted or not). */
+  readonly order: readonly string[];
+  readonly selected: string | undefined;
+  /** The one-second tick: ages and stale marks. */
+  readonly tick: number;
+}
+
+export interface GridElements {
+  /** The grid element: the canvas and the scroll area's parent, positioned. */
+  readonly host: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  /** The scroll area holding the accessible table (above the canvas, transparent). */
+  readonly scroller: HTMLElement;
+}
+
+/** What the e2e spec reads off the grid element: the cells the painter last drew. */
+export interface GridProbe {
+  readonly cells: () => PaintedCell[];
+}
+
+/**
+ * A row as this grid builds it for the painter: with the cells already formatted for the row's
+ * current state (formatting numbers is most of a paint's script time, and most rows on screen do
+ * not change in a given frame).
+ */
+interface QuoteGridRow extends GridRow {
+  readonly formatted: Map<string, CellContent>;
+  readonly inputs: CellInputs;
+  readonly quote: QuoteRow | undefined;
+}
+
+/** Per symbol: the state its cells were formatted for, and those cells. */
+interface Formatted {
+  quote: QuoteRow | undefined;
+  key: string;
+  readonly cells: Map<string, CellContent>;
+}
+
+export interface GridOptions {
+  readonly rowHeight: number;
+  readonly clock?: () => number;
+}
+
+export class QuoteGrid {
+  readonly #painter = new CellPainter();
+  #formatted = new Map<string, Formatted>();
+  readonly #el: GridElements;
+  readonly #sources: () => GridSources;
+  readonly #clock: () => number;
+  readonly #rowHeight: number;
+  #ctx: PaintContext | null | undefined;
+  #palette: GridPalette | undefined;
+  #layout: GridLayout = { order: [], selected: undefined, tick: 0 };
+  #header: HeaderCell[] = [];
+  #columnsKey = '';
+  #view: GridViewport;
+  #ratio = 1;
+  #hovered: string | undefined;
+  #seq = 0;
+  #visibleRows = -1;
+  #flashTimer: ReturnType<typeof setTimeout> | undefined;
+  #flashAt = Infinity;
+  #resize: ResizeObserver | undefined;
+  #dprQuery: MediaQueryList | undefined;
+  #themeWatch: (() => void) | undefined;
+  #disposed = false;
+
+  constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
+    this.#el = elements;
+    this.#sources = sources;
+    this.#clock = options.clock ?? (() => Date.now());
+    this.#rowHeight = options.rowHeight;
+    this.#view = {
+      width: 0,
+      height: 0,
+      top: 0,
+      scrollTop: 0,
+      scrollLeft: 0,
+      rowHeight: options.rowHeight,
+    };
+    const probe: GridProbe = { cells: () => this.#painter.cells() };
+    Object.defineProperty(elements.host, 'gridProbe', { value: probe, configurable: true });
+    if (typeof ResizeObserver === 'function') {
+      this.#resize = new ResizeObserver(() => this.#measure(true));
+      this.#resize.observe(elements.scroller);
+    }
+    this.#watchRatio();
+    this.#themeWatch = watchTheme(() => this.themeChanged());
+    // A face that finished loading has other glyph widths than its fallback had.
+    (document.fonts as FontFaceSet | undefined)?.addEventListener('loadingdone', this.#fontsLoaded);
+  }
+
+  readonly #fontsLoaded = (): void => {
+    this.#painter.fontChanged();
+    this.#request();
+  };
+
+  /** After every commit of the table: the order, selection and tick it rendered, and its header. */
+  rendered(layout: GridLayout): void {
+    const before = this.#layout;
+    this.#layout = layout;
+    // Another order (a sort, an add or removal) moves rows under every cell: draw it all again.
+    const reordered = layout.order !== before.order;
+    this.#measure(reordered);
+  }
+
+  /** A frame was folded, or the series moved: paint what changed in the next animation frame. */
+  changed(): void {
+    this.#request();
+  }
+
+  /** The scroll area scrolled: every row moved. */
+  scrolled(): void {
+    this.#measure(true);
+  }
+
+  /** The pointer is over `symbol`'s row (undefined: over none). */
+  hover(symbol: string | undefined): void {
+    if (symbol === this.#hovered) return;
+    this.#hovered = symbol;
+    this.#request();
+  }
+
+  /** The theme changed: colours are read again (in the frame, after the page applied it). */
+  themeChanged(): void {
+    this.#palette = undefined;
+    this.#painter.invalidate();
+    this.#request();
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    cancelPaint(this.#paint);
+    this.#resize?.disconnect();
+    this.#themeWatch?.();
+    (document.fonts as FontFaceSet | undefined)?.removeEventListener(
+      'loadingdone',
+      this.#fontsLoaded,
+    );
+    this.#dprQuery?.removeEventListener('change', this.#ratioChanged);
+    if (this.#flashTimer !== undefined) clearTimeout(this.#flashTimer);
+  }
+
+  /** Reads the scroll area's size and scroll, and the header's columns; paints if any moved. */
+  #measure(full: boolean): void {
+    const { scroller, host, canvas } = this.#el;
+    const head = scroller.querySelector('thead');
+    // children, not rows/cells: the same here, and happy-dom has only these.
+    const cells = head?.children[0]?.children ?? [];
+    const header: HeaderCell[] = [];
+    for (const th of cells) {
+      const id = th.getAttribute('data-col');
+      if (!(th instanceof HTMLElement)) continue;
+      if (id === null) continue;
+      header.push({ id, offsetLeft: th.offsetLeft, offsetWidth: th.offsetWidth });
+    }
+    const columnsKey = header.map((h) => `${h.id}:${h.offsetLeft}:${h.offsetWidth}`).join(',');
+    const view: GridViewport = {
+      width: scroller.clientWidth,
+      height: scroller.clientHeight,
+      top: head?.offsetHeight ?? 0,
+      scrollTop: scroller.scrollTop,
+      scrollLeft: scroller.scrollLeft,
+      rowHeight: this.#rowHeight,
+    };
+    const before = this.#view;
+    const moved =
+      view.width !== before.width ||
+      view.height !== before.height ||
+      view.top !== before.top ||
+      view.scrollTop !== before.scrollTop ||
+      view.scrollLeft !== before.scrollLeft ||
+      columnsKey !== this.#columnsKey;
+    this.#view = view;
+    this.#header = header;
+    this.#columnsKey = columnsKey;
+    if (moved || full) this.#painter.invalidate();
+    if (view.width !== before.width || view.height !== before.height) {
+      // Over the scroll area's padding box: the rows line up with the table's, borders aside.
+      const style = canvas.style;
+      style.left = `${scroller.offsetLeft - host.clientLeft + scroller.clientLeft}px`;
+      style.top = `${scroller.offsetTop - host.clientTop + scroller.clientTop}px`;
+      style.width = `${view.width}px`;
+      style.height = `${view.height}px`;
+    }
+    const whole = wholeRows(view, this.#layout.order.length);
+    if (whole !== this.#visibleRows) {
+      this.#visibleRows = whole;
+      scroller.dataset.visibleRows = String(whole);
+    }
+    this.#request();
+  }
+
+  #watchRatio(): void {
+    this.#ratio =
+      typeof devicePixelRatio === 'number' && devicePixelRatio > 0 ? devicePixelRatio : 1;
+    if (typeof matchMedia !== 'function') return;
+    // Matches while the ratio is this one: a change (another screen, a zoom) fires once.
+    this.#dprQuery = matchMedia(`(resolution: ${this.#ratio}dppx)`);
+    this.#dprQuery.addEventListener('change', this.#ratioChanged);
+  }
+
+  readonly #ratioChanged = (): void => {
+    this.#dprQuery?.removeEventListener('change', this.#ratioChanged);
+    if (this.#disposed) return;
+    this.#watchRatio();
+    this.#painter.invalidate();
+    this.#request();
+  };
+
+  #request(): void {
+    if (!this.#disposed) requestPaint(this.#paint);
+  }
+
+  readonly #paint = (): void => {
+    if (this.#disposed) return;
+    const { canvas, host } = this.#el;
+    if (this.#ctx === undefined) this.#ctx = canvas.getContext('2d');
+    const ctx = this.#ctx;
+    // No 2D context (a test DOM without canvas): nothing drawn, nothing claimed as painted.
+    if (ctx === null) return;
+    const view = this.#view;
+    if (fitBackingStore(canvas, ctx, view.width, view.height, this.#ratio))
+      this.#painter.invalidate();
+    this.#palette ??= readPalette(host, prefersLessMotion());
+    const scene = this.#scene();
+    this.#painter.paint(ctx, scene.scene, this.#palette);
+    this.#seq += 1;
+    host.dataset.paintSeq = String(this.#seq);
+    host.dataset.paintedSelection = this.#layout.selected ?? '';
+    this.#scheduleFlash(scene.flashDue, scene.now);
+  };
+
+  /** The scene for this paint, and when the earliest lit flash on screen steps. */
+  #scene(): { scene: GridScene<QuoteGridRow>; flashDue: number; now: number } {
+    const { board, series, session, quiet } = this.#sources();
+    const { order, selected, tick } = this.#layout;
+    const now = this.#clock();
+    const hovered = this.#hovered;
+    const fresh: CellInputs = {
+      session,
+      regularClose: (symbol) => series.regularClose(symbol),
+      series: (symbol) => series.get(symbol),
+      now,
+      tick,
+      stale: false,
+    };
+    const stale: CellInputs = { ...fresh, stale: true };
+    const view = this.#view;
+    const { first, end } = visibleRange(view, order.length);
+    let flashDue = Infinity;
+    for (let i = first; i < end; i++) {
+      const symbol = order[i];
+      if (symbol !== undefined)
+        flashDue = Math.min(flashDue, nextFlashStep(board.get(symbol), now));
+    }
+    // The formatted cells of rows that left the screen are dropped (they were cheap to make).
+    const formatted = new Map<string, Formatted>();
+    const before = this.#formatted;
+    this.#formatted = formatted;
+    const scene: GridScene<QuoteGridRow> = {
+      view,
+      columns: columnsFromHeader(this.#header, view.scrollLeft),
+      count: order.length,
+      row: (index): QuoteGridRow | undefined => {
+        const symbol = order[index];
+        if (symbol === undefined) return undefined;
+        const quote = board.get(symbol);
+        const isStale = shownFreshness(quote?.receivedAt ?? NaN, tick, quiet) === 'stale';
+        // Everything a cell of the row is formatted from (the flashes by their step, not the clock).
+        const key =
+          `${quote?.version ?? -1}|${session}|${tick}|${isStale}|${series.get(symbol)?.version}|` +
+          `${flashMark(quote, 'bid', now)}${flashMark(quote, 'ask', now)}${flashMark(quote, 'last', now)}`;
+        let entry = before.get(symbol);
+        if (entry === undefined || entry.quote !== quote || entry.key !== key)
+          entry = { quote, key, cells: new Map() };
+        formatted.set(symbol, entry);
+        return {
+          symbol,
+          index,
+          selected: symbol === selected,
+          hovered: symbol === hovered,
+          stale: isStale,
+          formatted: entry.cells,
+          inputs: isStale ? stale : fresh,
+          quote,
+        };
+      },
+      content: (row, column) => {
+        let content = row.formatted.get(column);
+        if (content === undefined) {
+          content = cellContent(column, row.quote, row.inputs);
+          row.formatted.set(column, content);
+        }
+        return content;
+      },
+    };
+    return { scene, flashDue, now };
+  }
+
+  /** A lit flash must step (paler, out) on time even when no frame comes: one timer, earliest. */
+  #scheduleFlash(due: number, now: number): void {
+    if (due === Infinity || due >= this.#flashAt) return;
+    if (this.#flashTimer !== undefined) clearTimeout(this.#flashTimer);
+    this.#flashAt = due;
+    this.#flashTimer = setTimeout(
+      () => {
+        this.#flashTimer = undefined;
+        this.#flashAt = Infinity;
+        this.#request();
+      },
+      Math.max(0, due - now) + 1,
+    );
+  }
+}
+
+/**
+ * Calls `changed` when the page's colours may have changed: the root element's theme attribute,
+ * class or style, the system's colour scheme, or the user's motion preference (flash tints).
+ */
+function watchTheme(changed: () => void): () => void {
+  const root = document.documentElement;
+  const observer =
+    typeof MutationObserver === 'undefined' ? undefined : new MutationObserver(changed);
+  observer?.observe(root, { attributes: true, attributeFilter: ['data-theme', 'class', 'style'] });
+  const queries =
+    typeof matchMedia === 'function'
+      ? [matchMedia('(prefers-color-scheme: dark)'), matchMedia('(prefers-reduced-motion: reduce)')]
+      : [];
+  for (const query of queries) query.addEventListener('change', changed);
+  return () => {
+    observer?.disconnect();
+    for (const query of queries) query.removeEventListener('change', changed);
+  };
+}
+
+function prefersLessMotion(): boolean {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+}

@@ -1,0 +1,252 @@
+/**
+ * The canvas watchlist in the panel (happy-dom, with a recording 2D context standing in for the
+ * canvas and animation frames run by hand): a folded frame is drawn in the next animation frame,
+ * only its changed cells; the bench's attributes (paint counter, painted selection, visible rows);
+ * hover; a theme change; and the screen-latency figure taken after the canvas drew.
+ */
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PaintedCell } from '../../renderer/grid/cell-painter.ts';
+import type { GridProbe } from '../../renderer/grid/quote-grid.ts';
+import { COLUMN_BY_ID, type ColumnId } from '../../renderer/model/columns.ts';
+import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
+import { useMonitor } from '../../renderer/store.ts';
+import { FakeApi, makeFrame, snapshot } from './fake-api.ts';
+import { RecordingContext } from './recording-context.ts';
+
+const HEADER = 24;
+const AREA = { width: 1000, height: 520 };
+/** The columns without a fixed width in the catalogue (the symbol's takes the rest). */
+const FREE_WIDTH: Record<string, number> = { symbol: 90, actions: 72 };
+
+function widthOf(th: Element): number {
+  const id = th.getAttribute('data-col') ?? '';
+  return COLUMN_BY_ID.get(id as ColumnId)?.width ?? FREE_WIDTH[id] ?? 0;
+}
+
+// happy-dom lays nothing out: the scroll area gets a size, the header its cells' widths and
+// places (as a fixed-layout table would), so the grid has columns to draw.
+const saved = new Map<string, PropertyDescriptor | undefined>();
+function stub(name: string, get: (this: HTMLElement) => number): void {
+  saved.set(name, Object.getOwnPropertyDescriptor(HTMLElement.prototype, name));
+  Object.defineProperty(HTMLElement.prototype, name, { configurable: true, get });
+}
+beforeAll(() => {
+  stub('clientHeight', function () {
+    return this.classList.contains('table-scroll') ? AREA.height : 0;
+  });
+  stub('clientWidth', function () {
+    return this.classList.contains('table-scroll') ? AREA.width : 0;
+  });
+  stub('offsetHeight', function () {
+    return this.tagName === 'THEAD' ? HEADER : 0;
+  });
+  stub('offsetWidth', function () {
+    return this.hasAttribute('data-col') ? widthOf(this) : 0;
+  });
+  stub('offsetLeft', function () {
+    if (!this.hasAttribute('data-col')) return 0;
+    let left = 0;
+    for (let th = this.previousElementSibling; th !== null; th = th.previousElementSibling)
+      left += widthOf(th);
+    return left;
+  });
+});
+afterAll(() => {
+  for (const [name, descriptor] of saved)
+    if (descriptor !== undefined) Object.defineProperty(HTMLElement.prototype, name, descriptor);
+});
+
+/** Animation frames, run by hand. */
+let frames: FrameRequestCallback[] = [];
+let contexts: RecordingContext[] = [];
+beforeEach(() => {
+  frames = [];
+  contexts = [];
+  vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => {
+    frames.push(cb);
+    return frames.length;
+  });
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(function () {
+    const ctx = new RecordingContext();
+    contexts.push(ctx);
+    return ctx as unknown as CanvasRenderingContext2D;
+  });
+});
+afterEach(() => {
+  // The paint clock is the page's: leave it with no frame outstanding for the next test.
+  runFrame();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+function runFrame(): void {
+  const now = frames;
+  frames = [];
+  for (const cb of now) cb(performance.now());
+}
+
+/** Runs the next animation frame inside act, then lets the promises it resolved settle. */
+async function paint(): Promise<void> {
+  await act(async () => {
+    runFrame();
+    await Promise.resolve();
+  });
+}
+
+const never = () => new Promise<void>(() => undefined);
+
+async function mount(symbols: string[], api = new FakeApi(), loop = false) {
+  api.snapshot = snapshot({ watchlists: [{ id: 'default', name: 'Main', symbols }] });
+  useMonitor.getState().attach(api, loop ? {} : { afterPaint: never });
+  render(<WatchlistPanel />);
+  await screen.findByRole('table', { name: 'Watchlist' });
+  await paint();
+  return api;
+}
+
+function host(): HTMLElement {
+  const el = document.querySelector<HTMLElement>('.quote-grid');
+  if (el === null) throw new Error('no grid');
+  return el;
+}
+
+function cells(): PaintedCell[] {
+  return (host() as unknown as { gridProbe: GridProbe }).gridProbe.cells();
+}
+
+function cell(symbol: string, column: string): PaintedCell | undefined {
+  return cells().find((c) => c.symbol === symbol && c.column === column);
+}
+
+function ctx(): RecordingContext {
+  const last = contexts.at(-1);
+  if (last === undefined) throw new Error('the grid asked for no context');
+  return last;
+}
+
+describe('the canvas watchlist', () => {
+  it('draws a folded frame in the next animation frame, and then only the cells it changed', async () => {
+    await mount(['AAPL', 'MSFT']);
+    act(() => {
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          { symbol: 'AAPL', bid: 187.5, bidSize: 300, ask: 187.52, receivedAt: Date.now() },
+          { symbol: 'MSFT', bid: 410, bidSize: 100, ask: 410.1, receivedAt: Date.now() },
+        ]),
+      );
+    });
+    // Nothing is drawn until the animation frame.
+    const seq = Number(host().dataset.paintSeq);
+    expect(cell('AAPL', 'bid')?.text).toBe('—');
+    await paint();
+    expect(Number(host().dataset.paintSeq)).toBe(seq + 1);
+    expect(cell('AAPL', 'bid')).toMatchObject({ text: '187.50', x: 90, y: HEADER, width: 78 });
+    expect(cell('MSFT', 'bidSize')?.text).toBe('100');
+    // The next frame moves AAPL's bid size only: one cell is drawn again, nothing else.
+    ctx().clear();
+    act(() => {
+      useMonitor
+        .getState()
+        .applyFrame(
+          makeFrame(2, [
+            { symbol: 'AAPL', bid: 187.5, bidSize: 400, ask: 187.52, receivedAt: Date.now() },
+          ]),
+        );
+    });
+    await paint();
+    expect(ctx().texts()).toEqual(['400']);
+    expect(
+      ctx()
+        .ops.filter((o) => o.op === 'clearRect')
+        .map((o) => [o.x, o.y]),
+    ).toEqual([[90 + 78, HEADER]]);
+  });
+
+  it('the selection a key makes is painted in the next frame, and says so on the grid', async () => {
+    const user = userEvent.setup();
+    await mount(['A', 'B', 'C']);
+    expect(host().dataset.paintedSelection).toBe('');
+    screen.getByRole('group', { name: /Main: 3 symbols/ }).focus();
+    await user.keyboard('{ArrowDown}{ArrowDown}');
+    expect(useMonitor.getState().selectedSymbol).toBe('B');
+    const seq = Number(host().dataset.paintSeq);
+    await paint();
+    expect(host().dataset.paintedSelection).toBe('B');
+    expect(Number(host().dataset.paintSeq)).toBe(seq + 1);
+    const tinted = cells().filter((c) => c.background !== '');
+    // The whole row, the DOM's columns too (their cells are transparent over it).
+    expect(new Set(tinted.map((c) => c.symbol))).toEqual(new Set(['B']));
+    expect(tinted.map((c) => c.column)).toContain('symbol');
+    expect(tinted.map((c) => c.column)).toContain('actions');
+  });
+
+  it('counts the rows wholly visible on the scroll area for the bench', async () => {
+    await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    // (520 - 24) / 26 = 19.07: 19 whole rows, the 20th cut.
+    expect(area.dataset.visibleRows).toBe('19');
+    expect(new Set(cells().map((c) => c.symbol)).size).toBe(20);
+    // Scrolled by half a row: the first row is cut at the top now, the 20th still at the bottom.
+    await act(async () => {
+      area.scrollTop = 13;
+      area.dispatchEvent(new Event('scroll'));
+      await Promise.resolve();
+    });
+    await paint();
+    expect(area.dataset.visibleRows).toBe('18');
+    expect(cell('S0', 'bid')?.y).toBe(HEADER - 13);
+  });
+
+  it('paints the row under the pointer, and stops when it leaves', async () => {
+    await mount(['A', 'B']);
+    fireEvent.mouseOver(screen.getByRole('rowheader', { name: 'B' }));
+    await paint();
+    expect(cell('B', 'bid')?.background).not.toBe('');
+    expect(cell('A', 'bid')?.background).toBe('');
+    fireEvent.mouseLeave(screen.getByRole('group', { name: /Main: 2 symbols/ }));
+    await paint();
+    expect(cell('B', 'bid')?.background).toBe('');
+  });
+
+  it('a theme change draws everything again, in colours read anew', async () => {
+    await mount(['A', 'B']);
+    ctx().clear();
+    await act(async () => {
+      document.documentElement.setAttribute('data-theme', 'light');
+      // The observer reports after the attribute change (a microtask).
+      await Promise.resolve();
+    });
+    await paint();
+    const [first] = ctx().ops;
+    expect(first).toMatchObject({ op: 'clearRect', x: 0, y: 0, w: AREA.width, h: AREA.height });
+    expect(ctx().ops.filter((o) => o.op === 'fillText').length).toBeGreaterThan(0);
+  });
+
+  it('screen latency is taken once the canvas has drawn the folded frame', async () => {
+    const api = await mount(['AAPL'], new FakeApi(), true);
+    const histogram = useMonitor.getState().screenLatency;
+    const seqAtRecord: number[] = [];
+    const record = histogram.record.bind(histogram);
+    vi.spyOn(histogram, 'record').mockImplementation((ms: number) => {
+      seqAtRecord.push(Number(host().dataset.paintSeq));
+      record(ms);
+    });
+    const before = Number(host().dataset.paintSeq);
+    await act(async () => {
+      api.pushFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 100, receivedAt: Date.now() }]));
+      await Promise.resolve();
+      await Promise.resolve();
+    });
+    expect(histogram.count).toBe(0);
+    await paint();
+    await act(async () => {
+      await Promise.resolve();
+    });
+    expect(histogram.count).toBe(1);
+    // Recorded after the paint that drew the frame, in the same animation frame.
+    expect(seqAtRecord).toEqual([before + 1]);
+    expect(cell('AAPL', 'bid')?.text).toBe('100.00');
+  });
+});
