@@ -244,6 +244,8 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   const refusedList = useMonitor((s) => s.subscriptions?.refused);
   // A closed market (or a thin extended session on IEX): silence is expected, no stale marks.
   const quiet = useMonitor((s) => s.market?.quiet ?? false);
+  // A halted symbol sends nothing until it resumes: its row wears the halt mark, not `stale`.
+  const tradingStatus = useMonitor((s) => s.tradingStatus);
   const listedAt = useMonitor((s) => s.listedAt);
   // "No data" counts only while live: without a connection every row would say it.
   const liveSince = useMonitor((s) =>
@@ -428,9 +430,9 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     const symbol = order[item.index];
     if (symbol === undefined) continue;
     const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
-    // While the market sleeps, old values are the last session's, not a stalled feed.
-    // While the market sleeps, old values are the last session's, not a stalled feed.
-    const rowFreshness = shownFreshness(receivedAt, now, quiet);
+    // While the market sleeps (or the symbol is halted), old values are not a stalled feed.
+    const silent = quiet || tradingStatus.get(symbol)?.halted === true;
+    const rowFreshness = shownFreshness(receivedAt, now, silent);
     const polledAt = board.get(symbol)?.polledAt ?? NaN;
     freshness.set(symbol, rowFreshness);
     const isRefused = refused.has(symbol);
@@ -442,7 +444,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         selected={symbol === selected}
         refused={isRefused}
         freshness={rowFreshness}
-        noData={!quiet && rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
+        noData={!silent && rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
         sorted={sorted}
         rowIndex={item.index}
         onSelect={onSelect}
@@ -583,5 +585,6 @@ function cellSources(): CellSources {
     series: state.series,
     session: state.market?.session,
     quiet: state.market?.quiet ?? false,
+    status: state.tradingStatus,
   };
 }

@@ -155,6 +155,39 @@ describe('WatchlistPanel', () => {
     expect(fresh?.className).not.toContain('stale');
   });
 
+  it('a halted symbol is silent by design: its row is not marked stale', async () => {
+    await mount(['HALT', 'OLD']);
+    act(() => {
+      useMonitor.setState({
+        tradingStatus: new Map([
+          [
+            'HALT',
+            {
+              symbol: 'HALT',
+              halted: true,
+              statusCode: 'H',
+              statusText: 'Trading halt',
+              reasonCode: 'LUDP',
+              reasonText: 'Volatility trading pause',
+              since: Date.now() - 120_000,
+              luld: undefined,
+            },
+          ],
+        ]),
+      });
+      useMonitor.getState().applyFrame(
+        makeFrame(1, [
+          { symbol: 'HALT', bid: 1, receivedAt: Date.now() - 60_000 },
+          { symbol: 'OLD', bid: 2, receivedAt: Date.now() - 60_000 },
+        ]),
+      );
+    });
+    const [halted, old] = dataRows();
+    expect(halted?.className).not.toContain('stale');
+    expect(within(halted as HTMLElement).queryByText('stale')).toBeNull();
+    expect(old?.className).toContain('stale');
+  });
+
   it('sorts by a header click: ascending, descending, back to list order', async () => {
     const user = userEvent.setup();
     await mount(['B', 'A', 'C']);
