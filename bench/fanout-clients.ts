@@ -23,8 +23,13 @@ export interface FanoutClientRecord {
   readonly messages: number;
   /** Markers whose seq was not the one after the previous marker's. */
   readonly outOfOrder: number;
+  /** How long `result` waited after the sender was done, and why it stopped. */
+  readonly waited: { readonly ms: number; readonly ended: WaitEnd };
   readonly problems: readonly string[];
 }
+
+/** Every marker came; none for idleMs; the overall limit. */
+export type WaitEnd = 'all' | 'idle' | 'timeout';
 
 export interface FanoutClients {
   readonly handle: ChildHandle;
@@ -55,8 +60,12 @@ export async function startFanoutClients(
       pid,
       connect: (urls, codec) => handle.request<void>('connect', { urls, codec }, 60_000),
       arm: (capacity) => handle.request<void>('arm', { capacity }),
-      result: (frames, timeoutMs) =>
-        handle.request<FanoutClientRecord[]>('result', { frames, timeoutMs }, timeoutMs + 30_000),
+      result: (frames, idleMs, timeoutMs) =>
+        handle.request<FanoutClientRecord[]>(
+          'result',
+          { frames, idleMs, timeoutMs },
+          timeoutMs + 30_000,
+        ),
       disconnect: () => handle.request<void>('disconnect', {}, 30_000),
       close: () => handle.close(),
     };
@@ -88,7 +97,8 @@ async function childMain(): Promise<void> {
   const packr = new Packr({ useRecords: false });
   let marker = '';
   let clients: Client[] = [];
-  let onMarker: (() => void) | undefined;
+  /** hrtime of the latest marker on any client of this process. */
+  let lastMarkerAt = 0n;
 
   const open = (url: string, codec: Codec): Promise<Client> => {
     const msgpack = codec === 'msgpack';
@@ -149,7 +159,7 @@ async function childMain(): Promise<void> {
               client.lastSeq = seq;
               client.since = 0;
               client.markers++;
-              onMarker?.();
+              lastMarkerAt = at;
             }
           } else if (T === 'error') {
             problem(`server error ${String(item.code)} ${String(item.msg)}`);
@@ -216,22 +226,24 @@ async function childMain(): Promise<void> {
         // Late is not lost: on a loaded machine the stream may still be on its way well after the
         // sender is done. Waits while markers keep coming; gives up after idleMs without one.
         const done = (): boolean => clients.every((c) => c.markers >= frames);
-        if (!done()) {
-          await new Promise<void>((resolve) => {
-            const finish = (): void => {
-              clearTimeout(deadline);
-              clearTimeout(idle);
-              onMarker = undefined;
-              resolve();
-            };
-            const deadline = setTimeout(finish, timeoutMs);
-            const idle = setTimeout(finish, idleMs);
-            onMarker = () => {
-              if (done()) finish();
-              else idle.refresh();
-            };
-          });
+        // Polled on the monotonic clock, not left to timers: a starved process runs timers against
+        // a loop time seconds old, and a 5 s timer then fires after 2 s of real time.
+        const t0 = process.hrtime.bigint();
+        let ended: WaitEnd = 'all';
+        while (!done()) {
+          const now = process.hrtime.bigint();
+          const since = lastMarkerAt > t0 ? lastMarkerAt : t0;
+          if (now - since > BigInt(idleMs) * 1_000_000n) {
+            ended = 'idle';
+            break;
+          }
+          if (now - t0 > BigInt(timeoutMs) * 1_000_000n) {
+            ended = 'timeout';
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
+        const waitedMs = Number(process.hrtime.bigint() - t0) / 1e6;
         // A moment for anything past the last marker (a duplicate) to show up.
         await new Promise((resolve) => setTimeout(resolve, 100));
         return clients.map((c) => ({
@@ -242,6 +254,7 @@ async function childMain(): Promise<void> {
           markers: c.markers,
           messages: c.messages,
           outOfOrder: c.outOfOrder,
+          waited: { ms: waitedMs, ended },
           problems: [...c.problems],
         }));
       },

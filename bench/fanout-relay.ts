@@ -28,6 +28,10 @@ export interface RelaySnapshot {
   readonly stats: RelayStats;
   readonly footprint: RelayFootprint;
   readonly clients: readonly ClientInfo[];
+  /** Times the upstream left `live` since the start (each one a reconnect, and a gap). */
+  readonly upstreamDrops: number;
+  /** The reasons given, latest last (at most 10). */
+  readonly upstreamReasons: readonly string[];
 }
 
 export interface RelayProcess {
@@ -73,6 +77,8 @@ async function childMain(): Promise<void> {
   const { startRelay } = await import('../electron/relay/index.ts');
   type Relay = Awaited<ReturnType<typeof startRelay>>;
   let relay: Relay | undefined;
+  let upstreamDrops = 0;
+  const upstreamReasons: string[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
   const live = (): Relay => {
     if (relay === undefined) throw new Error('no relay started');
@@ -85,6 +91,16 @@ async function childMain(): Promise<void> {
         if (relay !== undefined) throw new Error('already started');
         relay = await startRelay(options);
         const started = relay;
+        let wasLive = false;
+        started.upstream.on('state', (change) => {
+          if (change.state === 'live') wasLive = true;
+          else if (wasLive) {
+            wasLive = false;
+            upstreamDrops += 1;
+            upstreamReasons.push(`${change.state}: ${change.reason ?? ''}`);
+            if (upstreamReasons.length > 10) upstreamReasons.shift();
+          }
+        });
         const deadline = Date.now() + 30_000;
         while (started.upstream.state !== 'live') {
           if (Date.now() > deadline) {
@@ -104,7 +120,13 @@ async function childMain(): Promise<void> {
       },
       snapshot: (): RelaySnapshot => {
         const r = live();
-        return { stats: r.stats(), footprint: r.footprint(), clients: r.clients() };
+        return {
+          stats: r.stats(),
+          footprint: r.footprint(),
+          clients: r.clients(),
+          upstreamDrops,
+          upstreamReasons: [...upstreamReasons],
+        };
       },
     },
     async () => {

@@ -140,6 +140,8 @@ export interface LegFigures {
   readonly relayMessagesIn: number;
   readonly relayMessagesOut: number;
   readonly relayErrors: Readonly<Record<string, number>>;
+  /** Upstream reconnects during the phase (the StreamClient's pong timeout when it falls behind). */
+  readonly upstreamDrops: number;
   /** Relay CPU per message sent to a client, µs. */
   readonly cpuUsPerClientMessage: number;
   readonly memory: {
@@ -218,7 +220,13 @@ async function runPhase(
         latency: latencySummary(latencySamples(sentFor(paced, k), record.received, warmupNs)),
         delivery: checkDelivery(paced.sizes, record),
         outOfOrder: record.outOfOrder,
-        problems: record.problems,
+        problems:
+          record.waited.ended === 'all'
+            ? record.problems
+            : [
+                `stopped waiting (${record.waited.ended}) ${Math.round(record.waited.ms)} ms after the sender`,
+                ...record.problems,
+              ],
       });
     });
   });
@@ -315,6 +323,12 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutMeasu
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const left = await memoryOf(setup.serving);
+      const drops = after.upstreamDrops - before.upstreamDrops;
+      if (drops > 0) {
+        problems.push(
+          `${leg.name}: the relay's upstream left live ${drops} time(s), latest: ${after.upstreamReasons.at(-1) ?? '?'}`,
+        );
+      }
       const messagesOut = after.stats.counters.messagesOut - before.stats.counters.messagesOut;
       const addedP99 = addedLatency(
         direct.clients.map((c) => c.latency.p99),
@@ -328,6 +342,7 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutMeasu
         relayMessagesIn: after.stats.counters.messagesIn - before.stats.counters.messagesIn,
         relayMessagesOut: messagesOut,
         relayErrors: after.stats.counters.errorsSent,
+        upstreamDrops: drops,
         cpuUsPerClientMessage: messagesOut > 0 ? (phase.relayCpuS * 1e6) / messagesOut : Number.NaN,
         memory: { none, connected, afterData, left },
       });
@@ -446,6 +461,7 @@ export function fanoutResult(m: FanoutMeasurement, quick: boolean): SectionResul
       Math.round(mem.connected.rssMiB * 10) / 10,
       Math.round(mem.afterData.rssMiB * 10) / 10,
       kib(per(mem.connected.rssMiB * 2 ** 20, mem.none.rssMiB * 2 ** 20)),
+      l.upstreamDrops,
       Math.round(l.phase.machineBusy * 1000) / 10,
     ];
   });
@@ -465,6 +481,7 @@ export function fanoutResult(m: FanoutMeasurement, quick: boolean): SectionResul
       `RSS MiB ${o.clients}`,
       `RSS MiB ${o.clients} after data`,
       'RSS KiB/client',
+      'upstream drops',
       'machine busy %',
     ],
     rows: costRows,
