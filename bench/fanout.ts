@@ -357,6 +357,10 @@ export async function measureFanout(options: FanoutOptions): Promise<FanoutMeasu
         }
       }
     }
+    // A client process far behind, an upstream drop: said on the terminal, not only in the JSON.
+    const clientProblems = problems.filter((p) => / client \d+: /.test(p)).length;
+    for (const p of problems.filter((p) => !/ client \d+: /.test(p))) log(`fanout: ${p}`);
+    if (clientProblems > 0) log(`fanout: ${clientProblems} client problem(s), in the results file`);
     return {
       options: {
         rate: options.rate,
