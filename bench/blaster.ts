@@ -509,7 +509,8 @@ async function main(): Promise<void> {
             frames[codec] =
               typeof frame === 'string' && targets.length > 1 ? Buffer.from(frame) : frame;
           }
-          paceCursor = (cursor + due - 1) % (paceItems[codecs[0] as Codec].length || 1);
+          // Both codecs' lists hold the same items in the same order: one cursor serves both.
+          paceCursor = (cursor + due - 1) % paceItems.msgpack.length;
           if (seq === capacity) {
             capacity *= 2;
             stamps = stamps.map((old) => {
