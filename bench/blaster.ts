@@ -13,7 +13,7 @@
  * - pace: R messages/s for D seconds, one frame per ~1 ms tick holding what is due, the frame's
  *   last item a marker trade whose id is the frame's sequence number, each frame stamped with
  *   process.hrtime.bigint() just before ws.send (the receiver stamps the marker's dispatch on the
- *   same CLOCK_MONOTONIC).
+ *   same CLOCK_MONOTONIC); pace-many does the same to several connections, a stamp per send.
  *
  * This module is also where the bench's parent/child plumbing lives (ChildHandle, serveParent).
  * Its static imports stay light (Node, ws, types): the ingest worker imports it, and the floor
@@ -227,6 +227,21 @@ export interface PaceStats {
   readonly maxBuffered: number;
 }
 
+/** `pace` to several connections at once: the same frames, each stamped per connection. */
+export interface PaceManyStats {
+  readonly rate: number;
+  readonly frames: number;
+  readonly messages: number;
+  readonly start: bigint;
+  /** Connection ids, in the order of `stamps`. */
+  readonly ids: readonly string[];
+  /** Per connection: hrtime just before its ws.send of frame `seq`. */
+  readonly stamps: readonly BigInt64Array[];
+  readonly sizes: Int32Array;
+  /** Largest ws.bufferedAmount over all the connections. */
+  readonly maxBuffered: number;
+}
+
 export interface ConnectionInfo {
   readonly id: string;
   readonly codec: Codec;
@@ -243,6 +258,7 @@ export interface Blaster {
   url(id: string): string;
   blast(id: string, timeoutMs?: number): Promise<BlastStats>;
   pace(id: string, rate: number, durationMs: number): Promise<PaceStats>;
+  paceMany(ids: readonly string[], rate: number, durationMs: number): Promise<PaceManyStats>;
   connections(): Promise<ConnectionInfo[]>;
   close(): Promise<void>;
 }
@@ -259,6 +275,8 @@ export async function startBlaster(init: BlasterInit): Promise<Blaster> {
       blast: (id, timeoutMs = 120_000) => handle.request<BlastStats>('blast', { id }, timeoutMs),
       pace: (id, rate, durationMs) =>
         handle.request<PaceStats>('pace', { id, rate, durationMs }, durationMs + 30_000),
+      paceMany: (ids, rate, durationMs) =>
+        handle.request<PaceManyStats>('pace-many', { ids, rate, durationMs }, durationMs + 30_000),
       connections: () => handle.request<ConnectionInfo[]>('connections'),
       close: () => handle.close(),
     };
@@ -432,14 +450,25 @@ async function main(): Promise<void> {
     });
   };
 
-  const pace = (conn: Conn, rate: number, durationMs: number): Promise<PaceStats> => {
-    const items = paceItems[conn.codec] as (string | Buffer)[];
-    if (items.length === 0) throw new Error('the blaster has no pace items (paceItems: 0)');
+  /**
+   * Paces the same frames to every connection of `targets`: per tick, each codec's frame is built
+   * once, and each connection's send gets its own stamp just before it (so a connection served
+   * later in the tick is not charged for the sends before it).
+   */
+  const paceMany = (
+    targets: readonly Conn[],
+    rate: number,
+    durationMs: number,
+  ): Promise<PaceManyStats> => {
+    if (targets.length === 0) throw new Error('pace needs a connection');
     if (!(rate > 0) || !(durationMs > 0)) throw new Error('pace needs a rate and a duration');
-    const binary = conn.codec === 'msgpack';
-    const ws = conn.ws;
+    const codecs = [...new Set(targets.map((c) => c.codec))];
+    for (const codec of codecs) {
+      if (paceItems[codec].length === 0)
+        throw new Error('the blaster has no pace items (paceItems: 0)');
+    }
     let capacity = Math.ceil(durationMs * 1.5) + 64;
-    let stamps = new BigInt64Array(capacity);
+    let stamps = targets.map(() => new BigInt64Array(capacity));
     let sizes = new Int32Array(capacity);
     return new Promise((resolve, reject) => {
       const start = process.hrtime.bigint();
@@ -447,18 +476,19 @@ async function main(): Promise<void> {
       let seq = 0;
       let sent = 0;
       let maxBuffered = 0;
+      const frames: Partial<Record<Codec, Buffer | string>> = {};
       const batch: (string | Buffer)[] = [];
       const tick = (): void => {
         const now = process.hrtime.bigint();
         const elapsed = now - start;
         if (elapsed >= durationNs) {
           resolve({
-            codec: conn.codec,
             rate,
             frames: seq,
             messages: sent,
             start,
-            stamps: stamps.slice(0, seq),
+            ids: targets.map((c) => c.id),
+            stamps: stamps.map((s) => s.slice(0, seq)),
             sizes: sizes.slice(0, seq),
             maxBuffered,
           });
@@ -467,38 +497,66 @@ async function main(): Promise<void> {
         // What is due by now, whatever the timer's lateness: the rate holds on average.
         const due = Math.floor((Number(elapsed) * rate) / 1e9) - sent;
         if (due >= 1) {
-          batch.length = 0;
-          for (let k = 0; k < due - 1; k++) {
-            batch.push(items[paceCursor] as string | Buffer);
-            paceCursor = (paceCursor + 1) % items.length;
+          const cursor = paceCursor;
+          for (const codec of codecs) {
+            const items = paceItems[codec] as (string | Buffer)[];
+            batch.length = 0;
+            for (let k = 0; k < due - 1; k++)
+              batch.push(items[(cursor + k) % items.length] as string | Buffer);
+            batch.push(feed.encodeItem(feed.markerItem(seq), codec));
+            const frame = feed.joinFrame(batch, codec);
+            // Text as bytes once: ws would otherwise encode the string again for every socket.
+            frames[codec] =
+              typeof frame === 'string' && targets.length > 1 ? Buffer.from(frame) : frame;
           }
-          batch.push(feed.encodeItem(feed.markerItem(seq), conn.codec));
-          const frame = feed.joinFrame(batch, conn.codec);
+          // Both codecs' lists hold the same items in the same order: one cursor serves both.
+          paceCursor = (cursor + due - 1) % paceItems.msgpack.length;
           if (seq === capacity) {
             capacity *= 2;
-            const s = new BigInt64Array(capacity);
-            s.set(stamps);
-            stamps = s;
+            stamps = stamps.map((old) => {
+              const s = new BigInt64Array(capacity);
+              s.set(old);
+              return s;
+            });
             const z = new Int32Array(capacity);
             z.set(sizes);
             sizes = z;
           }
           sizes[seq] = due;
-          stamps[seq] = process.hrtime.bigint();
-          ws.send(frame, { binary });
+          for (let c = 0; c < targets.length; c++) {
+            const conn = targets[c] as Conn;
+            (stamps[c] as BigInt64Array)[seq] = process.hrtime.bigint();
+            conn.ws.send(frames[conn.codec] as Buffer | string, {
+              binary: conn.codec === 'msgpack',
+            });
+            const buffered = conn.ws.bufferedAmount;
+            if (buffered > maxBuffered) maxBuffered = buffered;
+            if (buffered > PACE_MAX_BUFFERED) {
+              reject(new Error(`receiver ${conn.id} fell behind: ${buffered} bytes unsent`));
+              return;
+            }
+          }
           seq++;
           sent += due;
-          const buffered = ws.bufferedAmount;
-          if (buffered > maxBuffered) maxBuffered = buffered;
-          if (buffered > PACE_MAX_BUFFERED) {
-            reject(new Error(`receiver ${conn.id} fell behind: ${buffered} bytes unsent`));
-            return;
-          }
         }
         setTimeout(tick, 1);
       };
       setTimeout(tick, 1);
     });
+  };
+
+  const pace = async (conn: Conn, rate: number, durationMs: number): Promise<PaceStats> => {
+    const many = await paceMany([conn], rate, durationMs);
+    return {
+      codec: conn.codec,
+      rate,
+      frames: many.frames,
+      messages: many.messages,
+      start: many.start,
+      stamps: many.stamps[0] as BigInt64Array,
+      sizes: many.sizes,
+      maxBuffered: many.maxBuffered,
+    };
   };
 
   serveParent(
@@ -547,6 +605,15 @@ async function main(): Promise<void> {
       blast: ({ id }: { id: string }) => blast(connOf(id)),
       pace: ({ id, rate, durationMs }: { id: string; rate: number; durationMs: number }) =>
         pace(connOf(id), rate, durationMs),
+      'pace-many': ({
+        ids,
+        rate,
+        durationMs,
+      }: {
+        ids: string[];
+        rate: number;
+        durationMs: number;
+      }) => paceMany(ids.map(connOf), rate, durationMs),
       connections: (): ConnectionInfo[] =>
         [...conns.values()].map((c) => ({
           id: c.id,

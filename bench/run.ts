@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: runs the benchmark sections in order (issue 5's, the hostile load, issue 11's
- * market context), prints each section's tables and the targets, and writes bench/results.json
- * (the figures of this run, with the machine described).
+ * market context, issue 14's relay fan-out), prints each section's tables and the targets, and
+ * writes bench/results.json (the figures of this run, with the machine described).
  *
  *   npm run bench                      every section, full length (the memory soak is 10 minutes)
  *   npm run bench -- --quick           shorter runs, fewer rounds, the 1-minute soak
  *   npm run bench -- ingest latency    only the named sections (ingest latency frames e2e memory
- *                                      hostile market)
+ *                                      hostile market fanout)
  *   npm run bench -- --out FILE        write the results elsewhere
  *
  * Exit status: 0 when every section ran (targets missed are reported, not fatal: a benchmark
@@ -29,6 +29,7 @@ const SECTIONS: Readonly<Record<string, string>> = {
   memory: './memory.ts',
   hostile: './hostile.ts',
   market: './market.ts',
+  fanout: './fanout.ts',
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [${Object.keys(SECTIONS).join('|')} ...]`;

@@ -25,7 +25,7 @@ export interface Target {
 }
 
 export interface SectionResult {
-  /** ingest | latency | frames | e2e | memory | hostile | market */
+  /** ingest | latency | frames | e2e | memory | hostile | market | fanout */
   readonly name: string;
   readonly tables: readonly Table[];
   readonly targets: readonly Target[];
