@@ -74,7 +74,7 @@ export async function startRelayProcess(
 // ------------------------------------------------------------------ the child
 
 async function childMain(): Promise<void> {
-  const { startRelay } = await import('../electron/relay/index.ts');
+  const { startRelay, StreamSource } = await import('../electron/relay/index.ts');
   type Relay = Awaited<ReturnType<typeof startRelay>>;
   let relay: Relay | undefined;
   let upstreamDrops = 0;
@@ -92,15 +92,19 @@ async function childMain(): Promise<void> {
         relay = await startRelay(options);
         const started = relay;
         let wasLive = false;
-        started.upstream.on('state', (change) => {
-          if (change.state === 'live') wasLive = true;
+        const onState = (state: string, reason: string | undefined): void => {
+          if (state === 'live') wasLive = true;
           else if (wasLive) {
             wasLive = false;
             upstreamDrops += 1;
-            upstreamReasons.push(`${change.state}: ${change.reason ?? ''}`);
+            upstreamReasons.push(`${state}: ${reason ?? ''}`);
             if (upstreamReasons.length > 10) upstreamReasons.shift();
           }
-        });
+        };
+        // A StreamClient upstream says why it dropped; any other (NATS) only that it changed.
+        const up = started.upstream;
+        if (up instanceof StreamSource) up.client.on('state', (c) => onState(c.state, c.reason));
+        else up.onChange(() => onState(up.state, undefined));
         const deadline = Date.now() + 30_000;
         while (started.upstream.state !== 'live') {
           if (Date.now() > deadline) {
