@@ -180,6 +180,8 @@ export class StreamClient {
   #machine: MachineState = INITIAL_STATE;
   #socket: WebSocket | undefined;
   #socketGeneration = 0;
+  /** Frames read from the current socket: data read since a ping proves the link alive. */
+  #framesRead = 0;
   /** Sockets we have let go of that have not finished closing yet. */
   readonly #retiring = new Set<WebSocket>();
   /** An open that waits for the retiring sockets to close. */
@@ -566,6 +568,7 @@ export class StreamClient {
     });
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (this.#socket !== ws) return; // a superseded socket's data is not ours to count
+      this.#framesRead++;
       this.#onFrame(data, isBinary, generation);
     });
     ws.on('pong', () => {
@@ -876,10 +879,22 @@ export class StreamClient {
           this.log.warn({ err }, 'ping failed');
         }
         if (!this.#timers.has('pong')) {
-          this.#timers.set('pong', pongTimeout, () => {
+          // A pong queues behind the data sent before it: a client that is behind (a busy
+          // process, seconds of quotes in the socket) reads it late. Frames read meanwhile prove
+          // the link alive, so the wait starts over; only a link that delivers nothing at all
+          // within the timeout is presumed dead.
+          let seen = this.#framesRead;
+          const expire = (): void => {
+            if (this.#socket !== ws) return;
+            if (this.#framesRead !== seen) {
+              seen = this.#framesRead;
+              this.#timers.set('pong', pongTimeout, expire);
+              return;
+            }
             this.log.warn({ generation, pongTimeoutMs: pongTimeout }, 'no pong: terminating');
             this.#dispatch({ type: 'pong-timeout', generation });
-          });
+          };
+          this.#timers.set('pong', pongTimeout, expire);
         }
         this.#timers.set('ping', interval, ping);
       };

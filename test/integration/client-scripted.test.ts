@@ -277,6 +277,45 @@ describe('StreamClient against scripted servers', () => {
     expect(s.maxConcurrent()).toBe(1);
   });
 
+  it('a late pong behind streaming data is not a dead link; silence after it is', async () => {
+    let connections = 0;
+    let streaming = true;
+    const timers: NodeJS.Timeout[] = [];
+    const s = await server(
+      (ws) => {
+        connections++;
+        alpacaSession(ws);
+        // Data keeps flowing but no pong ever comes: a reader that is behind sees exactly this.
+        const t = setInterval(() => {
+          if (streaming && ws.readyState === ws.OPEN)
+            ws.send(
+              JSON.stringify([
+                { T: 'q', S: 'AAPL', bp: 1, ap: 2, bs: 1, as: 1, t: new Date().toISOString() },
+              ]),
+            );
+        }, 10);
+        timers.push(t);
+        ws.on('close', () => clearInterval(t));
+      },
+      { autoPong: false },
+    );
+    try {
+      const c = client(s.url, { pingIntervalMs: 50, pongTimeoutMs: 50 });
+      c.subscribe('quotes', ['AAPL']);
+      c.connect();
+      await waitForState(c, 'live');
+      // Many pong timeouts long: the link stays up while data arrives.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(c.state).toBe('live');
+      expect(connections).toBe(1);
+      streaming = false;
+      const backoff = await waitForState(c, 'backoff', 2_000);
+      expect(backoff?.reason).toContain('no pong');
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+  });
+
   it('marks data stale and forces exactly one reconnect per silent episode', async () => {
     const s = await server((ws) => alpacaSession(ws));
     const c = client(s.url, { staleAfterMs: 80 });
