@@ -2,17 +2,34 @@
  * The trading status slice of the renderer's store (renderer/store.ts composes it): each symbol's
  * halt and LULD band as main holds them, for the mark on the watchlist row and the detail pane.
  * The whole set is read once (`market:trading-status`), then `market:trading-status` events bring
- * only the symbols that changed; halts are rare, so a map replaced per event costs nothing.
+ * only the symbols that changed. Halts are rare but LULD bands follow the price, so the map is
+ * replaced per event (its readers select one symbol's entry) and `haltedSymbols` only on a halt
+ * or a resume.
  */
 import type { MonitorApi, TradingStatusUpdate, TradingStatusView } from '../shared/api.ts';
 
 export interface TradingStatusSlice {
   /** Symbol -> its status; symbols with neither a halt nor a band are absent. */
   tradingStatus: ReadonlyMap<string, TradingStatusView>;
+  /**
+   * The halted symbols: the same set until one halts or resumes. LULD bands move with the price
+   * (many events a second under a full feed), so the watchlist follows this, not the map.
+   */
+  haltedSymbols: ReadonlySet<string>;
 }
 
 export function tradingStatusInitialData(): TradingStatusSlice {
-  return { tradingStatus: new Map() };
+  return { tradingStatus: new Map(), haltedSymbols: new Set() };
+}
+
+/** The slice after an event: a new map, and a new halted set only when the set changed. */
+function withUpdate(s: TradingStatusSlice, update: TradingStatusUpdate): TradingStatusSlice {
+  const tradingStatus = applyTradingStatus(s.tradingStatus, update);
+  const halted = new Set<string>();
+  for (const [symbol, status] of tradingStatus) if (status.halted) halted.add(symbol);
+  const same =
+    halted.size === s.haltedSymbols.size && [...halted].every((x) => s.haltedSymbols.has(x));
+  return { tradingStatus, haltedSymbols: same ? s.haltedSymbols : halted };
 }
 
 /** `current` with an event's changes applied (a new map: the store's subscribers compare it). */
@@ -46,7 +63,7 @@ export function attachTradingStatus(
       if (update.reset) wasReset = true;
       for (const symbol of update.cleared) touched.add(symbol);
       for (const status of update.statuses) touched.add(status.symbol);
-      set((s) => ({ tradingStatus: applyTradingStatus(s.tradingStatus, update) }));
+      set((s) => withUpdate(s, update));
     }),
   ];
   void api.invoke('market:trading-status', {}).then(
@@ -54,13 +71,7 @@ export function attachTradingStatus(
       if (!isLive() || !result.ok || wasReset) return;
       const fresh = result.value.filter((status) => !touched.has(status.symbol));
       if (fresh.length === 0) return;
-      set((s) => ({
-        tradingStatus: applyTradingStatus(s.tradingStatus, {
-          reset: false,
-          statuses: fresh,
-          cleared: [],
-        }),
-      }));
+      set((s) => withUpdate(s, { reset: false, statuses: fresh, cleared: [] }));
     },
     () => undefined,
   );

@@ -40,8 +40,8 @@ export interface GridSources {
   readonly session: string | undefined;
   /** Silence is expected (a closed market): no stale marks. */
   readonly quiet: boolean;
-  /** Trading status by symbol: a halted symbol is silent by design, never stale. */
-  readonly status: ReadonlyMap<string, { readonly halted: boolean }>;
+  /** The halted symbols: silent by design, never stale. */
+  readonly halted: ReadonlySet<string>;
 }
 
 /** What React last rendered. */
@@ -281,7 +281,7 @@ export class QuoteGrid {
 
   /** The scene for this paint, and when the earliest lit flash on screen steps. */
   #scene(): { scene: GridScene<QuoteGridRow>; flashDue: number; now: number } {
-    const { board, series, session, quiet, status } = this.#sources();
+    const { board, series, session, quiet, halted } = this.#sources();
     const { order, selected, tick } = this.#layout;
     const now = this.#clock();
     const hovered = this.#hovered;
@@ -314,7 +314,7 @@ export class QuoteGrid {
         const symbol = order[index];
         if (symbol === undefined) return undefined;
         const quote = board.get(symbol);
-        const silent = quiet || status.get(symbol)?.halted === true;
+        const silent = quiet || halted.has(symbol);
         const isStale = shownFreshness(quote?.receivedAt ?? NaN, tick, silent) === 'stale';
         // Everything a cell of the row is formatted from (the flashes by their step, not the clock).
         const key =

@@ -82,8 +82,8 @@ export interface CellSources {
   readonly session: string | undefined;
   /** Silence is expected: old values are the last session's, not stale. */
   readonly quiet: boolean;
-  /** Trading status by symbol: a halted symbol's silence is the halt's, not a stale feed. */
-  readonly status: ReadonlyMap<string, { readonly halted: boolean }>;
+  /** The halted symbols: their silence is the halt's, not a stale feed. */
+  readonly halted: ReadonlySet<string>;
 }
 
 /** A spacer row, or anything else in the body that is not a quote row. */
@@ -183,10 +183,10 @@ export class QuoteCells {
    * rather than at the mirror's pace, since the symbol cell wearing them is in plain sight.
    */
   checkFreshness(): void {
-    const { board, quiet, status } = this.#sources();
+    const { board, quiet, halted } = this.#sources();
     for (const [symbol, shown] of this.#rendered) {
       const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
-      const silent = quiet || status.get(symbol)?.halted === true;
+      const silent = quiet || halted.has(symbol);
       if (shown !== shownFreshness(receivedAt, this.#tick, silent)) {
         this.#onFreshness();
         return;

@@ -245,7 +245,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   // A closed market (or a thin extended session on IEX): silence is expected, no stale marks.
   const quiet = useMonitor((s) => s.market?.quiet ?? false);
   // A halted symbol sends nothing until it resumes: its row wears the halt mark, not `stale`.
-  const tradingStatus = useMonitor((s) => s.tradingStatus);
+  const halted = useMonitor((s) => s.haltedSymbols);
   const listedAt = useMonitor((s) => s.listedAt);
   // "No data" counts only while live: without a connection every row would say it.
   const liveSince = useMonitor((s) =>
@@ -431,7 +431,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     if (symbol === undefined) continue;
     const receivedAt = board.get(symbol)?.receivedAt ?? NaN;
     // While the market sleeps (or the symbol is halted), old values are not a stalled feed.
-    const silent = quiet || tradingStatus.get(symbol)?.halted === true;
+    const silent = quiet || halted.has(symbol);
     const rowFreshness = shownFreshness(receivedAt, now, silent);
     const polledAt = board.get(symbol)?.polledAt ?? NaN;
     freshness.set(symbol, rowFreshness);
@@ -444,7 +444,9 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         selected={symbol === selected}
         refused={isRefused}
         freshness={rowFreshness}
-        noData={!silent && rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS}
+        noData={
+          !silent && rowFreshness === 'waiting' && !isRefused && now - since >= STALE_AFTER_MS
+        }
         sorted={sorted}
         rowIndex={item.index}
         onSelect={onSelect}
@@ -585,6 +587,6 @@ function cellSources(): CellSources {
     series: state.series,
     session: state.market?.session,
     quiet: state.market?.quiet ?? false,
-    status: state.tradingStatus,
+    halted: state.haltedSymbols,
   };
 }

@@ -92,6 +92,28 @@ describe('the trading status slice', () => {
     expect(useMonitor.getState().tradingStatus.size).toBe(0);
   });
 
+  it('keeps the same halted set while only bands move; a halt or a resume makes a new one', async () => {
+    const api = attach(new FakeApi().handle('market:trading-status', () => ok([halt('AAPL')])));
+    await flush();
+    const first = useMonitor.getState().haltedSymbols;
+    expect([...first]).toEqual(['AAPL']);
+    // A band for another symbol (not halted) and a new band for AAPL: the map changes, the set not.
+    act(() =>
+      api.emit(
+        'market:trading-status',
+        update({ statuses: [halt('MSFT', { halted: false }), halt('AAPL', { since: T0 + 1 })] }),
+      ),
+    );
+    expect(useMonitor.getState().tradingStatus.size).toBe(2);
+    expect(useMonitor.getState().haltedSymbols).toBe(first);
+    act(() => api.emit('market:trading-status', update({ statuses: [halt('MSFT')] })));
+    expect([...useMonitor.getState().haltedSymbols].sort()).toEqual(['AAPL', 'MSFT']);
+    act(() =>
+      api.emit('market:trading-status', update({ statuses: [halt('AAPL', { halted: false })] })),
+    );
+    expect([...useMonitor.getState().haltedSymbols]).toEqual(['MSFT']);
+  });
+
   it('an event that lands before the answer wins over it', async () => {
     let answer: (value: ReturnType<typeof ok<TradingStatusView[]>>) => void = () => undefined;
     const api = attach(

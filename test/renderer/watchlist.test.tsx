@@ -159,6 +159,7 @@ describe('WatchlistPanel', () => {
     await mount(['HALT', 'OLD']);
     act(() => {
       useMonitor.setState({
+        haltedSymbols: new Set(['HALT']),
         tradingStatus: new Map([
           [
             'HALT',
