@@ -64,7 +64,6 @@ import {
   type RestMetricsView,
   type Result,
   type Settings,
-  type SimulatorControl,
   type Snapshot,
   type SubscriptionsView,
   type UpdateStatus,
@@ -73,7 +72,6 @@ import {
 import type { QuoteFrame } from '../../shared/frame.ts';
 import type { Feed } from '../../shared/market.ts';
 import type { SimulatorOptions } from '../simulator/index.ts';
-import type { RestFaults } from '../simulator/rest.ts';
 import { capYoungGeneration } from './young-generation.ts';
 import { Tape } from '../market/tape.ts';
 import { TradingStatusBoard } from '../market/trading-status.ts';
@@ -90,6 +88,7 @@ import type { CommandFn, CommandTable as CommandTableOf } from './commands.ts';
 import { MarketCommands } from './market-commands.ts';
 import { MemorySecretStore } from './memory-secrets.ts';
 import { RelayCommands, type RelayCommandsHost, type RelaySecretStores } from './relay-commands.ts';
+import { applySimulatorControl } from './simulator-commands.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -1109,7 +1108,13 @@ export class MonitorCore {
         this.#dropNotice(id);
         return ok(this.#notices);
       },
-      'simulator:control': (control) => this.#simulatorControl(control),
+      'simulator:control': (control) =>
+        applySimulatorControl(control, {
+          simulator:
+            this.#settings.source.kind === 'simulator' ? this.#source.simulator : undefined,
+          refreshMarket: () => this.#source.market?.refresh(),
+          log: this.#log,
+        }),
       'alerts:list': () => ok(this.#alertViews()),
       'alerts:create': async (input) => {
         const saved = await this.#rules.create(input, `al-${randomUUID().slice(0, 8)}`, Date.now());
@@ -1210,77 +1215,6 @@ export class MonitorCore {
       this.#emit('watchlists:update', file.watchlists);
     }
     return ok(output(result.value));
-  }
-
-  #simulatorControl(control: SimulatorControl): Result<{ readonly applied: string }> {
-    const sim = this.#source.simulator;
-    if (this.#settings.source.kind !== 'simulator' || !sim) {
-      return fail('conflict', 'The source is not the built-in simulator.');
-    }
-    let applied: string;
-    switch (control.action) {
-      case 'drop': {
-        // Held: one session per account, as Alpaca; the dropped one keeps its slot for the hold
-        // only (later disconnects do not linger).
-        const hold = control.holdSessionMs ?? 0;
-        if (hold > 0 && sim.faults().connectionLimit === undefined)
-          sim.setFaults({ connectionLimit: 1 });
-        const n = sim.dropAll({ holdSessionMs: hold });
-        applied =
-          `dropped ${n} connection${n === 1 ? '' : 's'}` +
-          (hold > 0 ? `; the server holds the session for ${hold} ms` : '');
-        break;
-      }
-      case 'stall':
-        sim.stall(control.on);
-        applied = control.on ? 'stalled' : 'stall lifted';
-        break;
-      case 'symbol-limit':
-        sim.setFaults({ symbolLimit: control.limit ?? undefined });
-        applied = control.limit === null ? 'symbol limit lifted' : `symbol limit ${control.limit}`;
-        break;
-      case 'rate':
-        sim.setRate(control.perSecond);
-        applied = `rate ${control.perSecond}/s`;
-        break;
-      case 'error': {
-        const n = sim.sendError(control.code);
-        applied = `sent error ${control.code} to ${n} connection${n === 1 ? '' : 's'}`;
-        break;
-      }
-      case 'halt': {
-        const n = sim.setHalt(control.symbol, control.halted);
-        applied = `${control.symbol} ${control.halted ? 'halted' : 'resumed'} on ${n} connection${n === 1 ? '' : 's'}`;
-        break;
-      }
-      case 'session':
-        sim.setSession(control.session);
-        // The market context reads the clock again now, not at the next boundary it knew of.
-        this.#source.market?.refresh();
-        applied = `session ${control.session}`;
-        break;
-      case 'rest-faults': {
-        // Only the fields given change; a null limit lifts it.
-        const patch: { -readonly [K in keyof RestFaults]?: RestFaults[K] } = {};
-        if (control.rateLimitPerMinute !== undefined)
-          patch.rateLimitPerMinute = control.rateLimitPerMinute ?? undefined;
-        if (control.error500 !== undefined) patch.error500 = control.error500;
-        if (control.slowMs !== undefined) patch.slowMs = control.slowMs;
-        if (control.malformed !== undefined) patch.malformed = control.malformed;
-        sim.setRestFaults(patch);
-        const f = sim.restFaults();
-        applied =
-          `REST: ${f.rateLimitPerMinute === undefined ? 'no limit' : `${f.rateLimitPerMinute}/min`}` +
-          `, 500s ${String(f.error500)}, slow ${f.slowMs} ms${f.malformed ? ', truncated bodies' : ''}`;
-        break;
-      }
-      default: {
-        const unreachable: never = control;
-        return unreachable;
-      }
-    }
-    this.#log.info({ control: control.action }, `simulator: ${applied}`);
-    return ok({ applied });
   }
 
   /** What a snapshot and a diagnostics bundle both carry. */
