@@ -89,6 +89,7 @@ import { MarketCommands } from './market-commands.ts';
 import { MemorySecretStore } from './memory-secrets.ts';
 import { RelayCommands, type RelayCommandsHost, type RelaySecretStores } from './relay-commands.ts';
 import { applySimulatorControl } from './simulator-commands.ts';
+import { watchlistCommands } from './watchlist-commands.ts';
 import { StreamSource, type PreparedSource, type StreamSourceOptions } from './stream-source.ts';
 import type {
   ConsentEffect,
@@ -99,15 +100,7 @@ import type {
   ViewSink,
 } from './types.ts';
 import { handlerView, logEntry, metricsEvent, Redactor, subscriptionsView } from './views.ts';
-import {
-  addSymbols,
-  MAX_TOTAL_SYMBOLS,
-  createWatchlist,
-  deleteWatchlist,
-  moveSymbol,
-  removeSymbol,
-  renameWatchlist,
-} from './watchlists.ts';
+import { MAX_TOTAL_SYMBOLS } from './watchlists.ts';
 
 export interface MonitorCoreOptions {
   /** settings.json and watchlists.json live here. */
@@ -950,6 +943,20 @@ export class MonitorCore {
   #commandTable(): CommandTable {
     return {
       ...this.#market.table(),
+      ...watchlistCommands({
+        current: () => this.#watchlists,
+        save: (file) => this.#watchlistsStore.save(file),
+        commit: (file) => {
+          // The edit is on disk: it is the answer even when the core began closing meanwhile (it
+          // reappears at the next start), only the live side effects are skipped.
+          this.#watchlists = file;
+          if (this.#closed) return;
+          this.#source.syncSubscriptions();
+          this.#emit('watchlists:update', file.watchlists);
+        },
+        unknownSymbol: (symbol) => this.#market.unknownSymbol(symbol),
+        newId: () => `wl-${randomUUID().slice(0, 8)}`,
+      }),
       ...this.#relay.table(),
       'connection:connect': () => {
         this.#source.connect();
@@ -1031,37 +1038,6 @@ export class MonitorCore {
         return ok(shown);
       },
       'credentials:status': async () => ok(await this.#refreshCredentialStatus()),
-      'watchlists:list': () => ok(this.#watchlists.watchlists),
-      'watchlists:create': ({ name }) =>
-        this.#editWatchlists(
-          (file) => createWatchlist(file, name, () => `wl-${randomUUID().slice(0, 8)}`),
-          (v) => v.watchlist,
-        ),
-      'watchlists:rename': ({ id, name }) =>
-        this.#editWatchlists(
-          (file) => renameWatchlist(file, id, name),
-          (v) => v.watchlist,
-        ),
-      'watchlists:delete': ({ id }) =>
-        this.#editWatchlists(
-          (file) => deleteWatchlist(file, id),
-          (v) => v.file.watchlists,
-        ),
-      'watchlists:add-symbols': ({ id, symbols }) =>
-        this.#editWatchlists(
-          (file) => addSymbols(file, id, symbols, (symbol) => this.#market.unknownSymbol(symbol)),
-          (v) => v.result,
-        ),
-      'watchlists:remove-symbol': ({ id, symbol }) =>
-        this.#editWatchlists(
-          (file) => removeSymbol(file, id, symbol),
-          (v) => v.watchlist,
-        ),
-      'watchlists:move-symbol': ({ id, symbol, toIndex }) =>
-        this.#editWatchlists(
-          (file) => moveSymbol(file, id, symbol, toIndex),
-          (v) => v.watchlist,
-        ),
       'handlers:list': () => ok(this.#handlerViews()),
       'handlers:remove': async ({ id }) => {
         const handlers = this.#source.client.handlers;
@@ -1192,29 +1168,6 @@ export class MonitorCore {
       return;
     }
     this.#source.install(prepared);
-  }
-
-  async #editWatchlists<V extends { readonly file: WatchlistsFile }, T>(
-    compute: (file: WatchlistsFile) => Result<V>,
-    output: (value: V) => T,
-  ): Promise<Result<T>> {
-    const result = compute(this.#watchlists);
-    if (!result.ok) return result;
-    const file = result.value.file;
-    if (file !== this.#watchlists) {
-      try {
-        await this.#watchlistsStore.save(file);
-      } catch (err) {
-        return fail('storage', errorMessage(err));
-      }
-      // The edit is on disk: it is the answer even when the core began closing meanwhile (it
-      // reappears at the next start), only the live side effects are skipped.
-      this.#watchlists = file;
-      if (this.#closed) return ok(output(result.value));
-      this.#source.syncSubscriptions();
-      this.#emit('watchlists:update', file.watchlists);
-    }
-    return ok(output(result.value));
   }
 
   /** What a snapshot and a diagnostics bundle both carry. */
