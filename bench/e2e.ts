@@ -9,6 +9,12 @@
  * rows fit; "wall" is sized until 200 rows are visible. Rows are what the canvas watchlist states
  * in `data-visible-rows`, or, for the DOM table, counted in the page.
  *
+ * The dock: desk and wall run with its Alerts tab open, as a trader's desk would (the watchlist,
+ * not the tools). Diagnostics, whose live charts and counters repaint on every frame and used to
+ * cost the desk more than the watchlist did, is opened only to click the histogram's Reset before
+ * the window and its Export after it. "desk-diag" is the desk with Diagnostics open throughout,
+ * no keys and no targets: what that tab costs stays in the report.
+ *
  * Measured per scenario, after a warm-up, over a window: frame intervals (a rAF loop installed
  * before the page's scripts), long tasks, socket-to-screen per updated row (the renderer's own
  * histogram, reset and exported through the Diagnostics panel), main's message rate and frames,
@@ -21,7 +27,8 @@
  * The DOM floor (bench/lib/dom-floor.ts): once every scenario has run, the app's page closes and
  * a static page with the same rows, columns and CSS, whose numeric cells all change every frame,
  * is measured the same way at each scenario's viewport, so the app reads as a ratio to the least
- * a DOM table of those cells costs here. BENCH_E2E_SCENARIOS=desk (or wall) runs one scenario.
+ * a DOM table of those cells costs here. BENCH_E2E_SCENARIOS=desk (or wall, desk-diag, a
+ * comma-separated list) runs only those.
  */
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
