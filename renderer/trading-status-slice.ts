@@ -25,11 +25,24 @@ export function tradingStatusInitialData(): TradingStatusSlice {
 /** The slice after an event: a new map, and a new halted set only when the set changed. */
 function withUpdate(s: TradingStatusSlice, update: TradingStatusUpdate): TradingStatusSlice {
   const tradingStatus = applyTradingStatus(s.tradingStatus, update);
+  if (!update.reset && !haltsMoved(s.haltedSymbols, update))
+    return { tradingStatus, haltedSymbols: s.haltedSymbols };
   const halted = new Set<string>();
   for (const [symbol, status] of tradingStatus) if (status.halted) halted.add(symbol);
   const same =
     halted.size === s.haltedSymbols.size && [...halted].every((x) => s.haltedSymbols.has(x));
   return { tradingStatus, haltedSymbols: same ? s.haltedSymbols : halted };
+}
+
+/**
+ * Whether an event halts, resumes or clears a halted symbol. Under a full feed the events are
+ * LULD bands, hundreds a second: looking at the event's few symbols, not the whole map, keeps
+ * each one cheap.
+ */
+function haltsMoved(halted: ReadonlySet<string>, update: TradingStatusUpdate): boolean {
+  for (const symbol of update.cleared) if (halted.has(symbol)) return true;
+  for (const status of update.statuses) if (status.halted !== halted.has(status.symbol)) return true;
+  return false;
 }
 
 /** `current` with an event's changes applied (a new map: the store's subscribers compare it). */

@@ -159,7 +159,7 @@ export class CellPainter {
     ctx.beginPath();
     ctx.rect(0, view.top, view.width, Math.max(0, view.height - view.top));
     ctx.clip();
-    ctx.font = palette.font;
+    this.#measure.setFont(ctx, palette.font);
     ctx.textBaseline = 'middle';
     let count = 0;
     const { first, end } = visibleRange(view, scene.count);

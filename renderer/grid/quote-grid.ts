@@ -51,6 +51,11 @@ export interface GridLayout {
   readonly selected: string | undefined;
   /** The one-second tick: ages and stale marks. */
   readonly tick: number;
+  /**
+   * The value columns shown, one array per column choice: another array means another header
+   * to measure (the same one means the header has not moved since the last commit).
+   */
+  readonly columns?: readonly string[];
 }
 
 export interface GridElements {
@@ -112,6 +117,8 @@ export class QuoteGrid {
   #dprQuery: MediaQueryList | undefined;
   #themeWatch: (() => void) | undefined;
   #disposed = false;
+  /** The header and the scroll area were measured at least once. */
+  #measured = false;
 
   constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
     this.#el = elements;
@@ -139,6 +146,7 @@ export class QuoteGrid {
   }
 
   readonly #fontsLoaded = (): void => {
+    this.#measured = false;
     this.#painter.fontChanged();
     this.#request();
   };
@@ -149,7 +157,17 @@ export class QuoteGrid {
     this.#layout = layout;
     // Another order (a sort, an add or removal) moves rows under every cell: draw it all again.
     const reordered = layout.order !== before.order;
-    this.#measure(reordered);
+    // Reading the header's offsets forces a layout of the whole page in the middle of React's
+    // commit: only when the header may have moved. A selection or the one-second tick does not
+    // move it; a scroll and a resize have their own calls.
+    if (
+      reordered ||
+      !this.#measured ||
+      layout.columns === undefined ||
+      layout.columns !== before.columns
+    )
+      this.#measure(reordered);
+    else this.#request();
   }
 
   /** A frame was folded, or the series moved: paint what changed in the next animation frame. */
@@ -172,6 +190,8 @@ export class QuoteGrid {
   /** The theme changed: colours are read again (in the frame, after the page applied it). */
   themeChanged(): void {
     this.#palette = undefined;
+    // Another theme may bring another font size, and with it other header offsets.
+    this.#measured = false;
     this.#painter.invalidate();
     this.#request();
   }
@@ -219,6 +239,7 @@ export class QuoteGrid {
       view.scrollTop !== before.scrollTop ||
       view.scrollLeft !== before.scrollLeft ||
       columnsKey !== this.#columnsKey;
+    this.#measured = true;
     this.#view = view;
     this.#header = header;
     this.#columnsKey = columnsKey;

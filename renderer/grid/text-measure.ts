@@ -3,7 +3,9 @@
  * string cannot ask for `font-variant-numeric: tabular-nums`, so the digits are laid out here:
  * when the font's digits are all one width already (most UI fonts), a cell is one right-aligned
  * fillText; otherwise every digit gets the widest digit's advance, centred in it, so a column of
- * prices does not jitter as digits change. Each glyph and string is measured once per font.
+ * prices does not jitter as digits change. Each glyph is measured once per font, and a string's
+ * width is the sum of its glyphs' (no measureText per value: a full feed brings thousands of new
+ * price strings a second, which no cache of strings keeps up with).
  */
 
 /** The part of a 2D context that measuring and drawing text needs. */
@@ -14,9 +16,6 @@ export interface TextContext {
   fillText(text: string, x: number, y: number): void;
 }
 
-/** Strings cached per font before the cache starts over (prices repeat; volumes drift). */
-const STRING_CACHE_LIMIT = 4096;
-
 const DIGITS = '0123456789';
 
 interface FontMetrics {
@@ -25,7 +24,6 @@ interface FontMetrics {
   /** Every digit is `digit` wide already: a string can be drawn in one call. */
   readonly tabular: boolean;
   readonly glyphs: Map<string, number>;
-  readonly strings: Map<string, number>;
 }
 
 function isDigit(ch: string): boolean {
@@ -34,10 +32,27 @@ function isDigit(ch: string): boolean {
 
 export class TextMeasure {
   readonly #fonts = new Map<string, FontMetrics>();
+  /** The font setFont gave the context last, and its metrics. */
+  #active: { readonly ctx: TextContext; readonly metrics: FontMetrics } | undefined;
+
+  /**
+   * Sets the context's font and measures in it until the next setFont (or clear): reading
+   * `ctx.font` back, as a context that was not given its font here must be, serializes the font
+   * on every read in Chromium, and that was most of a busy paint's script time.
+   */
+  setFont(ctx: TextContext, font: string): void {
+    ctx.font = font;
+    this.#active = { ctx, metrics: this.#metricsOf(ctx, font) };
+  }
 
   /** What the font's digits are like (measured once per font; `ctx.font` must already be it). */
   #metrics(ctx: TextContext): FontMetrics {
-    const font = ctx.font;
+    const active = this.#active;
+    if (active !== undefined && active.ctx === ctx) return active.metrics;
+    return this.#metricsOf(ctx, ctx.font);
+  }
+
+  #metricsOf(ctx: TextContext, font: string): FontMetrics {
     let metrics = this.#fonts.get(font);
     if (metrics === undefined) {
       const widths = [...DIGITS].map((d) => ctx.measureText(d).width);
@@ -46,7 +61,6 @@ export class TextMeasure {
         digit,
         tabular: widths.every((w) => Math.abs(w - digit) < 0.01),
         glyphs: new Map(),
-        strings: new Map(),
       };
       this.#fonts.set(font, metrics);
     }
@@ -56,15 +70,9 @@ export class TextMeasure {
   /** The width `text` takes when drawn by drawRight in the context's current font. */
   width(ctx: TextContext, text: string): number {
     const metrics = this.#metrics(ctx);
-    let width = metrics.strings.get(text);
-    if (width !== undefined) return width;
-    if (metrics.tabular) width = ctx.measureText(text).width;
-    else {
-      width = 0;
-      for (const ch of text) width += isDigit(ch) ? metrics.digit : this.#glyph(ctx, metrics, ch);
-    }
-    if (metrics.strings.size >= STRING_CACHE_LIMIT) metrics.strings.clear();
-    metrics.strings.set(text, width);
+    // Figures, separators and signs do not kern: the glyphs' advances add up to the string's.
+    let width = 0;
+    for (const ch of text) width += isDigit(ch) ? metrics.digit : this.#glyph(ctx, metrics, ch);
     return width;
   }
 
@@ -116,5 +124,6 @@ export class TextMeasure {
   /** Forgets every measurement (the font changed its face, e.g. a web font finished loading). */
   clear(): void {
     this.#fonts.clear();
+    this.#active = undefined;
   }
 }

@@ -465,7 +465,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     cells.rendered(bodyRef.current, now, freshness);
     pacer.committed();
     pacer.due();
-    gridRef.current?.rendered({ order, selected, tick: now });
+    gridRef.current?.rendered({ order, selected, tick: now, columns: valueColumns });
   });
 
   // Hover is the canvas's to draw (the row under the pointer), as the selection is.

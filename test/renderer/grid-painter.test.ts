@@ -387,6 +387,34 @@ describe('backing store and text', () => {
     expect(proportional.measured).toBe(before);
   });
 
+  it('a font given with setFont is never read back, and each glyph is measured once', () => {
+    const measure = new TextMeasure();
+    const ctx = new RecordingContext();
+    let font = '';
+    let reads = 0;
+    Object.defineProperty(ctx, 'font', {
+      get: () => {
+        reads += 1;
+        return font;
+      },
+      set: (value: string) => {
+        font = value;
+      },
+    });
+    measure.setFont(ctx, '13px given');
+    expect(font).toBe('13px given');
+    measure.drawRight(ctx, '101.25', 100, 10, 80);
+    measure.drawRight(ctx, '99.75', 100, 36, 80);
+    expect(measure.width(ctx, '1,250')).toBe(5 * 7 - 4);
+    expect(reads).toBe(0);
+    // Ten digits and the two separators, each once, however many values follow.
+    const measured = ctx.measured;
+    expect(measured).toBe(12);
+    for (let i = 0; i < 50; i++) measure.drawRight(ctx, `${100 + i}.${i % 10}5`, 100, 10, 80);
+    expect(ctx.measured).toBe(measured);
+    expect(ctx.texts().slice(0, 2)).toEqual(['101.25', '99.75']);
+  });
+
   it('a value wider than its column is cut with an ellipsis, not drawn over the next', () => {
     const measure = new TextMeasure();
     const ctx = new RecordingContext();
