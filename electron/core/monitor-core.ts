@@ -191,6 +191,8 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'update:restart',
 ]);
 
+/** Trading status events (halts, LULD bands) reach the views at most this often. */
+const TRADING_STATUS_EVENT_MS = 250;
 /** A sink that keeps throwing is logged at most once per this many ms. */
 const SINK_ERROR_LOG_MS = 5_000;
 /** A diagnostics bundle is reused this long (see #recentBundle). */
@@ -273,6 +275,9 @@ export class MonitorCore {
   #unsubscribeUpdates: (() => void) | undefined;
 
   #metricsTimer: NodeJS.Timeout | undefined;
+  /** The next trading status event, when one is due later (#scheduleTradingStatus). */
+  #statusTimer: NodeJS.Timeout | undefined;
+  #statusSentAt = Number.NEGATIVE_INFINITY;
   #handlersTimer: NodeJS.Timeout | undefined;
   #handlersSignature = '';
   readonly #soon = new Map<string, NodeJS.Immediate>();
@@ -325,7 +330,7 @@ export class MonitorCore {
     this.#statuses = new TradingStatusBoard({
       logger: this.#root.child({ module: 'trading-status' }),
       maxSymbols: MAX_TOTAL_SYMBOLS,
-      onChange: () => this.#later('trading-status', () => this.#emitTradingStatus()),
+      onChange: () => this.#scheduleTradingStatus(),
     });
     this.#source = new StreamSource(
       {
@@ -482,6 +487,7 @@ export class MonitorCore {
         (this.#handlersTimer ? 1 : 0) +
         (this.#alerts.timerRunning ? 1 : 0) +
         (this.#tape.timerActive ? 1 : 0) +
+        (this.#statusTimer ? 1 : 0) +
         this.#soon.size,
       simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
@@ -709,6 +715,12 @@ export class MonitorCore {
     if (this.#handlersTimer) clearInterval(this.#handlersTimer);
     this.#metricsTimer = undefined;
     this.#handlersTimer = undefined;
+    if (this.#statusTimer) {
+      clearTimeout(this.#statusTimer);
+      this.#statusTimer = undefined;
+      // What it held is drained now (no view hears of it; a new view reads the whole set).
+      this.#statuses.takeUpdate();
+    }
   }
 
   // ---------------------------------------------------------------- log
@@ -1119,7 +1131,31 @@ export class MonitorCore {
     };
   }
 
-  /** Tells the views which symbols' halts and bands changed (coalesced per turn). */
+  /**
+   * At most one trading status event per TRADING_STATUS_EVENT_MS while views are attached. LULD
+   * bands follow the price (hundreds of changes a second under a full feed), and a view only
+   * needs to see a halt promptly, not every band step; alerts run here, on every message.
+   */
+  #scheduleTradingStatus(): void {
+    if (this.#closed || this.#statusTimer !== undefined) return;
+    const wait =
+      this.#views.size === 0 ? 0 : this.#statusSentAt + TRADING_STATUS_EVENT_MS - performance.now();
+    if (wait <= 0) {
+      this.#later('trading-status', () => {
+        this.#statusSentAt = performance.now();
+        this.#emitTradingStatus();
+      });
+      return;
+    }
+    this.#statusTimer = setTimeout(() => {
+      this.#statusTimer = undefined;
+      if (this.#closed) return;
+      this.#statusSentAt = performance.now();
+      this.#emitTradingStatus();
+    }, wait);
+  }
+
+  /** Tells the views which symbols' halts and bands changed since the last event. */
   #emitTradingStatus(): void {
     const update = this.#statuses.takeUpdate();
     if (update === undefined || this.#views.size === 0) return;

@@ -141,4 +141,33 @@ describe('trading halts in the core (embedded simulator)', () => {
     });
     expect(result).toMatchObject({ ok: false, error: { code: 'bad-request' } });
   });
+
+  it('LULD bands moving with the price reach a view at most four times a second', async () => {
+    const { view, sink } = await setup({
+      watchlists: [
+        {
+          id: 'default',
+          name: 'Main',
+          symbols: ['AAPL', 'MSFT', 'AMZN', 'GOOGL', 'META', 'NVDA', 'TSLA', 'AMD', 'INTC', 'NFLX'],
+        },
+      ],
+    });
+    await waitFor(
+      () => sink.last('subscriptions:update')?.confirmed.lulds?.includes('AAPL') === true,
+      { timeoutMs: 10_000, what: 'AAPL confirmed on lulds' },
+    );
+    await value(view, 'simulator:control', { action: 'rate', perSecond: 20_000 });
+    const start = sink.of('market:trading-status').length;
+    const bands = (): number =>
+      sink
+        .of('market:trading-status')
+        .slice(start)
+        .reduce((n, u) => n + u.statuses.length, 0);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const events = sink.of('market:trading-status').length - start;
+    // The bands did move (so the events carry something) ...
+    expect(bands()).toBeGreaterThan(0);
+    // ... but at most one event per 250 ms (2 s: 8, plus one at each edge).
+    expect(events).toBeLessThanOrEqual(10);
+  });
 });
