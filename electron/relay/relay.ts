@@ -551,6 +551,18 @@ class RelayServer implements Relay, ClientHost {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    // Without client keys any key passes, and a browser lets every page it shows open
+    // ws://127.0.0.1: a page would stream on the user's Alpaca account. Browsers always send an
+    // Origin; SDKs and our StreamClient send none, so an Origin is refused here.
+    if (this.keys.size === 0 && req.headers.origin !== undefined) {
+      this.counters.connectionsRejected += 1;
+      this.logger.info('upgrade from a web page refused: a relay without client keys');
+      const body = 'a relay without client keys does not serve web pages\n';
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
     if (!this.#gate.admitUpgrade(socket, this.#clients.size)) {
       this.counters.connectionsRejected += 1;
       return;
