@@ -496,6 +496,25 @@ describe.skipIf(natsMissing !== undefined)(
       expect(c.ws.readyState).toBe(WebSocket.OPEN);
     });
 
+    it('answers a flood of hellos with a few announcements, not one each', async () => {
+      const { holder, downstream, prefix } = await pair();
+      const c = await client(downstream);
+      c.send({ action: 'subscribe', quotes: ['AAPL'] });
+      await until(() => c.ofType('q').length > 0, 'data through NATS');
+      const nc = await natsConnect({ servers: nats.url });
+      cleanups.push(() => nc.close());
+      const before = holder.stats().publish?.announcements ?? 0;
+      // Anyone on NATS may say hello; each one asked every downstream relay for its whole set.
+      const hello = new TextEncoder().encode(JSON.stringify({ v: 1, holder: 'intruder' }));
+      for (let i = 0; i < 500; i++) nc.publish(`${prefix}.iex.hello`, hello);
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const answered = (holder.stats().publish?.announcements ?? 0) - before;
+      expect(answered).toBeGreaterThanOrEqual(1);
+      expect(answered).toBeLessThan(10);
+      expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    });
+
     it('rides out a NATS server restart: both relays resume, interest re-announced, clients stay', async () => {
       const { holder, downstream } = await pair();
       const sdk = new streaming.StockDataStream({
