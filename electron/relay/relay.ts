@@ -317,7 +317,15 @@ class RelayServer implements Relay, ClientHost {
         authorize: (key, secret) => this.keys.check(key, secret) !== undefined,
         logger: this.logger,
       });
-    this.#http = createServer((req, res) => {
+    // A request's headers (an upgrade's too) get as long as a client's auth, not Node's minute:
+    // the connection slots are few, and slow senders would hold them all.
+    const slow = this.authTimeoutMs;
+    const serverOptions = {
+      headersTimeout: slow,
+      requestTimeout: slow,
+      connectionsCheckingInterval: Math.min(1000, slow),
+    };
+    this.#http = createServer(serverOptions, (req, res) => {
       const known = pathnameOf(req.url) === FEED_PATHS[this.feed];
       if (!known && this.rest !== undefined) return this.rest.handle(req, res);
       res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
