@@ -82,7 +82,22 @@ function feedOf(source: Source): Feed {
   return source.kind === 'simulator' ? 'iex' : source.feed;
 }
 
-const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0']);
+/**
+ * Host names (as the URL parser writes them) that reach a socket on 127.0.0.1: besides the usual
+ * ones, an IPv4-mapped IPv6 address does, and so does any 127/8 address on some systems.
+ */
+const LOOPBACK_NAMES = new Set([
+  'localhost',
+  'localhost.',
+  '[::1]',
+  '0.0.0.0',
+  '[::ffff:7f00:1]',
+  '[::ffff:0:0]',
+]);
+
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK_NAMES.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 /**
  * Whether `source` is the relay this app serves on `port`: the app would then be its own
@@ -96,7 +111,7 @@ export function servesItself(source: Source, port: number): boolean {
   } catch {
     return false;
   }
-  return LOOPBACK_NAMES.has(url.hostname) && Number(url.port) === port;
+  return isLoopback(url.hostname) && Number(url.port) === port;
 }
 
 const SELF_LOOP =

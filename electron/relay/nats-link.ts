@@ -28,18 +28,34 @@ export interface NatsLinkOptions {
   readonly onDown: () => void;
 }
 
+/**
+ * `raw` with any user:password@ or token@ cut out: refusals are printed and logged, and the
+ * credentials a NATS URL may carry must not ride along.
+ */
+function withoutCredentials(raw: string): string {
+  return raw.replace(/^([^/]*\/\/)[^/?#]*@/, '$1***@');
+}
+
 /** Checks a `nats://HOST:PORT` URL; throws a RangeError saying what is wrong. */
 export function checkNatsUrl(raw: string): string {
+  const shown = withoutCredentials(raw);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new RangeError(`${JSON.stringify(raw)} is not a URL: use nats://HOST:PORT`);
+    throw new RangeError(`${JSON.stringify(shown)} is not a URL: use nats://HOST:PORT`);
   }
-  if (url.protocol !== 'nats:') throw new RangeError(`${raw}: use nats://HOST:PORT`);
-  if (url.hostname === '') throw new RangeError(`${raw}: no host`);
+  if (url.protocol !== 'nats:') throw new RangeError(`${shown}: use nats://HOST:PORT`);
+  if (url.hostname === '') throw new RangeError(`${shown}: no host`);
   if (url.pathname !== '' && url.pathname !== '/')
-    throw new RangeError(`${raw}: a NATS URL has no path`);
+    throw new RangeError(`${shown}: a NATS URL has no path`);
+  // Checked here, not at the first connect, where it would be retried for ever.
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new RangeError(`${shown}: the user or password has a bad %-escape`);
+  }
   return raw;
 }
 

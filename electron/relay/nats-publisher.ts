@@ -34,7 +34,18 @@ export interface NatsPublish {
   readonly prefix?: string;
   /** The NATS client's wait between reconnect attempts. Default 1 000 ms. */
   readonly reconnectWaitMs?: number;
+  /**
+   * Pairs held for all downstream relays together (a pair two relays want counts twice); an
+   * announcement past it is ignored. Default DEFAULT_MAX_LEASED_PAIRS.
+   */
+  readonly maxLeasedPairs?: number;
 }
+
+/**
+ * Ten relays at their announcement limit. Without a total, anyone on NATS could make the holder
+ * keep MAX_LEASES x MAX_ANNOUNCED_PAIRS (20 million) pairs, and the upstream subscribe them.
+ */
+export const DEFAULT_MAX_LEASED_PAIRS = 10 * MAX_ANNOUNCED_PAIRS;
 
 export interface NatsPublisherStats {
   readonly connection: NatsLinkState;
@@ -81,6 +92,7 @@ export class NatsPublisher {
   readonly #link: NatsLink;
   readonly #log: Logger;
   readonly #leases = new Map<string, Lease>();
+  readonly #maxLeasedPairs: number;
   #batch: DataMessage[] = [];
   #flushScheduled = false;
   #stateScheduled = false;
@@ -96,6 +108,10 @@ export class NatsPublisher {
     this.#source = source;
     this.#subjects = new NatsSubjects(options.prefix ?? DEFAULT_NATS_PREFIX, feed);
     this.#log = logger.child({ nats: 'publish' });
+    const max = options.maxLeasedPairs;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max < 1))
+      throw new RangeError('maxLeasedPairs must be a whole number >= 1');
+    this.#maxLeasedPairs = max ?? DEFAULT_MAX_LEASED_PAIRS;
     this.#link = new NatsLink({
       url: options.nats,
       name: `market-monitor relay holder ${this.id}`,
@@ -252,6 +268,18 @@ export class NatsPublisher {
       return;
     }
     let lease = this.#leases.get(message.relay);
+    let others = 0;
+    for (const l of this.#leases.values()) if (l !== lease) others += l.count;
+    if (others + count > this.#maxLeasedPairs) {
+      this.#badInterest += 1;
+      this.#log.warn(
+        { relay: message.relay, count, others },
+        `announcement past ${this.#maxLeasedPairs} leased pairs in all ignored`,
+      );
+      // A known relay keeps what it held until its lease runs out.
+      if (lease !== undefined) this.#arm(lease);
+      return;
+    }
     if (lease === undefined && this.#leases.size >= MAX_LEASES) {
       this.#badInterest += 1;
       this.#log.warn(

@@ -46,6 +46,13 @@ export interface NatsUpstream {
   readonly reconnectWaitMs?: number;
 }
 
+/**
+ * Hellos are answered at most this often. Anyone on NATS may send one and each costs a whole
+ * announcement here and a pass over the upstream's pairs at the holder; a holder that restarts
+ * says hello once, so a quarter second more before its answer costs nothing.
+ */
+const HELLO_ANSWER_GAP_MS = 250;
+
 interface SubjectEntry {
   readonly channel: Channel;
   readonly star: boolean;
@@ -74,6 +81,8 @@ export class NatsSource implements RelaySource {
   #badMessages = 0;
   #announceScheduled = false;
   #renewTimer: NodeJS.Timeout | undefined;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #helloAnsweredAt = Number.NEGATIVE_INFINITY;
   readonly #dataListeners: ((msg: DataMessage) => void)[] = [];
   readonly #changeListeners: (() => void)[] = [];
   #closing: Promise<void> | undefined;
@@ -192,6 +201,7 @@ export class NatsSource implements RelaySource {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#renewTimer);
+      clearTimeout(this.#helloTimer);
       await this.#link.close(() => {
         this.#link.publish(
           this.#subjects.interest,
@@ -309,9 +319,16 @@ export class NatsSource implements RelaySource {
 
   #onHello(data: Uint8Array): void {
     const hello = readHello(data);
-    if (!hello.ok) return;
-    this.#log.info({ holder: hello.value.holder }, 'holder asks for interest');
-    this.#announce();
+    if (!hello.ok || this.#helloTimer !== undefined) return;
+    const answer = (): void => {
+      this.#helloTimer = undefined;
+      this.#helloAnsweredAt = Date.now();
+      this.#log.info({ holder: hello.value.holder }, 'holder asks for interest');
+      this.#announce();
+    };
+    const wait = this.#helloAnsweredAt + HELLO_ANSWER_GAP_MS - Date.now();
+    if (wait <= 0) answer();
+    else this.#helloTimer = setTimeout(answer, wait);
   }
 
   #onState(data: Uint8Array): void {

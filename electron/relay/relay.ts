@@ -317,7 +317,15 @@ class RelayServer implements Relay, ClientHost {
         authorize: (key, secret) => this.keys.check(key, secret) !== undefined,
         logger: this.logger,
       });
-    this.#http = createServer((req, res) => {
+    // A request's headers (an upgrade's too) get as long as a client's auth, not Node's minute:
+    // the connection slots are few, and slow senders would hold them all.
+    const slow = this.authTimeoutMs;
+    const serverOptions = {
+      headersTimeout: slow,
+      requestTimeout: slow,
+      connectionsCheckingInterval: Math.min(1000, slow),
+    };
+    this.#http = createServer(serverOptions, (req, res) => {
       const known = pathnameOf(req.url) === FEED_PATHS[this.feed];
       if (!known && this.rest !== undefined) return this.rest.handle(req, res);
       res.writeHead(known ? 426 : 404, { 'Content-Type': 'text/plain' });
@@ -549,6 +557,18 @@ class RelayServer implements Relay, ClientHost {
     if (path !== FEED_PATHS[this.feed]) {
       this.counters.connectionsRejected += 1;
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Without client keys any key passes, and a browser lets every page it shows open
+    // ws://127.0.0.1: a page would stream on the user's Alpaca account. Browsers always send an
+    // Origin; SDKs and our StreamClient send none, so an Origin is refused here.
+    if (this.keys.size === 0 && req.headers.origin !== undefined) {
+      this.counters.connectionsRejected += 1;
+      this.logger.info('upgrade from a web page refused: a relay without client keys');
+      const body = 'a relay without client keys does not serve web pages\n';
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     if (!this.#gate.admitUpgrade(socket, this.#clients.size)) {

@@ -69,12 +69,39 @@ export const REST_PROXY_DEFAULTS = {
   maxConcurrent: 8,
 } as const;
 
+/**
+ * Whether a path's segments, once percent-decoded, would climb: `..%2forders` or `%2e%2e%5c` is
+ * not a dot segment to the URL parser, but a server that decodes before routing reads
+ * `/v2/assets/../orders`. Undecodable escapes count as climbing too. An encoded slash alone stays
+ * allowed: `/v2/assets/BTC%2FUSD` is how the app asks for a crypto pair.
+ */
+function climbs(pathname: string): boolean {
+  for (const segment of pathname.split('/')) {
+    if (!segment.includes('%')) continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return true;
+    }
+    if (decoded.split(/[/\\]/).some((part) => part === '.' || part === '..')) return true;
+  }
+  return false;
+}
+
 /** Which upstream base serves `pathname`, or undefined when it is not on the allow-list. */
 export function restTarget(pathname: string): 'data' | 'trading' | undefined {
+  if (pathname.includes('\\') || climbs(pathname)) return undefined;
   if (DATA_PREFIXES.some((p) => pathname.startsWith(p) && pathname.length > p.length))
     return 'data';
   if (TRADING_EXACT.has(pathname)) return 'trading';
-  if (TRADING_PREFIXES.some((p) => pathname.startsWith(p) && pathname.length > p.length))
+  // One asset, one segment: nothing below it on the trading host is market data.
+  if (
+    TRADING_PREFIXES.some(
+      (p) =>
+        pathname.startsWith(p) && pathname.length > p.length && !pathname.includes('/', p.length),
+    )
+  )
     return 'trading';
   return undefined;
 }

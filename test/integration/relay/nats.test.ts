@@ -496,6 +496,63 @@ describe.skipIf(natsMissing !== undefined)(
       expect(c.ws.readyState).toBe(WebSocket.OPEN);
     });
 
+    it('answers a flood of hellos with a few announcements, not one each', async () => {
+      const { holder, downstream, prefix } = await pair();
+      const c = await client(downstream);
+      c.send({ action: 'subscribe', quotes: ['AAPL'] });
+      await until(() => c.ofType('q').length > 0, 'data through NATS');
+      const nc = await natsConnect({ servers: nats.url });
+      cleanups.push(() => nc.close());
+      const before = holder.stats().publish?.announcements ?? 0;
+      // Anyone on NATS may say hello; each one asked every downstream relay for its whole set.
+      const hello = new TextEncoder().encode(JSON.stringify({ v: 1, holder: 'intruder' }));
+      for (let i = 0; i < 500; i++) nc.publish(`${prefix}.iex.hello`, hello);
+      await nc.flush();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const answered = (holder.stats().publish?.announcements ?? 0) - before;
+      expect(answered).toBeGreaterThanOrEqual(1);
+      expect(answered).toBeLessThan(10);
+      expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    });
+
+    it('holds no more leased pairs in all than its limit, whoever announces them', async () => {
+      const prefix = `t${++prefixes}`;
+      const sim = await startSimulator({ rate: 0, key: SIM_KEY, secret: SIM_SECRET });
+      sims.push(sim);
+      const holder = await startRelay({
+        upstream: { url: sim.urlFor('iex'), key: SIM_KEY, secret: SIM_SECRET },
+        publish: { nats: nats.url, prefix, reconnectWaitMs: 100, maxLeasedPairs: 5 },
+        keys: KEYS,
+      });
+      relays.push(holder);
+      await until(() => holder.stats().publish?.connection === 'connected', 'the holder on NATS');
+      const nc = await natsConnect({ servers: nats.url });
+      cleanups.push(() => nc.close());
+      const announce = (relay: string, seq: number, symbols: string[]): void =>
+        nc.publish(
+          `${prefix}.iex.interest`,
+          new TextEncoder().encode(
+            JSON.stringify({ v: 1, relay, seq, leaseMs: 30_000, pairs: { quotes: symbols } }),
+          ),
+        );
+      announce('r1', 1, ['AAPL', 'MSFT', 'TSLA']);
+      announce('r2', 1, ['NVDA', 'AMD', 'INTC']);
+      // r1 may still grow within the limit; r2 was never taken.
+      announce('r1', 2, ['AAPL', 'MSFT', 'TSLA', 'IBM', 'ORCL']);
+      announce('r1', 3, ['AAPL', 'MSFT', 'TSLA', 'IBM', 'ORCL', 'SPY']);
+      await nc.flush();
+      await until(() => (holder.stats().publish?.badInterest ?? 0) === 2, 'two refused');
+      expect(holder.stats().publish).toMatchObject({ leases: 1, leasedPairs: 5 });
+      await until(() => holder.upstream.subscriptions.confirmed().quotes?.length === 5, 'held');
+      expect([...(holder.upstream.subscriptions.confirmed().quotes ?? [])].sort()).toEqual([
+        'AAPL',
+        'IBM',
+        'MSFT',
+        'ORCL',
+        'TSLA',
+      ]);
+    });
+
     it('rides out a NATS server restart: both relays resume, interest re-announced, clients stay', async () => {
       const { holder, downstream } = await pair();
       const sdk = new streaming.StockDataStream({

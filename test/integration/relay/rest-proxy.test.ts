@@ -4,6 +4,7 @@
  * upstream's 429 / 500 / oversized / slow answers, scripted by a real HTTP server, reach the
  * client as they should, the user's keys never leaving the relay.
  */
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRelay, type Relay, type RelayOptions } from '../../../electron/relay/index.ts';
 import { AlpacaRest } from '../../../electron/rest/alpaca-rest.ts';
@@ -77,6 +78,27 @@ function get(
 
 const relayAuth = { key: RELAY_KEY.key, secret: RELAY_KEY.secret };
 
+/** A GET with its request target sent byte for byte (fetch would normalize it first). */
+function rawGet(http: string, target: string): Promise<number> {
+  const { port } = new URL(http);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: target,
+        headers: { 'APCA-API-KEY-ID': RELAY_KEY.key, 'APCA-API-SECRET-KEY': RELAY_KEY.secret },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('relay REST pass-through', () => {
   it('serves AlpacaRest snapshots, clock and calendar from the simulator with a relay key', async () => {
     const { http } = await simulatorRelay();
@@ -135,6 +157,27 @@ describe('relay REST pass-through', () => {
     const counted = relay.rest?.counters();
     expect(counted?.refused).toMatchObject({ '401': 3, '404': 6, '405': 1 });
     expect(counted?.forwarded).toBe(0);
+  });
+
+  it('refuses encoded separators that climb out of the allowed paths, keeps BTC%2FUSD', async () => {
+    const { http, server } = await scriptedRelay((_hit, res) => sendJson(res, 200, {}));
+    for (const target of [
+      '/v2/assets/..%2forders',
+      '/v2/assets/%2e%2e%2Fv2%2Forders',
+      '/v2/assets/x%2F..%2F..%2Faccount',
+      '/v2/assets/..%5caccount',
+      '/v2/stocks/AAPL%2F..%2F..%2F..%2Fv2%2Faccount',
+      '/v2/assets/AAPL/activities',
+      '/v2/assets/%zz',
+    ]) {
+      const status = await rawGet(http, target);
+      expect(status, target).toBeGreaterThanOrEqual(400);
+      expect(status, target).toBeLessThan(500);
+    }
+    expect(server.hits.map((h) => h.url)).toEqual([]);
+    // A crypto pair is one segment with an encoded slash: it still passes.
+    expect(await rawGet(http, '/v2/assets/BTC%2FUSD')).toBe(200);
+    expect(server.hits.map((h) => h.url)).toEqual(['/v2/assets/BTC%2FUSD']);
   });
 
   it('passes on an upstream 429 and 500 with their headers, and the user keys go upstream only', async () => {

@@ -67,4 +67,24 @@ describe('relay NATS flags', () => {
       expect((error as Error).message, argv.join(' ')).toMatch(message);
     }
   });
+
+  it('never repeats a NATS password or token in its refusals', () => {
+    for (const url of [
+      'nats://alice:hunter22@h:4222/path',
+      'tls://alice:hunter22@h:4222',
+      'nats://alice:hunter22@:4222',
+      'nats://alice:hunter22@h:99999',
+      'nats://hunter22@h:4222/x',
+      'nats://alice:hunter22%zz@h:4222',
+    ]) {
+      let error: unknown;
+      try {
+        parseRelayArgs(['--upstream', url], ENV);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, url).toBeInstanceOf(UsageError);
+      expect((error as Error).message, url).not.toMatch(/hunter22/);
+    }
+  });
 });
