@@ -14,7 +14,7 @@ import type { ConnectionState } from './connection.ts';
 import type { QuoteFrame } from './frame.ts';
 import type { Health, HistogramSummary, MetricsSnapshot, Rates } from './metrics.ts';
 import type { Channel, Codec, Feed } from './market.ts';
-import { relayBaseProblem } from './relay-url.ts';
+import { parseRelayUrl, relayBaseProblem } from './relay-url.ts';
 
 // ------------------------------------------------------------------------------ envelope
 
@@ -191,14 +191,25 @@ export const CODECS = ['json', 'msgpack'] as const satisfies readonly Codec[];
 export const THEMES = ['dark', 'light'] as const;
 export type Theme = (typeof THEMES)[number];
 
-/** A relay's base address, `ws://HOST:PORT` (shared/relay-url.ts parses what the user typed). */
+/**
+ * A relay's base address, `ws://HOST:PORT` (shared/relay-url.ts parses what the user typed). An
+ * address that parses but is not in its base form (a feed path, upper case, spaces: a settings
+ * file edited by hand) is stored in its base form rather than refused: a refused field would make
+ * the whole settings file fall back to the defaults. The `feed` beside it decides the path.
+ */
 const relayUrlSchema = z
   .string()
   .max(2048)
-  .superRefine((url, ctx) => {
-    const problem = relayBaseProblem(url);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  .transform((value) => {
+    const parsed = parseRelayUrl(value);
+    return parsed.ok ? parsed.url : value;
+  })
+  .pipe(
+    z.string().superRefine((url, ctx) => {
+      const problem = relayBaseProblem(url);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  );
 
 export const sourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('simulator'), codec: z.enum(CODECS) }),

@@ -152,8 +152,12 @@ export class RelayCommands {
       if (relay === undefined) return;
       // Same feed: the adapter has already moved to the new client. Another feed: another path.
       // A source that is this relay itself: stopped (with why), before it waits on itself.
-      if (relay.feed !== feedOf(source) || servesItself(source, relay.port))
-        void this.#serial(() => this.#restart());
+      if (relay.feed !== feedOf(source) || servesItself(source, relay.port)) {
+        // Nobody awaits this one: a failure is logged here, never an unhandled rejection.
+        this.#serial(() => this.#restart()).catch((err: unknown) =>
+          this.#log.error({ err }, 'restarting the served relay after a source change failed'),
+        );
+      }
     });
   }
 

@@ -138,7 +138,7 @@ describe('a Relay source', () => {
     const { view } = await setup();
     for (const url of [
       'http://127.0.0.1:1',
-      'ws://127.0.0.1:1/v2/iex',
+      'ws://127.0.0.1:1/not/a/feed',
       'ftp://x',
       'ws://u:p@h:1',
     ]) {

@@ -93,9 +93,23 @@ describe('settings with the relay', () => {
     ).toBe(false);
     expect(
       bad({
-        source: { kind: 'relay', url: 'ws://127.0.0.1:1/v2/iex', feed: 'iex', codec: 'json' },
+        source: { kind: 'relay', url: 'http://127.0.0.1:1', feed: 'iex', codec: 'json' },
       }),
     ).toBe(false);
+  });
+
+  it('a hand-edited address that parses is kept in its base form, not refused', () => {
+    // A refused field would send the whole settings file back to the defaults.
+    const parsed = settingsSchema.parse({
+      ...DEFAULT_SETTINGS,
+      source: { kind: 'relay', url: ' ws://LOCALHOST:8765/v2/sip ', feed: 'sip', codec: 'json' },
+    });
+    expect(parsed.source).toEqual({
+      kind: 'relay',
+      url: 'ws://localhost:8765',
+      feed: 'sip',
+      codec: 'json',
+    });
   });
 
   it('source:set and relay:serve validate their payloads', () => {
