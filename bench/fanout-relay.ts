@@ -35,6 +35,8 @@ export interface RelaySnapshot {
 }
 
 export interface RelayProcess {
+  /** The name it was started with (the leg's name for it: relay, holder, downstream). */
+  readonly name: string;
   readonly handle: ChildHandle;
   readonly pid: number;
   /** Where clients connect: `ws://127.0.0.1:PORT/v2/iex`. */
@@ -58,6 +60,7 @@ export async function startRelayProcess(
   try {
     const ready = await handle.request<{ pid: number; url: string }>('start', { options }, 60_000);
     return {
+      name,
       handle,
       pid: ready.pid,
       url: ready.url,

@@ -79,3 +79,42 @@ export function addedLatency(direct: readonly number[], relayed: readonly number
   }
   return relayed.map((r, i) => r - (direct[i] as number));
 }
+
+/** checkDelivery for a path that keeps each subject's order but not the order across subjects. */
+export interface UnorderedDelivery {
+  /** lost and duplicated: the net difference of the totals (see checkDeliveryUnordered). */
+  readonly delivery: Delivery;
+  /** Items counted under another frame's marker than their own, neither lost nor doubled. */
+  readonly displaced: number;
+  /** The furthest the running count got from the paced one, in items (either way). */
+  readonly maxDrift: number;
+}
+
+/**
+ * The accounting for a path that may move items across markers without losing any: NATS keeps
+ * order per subject (type and symbol), and the holder publishes one message per subject for
+ * everything it read at once, which can be several upstream frames. An item of frame n+1 may then
+ * come before marker n, and frame by frame it would look lost from one frame and doubled in the
+ * next. Here lost and duplicated are the totals' net difference, the frame-by-frame mismatch that
+ * cancels out is `displaced`. A loss and an equal duplication elsewhere would cancel too: the
+ * markers, which share one subject, still say whether a frame's marker was missed or doubled.
+ */
+export function checkDeliveryUnordered(
+  sizes: Int32Array,
+  record: ReceiverRecord,
+): UnorderedDelivery {
+  const exact = checkDelivery(sizes, record);
+  let drift = 0;
+  let maxDrift = Math.abs(record.trailing);
+  for (let seq = 0; seq < sizes.length; seq++) {
+    const count = seq < record.counts.length ? (record.counts[seq] as number) : 0;
+    drift += count - (sizes[seq] as number);
+    if (Math.abs(drift) > maxDrift) maxDrift = Math.abs(drift);
+  }
+  const net = exact.counted - exact.expected;
+  return {
+    delivery: { ...exact, lost: Math.max(0, -net), duplicated: Math.max(0, net) },
+    displaced: Math.min(exact.lost, exact.duplicated),
+    maxDrift,
+  };
+}

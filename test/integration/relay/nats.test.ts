@@ -18,7 +18,7 @@ import type { Feed } from '../../../shared/market.ts';
 import { startSimulator, type Simulator } from '../../../electron/simulator/index.ts';
 import { StreamClient } from '../../../electron/stream/client.ts';
 import { connect, shut, until, type TestClient } from '../simulator/helpers.ts';
-import { NatsServer, natsMissing } from './nats-server.ts';
+import { NatsServer, natsMissing } from '../../../bench/lib/nats-server.ts';
 
 const SIM_KEY = 'SIMKEY';
 const SIM_SECRET = 'SIMSECRET';

@@ -4,7 +4,12 @@
  * missing markers.
  */
 import { describe, expect, it } from 'vitest';
-import { addedLatency, checkDelivery, latencySamples } from '../../../bench/lib/delivery.ts';
+import {
+  addedLatency,
+  checkDelivery,
+  checkDeliveryUnordered,
+  latencySamples,
+} from '../../../bench/lib/delivery.ts';
 
 const record = (received: bigint[], counts: number[], trailing = 0) => ({
   received: BigInt64Array.from(received),
@@ -49,6 +54,35 @@ describe('checkDelivery', () => {
       lost: 5,
       missingMarkers: 1,
     });
+  });
+});
+
+describe('checkDeliveryUnordered', () => {
+  const sizes = Int32Array.from([3, 1, 5, 2]);
+
+  it('takes items counted under a neighbouring marker as displaced, not lost and doubled', () => {
+    // Two of frame 2's items came before marker 1, one of frame 3's before marker 2.
+    const got = checkDeliveryUnordered(sizes, record([10n, 20n, 30n, 40n], [3, 3, 4, 1]));
+    expect(got).toEqual({
+      delivery: { expected: 11, counted: 11, lost: 0, duplicated: 0, missingMarkers: 0 },
+      displaced: 2,
+      maxDrift: 2,
+    });
+    // Frame by frame the same record reads as loss and duplication.
+    expect(checkDelivery(sizes, record([10n, 20n, 30n, 40n], [3, 3, 4, 1]))).toMatchObject({
+      lost: 2,
+      duplicated: 2,
+    });
+  });
+
+  it('still finds what is missing or too many in all', () => {
+    expect(
+      checkDeliveryUnordered(sizes, record([10n, 20n, -1n, 40n], [3, 2, 0, 2])).delivery,
+    ).toEqual({ expected: 11, counted: 7, lost: 4, duplicated: 0, missingMarkers: 1 });
+    const doubled = checkDeliveryUnordered(sizes, record([10n, 20n, 30n, 40n], [3, 1, 5, 2], 3));
+    expect(doubled.delivery).toMatchObject({ lost: 0, duplicated: 3 });
+    expect(doubled.displaced).toBe(0);
+    expect(doubled.maxDrift).toBe(3);
   });
 });
 

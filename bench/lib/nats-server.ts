@@ -1,12 +1,15 @@
 /**
- * A real nats-server for tests: Debian's binary (or NATS_SERVER) on 127.0.0.1, a free port
- * chosen by the server itself the first time and reused on restart, so clients reconnect to the
- * same address. Where the binary cannot be found, `natsMissing` says why and the tests skip.
+ * A real nats-server for the relay's NATS tests and the fan-out bench's NATS leg: Debian's binary
+ * (or NATS_SERVER) on 127.0.0.1, a free port chosen by the server itself the first time and reused
+ * on restart, so clients reconnect to the same address. Where the binary cannot be found,
+ * `natsMissing` says why, and the tests skip and the bench leaves the leg out with that reason.
+ * The process is tracked (processes.ts): a crashed bench or test run leaves no server behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { track } from './processes.ts';
 
 const BINARY = process.env['NATS_SERVER'] || '/usr/sbin/nats-server';
 
@@ -37,6 +40,11 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs (its CPU and memory are read from /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.#child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null;
   }
@@ -51,6 +59,7 @@ export class NatsServer {
       },
     );
     this.#child = child;
+    track(child);
     const ready = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`nats-server did not start:\n${this.#log}`)),
