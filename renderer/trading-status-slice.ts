@@ -41,7 +41,8 @@ function withUpdate(s: TradingStatusSlice, update: TradingStatusUpdate): Trading
  */
 function haltsMoved(halted: ReadonlySet<string>, update: TradingStatusUpdate): boolean {
   for (const symbol of update.cleared) if (halted.has(symbol)) return true;
-  for (const status of update.statuses) if (status.halted !== halted.has(status.symbol)) return true;
+  for (const status of update.statuses)
+    if (status.halted !== halted.has(status.symbol)) return true;
   return false;
 }
 
