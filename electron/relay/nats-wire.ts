@@ -10,7 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { z } from 'zod';
-import { CHANNELS, type Channel, type DataMessage, type Feed } from '../../shared/market.ts';
+import {
+  CHANNELS,
+  DATA_KINDS,
+  type Channel,
+  type DataMessage,
+  type Feed,
+} from '../../shared/market.ts';
 import { channelOf } from './wire.ts';
 
 export const DEFAULT_NATS_PREFIX = 'alpaca';
@@ -160,20 +166,7 @@ export function packMessages(messages: readonly DataMessage[]): Uint8Array {
   return packr.pack(messages);
 }
 
-const KINDS = new Set<string>([
-  'quote',
-  'trade',
-  'bar',
-  'dailyBar',
-  'updatedBar',
-  'status',
-  'luld',
-  'correction',
-  'cancelError',
-  'imbalance',
-  'orderbook',
-  'news',
-]);
+const KINDS: ReadonlySet<string> = new Set<string>(DATA_KINDS);
 
 function looksLikeMessage(value: unknown): value is DataMessage {
   if (typeof value !== 'object' || value === null) return false;

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RestBar, SymbolSnapshot } from '../../../electron/rest/types.ts';
+import { mulberry32 } from '../../../electron/simulator/market-walk.ts';
 import { QuoteBook, type BookCursor } from '../../../electron/stream/book.ts';
 import { encodeFrame } from '../../../shared/frame-codec.ts';
 import { FRAME_COLUMNS } from '../../../shared/frame.ts';
@@ -31,19 +32,6 @@ const RUNS = [
 const STEPS = 2_500;
 const DAY = 86_400_000;
 const D0 = Date.UTC(2026, 11, 3, 5);
-
-/** mulberry32: the same stream of numbers on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Float bits as hex, so that -0, NaN payloads and the last ulp are all compared. */
 function bits(x: number): string {
   const view = new DataView(new ArrayBuffer(8));
@@ -53,7 +41,7 @@ function bits(x: number): string {
 
 /** What one seeded sequence does to a book, as lines: one per frame taken and per value() read. */
 function play(seed: number, symbols = 36, maxSymbols = 28): string[] {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const int = (n: number): number => Math.floor(random() * n);
   const price = (): number => Math.round((10 + random() * 90) * 100) / 100;
   let clock = Date.UTC(2026, 11, 4, 15);
