@@ -275,12 +275,12 @@ export class MonitorCore {
   #unsubscribeUpdates: (() => void) | undefined;
 
   #metricsTimer: NodeJS.Timeout | undefined;
-  /** The next trading status event, when one is due later (#scheduleTradingStatus). */
-  #statusTimer: NodeJS.Timeout | undefined;
-  #statusSentAt = Number.NEGATIVE_INFINITY;
   #handlersTimer: NodeJS.Timeout | undefined;
   #handlersSignature = '';
-  readonly #soon = new Map<string, NodeJS.Immediate>();
+  /** Deferred steps by key (#later), each with its cancel. */
+  readonly #soon = new Map<string, () => void>();
+  /** When each paced step last ran (performance.now), for #later's minimum interval. */
+  readonly #ranAt = new Map<string, number>();
 
   #lock: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -330,7 +330,13 @@ export class MonitorCore {
     this.#statuses = new TradingStatusBoard({
       logger: this.#root.child({ module: 'trading-status' }),
       maxSymbols: MAX_TOTAL_SYMBOLS,
-      onChange: () => this.#scheduleTradingStatus(),
+      // LULD bands follow the price (hundreds of changes a second under a full feed): a view
+      // needs a halt promptly, not every band step, so its events are paced while views listen.
+      // Alerts run in main on every message.
+      onChange: () =>
+        this.#later('trading-status', () => this.#emitTradingStatus(), {
+          minIntervalMs: this.#views.size === 0 ? 0 : TRADING_STATUS_EVENT_MS,
+        }),
     });
     this.#source = new StreamSource(
       {
@@ -487,7 +493,6 @@ export class MonitorCore {
         (this.#handlersTimer ? 1 : 0) +
         (this.#alerts.timerRunning ? 1 : 0) +
         (this.#tape.timerActive ? 1 : 0) +
-        (this.#statusTimer ? 1 : 0) +
         this.#soon.size,
       simulator: this.#source.simulator !== undefined,
       socket: client?.hasSocket ?? false,
@@ -555,7 +560,7 @@ export class MonitorCore {
     this.#tape.close();
     this.#statuses.close();
     this.#stopTimers();
-    for (const handle of this.#soon.values()) clearImmediate(handle);
+    for (const cancel of this.#soon.values()) cancel();
     this.#soon.clear();
     // Let a command that is already running finish its awaits; it sees #closed and changes nothing.
     await this.#lock.catch(() => undefined);
@@ -635,21 +640,31 @@ export class MonitorCore {
     }
   }
 
-  /** Runs `fn` once after the current turn however often it is asked for (coalescing bursts). */
-  #later(key: string, fn: () => void): void {
+  /**
+   * Runs `fn` once after the current turn however often it is asked for (coalescing bursts), and
+   * with `minIntervalMs`, no sooner than that after the key's previous run.
+   */
+  #later(key: string, fn: () => void, options: { readonly minIntervalMs?: number } = {}): void {
     if (this.#closed || this.#soon.has(key)) return;
-    this.#soon.set(
-      key,
-      setImmediate(() => {
-        this.#soon.delete(key);
-        if (this.#closed) return;
-        try {
-          fn();
-        } catch (err) {
-          this.#log.error({ err, key }, 'a deferred core step failed');
-        }
-      }),
-    );
+    const run = (): void => {
+      this.#soon.delete(key);
+      if (this.#closed) return;
+      this.#ranAt.set(key, performance.now());
+      try {
+        fn();
+      } catch (err) {
+        this.#log.error({ err, key }, 'a deferred core step failed');
+      }
+    };
+    const min = options.minIntervalMs ?? 0;
+    const wait = min > 0 ? (this.#ranAt.get(key) ?? -Infinity) + min - performance.now() : 0;
+    if (wait > 0) {
+      const timer = setTimeout(run, wait);
+      this.#soon.set(key, () => clearTimeout(timer));
+    } else {
+      const immediate = setImmediate(run);
+      this.#soon.set(key, () => clearImmediate(immediate));
+    }
   }
 
   /**
@@ -715,9 +730,10 @@ export class MonitorCore {
     if (this.#handlersTimer) clearInterval(this.#handlersTimer);
     this.#metricsTimer = undefined;
     this.#handlersTimer = undefined;
-    if (this.#statusTimer) {
-      clearTimeout(this.#statusTimer);
-      this.#statusTimer = undefined;
+    const pacedStatus = this.#soon.get('trading-status');
+    if (pacedStatus !== undefined) {
+      pacedStatus();
+      this.#soon.delete('trading-status');
       // What it held is drained now (no view hears of it; a new view reads the whole set).
       this.#statuses.takeUpdate();
     }
@@ -1129,30 +1145,6 @@ export class MonitorCore {
         return updates.restart();
       },
     };
-  }
-
-  /**
-   * At most one trading status event per TRADING_STATUS_EVENT_MS while views are attached. LULD
-   * bands follow the price (hundreds of changes a second under a full feed), and a view only
-   * needs to see a halt promptly, not every band step; alerts run here, on every message.
-   */
-  #scheduleTradingStatus(): void {
-    if (this.#closed || this.#statusTimer !== undefined) return;
-    const wait =
-      this.#views.size === 0 ? 0 : this.#statusSentAt + TRADING_STATUS_EVENT_MS - performance.now();
-    if (wait <= 0) {
-      this.#later('trading-status', () => {
-        this.#statusSentAt = performance.now();
-        this.#emitTradingStatus();
-      });
-      return;
-    }
-    this.#statusTimer = setTimeout(() => {
-      this.#statusTimer = undefined;
-      if (this.#closed) return;
-      this.#statusSentAt = performance.now();
-      this.#emitTradingStatus();
-    }, wait);
   }
 
   /** Tells the views which symbols' halts and bands changed since the last event. */
