@@ -12,21 +12,7 @@ import type { FormEvent, ReactNode } from 'react';
 import type { MonitorApi, RelayServeResult, RelayView, Settings } from '../../shared/api.ts';
 import { DEFAULT_RELAY_SERVER } from '../../shared/api.ts';
 import { useMonitor } from '../store.ts';
-
-type Outcome = { readonly ok: boolean; readonly text: string } | undefined;
-
-function OutcomeLine({ outcome }: { readonly outcome: Outcome }): ReactNode {
-  if (outcome === undefined) return null;
-  return outcome.ok ? (
-    <p role="status" className="settings-ok">
-      {outcome.text}
-    </p>
-  ) : (
-    <p role="alert" className="settings-failure">
-      {outcome.text}
-    </p>
-  );
-}
+import { KeyPairFields, OutcomeLine, takeKeyPair, type Outcome } from './settings-fields.tsx';
 
 /** The relay view from main: read once, then kept by 'relay:update'. */
 export function useRelayView(): [RelayView | undefined, (view: RelayView) => void] {
@@ -65,17 +51,14 @@ export function RelayKeySection({
 
   async function save(e: FormEvent): Promise<void> {
     e.preventDefault();
-    const keyField = keyInput.current;
-    const secretField = secretInput.current;
-    if (api === undefined || keyField === null || secretField === null) return;
-    const keyId = keyField.value.trim();
-    const secret = secretField.value.trim();
-    if (keyId === '' || secret === '') {
+    if (api === undefined) return;
+    const pair = takeKeyPair(keyInput, secretInput);
+    if (pair === undefined) return;
+    if (pair === 'empty') {
       setOutcome({ ok: false, text: 'Enter both the relay key ID and the relay secret.' });
       return;
     }
-    keyField.value = '';
-    secretField.value = '';
+    const { keyId, secret } = pair;
     setBusy(true);
     setOutcome(undefined);
     const out = await api.invoke('relay:keys-set', { keyId, secret });
@@ -106,28 +89,12 @@ export function RelayKeySection({
         Alpaca keys are.
       </p>
       <form className="settings-creds" onSubmit={(e) => void save(e)}>
-        <label>
-          Relay key ID
-          <input
-            ref={keyInput}
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-          />
-        </label>
-        <label>
-          Relay secret
-          <input
-            ref={secretInput}
-            type="password"
-            autoComplete="off"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-          />
-        </label>
+        <KeyPairFields
+          keyLabel="Relay key ID"
+          secretLabel="Relay secret"
+          keyRef={keyInput}
+          secretRef={secretInput}
+        />
         <div className="settings-row">
           <button type="submit" disabled={busy || api === undefined}>
             Save relay key

@@ -17,6 +17,7 @@ import type { Codec, Feed } from '../../shared/market.ts';
 import { parseRelayUrl } from '../../shared/relay-url.ts';
 import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
+import { KeyPairFields, OutcomeLine, takeKeyPair, type Outcome } from './settings-fields.tsx';
 import { RelayKeySection, ServeRelaySection, useRelayView } from './settings-relay.tsx';
 import './settings.css';
 
@@ -62,22 +63,6 @@ function describeSource(source: Source): string {
       : (SOURCE_CHOICES.find((c) => c.value === sourceChoice(source))?.label ?? source.kind);
   const codec = CODEC_CHOICES.find((c) => c.value === source.codec)?.label ?? source.codec;
   return `${label}, ${codec}`;
-}
-
-type Outcome = { readonly ok: boolean; readonly text: string } | undefined;
-
-/** A result line: a status when it worked, an alert when it did not. */
-function OutcomeLine({ outcome }: { readonly outcome: Outcome }): ReactNode {
-  if (outcome === undefined) return null;
-  return outcome.ok ? (
-    <p role="status" className="settings-ok">
-      {outcome.text}
-    </p>
-  ) : (
-    <p role="alert" className="settings-failure">
-      {outcome.text}
-    </p>
-  );
 }
 
 export function SettingsPanel(): ReactNode {
@@ -304,18 +289,14 @@ function CredentialsSection({ settings, credentials }: SectionProps): ReactNode 
 
   async function save(e: FormEvent): Promise<void> {
     e.preventDefault();
-    const keyField = keyInput.current;
-    const secretField = secretInput.current;
-    if (keyField === null || secretField === null) return;
-    const keyId = keyField.value.trim();
-    const secret = secretField.value.trim();
-    if (keyId === '' || secret === '') {
+    // Cleared before the answer: the keys stay on screen no longer than it takes to send them.
+    const pair = takeKeyPair(keyInput, secretInput);
+    if (pair === undefined) return;
+    if (pair === 'empty') {
       setOutcome({ ok: false, text: 'Enter both the API key ID and the API secret.' });
       return;
     }
-    // Cleared before the answer: the keys stay on screen no longer than it takes to send them.
-    keyField.value = '';
-    secretField.value = '';
+    const { keyId, secret } = pair;
     setBusy(true);
     setOutcome(undefined);
     const out = await setCredentials(
@@ -350,28 +331,12 @@ function CredentialsSection({ settings, credentials }: SectionProps): ReactNode 
         Alpaca API keys. Write-only: once saved they are never shown again.
       </p>
       <form className="settings-creds" onSubmit={(e) => void save(e)}>
-        <label>
-          API key ID
-          <input
-            ref={keyInput}
-            type="text"
-            autoComplete="off"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-          />
-        </label>
-        <label>
-          API secret
-          <input
-            ref={secretInput}
-            type="password"
-            autoComplete="off"
-            spellCheck={false}
-            autoCapitalize="off"
-            autoCorrect="off"
-          />
-        </label>
+        <KeyPairFields
+          keyLabel="API key ID"
+          secretLabel="API secret"
+          keyRef={keyInput}
+          secretRef={secretInput}
+        />
         <label className="settings-check">
           <input
             type="checkbox"
