@@ -27,6 +27,7 @@ import { SettingsPanel } from './panels/settings.tsx';
 import { WatchlistPanel } from './panels/watchlist.tsx';
 import { formatCount } from './model/format.ts';
 import { tabAfterKey } from './hooks.ts';
+import { BOARD_SUMMARY_MS, usePacedQuotesVersion } from './quote-pace.ts';
 import { PanelBoundary } from './panels/boundary.tsx';
 import { useMonitor, type ApiMode } from './store.ts';
 
@@ -219,7 +220,8 @@ function Dock({ tab, onTab }: { tab: DockTab; onTab: (tab: DockTab) => void }): 
 }
 
 function Footer(): ReactNode {
-  useMonitor((s) => s.quotesVersion);
+  // Counts, not prices: twice a second is plenty, and a per-frame render repainted the page root.
+  usePacedQuotesVersion(BOARD_SUMMARY_MS);
   const board = useMonitor((s) => s.board);
   const url = useMonitor((s) => s.connection?.url);
   const stats = board.stats;

@@ -8,6 +8,7 @@ import type { ReactNode } from 'react';
 import type { MetricsView } from '../../shared/api.ts';
 import { MESSAGE_KINDS } from '../../shared/metrics.ts';
 import { MISSING, formatBytes, formatCount, formatRate } from '../model/format.ts';
+import { BOARD_SUMMARY_MS, usePacedQuotesVersion } from '../quote-pace.ts';
 import { useMonitor } from '../store.ts';
 import { Panel } from './panel.tsx';
 import { RateChart } from './rate-chart.tsx';
@@ -188,9 +189,9 @@ const CONFLATED_HINT =
   'carried them here. Nothing is queued and nothing is dropped: this view asks for the next frame ' +
   'after each paint, and in between main keeps only the latest values per symbol.';
 
-/** Re-renders per frame (it reads the board, which the store bumps `quotesVersion` for). */
+/** Re-renders as frames arrive (it reads the board), at most every BOARD_SUMMARY_MS. */
 function Flow(): ReactNode {
-  useMonitor((s) => s.quotesVersion);
+  usePacedQuotesVersion(BOARD_SUMMARY_MS);
   const board = useMonitor((s) => s.board);
   const { frames, conflated, gaps } = board.stats;
   return (

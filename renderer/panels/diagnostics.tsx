@@ -13,7 +13,6 @@ import {
   memo,
   useCallback,
   useDeferredValue,
-  useEffect,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -35,6 +34,7 @@ import { useNow } from '../hooks.ts';
 import { freshnessOf, type Freshness, type QuoteBoard } from '../model/board.ts';
 import { MISSING, formatAge, formatClock, formatCount, formatLatency } from '../model/format.ts';
 import type { LatencyHistogram } from '../model/latency.ts';
+import { usePacedQuotesVersion } from '../quote-pace.ts';
 import { useMonitor, type ApiMode } from '../store.ts';
 import { LatencyChart, type LatencyBar } from './latency-chart.tsx';
 import { RelayDiagnostics } from './diagnostics-relay.tsx';
@@ -474,29 +474,14 @@ function sample(histogram: LatencyHistogram): ScreenSample {
  */
 function useScreenLatency(): readonly [ScreenSample, () => void] {
   const histogram = useMonitor((s) => s.screenLatency);
-  const [value, setValue] = useState(() => sample(histogram));
-  useEffect(() => {
-    setValue(sample(histogram));
-    let last = Date.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const take = () => {
-      timer = undefined;
-      last = Date.now();
-      setValue(sample(histogram));
-    };
-    const off = useMonitor.subscribe((s, prev) => {
-      if (s.quotesVersion === prev.quotesVersion || timer !== undefined) return;
-      // Trailing: the frame that triggered this records its latency after the next paint.
-      timer = setTimeout(take, Math.max(0, last + SCREEN_SAMPLE_MS - Date.now()));
-    });
-    return () => {
-      off();
-      if (timer !== undefined) clearTimeout(timer);
-    };
-  }, [histogram]);
+  // Trailing: the frame that triggered this records its latency after the next paint.
+  const version = usePacedQuotesVersion(SCREEN_SAMPLE_MS);
+  const [resets, setResets] = useState(0);
+  // version and resets are why it re-samples: the histogram is mutated in place.
+  const value = useMemo(() => sample(histogram), [histogram, version, resets]);
   const reset = useCallback(() => {
     histogram.reset();
-    setValue(sample(histogram));
+    setResets((n) => n + 1);
   }, [histogram]);
   return [value, reset];
 }

@@ -3,9 +3,10 @@
  * input by reason, the flow numbers that follow each folded frame, and the chart's label.
  */
 import { act, render, screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MessageKind } from '../../shared/metrics.ts';
 import { CountersPanel, invalidRows, messageRows } from '../../renderer/panels/counters.tsx';
+import { BOARD_SUMMARY_MS } from '../../renderer/quote-pace.ts';
 import { useMonitor } from '../../renderer/store.ts';
 import { T0, makeFrame, metricsView } from './fake-api.ts';
 
@@ -162,7 +163,8 @@ describe('CountersPanel', () => {
     ]);
   });
 
-  it('follows the frames that reach this view: frames, conflated updates, gaps', () => {
+  it('follows the frames that reach this view: frames, conflated updates, gaps', async () => {
+    vi.useFakeTimers();
     useMonitor.setState({ metrics: metricsView() });
     render(<CountersPanel />);
     expect(valueOf('Frames to this view')).toBe('0');
@@ -175,6 +177,12 @@ describe('CountersPanel', () => {
       // Seq 3 never arrives: one gap.
       apply(makeFrame(4, [{ symbol: 'AAPL', bid: 3 }]), T0);
     });
+    // Paced, not per frame: nothing re-rendered yet, then the three frames at once.
+    expect(valueOf('Frames to this view')).toBe('0');
+    await act(() => vi.advanceTimersByTimeAsync(BOARD_SUMMARY_MS - 1));
+    expect(valueOf('Frames to this view')).toBe('0');
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    vi.useRealTimers();
     expect(valueOf('Frames to this view')).toBe('3');
     expect(valueOf('Conflated updates')).toBe('1,234 (latest wins; nothing queued)');
     const gaps = within(panel()).getByText('Sequence gaps', { selector: 'dt' }).nextElementSibling;
