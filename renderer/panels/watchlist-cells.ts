@@ -50,8 +50,13 @@ export const VALUE_CELLS: Readonly<Record<ValueColumn, { td: string; kind: CellK
 
 /** How often the mirror's text is brought up to date under a stream: about twice a second. */
 export const MIRROR_INTERVAL_MS = 500;
-/** Rows written per animation frame by a sweep: a sweep of 200 rows spreads over 5 frames. */
-export const MIRROR_ROWS_PER_FRAME = 40;
+/**
+ * A sweep spreads over this many animation frames: a few rows each, never every mounted row in
+ * one frame (40 rows of new text in one frame, twice a second, were the desk's slowest frames).
+ */
+export const MIRROR_SWEEP_FRAMES = 8;
+/** At least this many rows per frame of a sweep. */
+export const MIRROR_MIN_ROWS_PER_FRAME = 2;
 
 /** One value cell as the pass sees it. */
 interface Slot {
@@ -226,7 +231,7 @@ function cellsOf(tr: HTMLTableRowElement): RowCells | typeof NOT_A_QUOTE_ROW {
 
 /**
  * When the mirror is written: a sweep of the mounted rows at most every MIRROR_INTERVAL_MS while
- * frames come, MIRROR_ROWS_PER_FRAME rows per animation frame, so that no frame pays for the
+ * frames come, spread over MIRROR_SWEEP_FRAMES animation frames, so that no frame pays for the
  * whole table at once (a long task is what a trader feels as a missed key).
  */
 export class MirrorPacer {
@@ -275,9 +280,11 @@ export class MirrorPacer {
 
   readonly #step = (): void => {
     if (this.#disposed || this.#cursor < 0) return;
-    this.#cells.write(this.#cursor, MIRROR_ROWS_PER_FRAME);
-    this.#cursor += MIRROR_ROWS_PER_FRAME;
-    if (this.#cursor < this.#cells.rowCount) requestPaint(this.#step);
+    const total = this.#cells.rowCount;
+    const rows = Math.max(MIRROR_MIN_ROWS_PER_FRAME, Math.ceil(total / MIRROR_SWEEP_FRAMES));
+    this.#cells.write(this.#cursor, rows);
+    this.#cursor += rows;
+    if (this.#cursor < total) requestPaint(this.#step);
     else this.#cursor = -1;
   };
 }

@@ -49,7 +49,7 @@ const never = () => new Promise<void>(() => undefined);
 /** Lets the accessible mirror's text catch up with the frames (it follows at its own pace). */
 async function mirrorCatchUp(): Promise<void> {
   await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, MIRROR_INTERVAL_MS + 100));
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_INTERVAL_MS + 300));
   });
 }
 

@@ -50,7 +50,7 @@ const never = () => new Promise<void>(() => undefined);
  */
 async function mirrorCatchUp(): Promise<void> {
   await act(async () => {
-    await new Promise((resolve) => setTimeout(resolve, MIRROR_INTERVAL_MS + 100));
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_INTERVAL_MS + 300));
   });
 }
 
