@@ -1138,6 +1138,7 @@ async function tracePage(
       'toplevel',
       'v8.execute',
       'blink.user_timing',
+      ...(process.env['BENCH_TRACE_EXTRA'] ?? '').split(',').filter((c) => c !== ''),
     ],
   });
   if (profilePath !== undefined) await cdp.send('Profiler.start');
