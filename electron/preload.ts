@@ -79,6 +79,7 @@ export const PRELOAD_COMMANDS = [
   'alerts:log',
   'tape:watch',
   'watchlists:set-active',
+  'frames:focus',
   'update:status',
   'update:check',
   'update:restart',

@@ -126,8 +126,18 @@ export interface QuotesSlice {
   board: QuoteBoard;
   /** Rises once per folded frame. */
   quotesVersion: number;
-  /** Main's receipt to screen, per updated row (the renderer's half of the latency picture). */
+  /**
+   * Main's receipt to screen, per updated row on screen (the renderer's half of the latency
+   * picture): rows of `shown` symbols when the watchlist says which those are, else every row.
+   */
   screenLatency: LatencyHistogram;
+  /**
+   * The symbols on screen, as the watchlist's grid last said (undefined: no grid, or not yet).
+   * Main is told ('frames:focus') and sends their rows in every frame, the others at a slower
+   * pace: a 1,000-symbol list with 20 rows on screen no longer pulls 700-row frames.
+   */
+  shown: readonly string[] | undefined;
+  setShown: (symbols: readonly string[] | undefined) => void;
   /** Folds a frame (the pull loop calls this; tests may too). Returns receipt times to measure. */
   applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
   /** Sparkline series, mutable and outside React like the board; `seriesVersion` says it moved. */
@@ -347,6 +357,7 @@ function initialData(): Data {
     board: new QuoteBoard(),
     quotesVersion: 0,
     screenLatency: new LatencyHistogram(),
+    shown: undefined,
     watchlists: [],
     listedAt: new Map(),
     activeWatchlistId: prefs.activeWatchlistId,
@@ -434,6 +445,8 @@ const infoAsked = new Set<string>();
 let detachCurrent: (() => void) | undefined;
 /** What `restart()` attaches again. */
 let lastAttach: { api: MonitorApi; options: AttachOptions } | undefined;
+/** `shown` as a set, for the fold's on-screen test. */
+let shownSet: ReadonlySet<string> | undefined;
 
 /** A paint wait longer than this was a hidden page, not rendering work. */
 export const PAINT_WAIT_LIMIT_MS = 1000;
@@ -673,8 +686,21 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     disconnect: () => call('Disconnect', 'connection:disconnect', {}),
 
     // ---------------------------------------------------------------- quotes
+    setShown(symbols) {
+      const before = get().shown;
+      if (
+        symbols === before ||
+        (symbols !== undefined &&
+          before !== undefined &&
+          symbols.length === before.length &&
+          symbols.every((s, i) => s === before[i]))
+      )
+        return;
+      shownSet = symbols === undefined ? undefined : new Set(symbols);
+      set({ shown: symbols });
+    },
     applyFrame(frame, now = Date.now()) {
-      const fold = get().board.apply(frame, now);
+      const fold = get().board.apply(frame, now, shownSet);
       set((s) => ({ quotesVersion: s.quotesVersion + 1 }));
       return fold.receivedAts;
     },
@@ -881,6 +907,16 @@ useMonitor.subscribe((state, previous) => {
   ) {
     void state.api.invoke('watchlists:set-active', { id: active }).catch(() => undefined);
   }
+  // Main sends the rows on screen in every frame, the rest at a slower pace: tell it which rows
+  // those are when they change and when a view attaches (a new view's cursor knows nothing).
+  // (A new view's cursor starts with no focus, which is what undefined says: nothing to send.)
+  if (
+    state.api !== undefined &&
+    (state.shown !== previous.shown || (state.api !== previous.api && state.shown !== undefined))
+  ) {
+    const symbols = state.shown === undefined ? null : [...state.shown];
+    void state.api.invoke('frames:focus', { symbols }).catch(() => undefined);
+  }
   if (
     state.activeWatchlistId !== previous.activeWatchlistId ||
     state.sort !== previous.sort ||
@@ -897,6 +933,7 @@ useMonitor.subscribe((state, previous) => {
 export function resetMonitorStore(): void {
   detachCurrent?.();
   lastAttach = undefined;
+  shownSet = undefined;
   infoAsked.clear();
   useMonitor.setState(initialData());
 }

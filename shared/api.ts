@@ -63,6 +63,8 @@ const TYPED_SYMBOL = /^[A-Za-z0-9][A-Za-z0-9./-]*$/;
 export const MAX_WATCHLISTS = 50;
 export const MAX_SYMBOLS_PER_WATCHLIST = 10_000;
 export const MAX_WATCHLIST_NAME = 60;
+/** Symbols a view may name as on screen ('frames:focus'): a wall of rows, with room to spare. */
+export const MAX_FOCUS_SYMBOLS = 2_000;
 
 /**
  * Normalizes what a user typed into a symbol, or says why it is not one. The ASCII check comes
@@ -1125,6 +1127,14 @@ export const COMMANDS = {
    * the new order applies to what is subscribed next and to 'subscriptions:retry-refused'.
    */
   'watchlists:set-active': z.strictObject({ id: idSchema }),
+  /**
+   * The symbols this view shows now (its watchlist's rows on screen, the detail pane's symbol), or
+   * null for every symbol (the default). Their changed rows come in every frame; the view's other
+   * changed rows trickle in within about a quarter of a second, oldest first. Answers the count.
+   */
+  'frames:focus': z.strictObject({
+    symbols: z.array(symbolSchema).max(MAX_FOCUS_SYMBOLS).nullable(),
+  }),
   // The desktop app's self-update; browser mode answers that updates are a desktop feature.
   'update:status': empty,
   'update:check': empty,
@@ -1172,6 +1182,7 @@ export interface CommandOutputs {
   'handlers:remove': readonly HandlerView[];
   'subscriptions:retry-refused': { readonly retried: number };
   'watchlists:set-active': Settings;
+  'frames:focus': number | null;
   'diagnostics:snapshot': Snapshot;
   'diagnostics:export': DiagnosticsBundle;
   'log:recent': readonly LogEntry[];

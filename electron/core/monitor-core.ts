@@ -1098,6 +1098,10 @@ export class MonitorCore {
         if (saved.ok && !this.#closed) this.#source.syncSubscriptions();
         return saved;
       },
+      'frames:focus': ({ symbols }, view) => {
+        view.cursor.focus(symbols ?? undefined);
+        return ok(symbols === null ? null : symbols.length);
+      },
       'subscriptions:retry-refused': () => {
         const retried = this.#source.client.subscriptions.clearRefused();
         this.#log.info({ retried }, 'refused subscriptions retried by the user');

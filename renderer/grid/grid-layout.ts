@@ -32,6 +32,25 @@ export function visibleRange(view: GridViewport, count: number): { first: number
   return { first, end: Math.max(first, end) };
 }
 
+/** Rows above and below the visible ones that count as shown: a short scroll finds them fresh. */
+export const SHOWN_MARGIN_ROWS = 10;
+
+/**
+ * The symbols a grid shows (rows [first, end) and SHOWN_MARGIN_ROWS either side) and the
+ * selected one wherever it is (the detail pane shows it): what the view asks main to keep fresh
+ * in every frame ('frames:focus').
+ */
+export function shownSymbols(
+  order: readonly string[],
+  first: number,
+  end: number,
+  selected: string | undefined,
+): string[] {
+  const out = order.slice(Math.max(0, first - SHOWN_MARGIN_ROWS), end + SHOWN_MARGIN_ROWS);
+  if (selected !== undefined && !out.includes(selected)) out.push(selected);
+  return out;
+}
+
 /** Where row `index` starts on the canvas. */
 export function rowTop(view: GridViewport, index: number): number {
   return view.top + index * view.rowHeight - view.scrollTop;

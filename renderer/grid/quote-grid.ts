@@ -26,6 +26,7 @@ import {
 } from './cell-painter.ts';
 import {
   columnsFromHeader,
+  shownSymbols,
   visibleRange,
   wholeRows,
   type GridViewport,
@@ -92,6 +93,11 @@ interface Formatted {
 export interface GridOptions {
   readonly rowHeight: number;
   readonly clock?: () => number;
+  /**
+   * The symbols on screen (with a margin, and the selected one) changed: called from a paint with
+   * the new list, and with undefined when the grid goes away.
+   */
+  readonly onShown?: (symbols: readonly string[] | undefined) => void;
 }
 
 export class QuoteGrid {
@@ -119,12 +125,21 @@ export class QuoteGrid {
   #disposed = false;
   /** The header and the scroll area were measured at least once. */
   #measured = false;
+  readonly #onShown: GridOptions['onShown'];
+  /** What `onShown` was last told, as the range, order and selection it came from. */
+  #shown: { first: number; end: number; order: readonly string[]; selected: string | undefined } = {
+    first: -1,
+    end: -1,
+    order: [],
+    selected: undefined,
+  };
 
   constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
     this.#el = elements;
     this.#sources = sources;
     this.#clock = options.clock ?? (() => Date.now());
     this.#rowHeight = options.rowHeight;
+    this.#onShown = options.onShown;
     this.#view = {
       width: 0,
       height: 0,
@@ -207,6 +222,7 @@ export class QuoteGrid {
     );
     this.#dprQuery?.removeEventListener('change', this.#ratioChanged);
     if (this.#flashTimer !== undefined) clearTimeout(this.#flashTimer);
+    this.#onShown?.(undefined);
   }
 
   /** Reads the scroll area's size and scroll, and the header's columns; paints if any moved. */
@@ -300,6 +316,26 @@ export class QuoteGrid {
     this.#scheduleFlash(scene.flashDue, scene.now);
   };
 
+  /** Tells `onShown` when the rows on screen, their order or the selection moved. */
+  #reportShown(
+    first: number,
+    end: number,
+    order: readonly string[],
+    selected: string | undefined,
+  ): void {
+    const last = this.#shown;
+    if (
+      this.#onShown === undefined ||
+      (last.first === first &&
+        last.end === end &&
+        last.order === order &&
+        last.selected === selected)
+    )
+      return;
+    this.#shown = { first, end, order, selected };
+    this.#onShown(shownSymbols(order, first, end, selected));
+  }
+
   /** The scene for this paint, and when the earliest lit flash on screen steps. */
   #scene(): { scene: GridScene<QuoteGridRow>; flashDue: number; now: number } {
     const { board, series, session, quiet, halted } = this.#sources();
@@ -317,6 +353,7 @@ export class QuoteGrid {
     const stale: CellInputs = { ...fresh, stale: true };
     const view = this.#view;
     const { first, end } = visibleRange(view, order.length);
+    this.#reportShown(first, end, order, selected);
     let flashDue = Infinity;
     for (let i = first; i < end; i++) {
       const symbol = order[i];

@@ -170,7 +170,10 @@ export function extendedChangeOf(
 export interface FrameFold {
   /** Rows whose values changed. */
   readonly changed: number;
-  /** Main-receipt to this fold, per changed row that carries a receipt time (ms, may be noisy). */
+  /**
+   * Main's receipt times of the changed rows that carry one (ms, may be noisy), of the rows on
+   * screen only when the fold was told which those are.
+   */
   readonly receivedAts: readonly number[];
 }
 
@@ -183,9 +186,10 @@ export class QuoteBoard {
 
   /**
    * Folds a frame in at wall-clock `now`. A `full` frame is the whole truth: symbols it leaves out
-   * are dropped (main removed them).
+   * are dropped (main removed them). `shown`: the symbols on screen, whose receipt times the fold
+   * returns (all rows' when undefined).
    */
-  apply(frame: QuoteFrame, now: number): FrameFold {
+  apply(frame: QuoteFrame, now: number, shown?: ReadonlySet<string>): FrameFold {
     if (this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full) this.#gaps += 1;
     this.#lastSeq = frame.seq;
     this.#frames += 1;
@@ -209,7 +213,8 @@ export class QuoteBoard {
       if (this.#fold(row, frame, i, now)) {
         changed += 1;
         const at = frame.receivedAt[i];
-        if (at !== undefined && Number.isFinite(at)) receivedAts.push(at);
+        if (at !== undefined && Number.isFinite(at) && (shown === undefined || shown.has(symbol)))
+          receivedAts.push(at);
       }
     }
     return { changed, receivedAts };

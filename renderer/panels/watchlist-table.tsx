@@ -298,7 +298,10 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     const canvas = canvasRef.current;
     const scroller = scrollRef.current;
     if (host === null || canvas === null || scroller === null) return undefined;
-    const grid = new QuoteGrid({ host, canvas, scroller }, cellSources, { rowHeight: ROW_HEIGHT });
+    const grid = new QuoteGrid({ host, canvas, scroller }, cellSources, {
+      rowHeight: ROW_HEIGHT,
+      onShown: (symbols) => useMonitor.getState().setShown(symbols),
+    });
     gridRef.current = grid;
     return () => {
       grid.dispose();

@@ -145,6 +145,40 @@ describe('attach', () => {
     expect(useMonitor.getState().screenLatency.count).toBe(0);
   });
 
+  it('measures screen latency for the rows on screen, and tells every attached view which', async () => {
+    const api = new FakeApi();
+    const paint = manualPaint();
+    useMonitor.getState().attach(api, { afterPaint: paint.afterPaint, now: () => T0 });
+    await settle();
+    useMonitor.getState().setShown(['AAPL']);
+    // The same list again is no news.
+    useMonitor.getState().setShown(['AAPL']);
+    await settle();
+    expect(api.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL'] }]);
+    api.pushFrame(
+      makeFrame(1, [
+        { symbol: 'AAPL', bid: 1, receivedAt: T0 - 5 },
+        { symbol: 'MSFT', bid: 1, receivedAt: T0 - 400 },
+      ]),
+    );
+    await settle();
+    paint.paint();
+    await settle();
+    // Only AAPL is on screen: MSFT's wait for a slower frame is not a wait to the screen.
+    expect(useMonitor.getState().screenLatency.count).toBe(1);
+    expect(useMonitor.getState().board.get('MSFT')?.bid).toBe(1);
+
+    // A new view (a restart) starts with no focus in main: it is told again.
+    const next = new FakeApi();
+    useMonitor.getState().attach(next, { afterPaint: paint.afterPaint, now: () => T0 });
+    await settle();
+    expect(next.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL'] }]);
+    // No grid any more: every row, and every row measured.
+    useMonitor.getState().setShown(undefined);
+    await settle();
+    expect(next.callsOf('frames:focus').at(-1)).toEqual({ symbols: null });
+  });
+
   it('keeps the rate history bounded and in order', () => {
     const api = new FakeApi();
     useMonitor.getState().attach(api, { afterPaint: manualPaint().afterPaint });

@@ -4,10 +4,11 @@
  * only its changed cells; the bench's attributes (paint counter, painted selection, visible rows);
  * hover; a theme change; and the screen-latency figure taken after the canvas drew.
  */
-import { act, fireEvent, render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PaintedCell } from '../../renderer/grid/cell-painter.ts';
+import { SHOWN_MARGIN_ROWS } from '../../renderer/grid/grid-layout.ts';
 import type { GridProbe } from '../../renderer/grid/quote-grid.ts';
 import { COLUMN_BY_ID, type ColumnId } from '../../renderer/model/columns.ts';
 import { WatchlistPanel } from '../../renderer/panels/watchlist.tsx';
@@ -181,6 +182,33 @@ describe('the canvas watchlist', () => {
     expect(new Set(tinted.map((c) => c.symbol))).toEqual(new Set(['B']));
     expect(tinted.map((c) => c.column)).toContain('symbol');
     expect(tinted.map((c) => c.column)).toContain('actions');
+  });
+
+  it('tells main which rows are on screen, with a margin and the selection', async () => {
+    const api = await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const symbols = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `S${from + i}`);
+    // 20 rows meet the area (19 whole), and SHOWN_MARGIN_ROWS below them.
+    const first = symbols(0, 20 + SHOWN_MARGIN_ROWS);
+    expect(useMonitor.getState().shown).toEqual(first);
+    await waitFor(() => expect(api.callsOf('frames:focus').at(-1)).toEqual({ symbols: first }));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    // Scrolled 30 rows down: rows 30-49 on screen, 20-59 shown.
+    await act(async () => {
+      area.scrollTop = 30 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      await Promise.resolve();
+    });
+    await paint();
+    expect(useMonitor.getState().shown).toEqual(symbols(20, 60));
+    // A selection far away is shown too (the detail pane follows it).
+    act(() => useMonitor.getState().selectSymbol('S99'));
+    await paint();
+    expect(useMonitor.getState().shown).toEqual([...symbols(20, 60), 'S99']);
+    const calls = api.callsOf('frames:focus').length;
+    // Nothing moved: nothing sent again.
+    await paint();
+    expect(api.callsOf('frames:focus').length).toBe(calls);
   });
 
   it('counts the rows wholly visible on the scroll area for the bench', async () => {

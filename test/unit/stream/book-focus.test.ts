@@ -1,0 +1,166 @@
+/**
+ * A view's focus (BookCursor.focus): the symbols on screen come in every frame, the other changed
+ * rows trickle in oldest first, each within about FOCUS_BACKGROUND_MS, and nothing is lost.
+ */
+import { describe, expect, it } from 'vitest';
+import { FOCUS_BACKGROUND_MS } from '../../../electron/stream/book-cursor.ts';
+import { QuoteBook } from '../../../electron/stream/book.ts';
+import { timeToEpochMs, type Quote } from '../../../shared/market.ts';
+
+const T = '2025-03-04T15:02:11.123456Z';
+
+function quote(symbol: string, bidPrice: number): Quote {
+  return {
+    kind: 'quote',
+    symbol,
+    bidExchange: 'V',
+    bidPrice,
+    bidSize: 3,
+    askExchange: 'Q',
+    askPrice: bidPrice + 0.5,
+    askSize: 4,
+    conditions: undefined,
+    time: T,
+    timeMs: timeToEpochMs(T),
+    tape: 'C',
+  };
+}
+
+const SYMBOLS = Array.from({ length: 100 }, (_, i) => `S${i}`);
+
+function setUp() {
+  let t = 1_000;
+  const book = new QuoteBook({ now: () => t });
+  for (const s of SYMBOLS) book.applyQuote(quote(s, 1));
+  const cur = book.cursor();
+  expect(cur.take().full).toBe(true);
+  const tick = (ms: number) => (t += ms);
+  const all = (bid: number) => {
+    for (const s of SYMBOLS) book.applyQuote(quote(s, bid));
+  };
+  return { book, cur, tick, all };
+}
+
+describe('a focused cursor', () => {
+  it('sends the focus rows in every frame and a time share of the rest, oldest first', () => {
+    const { cur, tick, all } = setUp();
+    cur.focus(['S50', 'S51']);
+    all(3);
+    tick(FOCUS_BACKGROUND_MS / 10);
+    const f = cur.take();
+    // Both focus rows, and a tenth of the 98 others (rounded up), in the order they changed.
+    const others = SYMBOLS.filter((s) => s !== 'S50' && s !== 'S51');
+    expect(f.symbols).toEqual(
+      SYMBOLS.filter((s) => s === 'S50' || s === 'S51' || others.slice(0, 10).includes(s)),
+    );
+    expect(f.symbols.length).toBe(2 + Math.ceil(98 / 10));
+    // The frame carries each row's latest values.
+    expect(f.bidPrice[f.symbols.indexOf('S50')]).toBe(3);
+    expect(cur.dirty).toBe(true);
+  });
+
+  it('delivers every changed row within FOCUS_BACKGROUND_MS at the page pace, none twice', () => {
+    const { cur, tick, all } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    all(2);
+    const seen = new Map<string, number>();
+    let elapsed = 0;
+    while (cur.dirty && elapsed <= FOCUS_BACKGROUND_MS + 16) {
+      tick(16);
+      elapsed += 16;
+      for (const s of cur.take().symbols) seen.set(s, (seen.get(s) ?? 0) + 1);
+    }
+    expect(cur.dirty).toBe(false);
+    expect(elapsed).toBeLessThanOrEqual(FOCUS_BACKGROUND_MS + 16);
+    expect([...seen.keys()].sort()).toEqual([...SYMBOLS].sort());
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('takes everything after a pause as long as a sweep', () => {
+    const { cur, tick, all } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    tick(FOCUS_BACKGROUND_MS);
+    all(2);
+    expect(cur.take().symbols).toHaveLength(100);
+    expect(cur.dirty).toBe(false);
+  });
+
+  it('keeps each row within two sweeps under a feed that never stops', () => {
+    const { cur, tick, all } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    const last = new Map<string, number>();
+    let t = 0;
+    let worst = 0;
+    for (let frame = 0; frame < 200; frame++) {
+      all(frame);
+      tick(16);
+      t += 16;
+      for (const s of cur.take().symbols) last.set(s, t);
+      if (frame > 40) for (const s of SYMBOLS) worst = Math.max(worst, t - (last.get(s) ?? 0));
+    }
+    expect(worst).toBeLessThanOrEqual(2 * FOCUS_BACKGROUND_MS + 16);
+    // The focus row is in every frame.
+    expect(last.get('S0')).toBe(t);
+  });
+
+  it('sends one background row rather than an empty frame when no time has passed', () => {
+    const { book, cur } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    book.applyQuote(quote('S7', 9));
+    book.applyQuote(quote('S8', 9));
+    const f = cur.take();
+    expect(f.symbols).toEqual(['S7']);
+    expect(cur.take().symbols).toEqual(['S8']);
+    expect(cur.dirty).toBe(false);
+  });
+
+  it('matches a focus symbol whose row appears later, and follows a new focus', () => {
+    const { book, cur, tick } = setUp();
+    cur.focus(['NEW', 'S1']);
+    cur.take();
+    tick(1);
+    book.applyQuote(quote('S2', 5));
+    book.applyQuote(quote('NEW', 5));
+    book.applyQuote(quote('S1', 5));
+    // The focus rows, and the one other row this millisecond's share allows.
+    expect(cur.take().symbols).toEqual(['S2', 'NEW', 'S1']);
+    cur.focus(['S3']);
+    tick(1);
+    book.applyQuote(quote('S1', 6));
+    book.applyQuote(quote('S3', 6));
+    book.applyQuote(quote('S4', 6));
+    const f = cur.take();
+    expect(f.symbols).toContain('S3');
+    expect(cur.dirty).toBe(true);
+  });
+
+  it('back to every row in every frame when the focus is cleared', () => {
+    const { cur, tick, all } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    cur.focus(undefined);
+    tick(1);
+    all(2);
+    expect(cur.take().symbols).toHaveLength(100);
+  });
+
+  it('a full frame (after retain dropped rows) still carries every row, focus or not', () => {
+    const { book, cur, tick } = setUp();
+    cur.focus(['S0']);
+    cur.take();
+    book.retain(new Set(SYMBOLS.slice(0, 50)));
+    tick(1);
+    const f = cur.take();
+    expect(f.full).toBe(true);
+    expect(f.symbols).toHaveLength(50);
+    // Rows were renumbered: the focus is resolved again.
+    book.applyQuote(quote('S10', 7));
+    book.applyQuote(quote('S0', 7));
+    tick(1);
+    expect(cur.take().symbols).toContain('S0');
+  });
+});
