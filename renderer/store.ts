@@ -139,7 +139,16 @@ export interface QuotesSlice {
   shown: readonly string[] | undefined;
   setShown: (symbols: readonly string[] | undefined) => void;
   /** Folds a frame (the pull loop calls this; tests may too). Returns receipt times to measure. */
-  applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
+  /**
+   * Folds a frame (the pull loop calls this; tests may too). Returns the receipt times to measure:
+   * of the rows of `measured` symbols, every row's for null, by default those of `shown` (every
+   * row's without).
+   */
+  applyFrame: (
+    frame: QuoteFrame,
+    now?: number,
+    measured?: ReadonlySet<string> | null,
+  ) => readonly number[];
   /** Sparkline series, mutable and outside React like the board; `seriesVersion` says it moved. */
   series: SeriesBook;
   seriesVersion: number;
@@ -447,6 +456,7 @@ let detachCurrent: (() => void) | undefined;
 let lastAttach: { api: MonitorApi; options: AttachOptions } | undefined;
 /** `shown` as a set, for the fold's on-screen test. */
 let shownSet: ReadonlySet<string> | undefined;
+const EMPTY_SET: ReadonlySet<string> = new Set();
 
 /** A paint wait longer than this was a hidden page, not rendering work. */
 export const PAINT_WAIT_LIMIT_MS = 1000;
@@ -631,6 +641,10 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       // nextFrame() takes it over (the old call is rejected, which a stopped loop ignores).
       void (async () => {
         while (live) {
+          // The on-screen set this frame was asked with: if it changed before the frame came,
+          // rows that just scrolled into view may come from main's slower sweep, with receipt
+          // times from before main knew they were on screen; the next frame is measured.
+          const askedWith = shownSet;
           let frame: QuoteFrame;
           try {
             frame = await api.nextFrame();
@@ -642,7 +656,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           // outlives it, and the frame is gone from main's cursor); only a replaced transport's is
           // dropped, since the new one's view starts with a full frame of its own.
           if (get().api !== api) return;
-          const receivedAts = get().applyFrame(frame, now());
+          const counted = askedWith === shownSet ? (shownSet ?? null) : EMPTY_SET;
+          const receivedAts = get().applyFrame(frame, now(), counted);
           if (!live) return;
           const paintWait = now();
           await afterPaint();
@@ -699,8 +714,8 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       shownSet = symbols === undefined ? undefined : new Set(symbols);
       set({ shown: symbols });
     },
-    applyFrame(frame, now = Date.now()) {
-      const fold = get().board.apply(frame, now, shownSet);
+    applyFrame(frame, now = Date.now(), measured = shownSet) {
+      const fold = get().board.apply(frame, now, measured ?? undefined);
       set((s) => ({ quotesVersion: s.quotesVersion + 1 }));
       return fold.receivedAts;
     },
