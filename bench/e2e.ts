@@ -1420,7 +1420,19 @@ async function runScenario(
   if (keys) {
     await sleep(ARROWS_AFTER_MS);
     const before = await page.evaluate<string>(SELECTION);
+    const keysTrace = process.env['BENCH_TRACE_KEYS'];
+    if (keysTrace !== undefined)
+      await stack.browser.startTracing(page, {
+        path: keysTrace,
+        categories: [
+          'devtools.timeline',
+          'disabled-by-default-devtools.timeline',
+          'v8.execute',
+          'toplevel',
+        ],
+      });
     await pressKeys(page, 'arrow', ARROW_KEYS, KEY_SPACING_MS);
+    if (keysTrace !== undefined) await stack.browser.stopTracing();
     selection = { before, after: await page.evaluate<string>(SELECTION) };
     // A key that moved nothing would time a paint of nothing: say so loudly.
     if (selection.after === selection.before)
