@@ -89,6 +89,12 @@ export interface CellSources {
   readonly quiet: boolean;
   /** The halted symbols: their silence is the halt's, not a stale feed. */
   readonly halted: ReadonlySet<string>;
+  /**
+   * Whether a symbol's row is on screen (or selected): a sweep writes only those; the rows
+   * mounted around them for scrolling keep the text they were mounted with until they show.
+   * Absent: every mounted row.
+   */
+  readonly onScreen?: (symbol: string) => boolean;
 }
 
 /** A spacer row, or anything else in the body that is not a quote row. */
@@ -135,7 +141,7 @@ export class QuoteCells {
   write(from = 0, count = Infinity, onlyNew = false): void {
     const body = this.#body;
     if (body === null) return;
-    const { board, series, session } = this.#sources();
+    const { board, series, session, onScreen } = this.#sources();
     const tick = this.#tick;
     const inputs: CellInputs = {
       session,
@@ -159,6 +165,7 @@ export class QuoteCells {
       }
       if (cells === NOT_A_QUOTE_ROW) continue;
       if (onlyNew && cells.version !== -2) continue;
+      if (!onlyNew && cells.version !== -2 && onScreen?.(cells.symbol) === false) continue;
       const row = board.get(cells.symbol);
       if (
         row !== cells.row ||
@@ -239,6 +246,8 @@ export class MirrorPacer {
   readonly #clock: () => number;
   #lastSweep = -Infinity;
   #cursor = -1;
+  /** Something changed during the current sweep. */
+  #again = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
 
@@ -249,7 +258,12 @@ export class MirrorPacer {
 
   /** Something changed (a frame, a series): a sweep now if the last began long enough ago. */
   due(): void {
-    if (this.#disposed || this.#cursor >= 0 || this.#timer !== undefined) return;
+    if (this.#disposed || this.#timer !== undefined) return;
+    // Mid-sweep: rows it already passed need another, once this one is done.
+    if (this.#cursor >= 0) {
+      this.#again = true;
+      return;
+    }
     const wait = this.#lastSweep + MIRROR_INTERVAL_MS - this.#clock();
     if (wait <= 0) this.#start();
     else
@@ -285,6 +299,12 @@ export class MirrorPacer {
     this.#cells.write(this.#cursor, rows);
     this.#cursor += rows;
     if (this.#cursor < total) requestPaint(this.#step);
-    else this.#cursor = -1;
+    else {
+      this.#cursor = -1;
+      if (this.#again) {
+        this.#again = false;
+        this.due();
+      }
+    }
   };
 }

@@ -89,4 +89,28 @@ describe('MirrorPacer', () => {
       pacer.dispose();
     }
   });
+
+  it('a change during a sweep gets a sweep of its own after it', () => {
+    const { cells, writes } = fakeCells(36);
+    let now = 0;
+    const pacer = new MirrorPacer(cells, () => now);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      pacer.due();
+      runFrame();
+      // A frame arrives mid-sweep: rows 0-4 were written before it.
+      pacer.due();
+      for (let i = 0; i < 20 && frames.length > 0; i++) runFrame();
+      const first = writes.length;
+      expect(first).toBe(MIRROR_SWEEP_FRAMES);
+      now = MIRROR_INTERVAL_MS;
+      vi.advanceTimersByTime(MIRROR_INTERVAL_MS);
+      for (let i = 0; i < 20 && frames.length > 0; i++) runFrame();
+      expect(writes.length).toBe(2 * MIRROR_SWEEP_FRAMES);
+      expect(writes[first]).toEqual([0, Math.ceil(36 / MIRROR_SWEEP_FRAMES)]);
+    } finally {
+      vi.useRealTimers();
+      pacer.dispose();
+    }
+  });
 });
