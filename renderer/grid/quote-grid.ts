@@ -133,6 +133,8 @@ export class QuoteGrid {
     order: [],
     selected: undefined,
   };
+  /** The symbols of `#shown`'s rows and its selection, made when first asked. */
+  #onScreen: Set<string> | undefined;
 
   constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
     this.#el = elements;
@@ -325,15 +327,29 @@ export class QuoteGrid {
   ): void {
     const last = this.#shown;
     if (
-      this.#onShown === undefined ||
-      (last.first === first &&
-        last.end === end &&
-        last.order === order &&
-        last.selected === selected)
+      last.first === first &&
+      last.end === end &&
+      last.order === order &&
+      last.selected === selected
     )
       return;
     this.#shown = { first, end, order, selected };
-    this.#onShown(shownSymbols(order, first, end, selected));
+    this.#onScreen = undefined;
+    this.#onShown?.(shownSymbols(order, first, end, selected));
+  }
+
+  /**
+   * Whether `symbol`'s row meets the scroll area, or is the selected one, as of the last paint
+   * (true before the first): the accessible mirror's sweep keeps those rows' text current.
+   */
+  isOnScreen(symbol: string): boolean {
+    const { first, end, order, selected } = this.#shown;
+    if (first < 0) return true;
+    if (this.#onScreen === undefined) {
+      this.#onScreen = new Set(order.slice(first, end));
+      if (selected !== undefined) this.#onScreen.add(selected);
+    }
+    return this.#onScreen.has(symbol);
   }
 
   /** The scene for this paint, and when the earliest lit flash on screen steps. */

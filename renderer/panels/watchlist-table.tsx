@@ -287,12 +287,21 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
 
   // The accessible mirror: values' text into the mounted rows' cells, outside React, paced.
   const [, refresh] = useReducer((n: number) => n + 1, 0);
-  const [cells] = useState(() => new QuoteCells(cellSources, refresh));
+  const gridRef = useRef<QuoteGrid | undefined>(undefined);
+  const [cells] = useState(
+    () =>
+      new QuoteCells(
+        () => ({
+          ...cellSources(),
+          onScreen: (symbol: string) => gridRef.current?.isOnScreen(symbol) ?? true,
+        }),
+        refresh,
+      ),
+  );
   const [pacer] = useState(() => new MirrorPacer(cells));
   // The canvas: made once the elements exist, painted per animation frame when something moved.
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const gridRef = useRef<QuoteGrid | undefined>(undefined);
   useLayoutEffect(() => {
     const host = hostRef.current;
     const canvas = canvasRef.current;

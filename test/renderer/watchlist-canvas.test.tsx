@@ -89,6 +89,14 @@ function runFrame(): void {
   for (const cb of now) cb(performance.now());
 }
 
+/** Time for a mirror sweep to start and finish: real time, animation frames by hand. */
+async function sweeps(): Promise<void> {
+  for (let i = 0; i < 14; i++) {
+    await act(() => new Promise((resolve) => setTimeout(resolve, 50)));
+    await paint();
+  }
+}
+
 /** Runs the next animation frame inside act, then lets the promises it resolved settle. */
 async function paint(): Promise<void> {
   await act(async () => {
@@ -209,6 +217,41 @@ describe('the canvas watchlist', () => {
     // Nothing moved: nothing sent again.
     await paint();
     expect(api.callsOf('frames:focus').length).toBe(calls);
+  });
+
+  it("the mirror's sweep keeps the rows on screen current, not the ones mounted around them", async () => {
+    {
+      const api = await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+      const bidText = (symbol: string) =>
+        document.querySelector(`#quote-row-${symbol} td.num`)?.textContent ?? 'not mounted';
+      // S25 is mounted (the virtualizer's overscan) but below the 20 rows on screen.
+      expect(bidText('S25')).not.toBe('not mounted');
+      await act(async () => {
+        api.pushFrame(
+          makeFrame(1, [
+            { symbol: 'S1', bid: 11 },
+            { symbol: 'S25', bid: 25 },
+          ]),
+        );
+        await Promise.resolve();
+      });
+      await sweeps();
+      expect(bidText('S1')).toBe('11.00');
+      expect(bidText('S25')).toBe('—');
+      // Scrolled into view: the next sweep writes it.
+      const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+      await act(async () => {
+        area.scrollTop = 10 * 26;
+        area.dispatchEvent(new Event('scroll'));
+        await Promise.resolve();
+      });
+      await act(async () => {
+        api.pushFrame(makeFrame(2, [{ symbol: 'S1', bid: 12 }]));
+        await Promise.resolve();
+      });
+      await sweeps();
+      expect(bidText('S25')).toBe('25.00');
+    }
   });
 
   it('counts the rows wholly visible on the scroll area for the bench', async () => {
