@@ -5,26 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { FOCUS_BACKGROUND_MS } from '../../../electron/stream/book-cursor.ts';
 import { QuoteBook } from '../../../electron/stream/book.ts';
-import { timeToEpochMs, type Quote } from '../../../shared/market.ts';
+import { quote as quoteAt } from '../../support/market-messages.ts';
 
-const T = '2025-03-04T15:02:11.123456Z';
-
-function quote(symbol: string, bidPrice: number): Quote {
-  return {
-    kind: 'quote',
-    symbol,
-    bidExchange: 'V',
-    bidPrice,
-    bidSize: 3,
-    askExchange: 'Q',
-    askPrice: bidPrice + 0.5,
-    askSize: 4,
-    conditions: undefined,
-    time: T,
-    timeMs: timeToEpochMs(T),
-    tape: 'C',
-  };
-}
+/** A quote of `symbol` at bid `bidPrice`, ask half a dollar above. */
+const quote = (symbol: string, bidPrice: number) => quoteAt(symbol, bidPrice, bidPrice + 0.5);
 
 const SYMBOLS = Array.from({ length: 100 }, (_, i) => `S${i}`);
 

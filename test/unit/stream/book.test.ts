@@ -4,26 +4,10 @@ import { QuoteBook, type BookCursor } from '../../../electron/stream/book.ts';
 import { HandlerRegistry } from '../../../electron/stream/handlers.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
 import { FRAME_COLUMNS, type QuoteFrame } from '../../../shared/frame.ts';
-import { timeToEpochMs, type Bar, type Quote, type Trade } from '../../../shared/market.ts';
+import { timeToEpochMs, type Bar, type Trade } from '../../../shared/market.ts';
+import { quote } from '../../support/market-messages.ts';
 
 const T = '2025-03-04T15:02:11.123456Z';
-
-function quote(symbol: string, bidPrice = 10, askPrice = 10.5, time = T): Quote {
-  return {
-    kind: 'quote',
-    symbol,
-    bidExchange: 'V',
-    bidPrice,
-    bidSize: 3,
-    askExchange: 'Q',
-    askPrice,
-    askSize: 4,
-    conditions: undefined,
-    time,
-    timeMs: timeToEpochMs(time),
-    tape: 'C',
-  };
-}
 
 function trade(symbol: string, price: number, size: number, time = T): Trade {
   return {
