@@ -1,8 +1,14 @@
 /**
  * A view's cursor into the conflation book (electron/stream/book.ts): which rows changed since the
  * view's previous frame, and take(), which gathers them from the store into one QuoteFrame.
+ *
+ * A frame's symbol ids are the store's row numbers. Rows are only ever appended (0, 1, 2, ...) and
+ * anything that drops or renumbers them resets every cursor (the next frame is full), so between
+ * two full frames an id keeps its symbol, and the symbols a view has not been told yet are always
+ * the rows from `#told` up to the store's size: a frame names them as one slice, with no per-row
+ * bookkeeping in the gather.
  */
-import { frameColumns, type QuoteFrame } from '../../shared/frame.ts';
+import type { QuoteFrame } from '../../shared/frame.ts';
 import { COLUMNS, STRIDE, type BookStore, type RowListener } from './book-store.ts';
 
 /** One view's position in the book. */
@@ -40,6 +46,8 @@ export class StoreCursor implements BookCursor, RowListener {
   #count = 0;
   /** The next take() carries every row. */
   #full = true;
+  /** Rows 0 .. #told - 1 have had their symbols named to the view (since the last full frame). */
+  #told = 0;
   #pendingConflated = 0;
   #seq = 0;
   #frames = 0;
@@ -105,38 +113,36 @@ export class StoreCursor implements BookCursor, RowListener {
     const s = this.#store;
     const full = this.#full;
     const n = full ? s.size : this.#count;
-    // The columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
-    // 500 rows against 7 us for one buffer and eleven views (each backing store is a separate
-    // zeroed allocation with its own GC bookkeeping), and structured clone (the view's
-    // MessagePort) then copies one buffer instead of eleven. Electron's contextBridge, though,
-    // copies a view with its whole backing buffer, so the preload gives each column a buffer of
-    // its own before the frame crosses into the page (electron/preload.ts ownColumns).
-    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
-    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
-    // The gather writes through one array over the whole buffer (column k at k * n): one typed
-    // array in the loop, not sixteen. A row's frame cells are its first COLUMNS (book-store.ts).
-    const all = new Float64Array(buffer);
+    // One buffer, one allocation: the ids (padded to 8 bytes), then the values column-major. A
+    // frame of 500 rows paced like the app (bench/frames.ts) built in about 75 us with sixteen
+    // column views of that buffer and a symbols array, against about 40 us like this; its clone
+    // also halved (no strings, two views). Column k of row i is at k * n + i.
+    const idBytes = Math.ceil(n / 2) * 8;
+    const buffer = new ArrayBuffer(idBytes + n * 8 * COLUMNS);
+    const rows = new Int32Array(buffer, 0, n);
+    const values = new Float64Array(buffer, idBytes, n * COLUMNS);
     const cells = s.cells;
-    let symbols: string[];
+    // A row's frame cells are its first COLUMNS (book-store.ts).
+    const base = full ? 0 : this.#told;
     if (full) {
-      symbols = s.symbols.slice(0, n);
       for (let i = 0; i < n; i++) {
+        rows[i] = i;
         const at = i * STRIDE;
-        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) values[o] = cells[at + k]!;
       }
     } else {
-      // Built by push, so the array is packed: `new Array(n)` makes a holey one, which structured
-      // clone writes key by key as a sparse array, at 3 to 4 times the cost (72 against 21 us at
-      // 500 rows in bench/frames.ts) on both sides of the port.
-      symbols = [];
       const list = this.#list;
       for (let i = 0; i < n; i++) {
         const row = list[i]!;
-        symbols.push(s.symbols[row]!);
+        rows[i] = row;
         const at = row * STRIDE;
-        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) values[o] = cells[at + k]!;
       }
     }
+    // Rows created since the last frame, whether or not they are in this one (a new row is
+    // dirty in every cursor anyway). Sliced, so the array is packed for structured clone.
+    const newSymbols = base < s.size ? s.symbols.slice(base, s.size) : [];
+    this.#told = s.size;
     const bits = this.#bits;
     const list = this.#list;
     for (let i = 0; i < this.#count; i++) bits[list[i]!] = 0;
@@ -151,8 +157,10 @@ export class StoreCursor implements BookCursor, RowListener {
       builtAt: s.now(),
       conflated,
       full,
-      symbols,
-      ...frameColumns(out),
+      rows,
+      symbolBase: base,
+      newSymbols,
+      values,
     };
   }
 
