@@ -1293,7 +1293,9 @@ export interface MonitorApi {
   /**
    * The next quote frame: what changed since the previous one, latest per symbol. The first one
    * after attaching carries every known symbol. Resolves as soon as something changed (at once when
-   * something already has); call it again after painting. One call in flight at a time.
+   * something already has); call it again after painting. One call in flight at a time. Frames name
+   * symbols by id, each symbol once (shared/frame.ts): read every frame, in order, through one
+   * symbol table per view.
    */
   nextFrame(): Promise<QuoteFrame>;
 }
