@@ -109,18 +109,23 @@ export function frameProblem(frame: QuoteFrame): string | undefined {
 export class SymbolTable {
   #symbols: string[] = [];
 
-  /** Takes in `frame`'s new symbols (after dropping everything when the frame is full). */
-  learn(frame: QuoteFrame): void {
+  /**
+   * Takes in `frame`'s new symbols (after dropping everything when the frame is full). Returns
+   * false when it cannot: symbolBase lies past the table's end, so a frame naming the ids in
+   * between was lost, and these new ids stay unknown too (filling the gap would let one bad
+   * symbolBase, up to 2^31, allocate without bound).
+   */
+  learn(frame: QuoteFrame): boolean {
     if (frame.full) this.#symbols = [];
     const table = this.#symbols;
     const base = frame.symbolBase;
-    // A gap (base past the end) would make the array holey; fill it with '' (unknown) instead.
-    while (table.length < base) table.push('');
+    if (base > table.length) return false;
     const fresh = frame.newSymbols;
     for (let j = 0; j < fresh.length; j++) {
       if (base + j === table.length) table.push(fresh[j]!);
       else table[base + j] = fresh[j]!;
     }
+    return true;
   }
 
   /** The symbol of `id`, or undefined when unknown (never learned, or not carried). */
@@ -134,7 +139,7 @@ export class SymbolTable {
     return Array.from(frame.rows, (id) => this.symbolOf(id));
   }
 
-  /** Ids known (including unknown '' slots below the highest). */
+  /** Ids named since the last full frame (including '' ones). */
   get size(): number {
     return this.#symbols.length;
   }
@@ -171,8 +176,8 @@ const processIds = new SymbolIds();
 
 /**
  * A frame from symbol-keyed rows, for tools and tests that have no book. Self-contained: it names
- * every id from the lowest to the highest it uses (re-naming is allowed), so any reader decodes it
- * whatever frames it saw before. Ids come from `ids` (default: one table for the whole process).
+ * every id from 0 to the highest it uses (re-naming is allowed), so any reader decodes it whatever
+ * frames it saw before. Ids come from `ids` (default: one table for the whole process).
  */
 export function buildFrame(
   header: {
@@ -187,28 +192,25 @@ export function buildFrame(
   const n = input.length;
   const rows = new Int32Array(n);
   const values = new Float64Array(n * FRAME_COLUMNS.length).fill(Number.NaN);
-  let low = Infinity;
   let high = -1;
   input.forEach((row, i) => {
     const id = ids.idOf(row.symbol);
     rows[i] = id;
-    low = Math.min(low, id);
     high = Math.max(high, id);
     FRAME_COLUMNS.forEach((name, k) => {
       const v = row.values?.[name];
       if (v !== undefined) values[k * n + i] = v;
     });
   });
-  const symbolBase = high < 0 ? 0 : low;
   const newSymbols: string[] = [];
-  for (let id = symbolBase; id <= high; id++) newSymbols.push(ids.symbolOf(id)!);
+  for (let id = 0; id <= high; id++) newSymbols.push(ids.symbolOf(id)!);
   return {
     seq: header.seq,
     builtAt: header.builtAt,
     conflated: header.conflated ?? 0,
     full: header.full ?? false,
     rows,
-    symbolBase,
+    symbolBase: 0,
     newSymbols,
     values,
   };

@@ -241,7 +241,12 @@ export class QuoteBoard {
     return { changed, receivedAts };
   }
 
-  /** The frame's new symbols into the id table (a full frame first empties it). */
+  /**
+   * The frame's new symbols into the id table (a full frame first empties it). `#names` and
+   * `#byId` always have the same length. A symbolBase past the end means a frame was lost: these
+   * ids stay unknown like the lost ones (their rows are skipped) until the next full frame; the
+   * gap is not filled, so a bad symbolBase cannot make the table grow without bound.
+   */
   #learn(frame: QuoteFrame): void {
     if (frame.full) {
       this.#names = [];
@@ -250,14 +255,17 @@ export class QuoteBoard {
     const names = this.#names;
     const byId = this.#byId;
     const base = frame.symbolBase;
+    if (base > names.length) return;
     const fresh = frame.newSymbols;
-    // Never holey: a gap (a lost frame) is filled with unknowns.
-    while (names.length < base) names.push('');
     for (let j = 0; j < fresh.length; j++) {
       const id = base + j;
-      if (id === names.length) names.push(fresh[j]!);
-      else names[id] = fresh[j]!;
-      if (id < byId.length) byId[id] = undefined;
+      if (id === names.length) {
+        names.push(fresh[j]!);
+        byId.push(undefined);
+      } else {
+        names[id] = fresh[j]!;
+        byId[id] = undefined;
+      }
     }
   }
 
@@ -270,7 +278,6 @@ export class QuoteBoard {
       row = emptyRow(symbol);
       this.#rows.set(symbol, row);
     }
-    while (this.#byId.length < id) this.#byId.push(undefined);
     this.#byId[id] = row;
     return row;
   }

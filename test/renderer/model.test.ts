@@ -316,25 +316,41 @@ describe('QuoteBoard', () => {
   it('skips and counts rows of an id it was never told (a lost frame) and of a blank symbol', () => {
     const board = new QuoteBoard();
     board.apply(idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A'] }, [[0, 1]]), T0);
-    // Frame 2 (naming id 1) was lost; frame 3 names id 2 and uses 1, 2 and a blanked 3.
+    // Frame 2 (naming id 1) was lost: frame 3's ids 2 and 3 cannot be placed after the gap.
     const fold = board.apply(
-      idFrame(3, { symbolBase: 2, newSymbols: ['C', ''] }, [
+      idFrame(3, { symbolBase: 2, newSymbols: ['C', 'D'] }, [
         [1, 9],
         [2, 3],
-        [3, 4],
         [0, 5],
       ]),
       T0,
     );
-    expect(fold.changed).toBe(2);
+    expect(fold.changed).toBe(1);
     expect(board.stats).toMatchObject({ gaps: 1, unknownRows: 2 });
+    // A blanked symbol ('', not carried by the transport): its rows are skipped too.
+    board.apply(
+      idFrame(4, { symbolBase: 1, newSymbols: ['B', ''] }, [
+        [1, 7],
+        [2, 8],
+      ]),
+      T0,
+    );
+    expect(board.stats.unknownRows).toBe(3);
     expect([...board.rows()].map((r) => [r.symbol, r.bid])).toEqual([
       ['A', 5],
-      ['C', 3],
+      ['B', 7],
     ]);
+    // A symbolBase far past the end (a corrupt frame) is ignored, not filled up to.
+    const start = performance.now();
+    board.apply(
+      idFrame(5, { symbolBase: 2 ** 31 - 10, newSymbols: ['Z'] }, [[2 ** 31 - 10, 1]]),
+      T0,
+    );
+    expect(performance.now() - start).toBeLessThan(100);
+    expect(board.has('Z')).toBe(false);
     // The next full frame heals the table.
     board.apply(
-      idFrame(4, { full: true, symbolBase: 0, newSymbols: ['A', 'B', 'C'] }, [[1, 2]]),
+      idFrame(6, { full: true, symbolBase: 0, newSymbols: ['A', 'B', 'C'] }, [[1, 2]]),
       T0,
     );
     expect(board.get('B')?.bid).toBe(2);

@@ -9,8 +9,8 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
-import { decodeFrame } from '../../../shared/frame-codec.ts';
-import { SymbolTable } from '../../../shared/frame.ts';
+import { decodeFrame, emptyFrame } from '../../../shared/frame-codec.ts';
+import { buildFrame, FRAME_COLUMNS, SymbolIds, SymbolTable } from '../../../shared/frame.ts';
 import { FRAME_HEADER_BYTES, startHost, type Host } from '../../../electron/host/server.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
 import { readFrame } from '../../support/frame-reader.ts';
@@ -447,7 +447,14 @@ describe('bridge protocol', () => {
     const log = record(ws!);
     await waitFor(() => core.opened === 1);
     const session = core.sessions[0]!;
-    const frame = makeFrame(1, ['AAPL', 'BAD\ud800', 'MSFT', 'x'.repeat(70_000), '', 'É']);
+    // Ids of this view alone, as a cursor numbers them: 0..5 here, 6 in the next frame.
+    const ids = new SymbolIds();
+    const symbols = ['AAPL', 'BAD\ud800', 'MSFT', 'x'.repeat(70_000), '', 'É'];
+    const frame = buildFrame(
+      { seq: 1, builtAt: 1_700_000_000_001, conflated: 3, full: true },
+      symbols.map((symbol, i) => ({ symbol, values: { bidPrice: i } })),
+      ids,
+    );
     ws!.send(JSON.stringify({ type: 'frame', id: 1 }));
     await waitFor(() => session.waiting, { what: 'a pending frame request' });
     session.push(frame);
@@ -472,11 +479,17 @@ describe('bridge protocol', () => {
     // '' needs no blanking: on the wire it already means "not carried".
     expect(warned[0]).toMatchObject({ level: 40, rows: 2, symbol: JSON.stringify('BAD\ud800') });
 
-    // The next one is logged at debug only; an all-bad frame still goes, empty.
+    // The next one is logged at debug only; a frame whose only symbol is bad still goes.
     ws!.send(JSON.stringify({ type: 'frame', id: 2 }));
     await waitFor(() => session.waiting);
-    session.push(makeFrame(2, ['\udfff']));
-    await waitFor(() => log.binaries.length === 2, { what: 'an empty frame' });
+    session.push({
+      ...emptyFrame(2, 1_700_000_000_002),
+      rows: Int32Array.of(ids.idOf('\udfff')),
+      symbolBase: 6,
+      newSymbols: ['\udfff'],
+      values: new Float64Array(FRAME_COLUMNS.length),
+    });
+    await waitFor(() => log.binaries.length === 2, { what: 'the second frame' });
     const blank = decodeFrame(log.binaries[1]!.subarray(FRAME_HEADER_BYTES));
     expect(blank).toMatchObject({ seq: 2, newSymbols: [''] });
     table.learn(blank);

@@ -113,6 +113,18 @@ describe('frame codec round trip', () => {
     expect(table.symbolOf(6)).toBeUndefined();
   });
 
+  it('a SymbolTable refuses a symbolBase past its end (a lost frame) without filling the gap', () => {
+    const table = new SymbolTable();
+    expect(table.learn(makeFrame(['A'], () => 0, { full: true }))).toBe(true);
+    const far = makeFrame(['Z'], () => 0, { symbolBase: 0x7ffffff0, rows: [0x7ffffff0] });
+    expect(table.learn(decodeFrame(encodeFrame(far)))).toBe(false);
+    expect(table.size).toBe(1);
+    expect(table.symbolsOf(far)).toEqual([undefined]);
+    // A base inside the table re-names ids (allowed) and appends past its end.
+    expect(table.learn(makeFrame(['A', 'B'], () => 0, { symbolBase: 0, rows: [1] }))).toBe(true);
+    expect(table.size).toBe(2);
+  });
+
   it('keeps -0, infinities and extreme doubles', () => {
     const specials = [-0, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, NaN];
     const f = makeFrame(['A', 'B', 'C', 'D', 'E', 'F'], (_, i) => specials[i]!);
