@@ -3,8 +3,8 @@
  * column-major block of numbers plus symbol ids. A frame names a symbol by a small integer id; the
  * symbol strings themselves travel once per view, in the first frame that uses each id (and in
  * every `full` frame, which starts the view's table afresh). Cloning 500 short strings per frame
- * cost about half of a frame's structured clone (BENCHMARKS.md, frames); ids cost nothing extra,
- * since they share the values' one buffer. NaN means "no value yet" in every column.
+ * cost about half of a frame's structured clone (BENCHMARKS.md, frames); the ids ride in the
+ * values' buffer, 4 bytes a row. NaN means "no value yet" in every column.
  *
  * The view side keeps the id -> symbol table: SymbolTable below, or its own equivalent (the
  * renderer's QuoteBoard keeps an id -> row table).
