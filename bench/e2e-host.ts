@@ -170,7 +170,7 @@ try {
           nextFrame: async () => {
             const frame = await session.nextFrame();
             counted.frames += 1;
-            counted.rows += frame.symbols.length;
+            counted.rows += frame.rows.length;
             return frame;
           },
           close: () => {

@@ -1,6 +1,7 @@
 /**
  * Section 3, frames: what one frame costs to build and to structured-clone, for 500 and for 5,000
- * changed symbols, as our columnar QuoteFrame against an array of row objects.
+ * changed symbols, as our columnar QuoteFrame (symbol ids and one block of values, the strings sent
+ * once per view: shared/frame.ts) against an array of row objects.
  *
  * How. A real QuoteBook holds 5,000 symbols and one cursor. A bench-local baseline holds the same
  * symbols as one mutable row object each, with its own dirty list, and builds its frame as an
@@ -9,8 +10,8 @@
  * fresh trade, applied to both (not timed, same objects, same clock reading), then each side is
  * timed separately: build (QuoteBook cursor take() / the baseline's take()) and clone
  * (structuredClone: Electron's MessagePort postMessage is the structured clone algorithm). The two
- * frames are then checked to carry the same rows and values (not timed), so the comparison is of
- * format only. Which side goes first alternates every round. For reference the columnar frame is
+ * frames are then checked to carry the same rows and values (not timed; the columnar frame's ids
+ * resolved through a SymbolTable, as a view does), so the comparison is of format only. Which side goes first alternates every round. For reference the columnar frame is
  * also encoded with shared/frame-codec.ts encodeFrame (browser mode's binary frame), and both
  * frames go through v8.serialize/deserialize as a cross-check of the clone figure; `bytes` is the
  * v8.serialize length (the structured clone wire size) or the encoded length.
@@ -22,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { QuoteBook } from '../electron/stream/book.ts';
 import { encodeFrame } from '../shared/frame-codec.ts';
-import { FRAME_COLUMNS, type QuoteFrame } from '../shared/frame.ts';
+import { FRAME_COLUMNS, SymbolTable, type QuoteFrame } from '../shared/frame.ts';
 import { timeToEpochMs, type Quote, type Trade } from '../shared/market.ts';
 import { median, percentile } from './lib/stats.ts';
 import {
@@ -239,20 +240,26 @@ function makeTrade(symbol: string, price: number, size: number, id: number, time
   };
 }
 
-/** Throws unless both frames carry the same rows, in the same order, with the same values. */
-function checkSame(frame: QuoteFrame, objects: ObjectFrame): void {
-  const n = frame.symbols.length;
+/**
+ * Throws unless both frames carry the same rows, in the same order, with the same values. `table`
+ * has learned every earlier frame of the cursor; this learns `frame`.
+ */
+function checkSame(frame: QuoteFrame, objects: ObjectFrame, table: SymbolTable): void {
+  table.learn(frame);
+  const n = frame.rows.length;
   if (objects.rows.length !== n) {
     throw new Error(`frames differ: ${n} columnar rows, ${objects.rows.length} objects`);
   }
   for (let i = 0; i < n; i++) {
     const row = objects.rows[i]!;
-    if (row.symbol !== frame.symbols[i]) throw new Error(`frames differ at row ${i}: symbol`);
-    for (const col of FRAME_COLUMNS) {
-      if (!Object.is(row[col], frame[col][i])) {
+    if (row.symbol !== table.symbolOf(frame.rows[i]!)) {
+      throw new Error(`frames differ at row ${i}: symbol`);
+    }
+    FRAME_COLUMNS.forEach((col, k) => {
+      if (!Object.is(row[col], frame.values[k * n + i])) {
         throw new Error(`frames differ at row ${i} (${row.symbol}): ${col}`);
       }
-    }
+    });
   }
 }
 
@@ -271,10 +278,10 @@ function samples(): Samples {
 interface CrossCheck {
   v8Columnar: number[];
   v8Objects: number[];
+  /** The ids and values: the frame's one buffer, through its values view. */
+  cloneValues: number[];
+  /** The K symbol strings a frame of the previous format carried on every frame, packed array. */
   cloneSymbols: number[];
-  /** The same symbols copied into a packed array first (the copy not timed). */
-  cloneSymbolsPacked: number[];
-  cloneColumns: number[];
 }
 
 function us(ms: number): number {
@@ -338,7 +345,8 @@ function measureFrames(ctx: BenchContext): SectionResult {
   // baseline's first snapshot are taken and dropped.
   for (let i = 0; i < SYMBOLS; i++) update(i);
   const cursor = book.cursor();
-  cursor.take();
+  const table = new SymbolTable();
+  table.learn(cursor.take());
   objects.take();
 
   /** Feed work between paced frames: quotes into a scratch book until `until` (performance.now). */
@@ -373,7 +381,7 @@ function measureFrames(ctx: BenchContext): SectionResult {
     const t1 = performance.now();
     const copy = structuredClone(frame);
     const t2 = performance.now();
-    sink += copy.symbols.length;
+    sink += copy.rows.length;
     if (into) {
       into.build.push(us(t1 - t0));
       into.clone.push(us(t2 - t1));
@@ -414,10 +422,10 @@ function measureFrames(ctx: BenchContext): SectionResult {
         rows = timeObjects(keep ? obj : undefined);
         frame = timeColumnar(keep ? col : undefined);
       }
-      if (frame.symbols.length !== k) {
-        throw new Error(`expected a frame of ${k} rows, got ${frame.symbols.length}`);
+      if (frame.rows.length !== k) {
+        throw new Error(`expected a frame of ${k} rows, got ${frame.rows.length}`);
       }
-      checkSame(frame, rows);
+      checkSame(frame, rows, table);
 
       // Browser mode's binary frame, for reference (its build is the same take()).
       const e0 = performance.now();
@@ -439,46 +447,42 @@ function measureFrames(ctx: BenchContext): SectionResult {
   /**
    * Apart from the measured rounds, so that its allocations do not lengthen the measured frames'
    * lives: node:v8's serializer on both frames (serialize is main's half of postMessage,
-   * deserialize the page's), and where the columnar clone goes (symbol strings vs the
-   * column buffers). Also records the v8.serialize length of both frames (`bytes`).
+   * deserialize the page's), and where the columnar clone goes (its one buffer), beside what the
+   * K symbol strings of the previous format cost. Also records the v8.serialize length of both
+   * frames (`bytes`).
    */
   const crossCheck = (k: number, count: number, col: Samples, obj: Samples): CrossCheck => {
     const check: CrossCheck = {
       v8Columnar: [],
       v8Objects: [],
+      cloneValues: [],
       cloneSymbols: [],
-      cloneSymbolsPacked: [],
-      cloneColumns: [],
     };
     for (let round = 0; round < warmup + count; round++) {
       pick(k);
       const keep = round >= warmup;
       const frame = cursor.take();
       const rows = objects.take();
+      table.learn(frame);
       const v0 = performance.now();
       const wireC = v8.serialize(frame);
-      sink += (v8.deserialize(wireC) as QuoteFrame).symbols.length;
+      sink += (v8.deserialize(wireC) as QuoteFrame).rows.length;
       const v1 = performance.now();
       const wireO = v8.serialize(rows);
       sink += (v8.deserialize(wireO) as ObjectFrame).rows.length;
       const v2 = performance.now();
-      const columns = FRAME_COLUMNS.map((c) => frame[c]);
-      const c0 = performance.now();
-      sink += structuredClone(frame.symbols).length;
-      const c1 = performance.now();
-      sink += structuredClone(columns).length;
-      const c2 = performance.now();
       const packed: string[] = [];
-      for (const symbol of frame.symbols) packed.push(symbol);
-      const c3 = performance.now();
+      for (const id of frame.rows) packed.push(table.symbolOf(id)!);
+      const c0 = performance.now();
+      sink += structuredClone(frame.values).length;
+      const c1 = performance.now();
       sink += structuredClone(packed).length;
-      const c4 = performance.now();
+      const c2 = performance.now();
       if (keep) {
         check.v8Columnar.push(us(v1 - v0));
         check.v8Objects.push(us(v2 - v1));
-        check.cloneSymbols.push(us(c1 - c0));
-        check.cloneColumns.push(us(c2 - c1));
-        check.cloneSymbolsPacked.push(us(c4 - c3));
+        check.cloneValues.push(us(c1 - c0));
+        check.cloneSymbols.push(us(c2 - c1));
         col.bytes = wireC.byteLength;
         obj.bytes = wireO.byteLength;
       }
@@ -534,9 +538,8 @@ function measureFrames(ctx: BenchContext): SectionResult {
     const cross = {
       v8Columnar: median(x.v8Columnar),
       v8Objects: median(x.v8Objects),
-      cloneSymbolsOnly: median(x.cloneSymbols),
-      cloneSymbolsPacked: median(x.cloneSymbolsPacked),
-      cloneColumnsOnly: median(x.cloneColumns),
+      cloneBufferOnly: median(x.cloneValues),
+      cloneSymbolStrings: median(x.cloneSymbols),
       n: x.v8Columnar.length,
     };
     details[String(k)] = {
@@ -577,9 +580,8 @@ function measureFrames(ctx: BenchContext): SectionResult {
       k,
       round1(cross.v8Columnar),
       round1(cross.v8Objects),
-      round1(cross.cloneSymbolsOnly),
-      round1(cross.cloneSymbolsPacked),
-      round1(cross.cloneColumnsOnly),
+      round1(cross.cloneBufferOnly),
+      round1(cross.cloneSymbolStrings),
     ]);
   }
 
@@ -619,15 +621,15 @@ function measureFrames(ctx: BenchContext): SectionResult {
         'changed',
         'v8 ser+deser columnar',
         'v8 ser+deser objects',
-        'clone symbols only',
-        'same symbols, packed array',
-        `clone ${FRAME_COLUMNS.length} columns only`,
+        'clone ids+values buffer only',
+        `clone K symbol strings (previous format)`,
       ],
       rows: checkRows,
       note:
-        'A separate pass (a quarter of the rounds): node:v8 serialize+deserialize of the same frames, and structuredClone ' +
-        "of the columnar frame's parts: its symbols array as take() builds it, the same strings in a packed array " +
-        `(structured clone writes a holey array key by key), and the ${FRAME_COLUMNS.length} column views of one buffer.`,
+        'A separate pass (a quarter of the rounds): node:v8 serialize+deserialize of the same frames; structuredClone ' +
+        "of the columnar frame's one buffer (ids and values, through its values view); and of the frame's K symbols as " +
+        'a packed array of strings, which the previous format (version 2) cloned with every frame and this one sends ' +
+        'once per view.',
     },
   ];
 

@@ -30,7 +30,7 @@ import { IntradayHistory, MINUTE_MS, SESSION_SLOTS } from '../electron/market/hi
 import { SymbolDirectory } from '../electron/market/symbol-directory.ts';
 import type { RestBar } from '../electron/rest/types.ts';
 import { DEFAULT_SETTINGS, type MarketView, type Snapshot } from '../shared/api.ts';
-import type { QuoteFrame } from '../shared/frame.ts';
+import { frameColumn, SymbolTable, type QuoteFrame } from '../shared/frame.ts';
 import { sortedPercentile } from './lib/stats.ts';
 import { generateAssets, generateQueries, type QueryKind } from './market-assets.ts';
 
@@ -243,22 +243,32 @@ interface ViewRow {
 /** A window's copy of the book: applies frames (a full frame replaces everything). */
 class ViewRows {
   readonly rows = new Map<string, ViewRow>();
+  readonly #symbols = new SymbolTable();
   frames = 0;
   frameRows = 0;
 
+  /** Returns the symbols of the frame's rows (those whose id the view knows: all, unless a bug). */
   apply(frame: QuoteFrame): string[] {
     if (frame.full) this.rows.clear();
     this.frames++;
-    this.frameRows += frame.symbols.length;
-    frame.symbols.forEach((symbol, i) => {
+    this.frameRows += frame.rows.length;
+    this.#symbols.learn(frame);
+    const lastPrice = frameColumn(frame, 'lastPrice');
+    const refPrice = frameColumn(frame, 'refPrice');
+    const prevClose = frameColumn(frame, 'prevClose');
+    const polledAt = frameColumn(frame, 'polledAt');
+    const symbols: string[] = [];
+    this.#symbols.symbolsOf(frame).forEach((symbol, i) => {
+      if (symbol === undefined) return;
+      symbols.push(symbol);
       this.rows.set(symbol, {
-        lastPrice: frame.lastPrice[i]!,
-        refPrice: frame.refPrice[i]!,
-        prevClose: frame.prevClose[i]!,
-        polledAt: frame.polledAt[i]!,
+        lastPrice: lastPrice[i]!,
+        refPrice: refPrice[i]!,
+        prevClose: prevClose[i]!,
+        polledAt: polledAt[i]!,
       });
     });
-    return frame.symbols as string[];
+    return symbols;
   }
 }
 

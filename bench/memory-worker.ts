@@ -35,6 +35,7 @@ import {
   type Snapshot,
   type SubscriptionsView,
 } from '../shared/api.ts';
+import { SymbolTable } from '../shared/frame.ts';
 import type { Codec } from '../shared/market.ts';
 
 export interface WorkerConfig {
@@ -285,6 +286,7 @@ async function soak(config: WorkerConfig): Promise<WorkerSummary> {
     let stopped = false;
     let frames = 0;
     let frameRows = 0;
+    const symbolTable = new SymbolTable();
     let pumpError: unknown;
     const pump = (async () => {
       while (!stopped) {
@@ -297,9 +299,11 @@ async function soak(config: WorkerConfig): Promise<WorkerSummary> {
         }
         const copy = structuredClone(frame);
         frames++;
-        frameRows += copy.symbols.length;
+        frameRows += copy.rows.length;
+        symbolTable.learn(copy);
         const seen = seenThisSession;
-        for (const symbol of copy.symbols) seen.add(symbol);
+        for (const symbol of symbolTable.symbolsOf(copy))
+          if (symbol !== undefined) seen.add(symbol);
         await sleep(config.frameIntervalMs);
       }
     })().catch((err: unknown) => {

@@ -172,20 +172,16 @@ function onPortMessage(data: unknown): void {
 }
 
 /**
- * Main builds a frame's columns as views of one shared buffer (electron/stream/book.ts take():
- * one allocation, and one buffer for the port's structured clone). contextBridge copies a typed
- * array together with its whole backing buffer, so each column gets a buffer of its own here,
- * before the frame crosses into the page: n x 8 bytes per column instead of all eleven columns
- * eleven times over.
+ * Main builds a frame's ids and values as two views of one buffer (electron/stream/book-cursor.ts
+ * take(): one allocation, and one buffer for the port's structured clone). contextBridge copies a
+ * typed array together with its whole backing buffer, so the small ids view gets a buffer of its
+ * own here, before the frame crosses into the page; the values are nearly all of the buffer (all
+ * but n x 4 bytes) and cross as they are.
  */
 function ownColumns(frame: QuoteFrame): QuoteFrame {
-  const out: Record<string, unknown> = { ...frame };
-  for (const [key, values] of Object.entries(out)) {
-    if (values instanceof Float64Array && values.byteLength !== values.buffer.byteLength) {
-      out[key] = values.slice();
-    }
-  }
-  return out as unknown as QuoteFrame;
+  const rows = frame.rows;
+  if (rows.byteLength === rows.buffer.byteLength) return frame;
+  return { ...frame, rows: rows.slice() };
 }
 
 function attachPort(next: PagePort): void {

@@ -44,7 +44,7 @@ import type {
   Theme,
   Watchlist,
 } from '../shared/api.ts';
-import { MAX_SYMBOLS_PER_WATCHLIST, normalizeSymbol } from '../shared/api.ts';
+import { MAX_FOCUS_SYMBOLS, MAX_SYMBOLS_PER_WATCHLIST, normalizeSymbol } from '../shared/api.ts';
 import type { QuoteFrame } from '../shared/frame.ts';
 import type { ApiMode } from './api.ts';
 import {
@@ -132,23 +132,23 @@ export interface QuotesSlice {
    */
   screenLatency: LatencyHistogram;
   /**
-   * The symbols on screen, as the watchlist's grid last said (undefined: no grid, or not yet).
-   * Main is told ('frames:focus') and sends their rows in every frame, the others at a slower
-   * pace: a 1,000-symbol list with 20 rows on screen no longer pulls 700-row frames.
+   * What main is told to keep fresh ('frames:focus'): the watchlist's rows on screen with a
+   * margin, and the selection; undefined (no grid, or not yet) is every row. Their rows come in
+   * every frame, the others at a slower pace: a 1,000-symbol list with 20 rows on screen no
+   * longer pulls 700-row frames.
    */
   shown: readonly string[] | undefined;
-  setShown: (symbols: readonly string[] | undefined) => void;
-  /** Folds a frame (the pull loop calls this; tests may too). Returns receipt times to measure. */
+  /**
+   * The grid's report: `focus` for main (above), and `visible`, the rows actually on screen and
+   * the selection, whose screen latency is measured.
+   */
+  setShown: (focus: readonly string[] | undefined, visible?: readonly string[]) => void;
   /**
    * Folds a frame (the pull loop calls this; tests may too). Returns the receipt times to measure:
-   * of the rows of `measured` symbols, every row's for null, by default those of `shown` (every
-   * row's without).
+   * of rows on screen that main received after they came on screen (a row received before had
+   * no screen to reach yet), or of every row while the grid has said nothing.
    */
-  applyFrame: (
-    frame: QuoteFrame,
-    now?: number,
-    measured?: ReadonlySet<string> | null,
-  ) => readonly number[];
+  applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
   /** Sparkline series, mutable and outside React like the board; `seriesVersion` says it moved. */
   series: SeriesBook;
   seriesVersion: number;
@@ -454,9 +454,10 @@ const infoAsked = new Set<string>();
 let detachCurrent: (() => void) | undefined;
 /** What `restart()` attaches again. */
 let lastAttach: { api: MonitorApi; options: AttachOptions } | undefined;
-/** `shown` as a set, for the fold's on-screen test. */
-let shownSet: ReadonlySet<string> | undefined;
-const EMPTY_SET: ReadonlySet<string> = new Set();
+/** The symbols on screen (the grid's `visible`), each with the time it came on screen. */
+let visibleSince: Map<string, number> | undefined;
+/** The attached transport's clock (AttachOptions.now): receipt times are on it. */
+let clock: () => number = Date.now;
 
 /** A paint wait longer than this was a hidden page, not rendering work. */
 export const PAINT_WAIT_LIMIT_MS = 1000;
@@ -531,6 +532,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     attach(api, options = {}) {
       const afterPaint = options.afterPaint ?? defaultAfterPaint;
       const now = options.now ?? Date.now;
+      clock = now;
       detachCurrent?.();
       lastAttach = { api, options };
       set({ api, mode: options.mode ?? get().mode, problem: undefined, halted: undefined });
@@ -641,10 +643,6 @@ export const useMonitor = create<MonitorState>()((set, get) => {
       // nextFrame() takes it over (the old call is rejected, which a stopped loop ignores).
       void (async () => {
         while (live) {
-          // The on-screen set this frame was asked with: if it changed before the frame came,
-          // rows that just scrolled into view may come from main's slower sweep, with receipt
-          // times from before main knew they were on screen; the next frame is measured.
-          const askedWith = shownSet;
           let frame: QuoteFrame;
           try {
             frame = await api.nextFrame();
@@ -656,8 +654,7 @@ export const useMonitor = create<MonitorState>()((set, get) => {
           // outlives it, and the frame is gone from main's cursor); only a replaced transport's is
           // dropped, since the new one's view starts with a full frame of its own.
           if (get().api !== api) return;
-          const counted = askedWith === shownSet ? (shownSet ?? null) : EMPTY_SET;
-          const receivedAts = get().applyFrame(frame, now(), counted);
+          const receivedAts = get().applyFrame(frame, now());
           if (!live) return;
           const paintWait = now();
           await afterPaint();
@@ -701,21 +698,34 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     disconnect: () => call('Disconnect', 'connection:disconnect', {}),
 
     // ---------------------------------------------------------------- quotes
-    setShown(symbols) {
+    setShown(focus, visible = focus) {
+      const at = clock();
+      if (visible === undefined) visibleSince = undefined;
+      else {
+        const next = new Map<string, number>();
+        for (const symbol of visible) next.set(symbol, visibleSince?.get(symbol) ?? at);
+        visibleSince = next;
+      }
       const before = get().shown;
       if (
-        symbols === before ||
-        (symbols !== undefined &&
+        focus === before ||
+        (focus !== undefined &&
           before !== undefined &&
-          symbols.length === before.length &&
-          symbols.every((s, i) => s === before[i]))
+          focus.length === before.length &&
+          focus.every((s, i) => s === before[i]))
       )
         return;
-      shownSet = symbols === undefined ? undefined : new Set(symbols);
-      set({ shown: symbols });
+      set({ shown: focus });
     },
-    applyFrame(frame, now = Date.now(), measured = shownSet) {
-      const fold = get().board.apply(frame, now, measured ?? undefined);
+    applyFrame(frame, now = Date.now()) {
+      const since = visibleSince;
+      const fold = get().board.apply(
+        frame,
+        now,
+        since === undefined
+          ? undefined
+          : (symbol, receivedAt) => receivedAt >= (since.get(symbol) ?? Infinity),
+      );
       set((s) => ({ quotesVersion: s.quotesVersion + 1 }));
       return fold.receivedAts;
     },
@@ -923,14 +933,13 @@ useMonitor.subscribe((state, previous) => {
     void state.api.invoke('watchlists:set-active', { id: active }).catch(() => undefined);
   }
   // Main sends the rows on screen in every frame, the rest at a slower pace: tell it which rows
-  // those are when they change and when a view attaches (a new view's cursor knows nothing).
-  // (A new view's cursor starts with no focus, which is what undefined says: nothing to send.)
+  // those are when they change and when a view attaches (a new view's cursor starts with no
+  // focus, which is what undefined says: nothing to send then).
   if (
     state.api !== undefined &&
     (state.shown !== previous.shown || (state.api !== previous.api && state.shown !== undefined))
   ) {
-    const symbols = state.shown === undefined ? null : [...state.shown];
-    void state.api.invoke('frames:focus', { symbols }).catch(() => undefined);
+    sendFocus(state.api, state.shown === undefined ? null : state.shown);
   }
   if (
     state.activeWatchlistId !== previous.activeWatchlistId ||
@@ -944,11 +953,45 @@ useMonitor.subscribe((state, previous) => {
     });
 });
 
+/**
+ * 'frames:focus', one in flight per transport: a scroll changes the rows on screen every frame,
+ * and a queue of those behind a slow command would only delay the one that matters, the latest.
+ */
+const focusFlights = new WeakMap<
+  MonitorApi,
+  { busy: boolean; next: readonly string[] | null | undefined }
+>();
+
+function sendFocus(api: MonitorApi, symbols: readonly string[] | null): void {
+  let flight = focusFlights.get(api);
+  if (flight === undefined) {
+    flight = { busy: false, next: undefined };
+    focusFlights.set(api, flight);
+  }
+  if (flight.busy) {
+    flight.next = symbols;
+    return;
+  }
+  flight.busy = true;
+  const f = flight;
+  const list = symbols === null ? null : symbols.slice(0, MAX_FOCUS_SYMBOLS);
+  void api
+    .invoke('frames:focus', { symbols: list })
+    .catch(() => undefined)
+    .finally(() => {
+      f.busy = false;
+      const next = f.next;
+      f.next = undefined;
+      if (next !== undefined) sendFocus(api, next);
+    });
+}
+
 /** Detaches the api (events, pull loop) and restores every slice: tests call it between cases. */
 export function resetMonitorStore(): void {
   detachCurrent?.();
   lastAttach = undefined;
-  shownSet = undefined;
+  visibleSince = undefined;
+  clock = Date.now;
   infoAsked.clear();
   useMonitor.setState(initialData());
 }

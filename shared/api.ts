@@ -1130,7 +1130,8 @@ export const COMMANDS = {
   /**
    * The symbols this view shows now (its watchlist's rows on screen, the detail pane's symbol), or
    * null for every symbol (the default). Their changed rows come in every frame; the view's other
-   * changed rows trickle in within about a quarter of a second, oldest first. Answers the count.
+   * changed rows follow in quarter-second sweeps, oldest first (a row waits one or two). Answers
+   * the count.
    */
   'frames:focus': z.strictObject({
     symbols: z.array(symbolSchema).max(MAX_FOCUS_SYMBOLS).nullable(),
@@ -1304,7 +1305,9 @@ export interface MonitorApi {
   /**
    * The next quote frame: what changed since the previous one, latest per symbol. The first one
    * after attaching carries every known symbol. Resolves as soon as something changed (at once when
-   * something already has); call it again after painting. One call in flight at a time.
+   * something already has); call it again after painting. One call in flight at a time. Frames name
+   * symbols by id, each symbol once (shared/frame.ts): read every frame, in order, through one
+   * symbol table per view.
    */
   nextFrame(): Promise<QuoteFrame>;
 }

@@ -1,40 +1,49 @@
 /**
  * Binary encoding of a QuoteFrame, for the browser-mode WebSocket bridge (Electron windows get
- * frames over a MessagePort by structured clone and need none of this). Columns travel as raw
+ * frames over a MessagePort by structured clone and need none of this). Values travel as raw
  * little-endian float64s: no per-number text, NaN survives, and decoding is a few header reads
- * plus, where the bytes are 8-aligned, Float64Array views with no copy at all.
+ * plus, where the bytes are aligned, typed-array views with no copy at all.
  *
- * Layout, version 2 (all numbers little-endian; version 1 had the first 11 columns only):
+ * Layout, version 3 (all numbers little-endian). Version 2 carried a symbol string per row and
+ * one array per column; version 3 carries symbol ids and only the symbols the view has not been
+ * told (shared/frame.ts). A peer of another version is refused by name, never misread.
  *
  *   offset  size  field
  *   0       4     magic "MMQF" (4D 4D 51 46)
- *   4       2     u16 version = 2
+ *   4       2     u16 version = 3
  *   6       2     u16 flags: bit 0 = full; other bits must be 0
- *   8       4     u32 count (rows)
+ *   8       4     u32 n = rows
  *   12      4     u32 S = byte length of the symbol table
  *   16      8     f64 seq          (a non-negative integer)
  *   24      8     f64 builtAt      (finite)
  *   32      8     f64 conflated    (a non-negative integer)
- *   40      S     symbol table: per row, u16 byte length (>= 1) then that many UTF-8 bytes
- *   40+S    P     zero padding to the next multiple of 8 (P in 0..7)
- *   C       8kn   the k = FRAME_COLUMNS.length columns in that order, n float64s each (C = 40 + S + P)
+ *   40      4     u32 symbolBase   (the id of the first new symbol)
+ *   44      4     u32 m = new symbols
+ *   48      S     symbol table: per new symbol, u16 byte length then that many UTF-8 bytes; length
+ *                 0 is '' (a symbol the sender could not carry)
+ *   48+S    P     zero padding to the next multiple of 8 (P in 0..7)
+ *   I       4n    the rows' symbol ids, u32 each (below 2^31), I = 48 + S + P
+ *   I+4n    Q     zero padding to the next multiple of 8 (Q = 4 when n is odd, else 0)
+ *   V       8kn   the values, k = FRAME_COLUMNS.length columns of n float64s in that order
  *
  * The total length is therefore fully determined by the header, and decode checks it exactly
  * before reading further, so truncation, trailing bytes and a lying count or table length are all
  * caught (and a huge count in a short message never triggers a huge allocation). Every structural
- * field is checked; what cannot be checked is the float bits of the columns themselves (any bit
+ * field is checked; what cannot be checked is the float bits of the values themselves (any bit
  * pattern is a double) - integrity of the payload is the transport's job (WebSocket over TCP).
  * Decode never returns a partially read frame: it throws FrameDecodeError.
  *
  * No platform imports: runs in the browser and in Node (TextEncoder/TextDecoder are global in both).
  */
-import { FRAME_COLUMNS, frameColumns, type QuoteFrame } from './frame.ts';
+import { FRAME_COLUMNS, frameProblem, type QuoteFrame } from './frame.ts';
 
 export const FRAME_MAGIC = 0x46514d4d; // "MMQF" read as a little-endian u32
-export const FRAME_VERSION = 2;
-export const FRAME_HEADER_BYTES = 40;
+export const FRAME_VERSION = 3;
+export const FRAME_HEADER_BYTES = 48;
 /** Longest symbol in UTF-8 bytes (the length prefix is a u16). */
 export const MAX_SYMBOL_BYTES = 0xffff;
+/** Ids and symbolBase travel as u32s that must also fit an Int32Array. */
+const MAX_ID = 0x7fffffff;
 
 const FLAG_FULL = 1;
 const COLUMN_COUNT = FRAME_COLUMNS.length;
@@ -55,60 +64,65 @@ const encoder = new TextEncoder();
 // fatal: invalid UTF-8 throws instead of becoming U+FFFD; ignoreBOM: a leading U+FEFF is data.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** A frame with no rows (not full). */
+/** A frame with no rows and no new symbols (not full). */
 export function emptyFrame(seq: number, builtAt: number): QuoteFrame {
-  const none = new Float64Array(0);
   return {
     seq,
     builtAt,
     conflated: 0,
     full: false,
-    symbols: [],
-    ...frameColumns(FRAME_COLUMNS.map(() => none)),
+    rows: new Int32Array(0),
+    symbolBase: 0,
+    newSymbols: [],
+    values: new Float64Array(0),
   };
 }
 
 /**
  * The frame as bytes (a fresh buffer, exactly sized). Throws RangeError for a frame that decode
- * would refuse: columns whose length differs from the symbol count, an empty or over-long symbol,
- * a symbol with an unpaired surrogate (UTF-8 cannot carry it), a seq or conflated that is not a
- * non-negative integer, a non-finite builtAt.
+ * would refuse: values whose length is not columns x rows, a negative or too large id or
+ * symbolBase, an over-long new symbol, one with an unpaired surrogate (UTF-8 cannot carry it), a
+ * seq or conflated that is not a non-negative integer, a non-finite builtAt. An empty new symbol
+ * ('', not carried) is allowed.
  */
 export function encodeFrame(frame: QuoteFrame): Uint8Array<ArrayBuffer> {
   checkHeader(frame.seq, frame.builtAt, frame.conflated, (m) => new RangeError(m));
-  const symbols = frame.symbols;
-  const n = symbols.length;
-  const columns: Float64Array[] = [];
-  for (const name of FRAME_COLUMNS) {
-    const col = frame[name];
-    if (col.length !== n) {
-      throw new RangeError(`column ${name} has ${col.length} values for ${n} symbols`);
-    }
-    columns.push(col);
+  const problem = frameProblem(frame);
+  if (problem !== undefined) throw new RangeError(problem);
+  const ids = frame.rows;
+  const n = ids.length;
+  for (let i = 0; i < n; i++) {
+    if (ids[i]! > MAX_ID) throw new RangeError(`row ${i} has symbol id ${ids[i]!}, past ${MAX_ID}`);
+  }
+  const fresh = frame.newSymbols;
+  const m = fresh.length;
+  if (frame.symbolBase + m > MAX_ID) {
+    throw new RangeError(`symbol ids up to ${frame.symbolBase + m} are past ${MAX_ID}`);
   }
 
   // Pass 1: sizes. ASCII symbols (nearly all) are written char by char; others go through UTF-8.
-  const utf8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n);
+  const utf8: (Uint8Array | undefined)[] = [];
   let tableBytes = 0;
-  for (let i = 0; i < n; i++) {
-    const sym = symbols[i]!;
+  for (let j = 0; j < m; j++) {
+    const sym = fresh[j]!;
     let len = sym.length;
+    let bytes: Uint8Array | undefined;
     if (!isAscii(sym)) {
       if (!isWellFormed(sym)) {
-        throw new RangeError(`symbol ${i} has an unpaired surrogate: ${JSON.stringify(sym)}`);
+        throw new RangeError(`symbol ${j} has an unpaired surrogate: ${JSON.stringify(sym)}`);
       }
-      const bytes = encoder.encode(sym);
-      utf8[i] = bytes;
+      bytes = encoder.encode(sym);
       len = bytes.length;
     }
-    if (len === 0) throw new RangeError(`symbol ${i} is empty`);
+    utf8.push(bytes);
     if (len > MAX_SYMBOL_BYTES) {
-      throw new RangeError(`symbol ${i} is ${len} bytes of UTF-8, more than ${MAX_SYMBOL_BYTES}`);
+      throw new RangeError(`symbol ${j} is ${len} bytes of UTF-8, more than ${MAX_SYMBOL_BYTES}`);
     }
     tableBytes += 2 + len;
   }
-  const columnsAt = align8(FRAME_HEADER_BYTES + tableBytes);
-  const total = columnsAt + ROW_BYTES * n;
+  const idsAt = align8(FRAME_HEADER_BYTES + tableBytes);
+  const valuesAt = idsAt + align8(4 * n);
+  const total = valuesAt + ROW_BYTES * n;
 
   const buffer = new ArrayBuffer(total);
   const u8 = new Uint8Array(buffer);
@@ -121,16 +135,18 @@ export function encodeFrame(frame: QuoteFrame): Uint8Array<ArrayBuffer> {
   dv.setFloat64(16, frame.seq, true);
   dv.setFloat64(24, frame.builtAt, true);
   dv.setFloat64(32, frame.conflated, true);
+  dv.setUint32(40, frame.symbolBase, true);
+  dv.setUint32(44, m, true);
 
   // Pass 2: the symbol table. Padding stays zero (a fresh ArrayBuffer is zeroed).
   let p = FRAME_HEADER_BYTES;
-  for (let i = 0; i < n; i++) {
-    const bytes = utf8[i];
+  for (let j = 0; j < m; j++) {
+    const bytes = utf8[j];
     if (bytes === undefined) {
-      const sym = symbols[i]!;
+      const sym = fresh[j]!;
       dv.setUint16(p, sym.length, true);
       p += 2;
-      for (let j = 0; j < sym.length; j++) u8[p++] = sym.charCodeAt(j);
+      for (let c = 0; c < sym.length; c++) u8[p++] = sym.charCodeAt(c);
     } else {
       dv.setUint16(p, bytes.length, true);
       p += 2;
@@ -140,24 +156,23 @@ export function encodeFrame(frame: QuoteFrame): Uint8Array<ArrayBuffer> {
   }
 
   if (LITTLE_ENDIAN) {
-    const out = new Float64Array(buffer, columnsAt, COLUMN_COUNT * n);
-    for (let k = 0; k < COLUMN_COUNT; k++) out.set(columns[k]!, k * n);
+    new Int32Array(buffer, idsAt, n).set(ids);
+    new Float64Array(buffer, valuesAt, COLUMN_COUNT * n).set(frame.values);
   } else {
-    let q = columnsAt;
-    for (const col of columns) {
-      for (let i = 0; i < n; i++, q += 8) dv.setFloat64(q, col[i]!, true);
-    }
+    for (let i = 0; i < n; i++) dv.setUint32(idsAt + 4 * i, ids[i]!, true);
+    const values = frame.values;
+    for (let q = 0; q < values.length; q++) dv.setFloat64(valuesAt + 8 * q, values[q]!, true);
   }
   return u8;
 }
 
 /**
- * Why `symbol` cannot be a row of an encoded frame (the per-symbol checks of encodeFrame: not
- * empty, no unpaired surrogate, at most MAX_SYMBOL_BYTES of UTF-8), or undefined when it can. For a
- * sender that would rather drop one odd row than lose a whole frame (electron/host/server.ts).
+ * Why `symbol` cannot be named in an encoded frame (the per-symbol checks of encodeFrame: no
+ * unpaired surrogate, at most MAX_SYMBOL_BYTES of UTF-8; '' is allowed, as "not carried"), or
+ * undefined when it can. For a sender that would rather blank one odd symbol than lose a whole
+ * frame (electron/host/server.ts).
  */
 export function symbolProblem(symbol: string): string | undefined {
-  if (symbol.length === 0) return 'empty';
   let len = symbol.length;
   if (!isAscii(symbol)) {
     if (!isWellFormed(symbol)) return 'has an unpaired surrogate (UTF-8 cannot carry it)';
@@ -169,12 +184,12 @@ export function symbolProblem(symbol: string): string | undefined {
 
 /**
  * The frame in `bytes`. Throws FrameDecodeError for anything else: empty or truncated input,
- * trailing bytes, another magic or version, unknown flags, a symbol table that disagrees with the
- * count, invalid UTF-8, bad header numbers, non-zero padding.
+ * trailing bytes, another magic or version, unknown flags, a symbol table that disagrees with its
+ * count, invalid UTF-8, bad header numbers, an id past 2^31 - 1, non-zero padding.
  *
- * Where the column data is 8-byte aligned in memory (always, for an ArrayBuffer received whole),
- * the returned columns are views into `bytes`' memory, not copies: do not reuse that buffer while
- * the frame is in use. Otherwise the column bytes are copied once.
+ * Where the ids and values are aligned in memory (always, for an ArrayBuffer received whole), the
+ * returned arrays are views into `bytes`' memory, not copies: do not reuse that buffer while the
+ * frame is in use. Otherwise they are copied once.
  */
 export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
   let u8: Uint8Array;
@@ -187,10 +202,8 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
   }
   const length = u8.byteLength;
   if (length === 0) throw new FrameDecodeError('the input is empty');
-  if (length < FRAME_HEADER_BYTES) {
-    throw new FrameDecodeError(
-      `truncated: ${length} bytes, shorter than the ${FRAME_HEADER_BYTES}-byte header`,
-    );
+  if (length < 8) {
+    throw new FrameDecodeError(`truncated: ${length} bytes, shorter than any frame header`);
   }
   const dv = new DataView(u8.buffer, u8.byteOffset, length);
   if (dv.getUint32(0, true) !== FRAME_MAGIC) {
@@ -199,7 +212,13 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
   const version = dv.getUint16(4, true);
   if (version !== FRAME_VERSION) {
     throw new FrameDecodeError(
-      `unsupported version ${version} (this build reads version ${FRAME_VERSION})`,
+      `unsupported version ${version} (this build reads version ${FRAME_VERSION}): the other ` +
+        'side runs a different build of the app; reload the page once both are the same',
+    );
+  }
+  if (length < FRAME_HEADER_BYTES) {
+    throw new FrameDecodeError(
+      `truncated: ${length} bytes, shorter than the ${FRAME_HEADER_BYTES}-byte header`,
     );
   }
   const flags = dv.getUint16(6, true);
@@ -211,15 +230,21 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
   const seq = dv.getFloat64(16, true);
   const builtAt = dv.getFloat64(24, true);
   const conflated = dv.getFloat64(32, true);
-  checkHeader(seq, builtAt, conflated, (m) => new FrameDecodeError(m));
-  if (tableBytes < 3 * n) {
+  const symbolBase = dv.getUint32(40, true);
+  const m = dv.getUint32(44, true);
+  checkHeader(seq, builtAt, conflated, (msg) => new FrameDecodeError(msg));
+  if (symbolBase + m > MAX_ID) {
+    throw new FrameDecodeError(`symbol ids up to ${symbolBase + m} are past ${MAX_ID}`);
+  }
+  if (tableBytes < 2 * m) {
     throw new FrameDecodeError(
-      `a ${tableBytes}-byte symbol table cannot hold ${n} symbols (3 bytes each at least)`,
+      `a ${tableBytes}-byte symbol table cannot hold ${m} symbols (2 bytes each at least)`,
     );
   }
   const tableEnd = FRAME_HEADER_BYTES + tableBytes;
-  const columnsAt = align8(tableEnd);
-  const expected = columnsAt + ROW_BYTES * n; // < 2^53: both terms come from u32s
+  const idsAt = align8(tableEnd);
+  const valuesAt = idsAt + align8(4 * n);
+  const expected = valuesAt + ROW_BYTES * n; // < 2^53: every term comes from u32s
   if (length < expected) {
     throw new FrameDecodeError(
       `truncated: ${length} bytes, the header announces ${expected} (${n} rows)`,
@@ -231,50 +256,54 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
     );
   }
 
-  const symbols = new Array<string>(n);
+  const newSymbols: string[] = [];
   let p = FRAME_HEADER_BYTES;
-  for (let i = 0; i < n; i++) {
+  for (let j = 0; j < m; j++) {
     if (p + 2 > tableEnd) {
-      throw new FrameDecodeError(`the symbol table ends at symbol ${i} of ${n}`);
+      throw new FrameDecodeError(`the symbol table ends at symbol ${j} of ${m}`);
     }
     const len = dv.getUint16(p, true);
     p += 2;
-    if (len === 0) throw new FrameDecodeError(`symbol ${i} has length 0`);
     if (p + len > tableEnd) {
-      throw new FrameDecodeError(`symbol ${i} (${len} bytes) runs past the symbol table`);
+      throw new FrameDecodeError(`symbol ${j} (${len} bytes) runs past the symbol table`);
     }
-    symbols[i] = readSymbol(u8, p, len, i);
+    newSymbols.push(len === 0 ? '' : readSymbol(u8, p, len, j));
     p += len;
   }
   if (p !== tableEnd) {
     throw new FrameDecodeError(
-      `the symbol table has ${tableEnd - p} bytes left over after ${n} symbols`,
+      `the symbol table has ${tableEnd - p} bytes left over after ${m} symbols`,
     );
   }
-  for (let q = tableEnd; q < columnsAt; q++) {
+  for (let q = tableEnd; q < idsAt; q++) {
+    if (u8[q] !== 0) throw new FrameDecodeError(`non-zero padding byte at offset ${q}`);
+  }
+  for (let q = idsAt + 4 * n; q < valuesAt; q++) {
     if (u8[q] !== 0) throw new FrameDecodeError(`non-zero padding byte at offset ${q}`);
   }
 
-  const columns: Float64Array[] = [];
+  let rows: Int32Array;
+  let values: Float64Array;
   if (LITTLE_ENDIAN) {
     let buffer: ArrayBufferLike = u8.buffer;
-    let base = u8.byteOffset + columnsAt;
+    let base = u8.byteOffset + idsAt;
     if (base % 8 !== 0) {
-      const copy = new Uint8Array(ROW_BYTES * n);
-      copy.set(u8.subarray(columnsAt, expected));
+      const copy = new Uint8Array(expected - idsAt);
+      copy.set(u8.subarray(idsAt, expected));
       buffer = copy.buffer;
       base = 0;
     }
-    for (let k = 0; k < COLUMN_COUNT; k++) {
-      columns.push(new Float64Array(buffer, base + k * n * 8, n));
-    }
+    rows = new Int32Array(buffer, base, n);
+    values = new Float64Array(buffer, base + (valuesAt - idsAt), COLUMN_COUNT * n);
   } else {
-    let q = columnsAt;
-    for (let k = 0; k < COLUMN_COUNT; k++) {
-      const col = new Float64Array(n);
-      for (let i = 0; i < n; i++, q += 8) col[i] = dv.getFloat64(q, true);
-      columns.push(col);
-    }
+    rows = new Int32Array(n);
+    for (let i = 0; i < n; i++) rows[i] = dv.getUint32(idsAt + 4 * i, true);
+    values = new Float64Array(COLUMN_COUNT * n);
+    for (let q = 0; q < values.length; q++) values[q] = dv.getFloat64(valuesAt + 8 * q, true);
+  }
+  for (let i = 0; i < n; i++) {
+    // A u32 past 2^31 - 1 reads back negative through the Int32Array.
+    if (rows[i]! < 0) throw new FrameDecodeError(`row ${i} has a symbol id past ${MAX_ID}`);
   }
 
   return {
@@ -282,8 +311,10 @@ export function decodeFrame(bytes: ArrayBuffer | ArrayBufferView): QuoteFrame {
     builtAt,
     conflated,
     full: (flags & FLAG_FULL) !== 0,
-    symbols,
-    ...frameColumns(columns),
+    rows,
+    symbolBase,
+    newSymbols,
+    values,
   };
 }
 

@@ -184,6 +184,8 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'alerts:log',
   // A chart's bars can take seconds over REST; they change nothing, so they wait for no edit.
   'market:bars',
+  // Only the calling view's cursor: a scroll must not queue behind a slow settings save.
+  'frames:focus',
   // The updater's own state, not the core's: a check that waits on the network must not hold
   // up (or wait behind) the commands that change settings and watchlists.
   'update:status',

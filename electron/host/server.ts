@@ -77,7 +77,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fail, isCommandName, type Result } from '../../shared/api.ts';
 import { encodeFrame, symbolProblem } from '../../shared/frame-codec.ts';
-import { FRAME_COLUMNS, type FrameColumn, type QuoteFrame } from '../../shared/frame.ts';
+import type { QuoteFrame } from '../../shared/frame.ts';
 import type { ViewSession, ViewSink } from '../core/types.ts';
 import { contentSecurityPolicy, contentTypeFor, resolveStaticFile } from '../core/static-files.ts';
 import { silentLogger, type Logger } from '../stream/log.ts';
@@ -689,8 +689,8 @@ class BridgeHost implements Host {
   }
 
   /**
-   * Logs the first unencodable row at warn, later ones at debug: such a symbol stays in the book
-   * until it is dropped and would otherwise be logged for every full frame of every view.
+   * Logs the first unencodable symbol at warn, later ones at debug: such a symbol stays in the
+   * book until it is dropped and would otherwise be logged for every full frame of every view.
    */
   #dropped(log: Logger, seq: number, dropped: readonly string[]): void {
     const first = this.#unencodableRows === 0;
@@ -704,7 +704,7 @@ class BridgeHost implements Host {
       symbol: JSON.stringify(symbol.slice(0, 32)),
       problem: symbolProblem(symbol),
     };
-    const message = 'frame rows left out: their symbols cannot be encoded';
+    const message = 'frame symbols left out (their rows are not shown): they cannot be encoded';
     if (first) log.warn(fields, `${message} (later ones are logged at debug)`);
     else log.debug(fields, message);
   }
@@ -728,11 +728,12 @@ class BridgeHost implements Host {
 }
 
 /**
- * encodeFrame, except that rows whose symbol the codec cannot carry (see symbolProblem) are left
- * out rather than failing the frame: the frame has already been taken from the view's cursor, so
- * failing it would lose every other row too, and the client would stop pulling. Returns the bytes
- * and the symbols left out. Throws what encodeFrame throws when no row explains the failure (a bad
- * header or column length: never in a frame from the book).
+ * encodeFrame, except that a new symbol the codec cannot carry (see symbolProblem) goes as ''
+ * ("not carried") rather than failing the frame: the frame has already been taken from the view's
+ * cursor, so failing it would lose every other row too, and the client would stop pulling. The
+ * page ignores the rows of that symbol's id, in this frame and later ones, until a full frame names
+ * it again. Returns the bytes and the symbols left out. Throws what encodeFrame throws when no
+ * symbol explains the failure (a bad header or values length: never in a frame from the book).
  */
 function encodeDeliverable(frame: QuoteFrame): {
   readonly bytes: Uint8Array;
@@ -742,22 +743,13 @@ function encodeDeliverable(frame: QuoteFrame): {
     return { bytes: encodeFrame(frame), dropped: [] };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    const keep: number[] = [];
-    const dropped: string[] = [];
-    frame.symbols.forEach((symbol, i) => {
-      if (symbolProblem(symbol) === undefined) keep.push(i);
-      else dropped.push(symbol);
-    });
+    const dropped = frame.newSymbols.filter((symbol) => symbolProblem(symbol) !== undefined);
     if (dropped.length === 0) throw err;
-    const columns = {} as Record<FrameColumn, Float64Array>;
-    for (const name of FRAME_COLUMNS) {
-      const from = frame[name];
-      columns[name] = Float64Array.from(keep, (i) => from[i]!);
-    }
     const repaired: QuoteFrame = {
       ...frame,
-      symbols: keep.map((i) => frame.symbols[i]!),
-      ...columns,
+      newSymbols: frame.newSymbols.map((symbol) =>
+        symbolProblem(symbol) === undefined ? symbol : '',
+      ),
     };
     return { bytes: encodeFrame(repaired), dropped };
   }

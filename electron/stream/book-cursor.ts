@@ -1,8 +1,14 @@
 /**
  * A view's cursor into the conflation book (electron/stream/book.ts): which rows changed since the
  * view's previous frame, and take(), which gathers them from the store into one QuoteFrame.
+ *
+ * A frame's symbol ids are the store's row numbers. Rows are only ever appended (0, 1, 2, ...) and
+ * anything that drops or renumbers them resets every cursor (the next frame is full), so between
+ * two full frames an id keeps its symbol, and the symbols a view has not been told yet are always
+ * the rows from `#told` up to the store's size: a frame names them as one slice, with no per-row
+ * bookkeeping in the gather.
  */
-import { frameColumns, type QuoteFrame } from '../../shared/frame.ts';
+import type { QuoteFrame } from '../../shared/frame.ts';
 import { COLUMNS, STRIDE, type BookStore, type RowListener } from './book-store.ts';
 
 /** One view's position in the book. */
@@ -11,8 +17,11 @@ export interface BookCursor {
   readonly dirty: boolean;
   /**
    * The changes since the previous take: the rows updated since then, latest values; every row
-   * when `full` (the first take, and the first after `clear()`). Called when not dirty it returns
-   * an empty frame (seq still advances). Throws once the cursor is closed.
+   * when `full` (the first take, and the first after `clear()`). Rows are named by symbol id, and
+   * each frame names the symbols its view has not been told yet (shared/frame.ts), so every frame
+   * taken must reach the view. A fresh buffer each time: a frame stays valid after later takes.
+   * Called when not dirty it returns an empty frame (seq still advances). Throws once the cursor
+   * is closed.
    */
   take(): QuoteFrame;
   /**
@@ -24,10 +33,11 @@ export interface BookCursor {
   onDirty(listener: () => void): () => void;
   /**
    * Which symbols the view shows (undefined: all of them, the default). The rows of these symbols
-   * go in every frame; the other changed rows trickle in oldest first, so that each waits about
-   * FOCUS_BACKGROUND_MS. A watchlist of 1,000 symbols with 20 on screen then pulls frames of
-   * ~20 rows plus a share of the rest, not ~700: less to copy, send, decode and fold per frame,
-   * while sorting, stale marks and the footer still see every row within a fraction of a second.
+   * go in every frame; the other changed rows follow oldest first in sweeps of
+   * FOCUS_BACKGROUND_MS, so that each waits one or two sweeps at most. A watchlist of 1,000
+   * symbols with 20 on screen then pulls frames of ~20 rows plus a share of the rest (~100 under
+   * a full feed), not ~700: less to copy, send, decode and fold per frame, while sorting, stale
+   * marks and the footer still see every row within half a second.
    * Unknown symbols are kept and match once their rows exist.
    */
   focus(symbols: readonly string[] | undefined): void;
@@ -52,6 +62,8 @@ export class StoreCursor implements BookCursor, RowListener {
   #count = 0;
   /** The next take() carries every row. */
   #full = true;
+  /** Rows 0 .. #told - 1 have had their symbols named to the view (since the last full frame). */
+  #told = 0;
   #pendingConflated = 0;
   #seq = 0;
   #frames = 0;
@@ -170,6 +182,9 @@ export class StoreCursor implements BookCursor, RowListener {
         ? this.#lastTake
         : now - FOCUS_BACKGROUND_MS;
     }
+    // The wall clock stepped back (NTP, a resumed VM): the sweep's start is in the future and
+    // nothing would fall due until the clock caught up. Let what waits go now.
+    if (now < this.#sweepStart) this.#sweepStart = now - FOCUS_BACKGROUND_MS;
     let share = 0;
     if (this.#sweepLeft > 0) {
       const part = Math.min(1, Math.max(0, now - this.#sweepStart) / FOCUS_BACKGROUND_MS);
@@ -201,38 +216,36 @@ export class StoreCursor implements BookCursor, RowListener {
     const now = s.now();
     const focus = this.#focus;
     const n = full ? s.size : focus === undefined ? this.#count : this.#choose(focus, now);
-    // The columns are views of ONE buffer: eleven typed arrays of their own cost 42 us at
-    // 500 rows against 7 us for one buffer and eleven views (each backing store is a separate
-    // zeroed allocation with its own GC bookkeeping), and structured clone (the view's
-    // MessagePort) then copies one buffer instead of eleven. Electron's contextBridge, though,
-    // copies a view with its whole backing buffer, so the preload gives each column a buffer of
-    // its own before the frame crosses into the page (electron/preload.ts ownColumns).
-    const buffer = new ArrayBuffer(n * 8 * COLUMNS);
-    const out = Array.from({ length: COLUMNS }, (_, k) => new Float64Array(buffer, k * n * 8, n));
-    // The gather writes through one array over the whole buffer (column k at k * n): one typed
-    // array in the loop, not sixteen. A row's frame cells are its first COLUMNS (book-store.ts).
-    const all = new Float64Array(buffer);
+    // One buffer, one allocation: the ids (padded to 8 bytes), then the values column-major
+    // (column k of row i at k * n + i). A frame of 500 rows paced like the app (bench/frames.ts)
+    // built in about 75 us as sixteen column views of that buffer, against about 40 us as one
+    // values view; without the 500 symbol strings its clone went from about 110 to 65 us.
+    const idBytes = Math.ceil(n / 2) * 8;
+    const buffer = new ArrayBuffer(idBytes + n * 8 * COLUMNS);
+    const rows = new Int32Array(buffer, 0, n);
+    const values = new Float64Array(buffer, idBytes, n * COLUMNS);
     const cells = s.cells;
-    let symbols: string[];
+    // A row's frame cells are its first COLUMNS (book-store.ts).
+    const base = full ? 0 : this.#told;
     if (full) {
-      symbols = s.symbols.slice(0, n);
       for (let i = 0; i < n; i++) {
+        rows[i] = i;
         const at = i * STRIDE;
-        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) values[o] = cells[at + k]!;
       }
     } else {
-      // Built by push, so the array is packed: `new Array(n)` makes a holey one, which structured
-      // clone writes key by key as a sparse array, at 3 to 4 times the cost (72 against 21 us at
-      // 500 rows in bench/frames.ts) on both sides of the port.
-      symbols = [];
       const list = this.#list;
       for (let i = 0; i < n; i++) {
         const row = list[i]!;
-        symbols.push(s.symbols[row]!);
+        rows[i] = row;
         const at = row * STRIDE;
-        for (let k = 0, o = i; k < COLUMNS; k++, o += n) all[o] = cells[at + k]!;
+        for (let k = 0, o = i; k < COLUMNS; k++, o += n) values[o] = cells[at + k]!;
       }
     }
+    // Rows created since the last frame, whether or not they are in this one (a new row is
+    // dirty in every cursor anyway). Sliced, so the array is packed for structured clone.
+    const newSymbols = base < s.size ? s.symbols.slice(base, s.size) : [];
+    this.#told = s.size;
     const bits = this.#bits;
     const list = this.#list;
     if (full) this.#sweepLeft = 0;
@@ -256,8 +269,10 @@ export class StoreCursor implements BookCursor, RowListener {
       builtAt: now,
       conflated,
       full,
-      symbols,
-      ...frameColumns(out),
+      rows,
+      symbolBase: base,
+      newSymbols,
+      values,
     };
   }
 

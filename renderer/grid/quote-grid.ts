@@ -94,10 +94,11 @@ export interface GridOptions {
   readonly rowHeight: number;
   readonly clock?: () => number;
   /**
-   * The symbols on screen (with a margin, and the selected one) changed: called from a paint with
-   * the new list, and with undefined when the grid goes away.
+   * The rows on screen or the selection changed: called from a paint with `focus` (those rows, a
+   * margin either side and the selected one: what main should keep fresh) and `visible` (the rows
+   * that meet the scroll area, and the selected one), and with undefined when the grid goes away.
    */
-  readonly onShown?: (symbols: readonly string[] | undefined) => void;
+  readonly onShown?: (focus: readonly string[] | undefined, visible?: readonly string[]) => void;
 }
 
 export class QuoteGrid {
@@ -133,7 +134,7 @@ export class QuoteGrid {
     order: [],
     selected: undefined,
   };
-  /** The symbols of `#shown`'s rows and its selection, made when first asked. */
+  /** The symbols of `#shown`'s rows and its selection (undefined before the first paint). */
   #onScreen: Set<string> | undefined;
 
   constructor(elements: GridElements, sources: () => GridSources, options: GridOptions) {
@@ -334,8 +335,10 @@ export class QuoteGrid {
     )
       return;
     this.#shown = { first, end, order, selected };
-    this.#onScreen = undefined;
-    this.#onShown?.(shownSymbols(order, first, end, selected));
+    const visible = order.slice(first, end);
+    if (selected !== undefined && !visible.includes(selected)) visible.push(selected);
+    this.#onScreen = new Set(visible);
+    this.#onShown?.(shownSymbols(order, first, end, selected), visible);
   }
 
   /**
@@ -343,13 +346,7 @@ export class QuoteGrid {
    * (true before the first): the accessible mirror's sweep keeps those rows' text current.
    */
   isOnScreen(symbol: string): boolean {
-    const { first, end, order, selected } = this.#shown;
-    if (first < 0) return true;
-    if (this.#onScreen === undefined) {
-      this.#onScreen = new Set(order.slice(first, end));
-      if (selected !== undefined) this.#onScreen.add(selected);
-    }
-    return this.#onScreen.has(symbol);
+    return this.#onScreen === undefined || this.#onScreen.has(symbol);
   }
 
   /** The scene for this paint, and when the earliest lit flash on screen steps. */

@@ -1,12 +1,31 @@
 /**
  * The renderer's quote board: the latest values per symbol, folded from quote frames, outside React.
  *
- * A frame costs one pass over its rows and no allocation per quote once a symbol has its row: each
- * row is a mutable record whose `version` rises when any of its values changes, so the watchlist
+ * A frame costs one pass over its rows and no allocation per quote once a symbol has its row: frames
+ * name symbols by id (shared/frame.ts), and the board keeps the id -> row table, so a row is one
+ * array read, not a string hash. Each row is a mutable record whose `version` rises when any of its values changes, so the watchlist
  * compares one number to know whether a row needs drawing. The store bumps one counter per frame;
  * the watchlist's canvas then draws only the visible cells that changed, never one render per quote.
  */
-import type { QuoteFrame } from '../../shared/frame.ts';
+import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
+
+// Where each field sits in a frame's values (column k of row i at k * rows + i).
+const BID_PRICE = FRAME_COLUMNS.indexOf('bidPrice');
+const BID_SIZE = FRAME_COLUMNS.indexOf('bidSize');
+const ASK_PRICE = FRAME_COLUMNS.indexOf('askPrice');
+const ASK_SIZE = FRAME_COLUMNS.indexOf('askSize');
+const QUOTE_TIME = FRAME_COLUMNS.indexOf('quoteTime');
+const LAST_PRICE = FRAME_COLUMNS.indexOf('lastPrice');
+const LAST_SIZE = FRAME_COLUMNS.indexOf('lastSize');
+const TRADE_TIME = FRAME_COLUMNS.indexOf('tradeTime');
+const VOLUME = FRAME_COLUMNS.indexOf('volume');
+const REF_PRICE = FRAME_COLUMNS.indexOf('refPrice');
+const RECEIVED_AT = FRAME_COLUMNS.indexOf('receivedAt');
+const PREV_CLOSE = FRAME_COLUMNS.indexOf('prevClose');
+const DAY_OPEN = FRAME_COLUMNS.indexOf('dayOpen');
+const DAY_HIGH = FRAME_COLUMNS.indexOf('dayHigh');
+const DAY_LOW = FRAME_COLUMNS.indexOf('dayLow');
+const POLLED_AT = FRAME_COLUMNS.indexOf('polledAt');
 
 /** -1: fell, 0: unchanged or no earlier value, 1: rose. */
 export type Move = -1 | 0 | 1;
@@ -179,41 +198,56 @@ export interface FrameFold {
 
 export class QuoteBoard {
   readonly #rows = new Map<string, QuoteRow>();
+  /** The view's symbol ids (shared/frame.ts): id -> symbol; '' = unknown or not carried. */
+  #names: string[] = [];
+  /** id -> row, filled on the id's first row (a frame may name symbols it carries no row of). */
+  #byId: (QuoteRow | undefined)[] = [];
   #frames = 0;
   #conflated = 0;
   #lastSeq = 0;
   #gaps = 0;
+  #unknownRows = 0;
 
   /**
    * Folds a frame in at wall-clock `now`. A `full` frame is the whole truth: symbols it leaves out
-   * are dropped (main removed them). `shown`: the symbols on screen, whose receipt times the fold
-   * returns (all rows' when undefined).
+   * are dropped (main removed them), and it starts the id table afresh. Rows whose id this board
+   * was never told (a lost frame: a bug) are skipped and counted; the next full frame heals.
+   * `measured`: which changed rows' receipt times the fold returns (all when undefined).
    */
-  apply(frame: QuoteFrame, now: number, shown?: ReadonlySet<string>): FrameFold {
+  apply(
+    frame: QuoteFrame,
+    now: number,
+    measured?: (symbol: string, receivedAt: number) => boolean,
+  ): FrameFold {
     if (this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full) this.#gaps += 1;
     this.#lastSeq = frame.seq;
     this.#frames += 1;
     this.#conflated += frame.conflated;
+    const ids = frame.rows;
+    const n = ids.length;
+    this.#learn(frame);
     if (frame.full) {
-      const keepSymbols = new Set(frame.symbols);
-      for (const symbol of this.#rows.keys())
-        if (!keepSymbols.has(symbol)) this.#rows.delete(symbol);
+      const keep = new Set<string>();
+      for (let i = 0; i < n; i++) keep.add(this.#names[ids[i]!] ?? '');
+      for (const symbol of this.#rows.keys()) if (!keep.has(symbol)) this.#rows.delete(symbol);
     }
     let changed = 0;
     const receivedAts: number[] = [];
-    const n = frame.symbols.length;
+    const values = frame.values;
     for (let i = 0; i < n; i++) {
-      const symbol = frame.symbols[i];
-      if (symbol === undefined) continue;
-      let row = this.#rows.get(symbol);
+      const row = this.#byId[ids[i]!] ?? this.#rowOf(ids[i]!);
       if (row === undefined) {
-        row = emptyRow(symbol);
-        this.#rows.set(symbol, row);
+        this.#unknownRows += 1;
+        continue;
       }
-      if (this.#fold(row, frame, i, now)) {
+      if (this.#fold(row, values, n, i, now)) {
         changed += 1;
-        const at = frame.receivedAt[i];
-        if (at !== undefined && Number.isFinite(at) && (shown === undefined || shown.has(symbol)))
+        const at = values[RECEIVED_AT * n + i];
+        if (
+          at !== undefined &&
+          Number.isFinite(at) &&
+          (measured === undefined || measured(row.symbol, at))
+        )
           receivedAts.push(at);
       }
     }
@@ -221,27 +255,68 @@ export class QuoteBoard {
   }
 
   /**
+   * The frame's new symbols into the id table (a full frame first empties it). `#names` and
+   * `#byId` always have the same length. A symbolBase past the end means a frame was lost: these
+   * ids stay unknown like the lost ones (their rows are skipped) until the next full frame; the
+   * gap is not filled, so a bad symbolBase cannot make the table grow without bound.
+   */
+  #learn(frame: QuoteFrame): void {
+    if (frame.full) {
+      this.#names = [];
+      this.#byId = [];
+    }
+    const names = this.#names;
+    const byId = this.#byId;
+    const base = frame.symbolBase;
+    if (base > names.length) return;
+    const fresh = frame.newSymbols;
+    for (let j = 0; j < fresh.length; j++) {
+      const id = base + j;
+      if (id === names.length) {
+        names.push(fresh[j]!);
+        byId.push(undefined);
+      } else {
+        names[id] = fresh[j]!;
+        byId[id] = undefined;
+      }
+    }
+  }
+
+  /** The row of symbol id `id` (created when new), or undefined when the id is unknown. */
+  #rowOf(id: number): QuoteRow | undefined {
+    const symbol = this.#names[id];
+    if (symbol === undefined || symbol === '') return undefined;
+    let row = this.#rows.get(symbol);
+    if (row === undefined) {
+      row = emptyRow(symbol);
+      this.#rows.set(symbol, row);
+    }
+    this.#byId[id] = row;
+    return row;
+  }
+
+  /**
    * Every frame row is main's whole row for that symbol (the book copies complete rows, full frame
    * or not), so its values replace the board's as they are: NaN means main has no value (a new
    * source, a symbol removed and added again), and an old value must not survive it.
    */
-  #fold(row: QuoteRow, f: QuoteFrame, i: number, now: number): boolean {
-    const bid = f.bidPrice[i] ?? NaN;
-    const ask = f.askPrice[i] ?? NaN;
-    const last = f.lastPrice[i] ?? NaN;
-    const bidSize = f.bidSize[i] ?? NaN;
-    const askSize = f.askSize[i] ?? NaN;
-    const lastSize = f.lastSize[i] ?? NaN;
-    const volume = f.volume[i] ?? NaN;
-    const ref = f.refPrice[i] ?? NaN;
-    const prevClose = f.prevClose[i] ?? NaN;
-    const dayOpen = f.dayOpen[i] ?? NaN;
-    const dayHigh = f.dayHigh[i] ?? NaN;
-    const dayLow = f.dayLow[i] ?? NaN;
-    const polledAt = f.polledAt[i] ?? NaN;
-    const quoteTime = f.quoteTime[i] ?? NaN;
-    const tradeTime = f.tradeTime[i] ?? NaN;
-    const receivedAt = f.receivedAt[i] ?? NaN;
+  #fold(row: QuoteRow, v: Float64Array, n: number, i: number, now: number): boolean {
+    const bid = v[BID_PRICE * n + i] ?? NaN;
+    const ask = v[ASK_PRICE * n + i] ?? NaN;
+    const last = v[LAST_PRICE * n + i] ?? NaN;
+    const bidSize = v[BID_SIZE * n + i] ?? NaN;
+    const askSize = v[ASK_SIZE * n + i] ?? NaN;
+    const lastSize = v[LAST_SIZE * n + i] ?? NaN;
+    const volume = v[VOLUME * n + i] ?? NaN;
+    const ref = v[REF_PRICE * n + i] ?? NaN;
+    const prevClose = v[PREV_CLOSE * n + i] ?? NaN;
+    const dayOpen = v[DAY_OPEN * n + i] ?? NaN;
+    const dayHigh = v[DAY_HIGH * n + i] ?? NaN;
+    const dayLow = v[DAY_LOW * n + i] ?? NaN;
+    const polledAt = v[POLLED_AT * n + i] ?? NaN;
+    const quoteTime = v[QUOTE_TIME * n + i] ?? NaN;
+    const tradeTime = v[TRADE_TIME * n + i] ?? NaN;
+    const receivedAt = v[RECEIVED_AT * n + i] ?? NaN;
     const same =
       Object.is(bid, row.bid) &&
       Object.is(ask, row.ask) &&
@@ -300,18 +375,23 @@ export class QuoteBoard {
     return this.#rows.values();
   }
 
-  /** Frames folded in, updates main conflated before they reached this view, sequence gaps. */
+  /**
+   * Frames folded in, updates main conflated before they reached this view, sequence gaps, and
+   * rows skipped because their symbol id was never named to this board (0 unless a frame was lost).
+   */
   get stats(): {
     readonly frames: number;
     readonly conflated: number;
     readonly lastSeq: number;
     readonly gaps: number;
+    readonly unknownRows: number;
   } {
     return {
       frames: this.#frames,
       conflated: this.#conflated,
       lastSeq: this.#lastSeq,
       gaps: this.#gaps,
+      unknownRows: this.#unknownRows,
     };
   }
 }

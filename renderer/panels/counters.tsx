@@ -187,7 +187,8 @@ function Invalid({ metrics }: { readonly metrics: MetricsView }): ReactNode {
 const CONFLATED_HINT =
   'Quote and trade updates that main folded into a newer one for the same symbol before a frame ' +
   'carried them here. Nothing is queued and nothing is dropped: this view asks for the next frame ' +
-  'after each paint, and in between main keeps only the latest values per symbol.';
+  'after each paint, and in between main keeps only the latest values per symbol. Rows off ' +
+  'screen come in quarter-second sweeps, so their updates fold more.';
 
 /** Re-renders as frames arrive (it reads the board), at most every BOARD_SUMMARY_MS. */
 function Flow(): ReactNode {

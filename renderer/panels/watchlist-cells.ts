@@ -57,6 +57,11 @@ export const MIRROR_INTERVAL_MS = 500;
 export const MIRROR_SWEEP_FRAMES = 8;
 /** At least this many rows per frame of a sweep. */
 export const MIRROR_MIN_ROWS_PER_FRAME = 2;
+/**
+ * Every this many sweeps, one also writes the mounted rows off screen (the virtualizer's
+ * overscan): a screen reader may read them, so they are never more than a few seconds old.
+ */
+export const MIRROR_OFF_SCREEN_EVERY = 4;
 
 /** One value cell as the pass sees it. */
 interface Slot {
@@ -136,9 +141,10 @@ export class QuoteCells {
 
   /**
    * Brings rows [from, from + count) of the body up to date; `onlyNew`: only rows never written
-   * (just mounted: a scroll, a sort), which must not wait for the next sweep.
+   * (just mounted: a scroll, a sort), which must not wait for the next sweep; `offScreen`: the
+   * mounted rows off screen too (a screen reader's table navigation reads them).
    */
-  write(from = 0, count = Infinity, onlyNew = false): void {
+  write(from = 0, count = Infinity, onlyNew = false, offScreen = false): void {
     const body = this.#body;
     if (body === null) return;
     const { board, series, session, onScreen } = this.#sources();
@@ -165,7 +171,8 @@ export class QuoteCells {
       }
       if (cells === NOT_A_QUOTE_ROW) continue;
       if (onlyNew && cells.version !== -2) continue;
-      if (!onlyNew && cells.version !== -2 && onScreen?.(cells.symbol) === false) continue;
+      if (!onlyNew && !offScreen && cells.version !== -2 && onScreen?.(cells.symbol) === false)
+        continue;
       const row = board.get(cells.symbol);
       if (
         row !== cells.row ||
@@ -246,6 +253,7 @@ export class MirrorPacer {
   readonly #clock: () => number;
   #lastSweep = -Infinity;
   #cursor = -1;
+  #sweeps = 0;
   /** Something changed during the current sweep. */
   #again = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -289,6 +297,7 @@ export class MirrorPacer {
     if (this.#disposed) return;
     this.#lastSweep = this.#clock();
     this.#cursor = 0;
+    this.#sweeps += 1;
     requestPaint(this.#step);
   }
 
@@ -296,7 +305,7 @@ export class MirrorPacer {
     if (this.#disposed || this.#cursor < 0) return;
     const total = this.#cells.rowCount;
     const rows = Math.max(MIRROR_MIN_ROWS_PER_FRAME, Math.ceil(total / MIRROR_SWEEP_FRAMES));
-    this.#cells.write(this.#cursor, rows);
+    this.#cells.write(this.#cursor, rows, false, this.#sweeps % MIRROR_OFF_SCREEN_EVERY === 0);
     this.#cursor += rows;
     if (this.#cursor < total) requestPaint(this.#step);
     else {

@@ -309,7 +309,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     if (host === null || canvas === null || scroller === null) return undefined;
     const grid = new QuoteGrid({ host, canvas, scroller }, cellSources, {
       rowHeight: ROW_HEIGHT,
-      onShown: (symbols) => useMonitor.getState().setShown(symbols),
+      onShown: (focus, visible) => useMonitor.getState().setShown(focus, visible),
     });
     gridRef.current = grid;
     return () => {

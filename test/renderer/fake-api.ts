@@ -22,7 +22,7 @@ import type {
   Snapshot,
 } from '../../shared/api.ts';
 import { DEFAULT_SETTINGS, DEFAULT_WATCHLISTS, fail, ok } from '../../shared/api.ts';
-import type { QuoteFrame } from '../../shared/frame.ts';
+import { buildFrame, type FrameColumn, type QuoteFrame } from '../../shared/frame.ts';
 import { CONNECTION_STATES, type ConnectionState } from '../../shared/connection.ts';
 import { MESSAGE_KINDS, type MessageKind } from '../../shared/metrics.ts';
 
@@ -182,31 +182,39 @@ export function makeFrame(
   rows: readonly FrameRow[],
   options: { full?: boolean; conflated?: number; builtAt?: number } = {},
 ): QuoteFrame {
-  const col = (pick: (r: FrameRow) => number | undefined) =>
-    Float64Array.from(rows, (r) => pick(r) ?? NaN);
-  return {
-    seq,
-    builtAt: options.builtAt ?? T0,
-    conflated: options.conflated ?? 0,
-    full: options.full ?? seq === 1,
-    symbols: rows.map((r) => r.symbol),
-    bidPrice: col((r) => r.bid),
-    bidSize: col((r) => r.bidSize),
-    askPrice: col((r) => r.ask),
-    askSize: col((r) => r.askSize),
-    quoteTime: col((r) => r.quoteTime),
-    lastPrice: col((r) => r.last),
-    lastSize: col((r) => r.lastSize),
-    tradeTime: col((r) => r.tradeTime),
-    volume: col((r) => r.volume),
-    refPrice: col((r) => r.ref),
-    receivedAt: col((r) => r.receivedAt),
-    prevClose: col((r) => r.prevClose),
-    dayOpen: col((r) => r.dayOpen),
-    dayHigh: col((r) => r.dayHigh),
-    dayLow: col((r) => r.dayLow),
-    polledAt: col((r) => r.polledAt),
+  // Self-contained frames (buildFrame names every id it uses), so any board reads any of them.
+  const values = (r: FrameRow): Partial<Record<FrameColumn, number>> => {
+    const out: Partial<Record<FrameColumn, number>> = {};
+    const set = (name: FrameColumn, v: number | undefined) => {
+      if (v !== undefined) out[name] = v;
+    };
+    set('bidPrice', r.bid);
+    set('bidSize', r.bidSize);
+    set('askPrice', r.ask);
+    set('askSize', r.askSize);
+    set('quoteTime', r.quoteTime);
+    set('lastPrice', r.last);
+    set('lastSize', r.lastSize);
+    set('tradeTime', r.tradeTime);
+    set('volume', r.volume);
+    set('refPrice', r.ref);
+    set('receivedAt', r.receivedAt);
+    set('prevClose', r.prevClose);
+    set('dayOpen', r.dayOpen);
+    set('dayHigh', r.dayHigh);
+    set('dayLow', r.dayLow);
+    set('polledAt', r.polledAt);
+    return out;
   };
+  return buildFrame(
+    {
+      seq,
+      builtAt: options.builtAt ?? T0,
+      conflated: options.conflated ?? 0,
+      full: options.full ?? seq === 1,
+    },
+    rows.map((r) => ({ symbol: r.symbol, values: values(r) })),
+  );
 }
 
 export class FakeApi implements MonitorApi {

@@ -30,6 +30,7 @@ import {
   formatSize,
 } from '../../renderer/model/format.ts';
 import { LatencyHistogram } from '../../renderer/model/latency.ts';
+import { FRAME_COLUMNS, type QuoteFrame } from '../../shared/frame.ts';
 import { T0, makeFrame } from './fake-api.ts';
 
 describe('format', () => {
@@ -195,7 +196,7 @@ describe('QuoteBoard', () => {
     board.apply(makeFrame(1, [], { conflated: 5 }), T0);
     board.apply(makeFrame(2, [], { conflated: 7 }), T0);
     board.apply(makeFrame(4, []), T0);
-    expect(board.stats).toEqual({ frames: 3, conflated: 12, lastSeq: 4, gaps: 1 });
+    expect(board.stats).toEqual({ frames: 3, conflated: 12, lastSeq: 4, gaps: 1, unknownRows: 0 });
   });
 
   it('flash: up green, down red, for FLASH_MS after the change; the first value does not flash', () => {
@@ -214,6 +215,146 @@ describe('QuoteBoard', () => {
     board.apply(makeFrame(3, [{ symbol: 'X', bid: 10.5, ask: 10.9, bidSize: 300 }]), T0 + 5000);
     expect(row.flash.bid.count).toBe(count);
     expect(flashOf(row.flash.bid, T0 + 5000)).toBeUndefined();
+  });
+
+  /** A frame as a cursor builds it: rows by id, naming `newSymbols` from `symbolBase`. */
+  function idFrame(
+    seq: number,
+    head: { full?: boolean; symbolBase: number; newSymbols: string[] },
+    rows: readonly (readonly [id: number, bid: number])[],
+  ): QuoteFrame {
+    const n = rows.length;
+    const values = new Float64Array(n * FRAME_COLUMNS.length).fill(NaN);
+    const bidAt = FRAME_COLUMNS.indexOf('bidPrice') * n;
+    rows.forEach(([, bid], i) => (values[bidAt + i] = bid));
+    return {
+      seq,
+      builtAt: T0,
+      conflated: 0,
+      full: head.full ?? false,
+      rows: Int32Array.from(rows, ([id]) => id),
+      symbolBase: head.symbolBase,
+      newSymbols: head.newSymbols,
+      values,
+    };
+  }
+
+  it('resolves ids through its table: new symbols arriving mid-stream, known ones by id alone', () => {
+    const board = new QuoteBoard();
+    board.apply(
+      idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A', 'B'] }, [
+        [0, 1],
+        [1, 2],
+      ]),
+      T0,
+    );
+    board.apply(idFrame(2, { symbolBase: 2, newSymbols: [] }, [[1, 3]]), T0);
+    expect(board.get('B')?.bid).toBe(3);
+    // C is named once, in the frame that first carries it, beside a known id.
+    board.apply(
+      idFrame(3, { symbolBase: 2, newSymbols: ['C'] }, [
+        [2, 4],
+        [0, 5],
+      ]),
+      T0,
+    );
+    board.apply(idFrame(4, { symbolBase: 3, newSymbols: [] }, [[2, 6]]), T0);
+    expect([...board.rows()].map((r) => [r.symbol, r.bid])).toEqual([
+      ['A', 5],
+      ['B', 3],
+      ['C', 6],
+    ]);
+    expect(board.stats.unknownRows).toBe(0);
+  });
+
+  it('a full frame resets the table: ids are renumbered, dropped symbols go, rows are kept', () => {
+    const board = new QuoteBoard();
+    board.apply(
+      idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A', 'B', 'C'] }, [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ]),
+      T0,
+    );
+    const c = board.get('C');
+    // B was dropped in main: C is now id 0 and A id 1.
+    board.apply(
+      idFrame(2, { full: true, symbolBase: 0, newSymbols: ['C', 'A'] }, [
+        [0, 3],
+        [1, 1],
+      ]),
+      T0,
+    );
+    expect(board.has('B')).toBe(false);
+    expect(board.get('C')).toBe(c);
+    board.apply(idFrame(3, { symbolBase: 2, newSymbols: [] }, [[0, 30]]), T0);
+    expect(board.get('C')?.bid).toBe(30);
+    expect(board.get('A')?.bid).toBe(1);
+  });
+
+  it('a view attaching later starts from its own full frame, whatever ids another view uses', () => {
+    const early = new QuoteBoard();
+    const late = new QuoteBoard();
+    early.apply(idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A'] }, [[0, 1]]), T0);
+    early.apply(idFrame(2, { symbolBase: 1, newSymbols: ['B'] }, [[1, 2]]), T0);
+    late.apply(
+      idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A', 'B'] }, [
+        [0, 1],
+        [1, 2],
+      ]),
+      T0,
+    );
+    for (const board of [early, late]) {
+      expect([...board.rows()].map((r) => [r.symbol, r.bid])).toEqual([
+        ['A', 1],
+        ['B', 2],
+      ]);
+    }
+  });
+
+  it('skips and counts rows of an id it was never told (a lost frame) and of a blank symbol', () => {
+    const board = new QuoteBoard();
+    board.apply(idFrame(1, { full: true, symbolBase: 0, newSymbols: ['A'] }, [[0, 1]]), T0);
+    // Frame 2 (naming id 1) was lost: frame 3's ids 2 and 3 cannot be placed after the gap.
+    const fold = board.apply(
+      idFrame(3, { symbolBase: 2, newSymbols: ['C', 'D'] }, [
+        [1, 9],
+        [2, 3],
+        [0, 5],
+      ]),
+      T0,
+    );
+    expect(fold.changed).toBe(1);
+    expect(board.stats).toMatchObject({ gaps: 1, unknownRows: 2 });
+    // A blanked symbol ('', not carried by the transport): its rows are skipped too.
+    board.apply(
+      idFrame(4, { symbolBase: 1, newSymbols: ['B', ''] }, [
+        [1, 7],
+        [2, 8],
+      ]),
+      T0,
+    );
+    expect(board.stats.unknownRows).toBe(3);
+    expect([...board.rows()].map((r) => [r.symbol, r.bid])).toEqual([
+      ['A', 5],
+      ['B', 7],
+    ]);
+    // A symbolBase far past the end (a corrupt frame) is ignored, not filled up to.
+    const start = performance.now();
+    board.apply(
+      idFrame(5, { symbolBase: 2 ** 31 - 10, newSymbols: ['Z'] }, [[2 ** 31 - 10, 1]]),
+      T0,
+    );
+    expect(performance.now() - start).toBeLessThan(100);
+    expect(board.has('Z')).toBe(false);
+    // The next full frame heals the table.
+    board.apply(
+      idFrame(6, { full: true, symbolBase: 0, newSymbols: ['A', 'B', 'C'] }, [[1, 2]]),
+      T0,
+    );
+    expect(board.get('B')?.bid).toBe(2);
+    expect(board.has('A')).toBe(false);
   });
 
   it('moveOf: no earlier value is not a move', () => {

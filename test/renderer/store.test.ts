@@ -145,44 +145,75 @@ describe('attach', () => {
     expect(useMonitor.getState().screenLatency.count).toBe(0);
   });
 
-  it('measures screen latency for the rows on screen, and tells every attached view which', async () => {
+  it('measures screen latency for rows on screen since they came on screen, and tells main', async () => {
     const api = new FakeApi();
     const paint = manualPaint();
-    useMonitor.getState().attach(api, { afterPaint: paint.afterPaint, now: () => T0 });
+    let clock = T0;
+    useMonitor.getState().attach(api, { afterPaint: paint.afterPaint, now: () => clock });
     await settle();
-    useMonitor.getState().setShown(['AAPL']);
-    // The same list again is no news.
-    useMonitor.getState().setShown(['AAPL']);
+    // The grid: AAPL on screen, MSFT in the margin (main keeps both fresh).
+    useMonitor.getState().setShown(['AAPL', 'MSFT'], ['AAPL']);
+    // The same lists again are no news.
+    useMonitor.getState().setShown(['AAPL', 'MSFT'], ['AAPL']);
     await settle();
-    expect(api.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL'] }]);
-    // The frame asked for before main knew: not measured (its rows may be from the slow sweep).
-    api.pushFrame(makeFrame(1, [{ symbol: 'AAPL', bid: 0.5, receivedAt: T0 - 300 }]));
-    await settle();
-    paint.paint();
-    await settle();
-    expect(useMonitor.getState().screenLatency.count).toBe(0);
+    expect(api.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL', 'MSFT'] }]);
+    clock = T0 + 10;
     api.pushFrame(
-      makeFrame(2, [
-        { symbol: 'AAPL', bid: 1, receivedAt: T0 - 5 },
-        { symbol: 'MSFT', bid: 1, receivedAt: T0 - 400 },
+      makeFrame(1, [
+        // Received before AAPL came on screen: it had no screen to reach yet.
+        { symbol: 'AAPL', bid: 1, receivedAt: T0 - 300 },
+        { symbol: 'MSFT', bid: 1, receivedAt: T0 + 5 },
       ]),
     );
     await settle();
     paint.paint();
     await settle();
-    // Only AAPL is on screen: MSFT's wait for a slower frame is not a wait to the screen.
+    expect(useMonitor.getState().screenLatency.count).toBe(0);
+    expect(useMonitor.getState().board.get('AAPL')?.bid).toBe(1);
+    api.pushFrame(
+      makeFrame(2, [
+        { symbol: 'AAPL', bid: 2, receivedAt: T0 + 5 },
+        { symbol: 'MSFT', bid: 2, receivedAt: T0 + 5 },
+      ]),
+    );
+    await settle();
+    paint.paint();
+    await settle();
+    // AAPL only: MSFT is kept fresh but not on screen.
     expect(useMonitor.getState().screenLatency.count).toBe(1);
-    expect(useMonitor.getState().board.get('MSFT')?.bid).toBe(1);
 
     // A new view (a restart) starts with no focus in main: it is told again.
     const next = new FakeApi();
-    useMonitor.getState().attach(next, { afterPaint: paint.afterPaint, now: () => T0 });
+    useMonitor.getState().attach(next, { afterPaint: paint.afterPaint, now: () => clock });
     await settle();
-    expect(next.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL'] }]);
+    expect(next.callsOf('frames:focus')).toEqual([{ symbols: ['AAPL', 'MSFT'] }]);
     // No grid any more: every row, and every row measured.
     useMonitor.getState().setShown(undefined);
     await settle();
     expect(next.callsOf('frames:focus').at(-1)).toEqual({ symbols: null });
+  });
+
+  it('keeps one focus in flight: a scroll sends the latest list, not every step', async () => {
+    const api = new FakeApi();
+    let answer: (() => void) | undefined;
+    const invoke = api.invoke.bind(api);
+    api.invoke = ((command: string, input: unknown) => {
+      if (command !== 'frames:focus') return invoke(command as never, input as never);
+      const done = invoke(command as never, input as never);
+      return new Promise((resolve) => {
+        answer = () => resolve(done);
+      });
+    });
+    useMonitor.getState().attach(api, { afterPaint: () => new Promise<void>(() => undefined) });
+    await settle();
+    for (let i = 0; i < 20; i++) useMonitor.getState().setShown([`S${i}`]);
+    await settle();
+    expect(api.callsOf('frames:focus')).toEqual([{ symbols: ['S0'] }]);
+    answer?.();
+    await settle();
+    expect(api.callsOf('frames:focus')).toEqual([{ symbols: ['S0'] }, { symbols: ['S19'] }]);
+    answer?.();
+    await settle();
   });
 
   it('keeps the rate history bounded and in order', () => {

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import type { IpcMainInvokeEvent } from 'electron';
 import type { ViewSession, ViewSink } from '../../electron/core/types.ts';
 import { fail, isCommandName, ok, parseCommand, type Result } from '../../shared/api.ts';
-import type { QuoteFrame } from '../../shared/frame.ts';
+import { buildFrame, type QuoteFrame } from '../../shared/frame.ts';
 
 // ------------------------------------------------------------------------------ events
 
@@ -869,28 +869,27 @@ export class FakeViewSession implements ViewSession {
 
 /** A small QuoteFrame with real typed-array columns. */
 export function makeFrame(seq: number, symbols: readonly string[]): QuoteFrame {
-  const column = (base: number) => Float64Array.from(symbols, (_s, i) => base + i);
-  return {
-    seq,
-    builtAt: 1_700_000_000_000 + seq,
-    conflated: 0,
-    full: seq === 1,
-    symbols,
-    bidPrice: column(100),
-    bidSize: column(1),
-    askPrice: column(101),
-    askSize: column(2),
-    quoteTime: column(1_700_000_000_000),
-    lastPrice: column(100.5),
-    lastSize: column(10),
-    tradeTime: column(1_700_000_000_000),
-    volume: column(1_000),
-    refPrice: column(99),
-    receivedAt: column(1_700_000_000_001),
-    prevClose: column(99),
-    dayOpen: column(99.5),
-    dayHigh: column(102),
-    dayLow: column(97),
-    polledAt: Float64Array.from(symbols, () => Number.NaN),
-  };
+  return buildFrame(
+    { seq, builtAt: 1_700_000_000_000 + seq, full: seq === 1 },
+    symbols.map((symbol, i) => ({
+      symbol,
+      values: {
+        bidPrice: 100 + i,
+        bidSize: 1 + i,
+        askPrice: 101 + i,
+        askSize: 2 + i,
+        quoteTime: 1_700_000_000_000 + i,
+        lastPrice: 100.5 + i,
+        lastSize: 10 + i,
+        tradeTime: 1_700_000_000_000 + i,
+        volume: 1_000 + i,
+        refPrice: 99 + i,
+        receivedAt: 1_700_000_000_001 + i,
+        prevClose: 99 + i,
+        dayOpen: 99.5 + i,
+        dayHigh: 102 + i,
+        dayLow: 97 + i,
+      },
+    })),
+  );
 }

@@ -17,7 +17,7 @@ import {
   type Result,
   type Settings,
 } from '../../../shared/api.ts';
-import type { QuoteFrame } from '../../../shared/frame.ts';
+import { FrameReader, type ReadFrame } from '../../support/frame-reader.ts';
 
 export const APP = { name: 'mm', version: '0', platform: 'linux', runtime: 'node' };
 
@@ -121,8 +121,16 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-export function nextFrame(view: ViewSession, ms = 5_000): Promise<QuoteFrame> {
-  return withTimeout(view.nextFrame(), ms, 'nextFrame');
+const readers = new WeakMap<ViewSession, FrameReader>();
+
+export async function nextFrame(view: ViewSession, ms = 5_000): Promise<ReadFrame> {
+  // One reader per view, as the page keeps one symbol table: frames name symbols by id.
+  let reader = readers.get(view);
+  if (reader === undefined) {
+    reader = new FrameReader();
+    readers.set(view, reader);
+  }
+  return reader.read(await withTimeout(view.nextFrame(), ms, 'nextFrame'));
 }
 
 /**

@@ -3,7 +3,7 @@
  * the session, the directory and the sparklines; a closed market is quiet, not stale.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { QuoteFrame } from '../../../shared/frame.ts';
+import type { ReadFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 
 /** waitFor for a condition that must ask the core (a command) each time. */
@@ -39,7 +39,7 @@ async function rowsWithContext(
     if (Date.now() > deadline) {
       throw new Error(`rows without context: ${JSON.stringify(Object.fromEntries(rows))}`);
     }
-    const frame: QuoteFrame = await nextFrame(view, ms);
+    const frame: ReadFrame = await nextFrame(view, ms);
     if (frame.full) rows.clear();
     frame.symbols.forEach((symbol, i) => {
       const row: Record<string, number> = {};

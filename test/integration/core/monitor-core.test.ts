@@ -29,7 +29,7 @@ import {
   type Settings,
   type Snapshot,
 } from '../../../shared/api.ts';
-import type { QuoteFrame } from '../../../shared/frame.ts';
+import { FrameReader, type ReadFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const APP = { name: 'market-monitor', version: '0.0.0-test', platform: 'linux', runtime: 'node' };
@@ -158,14 +158,24 @@ async function waitForState(sink: Recorder, state: string, timeoutMs = 5_000): P
   });
 }
 
-/** The next frame, or an error after `ms` (the pending call is superseded by the next one). */
-async function nextFrame(view: ViewSession, ms = 5_000): Promise<QuoteFrame> {
+const readers = new WeakMap<ViewSession, FrameReader>();
+
+/**
+ * The next frame with its symbols resolved (one reader per view, as a page keeps one symbol table),
+ * or an error after `ms` (the pending call is superseded by the next one).
+ */
+async function nextFrame(view: ViewSession, ms = 5_000): Promise<ReadFrame> {
+  let reader = readers.get(view);
+  if (reader === undefined) {
+    reader = new FrameReader();
+    readers.set(view, reader);
+  }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no frame within ${ms} ms`)), ms);
   });
   try {
-    return await Promise.race([view.nextFrame(), timeout]);
+    return reader.read(await Promise.race([view.nextFrame(), timeout]));
   } finally {
     clearTimeout(timer);
   }
@@ -176,9 +186,9 @@ async function framesUntil(
   view: ViewSession,
   symbols: readonly string[],
   timeoutMs = 8_000,
-): Promise<{ frames: QuoteFrame[]; bid: Map<string, number> }> {
+): Promise<{ frames: ReadFrame[]; bid: Map<string, number> }> {
   const deadline = Date.now() + timeoutMs;
-  const frames: QuoteFrame[] = [];
+  const frames: ReadFrame[] = [];
   const bid = new Map<string, number>();
   while (!symbols.every((s) => Number.isFinite(bid.get(s)))) {
     const left = deadline - Date.now();
@@ -342,7 +352,7 @@ describe('MonitorCore: streaming to views', () => {
     await value(view, 'connection:connect', {});
     const frame = await pending;
     expect(frame.seq).toBe(seq + 1);
-    expect(frame.symbols.length).toBeGreaterThan(0);
+    expect(frame.rows.length).toBeGreaterThan(0);
     expect(core.resources().cursors).toBe(1);
   });
 

@@ -11,6 +11,7 @@ import {
 } from '../../../renderer/bridge-client.ts';
 import { startHost, type Host } from '../../../electron/host/server.ts';
 import type { Notice } from '../../../shared/api.ts';
+import { readFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 import { FakeCore, makeFrame } from './fake-core.ts';
 
@@ -125,13 +126,14 @@ describe('connectBridge', () => {
     const session = core.sessions[0]!;
     const frame = makeFrame(1, ['AAPL', 'MSFT', 'BRK.B', 'BTC/USD']);
     session.push(frame); // ready before the request: answered at once
-    const got = await client.nextFrame();
+    const got = readFrame(await client.nextFrame());
+    const sent = readFrame(frame);
     expect(got.seq).toBe(1);
     expect(got.full).toBe(true);
     expect(got.conflated).toBe(3);
-    expect(got.symbols).toEqual(frame.symbols);
-    expect([...got.bidPrice]).toEqual([...frame.bidPrice]);
-    expect([...got.receivedAt]).toEqual([...frame.receivedAt]);
+    expect(got.symbols).toEqual(['AAPL', 'MSFT', 'BRK.B', 'BTC/USD']);
+    expect([...got.bidPrice]).toEqual([...sent.bidPrice]);
+    expect([...got.receivedAt]).toEqual([...sent.receivedAt]);
     expect(got.quoteTime.every((v) => Number.isNaN(v))).toBe(true);
 
     const first = client.nextFrame();
@@ -145,7 +147,7 @@ describe('connectBridge', () => {
     // The newer call took over the request in flight: nothing new went to the host.
     expect(frameRequests()).toHaveLength(2);
     session.push(makeFrame(2, ['SPY']));
-    expect((await second).symbols).toEqual(['SPY']);
+    expect(readFrame(await second).symbols).toEqual(['SPY']);
     expect(frameRequests()).toHaveLength(2);
   });
 
@@ -162,7 +164,7 @@ describe('connectBridge', () => {
     session.push(makeFrame(1, ['AAPL', 'MSFT']));
     const second = client.nextFrame();
     expect(await firstFailed).toMatch(/superseded/);
-    const got = await second;
+    const got = readFrame(await second);
     expect({ seq: got.seq, full: got.full, symbols: got.symbols }).toEqual({
       seq: 1,
       full: true,

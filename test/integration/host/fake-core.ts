@@ -12,7 +12,7 @@ import {
   parseCommand,
   type Result,
 } from '../../../shared/api.ts';
-import { FRAME_COLUMNS, type QuoteFrame } from '../../../shared/frame.ts';
+import { buildFrame, FRAME_COLUMNS, type QuoteFrame } from '../../../shared/frame.ts';
 import type { ViewSession, ViewSink } from '../../../electron/core/types.ts';
 
 export class FakeSession implements ViewSession {
@@ -131,18 +131,13 @@ export class FakeCore {
 
 /** A frame with `symbols`, every column filled from `base` so that values can be checked. */
 export function makeFrame(seq: number, symbols: readonly string[], base = 100): QuoteFrame {
-  const columns = Object.fromEntries(
-    FRAME_COLUMNS.map((name, c) => [
-      name,
-      Float64Array.from(symbols, (_s, i) => (c === 4 ? Number.NaN : base + c * 1000 + i + 0.25)),
-    ]),
-  ) as Record<(typeof FRAME_COLUMNS)[number], Float64Array>;
-  return {
-    seq,
-    builtAt: 1_700_000_000_000 + seq,
-    conflated: seq * 3,
-    full: seq === 1,
-    symbols: [...symbols],
-    ...columns,
-  };
+  return buildFrame(
+    { seq, builtAt: 1_700_000_000_000 + seq, conflated: seq * 3, full: seq === 1 },
+    symbols.map((symbol, i) => ({
+      symbol,
+      values: Object.fromEntries(
+        FRAME_COLUMNS.map((name, c) => [name, c === 4 ? Number.NaN : base + c * 1000 + i + 0.25]),
+      ),
+    })),
+  );
 }

@@ -12,6 +12,7 @@ import { MonitorCore } from '../../../electron/core/monitor-core.ts';
 import { startHost, type Host } from '../../../electron/host/server.ts';
 import { bridgeUrlFromLocation, connectBridge } from '../../../renderer/bridge-client.ts';
 import type { ConnectionView } from '../../../shared/api.ts';
+import { frameColumn } from '../../../shared/frame.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -68,7 +69,7 @@ it('a bridge client drives the real core: commands, events, frames; closing it r
   for (let i = 0; i < 50 && priced === 0; i++) {
     const frame = await client.nextFrame();
     expect(frame.seq).toBe(i + 1);
-    priced = frame.bidPrice.filter((p) => Number.isFinite(p) && p > 0).length;
+    priced = frameColumn(frame, 'bidPrice').filter((p) => Number.isFinite(p) && p > 0).length;
   }
   expect(priced).toBeGreaterThan(0);
 

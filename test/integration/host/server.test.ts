@@ -9,10 +9,11 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
-import { decodeFrame } from '../../../shared/frame-codec.ts';
-import { FRAME_COLUMNS } from '../../../shared/frame.ts';
+import { decodeFrame, emptyFrame } from '../../../shared/frame-codec.ts';
+import { buildFrame, FRAME_COLUMNS, SymbolIds, SymbolTable } from '../../../shared/frame.ts';
 import { FRAME_HEADER_BYTES, startHost, type Host } from '../../../electron/host/server.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
+import { readFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 import { FakeCore, makeFrame } from './fake-core.ts';
 
@@ -414,11 +415,11 @@ describe('bridge protocol', () => {
     const message = log.binaries[0]!;
     expect(message.readUInt32LE(0)).toBe(0xffff_fffe);
     expect(message.readUInt32LE(4)).toBe(0);
-    const decoded = decodeFrame(message.subarray(FRAME_HEADER_BYTES));
-    expect(decoded.symbols).toEqual(frame.symbols);
+    const decoded = readFrame(decodeFrame(message.subarray(FRAME_HEADER_BYTES)));
+    expect(decoded.symbols).toEqual(['AAPL', 'MSFT', 'BTC/USD']);
     expect(decoded.seq).toBe(1);
     expect(decoded.full).toBe(true);
-    expect([...decoded.askPrice]).toEqual([...frame.askPrice]);
+    expect([...decoded.askPrice]).toEqual([...readFrame(frame).askPrice]);
     expect(Number.isNaN(decoded.quoteTime[0])).toBe(true);
   });
 
@@ -439,42 +440,63 @@ describe('bridge protocol', () => {
     expect(log.binaries[0]!.readUInt32LE(0)).toBe(11);
   });
 
-  it('leaves out rows whose symbol cannot be encoded and sends the rest of the frame', async () => {
+  it('blanks a symbol that cannot be encoded (its rows are ignored) and sends the rest', async () => {
     const ring = new LogRing();
     const { host: h, core } = await host({ ring });
     const { ws } = await open(h);
     const log = record(ws!);
     await waitFor(() => core.opened === 1);
     const session = core.sessions[0]!;
-    const frame = makeFrame(1, ['AAPL', 'BAD\ud800', 'MSFT', 'x'.repeat(70_000), '', 'É']);
+    // Ids of this view alone, as a cursor numbers them: 0..5 here, 6 in the next frame.
+    const ids = new SymbolIds();
+    const symbols = ['AAPL', 'BAD\ud800', 'MSFT', 'x'.repeat(70_000), '', 'É'];
+    const frame = buildFrame(
+      { seq: 1, builtAt: 1_700_000_000_001, conflated: 3, full: true },
+      symbols.map((symbol, i) => ({ symbol, values: { bidPrice: i } })),
+      ids,
+    );
     ws!.send(JSON.stringify({ type: 'frame', id: 1 }));
     await waitFor(() => session.waiting, { what: 'a pending frame request' });
     session.push(frame);
     await waitFor(() => log.binaries.length === 1, { what: 'the repaired frame' });
     const decoded = decodeFrame(log.binaries[0]!.subarray(FRAME_HEADER_BYTES));
     expect(decoded).toMatchObject({ seq: 1, full: true, conflated: 3, builtAt: frame.builtAt });
-    expect(decoded.symbols).toEqual(['AAPL', 'MSFT', 'É']);
-    for (const name of FRAME_COLUMNS) {
-      const want = [0, 2, 5].map((i) => frame[name][i]!);
-      expect([...decoded[name]], name).toEqual(want);
-    }
+    // Every row goes; the page resolves the blanked ids to nothing and skips those rows.
+    const table = new SymbolTable();
+    table.learn(decoded);
+    expect(table.symbolsOf(decoded)).toEqual([
+      'AAPL',
+      undefined,
+      'MSFT',
+      undefined,
+      undefined,
+      'É',
+    ]);
+    expect([...decoded.values]).toEqual([...frame.values]);
     expect(resultFor(log.texts, 1)).toBeUndefined();
     const warned = ring.records().filter((r) => /cannot be encoded/.test(r.msg ?? ''));
     expect(warned).toHaveLength(1);
-    expect(warned[0]).toMatchObject({ level: 40, rows: 3, symbol: JSON.stringify('BAD\ud800') });
+    // '' needs no blanking: on the wire it already means "not carried".
+    expect(warned[0]).toMatchObject({ level: 40, rows: 2, symbol: JSON.stringify('BAD\ud800') });
 
-    // The next one is logged at debug only; an all-bad frame still goes, empty.
+    // The next one is logged at debug only; a frame whose only symbol is bad still goes.
     ws!.send(JSON.stringify({ type: 'frame', id: 2 }));
     await waitFor(() => session.waiting);
-    session.push(makeFrame(2, ['\udfff']));
-    await waitFor(() => log.binaries.length === 2, { what: 'an empty frame' });
-    expect(decodeFrame(log.binaries[1]!.subarray(FRAME_HEADER_BYTES))).toMatchObject({
-      seq: 2,
-      symbols: [],
+    session.push({
+      ...emptyFrame(2, 1_700_000_000_002),
+      rows: Int32Array.of(ids.idOf('\udfff')),
+      symbolBase: 6,
+      newSymbols: ['\udfff'],
+      values: new Float64Array(FRAME_COLUMNS.length),
     });
+    await waitFor(() => log.binaries.length === 2, { what: 'the second frame' });
+    const blank = decodeFrame(log.binaries[1]!.subarray(FRAME_HEADER_BYTES));
+    expect(blank).toMatchObject({ seq: 2, newSymbols: [''] });
+    table.learn(blank);
+    expect(table.symbolsOf(blank)).toEqual([undefined]);
     const later = ring.records().filter((r) => /cannot be encoded/.test(r.msg ?? ''));
     expect(later.map((r) => r.level)).toEqual([40, 20]);
-    expect(later[1]).toMatchObject({ total: 4 });
+    expect(later[1]).toMatchObject({ total: 3 });
 
     // A frame no row explains (a bad header) cannot be sent: answered, and the socket stays open.
     ws!.send(JSON.stringify({ type: 'frame', id: 3 }));

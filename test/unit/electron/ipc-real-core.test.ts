@@ -24,6 +24,7 @@ import {
   FakeWebContents,
   type FakeMessagePortMain,
 } from '../../support/fake-electron.ts';
+import { FrameReader, type ReadFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -106,24 +107,31 @@ describe('IPC on the real core', () => {
 
     // Pull frames as the preload does until the simulator's quotes show up.
     let id = 0;
-    let found: PortMessage | undefined;
+    let found: ReadFrame | undefined;
+    // One reader for the view's frames, in order, as the page keeps its symbol table.
+    const reader = new FrameReader();
+    let read = 0;
     await waitFor(
       () => {
         const answered = received.filter((m) => m.type === 'frame');
-        found = answered.find((m) => m.type === 'frame' && m.frame.symbols.includes('AAPL'));
+        for (; read < answered.length && found === undefined; read++) {
+          const m = answered[read]!;
+          if (m.type !== 'frame') continue;
+          const frame = reader.read(m.frame);
+          if (frame.symbols.includes('AAPL')) found = frame;
+        }
         if (found === undefined && answered.length === id)
           port.postMessage({ type: 'frame', id: ++id });
         return found !== undefined;
       },
       { timeoutMs: 10_000, what: 'a frame with AAPL' },
     );
-    if (found?.type !== 'frame') throw new Error('unreachable');
-    const row = found.frame.symbols.indexOf('AAPL');
-    expect(found.frame.bidPrice).toBeInstanceOf(Float64Array);
-    expect(found.frame.bidPrice.length).toBe(found.frame.symbols.length);
-    expect(
-      Number.isFinite(found.frame.bidPrice[row]) || Number.isFinite(found.frame.lastPrice[row]),
-    ).toBe(true);
+    if (found === undefined) throw new Error('unreachable');
+    const row = found.symbols.indexOf('AAPL');
+    expect(found.bidPrice.length).toBe(found.symbols.length);
+    expect(Number.isFinite(found.bidPrice[row]) || Number.isFinite(found.lastPrice[row])).toBe(
+      true,
+    );
 
     contents.destroy();
     expect(core.viewCount).toBe(0);

@@ -21,6 +21,7 @@ import {
   FakeWebContents,
   makeFrame,
 } from '../../support/fake-electron.ts';
+import { readFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 
 function setup() {
@@ -271,9 +272,10 @@ describe('ViewManager: events and frames over the port', () => {
     expect(message.type).toBe('frame');
     if (message.type !== 'frame') return;
     expect(message.id).toBe(7);
-    expect(message.frame.symbols).toEqual(['AAPL', 'MSFT']);
-    expect(message.frame.bidPrice).toBeInstanceOf(Float64Array);
-    expect([...message.frame.askPrice]).toEqual([101, 102]);
+    const frame = readFrame(message.frame);
+    expect(frame.symbols).toEqual(['AAPL', 'MSFT']);
+    expect(message.frame.values).toBeInstanceOf(Float64Array);
+    expect([...frame.askPrice]).toEqual([101, 102]);
   });
 
   it('a newer frame request supersedes an unanswered one: only the newer is answered', async () => {

@@ -6,6 +6,13 @@
  * compared with a recording made from the columnar book before its storage became row-major
  * (test/unit/stream/book-golden.json). A change of storage must not change a single byte.
  *
+ * The recording pins what each frame says, not its wire format: frames now name symbols by id
+ * (shared/frame.ts, codec version 3), so each cursor's frames are read through a symbol table, as a
+ * view reads them, and digested in the layout the recording was made with (codec version 2: the
+ * symbol of every row, then the columns). The recording was left exactly as it was when the frame
+ * format changed: the same lines prove the same symbols, order and values reach every view. Every
+ * frame must also survive the version 3 codec (encode, decode, resolve) unchanged.
+ *
  * To re-record after a deliberate change of the book's behaviour (never to make this pass after a
  * storage change): BOOK_GOLDEN_RECORD=1 npx vitest run test/unit/stream/book-golden.test.ts
  */
@@ -15,8 +22,8 @@ import { describe, expect, it } from 'vitest';
 import type { RestBar, SymbolSnapshot } from '../../../electron/rest/types.ts';
 import { mulberry32 } from '../../../electron/simulator/market-walk.ts';
 import { QuoteBook, type BookCursor } from '../../../electron/stream/book.ts';
-import { encodeFrame } from '../../../shared/frame-codec.ts';
-import { FRAME_COLUMNS } from '../../../shared/frame.ts';
+import { decodeFrame, encodeFrame } from '../../../shared/frame-codec.ts';
+import { FRAME_COLUMNS, SymbolTable, type QuoteFrame } from '../../../shared/frame.ts';
 import type { Bar, Quote, Trade } from '../../../shared/market.ts';
 
 const GOLDEN = new URL('./book-golden.json', import.meta.url);
@@ -39,6 +46,41 @@ function bits(x: number): string {
   return view.getBigUint64(0, true).toString(16);
 }
 
+/**
+ * `frame` with its ids resolved through `table` (which learns it), in codec version 2's layout:
+ * magic, version 2, flags, row count, symbol table length, seq, builtAt, conflated, then per row
+ * its symbol (u16 length + bytes; the universe is ASCII), zero padding to 8, and the columns.
+ */
+function legacyBytes(frame: QuoteFrame, table: SymbolTable): Uint8Array {
+  table.learn(frame);
+  const symbols = table.symbolsOf(frame).map((s, i) => {
+    if (s === undefined) throw new Error(`frame ${frame.seq} row ${i}: unknown symbol id`);
+    return s;
+  });
+  const n = symbols.length;
+  const tableBytes = symbols.reduce((sum, s) => sum + 2 + s.length, 0);
+  const columnsAt = Math.ceil((40 + tableBytes) / 8) * 8;
+  const buffer = new ArrayBuffer(columnsAt + FRAME_COLUMNS.length * 8 * n);
+  const dv = new DataView(buffer);
+  dv.setUint32(0, 0x46514d4d, true);
+  dv.setUint16(4, 2, true);
+  dv.setUint16(6, frame.full ? 1 : 0, true);
+  dv.setUint32(8, n, true);
+  dv.setUint32(12, tableBytes, true);
+  dv.setFloat64(16, frame.seq, true);
+  dv.setFloat64(24, frame.builtAt, true);
+  dv.setFloat64(32, frame.conflated, true);
+  let p = 40;
+  for (const s of symbols) {
+    dv.setUint16(p, s.length, true);
+    p += 2;
+    for (let j = 0; j < s.length; j++) dv.setUint8(p++, s.charCodeAt(j));
+  }
+  // Version 2 wrote the columns in FRAME_COLUMNS order, n values each: the values block as it is.
+  new Float64Array(buffer, columnsAt).set(frame.values);
+  return new Uint8Array(buffer);
+}
+
 /** What one seeded sequence does to a book, as lines: one per frame taken and per value() read. */
 function play(seed: number, symbols = 36, maxSymbols = 28): string[] {
   const random = mulberry32(seed);
@@ -52,6 +94,16 @@ function play(seed: number, symbols = 36, maxSymbols = 28): string[] {
   const time = (): number => clock - int(5_000) + (random() < 0.05 ? -DAY : 0);
   const day = (): number => D0 + int(3) * DAY;
   const cursors: BookCursor[] = [book.cursor()];
+  // Per cursor, the view's symbol table, and the same again for the frames through the codec.
+  const tables = new Map<BookCursor, { direct: SymbolTable; coded: SymbolTable }>();
+  const tablesOf = (cursor: BookCursor) => {
+    let t = tables.get(cursor);
+    if (t === undefined) {
+      t = { direct: new SymbolTable(), coded: new SymbolTable() };
+      tables.set(cursor, t);
+    }
+    return t;
+  };
   const out: string[] = [];
   let largest = 0;
 
@@ -168,9 +220,15 @@ function play(seed: number, symbols = 36, maxSymbols = 28): string[] {
       if (cursor === undefined) continue;
       const dirty = cursor.dirty;
       const frame = cursor.take();
-      const digest = createHash('sha256').update(encodeFrame(frame)).digest('hex').slice(0, 24);
+      const t = tablesOf(cursor);
+      const legacy = legacyBytes(frame, t.direct);
+      const coded = legacyBytes(decodeFrame(encodeFrame(frame)), t.coded);
+      if (Buffer.compare(legacy, coded) !== 0) {
+        throw new Error(`frame ${frame.seq} of cursor ${k} changed through the codec`);
+      }
+      const digest = createHash('sha256').update(legacy).digest('hex').slice(0, 24);
       out.push(
-        `take ${k} dirty=${String(dirty)} rows=${frame.symbols.length} full=${String(frame.full)} ` +
+        `take ${k} dirty=${String(dirty)} rows=${frame.rows.length} full=${String(frame.full)} ` +
           `frames=${cursor.frames} conflated=${cursor.conflated} ${digest}`,
       );
     } else if (r < 0.93) {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RestBar, SymbolSnapshot } from '../../../electron/rest/types.ts';
 import { QuoteBook } from '../../../electron/stream/book.ts';
-import type { QuoteFrame } from '../../../shared/frame.ts';
+import { readFrame } from '../../support/frame-reader.ts';
 import type { Bar, Quote, Trade } from '../../../shared/market.ts';
 
 const DAY = 86_400_000;
@@ -89,7 +89,7 @@ function dailyBar(symbol: string, timeMs: number, open: number, high: number, lo
 
 /** Row `symbol` of a full frame, as a plain object. */
 function row(book: QuoteBook, symbol: string): Record<string, number> {
-  const frame: QuoteFrame = book.cursor().take();
+  const frame = readFrame(book.cursor().take());
   const i = frame.symbols.indexOf(symbol);
   if (i < 0) throw new Error(`no row for ${symbol}`);
   const out: Record<string, number> = {};

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { QuoteBook, type BookCursor } from '../../../electron/stream/book.ts';
 import { HandlerRegistry } from '../../../electron/stream/handlers.ts';
 import { LogRing, ringLogger } from '../../../electron/stream/log.ts';
-import { FRAME_COLUMNS, type QuoteFrame } from '../../../shared/frame.ts';
+import { FRAME_COLUMNS, frameColumn } from '../../../shared/frame.ts';
+import { FrameReader, type ReadFrame } from '../../support/frame-reader.ts';
 import { timeToEpochMs, type Bar, type Trade } from '../../../shared/market.ts';
 import { quote } from '../../support/market-messages.ts';
 
@@ -47,8 +48,23 @@ function bar(
   };
 }
 
+const readers = new WeakMap<BookCursor, FrameReader>();
+
+/**
+ * cursor.take(), read as a view reads it: frames name symbols by id, so each cursor's frames go
+ * through one symbol table, in order (test/support/frame-reader.ts).
+ */
+function take(cursor: BookCursor): ReadFrame {
+  let reader = readers.get(cursor);
+  if (reader === undefined) {
+    reader = new FrameReader();
+    readers.set(cursor, reader);
+  }
+  return reader.read(cursor.take());
+}
+
 /** The frame as { symbol: { column: value } } for readable assertions. */
-function rows(frame: QuoteFrame): Record<string, Record<string, number>> {
+function rows(frame: ReadFrame): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   frame.symbols.forEach((sym, i) => {
     const row: Record<string, number> = {};
@@ -72,7 +88,7 @@ describe('QuoteBook frames', () => {
     const cur = book.cursor();
     expect(cur.dirty).toBe(true);
     c.set(2_000);
-    const first = cur.take();
+    const first = take(cur);
     expect(first).toMatchObject({ seq: 1, full: true, conflated: 0, builtAt: 2_000 });
     expect(first.symbols).toEqual(['AAPL', 'MSFT']);
     for (const col of FRAME_COLUMNS) expect(first[col]).toHaveLength(2);
@@ -80,13 +96,13 @@ describe('QuoteBook frames', () => {
 
     book.applyQuote(quote('MSFT', 20, 21));
     expect(cur.dirty).toBe(true);
-    const second = cur.take();
+    const second = take(cur);
     expect(second).toMatchObject({ seq: 2, full: false, conflated: 0 });
     expect(second.symbols).toEqual(['MSFT']);
     expect(second.bidPrice[0]).toBe(20);
     expect(second.askPrice[0]).toBe(21);
 
-    const third = cur.take();
+    const third = take(cur);
     expect(third).toMatchObject({ seq: 3, full: false, conflated: 0 });
     expect(third.symbols).toEqual([]);
     expect(cur.frames).toBe(3);
@@ -95,7 +111,7 @@ describe('QuoteBook frames', () => {
   it('a first frame of an empty book is full and empty', () => {
     const cur = new QuoteBook().cursor();
     expect(cur.dirty).toBe(true);
-    const f = cur.take();
+    const f = take(cur);
     expect(f.full).toBe(true);
     expect(f.symbols).toEqual([]);
     expect(cur.dirty).toBe(false);
@@ -106,7 +122,7 @@ describe('QuoteBook frames', () => {
     const book = new QuoteBook({ now: c.now });
     const cur = book.cursor();
     book.applyQuote(quote('AAPL', 189.5, 189.6));
-    const r = rows(cur.take())['AAPL']!;
+    const r = rows(take(cur))['AAPL']!;
     expect(r).toMatchObject({ bidPrice: 189.5, bidSize: 3, askPrice: 189.6, askSize: 4 });
     expect(r['quoteTime']).toBe(timeToEpochMs(T));
     expect(r['receivedAt']).toBe(5_000);
@@ -119,23 +135,23 @@ describe('QuoteBook frames', () => {
     const book = new QuoteBook();
     const a = book.cursor();
     const b = book.cursor();
-    a.take();
-    b.take();
+    take(a);
+    take(b);
     book.applyQuote(quote('AAPL', 1));
     book.applyQuote(quote('AAPL', 2));
     book.applyQuote(quote('AAPL', 3));
     book.applyQuote(quote('MSFT', 7));
-    const fa = a.take();
+    const fa = take(a);
     expect(fa.conflated).toBe(2);
     expect(rows(fa)['AAPL']!['bidPrice']).toBe(3);
     expect(fa.symbols).toEqual(['AAPL', 'MSFT']);
 
     // b has not taken yet: it keeps folding while a starts afresh.
     book.applyQuote(quote('AAPL', 4));
-    const fa2 = a.take();
+    const fa2 = take(a);
     expect(fa2.conflated).toBe(0);
     expect(fa2.symbols).toEqual(['AAPL']);
-    const fb = b.take();
+    const fb = take(b);
     expect(fb.conflated).toBe(3);
     expect(fb.symbols).toEqual(['AAPL', 'MSFT']);
     expect(rows(fb)['AAPL']!['bidPrice']).toBe(4);
@@ -152,7 +168,7 @@ describe('QuoteBook frames', () => {
     const cur = book.cursor();
     book.applyQuote(quote('AAPL', 3));
     book.applyQuote(quote('AAPL', 4));
-    const f = cur.take();
+    const f = take(cur);
     expect(f.full).toBe(true);
     expect(f.conflated).toBe(1);
     expect(rows(f)['AAPL']!['bidPrice']).toBe(4);
@@ -162,7 +178,7 @@ describe('QuoteBook frames', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
     book.applyQuote(quote('AAPL', 1));
-    const f = cur.take();
+    const f = take(cur);
     book.applyQuote(quote('AAPL', 2));
     expect(f.bidPrice[0]).toBe(1);
   });
@@ -174,7 +190,7 @@ describe('QuoteBook volume and refPrice', () => {
     const cur = book.cursor();
     book.applyTrade(trade('AAPL', 100, 5, '2025-03-04T15:00:00Z'));
     book.applyTrade(trade('AAPL', 101, 7, '2025-03-04T15:00:01.5Z'));
-    const r = rows(cur.take())['AAPL']!;
+    const r = rows(take(cur))['AAPL']!;
     expect(r).toMatchObject({ lastPrice: 101, lastSize: 7, volume: 12, refPrice: 100 });
     expect(r['tradeTime']).toBe(Date.parse('2025-03-04T15:00:01.500Z'));
     expect(r['bidPrice']).toBeNaN();
@@ -186,14 +202,14 @@ describe('QuoteBook volume and refPrice', () => {
     const cur = book.cursor();
     book.applyTrade(trade('AAPL', 100, 5));
     book.applyBar(bar('dailyBar', 'AAPL', 95, 1_000_000));
-    let r = rows(cur.take())['AAPL']!;
+    let r = rows(take(cur))['AAPL']!;
     expect(r).toMatchObject({ volume: 1_000_000, refPrice: 95, lastPrice: 100 });
     book.applyTrade(trade('AAPL', 102, 50));
-    r = rows(cur.take())['AAPL']!;
+    r = rows(take(cur))['AAPL']!;
     expect(r).toMatchObject({ volume: 1_000_050, refPrice: 95, lastPrice: 102 });
     // The next daily bar of the same day re-anchors the running total.
     book.applyBar(bar('dailyBar', 'AAPL', 95, 1_200_000));
-    r = rows(cur.take())['AAPL']!;
+    r = rows(take(cur))['AAPL']!;
     expect(r).toMatchObject({ volume: 1_200_000, refPrice: 95 });
   });
 
@@ -202,24 +218,24 @@ describe('QuoteBook volume and refPrice', () => {
     const cur = book.cursor();
     book.applyBar(bar('dailyBar', 'X', 50, 10));
     book.applyTrade(trade('X', 60, 1));
-    expect(rows(cur.take())['X']).toMatchObject({ volume: 11, refPrice: 50, lastPrice: 60 });
+    expect(rows(take(cur))['X']).toMatchObject({ volume: 11, refPrice: 50, lastPrice: 60 });
   });
 
   it('ignores a daily bar of an earlier day, takes one of a later day', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
     book.applyBar(bar('dailyBar', 'X', 50, 1000, '2025-03-04T05:00:00Z'));
-    cur.take();
+    take(cur);
     book.applyBar(bar('dailyBar', 'X', 40, 9999, '2025-03-03T05:00:00Z'));
     expect(cur.dirty).toBe(false);
     book.applyBar(bar('dailyBar', 'X', 55, 20, '2025-03-05T05:00:00Z'));
-    expect(rows(cur.take())['X']).toMatchObject({ volume: 20, refPrice: 55 });
+    expect(rows(take(cur))['X']).toMatchObject({ volume: 20, refPrice: 55 });
   });
 
   it('ignores minute bars and updated bars', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
-    cur.take();
+    take(cur);
     book.applyBar(bar('bar', 'X', 50, 10));
     book.applyBar(bar('updatedBar', 'X', 50, 10));
     expect(cur.dirty).toBe(false);
@@ -236,12 +252,12 @@ describe('QuoteBook onDirty', () => {
     // Dirty from the start (the full frame is pending): nothing to announce.
     book.applyQuote(quote('A'));
     expect(calls).toBe(0);
-    cur.take();
+    take(cur);
     book.applyQuote(quote('A'));
     book.applyQuote(quote('B'));
     book.applyTrade(trade('A', 1, 1));
     expect(calls).toBe(1);
-    cur.take();
+    take(cur);
     expect(calls).toBe(1);
     book.applyQuote(quote('B'));
     expect(calls).toBe(2);
@@ -252,8 +268,8 @@ describe('QuoteBook onDirty', () => {
     const book = new QuoteBook({ logger: ringLogger(ring) });
     const cur = book.cursor();
     const other = book.cursor();
-    cur.take();
-    other.take();
+    take(cur);
+    take(other);
     let calls = 0;
     let otherCalls = 0;
     cur.onDirty(() => {
@@ -269,7 +285,7 @@ describe('QuoteBook onDirty', () => {
     const errRecord = ring.records().find((r) => r.msg === 'a book cursor onDirty listener threw');
     expect(JSON.stringify(errRecord)).toContain('listener broke');
     off();
-    cur.take();
+    take(cur);
     book.applyQuote(quote('A'));
     expect(calls).toBe(1);
   });
@@ -277,9 +293,9 @@ describe('QuoteBook onDirty', () => {
   it('a listener may take() synchronously', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
-    cur.take();
-    const frames: QuoteFrame[] = [];
-    cur.onDirty(() => frames.push(cur.take()));
+    take(cur);
+    const frames: ReadFrame[] = [];
+    cur.onDirty(() => frames.push(take(cur)));
     book.applyQuote(quote('A', 1));
     expect(frames).toHaveLength(1);
     expect(rows(frames[0]!)['A']!['bidPrice']).toBe(1);
@@ -295,19 +311,19 @@ describe('QuoteBook retain and clear', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
     for (const s of ['A', 'B', 'C', 'D']) book.applyQuote(quote(s, s.charCodeAt(0)));
-    cur.take();
+    take(cur);
     book.applyQuote(quote('B', 100));
     book.applyQuote(quote('D', 200));
     book.retain(new Set(['C', 'D']));
     expect(book.size).toBe(2);
-    const f = cur.take();
+    const f = take(cur);
     expect(f.full).toBe(true);
     expect(f.symbols).toEqual(['C', 'D']);
     expect(Array.from(f.bidPrice)).toEqual([67, 200]);
     book.applyQuote(quote('C', 1));
-    expect(cur.take()).toMatchObject({ full: false, symbols: ['C'] });
+    expect(take(cur)).toMatchObject({ full: false, symbols: ['C'] });
 
-    const fresh = book.cursor().take();
+    const fresh = take(book.cursor());
     expect(fresh.symbols).toEqual(['C', 'D']);
     expect(Array.from(fresh.bidPrice)).toEqual([1, 200]);
   });
@@ -318,15 +334,15 @@ describe('QuoteBook retain and clear', () => {
     book.applyQuote(quote('A', 1));
     book.applyTrade(trade('B', 7, 1));
     const open = book.cursor();
-    expect(open.take().symbols).toEqual(['A', 'B']);
+    expect(take(open).symbols).toEqual(['A', 'B']);
     book.retain(new Set(['A']));
     book.retain(new Set(['A', 'B']));
     // B is quiet: the open view's full frame drops it, as a new view never sees it.
-    const f = open.take();
+    const f = take(open);
     expect(f).toMatchObject({ full: true, symbols: ['A'] });
-    expect(book.cursor().take().symbols).toEqual(['A']);
+    expect(take(book.cursor()).symbols).toEqual(['A']);
     book.applyQuote(quote('B', 3));
-    const back = rows(open.take())['B']!;
+    const back = rows(take(open))['B']!;
     expect(back['bidPrice']).toBe(3);
     expect(back['lastPrice']).toBeNaN();
     expect(back['volume']).toBeNaN();
@@ -337,7 +353,7 @@ describe('QuoteBook retain and clear', () => {
     book.applyQuote(quote('A'));
     book.applyQuote(quote('B'));
     const cur = book.cursor();
-    cur.take();
+    take(cur);
     let notified = 0;
     cur.onDirty(() => notified++);
     book.retain(new Set(['A', 'B', 'Z']));
@@ -350,7 +366,7 @@ describe('QuoteBook retain and clear', () => {
     expect(book.size).toBe(0);
     expect(notified).toBe(1); // already dirty: no second notification
     expect(cur.dirty).toBe(true);
-    expect(cur.take()).toMatchObject({ full: true, symbols: [] });
+    expect(take(cur)).toMatchObject({ full: true, symbols: [] });
     expect(cur.dirty).toBe(false);
   });
 
@@ -360,15 +376,15 @@ describe('QuoteBook retain and clear', () => {
     book.applyQuote(quote('B'));
     const a = book.cursor();
     const b = book.cursor();
-    a.take();
-    b.take();
+    take(a);
+    take(b);
     const seen: string[] = [];
     a.onDirty(() => seen.push('a'));
     b.onDirty(() => seen.push('b'));
     book.retain(new Set(['A']));
     expect(seen).toEqual(['a', 'b']);
-    expect(a.take()).toMatchObject({ full: true, symbols: ['A'] });
-    expect(b.take()).toMatchObject({ full: true, symbols: ['A'] });
+    expect(take(a)).toMatchObject({ full: true, symbols: ['A'] });
+    expect(take(b)).toMatchObject({ full: true, symbols: ['A'] });
   });
 
   it('accepts every symbol before the first retain, then only new rows of the retained set', () => {
@@ -386,7 +402,7 @@ describe('QuoteBook retain and clear', () => {
     book.applyBar(bar('bar', 'JUNK', 1, 1)); // not a daily bar: not counted
     expect(book.size).toBe(1);
     expect(book.ignored).toBe(3);
-    expect(cur.take()).toMatchObject({ full: true, symbols: ['A'] });
+    expect(take(cur)).toMatchObject({ full: true, symbols: ['A'] });
     // The book copied the set: mutating the caller's set changes nothing.
     const wanted = new Set(['A']);
     book.retain(wanted);
@@ -418,8 +434,8 @@ describe('QuoteBook retain and clear', () => {
     const a = book.cursor();
     const b = book.cursor();
     book.applyQuote(quote('A'));
-    a.take();
-    b.take();
+    take(a);
+    take(b);
     let notified = 0;
     a.onDirty(() => notified++);
     book.applyQuote(quote('A')); // a dirty already when clear() comes
@@ -430,13 +446,13 @@ describe('QuoteBook retain and clear', () => {
     let bNotified = 0;
     b.onDirty(() => bNotified++);
     expect(b.dirty).toBe(true);
-    const fa = a.take();
+    const fa = take(a);
     expect(fa).toMatchObject({ full: true, symbols: [] });
     book.applyQuote(quote('Q'));
-    const fb = b.take();
+    const fb = take(b);
     expect(fb.full).toBe(true);
     expect(fb.symbols).toEqual(['Q']);
-    const fa2 = a.take();
+    const fa2 = take(a);
     expect(fa2).toMatchObject({ full: false, symbols: ['Q'] });
     expect(bNotified).toBe(0);
   });
@@ -444,12 +460,12 @@ describe('QuoteBook retain and clear', () => {
   it('clear notifies a clean cursor so a pending frame resolves', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
-    cur.take();
+    take(cur);
     let notified = 0;
     cur.onDirty(() => notified++);
     book.clear();
     expect(notified).toBe(1);
-    expect(cur.take().full).toBe(true);
+    expect(take(cur).full).toBe(true);
   });
 });
 
@@ -457,10 +473,10 @@ describe('QuoteBook capacity', () => {
   it('grows past its initial storage with cursors open and dirty', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
-    cur.take();
+    take(cur);
     const n = 1_000;
     for (let i = 0; i < n; i++) book.applyQuote(quote(`S${i}`, i));
-    const f = cur.take();
+    const f = take(cur);
     expect(f.symbols).toHaveLength(n);
     expect(f.symbols[999]).toBe('S999');
     expect(f.bidPrice[999]).toBe(999);
@@ -478,7 +494,7 @@ describe('QuoteBook capacity', () => {
     book.applyQuote(quote('A', 99)); // known symbols still update
     expect(book.size).toBe(2);
     expect(book.overflow).toBe(3);
-    const f = cur.take();
+    const f = take(cur);
     expect(f.symbols).toEqual(['A', 'B']);
     expect(f.bidPrice[0]).toBe(99);
     book.retain(new Set(['A', 'C']));
@@ -503,7 +519,7 @@ describe('QuoteBook cursors', () => {
     book.applyQuote(quote('A'));
     for (let i = 0; i < 10_000; i++) {
       const c = book.cursor();
-      if (i % 2 === 0) c.take();
+      if (i % 2 === 0) take(c);
       c.close();
     }
     expect(book.cursors).toBe(0);
@@ -517,7 +533,7 @@ describe('QuoteBook cursors', () => {
   it('a closed cursor is clean, silent and refuses take()', () => {
     const book = new QuoteBook();
     const cur = book.cursor();
-    cur.take();
+    take(cur);
     let calls = 0;
     cur.onDirty(() => calls++);
     cur.close();
@@ -525,17 +541,17 @@ describe('QuoteBook cursors', () => {
     book.clear();
     expect(calls).toBe(0);
     expect(cur.dirty).toBe(false);
-    expect(() => cur.take()).toThrow(/closed/);
+    expect(() => take(cur)).toThrow(/closed/);
   });
 
   it('a listener closing another cursor during a notification does not break the apply', () => {
     const book = new QuoteBook();
     const cursors: BookCursor[] = [book.cursor(), book.cursor(), book.cursor()];
-    for (const c of cursors) c.take();
+    for (const c of cursors) take(c);
     cursors[0]!.onDirty(() => cursors[1]!.close());
     book.applyQuote(quote('A', 3));
     expect(book.cursors).toBe(2);
-    expect(cursors[2]!.take().symbols).toEqual(['A']);
+    expect(take(cursors[2]!).symbols).toEqual(['A']);
   });
 });
 
@@ -554,7 +570,7 @@ describe('QuoteBook.attach', () => {
     registry.dispatch(bar('dailyBar', 'AAPL', 1.2, 500));
     registry.dispatch(trade('AAPL', 1.6, 5));
     registry.dispatch(bar('bar', 'MSFT', 1, 1));
-    const r = rows(cur.take());
+    const r = rows(take(cur));
     expect(Object.keys(r)).toEqual(['AAPL']);
     expect(r['AAPL']).toMatchObject({
       bidPrice: 1,
@@ -721,7 +737,7 @@ describe('QuoteBook against a reference model', () => {
               const c = cursors[o.c % Math.max(cursors.length, 1)];
               if (!c) break;
               expect(c.real.dirty).toBe(c.m.full || c.m.dirty.size > 0);
-              const f = c.real.take();
+              const f = take(c.real);
               const want = c.m.full ? [...model.keys()] : [...c.m.dirty];
               expect(f.symbols).toEqual(want);
               expect(f.full).toBe(c.m.full);
@@ -785,19 +801,95 @@ describe('QuoteBook against a reference model', () => {
   });
 });
 
-describe('frame columns and structured clone', () => {
-  it('the columns are views of one buffer, which a structured clone of the frame copies once', () => {
+describe('frame ids and values', () => {
+  it('ids and values are views of one buffer, which a structured clone of the frame copies once', () => {
     const book = new QuoteBook({ now: () => 1 });
-    for (let i = 0; i < 100; i++) book.applyQuote(quote(`S${i}`));
+    for (let i = 0; i < 101; i++) book.applyQuote(quote(`S${i}`));
     const frame = book.cursor().take();
-    const buffers = new Set(FRAME_COLUMNS.map((c) => frame[c].buffer));
-    expect(buffers.size).toBe(1);
-    expect(frame.bidPrice.buffer.byteLength).toBe(FRAME_COLUMNS.length * 100 * 8);
-    for (const c of FRAME_COLUMNS) expect(frame[c].length).toBe(100);
+    expect(frame.rows.buffer).toBe(frame.values.buffer);
+    // 101 ids of 4 bytes padded to 8, then 16 columns of 101 values.
+    expect(frame.rows.byteOffset).toBe(0);
+    expect(frame.values.byteOffset).toBe(408);
+    expect(frame.values.buffer.byteLength).toBe(408 + FRAME_COLUMNS.length * 101 * 8);
+    expect(frame.values.length).toBe(FRAME_COLUMNS.length * 101);
     // What the view's MessagePort does: one buffer on the other side, the views still apart.
     const cloned = structuredClone(frame);
-    expect(new Set(FRAME_COLUMNS.map((c) => cloned[c].buffer)).size).toBe(1);
-    expect(cloned.bidPrice.buffer.byteLength).toBe(FRAME_COLUMNS.length * 100 * 8);
-    for (const c of FRAME_COLUMNS) expect([...cloned[c]]).toEqual([...frame[c]]);
+    expect(cloned.rows.buffer).toBe(cloned.values.buffer);
+    expect([...cloned.rows]).toEqual([...frame.rows]);
+    expect([...cloned.values]).toEqual([...frame.values]);
+    expect(cloned.newSymbols).toEqual(frame.newSymbols);
+  });
+
+  it('a frame names each symbol once per view: later frames carry ids and only the new symbols', () => {
+    const book = new QuoteBook({ now: () => 1 });
+    const cur = book.cursor();
+    book.applyQuote(quote('A', 1));
+    book.applyQuote(quote('B', 2));
+    const first = cur.take();
+    expect(first).toMatchObject({ full: true, symbolBase: 0, newSymbols: ['A', 'B'] });
+    expect([...first.rows]).toEqual([0, 1]);
+
+    // Known symbols only: nothing to name.
+    book.applyQuote(quote('B', 3));
+    book.applyQuote(quote('A', 4));
+    const second = cur.take();
+    expect(second).toMatchObject({ full: false, symbolBase: 2, newSymbols: [] });
+    expect([...second.rows]).toEqual([1, 0]);
+    expect([...frameColumn(second, 'bidPrice')]).toEqual([3, 4]);
+
+    // A new symbol mid-stream: named once, in id order, beside the known ones.
+    book.applyQuote(quote('C', 5));
+    book.applyQuote(quote('A', 6));
+    book.applyQuote(quote('D', 7));
+    const third = cur.take();
+    expect(third).toMatchObject({ symbolBase: 2, newSymbols: ['C', 'D'] });
+    expect([...third.rows]).toEqual([2, 0, 3]);
+    book.applyQuote(quote('D', 8));
+    expect(cur.take()).toMatchObject({ symbolBase: 4, newSymbols: [] });
+  });
+
+  it('a view attaching later gets every symbol in its full first frame, its own ids from then on', () => {
+    const book = new QuoteBook({ now: () => 1 });
+    const early = book.cursor();
+    for (const s of ['A', 'B', 'C']) book.applyQuote(quote(s));
+    early.take();
+    book.applyQuote(quote('B', 9));
+    const late = book.cursor();
+    const full = late.take();
+    expect(full).toMatchObject({ full: true, symbolBase: 0, newSymbols: ['A', 'B', 'C'] });
+    expect([...full.rows]).toEqual([0, 1, 2]);
+    book.applyQuote(quote('E'));
+    // Each cursor names E to its own view, once.
+    expect(early.take()).toMatchObject({ symbolBase: 3, newSymbols: ['E'] });
+    expect(late.take()).toMatchObject({ symbolBase: 3, newSymbols: ['E'] });
+  });
+
+  it('after rows are dropped the next frame is full and names every symbol again from id 0', () => {
+    const book = new QuoteBook({ now: () => 1 });
+    const cur = book.cursor();
+    for (const s of ['A', 'B', 'C']) book.applyQuote(quote(s));
+    cur.take();
+    book.retain(new Set(['C', 'A', 'D']));
+    const after = cur.take();
+    // Rows were compacted: C is now id 1. The full frame restarts the view's table.
+    expect(after).toMatchObject({ full: true, symbolBase: 0, newSymbols: ['A', 'C'] });
+    expect([...after.rows]).toEqual([0, 1]);
+    book.applyQuote(quote('D'));
+    expect(cur.take()).toMatchObject({ full: false, symbolBase: 2, newSymbols: ['D'] });
+    book.clear();
+    book.applyQuote(quote('D'));
+    expect(cur.take()).toMatchObject({ full: true, symbolBase: 0, newSymbols: ['D'] });
+  });
+
+  it('a fresh buffer per frame: an earlier frame keeps its values after later takes', () => {
+    const book = new QuoteBook({ now: () => 1 });
+    const cur = book.cursor();
+    book.applyQuote(quote('A', 1));
+    const first = cur.take();
+    book.applyQuote(quote('A', 2));
+    const second = cur.take();
+    expect(first.values.buffer).not.toBe(second.values.buffer);
+    expect(frameColumn(first, 'bidPrice')[0]).toBe(1);
+    expect(frameColumn(second, 'bidPrice')[0]).toBe(2);
   });
 });
