@@ -12,7 +12,7 @@
  * previous close, which a frame does not carry). A screen reader reads it as a list of terms and
  * values; nothing in the pane is a live region, so moving prices are not read out on their own.
  */
-import { useEffect, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { SymbolInfo } from '../../shared/api.ts';
 import { changeOf } from '../model/board.ts';
@@ -174,7 +174,10 @@ function SymbolLine({ symbol }: { readonly symbol: string }): ReactNode {
 
 /** The pane for the selected symbol, or nothing when none is selected or it was closed. */
 export function DetailPane(): ReactNode {
-  const selected = useMonitor((s) => s.selectedSymbol);
+  // Deferred: a key that moves the watchlist's selection paints the new row first; the pane
+  // (a chart, a tape, a quote: most of a selection change's DOM work) follows in a render React
+  // may put after that paint, and skips symbols a held-down key has already moved past.
+  const selected = useDeferredValue(useMonitor((s) => s.selectedSymbol));
   const closedFor = useMonitor((s) => s.detailClosedFor);
   const close = useMonitor((s) => s.closeDetail);
   const api = useMonitor((s) => s.api);
@@ -224,13 +227,20 @@ export function DetailPane(): ReactNode {
           </button>
         </div>
       </header>
-      <div className="panel-body detail-body">
-        <SymbolLine symbol={symbol} />
-        <TradingStatusBlock symbol={symbol} />
-        <DetailChart symbol={symbol} />
-        <DetailQuote symbol={symbol} />
-        <TimesSales symbol={symbol} />
-      </div>
+      <DetailBody symbol={symbol} />
     </section>
   );
 }
+
+/** The pane's content: memo, so the urgent render of a selection change passes it by. */
+const DetailBody = memo(function DetailBody({ symbol }: { readonly symbol: string }): ReactNode {
+  return (
+    <div className="panel-body detail-body">
+      <SymbolLine symbol={symbol} />
+      <TradingStatusBlock symbol={symbol} />
+      <DetailChart symbol={symbol} />
+      <DetailQuote symbol={symbol} />
+      <TimesSales symbol={symbol} />
+    </div>
+  );
+});
