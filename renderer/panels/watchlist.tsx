@@ -56,13 +56,23 @@ export function WatchlistPanel(): ReactNode {
   const setSort = useMonitor((s) => s.setSort);
   const list = watchlists.find((l) => l.id === activeId) ?? watchlists[0];
 
-  // A selection that left the list (removed elsewhere, another window) is dropped.
-  const selected = useMonitor((s) => s.selectedSymbol);
-  const selectSymbol = useMonitor((s) => s.selectSymbol);
+  // A selection that left the list (removed elsewhere, another window) is dropped. Read from the
+  // store, not subscribed: the panel must not render again for every ArrowDown (the table does).
   useEffect(() => {
-    if (selected !== undefined && list !== undefined && !list.symbols.includes(selected))
-      selectSymbol(undefined);
-  }, [list, selected, selectSymbol]);
+    const check = () => {
+      const { selectedSymbol, selectSymbol } = useMonitor.getState();
+      if (
+        selectedSymbol !== undefined &&
+        list !== undefined &&
+        !list.symbols.includes(selectedSymbol)
+      )
+        selectSymbol(undefined);
+    };
+    check();
+    return useMonitor.subscribe((state, previous) => {
+      if (state.selectedSymbol !== previous.selectedSymbol) check();
+    });
+  }, [list]);
 
   // Names for the listed symbols (the row header's tooltip, the name column): asked once each.
   const loadSymbolInfo = useMonitor((s) => s.loadSymbolInfo);
