@@ -197,7 +197,7 @@ class BridgeHost implements Host {
   #nextConnection = 1;
   #closing: Promise<void> | undefined;
   /** Rows left out of frames because the codec cannot carry their symbol (the first is logged). */
-  #unencodableRows = 0;
+  #unencodableSymbols = 0;
 
   constructor(options: HostOptions) {
     const port = options.port ?? 0;
@@ -693,13 +693,13 @@ class BridgeHost implements Host {
    * book until it is dropped and would otherwise be logged for every full frame of every view.
    */
   #dropped(log: Logger, seq: number, dropped: readonly string[]): void {
-    const first = this.#unencodableRows === 0;
-    this.#unencodableRows += dropped.length;
+    const first = this.#unencodableSymbols === 0;
+    this.#unencodableSymbols += dropped.length;
     const symbol = dropped[0]!;
     const fields = {
       seq,
-      rows: dropped.length,
-      total: this.#unencodableRows,
+      symbols: dropped.length,
+      total: this.#unencodableSymbols,
       // An excerpt: a hostile symbol may be 64 KiB long. JSON.stringify escapes lone surrogates.
       symbol: JSON.stringify(symbol.slice(0, 32)),
       problem: symbolProblem(symbol),

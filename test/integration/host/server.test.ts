@@ -477,7 +477,11 @@ describe('bridge protocol', () => {
     const warned = ring.records().filter((r) => /cannot be encoded/.test(r.msg ?? ''));
     expect(warned).toHaveLength(1);
     // '' needs no blanking: on the wire it already means "not carried".
-    expect(warned[0]).toMatchObject({ level: 40, rows: 2, symbol: JSON.stringify('BAD\ud800') });
+    expect(warned[0]).toMatchObject({
+      level: 40,
+      symbols: 2,
+      symbol: JSON.stringify('BAD\ud800'),
+    });
 
     // The next one is logged at debug only; a frame whose only symbol is bad still goes.
     ws!.send(JSON.stringify({ type: 'frame', id: 2 }));
