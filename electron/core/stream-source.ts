@@ -308,16 +308,7 @@ export class StreamSource {
       key = this.#simKeys.key;
       secret = this.#simKeys.secret;
       // The simulator serves Alpaca's REST API on the same port.
-      const base = sim.url.replace(/^ws/, 'http');
-      rest = new AlpacaRest({
-        logger: this.#host.logger,
-        ...this.#options.rest,
-        dataUrl: base,
-        tradingUrl: base,
-        keyId: key,
-        secret,
-      });
-      restTarget = { dataUrl: base, tradingUrl: base, keyId: key, secret };
+      ({ rest, restTarget } = this.#restAt(sim.url.replace(/^ws/, 'http'), key, secret));
     } else if (source.kind === 'relay') {
       url = `${source.url}${FEED_PATHS[source.feed]}`;
       const credentials = await this.#host.relayCredentials?.();
@@ -325,16 +316,7 @@ export class StreamSource {
         key = credentials.keyId;
         secret = credentials.secret;
         // The relay passes market-data GETs on at its http:// address, with the same key.
-        const base = relayHttpUrl(source.url);
-        rest = new AlpacaRest({
-          logger: this.#host.logger,
-          ...this.#options.rest,
-          dataUrl: base,
-          tradingUrl: base,
-          keyId: key,
-          secret,
-        });
-        restTarget = { dataUrl: base, tradingUrl: base, keyId: key, secret };
+        ({ rest, restTarget } = this.#restAt(relayHttpUrl(source.url), key, secret));
       } else {
         blocked = NO_RELAY_KEY_REASON;
       }
@@ -369,6 +351,23 @@ export class StreamSource {
       ...(secret !== undefined ? { secret } : {}),
     });
     return { source, client, blocked, rest, restTarget };
+  }
+
+  /** A REST client, and its target for the CLI, for a server that answers both APIs at `base`. */
+  #restAt(
+    base: string,
+    keyId: string,
+    secret: string,
+  ): { rest: AlpacaRest; restTarget: RestTarget } {
+    const rest = new AlpacaRest({
+      logger: this.#host.logger,
+      ...this.#options.rest,
+      dataUrl: base,
+      tradingUrl: base,
+      keyId,
+      secret,
+    });
+    return { rest, restTarget: { dataUrl: base, tradingUrl: base, keyId, secret } };
   }
 
   /** Throws away a prepared client that will not be installed. */
