@@ -26,6 +26,7 @@ import {
   type PairSets,
 } from './nats-wire.ts';
 import type { RelaySource } from './source.ts';
+import { MicrotaskBatch } from './microtask-batch.ts';
 
 export interface NatsPublish {
   /** `nats://HOST:PORT`. */
@@ -93,8 +94,8 @@ export class NatsPublisher {
   readonly #log: Logger;
   readonly #leases = new Map<string, Lease>();
   readonly #maxLeasedPairs: number;
-  #batch: DataMessage[] = [];
-  #flushScheduled = false;
+  /** What one upstream frame carried, sent on together (#flush). */
+  readonly #batch = new MicrotaskBatch<DataMessage>((batch) => this.#flush(batch));
   #stateScheduled = false;
   #closed = false;
   #published = 0;
@@ -122,7 +123,7 @@ export class NatsPublisher {
       onUp: (_nc, first) => this.#up(first),
       onDown: () => this.#down(),
     });
-    source.onData((msg) => this.#onData(msg), 'relay-nats-publish');
+    source.onData((msg) => this.#batch.push(msg), 'relay-nats-publish');
     source.onChange(() => this.#scheduleStates());
   }
 
@@ -159,18 +160,7 @@ export class NatsPublisher {
 
   // ---------------------------------------------------------------- data
 
-  #onData(msg: DataMessage): void {
-    this.#batch.push(msg);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // As the relay's own fan-out: what one upstream frame carried goes out together.
-    queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#batch;
-    this.#batch = [];
+  #flush(batch: DataMessage[]): void {
     if (this.#link.state !== 'connected') {
       this.#dropped += batch.length;
       return;

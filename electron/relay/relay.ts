@@ -35,6 +35,7 @@ import { StreamSource, type RelaySource, type RelayUpstream, type SourceStats } 
 import { channelOf, toWireItem } from './wire.ts';
 import { RestProxy, type RestProxyOptions } from './rest-proxy.ts';
 import type { RelayUpstreamClient } from './attached-upstream.ts';
+import { MicrotaskBatch } from './microtask-batch.ts';
 
 export type { RelayUpstream } from './source.ts';
 
@@ -236,8 +237,8 @@ class RelayServer implements Relay, ClientHost {
   #refused = new Map<string, number>();
   #viewDirty = true;
   #reconcileScheduled = false;
-  #batch: DataMessage[] = [];
-  #flushScheduled = false;
+  /** What one upstream frame carried, sent on together (#flush). */
+  readonly #batch = new MicrotaskBatch<DataMessage>((batch) => this.#flush(batch));
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
@@ -294,7 +295,7 @@ class RelayServer implements Relay, ClientHost {
       options.publish === undefined
         ? undefined
         : new NatsPublisher(this.upstream, this.feed, options.publish, this.logger);
-    this.upstream.onData((msg) => this.#onData(msg), 'relay-fan-out');
+    this.upstream.onData((msg) => this.#batch.push(msg), 'relay-fan-out');
     this.upstream.onChange(() => {
       this.#viewDirty = true;
       this.#scheduleReconcile();
@@ -500,18 +501,7 @@ class RelayServer implements Relay, ClientHost {
     for (const client of [...this.#waiting]) client.upstreamChanged();
   }
 
-  #onData(msg: DataMessage): void {
-    this.#batch.push(msg);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // The handlers run inside the upstream frame's decode: one downstream frame per upstream frame.
-    queueMicrotask(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#batch;
-    this.#batch = [];
+  #flush(batch: DataMessage[]): void {
     this.counters.messagesIn += batch.length;
     const perClient = new Map<RelayClient, Part[]>();
     for (const msg of batch) {
