@@ -39,6 +39,7 @@ import { useMonitor, type ApiMode } from '../store.ts';
 import { LatencyChart, type LatencyBar } from './latency-chart.tsx';
 import { RelayDiagnostics } from './diagnostics-relay.tsx';
 import { Panel } from './panel.tsx';
+import { OutcomeLine, type Outcome } from './settings-fields.tsx';
 import './diagnostics.css';
 
 export function DiagnosticsPanel(): ReactNode {
@@ -616,8 +617,6 @@ function download(text: string, fileName: string): number {
   return blob.size;
 }
 
-type Outcome = { readonly ok: boolean; readonly text: string };
-
 function Export(): ReactNode {
   const exportBundle = useMonitor((s) => s.exportBundle);
   const mode = useMonitor((s) => s.mode);
@@ -669,15 +668,7 @@ function Export(): ReactNode {
           and secrets are left out.
         </span>
       </div>
-      {outcome === undefined ? null : outcome.ok ? (
-        <p role="status" className="diag-ok">
-          {outcome.text}
-        </p>
-      ) : (
-        <p role="alert" className="diag-failure">
-          {outcome.text}
-        </p>
-      )}
+      <OutcomeLine outcome={outcome} panel="diag" />
     </section>
   );
 }

@@ -8,15 +8,24 @@ import type { ReactNode, RefObject } from 'react';
 
 export type Outcome = { readonly ok: boolean; readonly text: string } | undefined;
 
-/** A result line: a status when it worked, an alert when it did not. */
-export function OutcomeLine({ outcome }: { readonly outcome: Outcome }): ReactNode {
+/**
+ * A result line: a status when it worked, an alert when it did not. `panel` names its classes
+ * (`settings-ok`, `diag-failure`, ...), styled by that panel's stylesheet.
+ */
+export function OutcomeLine({
+  outcome,
+  panel = 'settings',
+}: {
+  readonly outcome: Outcome;
+  readonly panel?: 'settings' | 'diag';
+}): ReactNode {
   if (outcome === undefined) return null;
   return outcome.ok ? (
-    <p role="status" className="settings-ok">
+    <p role="status" className={`${panel}-ok`}>
       {outcome.text}
     </p>
   ) : (
-    <p role="alert" className="settings-failure">
+    <p role="alert" className={`${panel}-failure`}>
       {outcome.text}
     </p>
   );
