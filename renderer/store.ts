@@ -128,7 +128,7 @@ export interface QuotesSlice {
   quotesVersion: number;
   /**
    * Main's receipt to screen, per updated row on screen (the renderer's half of the latency
-   * picture): rows of `shown` symbols when the watchlist says which those are, else every row.
+   * picture): see applyFrame for which rows count.
    */
   screenLatency: LatencyHistogram;
   /**
