@@ -7,8 +7,13 @@
  *
  * A screen reader gets a table with a caption; new trades are not announced (one line per trade
  * would drown every other announcement), the caption says how many are shown.
+ *
+ * Only the newest TAPE_SHOWN_FIRST trades are in the DOM until the reader asks for the older ones
+ * (scrolls to the end of the list, or the button under it; a view taller than those rows asks by
+ * itself): a new symbol's tape mounts 50 rows, not 200, in the frame after a selection moved, and
+ * every new trade shifts 50 rows, not 200. Rows are memoized, so a batch renders its new trades only.
  */
-import { useEffect, useId, useState } from 'react';
+import { memo, useEffect, useId, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { exchangeName } from '../model/exchanges.ts';
 import { formatClock, formatPrice, formatSize } from '../model/format.ts';
@@ -40,6 +45,11 @@ export function useTapeFrame(): number {
 
 const SIZE_FILTERS = [0, 100, 500, 1_000, 5_000, 10_000] as const;
 
+/** Trades in the DOM until the reader asks for the rest of the tape. */
+export const TAPE_SHOWN_FIRST = 50;
+/** The older trades come when the end of the list is this close (px) to the bottom of the view. */
+const NEAR_END_PX = 60;
+
 function moveClass(row: TapeRow): string {
   return row.move > 0 ? 'tns-up' : row.move < 0 ? 'tns-down' : 'tns-flat';
 }
@@ -52,9 +62,33 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
   useTapeFrame();
   const tape = useMonitor((s) => s.tape);
   const [minSize, setMinSize] = useState(0);
+  // Per symbol: another selection starts with the newest trades again.
+  const [allFor, setAllFor] = useState<string | undefined>(undefined);
   const filterId = useId();
+  const scrollRef = useRef<HTMLDivElement>(null);
   const held = tape.symbol === symbol ? tape.rows : [];
   const rows = minSize > 0 ? held.filter((r) => r.size >= minSize) : held;
+  const all = allFor === symbol;
+  const shown = all ? rows : rows.slice(0, TAPE_SHOWN_FIRST);
+  const hidden = rows.length - shown.length;
+
+  // The end of the list in view (scrolled there, or a view taller than the rows): the rest now.
+  useEffect(() => {
+    const view = scrollRef.current;
+    if (view === null || hidden === 0) return;
+    const check = () => {
+      if (view.scrollTop + view.clientHeight >= view.scrollHeight - NEAR_END_PX) setAllFor(symbol);
+    };
+    view.addEventListener('scroll', check, { passive: true });
+    // Called after layout: no forced reflow when the rows change.
+    const resized = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(check);
+    resized?.observe(view);
+    return () => {
+      view.removeEventListener('scroll', check);
+      resized?.disconnect();
+    };
+  }, [symbol, hidden]);
+
   return (
     <div className="tns">
       <div className="tns-tools">
@@ -68,6 +102,7 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
         </select>
       </div>
       <div
+        ref={scrollRef}
         className="tns-scroll"
         tabIndex={0}
         aria-label={`Times and sales of ${symbol}, scrollable`}
@@ -82,7 +117,15 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
               : minSize > 0
                 ? `${rows.length} of the last ${held.length} trades, ${formatSize(minSize)} shares or more, newest first`
                 : `the last ${rows.length} trades, newest first`}
+            {hidden > 0 ? `; the newest ${shown.length} shown` : ''}
           </caption>
+          <colgroup>
+            <col className="tns-c-time" />
+            <col className="tns-c-price" />
+            <col className="tns-c-size" />
+            <col className="tns-c-exch" />
+            <col />
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -93,23 +136,33 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
             </tr>
           </thead>
           <tbody>
-            {rows.map((row) => (
-              <tr key={row.seq} className={moveClass(row)}>
-                <td>{formatClock(row.time, true)}</td>
-                <td className="num">
-                  {formatPrice(row.price)}
-                  {row.move !== 0 ? (
-                    <span className="visually-hidden"> {moveWord(row)}</span>
-                  ) : null}
-                </td>
-                <td className="num">{formatSize(row.size)}</td>
-                <td title={exchangeName(row.exchange)}>{row.exchange}</td>
-                <td>{row.conditions.join(' ')}</td>
-              </tr>
+            {shown.map((row) => (
+              <TapeLine key={row.seq} row={row} />
             ))}
           </tbody>
         </table>
+        {hidden > 0 ? (
+          <button type="button" className="quiet tns-more" onClick={() => setAllFor(symbol)}>
+            Show {hidden} older {hidden === 1 ? 'trade' : 'trades'}
+          </button>
+        ) : null}
       </div>
     </div>
   );
 }
+
+/** One trade: a TapeRow never changes, so a batch renders only the rows it brought. */
+const TapeLine = memo(function TapeLine({ row }: { readonly row: TapeRow }): ReactNode {
+  return (
+    <tr className={moveClass(row)}>
+      <td>{formatClock(row.time, true)}</td>
+      <td className="num">
+        {formatPrice(row.price)}
+        {row.move !== 0 ? <span className="visually-hidden"> {moveWord(row)}</span> : null}
+      </td>
+      <td className="num">{formatSize(row.size)}</td>
+      <td title={exchangeName(row.exchange)}>{row.exchange}</td>
+      <td>{row.conditions.join(' ')}</td>
+    </tr>
+  );
+});

@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TapeTrade, TapeUpdate } from '../../shared/api.ts';
 import { ok } from '../../shared/api.ts';
 import { DetailPane } from '../../renderer/panels/detail.tsx';
-import { TimesSales } from '../../renderer/panels/times-sales.tsx';
+import { TAPE_SHOWN_FIRST, TimesSales } from '../../renderer/panels/times-sales.tsx';
 import { useMonitor } from '../../renderer/store.ts';
 import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
 
@@ -177,9 +177,10 @@ describe('TimesSales', () => {
     await act(async () => {
       await useMonitor.getState().watchTape('AAPL');
     });
-    render(<TimesSales symbol="AAPL" />);
+    tapeView = render(<TimesSales symbol="AAPL" />);
     return api;
   }
+  let tapeView: ReturnType<typeof render> | undefined;
 
   it('is a table with a caption, empty at first', async () => {
     await mountTape();
@@ -243,9 +244,54 @@ describe('TimesSales', () => {
       api.emit('tape:trades', update('AAPL', many.slice(0, 130)));
       api.emit('tape:trades', update('AAPL', many.slice(130)));
     });
-    await waitFor(() => expect(bodyRows()).toHaveLength(200));
+    // The newest 50 are drawn; the rest when asked for.
+    await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
+    expect(
+      within(tapeTable()).getByText(/the last 200 trades, newest first; the newest 50 shown/),
+    ).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Show 150 older trades' }));
+    expect(bodyRows()).toHaveLength(200);
+    expect(screen.queryByRole('button', { name: /older trade/ })).toBeNull();
     expect(within(bodyRows()[0]!).getAllByRole('cell')[1]?.textContent).toMatch(/^102\.59/);
     expect(within(bodyRows()[199]!).getAllByRole('cell')[1]?.textContent).toMatch(/^100\.60/);
+  });
+
+  it('draws the older trades when the list is scrolled to its end, per symbol', async () => {
+    const api = await mountTape();
+    act(() => {
+      const many = Array.from({ length: 80 }, (_, i) => trade(100 + i / 100, 1, T0 + i));
+      api.emit('tape:trades', update('AAPL', many));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
+    const view = screen.getByLabelText(/Times and sales of AAPL/);
+    const size = (scrollHeight: number, clientHeight: number, scrollTop: number) => {
+      Object.defineProperty(view, 'scrollHeight', { value: scrollHeight, configurable: true });
+      Object.defineProperty(view, 'clientHeight', { value: clientHeight, configurable: true });
+      view.scrollTop = scrollTop;
+    };
+    // Far from the end: nothing more.
+    size(1_000, 400, 100);
+    fireEvent.scroll(view);
+    expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST);
+    // Near it: the rest.
+    size(1_000, 400, 560);
+    fireEvent.scroll(view);
+    expect(bodyRows()).toHaveLength(80);
+
+    // Another symbol starts with its newest trades again.
+    api.handle('tape:watch', ({ symbol }) =>
+      ok(symbol === null ? null : update(symbol, [], { reset: true })),
+    );
+    await act(async () => {
+      await useMonitor.getState().watchTape('MSFT');
+    });
+    tapeView?.rerender(<TimesSales symbol="MSFT" />);
+    act(() => {
+      const many = Array.from({ length: 80 }, (_, i) => trade(400 + i / 100, 1, T0 + i));
+      api.emit('tape:trades', update('MSFT', many));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
+    expect(screen.getByRole('button', { name: 'Show 30 older trades' })).toBeTruthy();
   });
 
   it('draws at most once per animation frame however many batches arrive', async () => {
