@@ -126,6 +126,8 @@ export class QuoteGrid {
   #disposed = false;
   /** The header and the scroll area were measured at least once. */
   #measured = false;
+  /** The area scrolled since the last read of its offsets: the next paint reads them first. */
+  #scrolled = false;
   readonly #onShown: GridOptions['onShown'];
   /** What `onShown` was last told, as the range, order and selection it came from. */
   #shown: { first: number; end: number; order: readonly string[]; selected: string | undefined } = {
@@ -193,9 +195,14 @@ export class QuoteGrid {
     this.#request();
   }
 
-  /** The scroll area scrolled: every row moved. */
+  /**
+   * The scroll area scrolled: every row moved. Measured in the animation frame, not here: a scroll
+   * event may come right after React mounted rows, and reading offsets then is a forced layout of
+   * the whole table inside the event (6.7 ms of a scrolling ArrowDown's 19, bench e2e 2026-12-07).
+   */
   scrolled(): void {
-    this.#measure(true);
+    this.#scrolled = true;
+    this.#request();
   }
 
   /** The pointer is over `symbol`'s row (undefined: over none). */
@@ -230,6 +237,13 @@ export class QuoteGrid {
 
   /** Reads the scroll area's size and scroll, and the header's columns; paints if any moved. */
   #measure(full: boolean): void {
+    this.#read(full);
+    this.#request();
+  }
+
+  /** Reads the header's cells and the scroll area's box and offsets (a layout, if one is due). */
+  #read(full: boolean): void {
+    this.#scrolled = false;
     const { scroller, host, canvas } = this.#el;
     const head = scroller.querySelector('thead');
     // children, not rows/cells: the same here, and happy-dom has only these.
@@ -276,7 +290,6 @@ export class QuoteGrid {
       this.#visibleRows = whole;
       scroller.dataset.visibleRows = String(whole);
     }
-    this.#request();
   }
 
   #watchRatio(): void {
@@ -302,6 +315,7 @@ export class QuoteGrid {
 
   readonly #paint = (): void => {
     if (this.#disposed) return;
+    if (this.#scrolled) this.#read(true);
     const { canvas, host } = this.#el;
     if (this.#ctx === undefined) this.#ctx = canvas.getContext('2d');
     const ctx = this.#ctx;

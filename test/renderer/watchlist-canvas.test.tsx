@@ -290,6 +290,25 @@ describe('the canvas watchlist', () => {
     expect(cell('S0', 'bid')?.y).toBe(HEADER - 13);
   });
 
+  it('reads no layout inside a scroll event: the next frame measures the scroll', async () => {
+    await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    const width = vi.spyOn(HTMLElement.prototype, 'offsetWidth', 'get');
+    try {
+      await act(async () => {
+        area.scrollTop = 5 * 26;
+        area.dispatchEvent(new Event('scroll'));
+        await Promise.resolve();
+      });
+      expect(width).not.toHaveBeenCalled();
+      await paint();
+      expect(width).toHaveBeenCalled();
+      expect(cell('S5', 'bid')?.y).toBe(HEADER);
+    } finally {
+      width.mockRestore();
+    }
+  });
+
   it('paints the row under the pointer, and stops when it leaves', async () => {
     await mount(['A', 'B']);
     fireEvent.mouseOver(screen.getByRole('rowheader', { name: 'B' }));
