@@ -20,7 +20,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/api.ts';
 import { FEED_PATHS } from '../shared/market.ts';
@@ -56,7 +56,32 @@ export interface HostSample {
   readonly eluIdle: number;
   readonly eluActive: number;
   readonly views: number;
+  /** Garbage collections since the host started: how many, their total and longest pause, ms. */
+  readonly gcCount: number;
+  readonly gcTotalMs: number;
+  /** The longest since the previous sample (the window's, for the sample that ends it). */
+  readonly gcMaxMs: number;
+  /**
+   * Main's event-loop delay since the previous sample, ms (monitorEventLoopDelay, 10 ms
+   * resolution): how long a page's frame request may wait for main's loop.
+   */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
 }
+
+// What main's own pauses look like in the window: a frame request waits behind them.
+let gcCount = 0;
+let gcTotalMs = 0;
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcCount += 1;
+    gcTotalMs += entry.duration;
+    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -217,7 +242,25 @@ async function sample(id: number): Promise<HostSample> {
     eluIdle: elu.idle,
     eluActive: elu.active,
     views: sessions.length,
+    ...pauses(),
   };
+}
+
+/** GC and loop-delay figures since the previous sample; starts the next period. */
+function pauses(): Pick<
+  HostSample,
+  'gcCount' | 'gcTotalMs' | 'gcMaxMs' | 'loopDelayP99Ms' | 'loopDelayMaxMs'
+> {
+  const out = {
+    gcCount,
+    gcTotalMs,
+    gcMaxMs,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+  };
+  gcMaxMs = 0;
+  loopDelay.reset();
+  return out;
 }
 
 process.on('message', (raw: unknown) => {

@@ -1547,6 +1547,16 @@ async function runScenario(
         ['main CPU (process.cpuUsage)', round(mainCpu, 1), '% of a core'],
         ['main event-loop utilization', round(mainElu * 100, 1), '%'],
         [
+          'main event-loop delay p99 / max',
+          `${round(h1.loopDelayP99Ms, 1)} / ${round(h1.loopDelayMaxMs, 1)}`,
+          'ms',
+        ],
+        [
+          'main GC: pauses / total / longest',
+          `${h1.gcCount - h0.gcCount} / ${round(h1.gcTotalMs - h0.gcTotalMs, 1)} / ${round(h1.gcMaxMs, 1)}`,
+          'count / ms / ms',
+        ],
+        [
           'machine load average (1 min) at start / end',
           `${round(load0[0] ?? NaN)} / ${round(load1[0] ?? NaN)}`,
           '',
