@@ -15,6 +15,7 @@ import {
   useState,
 } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
+import { flushSync } from 'react-dom';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { MouseEvent as ReactMouseEvent } from 'react';
 import type { Watchlist } from '../../shared/api.ts';
@@ -287,6 +288,8 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
 
   // The accessible mirror: values' text into the mounted rows' cells, outside React, paced.
   const [, refresh] = useReducer((n: number) => n + 1, 0);
+  /** The row indexes the last commit mounted (the virtualizer's items, overscan included). */
+  const mountedRange = useRef({ first: 0, last: -1 });
   const gridRef = useRef<QuoteGrid | undefined>(undefined);
   const [cells] = useState(
     () =>
@@ -339,11 +342,19 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
     initialRect: { width: 1000, height: 600 },
-    // Not inside the scroll event: the canvas draws the rows from the order and the scroll offset
-    // in the next animation frame, and the 12 overscan rows are mounted already, so the table's
-    // new rows can follow a task later. flushSync here made a scrolling ArrowDown render and lay
-    // out the whole table inside its scroll event (10.7 ms; bench e2e, 2026-12-07).
+    // Not inside the scroll event while the rows now on screen are mounted already (the 12
+    // overscan rows): the canvas draws from the order and the scroll offset in the next animation
+    // frame, and the table's new rows can follow a task later. flushSync on every scroll made a
+    // scrolling ArrowDown render and lay out the whole table inside its scroll event (10.7 ms;
+    // bench e2e, 2026-12-07). A jump past the mounted rows (End, a fling) renders at once, so
+    // that no frame shows the canvas's rows without their symbol cells.
     useFlushSync: false,
+    onChange: (instance, sync) => {
+      const range = instance.range;
+      const { first, last } = mountedRange.current;
+      if (sync && range !== null && (range.startIndex < first || range.endIndex > last))
+        flushSync(refresh);
+    },
   });
 
   const selectedIndex = selected === undefined ? -1 : order.indexOf(selected);
@@ -479,6 +490,7 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   // After every commit: rows that just mounted are filled now; the rest follow at the mirror's
   // pace. The canvas takes the order, selection and tick it is to draw.
   useLayoutEffect(() => {
+    mountedRange.current = { first: first?.index ?? 0, last: last?.index ?? -1 };
     cells.rendered(bodyRef.current, now, freshness);
     pacer.committed();
     pacer.due();

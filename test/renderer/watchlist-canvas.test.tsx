@@ -309,6 +309,30 @@ describe('the canvas watchlist', () => {
     }
   });
 
+  it('mounts rows a task after a short scroll, and at once after a jump past them', async () => {
+    await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    const mounted = (symbol: string) => document.getElementById(`quote-row-${symbol}`) !== null;
+    // 20 rows meet the area, 12 more are mounted below them.
+    expect(mounted('S31')).toBe(true);
+    expect(mounted('S33')).toBe(false);
+    // Two rows down: the rows on screen are mounted already; the table follows later.
+    await act(async () => {
+      area.scrollTop = 2 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      expect(mounted('S33')).toBe(false);
+      await Promise.resolve();
+    });
+    expect(mounted('S33')).toBe(true);
+    // Far past the mounted rows: rendered inside the scroll event, before any frame.
+    await act(async () => {
+      area.scrollTop = 80 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      expect(mounted('S80')).toBe(true);
+      await Promise.resolve();
+    });
+  });
+
   it('paints the row under the pointer, and stops when it leaves', async () => {
     await mount(['A', 'B']);
     fireEvent.mouseOver(screen.getByRole('rowheader', { name: 'B' }));
