@@ -144,10 +144,10 @@ describe('the store, after a lost frame', () => {
     const main = new ViewFrames();
     const api = new FakeApi();
     const invoke = api.invoke.bind(api);
-    api.invoke = ((command: string, input: unknown) => {
+    api.invoke = (command: string, input: unknown) => {
       if (command === 'frames:resync') return Promise.reject(new Error('port closed'));
       return invoke(command as never, input as never);
-    }) as FakeApi['invoke'];
+    };
     const view = await page(api);
     await view.fold(main.take([['AAPL', 1]]), T0);
     main.take([['MSFT', 2]]); // lost
