@@ -17,11 +17,11 @@ export interface BookCursor {
   readonly dirty: boolean;
   /**
    * The changes since the previous take: the rows updated since then, latest values; every row
-   * when `full` (the first take, and the first after `clear()`). Rows are named by symbol id, and
-   * each frame names the symbols its view has not been told yet (shared/frame.ts), so every frame
-   * taken must reach the view. A fresh buffer each time: a frame stays valid after later takes.
-   * Called when not dirty it returns an empty frame (seq still advances). Throws once the cursor
-   * is closed.
+   * when `full` (the first take, and the first after `clear()` or `resync()`). Rows are named by
+   * symbol id, and each frame names the symbols its view has not been told yet (shared/frame.ts),
+   * so every frame taken must reach the view (one that does not is repaired by resync()). A fresh
+   * buffer each time: a frame stays valid after later takes. Called when not dirty it returns an
+   * empty frame (seq still advances). Throws once the cursor is closed.
    */
   take(): QuoteFrame;
   /**
