@@ -80,6 +80,7 @@ export const PRELOAD_COMMANDS = [
   'tape:watch',
   'watchlists:set-active',
   'frames:focus',
+  'frames:resync',
   'update:status',
   'update:check',
   'update:restart',

@@ -58,6 +58,7 @@ import {
   tradingStatusInitialData,
   type TradingStatusSlice,
 } from './trading-status-slice.ts';
+import { requestResync } from './frame-resync.ts';
 import { QuoteBoard } from './model/board.ts';
 import {
   SORT_COLUMNS,
@@ -146,7 +147,8 @@ export interface QuotesSlice {
   /**
    * Folds a frame (the pull loop calls this; tests may too). Returns the receipt times to measure:
    * of rows on screen that main received after they came on screen (a row received before had
-   * no screen to reach yet), or of every row while the grid has said nothing.
+   * no screen to reach yet), or of every row while the grid has said nothing. A frame that shows
+   * an earlier one was lost asks main for a full frame (renderer/frame-resync.ts), which heals.
    */
   applyFrame: (frame: QuoteFrame, now?: number) => readonly number[];
   /** Sparkline series, mutable and outside React like the board; `seriesVersion` says it moved. */
@@ -719,13 +721,18 @@ export const useMonitor = create<MonitorState>()((set, get) => {
     },
     applyFrame(frame, now = Date.now()) {
       const since = visibleSince;
-      const fold = get().board.apply(
+      const board = get().board;
+      const fold = board.apply(
         frame,
         now,
         since === undefined
           ? undefined
           : (symbol, receivedAt) => receivedAt >= (since.get(symbol) ?? Infinity),
       );
+      // Asked before the loop pulls again, so the very next frame is the full one. Without an api
+      // there is no view to heal: the next transport's first frame is full anyway.
+      const api = get().api;
+      if (fold.resync && api !== undefined) requestResync(api, board, clock);
       set((s) => ({ quotesVersion: s.quotesVersion + 1 }));
       return fold.receivedAts;
     },

@@ -1136,6 +1136,11 @@ export const COMMANDS = {
   'frames:focus': z.strictObject({
     symbols: z.array(symbolSchema).max(MAX_FOCUS_SYMBOLS).nullable(),
   }),
+  /**
+   * This view lost a frame (a sequence gap, a row whose symbol id it was never told): its next
+   * frame is full, every row with a fresh symbol table, as its first one was. Answers null.
+   */
+  'frames:resync': empty,
   // The desktop app's self-update; browser mode answers that updates are a desktop feature.
   'update:status': empty,
   'update:check': empty,
@@ -1184,6 +1189,7 @@ export interface CommandOutputs {
   'subscriptions:retry-refused': { readonly retried: number };
   'watchlists:set-active': Settings;
   'frames:focus': number | null;
+  'frames:resync': null;
   'diagnostics:snapshot': Snapshot;
   'diagnostics:export': DiagnosticsBundle;
   'log:recent': readonly LogEntry[];

@@ -11,7 +11,10 @@
  */
 
 export interface QuoteFrame {
-  /** Per view: 1, 2, 3, ... A gap means a bug, never flow control (conflation keeps the latest). */
+  /**
+   * Per view: 1, 2, 3, ... A gap means a bug, never flow control (conflation keeps the latest):
+   * the view asks for a full frame ('frames:resync') to learn what the lost one named.
+   */
   readonly seq: number;
   /** Epoch ms when main built the frame. */
   readonly builtAt: number;
@@ -104,7 +107,8 @@ export function frameProblem(frame: QuoteFrame): string | undefined {
 /**
  * A view's id -> symbol table. learn() each frame in order, before reading its rows. A frame whose
  * rows use an id the table never learned (a frame lost in between) resolves those rows to
- * undefined: the caller skips them, and the next full frame heals the table.
+ * undefined: the caller skips them, and the next full frame heals the table (a view asks for one
+ * with 'frames:resync').
  */
 export class SymbolTable {
   #symbols: string[] = [];

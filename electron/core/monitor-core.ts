@@ -186,6 +186,7 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set<CommandName>([
   'market:bars',
   // Only the calling view's cursor: a scroll must not queue behind a slow settings save.
   'frames:focus',
+  'frames:resync',
   // The updater's own state, not the core's: a check that waits on the network must not hold
   // up (or wait behind) the commands that change settings and watchlists.
   'update:status',
@@ -1103,6 +1104,10 @@ export class MonitorCore {
       'frames:focus': ({ symbols }, view) => {
         view.cursor.focus(symbols ?? undefined);
         return ok(symbols === null ? null : symbols.length);
+      },
+      'frames:resync': (_args, view) => {
+        view.cursor.resync();
+        return ok(null);
       },
       'subscriptions:retry-refused': () => {
         const retried = this.#source.client.subscriptions.clearRefused();

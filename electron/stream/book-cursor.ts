@@ -17,11 +17,11 @@ export interface BookCursor {
   readonly dirty: boolean;
   /**
    * The changes since the previous take: the rows updated since then, latest values; every row
-   * when `full` (the first take, and the first after `clear()`). Rows are named by symbol id, and
-   * each frame names the symbols its view has not been told yet (shared/frame.ts), so every frame
-   * taken must reach the view. A fresh buffer each time: a frame stays valid after later takes.
-   * Called when not dirty it returns an empty frame (seq still advances). Throws once the cursor
-   * is closed.
+   * when `full` (the first take, and the first after `clear()` or `resync()`). Rows are named by
+   * symbol id, and each frame names the symbols its view has not been told yet (shared/frame.ts),
+   * so every frame taken must reach the view (one that does not is repaired by resync()). A fresh
+   * buffer each time: a frame stays valid after later takes. Called when not dirty it returns an
+   * empty frame (seq still advances). Throws once the cursor is closed.
    */
   take(): QuoteFrame;
   /**
@@ -41,6 +41,13 @@ export interface BookCursor {
    * Unknown symbols are kept and match once their rows exist.
    */
   focus(symbols: readonly string[] | undefined): void;
+  /**
+   * The view lost a frame ('frames:resync'): the next take() is full, as a view's first one is
+   * (every row, the symbol table afresh from id 0); later takes are incremental again. The focus
+   * stays. If the cursor was clean, onDirty listeners hear of it at once, so a view waiting in a
+   * quiet market heals now, not at the next quote. Asking again before that take changes nothing.
+   */
+  resync(): void;
   /** Frames taken so far. */
   readonly frames: number;
   /** Updates folded into a newer one, over every frame taken so far. */
@@ -145,6 +152,16 @@ export class StoreCursor implements BookCursor, RowListener {
     this.#focusResolved = 0;
     this.#rest = new Int32Array(capacity);
     this.#sweepLeft = 0;
+    if (!wasDirty) this.#notify();
+  }
+
+  resync(): void {
+    // Not reset(): nothing was dropped or renumbered, so the buffers and the focus's resolved
+    // bits stay valid; the full take itself clears the dirty list and the sweep, as a first
+    // take does. A resync costs the view one full frame and nothing else.
+    if (this.#closed || this.#full) return;
+    const wasDirty = this.dirty;
+    this.#full = true;
     if (!wasDirty) this.#notify();
   }
 

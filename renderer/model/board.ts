@@ -37,6 +37,12 @@ export type FlashField = (typeof FLASH_FIELDS)[number];
 /** How long a changed price stays lit after its latest change. */
 export const FLASH_MS = 900;
 
+/**
+ * After a resync request failed (the transport, main refused), how long before a lost frame may
+ * ask again: a link that keeps failing must not get one request per frame.
+ */
+export const RESYNC_RETRY_MS = 1_000;
+
 /** A symbol whose last update is older than this is marked stale. */
 export const STALE_AFTER_MS = 15_000;
 
@@ -194,6 +200,11 @@ export interface FrameFold {
    * screen only when the fold was told which those are.
    */
   readonly receivedAts: readonly number[];
+  /**
+   * This frame shows that an earlier one was lost, and no full frame is on its way yet: ask main
+   * for one now ('frames:resync'), then call resyncFailed() if the request fails.
+   */
+  readonly resync: boolean;
 }
 
 export class QuoteBoard {
@@ -207,11 +218,21 @@ export class QuoteBoard {
   #lastSeq = 0;
   #gaps = 0;
   #unknownRows = 0;
+  #resyncs = 0;
+  /** A full frame was asked for (`resync`) and has not been folded yet. */
+  #resyncAsked = false;
+  /** A failed ask: no new one before this time (epoch ms, the clock `apply` is given). */
+  #resyncAfter = Number.NEGATIVE_INFINITY;
 
   /**
    * Folds a frame in at wall-clock `now`. A `full` frame is the whole truth: symbols it leaves out
    * are dropped (main removed them), and it starts the id table afresh. Rows whose id this board
-   * was never told (a lost frame: a bug) are skipped and counted; the next full frame heals.
+   * was never told (a lost frame: a bug) are skipped and counted; the next full frame heals, and
+   * the fold says when to ask main for one (`resync`): at the first sign of a lost frame (a
+   * sequence gap, a symbolBase past the table, a row of an id never named), once until a full
+   * frame comes, and again only for another gap (a frame lost meanwhile may be that full one).
+   * Rows of an id named '' (a symbol the transport could not carry) are skipped and counted too,
+   * but ask for nothing: a full frame would name them '' again.
    * `measured`: which changed rows' receipt times the fold returns (all when undefined).
    */
   apply(
@@ -219,13 +240,15 @@ export class QuoteBoard {
     now: number,
     measured?: (symbol: string, receivedAt: number) => boolean,
   ): FrameFold {
-    if (this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full) this.#gaps += 1;
+    const gap = this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full;
+    if (gap) this.#gaps += 1;
+    if (frame.full) this.#resyncAsked = false;
     this.#lastSeq = frame.seq;
     this.#frames += 1;
     this.#conflated += frame.conflated;
     const ids = frame.rows;
     const n = ids.length;
-    this.#learn(frame);
+    let lost = !this.#learn(frame) || gap;
     if (frame.full) {
       const keep = new Set<string>();
       for (let i = 0; i < n; i++) keep.add(this.#names[ids[i]!] ?? '');
@@ -238,6 +261,8 @@ export class QuoteBoard {
       const row = this.#byId[ids[i]!] ?? this.#rowOf(ids[i]!);
       if (row === undefined) {
         this.#unknownRows += 1;
+        // Never named (past the table's end), rather than named '' (not carried).
+        if (ids[i]! >= this.#names.length) lost = true;
         continue;
       }
       if (this.#fold(row, values, n, i, now)) {
@@ -251,16 +276,32 @@ export class QuoteBoard {
           receivedAts.push(at);
       }
     }
-    return { changed, receivedAts };
+    let resync = false;
+    if (lost && (!this.#resyncAsked || gap) && now >= this.#resyncAfter) {
+      this.#resyncAsked = true;
+      this.#resyncs += 1;
+      resync = true;
+    }
+    return { changed, receivedAts, resync };
+  }
+
+  /**
+   * The resync request of a fold failed: the next sign of a lost frame asks again, but not before
+   * RESYNC_RETRY_MS after `now`.
+   */
+  resyncFailed(now: number): void {
+    this.#resyncAsked = false;
+    this.#resyncAfter = now + RESYNC_RETRY_MS;
   }
 
   /**
    * The frame's new symbols into the id table (a full frame first empties it). `#names` and
    * `#byId` always have the same length. A symbolBase past the end means a frame was lost: these
    * ids stay unknown like the lost ones (their rows are skipped) until the next full frame; the
-   * gap is not filled, so a bad symbolBase cannot make the table grow without bound.
+   * gap is not filled, so a bad symbolBase cannot make the table grow without bound. Returns
+   * false then.
    */
-  #learn(frame: QuoteFrame): void {
+  #learn(frame: QuoteFrame): boolean {
     if (frame.full) {
       this.#names = [];
       this.#byId = [];
@@ -268,7 +309,7 @@ export class QuoteBoard {
     const names = this.#names;
     const byId = this.#byId;
     const base = frame.symbolBase;
-    if (base > names.length) return;
+    if (base > names.length) return false;
     const fresh = frame.newSymbols;
     for (let j = 0; j < fresh.length; j++) {
       const id = base + j;
@@ -280,6 +321,7 @@ export class QuoteBoard {
         byId[id] = undefined;
       }
     }
+    return true;
   }
 
   /** The row of symbol id `id` (created when new), or undefined when the id is unknown. */
@@ -376,8 +418,9 @@ export class QuoteBoard {
   }
 
   /**
-   * Frames folded in, updates main conflated before they reached this view, sequence gaps, and
-   * rows skipped because their symbol id was never named to this board (0 unless a frame was lost).
+   * Frames folded in, updates main conflated before they reached this view, sequence gaps, rows
+   * skipped because their symbol id was never named to this board (0 unless a frame was lost or a
+   * symbol could not be carried), and full frames asked of main to heal a lost one.
    */
   get stats(): {
     readonly frames: number;
@@ -385,6 +428,7 @@ export class QuoteBoard {
     readonly lastSeq: number;
     readonly gaps: number;
     readonly unknownRows: number;
+    readonly resyncs: number;
   } {
     return {
       frames: this.#frames,
@@ -392,6 +436,7 @@ export class QuoteBoard {
       lastSeq: this.#lastSeq,
       gaps: this.#gaps,
       unknownRows: this.#unknownRows,
+      resyncs: this.#resyncs,
     };
   }
 }

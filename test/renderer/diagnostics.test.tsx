@@ -396,7 +396,7 @@ describe('export', () => {
   it('bundleJson adds the view side and pretty prints', () => {
     const text = bundleJson(bundle, {
       mode: 'browser',
-      frames: { frames: 3, conflated: 1, lastSeq: 3, gaps: 0, unknownRows: 0 },
+      frames: { frames: 3, conflated: 1, lastSeq: 3, gaps: 0, unknownRows: 0, resyncs: 0 },
       screenLatency: useMonitor.getState().screenLatency.summary(),
       userAgent: 'test-agent',
     });

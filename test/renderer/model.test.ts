@@ -196,7 +196,14 @@ describe('QuoteBoard', () => {
     board.apply(makeFrame(1, [], { conflated: 5 }), T0);
     board.apply(makeFrame(2, [], { conflated: 7 }), T0);
     board.apply(makeFrame(4, []), T0);
-    expect(board.stats).toEqual({ frames: 3, conflated: 12, lastSeq: 4, gaps: 1, unknownRows: 0 });
+    expect(board.stats).toEqual({
+      frames: 3,
+      conflated: 12,
+      lastSeq: 4,
+      gaps: 1,
+      unknownRows: 0,
+      resyncs: 1,
+    });
   });
 
   it('flash: up green, down red, for FLASH_MS after the change; the first value does not flash', () => {
