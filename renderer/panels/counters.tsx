@@ -190,11 +190,15 @@ const CONFLATED_HINT =
   'after each paint, and in between main keeps only the latest values per symbol. Rows off ' +
   'screen come in quarter-second sweeps, so their updates fold more.';
 
+const RESYNC_HINT =
+  'A frame that shows an earlier one was lost (a sequence gap, a symbol this view was never told) ' +
+  'asks main for a full frame, which puts every row right again; this counts those requests.';
+
 /** Re-renders as frames arrive (it reads the board), at most every BOARD_SUMMARY_MS. */
 function Flow(): ReactNode {
   usePacedQuotesVersion(BOARD_SUMMARY_MS);
   const board = useMonitor((s) => s.board);
-  const { frames, conflated, gaps } = board.stats;
+  const { frames, conflated, gaps, resyncs } = board.stats;
   return (
     <dl className="counters-list">
       <div>
@@ -211,6 +215,10 @@ function Flow(): ReactNode {
       <div>
         <dt>Sequence gaps</dt>
         <dd className={gaps > 0 ? 'num counters-alert' : 'num'}>{formatCount(gaps)}</dd>
+      </div>
+      <div title={RESYNC_HINT}>
+        <dt>Full frames asked for</dt>
+        <dd className="num">{formatCount(resyncs)}</dd>
       </div>
     </dl>
   );

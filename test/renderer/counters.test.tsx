@@ -169,6 +169,7 @@ describe('CountersPanel', () => {
     render(<CountersPanel />);
     expect(valueOf('Frames to this view')).toBe('0');
     expect(valueOf('Sequence gaps')).toBe('0');
+    expect(valueOf('Full frames asked for')).toBe('0');
 
     const apply = useMonitor.getState().applyFrame;
     act(() => {
@@ -188,6 +189,8 @@ describe('CountersPanel', () => {
     const gaps = within(panel()).getByText('Sequence gaps', { selector: 'dt' }).nextElementSibling;
     expect(gaps?.textContent).toBe('1');
     expect(gaps?.className).toContain('counters-alert');
+    // The gap asked main for a full frame, once.
+    expect(valueOf('Full frames asked for')).toBe('1');
     const conflated = within(panel()).getByText('Conflated updates', { selector: 'dt' });
     expect(conflated.parentElement?.getAttribute('title')).toMatch(/nothing is dropped/);
   });
