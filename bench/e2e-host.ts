@@ -99,6 +99,7 @@ if (simUrl === undefined || staticDir === undefined) {
   process.stderr.write('e2e-host: --sim-url and --static are required\n');
   process.exit(2);
 }
+const simHttp = simUrl.replace(/^ws/, 'http');
 const codec = values.codec === 'json' ? 'json' : 'msgpack';
 const symbols = positionals;
 if (symbols.length === 0) {
@@ -181,6 +182,11 @@ try {
     logger,
     logRing: ring,
     alpacaUrl: (feed) => `${simUrl}${FEED_PATHS[feed]}`,
+    // The simulator serves Alpaca's REST too (snapshots, bars, the calendar, the asset list), as
+    // the embedded one does for `market-monitor web`. Without this, REST went to Alpaca's real
+    // hosts, which a machine with no internet cannot resolve: every selection's snapshot failed
+    // and retried, and the warnings it logged (~11 a second) were what Diagnostics drew.
+    rest: { dataUrl: simHttp, tradingUrl: simHttp },
   });
   const real = core;
   host = await startHost({
