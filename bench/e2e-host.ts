@@ -67,6 +67,9 @@ export interface HostSample {
    */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** Main's REST requests so far and those in flight (NaN without REST). */
+  readonly restRequests: number;
+  readonly restInFlight: number;
 }
 
 // What main's own pauses look like in the window: a frame request waits behind them.
@@ -248,6 +251,8 @@ async function sample(id: number): Promise<HostSample> {
     eluIdle: elu.idle,
     eluActive: elu.active,
     views: sessions.length,
+    restRequests: snap?.rest?.requests ?? Number.NaN,
+    restInFlight: snap?.rest?.inFlight ?? Number.NaN,
     ...pauses(),
   };
 }

@@ -1356,6 +1356,41 @@ interface Stack {
   readonly labels: Map<number, string>;
 }
 
+/** REST quiet this long ends the wait below. */
+const REST_QUIET_MS = 2_000;
+/** The most the wait below adds to a warm-up. */
+const REST_SETTLE_MAX_MS = 60_000;
+
+/**
+ * Waits until main's REST has gone quiet (nothing in flight, no new request for REST_QUIET_MS):
+ * a starting app loads the market's context (snapshots, the session's sparkline bars of every
+ * symbol, the calendar, the asset list), about a second of main's CPU in stretches that hold
+ * every frame, and the window measures the app running, not starting. Selections load their own
+ * bars inside the window, as a user's do.
+ */
+async function restSettled(host: HostHandle, log: (line: string) => void): Promise<void> {
+  const started = performance.now();
+  let last = await host.sample();
+  let quietSince = performance.now();
+  while (performance.now() - started < REST_SETTLE_MAX_MS) {
+    await sleep(500);
+    const now = await host.sample();
+    if (!Number.isFinite(now.restRequests)) return;
+    if (now.restRequests !== last.restRequests || now.restInFlight > 0)
+      quietSince = performance.now();
+    last = now;
+    if (performance.now() - quietSince >= REST_QUIET_MS) {
+      log(
+        `  REST quiet (${now.restRequests} requests so far) after ${round((performance.now() - started) / 1000, 1)} s more`,
+      );
+      return;
+    }
+  }
+  log(
+    `  warning: main's REST still busy after ${REST_SETTLE_MAX_MS / 1000} s more; measuring anyway`,
+  );
+}
+
 /** One scenario on the app's page: size, warm up, measure, press keys, export, trace. */
 async function runScenario(
   stack: Stack,
@@ -1387,6 +1422,7 @@ async function runScenario(
   }
   log(`${scenario.name}: warm-up ${timing.warmupMs / 1000} s, dock tab ${scenario.dock}`);
   await sleep(timing.warmupMs);
+  await restSettled(host, log);
   const load0 = os.loadavg();
   const rowsAtStart = await page.evaluate<RowCount>(COUNT_ROWS);
 
