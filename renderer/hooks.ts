@@ -19,6 +19,24 @@ export function useNow(intervalMs = 1000, active = true): number {
 }
 
 /**
+ * `value` once it has stayed the same for `ms`: a value that changes often (a selection moving
+ * under a held-down or quickly pressed key) reaches whatever is costly to redo only when it comes
+ * to rest. The first value passes at once, and so does `undefined` (nothing to show is not work).
+ */
+export function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    if (value === undefined) {
+      setSettled(value);
+      return undefined;
+    }
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return value === undefined ? value : settled;
+}
+
+/**
  * The tab a tablist's key moves to (WAI-ARIA tabs: arrows wrap, Home and End go to the ends), or
  * undefined for any other key.
  */

@@ -24,11 +24,19 @@ import {
   formatSigned,
   formatSize,
 } from '../model/format.ts';
+import { useSettled } from '../hooks.ts';
 import { useMonitor } from '../store.ts';
 import { DetailChart } from './detail-chart.tsx';
 import { TradingStatusBlock } from './detail-status.tsx';
 import { TimesSales, useTapeFrame } from './times-sales.tsx';
 import './detail.css';
+
+/**
+ * How long the selection rests before the pane follows it: under the ~100 ms a reader takes as
+ * instant, and long enough that the pane's work is out of the moving key's frame (a chart redraw
+ * and the pane's render cost ~17 ms a selection on the desk; keys trace, 2026-12-07).
+ */
+export const DETAIL_SETTLE_MS = 100;
 
 /** Directory answers by symbol: the name of a symbol does not change while the app runs. */
 const infoCache = new Map<string, SymbolInfo | null>();
@@ -174,10 +182,17 @@ function SymbolLine({ symbol }: { readonly symbol: string }): ReactNode {
 
 /** The pane for the selected symbol, or nothing when none is selected or it was closed. */
 export function DetailPane(): ReactNode {
-  // Deferred: a key that moves the watchlist's selection paints the new row first; the pane
-  // (a chart, a tape, a quote: most of a selection change's DOM work) follows in a render React
-  // may put after that paint, and skips symbols a held-down key has already moved past.
-  const selected = useDeferredValue(useMonitor((s) => s.selectedSymbol));
+  // Settled, then deferred: a key that moves the watchlist's selection paints the new row at once;
+  // the pane (a chart and its bars, a snapshot, a tape, a quote: most of a selection change's
+  // work) follows once the selection has rested DETAIL_SETTLE_MS, in a render React may put after
+  // a paint. So the pane's work never lands in the frame of the key that moved the selection, and
+  // a held-down key loads no chart for the rows it passes.
+  const selected = useDeferredValue(
+    useSettled(
+      useMonitor((s) => s.selectedSymbol),
+      DETAIL_SETTLE_MS,
+    ),
+  );
   const closedFor = useMonitor((s) => s.detailClosedFor);
   const close = useMonitor((s) => s.closeDetail);
   const api = useMonitor((s) => s.api);

@@ -10,7 +10,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 import type { TapeTrade, TapeUpdate } from '../../shared/api.ts';
 import { ok } from '../../shared/api.ts';
-import { DetailPane } from '../../renderer/panels/detail.tsx';
+import { DETAIL_SETTLE_MS, DetailPane } from '../../renderer/panels/detail.tsx';
 import { TAPE_SHOWN_FIRST, TimesSales } from '../../renderer/panels/times-sales.tsx';
 import { useMonitor } from '../../renderer/store.ts';
 import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
@@ -141,7 +141,9 @@ describe('DetailPane', () => {
     const { api } = mount('AAPL');
     await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
     act(() => useMonitor.getState().selectSymbol('MSFT'));
-    expect(within(pane()).getByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
+    // The pane follows once the selection has rested.
+    expect(within(pane()).getByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+    expect(await within(pane()).findByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
     await waitFor(() =>
       expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
         { symbol: 'AAPL' },
@@ -157,7 +159,32 @@ describe('DetailPane', () => {
     );
     // Another row opens it again.
     act(() => useMonitor.getState().selectSymbol('AAPL'));
-    expect(within(pane()).getByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+    expect(await screen.findByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+  });
+
+  it('skips the rows a quickly moving selection passes: their tapes are never asked for', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+    vi.useFakeTimers();
+    try {
+      // Three rows, 60 ms apart (a quickly pressed or held-down ArrowDown).
+      for (const symbol of ['MSFT', 'NVDA', 'TSLA']) {
+        act(() => useMonitor.getState().selectSymbol(symbol));
+        await act(() => vi.advanceTimersByTimeAsync(60));
+      }
+      expect(within(pane()).getByRole('heading', { name: 'Detail: AAPL' })).toBeTruthy();
+      // At rest DETAIL_SETTLE_MS: the pane follows.
+      await act(() => vi.advanceTimersByTimeAsync(DETAIL_SETTLE_MS));
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await within(pane()).findByRole('heading', { name: 'Detail: TSLA' })).toBeTruthy();
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
+        { symbol: 'AAPL' },
+        { symbol: 'TSLA' },
+      ]),
+    );
   });
 
   it('Escape closes the pane', () => {
