@@ -8,10 +8,10 @@
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { startHost } from '../../../electron/host/server.ts';
-import { bridgeUrlFromLocation, connectBridge } from '../../../renderer/bridge-client.ts';
 import { requestResync } from '../../../renderer/frame-resync.ts';
 import { QuoteBoard } from '../../../renderer/model/board.ts';
 import type { QuoteFrame } from '../../../shared/frame.ts';
+import { connectPage } from '../../support/page-bridge.ts';
 import { waitFor } from '../../support/wait.ts';
 import { cleanups, runCleanups, setup } from '../core/harness.ts';
 
@@ -34,15 +34,7 @@ it('a page that lost a frame asks for a full one and is whole again one frame la
   });
   const host = await startHost({ core, staticDir: join(dir, 'no-renderer') });
   cleanups.push(() => host.close());
-  const origin = host.origin;
-  const client = await connectBridge({
-    url: bridgeUrlFromLocation(new URL(host.url))!,
-    WebSocketImpl: class extends WebSocket {
-      constructor(url: string | URL) {
-        super(url, { headers: { origin } });
-      }
-    },
-  });
+  const client = await connectPage(host);
   cleanups.push(() => Promise.resolve(client.close()));
   await waitFor(() => sink.last('connection:state')?.state === 'live', { what: 'live' });
 

@@ -10,9 +10,9 @@ import { afterEach, expect, it } from 'vitest';
 import { MemorySecretStore } from '../../../electron/core/memory-secrets.ts';
 import { MonitorCore } from '../../../electron/core/monitor-core.ts';
 import { startHost, type Host } from '../../../electron/host/server.ts';
-import { bridgeUrlFromLocation, connectBridge } from '../../../renderer/bridge-client.ts';
 import type { ConnectionView } from '../../../shared/api.ts';
 import { frameColumn } from '../../../shared/frame.ts';
+import { connectPage } from '../../support/page-bridge.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -35,15 +35,7 @@ it('a bridge client drives the real core: commands, events, frames; closing it r
   const host: Host = await startHost({ core, staticDir: join(dataDir, 'no-renderer') });
   cleanups.push(() => host.close());
 
-  const origin = host.origin;
-  const client = await connectBridge({
-    url: bridgeUrlFromLocation(new URL(host.url))!,
-    WebSocketImpl: class extends WebSocket {
-      constructor(url: string | URL) {
-        super(url, { headers: { origin } });
-      }
-    },
-  });
+  const client = await connectPage(host);
   const states: ConnectionView[] = [];
   let metrics = 0;
   client.on('connection:state', (view) => states.push(view));

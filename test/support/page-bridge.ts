@@ -1,0 +1,25 @@
+/**
+ * The page's side of browser mode in a Node test: a bridge client to a running host over a
+ * WebSocket that sends the host's origin as its Origin header, as a browser does for the page it
+ * loaded from that host (the host refuses any other origin).
+ */
+import type { Host } from '../../electron/host/server.ts';
+import {
+  bridgeUrlFromLocation,
+  connectBridge,
+  type BridgeClient,
+} from '../../renderer/bridge-client.ts';
+
+export function connectPage(host: Pick<Host, 'origin' | 'url'>): Promise<BridgeClient> {
+  const origin = host.origin;
+  const url = bridgeUrlFromLocation(new URL(host.url));
+  if (url === undefined) throw new Error(`no bridge address in ${host.url}`);
+  return connectBridge({
+    url,
+    WebSocketImpl: class extends WebSocket {
+      constructor(address: string | URL) {
+        super(address, { headers: { origin } });
+      }
+    },
+  });
+}
