@@ -13,7 +13,7 @@
  * itself): a new symbol's tape mounts 50 rows, not 200, in the frame after a selection moved, and
  * every new trade shifts 50 rows, not 200. Rows are memoized, so a batch renders its new trades only.
  */
-import { memo, useEffect, useId, useRef, useState } from 'react';
+import { memo, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { exchangeName } from '../model/exchanges.ts';
 import { formatClock, formatPrice, formatSize } from '../model/format.ts';
@@ -71,6 +71,14 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
   const all = allFor === symbol;
   const shown = all ? rows : rows.slice(0, TAPE_SHOWN_FIRST);
   const hidden = rows.length - shown.length;
+
+  // Another symbol starts at its newest trade with its newest trades only (coming back to one
+  // included): a scroll position kept from the last tape would put the view at the new one's end
+  // and expand it at once. Before the paint, and before the check below subscribes.
+  useLayoutEffect(() => {
+    setAllFor(undefined);
+    if (scrollRef.current !== null) scrollRef.current.scrollTop = 0;
+  }, [symbol]);
 
   // The end of the list in view (scrolled there, or a view taller than the rows): the rest now.
   useEffect(() => {
@@ -142,7 +150,15 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
           </tbody>
         </table>
         {hidden > 0 ? (
-          <button type="button" className="quiet tns-more" onClick={() => setAllFor(symbol)}>
+          <button
+            type="button"
+            className="quiet tns-more"
+            onClick={() => {
+              setAllFor(symbol);
+              // The button goes with the rows it brought: the keyboard stays in the tape.
+              scrollRef.current?.focus({ preventScroll: true });
+            }}
+          >
             Show {hidden} older {hidden === 1 ? 'trade' : 'trades'}
           </button>
         ) : null}

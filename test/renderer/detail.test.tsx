@@ -319,6 +319,36 @@ describe('TimesSales', () => {
     });
     await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
     expect(screen.getByRole('button', { name: 'Show 30 older trades' })).toBeTruthy();
+    // Its view starts at the top: the scroll position kept from AAPL's end would expand it.
+    expect(view.scrollTop).toBe(0);
+    fireEvent.scroll(view);
+    expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST);
+
+    // And back to AAPL, shown in full before: its newest trades again (review).
+    await act(async () => {
+      await useMonitor.getState().watchTape('AAPL');
+    });
+    tapeView?.rerender(<TimesSales symbol="AAPL" />);
+    act(() => {
+      const many = Array.from({ length: 80 }, (_, i) => trade(100 + i / 100, 1, T0 + i));
+      api.emit('tape:trades', update('AAPL', many));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
+  });
+
+  it('keeps the keyboard in the tape when "Show N older trades" is pressed (review)', async () => {
+    const api = await mountTape();
+    act(() => {
+      const many = Array.from({ length: 80 }, (_, i) => trade(100 + i / 100, 1, T0 + i));
+      api.emit('tape:trades', update('AAPL', many));
+    });
+    await waitFor(() => expect(bodyRows()).toHaveLength(TAPE_SHOWN_FIRST));
+    const more = screen.getByRole('button', { name: 'Show 30 older trades' });
+    more.focus();
+    fireEvent.click(more);
+    expect(bodyRows()).toHaveLength(80);
+    // The button went with the rows it brought; the focus did not fall to the page.
+    expect(document.activeElement).toBe(screen.getByLabelText(/Times and sales of AAPL/));
   });
 
   it('draws at most once per animation frame however many batches arrive', async () => {
