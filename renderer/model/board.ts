@@ -38,8 +38,9 @@ export type FlashField = (typeof FLASH_FIELDS)[number];
 export const FLASH_MS = 900;
 
 /**
- * After a resync request failed (the transport, main refused), how long before a lost frame may
- * ask again: a link that keeps failing must not get one request per frame.
+ * After a resync request (failed, or answered by a full frame that has not come), how long before
+ * the board asks again: a link that keeps failing or losing frames must not get one request, nor
+ * one full frame, per frame.
  */
 export const RESYNC_RETRY_MS = 1_000;
 
@@ -219,8 +220,11 @@ export class QuoteBoard {
   #gaps = 0;
   #unknownRows = 0;
   #resyncs = 0;
-  /** A full frame was asked for (`resync`) and has not been folded yet. */
+  /** A frame was lost and no full frame has been folded since. */
+  #broken = false;
+  /** A full frame was asked for (`resync`) and has not been folded yet; when (epoch ms). */
   #resyncAsked = false;
+  #askedAt = Number.NEGATIVE_INFINITY;
   /** A failed ask: no new one before this time (epoch ms, the clock `apply` is given). */
   #resyncAfter = Number.NEGATIVE_INFINITY;
 
@@ -229,8 +233,10 @@ export class QuoteBoard {
    * are dropped (main removed them), and it starts the id table afresh. Rows whose id this board
    * was never told (a lost frame: a bug) are skipped and counted; the next full frame heals, and
    * the fold says when to ask main for one (`resync`): at the first sign of a lost frame (a
-   * sequence gap, a symbolBase past the table, a row of an id never named), once until a full
-   * frame comes, and again only for another gap (a frame lost meanwhile may be that full one).
+   * sequence gap, a symbolBase past the table, a row of an id never named), then again while no
+   * full frame has come, at most every RESYNC_RETRY_MS (the full frame may have been lost too, or
+   * the request failed; a transport that keeps losing frames gets one full frame a second, not one
+   * a frame).
    * Rows of an id named '' (a symbol the transport could not carry) are skipped and counted too,
    * but ask for nothing: a full frame would name them '' again.
    * `measured`: which changed rows' receipt times the fold returns (all when undefined).
@@ -242,7 +248,10 @@ export class QuoteBoard {
   ): FrameFold {
     const gap = this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full;
     if (gap) this.#gaps += 1;
-    if (frame.full) this.#resyncAsked = false;
+    if (frame.full) {
+      this.#resyncAsked = false;
+      this.#broken = false;
+    }
     this.#lastSeq = frame.seq;
     this.#frames += 1;
     this.#conflated += frame.conflated;
@@ -276,9 +285,15 @@ export class QuoteBoard {
           receivedAts.push(at);
       }
     }
+    if (lost) this.#broken = true;
     let resync = false;
-    if (lost && (!this.#resyncAsked || gap) && now >= this.#resyncAfter) {
+    if (
+      this.#broken &&
+      now >= this.#resyncAfter &&
+      (!this.#resyncAsked || now >= this.#askedAt + RESYNC_RETRY_MS)
+    ) {
       this.#resyncAsked = true;
+      this.#askedAt = now;
       this.#resyncs += 1;
       resync = true;
     }
@@ -286,8 +301,8 @@ export class QuoteBoard {
   }
 
   /**
-   * The resync request of a fold failed: the next sign of a lost frame asks again, but not before
-   * RESYNC_RETRY_MS after `now`.
+   * The resync request of a fold failed: the first frame folded RESYNC_RETRY_MS after `now` asks
+   * again (the loss is still there, whether or not a frame shows it again).
    */
   resyncFailed(now: number): void {
     this.#resyncAsked = false;

@@ -107,7 +107,7 @@ describe('a board that lost a frame', () => {
     expect(board.stats).toMatchObject({ gaps: 0, unknownRows: 2, resyncs: 0 });
   });
 
-  it('asks again for another gap while waiting: the lost frame may be the full one', () => {
+  it('asks again while no full frame came, at most every RESYNC_RETRY_MS: it may be lost too', () => {
     const main = new ViewFrames();
     const board = new QuoteBoard();
     board.apply(main.take([['A', 1]]), T0);
@@ -115,14 +115,43 @@ describe('a board that lost a frame', () => {
     expect(board.apply(main.take([['A', 2]]), T0).resync).toBe(true);
     main.resync();
     main.take(); // the full frame, lost too
-    const fold = board.apply(main.take([['B', 3]]), T0);
-    expect(fold.resync).toBe(true);
+    // Another gap, but the ask is 16 ms old: a lossy link gets one full frame a second at most.
+    expect(board.apply(main.take([['B', 3]]), T0 + 16).resync).toBe(false);
+    // No further sign of the loss, yet the board is still broken: asked again once it is time.
+    expect(board.apply(main.take([['A', 3]]), T0 + RESYNC_RETRY_MS - 1).resync).toBe(false);
+    expect(board.apply(main.take([['A', 4]]), T0 + RESYNC_RETRY_MS).resync).toBe(true);
     expect(board.stats).toMatchObject({ gaps: 2, resyncs: 2 });
     main.resync();
-    board.apply(main.take(), T0);
+    board.apply(main.take(), T0 + RESYNC_RETRY_MS + 16);
+    // Healed: nothing more is asked.
+    expect(board.apply(main.take([['A', 5]]), T0 + 5 * RESYNC_RETRY_MS).resync).toBe(false);
     expect(bids(board)).toEqual([
-      ['A', 2],
+      ['A', 5],
       ['B', 3],
+    ]);
+  });
+
+  it('after a failed request asks again when only a gap showed the loss (review)', () => {
+    const main = new ViewFrames();
+    const board = new QuoteBoard();
+    board.apply(
+      main.take([
+        ['A', 1],
+        ['B', 2],
+      ]),
+      T0,
+    );
+    main.take([['B', 5]]); // lost: B's 5 never reaches the board
+    expect(board.apply(main.take([['A', 3]]), T0).resync).toBe(true);
+    board.resyncFailed(T0);
+    // Later frames bring only A: nothing unknown, no gap; the board is still missing B's 5.
+    expect(board.apply(main.take([['A', 4]]), T0 + RESYNC_RETRY_MS - 1).resync).toBe(false);
+    expect(board.apply(main.take([['A', 5]]), T0 + RESYNC_RETRY_MS).resync).toBe(true);
+    main.resync();
+    board.apply(main.take(), T0 + RESYNC_RETRY_MS + 16);
+    expect(bids(board)).toEqual([
+      ['A', 5],
+      ['B', 5],
     ]);
   });
 
