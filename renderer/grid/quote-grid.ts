@@ -198,7 +198,8 @@ export class QuoteGrid {
   /**
    * The scroll area scrolled: every row moved. Measured in the animation frame, not here: a scroll
    * event may come right after React mounted rows, and reading offsets then is a forced layout of
-   * the whole table inside the event (6.7 ms of a scrolling ArrowDown's 19, bench e2e 2026-12-07).
+   * the whole table inside the event (6.7 ms in one traced scrolling ArrowDown; keys trace of bench
+   * e2e, BENCH_TRACE_KEYS, 2026-12-07).
    */
   scrolled(): void {
     this.#scrolled = true;
