@@ -42,11 +42,24 @@ function drawnPixels(page: Page): Promise<number> {
 }
 
 /** The chart's background at its top-left corner, [r, g, b, a]. */
+/**
+ * The chart's background near its top-left corner: the commonest colour of a 12 x 12 patch, since
+ * a one-pixel grid line may cross any single pixel there (where depends on the random prices).
+ */
 function cornerPixel(page: Page): Promise<number[]> {
   return page.evaluate<number[]>(`(() => {
     const canvas = document.querySelector('.chart-box canvas');
-    const data = canvas?.getContext('2d')?.getImageData(2, 2, 1, 1).data;
-    return data === undefined ? [] : [...data];
+    const data = canvas?.getContext('2d')?.getImageData(1, 1, 12, 12).data;
+    if (data === undefined) return [];
+    const counts = new Map();
+    let best = '';
+    for (let i = 0; i < data.length; i += 4) {
+      const key = data[i] + ',' + data[i + 1] + ',' + data[i + 2] + ',' + data[i + 3];
+      const n = (counts.get(key) ?? 0) + 1;
+      counts.set(key, n);
+      if (best === '' || n > counts.get(best)) best = key;
+    }
+    return best.split(',').map(Number);
   })()`);
 }
 
