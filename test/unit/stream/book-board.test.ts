@@ -12,6 +12,7 @@ import { QuoteBoard, type QuoteRow } from '../../../renderer/model/board.ts';
 import { decodeFrame, encodeFrame } from '../../../shared/frame-codec.ts';
 import type { FrameColumn, QuoteFrame } from '../../../shared/frame.ts';
 import type { Quote, Trade } from '../../../shared/market.ts';
+import { quote } from '../../support/market-messages.ts';
 
 /** The board's name of each frame column. */
 const FIELD: Readonly<Record<FrameColumn, keyof QuoteRow>> = {
@@ -140,23 +141,9 @@ describe('book frames into a board', () => {
     const book = new QuoteBook({ now: () => 1 });
     const cursor = book.cursor();
     const board = new QuoteBoard();
-    const quote = (symbol: string, bid: number): Quote => ({
-      kind: 'quote',
-      symbol,
-      bidExchange: undefined,
-      bidPrice: bid,
-      bidSize: 1,
-      askExchange: undefined,
-      askPrice: bid + 1,
-      askSize: 1,
-      conditions: undefined,
-      time: '2026-12-07T15:00:00Z',
-      timeMs: 1,
-      tape: undefined,
-    });
-    for (let i = 0; i < 500; i++) book.applyQuote(quote(`S${i}`, i));
+    for (let i = 0; i < 500; i++) book.applyQuote(quote(`S${i}`, i, i + 1));
     board.apply(structuredClone(cursor.take()), 1);
-    for (let i = 0; i < 500; i += 2) book.applyQuote(quote(`S${i}`, i + 0.5));
+    for (let i = 0; i < 500; i += 2) book.applyQuote(quote(`S${i}`, i + 0.5, i + 1.5));
     const frame: QuoteFrame = cursor.take();
     expect(frame.rows.length).toBe(250);
     expect(frame.newSymbols).toEqual([]);
