@@ -222,11 +222,11 @@ export class QuoteBoard {
   #resyncs = 0;
   /** A frame was lost and no full frame has been folded since. */
   #broken = false;
-  /** A full frame was asked for (`resync`) and has not been folded yet; when (epoch ms). */
-  #resyncAsked = false;
+  /**
+   * When a full frame was last asked for, or its request failed (epoch ms, the clock `apply` is
+   * given); -Infinity once a full frame came. The next ask waits RESYNC_RETRY_MS from it.
+   */
   #askedAt = Number.NEGATIVE_INFINITY;
-  /** A failed ask: no new one before this time (epoch ms, the clock `apply` is given). */
-  #resyncAfter = Number.NEGATIVE_INFINITY;
 
   /**
    * Folds a frame in at wall-clock `now`. A `full` frame is the whole truth: symbols it leaves out
@@ -249,8 +249,8 @@ export class QuoteBoard {
     const gap = this.#lastSeq !== 0 && frame.seq !== this.#lastSeq + 1 && !frame.full;
     if (gap) this.#gaps += 1;
     if (frame.full) {
-      this.#resyncAsked = false;
       this.#broken = false;
+      this.#askedAt = Number.NEGATIVE_INFINITY;
     }
     this.#lastSeq = frame.seq;
     this.#frames += 1;
@@ -287,12 +287,7 @@ export class QuoteBoard {
     }
     if (lost) this.#broken = true;
     let resync = false;
-    if (
-      this.#broken &&
-      now >= this.#resyncAfter &&
-      (!this.#resyncAsked || now >= this.#askedAt + RESYNC_RETRY_MS)
-    ) {
-      this.#resyncAsked = true;
+    if (this.#broken && now >= this.#askedAt + RESYNC_RETRY_MS) {
       this.#askedAt = now;
       this.#resyncs += 1;
       resync = true;
@@ -305,8 +300,7 @@ export class QuoteBoard {
    * again (the loss is still there, whether or not a frame shows it again).
    */
   resyncFailed(now: number): void {
-    this.#resyncAsked = false;
-    this.#resyncAfter = now + RESYNC_RETRY_MS;
+    this.#askedAt = now;
   }
 
   /**
