@@ -81,9 +81,11 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
   }, [symbol]);
 
   // The end of the list in view (scrolled there, or a view taller than the rows): the rest now.
+  // Subscribed while some are held back, not again per trade (each one changes `hidden`).
+  const holdingBack = hidden > 0;
   useEffect(() => {
     const view = scrollRef.current;
-    if (view === null || hidden === 0) return;
+    if (view === null || !holdingBack) return;
     const check = () => {
       if (view.scrollTop + view.clientHeight >= view.scrollHeight - NEAR_END_PX) setAllFor(symbol);
     };
@@ -95,7 +97,7 @@ export function TimesSales({ symbol }: { readonly symbol: string }): ReactNode {
       view.removeEventListener('scroll', check);
       resized?.disconnect();
     };
-  }, [symbol, hidden]);
+  }, [symbol, holdingBack]);
 
   return (
     <div className="tns">
