@@ -32,7 +32,7 @@ import type {
 } from 'lightweight-charts';
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import type { ChartBar } from '../../shared/api.ts';
+import type { ChartBar, LuldBandView } from '../../shared/api.ts';
 import {
   CHART_RANGES,
   chartTime,
@@ -98,29 +98,94 @@ function legendText(symbol: string, range: ChartRange, bar: ChartBar | undefined
   );
 }
 
+/** What the chart shows for one symbol and range; `key` names which (see `chartKey`). */
 type Load =
-  | { readonly state: 'loading' }
-  | { readonly state: 'ready'; readonly bars: number }
-  | { readonly state: 'failed'; readonly message: string };
+  | { readonly key: string; readonly state: 'loading' }
+  | { readonly key: string; readonly state: 'ready'; readonly bars: number }
+  | { readonly key: string; readonly state: 'failed'; readonly message: string };
+
+const chartKey = (symbol: string, range: ChartRange): string => `${symbol} ${range.id}`;
+
+/** The reference lines the chart should carry: the previous close and the LULD band. */
+interface Lines {
+  readonly prevClose: number | null | undefined;
+  readonly luld: LuldBandView | undefined;
+}
+
+interface ChartHandle {
+  readonly api: IChartApi;
+  readonly candles: ISeriesApi<'Candlestick'>;
+  readonly volume: ISeriesApi<'Histogram'>;
+  colors: Palette;
+  priceLine: IPriceLine | undefined;
+  bandLines: IPriceLine[];
+  /** The lines as last drawn (a string of their prices), so an unchanged set is not redrawn. */
+  drawnLines: string | undefined;
+  /** The lines the symbol shown now should carry, kept while its bars load. */
+  wanted: Lines;
+  /** Whether the series hold the bars of the symbol and range shown now. */
+  ready: boolean;
+}
+
+/**
+ * Makes the chart's reference lines match `c.wanted`. Only while the series hold the shown
+ * symbol's bars: a symbol's lines go on with its bars, in the same task, so that a change of
+ * symbol costs the chart one redraw rather than one for the bars and one per line.
+ */
+function drawLines(c: ChartHandle): void {
+  if (!c.ready) return;
+  const { prevClose, luld } = c.wanted;
+  const close = typeof prevClose === 'number' && Number.isFinite(prevClose) ? prevClose : undefined;
+  const drawn = `${close ?? ''}|${luld?.limitUp ?? ''}|${luld?.limitDown ?? ''}`;
+  if (drawn === c.drawnLines) return;
+  c.drawnLines = drawn;
+  if (c.priceLine !== undefined) c.candles.removePriceLine(c.priceLine);
+  c.priceLine =
+    close === undefined
+      ? undefined
+      : c.candles.createPriceLine({
+          price: close,
+          color: c.colors.muted,
+          lineWidth: 1,
+          lineStyle: LineStyle.Dashed,
+          axisLabelVisible: true,
+          title: 'prev close',
+        });
+  // The LULD band as a pair of lines: a trade at either one pauses trading.
+  for (const line of c.bandLines.splice(0)) c.candles.removePriceLine(line);
+  if (luld === undefined) return;
+  for (const [price, title] of [
+    [luld.limitUp, 'limit up'],
+    [luld.limitDown, 'limit down'],
+  ] as const) {
+    c.bandLines.push(
+      c.candles.createPriceLine({
+        price,
+        color: c.colors.down,
+        lineWidth: 1,
+        lineStyle: LineStyle.Dotted,
+        axisLabelVisible: true,
+        title,
+      }),
+    );
+  }
+}
 
 export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode {
   const [rangeId, setRangeId] = useState<ChartRange['id']>('1D');
   const range = CHART_RANGES.find((r) => r.id === rangeId) ?? CHART_RANGES[0]!;
-  const [load, setLoad] = useState<Load>({ state: 'loading' });
+  const key = chartKey(symbol, range);
+  const [loaded, setLoad] = useState<Load>({ key, state: 'loading' });
+  // A load of another symbol or range is this one's "loading": so the first render after a
+  // change already hides the previous symbol's candles, without a render of its own to say so.
+  const load: Load = loaded.key === key ? loaded : { key, state: 'loading' };
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLParagraphElement>(null);
   const theme = useMonitor((s) => s.settings?.theme);
   const prevClose = useMonitor((s) => (s.tape.symbol === symbol ? s.tape.day?.prevClose : null));
   const luld = useMonitor((s) => s.tradingStatus.get(symbol)?.luld);
 
-  const chart = useRef<{
-    api: IChartApi;
-    candles: ISeriesApi<'Candlestick'>;
-    volume: ISeriesApi<'Histogram'>;
-    colors: Palette;
-    priceLine: IPriceLine | undefined;
-    bandLines: IPriceLine[];
-  }>(undefined);
+  const chart = useRef<ChartHandle>(undefined);
 
   // The chart itself: made once per mount, removed on unmount.
   useEffect(() => {
@@ -155,7 +220,17 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
       priceLineVisible: false,
     });
     volume.priceScale().applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
-    chart.current = { api, candles, volume, colors, priceLine: undefined, bandLines: [] };
+    chart.current = {
+      api,
+      candles,
+      volume,
+      colors,
+      priceLine: undefined,
+      bandLines: [],
+      drawnLines: undefined,
+      wanted: { prevClose: undefined, luld: undefined },
+      ready: false,
+    };
     return () => {
       chart.current = undefined;
       api.remove();
@@ -188,48 +263,9 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     return () => cancelAnimationFrame(frame);
   }, [theme]);
 
-  // The previous close as a line.
-  useEffect(() => {
-    const c = chart.current;
-    if (c === undefined) return;
-    if (c.priceLine !== undefined) c.candles.removePriceLine(c.priceLine);
-    c.priceLine =
-      typeof prevClose === 'number' && Number.isFinite(prevClose)
-        ? c.candles.createPriceLine({
-            price: prevClose,
-            color: c.colors.muted,
-            lineWidth: 1,
-            lineStyle: LineStyle.Dashed,
-            axisLabelVisible: true,
-            title: 'prev close',
-          })
-        : undefined;
-  }, [prevClose, symbol]);
-
-  // The LULD band as a pair of lines: a trade at either one pauses trading.
-  useEffect(() => {
-    const c = chart.current;
-    if (c === undefined) return;
-    for (const line of c.bandLines.splice(0)) c.candles.removePriceLine(line);
-    if (luld === undefined) return;
-    for (const [price, title] of [
-      [luld.limitUp, 'limit up'],
-      [luld.limitDown, 'limit down'],
-    ] as const) {
-      c.bandLines.push(
-        c.candles.createPriceLine({
-          price,
-          color: c.colors.down,
-          lineWidth: 1,
-          lineStyle: LineStyle.Dotted,
-          axisLabelVisible: true,
-          title,
-        }),
-      );
-    }
-  }, [luld, symbol]);
-
   // Bars for the symbol and range, then live folding of the tape's trades until either changes.
+  // Declared before the lines' effect: a change of symbol marks the series stale first, so the
+  // new symbol's lines wait for its bars.
   useEffect(() => {
     const c = chart.current;
     if (c === undefined) return;
@@ -238,9 +274,9 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     let frame: number | undefined;
     let offStore: (() => void) | undefined;
     const requestedAt = Date.now();
-    c.candles.setData([]);
-    c.volume.setData([]);
-    setLoad({ state: 'loading' });
+    // The previous symbol's bars stay in the series, hidden (`data-state`), until these arrive:
+    // clearing them would cost a redraw that nobody sees.
+    c.ready = false;
     const writeLegend = (bar: ChartBar | undefined): void => {
       if (legend.current !== null) legend.current.textContent = legendText(symbol, range, bar);
     };
@@ -305,15 +341,20 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
       .then((out) => {
         if (!live) return;
         if (!out.ok) {
-          setLoad({ state: 'failed', message: out.message });
+          // Shown empty under the message: the previous symbol's candles must not stay.
+          c.candles.setData([]);
+          c.volume.setData([]);
+          setLoad({ key, state: 'failed', message: out.message });
           return;
         }
         bars = risingTimes(lastSessions(out.value, range.sessions));
         c.candles.setData(bars.map(candle));
         c.volume.setData(bars.map((b) => volumeBar(b, c.colors)));
         c.api.timeScale().fitContent();
+        c.ready = true;
+        drawLines(c);
         writeLegend(bars.at(-1));
-        setLoad({ state: 'ready', bars: bars.length });
+        setLoad({ key, state: 'ready', bars: bars.length });
         foldNew();
         offStore = useMonitor.subscribe((s, p) => {
           if (s.tapeVersion !== p.tapeVersion && frame === undefined)
@@ -326,7 +367,16 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
       if (frame !== undefined) cancelAnimationFrame(frame);
       c.api.unsubscribeCrosshairMove(onCrosshair);
     };
-  }, [symbol, range]);
+  }, [symbol, range, key]);
+
+  // The previous close as a dashed line and the LULD band as a dotted pair: drawn now when the
+  // bars are in, else with them.
+  useEffect(() => {
+    const c = chart.current;
+    if (c === undefined) return;
+    c.wanted = { prevClose, luld };
+    drawLines(c);
+  }, [prevClose, luld]);
 
   return (
     <div className="detail-chart">
@@ -363,6 +413,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         role="img"
         aria-label={`Candlestick chart of ${symbol}, ${range.label}; the legend above gives the values under the crosshair`}
         data-bars={load.state === 'ready' ? load.bars : undefined}
+        data-state={load.state}
       />
       <p className="chart-credit">
         Charts by{' '}

@@ -1,0 +1,194 @@
+/**
+ * The detail chart's work on the chart library when the symbol changes: nothing until the new
+ * symbol's bars arrive (the previous candles are hidden, not cleared), then the bars and the
+ * reference lines together, in one task, so that lightweight-charts redraws once per change of
+ * symbol rather than once for a clear, once for the bars and once per line.
+ *
+ * lightweight-charts is replaced by a recording fake: happy-dom has no canvas. The real library
+ * draws in the browser e2e (test/e2e/detail.spec.ts), which checks its pixels.
+ */
+import { act, render, screen } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import type { ChartBar, Result, TapeUpdate } from '../../shared/api.ts';
+import { ok } from '../../shared/api.ts';
+import { DetailChart } from '../../renderer/panels/detail-chart.tsx';
+import { useMonitor } from '../../renderer/store.ts';
+import { FakeApi, T0, snapshot } from './fake-api.ts';
+
+/** What the fake chart was asked to do, in order. */
+const calls = vi.hoisted(() => [] as string[]);
+
+vi.mock('lightweight-charts', () => {
+  const series = (kind: string) => ({
+    setData: (data: unknown[]) => calls.push(`${kind}.setData(${data.length})`),
+    update: () => calls.push(`${kind}.update`),
+    createPriceLine: (o: { price: number; title: string }) => {
+      calls.push(`${kind}.line+ ${o.title} ${o.price}`);
+      return { applyOptions: () => undefined, title: o.title };
+    },
+    removePriceLine: (line: { title: string }) => calls.push(`${kind}.line- ${line.title}`),
+    applyOptions: () => undefined,
+    priceScale: () => ({ applyOptions: () => undefined }),
+  });
+  return {
+    CandlestickSeries: 'candles',
+    HistogramSeries: 'volume',
+    ColorType: { Solid: 'solid' },
+    CrosshairMode: { Normal: 0 },
+    LineStyle: { Dashed: 2, Dotted: 1 },
+    createChart: () => ({
+      addSeries: (kind: string) => series(kind),
+      timeScale: () => ({ fitContent: () => calls.push('fitContent') }),
+      applyOptions: () => undefined,
+      subscribeCrosshairMove: () => undefined,
+      unsubscribeCrosshairMove: () => undefined,
+      remove: () => undefined,
+    }),
+  };
+});
+
+function bars(count: number, close: number): ChartBar[] {
+  return Array.from({ length: count }, (_, i) => ({
+    time: T0 - (count - i) * 60_000,
+    open: close,
+    high: close + 1,
+    low: close - 1,
+    close,
+    volume: 100,
+  }));
+}
+
+/** The store's tape watching `symbol`, with a day that gives it a previous close. */
+function watch(symbol: string, prevClose: number): void {
+  const tape = useMonitor.getState().tape;
+  tape.reset(symbol);
+  const update: TapeUpdate = {
+    symbol,
+    trades: [],
+    reset: true,
+    quote: undefined,
+    day: { open: 1, high: 2, low: 0.5, volume: 10, vwap: 1.5, prevClose },
+  };
+  tape.apply(update);
+  act(() => useMonitor.setState((s) => ({ tapeVersion: s.tapeVersion + 1 })));
+}
+
+/** Bars answered only when the test says so, one request at a time. */
+function mount(symbol: string) {
+  let answer: ((out: Result<readonly ChartBar[]>) => void) | undefined;
+  const api = new FakeApi(snapshot());
+  api.handle(
+    'market:bars',
+    () =>
+      new Promise<Result<readonly ChartBar[]>>((resolve) => {
+        answer = resolve;
+      }),
+  );
+  useMonitor.getState().attach(api, { afterPaint: () => new Promise<void>(() => undefined) });
+  const view = render(<DetailChart symbol={symbol} />);
+  /** Answers the request in flight and returns what the chart was asked to do in that task. */
+  const respond = async (out: Result<readonly ChartBar[]>): Promise<string[]> => {
+    const reply = answer;
+    if (reply === undefined) throw new Error('no bars request in flight');
+    answer = undefined;
+    calls.length = 0;
+    await act(async () => {
+      reply(out);
+      // The store's call and the chart's `then` are promise hops, not tasks.
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      expect(calls.length).toBeGreaterThan(0);
+    });
+    return [...calls];
+  };
+  return { view, respond, rerender: (s: string) => view.rerender(<DetailChart symbol={s} />) };
+}
+
+const box = (): HTMLElement => screen.getByRole('img', { name: /Candlestick chart of/ });
+
+describe('DetailChart', () => {
+  it('a new symbol: nothing drawn until its bars arrive, then bars and lines at once', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    expect(box().dataset['state']).toBe('loading');
+    const first = await chart.respond(ok(bars(30, 100)));
+    expect(first).toEqual([
+      'candles.setData(30)',
+      'volume.setData(30)',
+      'fitContent',
+      'candles.line+ prev close 95',
+    ]);
+    expect(box().dataset['state']).toBe('ready');
+    expect(box().dataset['bars']).toBe('30');
+
+    // The selection moves on: the chart is hidden at once, in the render that names MSFT.
+    calls.length = 0;
+    chart.rerender('MSFT');
+    expect(box().dataset['state']).toBe('loading');
+    expect(box().getAttribute('aria-label')).toMatch(/^Candlestick chart of MSFT/);
+    // MSFT's tape and status arrive before its bars: their lines wait for the bars.
+    watch('MSFT', 310);
+    act(() =>
+      useMonitor.setState({
+        tradingStatus: new Map([
+          [
+            'MSFT',
+            {
+              symbol: 'MSFT',
+              status: undefined,
+              luld: {
+                limitUp: 330,
+                limitDown: 290,
+                indicator: 'B',
+                indicatorText: undefined,
+                time: T0,
+              },
+            } as never,
+          ],
+        ]),
+      }),
+    );
+    await act(async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    });
+    expect(calls).toEqual([]);
+
+    const second = await chart.respond(ok(bars(12, 300)));
+    expect(second).toEqual([
+      'candles.setData(12)',
+      'volume.setData(12)',
+      'fitContent',
+      'candles.line- prev close',
+      'candles.line+ prev close 310',
+      'candles.line+ limit up 330',
+      'candles.line+ limit down 290',
+    ]);
+    expect(box().dataset['state']).toBe('ready');
+  });
+
+  it('lines that change while the bars are in are drawn at once, and only when they change', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(5, 100)));
+    calls.length = 0;
+    watch('AAPL', 96);
+    expect(calls).toEqual(['candles.line- prev close', 'candles.line+ prev close 96']);
+    calls.length = 0;
+    // The same close again (a new day object, the same price): nothing to redraw.
+    watch('AAPL', 96);
+    expect(calls).toEqual([]);
+  });
+
+  it('a failed load clears the previous candles and says why', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(5, 100)));
+    chart.rerender('ZZZZ');
+    const failed = await chart.respond({
+      ok: false,
+      error: { code: 'upstream', message: 'bars: HTTP 500 from the data API' },
+    });
+    expect(failed).toEqual(['candles.setData(0)', 'volume.setData(0)']);
+    expect(box().dataset['state']).toBe('failed');
+    expect(screen.getByRole('status').textContent).toMatch(/HTTP 500/);
+  });
+});
