@@ -9,6 +9,7 @@
  * holiday.
  */
 import { z } from 'zod';
+import { isBarProblem, readBar } from './bar-reader.ts';
 import { parseTime } from './rfc3339.ts';
 import type {
   Asset,
@@ -209,18 +210,25 @@ export interface BarsPage {
   readonly nextPageToken: string | undefined;
 }
 
-/** One page of bars. A malformed bar is skipped and counted; the page's envelope is strict. */
+/**
+ * One page of bars. A malformed bar is skipped and counted; the page's envelope is strict. The
+ * bars themselves are read by `readBar` (bar-reader.ts), which takes what `wireBar` takes at a
+ * ninth of the garbage.
+ */
 export function parseBarsPage(body: unknown): Parsed<BarsPage> {
   const page = strict(wireBarsPage, body);
   const bars = new Map<string, RestBar[]>();
   const skips = new Skips();
   for (const [symbol, list] of Object.entries(page.bars ?? {})) {
     const out: RestBar[] = [];
-    (list ?? []).forEach((value, i) => {
-      const parsed = wireBar.safeParse(value);
-      if (parsed.success) out.push(toBar(parsed.data));
-      else skips.add(`bars.${symbol}[${i}]`, parsed.error);
-    });
+    if (list !== null && list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const read = readBar(list[i]);
+        if (!isBarProblem(read)) out.push(read);
+        else
+          skips.note(`bars.${symbol}[${i}]${read.key === '' ? '' : `.${read.key}`}`, read.message);
+      }
+    }
     bars.set(symbol, out);
   }
   const token = page.next_page_token;
@@ -312,6 +320,12 @@ class Skips {
     const at =
       inner === '' ? where : inner.startsWith('[') ? `${where}${inner}` : `${where}.${inner}`;
     this.first = `${at}: ${issue?.message ?? 'invalid'}`;
+  }
+
+  /** A skip already located and worded (`where` is its full path). */
+  note(where: string, message: string): void {
+    this.count++;
+    if (this.first === undefined) this.first = `${where}: ${message}`;
   }
 
   result<T>(value: T): Parsed<T> {
