@@ -371,13 +371,33 @@ export class IntradayHistory {
    * dropped since the plan are skipped, and so are bars outside the session (a roll since).
    */
   applyRepair(request: RepairRequest, bars: ReadonlyMap<string, readonly RestBar[]>): void {
+    this.writeRepair(request, bars);
+    this.settleRepair(request);
+  }
+
+  /**
+   * Part of a repair's answer (one page of bars, say): its closes are written and journalled now,
+   * and the range is settled by `settleRepair` once the whole answer is in. Together they do what
+   * `applyRepair` does, without the answer ever being held whole.
+   */
+  writeRepair(request: RepairRequest, bars: ReadonlyMap<string, readonly RestBar[]>): void {
+    if (this.#start === undefined) return;
+    for (const symbol of request.symbols) {
+      const list = bars.get(symbol);
+      if (list === undefined) continue;
+      const series = this.#series.get(symbol);
+      if (!series) continue;
+      const low = this.#writeBars(series, list);
+      if (low < this.slots) this.#journal(symbol, low);
+    }
+  }
+
+  /** The repaired range is settled for every symbol of the request, whatever came back. */
+  settleRepair(request: RepairRequest): void {
     if (this.#start === undefined) return;
     for (const symbol of request.symbols) {
       const series = this.#series.get(symbol);
-      if (!series) continue;
-      const low = this.#writeBars(series, bars.get(symbol) ?? []);
-      this.#settle(series, request.start, request.end);
-      if (low < this.slots) this.#journal(symbol, low);
+      if (series) this.#settle(series, request.start, request.end);
     }
   }
 

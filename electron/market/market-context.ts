@@ -397,15 +397,22 @@ export class MarketContext {
       const plan = this.#history.planRepair(this.#wanted, this.#now());
       for (const request of plan) {
         if (this.#closed) return;
-        const bars = await rest.bars(request.symbols, {
+        // Page by page: a whole session of a thousand symbols' minute bars, held at once, was
+        // about 200 MB that outlived the young generation and waited for a full collection.
+        await rest.bars(request.symbols, {
           timeframe: '1Min',
           start: request.start,
           end: request.end,
           feed: this.#o.feed,
           signal: this.#abort.signal,
+          onPage: (page) => {
+            if (this.#closed) return;
+            this.#history.writeRepair(request, page);
+            this.#o.onSeries?.();
+          },
         });
         if (this.#closed) return;
-        this.#history.applyRepair(request, bars);
+        this.#history.settleRepair(request);
         this.#o.onSeries?.();
       }
       if (plan.length > 0) this.#log.debug({ why, requests: plan.length }, 'sparklines filled');

@@ -90,6 +90,13 @@ export interface BarsOptions {
    * size defaults to it when smaller than 10,000.
    */
   readonly total?: number;
+  /**
+   * Hands each page's bars (after `total` has cut them) to this instead of gathering them, and the
+   * call resolves with an empty map: for a caller that folds bars as they come (the sparklines'
+   * history), so that a session of a thousand symbols is never held at once. Pages of two chunks
+   * of symbols may interleave; a symbol's own pages come in order.
+   */
+  readonly onPage?: (bars: ReadonlyMap<string, readonly RestBar[]>) => void;
 }
 
 export const DEFAULT_DATA_URL = 'https://data.alpaca.markets';
@@ -193,6 +200,7 @@ export class AlpacaRest {
       feed: options.crypto === true ? undefined : options.feed,
     };
     const chunks = this.#chunk(list, path, params, PAGE_TOKEN_ROOM);
+    const onPage = options.onPage;
     let total = 0;
     const parts = await mapConcurrent(
       chunks,
@@ -217,14 +225,16 @@ export class AlpacaRest {
             return { ...parsed.value, size };
           },
           (page) => {
+            const taken = onPage === undefined ? out : new Map<string, RestBar[]>();
             for (const [symbol, all] of page.bars) {
               const list = cap === undefined ? all : all.slice(0, Math.max(0, cap - total));
               if (list.length === 0) continue;
               total += list.length;
-              const have = out.get(symbol);
+              const have = taken.get(symbol);
               if (have) for (const bar of list) have.push(bar);
-              else out.set(symbol, list);
+              else taken.set(symbol, list);
             }
+            if (onPage !== undefined && taken.size > 0) onPage(taken);
             if (total > maxBars)
               throw badRequest(
                 path,

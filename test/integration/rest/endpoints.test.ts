@@ -231,6 +231,54 @@ describe('bars', () => {
     });
   });
 
+  it('onPage: each page handed over as it comes, nothing gathered, total still cuts', async () => {
+    const pages: Record<string, unknown>[] = [
+      { bars: { AAPL: [bar('2024-05-01T13:30:00Z', 170)] }, next_page_token: 'cDI=' },
+      {
+        bars: {
+          AAPL: [bar('2024-05-01T13:31:00Z', 171)],
+          MSFT: [bar('2024-05-01T13:30:00Z', 400)],
+        },
+        next_page_token: 'cDM=',
+      },
+      { bars: { MSFT: [bar('2024-05-01T13:31:00Z', 401)] }, next_page_token: null },
+    ];
+    const { rest, server } = await setup((hit, res) => sendJson(res, 200, pages[hit.index]));
+    const seen: [number, string, number[]][] = [];
+    const result = await rest.bars(['AAPL', 'MSFT'], {
+      timeframe: '1Min',
+      start,
+      onPage: (page) => {
+        // Handed over while the next page is still to be asked for.
+        for (const [symbol, list] of page)
+          seen.push([server.hits.length, symbol, list.map((b) => b.close)]);
+      },
+    });
+    expect(result.size).toBe(0);
+    expect(seen).toEqual([
+      [1, 'AAPL', [170]],
+      [2, 'AAPL', [171]],
+      [2, 'MSFT', [400]],
+      [3, 'MSFT', [401]],
+    ]);
+
+    const cut: number[] = [];
+    pages[3] = {
+      bars: { AAPL: [bar('2024-05-01T13:30:00Z', 50), bar('2024-05-01T13:31:00Z', 51)] },
+      next_page_token: 'cDI=',
+    };
+    const before = server.hits.length;
+    const second = await rest.bars(['AAPL'], {
+      timeframe: '1Min',
+      start,
+      total: 1,
+      onPage: (page) => cut.push(...(page.get('AAPL') ?? []).map((b) => b.close)),
+    });
+    expect(second.size).toBe(0);
+    expect(cut).toEqual([50]);
+    expect(server.hits.length - before).toBe(1);
+  });
+
   it('stops when a page token repeats, keeping what came', async () => {
     const ring = new LogRing();
     const { rest, server } = await setup(

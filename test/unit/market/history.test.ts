@@ -243,6 +243,32 @@ describe('IntradayHistory: gaps and repair', () => {
     expect(h.gaps('A', at('05:00'))).toEqual([]);
   });
 
+  it('a repair written page by page, then settled, ends as one applied whole', () => {
+    const whole = afterReconnect(['AAPL', 'MSFT']);
+    const paged = afterReconnect(['AAPL', 'MSFT']);
+    const [request] = whole.planRepair(['AAPL', 'MSFT'], now) as [RepairRequest];
+    expect(paged.planRepair(['AAPL', 'MSFT'], now)).toEqual([request]);
+    const v = paged.version;
+    whole.applyRepair(request, new Map([['AAPL', [bar(at('10:12'), 200), bar(at('10:15'), 201)]]]));
+    paged.writeRepair(request, new Map([['AAPL', [bar(at('10:12'), 200)]]]));
+    // A written page shows at once, and its range is not yet settled...
+    expect(paged.series('AAPL')!.closes[slot('10:12')]).toBe(200);
+    expect(paged.changesSince(v).changes.map((c) => c.symbol)).toEqual(['AAPL']);
+    expect(paged.gaps('MSFT', now)).not.toEqual([]);
+    // ...nor can a page name a symbol the request did not.
+    paged.writeRepair(request, new Map([['NVDA', [bar(at('10:12'), 9)]]]));
+    expect(paged.has('NVDA')).toBe(false);
+    paged.writeRepair(request, new Map([['AAPL', [bar(at('10:15'), 201)]]]));
+    paged.settleRepair(request);
+    for (const symbol of ['AAPL', 'MSFT']) {
+      expect(Array.from(paged.series(symbol)!.closes)).toEqual(
+        Array.from(whole.series(symbol)!.closes),
+      );
+      expect(paged.gaps(symbol, now)).toEqual([]);
+    }
+    expect(paged.planRepair(['AAPL', 'MSFT'], now)).toEqual([]);
+  });
+
   it('fills a gap from the repair and never asks for a repaired range again', () => {
     const h = afterReconnect(['AAPL', 'MSFT']);
     const [request] = h.planRepair(['AAPL', 'MSFT'], now) as [RepairRequest];
