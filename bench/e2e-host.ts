@@ -20,7 +20,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import {
+  constants,
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+} from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { parseArgs } from 'node:util';
 import type { Snapshot } from '../shared/api.ts';
 import { FEED_PATHS } from '../shared/market.ts';
@@ -67,6 +73,14 @@ export interface HostSample {
    */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  /** Full (mark-compact) collections since the host started: the long pauses among the GCs. */
+  readonly gcMajorCount: number;
+  /** Main's V8 heap in use, MB: now, and the most seen since the host started. */
+  readonly heapUsedMb: number;
+  readonly heapPeakMb: number;
+  /** Main's resident set, MB: now, and the most seen since the host started. */
+  readonly rssMb: number;
+  readonly rssPeakMb: number;
   /** Main's REST requests so far and those in flight (NaN without REST). */
   readonly restRequests: number;
   readonly restInFlight: number;
@@ -76,13 +90,25 @@ export interface HostSample {
 let gcCount = 0;
 let gcTotalMs = 0;
 let gcMaxMs = 0;
+let gcMajorCount = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcCount += 1;
     gcTotalMs += entry.duration;
     gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajorCount += 1;
   }
 }).observe({ entryTypes: ['gc'] });
+// Main's memory, read every 50 ms: a startup's peak lasts seconds, which a sample taken at the
+// window's edges would miss. Both reads cost a few microseconds.
+const MB = 1024 * 1024;
+let heapPeakMb = 0;
+let rssPeakMb = 0;
+setInterval(() => {
+  heapPeakMb = Math.max(heapPeakMb, getHeapStatistics().used_heap_size / MB);
+  rssPeakMb = Math.max(rssPeakMb, process.memoryUsage.rss() / MB);
+}, 50).unref();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -260,12 +286,26 @@ async function sample(id: number): Promise<HostSample> {
 /** GC and loop-delay figures since the previous sample; starts the next period. */
 function pauses(): Pick<
   HostSample,
-  'gcCount' | 'gcTotalMs' | 'gcMaxMs' | 'loopDelayP99Ms' | 'loopDelayMaxMs'
+  | 'gcCount'
+  | 'gcTotalMs'
+  | 'gcMaxMs'
+  | 'gcMajorCount'
+  | 'heapUsedMb'
+  | 'heapPeakMb'
+  | 'rssMb'
+  | 'rssPeakMb'
+  | 'loopDelayP99Ms'
+  | 'loopDelayMaxMs'
 > {
   const out = {
     gcCount,
     gcTotalMs,
     gcMaxMs,
+    gcMajorCount,
+    heapUsedMb: getHeapStatistics().used_heap_size / MB,
+    heapPeakMb,
+    rssMb: process.memoryUsage.rss() / MB,
+    rssPeakMb,
     loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     loopDelayMaxMs: loopDelay.max / 1e6,
   };

@@ -1592,6 +1592,17 @@ async function runScenario(
           `${h1.gcCount - h0.gcCount} / ${round(h1.gcTotalMs - h0.gcTotalMs, 1)} / ${round(h1.gcMaxMs, 1)}`,
           'count / ms / ms',
         ],
+        ['main full (mark-compact) GCs in the window', h1.gcMajorCount - h0.gcMajorCount, 'count'],
+        [
+          'main heap used: at the window end / most since start',
+          `${round(h1.heapUsedMb, 0)} / ${round(h1.heapPeakMb, 0)}`,
+          'MB',
+        ],
+        [
+          'main resident set: at the window end / most since start',
+          `${round(h1.rssMb, 0)} / ${round(h1.rssPeakMb, 0)}`,
+          'MB',
+        ],
         [
           'machine load average (1 min) at start / end',
           `${round(load0[0] ?? NaN)} / ${round(load1[0] ?? NaN)}`,
