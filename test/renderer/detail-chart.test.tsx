@@ -9,7 +9,7 @@
  */
 import { act, render, screen } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import type { ChartBar, Result, TapeUpdate } from '../../shared/api.ts';
+import type { ChartBar, Result, TapeUpdate, TradingStatusView } from '../../shared/api.ts';
 import { ok } from '../../shared/api.ts';
 import { DetailChart } from '../../renderer/panels/detail-chart.tsx';
 import { useMonitor } from '../../renderer/store.ts';
@@ -127,26 +127,17 @@ describe('DetailChart', () => {
     expect(box().getAttribute('aria-label')).toMatch(/^Candlestick chart of MSFT/);
     // MSFT's tape and status arrive before its bars: their lines wait for the bars.
     watch('MSFT', 310);
-    act(() =>
-      useMonitor.setState({
-        tradingStatus: new Map([
-          [
-            'MSFT',
-            {
-              symbol: 'MSFT',
-              status: undefined,
-              luld: {
-                limitUp: 330,
-                limitDown: 290,
-                indicator: 'B',
-                indicatorText: undefined,
-                time: T0,
-              },
-            } as never,
-          ],
-        ]),
-      }),
-    );
+    const status: TradingStatusView = {
+      symbol: 'MSFT',
+      halted: false,
+      statusCode: '',
+      statusText: '',
+      reasonCode: '',
+      reasonText: '',
+      since: T0,
+      luld: { limitUp: 330, limitDown: 290, indicator: 'B', indicatorText: undefined, at: T0 },
+    };
+    act(() => useMonitor.setState({ tradingStatus: new Map([['MSFT', status]]) }));
     await act(async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();
     });
