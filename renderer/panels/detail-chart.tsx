@@ -277,6 +277,10 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     // The previous symbol's bars stay in the series, hidden (`data-state`), until these arrive:
     // clearing them would cost a redraw that nobody sees.
     c.ready = false;
+    // Back to the symbol and range whose bars the series still hold (A, then B, then A again
+    // before B's bars came): A's bars are asked for again, and until they come nothing folds into
+    // its last candle or moves its lines, so it is loading too. Only then does this render again.
+    setLoad((l) => (l.key === key && l.state !== 'loading' ? { key, state: 'loading' } : l));
     const writeLegend = (bar: ChartBar | undefined): void => {
       if (legend.current !== null) legend.current.textContent = legendText(symbol, range, bar);
     };

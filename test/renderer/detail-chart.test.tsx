@@ -178,6 +178,29 @@ describe('DetailChart', () => {
     expect(calls).toEqual([]);
   });
 
+  it('back to a symbol before its successor loaded: loading again, not its frozen chart', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(30, 100)));
+    chart.rerender('MSFT');
+    // MSFT's bars never come: AAPL is picked again. The series still hold AAPL's candles, but
+    // its bars are asked for again, and until they come nothing folds into the last candle nor
+    // moves a line: shown now, the chart would stand still under a status of "30 bars".
+    chart.rerender('AAPL');
+    expect(box().dataset['state']).toBe('loading');
+    watch('AAPL', 97);
+    const again = await chart.respond(ok(bars(31, 100)));
+    expect(again).toEqual([
+      'candles.setData(31)',
+      'volume.setData(31)',
+      'fitContent',
+      'candles.line- prev close',
+      'candles.line+ prev close 97',
+    ]);
+    expect(box().dataset['state']).toBe('ready');
+    expect(box().dataset['bars']).toBe('31');
+  });
+
   it('a failed load clears the previous candles and says why', async () => {
     watch('AAPL', 95);
     const chart = mount('AAPL');
