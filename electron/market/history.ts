@@ -106,6 +106,12 @@ export class IntradayHistory {
   readonly #maxRepairRequests: number;
   readonly #log: Logger;
   readonly #series = new Map<string, Series>();
+  /**
+   * The series each planned request was for. A symbol dropped while its repair was out and put
+   * back before the repair settled has a new series that missed the pages of the dropped one:
+   * its range must stay a gap, not be settled.
+   */
+  readonly #planned = new WeakMap<RepairRequest, ReadonlyMap<string, Series>>();
   #start: number | undefined;
   #version = 0;
   /** The version of the last roll: a cursor before it cannot be answered with deltas. */
@@ -361,7 +367,16 @@ export class IntradayHistory {
     }
     const sorted = [...groups.values()].sort((a, b) => a.from - b.from || a.to - b.to);
     const merged = mergeClosest(sorted, this.#maxRepairRequests);
-    return merged.map((g) => ({ start: g.from, end: g.to, symbols: [...g.symbols].sort() }));
+    return merged.map((g) => {
+      const request = { start: g.from, end: g.to, symbols: [...g.symbols].sort() };
+      const series = new Map<string, Series>();
+      for (const symbol of request.symbols) {
+        const s = this.#series.get(symbol);
+        if (s) series.set(symbol, s);
+      }
+      this.#planned.set(request, series);
+      return request;
+    });
   }
 
   /**
@@ -392,12 +407,19 @@ export class IntradayHistory {
     }
   }
 
-  /** The repaired range is settled for every symbol of the request, whatever came back. */
+  /**
+   * The repaired range is settled for every symbol of the request, whatever came back; not for
+   * one dropped and tracked again since the plan (a request this history planned knows), whose
+   * new series may have missed a page.
+   */
   settleRepair(request: RepairRequest): void {
     if (this.#start === undefined) return;
+    const planned = this.#planned.get(request);
     for (const symbol of request.symbols) {
       const series = this.#series.get(symbol);
-      if (series) this.#settle(series, request.start, request.end);
+      if (!series) continue;
+      if (planned !== undefined && planned.get(symbol) !== series) continue;
+      this.#settle(series, request.start, request.end);
     }
   }
 

@@ -30,14 +30,25 @@ function timeOf(text: string): number | undefined {
   return parseTime(text);
 }
 
+/**
+ * What zod calls a value it did not expect: a number that is not finite by its value (JSON's
+ * `1e999` parses to Infinity), an object of a class by the class (a caller's Date, say).
+ */
 function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  if (typeof value === 'number') return Number.isFinite(value) ? 'number' : String(value);
+  if (typeof value !== 'object') return typeof value;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  const made = (value as { readonly constructor?: unknown }).constructor;
+  if (Object.getPrototypeOf(value) === Object.prototype || !made) return 'object';
+  return String((made as { readonly name?: unknown }).name);
 }
 
 /** zod's words for a number that is missing, of another type, or below zero. */
 function amountProblem(key: string, value: unknown): BarProblem | undefined {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { key, message: `Invalid input: expected number` };
+    if (!Number.isFinite(value))
+      return { key, message: `Invalid input: expected number, received ${describe(value)}` };
     if (value < 0) return { key, message: 'Too small: expected number to be >=0' };
     return undefined;
   }

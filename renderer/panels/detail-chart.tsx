@@ -271,12 +271,18 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     if (c === undefined) return;
     let live = true;
     let bars: ChartBar[] = [];
+    /** Whether the series hold this symbol's and range's bars. */
+    let drawn = false;
     let frame: number | undefined;
     let offStore: (() => void) | undefined;
     const requestedAt = Date.now();
     // The previous symbol's bars stay in the series, hidden (`data-state`), until these arrive:
     // clearing them would cost a redraw that nobody sees.
     c.ready = false;
+    // Back to the symbol and range whose bars the series still hold (A, then B, then A again
+    // before B's bars came): A's bars are asked for again, and until they come nothing folds into
+    // its last candle or moves its lines, so it is loading too. Only then does this render again.
+    setLoad((l) => (l.key === key && l.state !== 'loading' ? { key, state: 'loading' } : l));
     const writeLegend = (bar: ChartBar | undefined): void => {
       if (legend.current !== null) legend.current.textContent = legendText(symbol, range, bar);
     };
@@ -285,7 +291,9 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     const onCrosshair = (param: MouseEventParams<Time>): void => {
       const point = param.seriesData.get(c.candles) as CandlestickData<Time> | undefined;
       const vol = param.seriesData.get(c.volume) as HistogramData<Time> | undefined;
-      if (point === undefined || param.time === undefined) {
+      // Until this symbol's bars are in, the series hold the previous one's: a crosshair moved
+      // in place (the library does on a resize) would read them out under this symbol's name.
+      if (!drawn || point === undefined || param.time === undefined) {
         writeLegend(bars.at(-1));
         return;
       }
@@ -351,6 +359,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         c.candles.setData(bars.map(candle));
         c.volume.setData(bars.map((b) => volumeBar(b, c.colors)));
         c.api.timeScale().fitContent();
+        drawn = true;
         c.ready = true;
         drawLines(c);
         writeLegend(bars.at(-1));

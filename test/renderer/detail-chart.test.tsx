@@ -17,19 +17,28 @@ import { FakeApi, T0, snapshot } from './fake-api.ts';
 
 /** What the fake chart was asked to do, in order. */
 const calls = vi.hoisted(() => [] as string[]);
+/** The fake chart's series by kind, and its crosshair listeners, for a test to move it. */
+const fake = vi.hoisted(() => ({
+  series: new Map<string, object>(),
+  crosshair: new Set<(param: unknown) => void>(),
+}));
 
 vi.mock('lightweight-charts', () => {
-  const series = (kind: string) => ({
-    setData: (data: unknown[]) => calls.push(`${kind}.setData(${data.length})`),
-    update: () => calls.push(`${kind}.update`),
-    createPriceLine: (o: { price: number; title: string }) => {
-      calls.push(`${kind}.line+ ${o.title} ${o.price}`);
-      return { applyOptions: () => undefined, title: o.title };
-    },
-    removePriceLine: (line: { title: string }) => calls.push(`${kind}.line- ${line.title}`),
-    applyOptions: () => undefined,
-    priceScale: () => ({ applyOptions: () => undefined }),
-  });
+  const series = (kind: string) => {
+    const made = {
+      setData: (data: unknown[]) => calls.push(`${kind}.setData(${data.length})`),
+      update: () => calls.push(`${kind}.update`),
+      createPriceLine: (o: { price: number; title: string }) => {
+        calls.push(`${kind}.line+ ${o.title} ${o.price}`);
+        return { applyOptions: () => undefined, title: o.title };
+      },
+      removePriceLine: (line: { title: string }) => calls.push(`${kind}.line- ${line.title}`),
+      applyOptions: () => undefined,
+      priceScale: () => ({ applyOptions: () => undefined }),
+    };
+    fake.series.set(kind, made);
+    return made;
+  };
   return {
     CandlestickSeries: 'candles',
     HistogramSeries: 'volume',
@@ -40,8 +49,8 @@ vi.mock('lightweight-charts', () => {
       addSeries: (kind: string) => series(kind),
       timeScale: () => ({ fitContent: () => calls.push('fitContent') }),
       applyOptions: () => undefined,
-      subscribeCrosshairMove: () => undefined,
-      unsubscribeCrosshairMove: () => undefined,
+      subscribeCrosshairMove: (on: (param: unknown) => void) => fake.crosshair.add(on),
+      unsubscribeCrosshairMove: (on: (param: unknown) => void) => fake.crosshair.delete(on),
       remove: () => undefined,
     }),
   };
@@ -167,6 +176,57 @@ describe('DetailChart', () => {
     // The same close again (a new day object, the same price): nothing to redraw.
     watch('AAPL', 96);
     expect(calls).toEqual([]);
+  });
+
+  it('back to a symbol before its successor loaded: loading again, not its frozen chart', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(30, 100)));
+    chart.rerender('MSFT');
+    // MSFT's bars never come: AAPL is picked again. The series still hold AAPL's candles, but
+    // its bars are asked for again, and until they come nothing folds into the last candle nor
+    // moves a line: shown now, the chart would stand still under a status of "30 bars".
+    chart.rerender('AAPL');
+    expect(box().dataset['state']).toBe('loading');
+    watch('AAPL', 97);
+    const again = await chart.respond(ok(bars(31, 100)));
+    expect(again).toEqual([
+      'candles.setData(31)',
+      'volume.setData(31)',
+      'fitContent',
+      'candles.line- prev close',
+      'candles.line+ prev close 97',
+    ]);
+    expect(box().dataset['state']).toBe('ready');
+    expect(box().dataset['bars']).toBe('31');
+  });
+
+  it('a crosshair move while the next symbol loads names no values of the previous one', async () => {
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(5, 100)));
+    const legend = (): string | null => document.querySelector('.chart-legend')!.textContent;
+    /** The crosshair where it rests, over the candle the series hold there. */
+    const move = (): void => {
+      const seriesData = new Map([
+        [fake.series.get('candles'), { time: 1, open: 123, high: 124, low: 122, close: 123 }],
+        [fake.series.get('volume'), { time: 1, value: 77 }],
+      ]);
+      act(() => {
+        for (const on of fake.crosshair) on({ time: 1, seriesData });
+      });
+    };
+    move();
+    expect(legend()).toMatch(/^AAPL · 1D\s+O 123/);
+    chart.rerender('MSFT');
+    expect(legend()).toBe('MSFT · 1D');
+    // lightweight-charts moves the crosshair again, in place, on a resize (autoSize) or a scroll
+    // of the time scale, reading the series as they are: AAPL's candles, hidden under MSFT's name.
+    move();
+    expect(legend()).toBe('MSFT · 1D');
+    await chart.respond(ok(bars(3, 300)));
+    move();
+    expect(legend()).toMatch(/^MSFT · 1D\s+O 123/);
   });
 
   it('a failed load clears the previous candles and says why', async () => {

@@ -269,6 +269,33 @@ describe('IntradayHistory: gaps and repair', () => {
     expect(paged.planRepair(['AAPL', 'MSFT'], now)).toEqual([]);
   });
 
+  it('a symbol dropped and back while its repair came page by page: what it missed is asked again', () => {
+    const h = new IntradayHistory();
+    h.roll(S);
+    const now5 = at('05:00');
+    const [request] = h.planRepair(['A', 'B'], now5) as [RepairRequest];
+    expect(request).toEqual({ start: S, end: now5, symbols: ['A', 'B'] });
+    // A's page comes while A is on no watchlist: there is no series to write it to.
+    h.retain(['B']);
+    h.writeRepair(
+      request,
+      new Map([
+        ['A', bars(S, now5)],
+        ['B', bars(S, at('04:30'))],
+      ]),
+    );
+    // A is put back; the stream's minute bar makes its series again before the last page.
+    expect(h.applyMinuteBar('A', bar(at('04:59'), 7))).toBe(true);
+    h.writeRepair(request, new Map([['B', bars(at('04:30'), now5)]]));
+    h.settleRepair(request);
+    expect(h.gaps('B', now5)).toEqual([]);
+    // A's page was dropped: settling its range would leave the hole for the rest of the session.
+    expect(h.gaps('A', now5)).toEqual([{ from: S, to: at('04:59') }]);
+    expect(h.planRepair(['A', 'B'], now5)).toEqual([
+      { start: S, end: at('04:59'), symbols: ['A'] },
+    ]);
+  });
+
   it('fills a gap from the repair and never asks for a repaired range again', () => {
     const h = afterReconnect(['AAPL', 'MSFT']);
     const [request] = h.planRepair(['AAPL', 'MSFT'], now) as [RepairRequest];

@@ -48,6 +48,19 @@ const BARS: readonly unknown[] = [
   { ...GOOD, vw: 'x' },
   { ...GOOD, o: -1, h: null },
   { ...GOOD, t: 'x'.repeat(100) },
+  // A number too large for a double parses to Infinity: JSON can carry it, and zod names it.
+  JSON.parse('{"t":"2021-05-11T19:59:00Z","o":1e999,"h":1,"l":1,"c":1,"v":1}'),
+  JSON.parse('{"t":"2021-05-11T19:59:00Z","o":1,"h":1,"l":-1e999,"c":1,"v":1}'),
+  JSON.parse('{"t":"2021-05-11T19:59:00Z","o":1,"h":1,"l":1,"c":1,"v":1,"vw":1e400}'),
+  // Not from JSON, but a caller's object: zod names NaN and a value's class.
+  { ...GOOD, n: Number.NaN },
+  { ...GOOD, t: new Date(0) },
+  { ...GOOD, c: Object(5) as unknown },
+  new (class Bar {
+    readonly t = 5;
+  })(),
+  { ...GOOD, v: new (class {})() },
+  Object.assign(Object.create(null) as object, { ...GOOD, o: -0 }),
 ];
 
 /** What zod said of a bar: the RestBar, or the first issue's path and message. */
@@ -78,6 +91,15 @@ describe('readBar', () => {
     expect(page.value.bars.get('TSLA')).toEqual([]);
     expect(page.skipped).toBe(2);
     expect(page.firstSkip).toBe('bars.AAPL[1].vw: Too small: expected number to be >=0');
+  });
+
+  it('words a number JSON cannot hold as zod did', () => {
+    const body: unknown = JSON.parse(
+      '{"bars":{"AAPL":[{"t":"2021-05-11T19:59:00Z","o":1,"h":1e999,"l":1,"c":1,"v":1}]}}',
+    );
+    expect(parseBarsPage(body).firstSkip).toBe(
+      'bars.AAPL[0].h: Invalid input: expected number, received Infinity',
+    );
   });
 
   it('locates a bar that is not an object at the bar itself', () => {
