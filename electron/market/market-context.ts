@@ -31,7 +31,7 @@ import type { SymbolSnapshot } from '../rest/types.ts';
 import type { QuoteBook } from '../stream/book.ts';
 import type { StreamClient } from '../stream/client.ts';
 import type { Logger } from '../stream/log.ts';
-import { IntradayHistory } from './history.ts';
+import { IntradayHistory, MINUTE_MS } from './history.ts';
 import type { SymbolDirectory } from './symbol-directory.ts';
 
 /** The REST calls the market context makes (AlpacaRest has them; tests may pass their own). */
@@ -399,12 +399,17 @@ export class MarketContext {
         if (this.#closed) return;
         // Page by page: a whole session of a thousand symbols' minute bars, held at once, was
         // about 200 MB that outlived the young generation and waited for a full collection.
+        // At most a bar a minute a symbol, both ends counted: the default cap (a million, there
+        // to bound what a call holds) would refuse a whole session of 1,042 symbols or more, every
+        // time, although pages handed over one by one hold nothing.
+        const minutes = Math.ceil((request.end - request.start) / MINUTE_MS) + 1;
         await rest.bars(request.symbols, {
           timeframe: '1Min',
           start: request.start,
           end: request.end,
           feed: this.#o.feed,
           signal: this.#abort.signal,
+          maxBars: Math.max(1, request.symbols.length * minutes),
           onPage: (page) => {
             if (this.#closed) return;
             this.#history.writeRepair(request, page);
