@@ -109,6 +109,8 @@ export class MarketContext {
   #downSince: number | undefined;
   #liveSince: number | undefined;
   #repairing = false;
+  /** Why a repair was asked for while one ran (a symbol added, say): it runs again after. */
+  #repairAgain: string | undefined;
   #directoryLoad: Promise<void> | undefined;
   /** Settles when the start's snapshots are in (or failed): history waits for it. */
   #seeded: Promise<void> = Promise.resolve();
@@ -389,7 +391,12 @@ export class MarketContext {
   /** Fetches the minutes the series lack (the whole session for a new symbol), request by request. */
   async #repairHistory(why: string): Promise<void> {
     const rest = this.#o.rest;
-    if (!rest || this.#closed || this.#repairing || this.#crypto) return;
+    if (!rest || this.#closed || this.#crypto) return;
+    if (this.#repairing) {
+      // Its plan was made before this reason: a symbol added now is not in it.
+      this.#repairAgain = why;
+      return;
+    }
     if (this.#history.sessionStart === undefined || this.#wanted.size === 0) return;
     this.#repairing = true;
     try {
@@ -426,6 +433,9 @@ export class MarketContext {
         this.#log.warn({ err, why }, 'fetching minute bars for the sparklines failed');
     } finally {
       this.#repairing = false;
+      const again = this.#repairAgain;
+      this.#repairAgain = undefined;
+      if (again !== undefined && !this.#closed) void this.#repairHistory(again);
     }
   }
 

@@ -2,7 +2,10 @@
  * Market context through the real core: the embedded simulator's REST API seeds the book, gives
  * the session, the directory and the sparklines; a closed market is quiet, not stale.
  */
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../../electron/simulator/index.ts';
 import type { ReadFrame } from '../../support/frame-reader.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -18,7 +21,7 @@ async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-import { call, nextFrame, runCleanups, setup, value } from './harness.ts';
+import { call, cleanups, nextFrame, runCleanups, setup, value } from './harness.ts';
 
 afterEach(runCleanups);
 
@@ -198,5 +201,79 @@ describe('market context in the core (embedded simulator)', () => {
       { what: 'fresher polls', timeoutMs: 10_000 },
     );
     expect(core.resources().socket).toBe(true);
+  });
+});
+
+describe('sparkline repairs', () => {
+  it('a symbol added while a repair is out gets its session once that repair ends', async () => {
+    const sim = await startSimulator({
+      rate: 200,
+      symbols: 40,
+      session: 'regular',
+      key: 'SIMKEY-repair',
+      secret: 'sim-secret-repair',
+    });
+    cleanups.push(() => sim.close());
+    const simHttp = new URL(sim.url.replace(/^ws/, 'http'));
+    // Alpaca's REST, through a loopback proxy that holds minute-bar requests while told to.
+    const barsAsked: string[][] = [];
+    let held: (() => void)[] | undefined = [];
+    const proxy = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      const forward = (): void => {
+        const out = httpRequest(
+          { host: simHttp.hostname, port: simHttp.port, path: req.url, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        out.on('error', () => res.destroy());
+        out.end();
+      };
+      if (url.pathname === '/v2/stocks/bars' && url.searchParams.get('timeframe') === '1Min') {
+        barsAsked.push((url.searchParams.get('symbols') ?? '').split(','));
+        if (held !== undefined) {
+          held.push(forward);
+          return;
+        }
+      }
+      forward();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+    const { view } = await setup({
+      settings: { source: { kind: 'alpaca', feed: 'iex', codec: 'msgpack' }, autoConnect: true },
+      watchlists: [{ id: 'default', name: 'Main', symbols: ['AAPL'] }],
+      core: {
+        alpacaUrl: () => sim.urlFor('iex'),
+        env: { keyId: 'SIMKEY-repair', secret: 'sim-secret-repair' },
+        rest: { dataUrl: proxyUrl, tradingUrl: proxyUrl },
+      },
+    });
+    await waitFor(() => held !== undefined && held.length > 0, {
+      what: "the first repair's bars request",
+      timeoutMs: 10_000,
+    });
+    expect(barsAsked[0]).toEqual(['AAPL']);
+    await value(view, 'watchlists:add-symbols', { id: 'default', symbols: ['MSFT'] });
+    const waiting = held ?? [];
+    held = undefined;
+    for (const go of waiting) go();
+    await waitFor(() => barsAsked.some((symbols) => symbols.includes('MSFT')), {
+      what: 'a repair that asks for MSFT',
+      timeoutMs: 10_000,
+    });
+    await waitUntil(
+      async () => {
+        const series = await value(view, 'market:series', {});
+        const msft = series.changes.find((c) => c.symbol === 'MSFT');
+        // Its morning: more minutes than the stream has brought since the test began.
+        return (msft?.closes.filter((v) => v !== null).length ?? 0) > 30;
+      },
+      { what: "MSFT's session in its sparkline", timeoutMs: 10_000 },
+    );
   });
 });
