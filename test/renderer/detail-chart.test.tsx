@@ -236,7 +236,7 @@ describe('DetailChart', () => {
     chart.rerender('ZZZZ');
     const failed = await chart.respond({
       ok: false,
-      error: { code: 'upstream', message: 'bars: HTTP 500 from the data API' },
+      error: { code: 'unavailable', message: 'bars: HTTP 500 from the data API' },
     });
     expect(failed).toEqual(['candles.setData(0)', 'volume.setData(0)']);
     expect(box().dataset['state']).toBe('failed');
