@@ -179,6 +179,17 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
   // A load of another symbol or range is this one's "loading": so the first render after a
   // change already hides the previous symbol's candles, without a render of its own to say so.
   const load: Load = loaded.key === key ? loaded : { key, state: 'loading' };
+  // Back to the symbol and range whose state is still kept (A, then B, then A again before B's
+  // bars came): A's bars are asked for again, and until they come nothing folds into its last
+  // candle or moves its lines, so it is loading too. Said during the render, which React runs
+  // again before committing: set in the bars effect, A's old "ready" (or failure message) was
+  // committed and painted for a frame first. A normal change finds another key kept: one call
+  // of this function more, no commit.
+  const [shownKey, setShownKey] = useState(key);
+  if (shownKey !== key) {
+    setShownKey(key);
+    if (loaded.key === key && loaded.state !== 'loading') setLoad({ key, state: 'loading' });
+  }
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLParagraphElement>(null);
   const theme = useMonitor((s) => s.settings?.theme);
@@ -279,10 +290,6 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     // The previous symbol's bars stay in the series, hidden (`data-state`), until these arrive:
     // clearing them would cost a redraw that nobody sees.
     c.ready = false;
-    // Back to the symbol and range whose bars the series still hold (A, then B, then A again
-    // before B's bars came): A's bars are asked for again, and until they come nothing folds into
-    // its last candle or moves its lines, so it is loading too. Only then does this render again.
-    setLoad((l) => (l.key === key && l.state !== 'loading' ? { key, state: 'loading' } : l));
     const writeLegend = (bar: ChartBar | undefined): void => {
       if (legend.current !== null) legend.current.textContent = legendText(symbol, range, bar);
     };

@@ -201,6 +201,45 @@ describe('DetailChart', () => {
     expect(box().dataset['bars']).toBe('31');
   });
 
+  it('back to a symbol before its successor loaded: no commit shows its old state', async () => {
+    /** Every value `data-state` takes from here on, in commit order (one frame each, painted). */
+    const states = (): (() => string[]) => {
+      const seen = new MutationObserver(() => undefined);
+      seen.observe(box(), {
+        attributes: true,
+        attributeFilter: ['data-state'],
+        attributeOldValue: true,
+      });
+      return () => {
+        const records = seen.takeRecords();
+        seen.disconnect();
+        // A record holds the value before the change: the next record's, or the box's now, after.
+        return [...records.slice(1).map((r) => r.oldValue ?? ''), box().dataset['state'] ?? ''];
+      };
+    };
+    watch('AAPL', 95);
+    const chart = mount('AAPL');
+    await chart.respond(ok(bars(30, 100)));
+    chart.rerender('MSFT');
+    let taken = states();
+    chart.rerender('AAPL');
+    // Not "ready" for a frame before the bars effect marks it loading: that frame showed AAPL's
+    // frozen candles under an empty status.
+    expect(taken()).toEqual(['loading']);
+
+    // The same with a load that failed: its message must not come back while it is retried.
+    chart.rerender('ZZZZ');
+    await chart.respond({
+      ok: false,
+      error: { code: 'unavailable', message: 'bars: HTTP 500 from the data API' },
+    });
+    chart.rerender('MSFT');
+    taken = states();
+    chart.rerender('ZZZZ');
+    expect(taken()).toEqual(['loading']);
+    expect(screen.getByRole('status').textContent).toBe('Loading…');
+  });
+
   it('a crosshair move while the next symbol loads names no values of the previous one', async () => {
     watch('AAPL', 95);
     const chart = mount('AAPL');
