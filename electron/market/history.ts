@@ -383,7 +383,8 @@ export class IntradayHistory {
    * Applies what a repair request brought: the bars of its symbols, and its whole range settled
    * for them, bars or not (the minutes that came back empty had no trades and are not asked again).
    * Call it only when the request succeeded; a failed one stays a gap for the next plan. Symbols
-   * dropped since the plan are skipped, and so are bars outside the session (a roll since).
+   * dropped since the plan are skipped, and so are bars outside the session (a roll since) and a
+   * bar at the request's end or later (`end` is exclusive here, inclusive at Alpaca).
    */
   applyRepair(request: RepairRequest, bars: ReadonlyMap<string, readonly RestBar[]>): void {
     this.writeRepair(request, bars);
@@ -402,7 +403,9 @@ export class IntradayHistory {
       if (list === undefined) continue;
       const series = this.#series.get(symbol);
       if (!series) continue;
-      const low = this.#writeBars(series, list);
+      // Alpaca's `end` is inclusive: a bar at the request's end is the minute after its range,
+      // often the one in progress, half made. Settled here, it would never be asked for again.
+      const low = this.#writeBars(series, list, request.end);
       if (low < this.slots) this.#journal(symbol, low);
     }
   }
@@ -459,10 +462,14 @@ export class IntradayHistory {
     return series;
   }
 
-  /** Writes bars into their slots; returns the lowest slot written, or `slots` for none. */
-  #writeBars(series: Series, bars: readonly RestBar[]): number {
+  /**
+   * Writes bars into their slots, none from `before` on; returns the lowest slot written, or
+   * `slots` for none.
+   */
+  #writeBars(series: Series, bars: readonly RestBar[], before = Infinity): number {
     let low = this.slots;
     for (const bar of bars) {
+      if (bar.time >= before) continue;
       const slot = this.#slotOf(bar.time);
       if (slot === undefined || !Number.isFinite(bar.close)) continue;
       series.closes[slot] = bar.close;

@@ -344,6 +344,21 @@ describe('IntradayHistory: gaps and repair', () => {
     ]);
   });
 
+  it("leaves out a repair's bar at its end: the minute in progress, half made, stays a gap", () => {
+    // A symbol just added: its whole session so far, up to the minute in progress.
+    const h = new IntradayHistory();
+    h.roll(S);
+    const [request] = h.planRepair(['AAPL'], now) as [RepairRequest];
+    // The plan stops at the minute in progress (10:30); Alpaca's `end` is inclusive, so the
+    // answer may hold that minute's bar as far as it has come.
+    expect(request.end).toBe(at('10:30'));
+    h.applyRepair(request, new Map([['AAPL', [bar(at('10:12'), 200), bar(at('10:30'), 150)]]]));
+    expect(h.series('AAPL')!.closes[slot('10:12')]).toBe(200);
+    expect(h.series('AAPL')!.closes[slot('10:30')]).toBeNaN();
+    // Once it is over it is asked for (a symbol the stream does not carry gets no other bar).
+    expect(h.gaps('AAPL', at('10:31'))).toEqual([{ from: at('10:30'), to: at('10:31') }]);
+  });
+
   it('asks again for a repair that was never applied (the fetch failed)', () => {
     const h = afterReconnect(['AAPL']);
     const first = h.planRepair(['AAPL'], now);
