@@ -401,6 +401,8 @@ export class MarketContext {
     this.#repairing = true;
     try {
       await this.#seeded;
+      // Closed while the start's snapshots were out: a plan now would make series again.
+      if (this.#closed) return;
       const plan = this.#history.planRepair(this.#wanted, this.#now());
       for (const request of plan) {
         if (this.#closed) return;
