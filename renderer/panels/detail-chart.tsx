@@ -282,8 +282,6 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     if (c === undefined) return;
     let live = true;
     let bars: ChartBar[] = [];
-    /** Whether the series hold this symbol's and range's bars. */
-    let drawn = false;
     let frame: number | undefined;
     let offStore: (() => void) | undefined;
     const requestedAt = Date.now();
@@ -300,7 +298,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
       const vol = param.seriesData.get(c.volume) as HistogramData<Time> | undefined;
       // Until this symbol's bars are in, the series hold the previous one's: a crosshair moved
       // in place (the library does on a resize) would read them out under this symbol's name.
-      if (!drawn || point === undefined || param.time === undefined) {
+      if (!c.ready || point === undefined || param.time === undefined) {
         writeLegend(bars.at(-1));
         return;
       }
@@ -366,7 +364,6 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         c.candles.setData(bars.map(candle));
         c.volume.setData(bars.map((b) => volumeBar(b, c.colors)));
         c.api.timeScale().fitContent();
-        drawn = true;
         c.ready = true;
         drawLines(c);
         writeLegend(bars.at(-1));
