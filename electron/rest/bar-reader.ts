@@ -44,14 +44,10 @@ function describe(value: unknown): string {
   return String((made as { readonly name?: unknown }).name);
 }
 
-/** zod's words for a number that is missing, of another type, or below zero. */
+/** zod's words for a number that is missing, not finite, of another type, or below zero. */
 function amountProblem(key: string, value: unknown): BarProblem | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value))
-      return { key, message: `Invalid input: expected number, received ${describe(value)}` };
-    if (value < 0) return { key, message: 'Too small: expected number to be >=0' };
-    return undefined;
-  }
+  if (typeof value === 'number' && Number.isFinite(value))
+    return value < 0 ? { key, message: 'Too small: expected number to be >=0' } : undefined;
   return { key, message: `Invalid input: expected number, received ${describe(value)}` };
 }
 
