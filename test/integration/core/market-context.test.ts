@@ -2,11 +2,11 @@
  * Market context through the real core: the embedded simulator's REST API seeds the book, gives
  * the session, the directory and the sparklines; a closed market is quiet, not stale.
  */
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../../electron/simulator/index.ts';
 import type { ReadFrame } from '../../support/frame-reader.ts';
+import { startHttpServer } from '../../support/scripted-http.ts';
 import { waitFor } from '../../support/wait.ts';
 
 /** waitFor for a condition that must ask the core (a command) each time. */
@@ -218,11 +218,10 @@ describe('sparkline repairs', () => {
     // Alpaca's REST, through a loopback proxy that holds minute-bar requests while told to.
     const barsAsked: string[][] = [];
     let held: (() => void)[] | undefined = [];
-    const proxy = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://proxy');
+    const proxy = await startHttpServer((hit, res, req) => {
       const forward = (): void => {
         const out = httpRequest(
-          { host: simHttp.hostname, port: simHttp.port, path: req.url, headers: req.headers },
+          { host: simHttp.hostname, port: simHttp.port, path: hit.url, headers: req.headers },
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(res);
@@ -231,8 +230,8 @@ describe('sparkline repairs', () => {
         out.on('error', () => res.destroy());
         out.end();
       };
-      if (url.pathname === '/v2/stocks/bars' && url.searchParams.get('timeframe') === '1Min') {
-        barsAsked.push((url.searchParams.get('symbols') ?? '').split(','));
+      if (hit.path === '/v2/stocks/bars' && hit.query.get('timeframe') === '1Min') {
+        barsAsked.push((hit.query.get('symbols') ?? '').split(','));
         if (held !== undefined) {
           held.push(forward);
           return;
@@ -240,9 +239,8 @@ describe('sparkline repairs', () => {
       }
       forward();
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    cleanups.push(() => proxy.close());
+    const proxyUrl = proxy.url;
 
     const { view } = await setup({
       settings: { source: { kind: 'alpaca', feed: 'iex', codec: 'msgpack' }, autoConnect: true },
