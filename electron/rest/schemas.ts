@@ -21,8 +21,6 @@ import type {
   SymbolSnapshot,
 } from './types.ts';
 
-export { parseTime };
-
 /** A body that does not have the shape we need; `issuePath` locates the first problem. */
 export class WireShapeError extends Error {
   override readonly name = 'WireShapeError';

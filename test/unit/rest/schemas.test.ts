@@ -8,8 +8,8 @@ import {
   parseCalendar,
   parseClock,
   parseSnapshots,
-  parseTime,
 } from '../../../electron/rest/schemas.ts';
+import { parseTime } from '../../../electron/rest/rfc3339.ts';
 
 const AAPL = {
   latestTrade: {
