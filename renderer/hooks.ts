@@ -1,7 +1,7 @@
 /**
  * Small hooks the panels share.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /**
  * Wall-clock ms, refreshed every `intervalMs` while `active` (ages, countdowns, uptimes tick on
@@ -22,15 +22,22 @@ export function useNow(intervalMs = 1000, active = true): number {
  * `value` once it has stayed the same for `ms`: a value that changes often (a selection moving
  * under a held-down or quickly pressed key) reaches whatever is costly to redo only when it comes
  * to rest. The first value passes at once, and so does `undefined` (nothing to show is not work).
+ *
+ * `ms` may be a function of the time since the value's previous change (Infinity for the first),
+ * so that how long a rest must be can follow the rhythm of the changes: see `detailRest`.
  */
-export function useSettled<T>(value: T, ms: number): T {
+export function useSettled<T>(value: T, ms: number | ((sinceLastChangeMs: number) => number)): T {
   const [settled, setSettled] = useState(value);
+  const lastChange = useRef<number | undefined>(undefined);
   useEffect(() => {
+    const now = Date.now();
+    const since = lastChange.current === undefined ? Infinity : now - lastChange.current;
+    lastChange.current = now;
     if (value === undefined) {
       setSettled(value);
       return undefined;
     }
-    const timer = setTimeout(() => setSettled(value), ms);
+    const timer = setTimeout(() => setSettled(value), typeof ms === 'number' ? ms : ms(since));
     return () => clearTimeout(timer);
   }, [value, ms]);
   return value === undefined ? value : settled;

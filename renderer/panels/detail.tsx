@@ -37,6 +37,28 @@ import './detail.css';
  * and the pane's render cost ~17 ms a selection on the desk; keys trace, 2026-12-07).
  */
 export const DETAIL_SETTLE_MS = 100;
+/**
+ * A selection that moves again this soon after its last move is in a run of presses: faster than
+ * five a second, quicker than a chart can be read. The pane then waits for a pause in the run.
+ */
+export const DETAIL_RUN_GAP_MS = 200;
+/** The longest the pane waits after the last move of a run. */
+export const DETAIL_RUN_REST_MAX_MS = 300;
+
+/**
+ * How long the selection must rest before the pane follows, given the time since its previous
+ * move. A move on its own: DETAIL_SETTLE_MS. A move inside a run: half as long again as the run's
+ * rhythm (at least DETAIL_SETTLE_MS, at most DETAIL_RUN_REST_MAX_MS), so a steady run of presses
+ * loads no chart, bars or tape for the rows it passes over, only for the row where it stops.
+ * Each of those loads is a REST request against the account's per-minute budget and a late frame
+ * or two while the keys are moving (bench e2e, desk, 40 presses 150 ms apart, three interleaved
+ * pairs of runs: 91-104 frames late during the presses with the pane following each, 47-100 with
+ * it waiting; 2026-12-07).
+ */
+export function detailRest(sinceLastMoveMs: number): number {
+  if (!(sinceLastMoveMs < DETAIL_RUN_GAP_MS)) return DETAIL_SETTLE_MS;
+  return Math.min(DETAIL_RUN_REST_MAX_MS, Math.max(DETAIL_SETTLE_MS, sinceLastMoveMs * 1.5));
+}
 
 /** Directory answers by symbol: the name of a symbol does not change while the app runs. */
 const infoCache = new Map<string, SymbolInfo | null>();
@@ -184,13 +206,13 @@ function SymbolLine({ symbol }: { readonly symbol: string }): ReactNode {
 export function DetailPane(): ReactNode {
   // Settled, then deferred: a key that moves the watchlist's selection paints the new row at once;
   // the pane (a chart and its bars, a snapshot, a tape, a quote: most of a selection change's
-  // work) follows once the selection has rested DETAIL_SETTLE_MS, in a render React may put after
-  // a paint. So the pane's work never lands in the frame of the key that moved the selection, and
-  // a held-down key loads no chart for the rows it passes.
+  // work) follows once the selection has rested (detailRest), in a render React may put after a
+  // paint. So the pane's work never lands in the frame of the key that moved the selection, and
+  // a held-down or quickly pressed key loads no chart for the rows it passes.
   const selected = useDeferredValue(
     useSettled(
       useMonitor((s) => s.selectedSymbol),
-      DETAIL_SETTLE_MS,
+      detailRest,
     ),
   );
   const closedFor = useMonitor((s) => s.detailClosedFor);

@@ -10,7 +10,12 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import { describe, expect, it, vi } from 'vitest';
 import type { TapeTrade, TapeUpdate } from '../../shared/api.ts';
 import { ok } from '../../shared/api.ts';
-import { DETAIL_SETTLE_MS, DetailPane } from '../../renderer/panels/detail.tsx';
+import {
+  DETAIL_RUN_REST_MAX_MS,
+  DETAIL_SETTLE_MS,
+  DetailPane,
+  detailRest,
+} from '../../renderer/panels/detail.tsx';
 import { TAPE_SHOWN_FIRST, TimesSales } from '../../renderer/panels/times-sales.tsx';
 import { useMonitor } from '../../renderer/store.ts';
 import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
@@ -183,6 +188,63 @@ describe('DetailPane', () => {
       expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
         { symbol: 'AAPL' },
         { symbol: 'TSLA' },
+      ]),
+    );
+  });
+
+  it('waits for a pause in a steady run of presses, and loads only where the run stops', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+    vi.useFakeTimers();
+    try {
+      // Six presses a second. The first comes after a rest: a move on its own, followed after
+      // DETAIL_SETTLE_MS. Each of the others comes 150 ms after the one before, so the pane
+      // waits out the run's rhythm instead.
+      act(() => useMonitor.getState().selectSymbol('MSFT'));
+      await act(() => vi.advanceTimersByTimeAsync(150));
+      expect(within(pane()).getByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
+      for (const symbol of ['NVDA', 'TSLA', 'AMZN']) {
+        act(() => useMonitor.getState().selectSymbol(symbol));
+        await act(() => vi.advanceTimersByTimeAsync(150));
+        expect(within(pane()).getByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
+      }
+      // 210 ms after the last press: still waiting (the run's rest is 225 ms).
+      await act(() => vi.advanceTimersByTimeAsync(60));
+      expect(within(pane()).getByRole('heading', { name: 'Detail: MSFT' })).toBeTruthy();
+      await act(() => vi.advanceTimersByTimeAsync(20));
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await within(pane()).findByRole('heading', { name: 'Detail: AMZN' })).toBeTruthy();
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
+        { symbol: 'AAPL' },
+        { symbol: 'MSFT' },
+        { symbol: 'AMZN' },
+      ]),
+    );
+  });
+
+  it('follows every move of presses slow enough to read the pane between them', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+    vi.useFakeTimers();
+    try {
+      for (const symbol of ['MSFT', 'NVDA']) {
+        act(() => useMonitor.getState().selectSymbol(symbol));
+        await act(() => vi.advanceTimersByTimeAsync(DETAIL_SETTLE_MS));
+        expect(within(pane()).getByRole('heading', { name: `Detail: ${symbol}` })).toBeTruthy();
+        // The rest of a 250 ms rhythm: four presses a second is not a run.
+        await act(() => vi.advanceTimersByTimeAsync(250 - DETAIL_SETTLE_MS));
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').map((c) => c.input)).toEqual([
+        { symbol: 'AAPL' },
+        { symbol: 'MSFT' },
+        { symbol: 'NVDA' },
       ]),
     );
   });
@@ -369,5 +431,19 @@ describe('TimesSales', () => {
     } finally {
       raf.mockRestore();
     }
+  });
+});
+
+describe('detailRest', () => {
+  it("is DETAIL_SETTLE_MS for a move on its own, and half as long again as a run's rhythm", () => {
+    expect(detailRest(Infinity)).toBe(DETAIL_SETTLE_MS);
+    expect(detailRest(Number.NaN)).toBe(DETAIL_SETTLE_MS);
+    expect(detailRest(200)).toBe(DETAIL_SETTLE_MS);
+    expect(detailRest(1_000)).toBe(DETAIL_SETTLE_MS);
+    // A held-down key's auto-repeat (~33 ms): never less than a lone move's rest.
+    expect(detailRest(33)).toBe(DETAIL_SETTLE_MS);
+    expect(detailRest(150)).toBe(225);
+    expect(detailRest(199)).toBeLessThanOrEqual(DETAIL_RUN_REST_MAX_MS);
+    expect(detailRest(199)).toBeGreaterThan(199);
   });
 });
