@@ -55,6 +55,7 @@ import {
   type KeyPress,
   type PaintMark,
 } from './lib/event-timing.ts';
+import { lateFramesAround, lateText } from './lib/frame-phases.ts';
 import { sortedPercentile } from './lib/stats.ts';
 import { target, type Section, type Table, type Target } from './lib/report.ts';
 
@@ -1254,10 +1255,18 @@ interface KeyFigures {
   /** Event timing: presses with no entry (under the threshold, counted at it). */
   readonly belowThreshold: number;
   readonly maxInputDelay: number;
+  /** Event Timing's entries split in three (see keyToPaint), when the page has it. */
+  readonly phases?: ReturnType<typeof keyToPaint>['phases'];
   /** Per press, in press order (ms): Event Timing, and the paint marks (NaN: none followed). */
   readonly perPress: { readonly eventTiming?: number[]; readonly marks?: number[] };
   /** The attribute method as a cross-check, when the page has the attribute. */
   readonly attribute?: { readonly p50: number; readonly p95: number; readonly missing: number };
+}
+
+/** "a / b / c" of the three phases at percentile p. */
+function phaseText(phases: NonNullable<KeyFigures['phases']>, p: number): string {
+  const at = (sorted: readonly number[]) => round(sortedPercentile(sorted, p), 1);
+  return `${at(phases.inputDelay)} / ${at(phases.handlers)} / ${at(phases.toPaint)}`;
 }
 
 function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): KeyFigures {
@@ -1281,6 +1290,7 @@ function keyFigures(probe: ProbeData, tag: string, attributeWatched: boolean): K
       },
       belowThreshold: timed.belowThreshold,
       maxInputDelay: timed.maxInputDelay,
+      phases: timed.phases,
       ...(attribute === undefined ? {} : { attribute }),
     };
   }
@@ -1344,6 +1354,10 @@ const TYPED_KEYS = ['MSFT', 'NVDA', 'AMZN', 'GOOG', 'META'].flatMap((word) => [
   ...Array.from(word, () => 'Backspace'),
 ]);
 const KEY_SPACING_MS = 150;
+/** A frame interval longer than this is a late frame (the desk's frame interval target). */
+const FRAME_BUDGET_MS = 20;
+/** After the last ArrowDown, how long its work (the detail pane following) counts as the keys'. */
+const PRESS_TAIL_MS = 500;
 /** When the ArrowDown presses start inside the window, so that they land in the full feed. */
 const ARROWS_AFTER_MS = 3_000;
 
@@ -1525,6 +1539,11 @@ async function runScenario(
     (h1.eluActive - h0.eluActive) / (h1.eluActive - h0.eluActive + h1.eluIdle - h0.eluIdle);
   const cpu = cpuRows(cpu0, cpu1, seconds, hz);
   const frameP = (p: number) => sortedPercentile(intervals, p);
+  const arrowTimes = probe.keys.filter((k) => k.tag === 'arrow').map((k) => k.timeStamp);
+  const late =
+    arrowTimes.length === 0
+      ? undefined
+      : lateFramesAround(probe.raf, arrowTimes, FRAME_BUDGET_MS, PRESS_TAIL_MS);
   const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
   const label = `e2e ${scenario.name}`;
 
@@ -1541,6 +1560,16 @@ async function runScenario(
             'count',
           ],
           [`${name}: longest input delay`, round(k.maxInputDelay), 'ms'],
+          ...(k.phases === undefined
+            ? []
+            : [
+                [
+                  `${name}: input delay / handlers / handlers to paint, p50 (Event Timing)`,
+                  phaseText(k.phases, 50),
+                  'ms',
+                ],
+                [`${name}: the same, p90`, phaseText(k.phases, 90), 'ms'],
+              ]),
           ...(k.eventTiming === undefined || k.attribute === undefined
             ? []
             : [[`${name}: Event Timing alone, p95`, round(k.eventTiming.p95), 'ms']]),
@@ -1566,6 +1595,15 @@ async function runScenario(
         ['frame interval p95', round(frameP(95)), 'ms'],
         ['frame interval p99', round(frameP(99)), 'ms'],
         ['frame interval max', round(intervals.at(-1) ?? Number.NaN), 'ms'],
+        ...(late === undefined
+          ? []
+          : [
+              [
+                `frames later than ${FRAME_BUDGET_MS} ms: before / during / after the ArrowDown presses`,
+                `${lateText(late.before)} / ${lateText(late.during)} / ${lateText(late.after)}`,
+                'late/frames',
+              ],
+            ]),
         ['animation frames', round(probe.raf.length / seconds, 1), '/s'],
         ['long tasks (> 50 ms)', longs.length, 'count'],
         ['long task max', round(longMax), 'ms'],

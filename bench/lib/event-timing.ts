@@ -38,6 +38,18 @@ export interface KeyToPaint {
   readonly belowThreshold: number;
   /** Of the matched: the longest wait from the event to its handlers (input delay). */
   readonly maxInputDelay: number;
+  /**
+   * The matched presses' entries split in three, each ascending (ms): input delay (the event's
+   * timeStamp to its first handler), handlers (first handler to the last one's end, the page's
+   * microtasks included) and to the paint (the handlers' end to the next paint). A key that
+   * paints late because the page was busy before it shows in the first; because its own work
+   * was long, in the second; because the frame that shows it was long or late, in the third.
+   */
+  readonly phases: {
+    readonly inputDelay: number[];
+    readonly handlers: number[];
+    readonly toPaint: number[];
+  };
 }
 
 /**
@@ -56,6 +68,7 @@ export function keyToPaint(
     .sort((a, b) => a.startTime - b.startTime);
   const used = new Uint8Array(keydowns.length);
   const perPress: number[] = [];
+  const phases = { inputDelay: [] as number[], handlers: [] as number[], toPaint: [] as number[] };
   let matched = 0;
   let maxInputDelay = 0;
   for (const press of presses) {
@@ -79,9 +92,20 @@ export function keyToPaint(
     matched++;
     perPress.push(e.duration);
     maxInputDelay = Math.max(maxInputDelay, e.processingStart - e.startTime);
+    phases.inputDelay.push(e.processingStart - e.startTime);
+    phases.handlers.push(e.processingEnd - e.processingStart);
+    phases.toPaint.push(e.startTime + e.duration - e.processingEnd);
   }
   const durations = [...perPress].sort((a, b) => a - b);
-  return { durations, perPress, matched, belowThreshold: presses.length - matched, maxInputDelay };
+  for (const list of Object.values(phases)) list.sort((a, b) => a - b);
+  return {
+    durations,
+    perPress,
+    matched,
+    belowThreshold: presses.length - matched,
+    maxInputDelay,
+    phases,
+  };
 }
 
 /** A paint the canvas watchlist announced: the selection it showed, and when (page clock). */

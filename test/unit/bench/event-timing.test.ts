@@ -130,3 +130,23 @@ describe('per press, for pairing the two measures', () => {
     expect(() => laterOfEach([1, 2], [1])).toThrow(RangeError);
   });
 });
+
+describe('keyToPaint phases', () => {
+  it('splits each matched entry into input delay, handlers and the time to the paint', () => {
+    const e = (start: number, delay: number, handlers: number, duration: number) => ({
+      name: 'keydown',
+      startTime: start,
+      duration,
+      processingStart: start + delay,
+      processingEnd: start + delay + handlers,
+    });
+    const out = keyToPaint(
+      [press(100), press(300), press(500)],
+      [e(100, 2, 3, 32), e(300, 10, 1, 48)],
+      16,
+    );
+    // The third press has no entry: in the durations at the threshold, in no phase.
+    expect(out.durations).toEqual([16, 32, 48]);
+    expect(out.phases).toEqual({ inputDelay: [2, 10], handlers: [1, 3], toPaint: [27, 37] });
+  });
+});
