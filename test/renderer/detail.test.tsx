@@ -449,6 +449,8 @@ describe('detailRest', () => {
     expect(detailRest(Number.NaN)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(200)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(1_000)).toBe(DETAIL_SETTLE_MS);
+    // The wall clock set back between two moves (useSettled measures with Date.now): a lone move.
+    expect(detailRest(-3_600_000)).toBe(DETAIL_SETTLE_MS);
     // A held-down key's auto-repeat (~33 ms): never less than a lone move's rest.
     expect(detailRest(33)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(150)).toBe(225);
