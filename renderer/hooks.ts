@@ -1,7 +1,7 @@
 /**
  * Small hooks the panels share.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useEffectEvent, useRef, useState } from 'react';
 
 /**
  * Wall-clock ms, refreshed every `intervalMs` while `active` (ages, countdowns, uptimes tick on
@@ -24,11 +24,16 @@ export function useNow(intervalMs = 1000, active = true): number {
  * to rest. The first value passes at once, and so does `undefined` (nothing to show is not work).
  *
  * `ms` may be a function of the time since the value's previous change (Infinity for the first),
- * so that how long a rest must be can follow the rhythm of the changes: see `detailRest`.
+ * so that how long a rest must be can follow the rhythm of the changes: see `detailRest`. It is
+ * read when the value changes: a new `ms` (or a new function) applies from the next change on.
  */
 export function useSettled<T>(value: T, ms: number | ((sinceLastChangeMs: number) => number)): T {
   const [settled, setSettled] = useState(value);
   const lastChange = useRef<number | undefined>(undefined);
+  // Asked when the value changes, and not a dependency of the wait: a rest written inline is a new
+  // function every render, and a holder that re-renders more often than the rest (a quote ticking
+  // beside the value) would otherwise restart the wait, and the clock of changes, every time.
+  const restAfter = useEffectEvent((since: number) => (typeof ms === 'number' ? ms : ms(since)));
   useEffect(() => {
     const now = Date.now();
     const since = lastChange.current === undefined ? Infinity : now - lastChange.current;
@@ -37,9 +42,9 @@ export function useSettled<T>(value: T, ms: number | ((sinceLastChangeMs: number
       setSettled(value);
       return undefined;
     }
-    const timer = setTimeout(() => setSettled(value), typeof ms === 'number' ? ms : ms(since));
+    const timer = setTimeout(() => setSettled(value), restAfter(since));
     return () => clearTimeout(timer);
-  }, [value, ms]);
+  }, [value]);
   return value === undefined ? value : settled;
 }
 

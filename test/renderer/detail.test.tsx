@@ -11,6 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TapeTrade, TapeUpdate } from '../../shared/api.ts';
 import { ok } from '../../shared/api.ts';
 import {
+  DETAIL_RUN_GAP_MS,
   DETAIL_RUN_REST_MAX_MS,
   DETAIL_SETTLE_MS,
   DetailPane,
@@ -197,6 +198,10 @@ describe('DetailPane', () => {
     await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
     vi.useFakeTimers();
     try {
+      // The fake clock starts from the real one, and the mount was the selection's last change: let
+      // the pane rest first, so that the first press is a move on its own however long the mount
+      // took on a loaded machine (past 67 ms it would count as a run).
+      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
       // Six presses a second. The first comes after a rest: a move on its own, followed after
       // DETAIL_SETTLE_MS. Each of the others comes 150 ms after the one before, so the pane
       // waits out the run's rhythm instead.
@@ -230,6 +235,10 @@ describe('DetailPane', () => {
     await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
     vi.useFakeTimers();
     try {
+      // The fake clock starts from the real one, and the mount was the selection's last change: let
+      // the pane rest first, so that the first press is a move on its own however long the mount
+      // took on a loaded machine (past 67 ms it would count as a run).
+      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
       for (const symbol of ['MSFT', 'NVDA']) {
         act(() => useMonitor.getState().selectSymbol(symbol));
         await act(() => vi.advanceTimersByTimeAsync(DETAIL_SETTLE_MS));
@@ -440,6 +449,8 @@ describe('detailRest', () => {
     expect(detailRest(Number.NaN)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(200)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(1_000)).toBe(DETAIL_SETTLE_MS);
+    // The wall clock set back between two moves (useSettled measures with Date.now): a lone move.
+    expect(detailRest(-3_600_000)).toBe(DETAIL_SETTLE_MS);
     // A held-down key's auto-repeat (~33 ms): never less than a lone move's rest.
     expect(detailRest(33)).toBe(DETAIL_SETTLE_MS);
     expect(detailRest(150)).toBe(225);
