@@ -23,26 +23,35 @@ export function useNow(intervalMs = 1000, active = true): number {
  * under a held-down or quickly pressed key) reaches whatever is costly to redo only when it comes
  * to rest. The first value passes at once, and so does `undefined` (nothing to show is not work).
  *
- * `ms` may be a function of the time since the value's previous change (Infinity for the first),
- * so that how long a rest must be can follow the rhythm of the changes: see `detailRest`. It is
- * read when the value changes: a new `ms` (or a new function) applies from the next change on.
+ * `ms` may be a function of the time since the value's previous change and of the gap between
+ * that change and the one before it (Infinity where there was none), so that how long a rest must
+ * be can follow the rhythm of the changes: see `detailRest`. It is read when the value changes: a
+ * new `ms` (or a new function) applies from the next change on.
  */
-export function useSettled<T>(value: T, ms: number | ((sinceLastChangeMs: number) => number)): T {
+export function useSettled<T>(
+  value: T,
+  ms: number | ((sinceLastChangeMs: number, gapBeforeMs: number) => number),
+): T {
   const [settled, setSettled] = useState(value);
   const lastChange = useRef<number | undefined>(undefined);
+  const gapBefore = useRef(Infinity);
   // Asked when the value changes, and not a dependency of the wait: a rest written inline is a new
   // function every render, and a holder that re-renders more often than the rest (a quote ticking
   // beside the value) would otherwise restart the wait, and the clock of changes, every time.
-  const restAfter = useEffectEvent((since: number) => (typeof ms === 'number' ? ms : ms(since)));
+  const restAfter = useEffectEvent((since: number, before: number) =>
+    typeof ms === 'number' ? ms : ms(since, before),
+  );
   useEffect(() => {
     const now = Date.now();
     const since = lastChange.current === undefined ? Infinity : now - lastChange.current;
+    const before = gapBefore.current;
     lastChange.current = now;
+    gapBefore.current = since;
     if (value === undefined) {
       setSettled(value);
       return undefined;
     }
-    const timer = setTimeout(() => setSettled(value), restAfter(since));
+    const timer = setTimeout(() => setSettled(value), restAfter(since, before));
     return () => clearTimeout(timer);
   }, [value]);
   return value === undefined ? value : settled;

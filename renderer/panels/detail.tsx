@@ -47,17 +47,22 @@ export const DETAIL_RUN_REST_MAX_MS = 300;
 
 /**
  * How long the selection must rest before the pane follows, given the time since its previous
- * move. A move on its own: DETAIL_SETTLE_MS. A move inside a run: half as long again as the run's
- * rhythm (at least DETAIL_SETTLE_MS, at most DETAIL_RUN_REST_MAX_MS), so a steady run of presses
- * loads no chart, bars or tape for the rows it passes over, only for the row where it stops.
+ * move and the gap between that move and the one before it. A move on its own: DETAIL_SETTLE_MS.
+ * A move inside a run: half as long again as the run's rhythm (at least DETAIL_SETTLE_MS, at most
+ * DETAIL_RUN_REST_MAX_MS), so a steady run of presses loads no chart, bars or tape for the rows
+ * it passes over, only for the row where it stops. The rhythm is the shorter of the last two
+ * gaps: a key held down and let go, then one press back to the row overshot, is followed at
+ * DETAIL_SETTLE_MS, not kept waiting as if the correction were a run of its own.
  * Each of those loads is a REST request against the account's per-minute budget and a late frame
  * or two while the keys are moving (bench e2e, desk, 40 presses 150 ms apart, three interleaved
  * pairs of runs: 91-104 frames late during the presses with the pane following each, 47-100 with
  * it waiting; 2026-12-07).
  */
-export function detailRest(sinceLastMoveMs: number): number {
-  if (!(sinceLastMoveMs < DETAIL_RUN_GAP_MS)) return DETAIL_SETTLE_MS;
-  return Math.min(DETAIL_RUN_REST_MAX_MS, Math.max(DETAIL_SETTLE_MS, sinceLastMoveMs * 1.5));
+export function detailRest(sinceLastMoveMs: number, gapBeforeMs = Infinity): number {
+  // A clock set back between two moves (a negative time) counts as a move on its own too.
+  if (!(sinceLastMoveMs >= 0 && sinceLastMoveMs < DETAIL_RUN_GAP_MS)) return DETAIL_SETTLE_MS;
+  const rhythm = gapBeforeMs >= 0 ? Math.min(sinceLastMoveMs, gapBeforeMs) : sinceLastMoveMs;
+  return Math.min(DETAIL_RUN_REST_MAX_MS, Math.max(DETAIL_SETTLE_MS, rhythm * 1.5));
 }
 
 /** Directory answers by symbol: the name of a symbol does not change while the app runs. */

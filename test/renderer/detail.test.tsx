@@ -230,6 +230,33 @@ describe('DetailPane', () => {
     );
   });
 
+  it('follows a press back to an overshot row at once after a held-down key', async () => {
+    const { api } = mount('AAPL');
+    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+    vi.useFakeTimers();
+    try {
+      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
+      // Held down: auto-repeat every 33 ms, let go on TSLA (one row too far).
+      for (const symbol of ['MSFT', 'NVDA', 'TSLA']) {
+        act(() => useMonitor.getState().selectSymbol(symbol));
+        await act(() => vi.advanceTimersByTimeAsync(33));
+      }
+      // TSLA is followed DETAIL_SETTLE_MS after the last repeat (the rhythm was the repeat's).
+      // One press back, 180 ms after it: NVDA is followed DETAIL_SETTLE_MS later, not 270 ms.
+      await act(() => vi.advanceTimersByTimeAsync(180 - 33));
+      act(() => useMonitor.getState().selectSymbol('NVDA'));
+      await act(() => vi.advanceTimersByTimeAsync(DETAIL_SETTLE_MS));
+      expect(within(pane()).getByRole('heading', { name: 'Detail: NVDA' })).toBeTruthy();
+    } finally {
+      vi.useRealTimers();
+    }
+    await waitFor(() =>
+      expect(api.calls.filter((c) => c.command === 'tape:watch').at(-1)?.input).toEqual({
+        symbol: 'NVDA',
+      }),
+    );
+  });
+
   it('follows every move of presses slow enough to read the pane between them', async () => {
     const { api } = mount('AAPL');
     await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
@@ -456,5 +483,17 @@ describe('detailRest', () => {
     expect(detailRest(150)).toBe(225);
     expect(detailRest(199)).toBeLessThanOrEqual(DETAIL_RUN_REST_MAX_MS);
     expect(detailRest(199)).toBeGreaterThan(199);
+  });
+
+  it('takes the shorter of the last two gaps as the rhythm of a run', () => {
+    // The second press of a run: the gap before it was a rest.
+    expect(detailRest(150, Infinity)).toBe(225);
+    expect(detailRest(150, 5_000)).toBe(225);
+    // A key held down (33 ms apart), let go, and one press back 180 ms later: not a run of 180.
+    expect(detailRest(180, 33)).toBe(DETAIL_SETTLE_MS);
+    // A lone move after a run is still a lone move, whatever the run's rhythm was.
+    expect(detailRest(5_000, 150)).toBe(DETAIL_SETTLE_MS);
+    // A clock set back before the previous move: the last gap alone.
+    expect(detailRest(150, -60_000)).toBe(225);
   });
 });

@@ -68,3 +68,32 @@ describe('useSettled', () => {
     expect(shown()).toBe('C');
   });
 });
+
+describe('useSettled rest function', () => {
+  it('is given the time since the last change and the gap between the two changes before', async () => {
+    vi.useFakeTimers();
+    const asked: [number, number][] = [];
+    const rest = (since: number, before: number) => {
+      asked.push([since, before]);
+      return 100;
+    };
+    function Gaps({ value }: { readonly value: string }): ReactNode {
+      return <output>{useSettled(value, rest)}</output>;
+    }
+    const view = render(<Gaps value="A" />);
+    await act(() => vi.advanceTimersByTimeAsync(500));
+    view.rerender(<Gaps value="B" />);
+    await act(() => vi.advanceTimersByTimeAsync(40));
+    view.rerender(<Gaps value="C" />);
+    await act(() => vi.advanceTimersByTimeAsync(180));
+    view.rerender(<Gaps value="D" />);
+    expect(asked).toEqual([
+      [Infinity, Infinity],
+      [500, Infinity],
+      [40, 500],
+      [180, 40],
+    ]);
+    await act(() => vi.advanceTimersByTimeAsync(100));
+    expect(shown()).toBe('D');
+  });
+});
