@@ -26,9 +26,10 @@ import {
 } from '../model/format.ts';
 import { useSettled } from '../hooks.ts';
 import { useMonitor } from '../store.ts';
+import { useTapeFrame } from '../tape-pace.ts';
 import { DetailChart } from './detail-chart.tsx';
 import { TradingStatusBlock } from './detail-status.tsx';
-import { TimesSales, useTapeFrame } from './times-sales.tsx';
+import { TimesSales } from './times-sales.tsx';
 import './detail.css';
 
 /**

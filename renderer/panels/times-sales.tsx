@@ -19,29 +19,7 @@ import { exchangeName } from '../model/exchanges.ts';
 import { formatClock, formatPrice, formatSize } from '../model/format.ts';
 import type { TapeRow } from '../model/trade-tape.ts';
 import { useMonitor } from '../store.ts';
-
-/**
- * A number that follows the store's `tapeVersion`, but changes at most once per animation frame:
- * what a component showing the tape re-renders on.
- */
-export function useTapeFrame(): number {
-  const [frame, setFrame] = useState(() => useMonitor.getState().tapeVersion);
-  useEffect(() => {
-    let pending: number | undefined;
-    const off = useMonitor.subscribe((state, previous) => {
-      if (state.tapeVersion === previous.tapeVersion || pending !== undefined) return;
-      pending = requestAnimationFrame(() => {
-        pending = undefined;
-        setFrame(useMonitor.getState().tapeVersion);
-      });
-    });
-    return () => {
-      off();
-      if (pending !== undefined) cancelAnimationFrame(pending);
-    };
-  }, []);
-  return frame;
-}
+import { useTapeFrame } from '../tape-pace.ts';
 
 const SIZE_FILTERS = [0, 100, 500, 1_000, 5_000, 10_000] as const;
 
