@@ -1,29 +1,75 @@
 /**
- * How the views of the tape (Times & Sales, the detail quote's tape fields) follow it: they
- * re-render on the store's `tapeVersion`, at most once per animation frame.
+ * The detail pane's one clock for what the tape moves. Times & Sales' rows, the quote's tape
+ * fields (exchanges, the day's range) and the chart's live candle redraw together, at most every
+ * TAPE_REDRAW_MS, in the same task and so in the same frame.
+ *
+ * Main sends the watched symbol's trades in batches every 150 ms (electron/market/tape.ts). Each
+ * batch redrawn on its own arrival shifted the tape's 50 rows, relaid and repainted the pane and
+ * redrew the chart about seven times a second, in frames of their own. On the desk that open pane
+ * brought 2-4 long tasks into every 20 s window and made most of the late frames outside the key
+ * presses (bench e2e desk, 2026-12-07: with Times & Sales hidden, 0 long tasks in three runs of
+ * three). A tape that moves four times a second still reads as live, and a lone batch after a
+ * quiet spell (a new symbol's first answer) is drawn at once.
  */
 import { useEffect, useState } from 'react';
 import { useMonitor } from './store.ts';
 
+/** The shortest time between two redraws of the tape's views. */
+export const TAPE_REDRAW_MS = 250;
+
+const listeners = new Set<() => void>();
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** Date.now() of the last redraw. */
+let last = -Infinity;
+let unsubscribe: (() => void) | undefined;
+
+function redraw(): void {
+  timer = undefined;
+  last = Date.now();
+  for (const listener of [...listeners]) {
+    try {
+      listener();
+    } catch (err) {
+      // One view's fault must not keep the others on an old tape.
+      console.error('tape redraw failed', err);
+    }
+  }
+}
+
+function tapeMoved(): void {
+  if (timer !== undefined) return;
+  timer = setTimeout(redraw, Math.max(0, last + TAPE_REDRAW_MS - Date.now()));
+}
+
 /**
- * A number that follows the store's `tapeVersion`, but changes at most once per animation frame:
- * what a component showing the tape re-renders on.
+ * Calls `listener` on the tape's clock: after the store's `tapeVersion` moved, at most once per
+ * TAPE_REDRAW_MS, every listener in the same task. Returns the unsubscribe.
+ */
+export function onTapeRedraw(listener: () => void): () => void {
+  listeners.add(listener);
+  unsubscribe ??= useMonitor.subscribe((state, previous) => {
+    if (state.tapeVersion !== previous.tapeVersion) tapeMoved();
+  });
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size > 0) return;
+    unsubscribe?.();
+    unsubscribe = undefined;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+}
+
+/**
+ * The store's `tapeVersion` on the tape's clock: what a component showing the tape re-renders on.
  */
 export function useTapeFrame(): number {
-  const [frame, setFrame] = useState(() => useMonitor.getState().tapeVersion);
+  const [version, setVersion] = useState(() => useMonitor.getState().tapeVersion);
   useEffect(() => {
-    let pending: number | undefined;
-    const off = useMonitor.subscribe((state, previous) => {
-      if (state.tapeVersion === previous.tapeVersion || pending !== undefined) return;
-      pending = requestAnimationFrame(() => {
-        pending = undefined;
-        setFrame(useMonitor.getState().tapeVersion);
-      });
-    });
-    return () => {
-      off();
-      if (pending !== undefined) cancelAnimationFrame(pending);
-    };
+    const take = () => setVersion(useMonitor.getState().tapeVersion);
+    // A tape that moved between the first render and this effect: drawn at once.
+    take();
+    return onTapeRedraw(take);
   }, []);
-  return frame;
+  return version;
 }

@@ -43,6 +43,7 @@ import {
 } from '../model/chart.ts';
 import { formatPrice, formatSize } from '../model/format.ts';
 import { useMonitor } from '../store.ts';
+import { onTapeRedraw } from '../tape-pace.ts';
 
 interface Palette {
   readonly bg: string;
@@ -282,8 +283,7 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     if (c === undefined) return;
     let live = true;
     let bars: ChartBar[] = [];
-    let frame: number | undefined;
-    let offStore: (() => void) | undefined;
+    let offTape: (() => void) | undefined;
     const requestedAt = Date.now();
     // The previous symbol's bars stay in the series, hidden (`data-state`), until these arrive:
     // clearing them would cost a redraw that nobody sees.
@@ -314,7 +314,6 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
     c.api.subscribeCrosshairMove(onCrosshair);
 
     const foldNew = (): void => {
-      frame = undefined;
       const state = useMonitor.getState();
       if (!live || state.tape.symbol !== symbol) return;
       const fresh = state.tape.since(seen);
@@ -369,15 +368,12 @@ export function DetailChart({ symbol }: { readonly symbol: string }): ReactNode 
         writeLegend(bars.at(-1));
         setLoad({ key, state: 'ready', bars: bars.length });
         foldNew();
-        offStore = useMonitor.subscribe((s, p) => {
-          if (s.tapeVersion !== p.tapeVersion && frame === undefined)
-            frame = requestAnimationFrame(foldNew);
-        });
+        // On the tape's clock: the live candle moves in the frame the Times & Sales rows do.
+        offTape = onTapeRedraw(foldNew);
       });
     return () => {
       live = false;
-      offStore?.();
-      if (frame !== undefined) cancelAnimationFrame(frame);
+      offTape?.();
       c.api.unsubscribeCrosshairMove(onCrosshair);
     };
   }, [symbol, range, key]);

@@ -2,8 +2,9 @@
  * Times & Sales: the latest trades of the watched symbol, newest on top, each coloured up or down
  * against the trade before it, with a minimum-size filter. It keeps up with the stream without
  * slowing the watchlist: main sends trades in batches (electron/market/tape.ts), the store folds
- * them into the TradeTape outside React, and this table draws at most once per animation frame
- * whatever the number of batches, over a bounded list (TAPE_ROWS).
+ * them into the TradeTape outside React, and this table draws on the tape's clock (tape-pace.ts:
+ * at most every TAPE_REDRAW_MS, with the chart's live candle) whatever the number of batches, over
+ * a bounded list (TAPE_ROWS).
  *
  * A screen reader gets a table with a caption; new trades are not announced (one line per trade
  * would drown every other announcement), the caption says how many are shown.

@@ -19,6 +19,7 @@ import {
 } from '../../renderer/panels/detail.tsx';
 import { TAPE_SHOWN_FIRST, TimesSales } from '../../renderer/panels/times-sales.tsx';
 import { useMonitor } from '../../renderer/store.ts';
+import { TAPE_REDRAW_MS } from '../../renderer/tape-pace.ts';
 import { FakeApi, T0, makeFrame, snapshot } from './fake-api.ts';
 
 vi.mock('../../renderer/panels/detail-chart.tsx', () => ({
@@ -449,23 +450,28 @@ describe('TimesSales', () => {
     expect(document.activeElement).toBe(screen.getByLabelText(/Times and sales of AAPL/));
   });
 
-  it('draws at most once per animation frame however many batches arrive', async () => {
+  it('redraws on the tape clock: a batch after a quiet spell at once, then every TAPE_REDRAW_MS', async () => {
     const api = await mountTape();
-    const frames: FrameRequestCallback[] = [];
-    const raf = vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => {
-      frames.push(cb);
-      return frames.length;
-    });
+    // An hour on: the clock keeps the time of its last redraw, which earlier tests' fake timers
+    // may have put ahead of the real one.
+    vi.useFakeTimers({ now: Date.now() + 3_600_000 });
     try {
-      act(() => {
-        for (let i = 0; i < 10; i++) api.emit('tape:trades', update('AAPL', [trade(10 + i)]));
-      });
-      expect(frames).toHaveLength(1);
+      // A quiet spell: the next batch is drawn in the next task.
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+      act(() => api.emit('tape:trades', update('AAPL', [trade(10)])));
       expect(bodyRows()).toHaveLength(0);
-      act(() => frames[0]?.(performance.now()));
-      expect(bodyRows()).toHaveLength(10);
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      expect(bodyRows()).toHaveLength(1);
+      // Ten batches right after it: one redraw, TAPE_REDRAW_MS after the last one.
+      act(() => {
+        for (let i = 0; i < 10; i++) api.emit('tape:trades', update('AAPL', [trade(11 + i)]));
+      });
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS - 1));
+      expect(bodyRows()).toHaveLength(1);
+      await act(() => vi.advanceTimersByTimeAsync(1));
+      expect(bodyRows()).toHaveLength(11);
     } finally {
-      raf.mockRestore();
+      vi.useRealTimers();
     }
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * The tape's clock against the real store and fake timers: every view of the tape redraws in the
+ * same task, at most once per TAPE_REDRAW_MS, and one view's fault does not stop the others.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useMonitor } from '../../renderer/store.ts';
+import { TAPE_REDRAW_MS, onTapeRedraw } from '../../renderer/tape-pace.ts';
+
+const bump = () => useMonitor.setState((s) => ({ tapeVersion: s.tapeVersion + 1 }));
+const offs: (() => void)[] = [];
+
+// The clock keeps the time of its last redraw across tests: each test starts an hour later.
+let hours = 0;
+beforeEach(() => {
+  vi.useFakeTimers({ now: Date.now() + ++hours * 3_600_000 });
+});
+
+afterEach(() => {
+  for (const off of offs.splice(0)) off();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('onTapeRedraw', () => {
+  it('calls every listener in one task, at most once per TAPE_REDRAW_MS', async () => {
+    const calls: string[] = [];
+    offs.push(onTapeRedraw(() => calls.push('rows')));
+    offs.push(onTapeRedraw(() => calls.push('candle')));
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    bump();
+    bump();
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(['rows', 'candle']);
+    bump();
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS - 1);
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toEqual(['rows', 'candle', 'rows', 'candle']);
+    // Nothing moved: nothing drawn.
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS * 4);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('keeps drawing the others when one listener throws, and stops with the last one gone', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const calls: string[] = [];
+    const offBad = onTapeRedraw(() => {
+      throw new Error('broken view');
+    });
+    const offGood = onTapeRedraw(() => calls.push('good'));
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    bump();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual(['good']);
+    expect(error).toHaveBeenCalledWith('tape redraw failed', expect.any(Error));
+    // A move, then every view gone before the redraw: no timer is left to fire.
+    bump();
+    offBad();
+    offGood();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    expect(calls).toEqual(['good']);
+  });
+});
