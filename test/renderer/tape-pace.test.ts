@@ -63,3 +63,20 @@ describe('onTapeRedraw', () => {
     expect(calls).toEqual(['good']);
   });
 });
+
+describe('onTapeRedraw and the wall clock', () => {
+  it('a clock set back after a redraw holds the next one no longer than TAPE_REDRAW_MS (review)', async () => {
+    const calls: number[] = [];
+    offs.push(onTapeRedraw(() => calls.push(Date.now())));
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    bump();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    // The system clock goes back an hour (a manual change, an NTP step, a VM resumed): the time of
+    // the last redraw is now an hour ahead of it.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    bump();
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    expect(calls).toHaveLength(2);
+  });
+});
