@@ -38,7 +38,10 @@ function redraw(): void {
 
 function tapeMoved(): void {
   if (timer !== undefined) return;
-  timer = setTimeout(redraw, Math.max(0, last + TAPE_REDRAW_MS - Date.now()));
+  // Never longer than TAPE_REDRAW_MS: a wall clock set back since the last redraw puts `last` in
+  // the future, and the tape would stand still for as long as the clock went back.
+  const wait = Math.min(TAPE_REDRAW_MS, Math.max(0, last + TAPE_REDRAW_MS - Date.now()));
+  timer = setTimeout(redraw, wait);
 }
 
 /**
