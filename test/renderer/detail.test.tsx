@@ -474,6 +474,39 @@ describe('TimesSales', () => {
       vi.useRealTimers();
     }
   });
+
+  it("draws a new symbol's first answer at once, however lately the last one's tape moved (review)", async () => {
+    const api = await mountTape();
+    api.handle('tape:watch', ({ symbol }) =>
+      ok(symbol === null ? null : update(symbol, [trade(400)], { reset: true })),
+    );
+    vi.useFakeTimers({ now: Date.now() + 3_600_000 });
+    try {
+      // AAPL's tape is live: a batch, drawn.
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+      act(() => api.emit('tape:trades', update('AAPL', [trade(100)])));
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      expect(bodyRows()).toHaveLength(1);
+      // 50 ms on, the pane shows MSFT, then tells main (the pane's effect): main answers at once
+      // with MSFT's recent trades. They are not an AAPL batch to pace behind the last one.
+      await act(() => vi.advanceTimersByTimeAsync(50));
+      tapeView?.rerender(<TimesSales symbol="MSFT" />);
+      await act(async () => {
+        await useMonitor.getState().watchTape('MSFT');
+      });
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      expect(bodyRows()).toHaveLength(1);
+      expect(within(bodyRows()[0]!).getAllByRole('cell')[1]?.textContent).toMatch(/^400\.00/);
+      // Then MSFT's batches are paced again.
+      act(() => api.emit('tape:trades', update('MSFT', [trade(401)])));
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      expect(bodyRows()).toHaveLength(1);
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+      expect(bodyRows()).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('detailRest', () => {
