@@ -8,10 +8,12 @@
  * redrew the chart about seven times a second, in frames of their own. On the desk that open pane
  * brought 2-4 long tasks into every 20 s window and made most of the late frames outside the key
  * presses (bench e2e desk, 2026-12-07: with Times & Sales hidden, 0 long tasks in three runs of
- * three). A tape that moves four times a second still reads as live, and a lone batch after a
- * quiet spell (a new symbol's first answer) is drawn at once.
+ * three). A tape that moves four times a second still reads as live. A lone batch after a quiet
+ * spell is drawn at once, and so is a tape that was replaced rather than added to (another symbol,
+ * main's first answer for it, another source): it is not one more batch of what was shown.
  */
 import { useEffect, useState } from 'react';
+import type { TradeTape } from './model/trade-tape.ts';
 import { useMonitor } from './store.ts';
 
 /** The shortest time between two redraws of the tape's views. */
@@ -22,10 +24,16 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 /** Date.now() of the last redraw. */
 let last = -Infinity;
 let unsubscribe: (() => void) | undefined;
+/** The tape and its epoch as last drawn: another one is drawn at once. */
+let drawnTape: TradeTape | undefined;
+let drawnEpoch = 0;
 
 function redraw(): void {
   timer = undefined;
   last = Date.now();
+  const { tape } = useMonitor.getState();
+  drawnTape = tape;
+  drawnEpoch = tape.epoch;
   for (const listener of [...listeners]) {
     try {
       listener();
@@ -36,7 +44,14 @@ function redraw(): void {
   }
 }
 
-function tapeMoved(): void {
+function tapeMoved(tape: TradeTape): void {
+  if (tape !== drawnTape || tape.epoch !== drawnEpoch) {
+    // Another symbol's tape (or a source's new one): the pane shows it empty until drawn, and
+    // its first answer comes right after the reset, while the last symbol's pace still holds.
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(redraw, 0);
+    return;
+  }
   if (timer !== undefined) return;
   // Never longer than TAPE_REDRAW_MS: a wall clock set back since the last redraw puts `last` in
   // the future, and the tape would stand still for as long as the clock went back.
@@ -46,12 +61,13 @@ function tapeMoved(): void {
 
 /**
  * Calls `listener` on the tape's clock: after the store's `tapeVersion` moved, at most once per
- * TAPE_REDRAW_MS, every listener in the same task. Returns the unsubscribe.
+ * TAPE_REDRAW_MS (a replaced tape at once), every listener in the same task. Returns the
+ * unsubscribe.
  */
 export function onTapeRedraw(listener: () => void): () => void {
   listeners.add(listener);
   unsubscribe ??= useMonitor.subscribe((state, previous) => {
-    if (state.tapeVersion !== previous.tapeVersion) tapeMoved();
+    if (state.tapeVersion !== previous.tapeVersion) tapeMoved(state.tape);
   });
   return () => {
     listeners.delete(listener);
