@@ -13,6 +13,7 @@ import type { ChartBar, Result, TapeUpdate, TradingStatusView } from '../../shar
 import { ok } from '../../shared/api.ts';
 import { DetailChart } from '../../renderer/panels/detail-chart.tsx';
 import { useMonitor } from '../../renderer/store.ts';
+import { TAPE_REDRAW_MS } from '../../renderer/tape-pace.ts';
 import { FakeApi, T0, snapshot } from './fake-api.ts';
 
 /** What the fake chart was asked to do, in order. */
@@ -280,5 +281,52 @@ describe('DetailChart', () => {
     expect(failed).toEqual(['candles.setData(0)', 'volume.setData(0)']);
     expect(box().dataset['state']).toBe('failed');
     expect(screen.getByRole('status').textContent).toMatch(/HTTP 500/);
+  });
+
+  it("folds the tape's new trades into the live candle on the tape's clock, and lets go on unmount (review)", async () => {
+    vi.useFakeTimers({ now: T0 + 10_000 });
+    try {
+      watch('AAPL', 95);
+      const chart = mount('AAPL');
+      await chart.respond(ok(bars(5, 100)));
+      const trades = (...at: number[]) =>
+        act(() => {
+          useMonitor.getState().tape.apply({
+            symbol: 'AAPL',
+            trades: at.map((time) => ({ time, price: 101, size: 10, exchange: 'V', conditions: [] })),
+            reset: false,
+            quote: undefined,
+            day: undefined,
+          });
+          useMonitor.setState((s) => ({ tapeVersion: s.tapeVersion + 1 }));
+        });
+      calls.length = 0;
+      // A trade from before the bars were asked for is in them already: nothing to fold.
+      trades(T0 - 1_000);
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+      expect(calls).toEqual([]);
+      // A new one after a quiet spell: folded in the tape's redraw, the next task, not before.
+      trades(Date.now());
+      expect(calls).toEqual([]);
+      await act(() => vi.advanceTimersByTimeAsync(0));
+      expect(calls).toEqual(['candles.update', 'volume.update']);
+      // Two batches right after: one fold of both, TAPE_REDRAW_MS after the last.
+      calls.length = 0;
+      trades(Date.now());
+      trades(Date.now() + 1);
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS - 1));
+      expect(calls).toEqual([]);
+      await act(() => vi.advanceTimersByTimeAsync(1));
+      expect(calls).toEqual(['candles.update', 'volume.update']);
+      // Gone: the tape's clock has nobody to call and sets no timer for a move.
+      chart.view.unmount();
+      calls.length = 0;
+      trades(Date.now());
+      expect(vi.getTimerCount()).toBe(0);
+      await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+      expect(calls).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
