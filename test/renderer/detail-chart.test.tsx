@@ -293,7 +293,13 @@ describe('DetailChart', () => {
         act(() => {
           useMonitor.getState().tape.apply({
             symbol: 'AAPL',
-            trades: at.map((time) => ({ time, price: 101, size: 10, exchange: 'V', conditions: [] })),
+            trades: at.map((time) => ({
+              time,
+              price: 101,
+              size: 10,
+              exchange: 'V',
+              conditions: [],
+            })),
             reset: false,
             quote: undefined,
             day: undefined,
