@@ -1,7 +1,8 @@
 /**
  * The renderer's copy of the watched symbol's tape (Times & Sales), folded from `tape:watch`
  * answers and `tape:trades` events, outside React like the quote board: the store bumps one
- * counter per batch and the detail pane reads this when it draws (once per animation frame).
+ * counter per batch and the detail pane reads this when it draws (on the tape's clock,
+ * renderer/tape-pace.ts).
  *
  * Rows are kept newest first, at most `capacity`, each numbered (`seq`, rising) so the chart can
  * fold the trades it has not seen yet, and marked up or down against the trade before it (a

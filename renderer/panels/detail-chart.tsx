@@ -1,9 +1,10 @@
 /**
  * The detail chart: candles and volume of one symbol in four ranges (1D of 1-minute bars, 5D of
  * 5-minute, 1M of hourly, 1Y of daily) from `market:bars`, drawn by TradingView's
- * lightweight-charts (Apache-2.0). The last candle moves live: every animation frame with new
- * trades on the tape folds them into it (the tape carries every trade of the watched symbol, so
- * the candle's high, low and volume are exact, which the conflated quote board could not give).
+ * lightweight-charts (Apache-2.0). The last candle moves live: each redraw of the tape's views
+ * (tape-pace.ts, with the Times & Sales rows) folds the new trades into it (the tape carries every
+ * trade of the watched symbol, so the candle's high, low and volume are exact, which the conflated
+ * quote board could not give).
  * The previous close is a dashed price line, the LULD band (limit up, limit down) a dotted pair;
  * the crosshair's values are written into the legend.
  *
