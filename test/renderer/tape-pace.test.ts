@@ -80,3 +80,40 @@ describe('onTapeRedraw and the wall clock', () => {
     expect(calls).toHaveLength(2);
   });
 });
+
+describe('onTapeRedraw and a hidden window', () => {
+  const setHidden = (hidden: boolean) => {
+    Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+    Object.defineProperty(document, 'visibilityState', {
+      value: hidden ? 'hidden' : 'visible',
+      configurable: true,
+    });
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+  afterEach(() => {
+    // Back to the document's own getters.
+    Reflect.deleteProperty(document, 'hidden');
+    Reflect.deleteProperty(document, 'visibilityState');
+  });
+
+  it('draws nothing while the window is hidden, and the latest tape once it is shown (review)', async () => {
+    const calls: number[] = [];
+    offs.push(onTapeRedraw(() => calls.push(useMonitor.getState().tapeVersion)));
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    // Minimised: the tape keeps moving (main sends batches whatever the window), timers still run
+    // (throttled to one a second in a hidden page), but nobody sees the rows.
+    setHidden(true);
+    for (let i = 0; i < 20; i++) {
+      bump();
+      await vi.advanceTimersByTimeAsync(150);
+    }
+    expect(calls).toEqual([]);
+    // Shown again: the tape as it is now, at once.
+    setHidden(false);
+    expect(calls).toEqual([useMonitor.getState().tapeVersion]);
+    // And paced as before.
+    bump();
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    expect(calls).toHaveLength(2);
+  });
+});
