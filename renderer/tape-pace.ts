@@ -10,7 +10,8 @@
  * presses (bench e2e desk, 2026-12-07: with Times & Sales hidden, 0 long tasks in three runs of
  * three). A tape that moves four times a second still reads as live. A lone batch after a quiet
  * spell is drawn at once, and so is a tape that was replaced rather than added to (another symbol,
- * main's first answer for it, another source): it is not one more batch of what was shown.
+ * main's first answer for it, another source): it is not one more batch of what was shown. A
+ * hidden window draws nothing until it is shown again.
  */
 import { useEffect, useState } from 'react';
 import type { TradeTape } from './model/trade-tape.ts';
@@ -27,9 +28,31 @@ let unsubscribe: (() => void) | undefined;
 /** The tape and its epoch as last drawn: another one is drawn at once. */
 let drawnTape: TradeTape | undefined;
 let drawnEpoch = 0;
+/** Whether a redraw waits for the window to be shown again. */
+let waitingForShow = false;
+
+function shown(): void {
+  if (document.hidden) return;
+  stopWaitingForShow();
+  redraw();
+}
+
+function stopWaitingForShow(): void {
+  if (!waitingForShow) return;
+  waitingForShow = false;
+  document.removeEventListener('visibilitychange', shown);
+}
 
 function redraw(): void {
   timer = undefined;
+  // A hidden window (minimised, another tab) shows nothing, yet its timers still run (once a
+  // second in Chromium): the views would render for nobody, which on animation frames they never
+  // did. They draw the tape as it is once the window is shown.
+  if (document.hidden) {
+    if (!waitingForShow) document.addEventListener('visibilitychange', shown);
+    waitingForShow = true;
+    return;
+  }
   last = Date.now();
   const { tape } = useMonitor.getState();
   drawnTape = tape;
@@ -45,6 +68,7 @@ function redraw(): void {
 }
 
 function tapeMoved(tape: TradeTape): void {
+  if (waitingForShow) return;
   if (tape !== drawnTape || tape.epoch !== drawnEpoch) {
     // Another symbol's tape (or a source's new one): the pane shows it empty until drawn, and
     // its first answer comes right after the reset, while the last symbol's pace still holds.
@@ -76,6 +100,7 @@ export function onTapeRedraw(listener: () => void): () => void {
     unsubscribe = undefined;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
+    stopWaitingForShow();
   };
 }
 
