@@ -2,9 +2,11 @@
  * The tape's clock against the real store and fake timers: every view of the tape redraws in the
  * same task, at most once per TAPE_REDRAW_MS, and one view's fault does not stop the others.
  */
+import { act, renderHook } from '@testing-library/react';
+import { StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useMonitor } from '../../renderer/store.ts';
-import { TAPE_REDRAW_MS, onTapeRedraw } from '../../renderer/tape-pace.ts';
+import { TAPE_REDRAW_MS, onTapeRedraw, useTapeFrame } from '../../renderer/tape-pace.ts';
 
 const bump = () => useMonitor.setState((s) => ({ tapeVersion: s.tapeVersion + 1 }));
 const offs: (() => void)[] = [];
@@ -115,5 +117,29 @@ describe('onTapeRedraw and a hidden window', () => {
     bump();
     await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
     expect(calls).toHaveLength(2);
+  });
+});
+
+describe('useTapeFrame', () => {
+  it('a view that comes as the last one goes, a redraw pending, starts on the latest tape (review)', async () => {
+    const offOld = onTapeRedraw(() => undefined);
+    await vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS);
+    bump();
+    await vi.advanceTimersByTimeAsync(0);
+    // A move right after a redraw: its redraw waits, then the only view goes (pane closed, or a
+    // symbol change's unmount) and takes that redraw with it.
+    bump();
+    expect(vi.getTimerCount()).toBe(1);
+    offOld();
+    expect(vi.getTimerCount()).toBe(0);
+    // The next view (StrictMode: mounted, unmounted, mounted again) shows that move all the same.
+    const { result, unmount } = renderHook(() => useTapeFrame(), { wrapper: StrictMode });
+    expect(result.current).toBe(useMonitor.getState().tapeVersion);
+    act(() => bump());
+    await act(() => vi.advanceTimersByTimeAsync(TAPE_REDRAW_MS));
+    expect(result.current).toBe(useMonitor.getState().tapeVersion);
+    unmount();
+    bump();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
