@@ -1,7 +1,9 @@
 /**
- * The detail pane's one clock for what the tape moves. Times & Sales' rows, the quote's tape
- * fields (exchanges, the day's range) and the chart's live candle redraw together, at most every
- * TAPE_REDRAW_MS, in the same task and so in the same frame.
+ * The detail pane's one clock for what the tape moves. Times & Sales' rows and the chart's live
+ * candle redraw together, at most every TAPE_REDRAW_MS, in the same task (React renders the rows
+ * in a task of its own right after it, before the next frame). The quote redraws on this clock
+ * too, and also on each board frame of its symbol: its bid, ask and last may run up to one pace
+ * ahead of the tape's top row, which is the fresher of the two for a trader.
  *
  * Main sends the watched symbol's trades in batches every 150 ms (electron/market/tape.ts). Each
  * batch redrawn on its own arrival shifted the tape's 50 rows, relaid and repainted the pane and
