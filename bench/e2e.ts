@@ -1539,9 +1539,13 @@ async function runScenario(
     (h1.eluActive - h0.eluActive) / (h1.eluActive - h0.eluActive + h1.eluIdle - h0.eluIdle);
   const cpu = cpuRows(cpu0, cpu1, seconds, hz);
   const frameP = (p: number) => sortedPercentile(intervals, p);
-  const arrowTimes = probe.keys.filter((k) => k.tag === 'arrow').map((k) => k.timeStamp);
+  // This scenario's presses only: the probe keeps every key pressed in the page, and the
+  // scenarios before this one pressed theirs in the same page.
+  const arrowTimes = probe.keys
+    .filter((k) => k.tag === 'arrow' && k.timeStamp >= mark0 && k.timeStamp <= mark1)
+    .map((k) => k.timeStamp);
   const late =
-    arrowTimes.length === 0
+    !keys || arrowTimes.length === 0
       ? undefined
       : lateFramesAround(probe.raf, arrowTimes, FRAME_BUDGET_MS, PRESS_TAIL_MS);
   const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
