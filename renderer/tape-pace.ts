@@ -5,9 +5,10 @@
  * too, and also on each board frame of its symbol: its bid, ask and last may run up to one pace
  * ahead of the tape's top row, which is the fresher of the two for a trader.
  *
- * Main sends the watched symbol's trades in batches every 150 ms (electron/market/tape.ts). Each
- * batch redrawn on its own arrival shifted the tape's 50 rows, relaid and repainted the pane and
- * redrew the chart about seven times a second, in frames of their own. On the desk that open pane
+ * Main sends the watched symbol's trades in batches at most every TAPE_PACE_MS, the same pace
+ * (electron/market/tape.ts), so a batch is mostly drawn as it arrives. When main sent them every
+ * 150 ms and each was redrawn on its own arrival, the tape's 50 rows shifted, the pane was relaid
+ * and repainted and the chart redrawn about seven times a second, in frames of their own. On the desk that open pane
  * brought 2-4 long tasks into every 20 s window and made most of the late frames outside the key
  * presses (bench e2e desk, 2026-12-07: with Times & Sales hidden, 0 long tasks in three runs of
  * three). A tape that moves four times a second still reads as live. A lone batch after a quiet
@@ -16,11 +17,12 @@
  * hidden window draws nothing until it is shown again.
  */
 import { useEffect, useState } from 'react';
+import { TAPE_PACE_MS } from '../shared/api.ts';
 import type { TradeTape } from './model/trade-tape.ts';
 import { useMonitor } from './store.ts';
 
-/** The shortest time between two redraws of the tape's views. */
-export const TAPE_REDRAW_MS = 250;
+/** The shortest time between two redraws of the tape's views: main's pace of batches. */
+export const TAPE_REDRAW_MS = TAPE_PACE_MS;
 
 const listeners = new Set<() => void>();
 let timer: ReturnType<typeof setTimeout> | undefined;

@@ -662,6 +662,14 @@ export interface TapeDay {
 }
 
 /**
+ * How often the watched symbol's tape moves on screen, once, at the source: main sends a view its
+ * batch of trades at most this often (electron/market/tape.ts), and the detail pane redraws what
+ * the tape moved at most this often (renderer/tape-pace.ts), so a batch is drawn when it arrives
+ * rather than waiting a second pace in the window. Four times a second reads as a live tape.
+ */
+export const TAPE_PACE_MS = 250;
+
+/**
  * What a view watching one symbol holds: `tape:watch` answers it whole, then `tape:trades`
  * events bring the trades since (oldest first) and the quote and day when they changed.
  */

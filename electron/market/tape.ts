@@ -18,7 +18,13 @@
  *
  * No electron import.
  */
-import type { TapeDay, TapeQuote, TapeTrade, TapeUpdate } from '../../shared/api.ts';
+import {
+  TAPE_PACE_MS,
+  type TapeDay,
+  type TapeQuote,
+  type TapeTrade,
+  type TapeUpdate,
+} from '../../shared/api.ts';
 import type { DataMessage } from '../../shared/market.ts';
 import type { AlpacaRest } from '../rest/alpaca-rest.ts';
 import type { Disposer, HandlerRegistry } from '../stream/handlers.ts';
@@ -27,7 +33,7 @@ import type { Logger } from '../stream/log.ts';
 export interface TapeOptions {
   /** Trades kept per watched symbol. Default 200. */
   readonly capacity?: number;
-  /** The longest a trade waits before it is sent. Default 150 ms. */
+  /** The longest a trade waits before it is sent. Default TAPE_PACE_MS (250 ms). */
   readonly flushMs?: number;
   /** Sends one batch to one view. */
   readonly send: (viewId: string, update: TapeUpdate) => void;
@@ -35,7 +41,7 @@ export interface TapeOptions {
 }
 
 export const DEFAULT_TAPE_CAPACITY = 200;
-export const DEFAULT_TAPE_FLUSH_MS = 150;
+export const DEFAULT_TAPE_FLUSH_MS = TAPE_PACE_MS;
 
 /** What a snapshot tells of a symbol when it is first watched. */
 export interface TapeSeed {
