@@ -64,6 +64,20 @@ function mount(selected: string | null) {
   return { api, view };
 }
 
+/**
+ * `mount`, the quote in, then fake timers with the selection at rest: the fake clock starts from
+ * the real one, and the mount was the selection's last change, so the pane rests
+ * DETAIL_RUN_GAP_MS first and the next press is a move on its own however long the mount took on
+ * a loaded machine (past 67 ms it would count as a run). The caller restores real timers.
+ */
+async function mountAtRest(selected: string) {
+  const mounted = mount(selected);
+  await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
+  vi.useFakeTimers();
+  await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
+  return mounted;
+}
+
 function pane(): HTMLElement {
   return screen.getByRole('region', { name: /^Detail: / });
 }
@@ -195,14 +209,8 @@ describe('DetailPane', () => {
   });
 
   it('waits for a pause in a steady run of presses, and loads only where the run stops', async () => {
-    const { api } = mount('AAPL');
-    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
-    vi.useFakeTimers();
+    const { api } = await mountAtRest('AAPL');
     try {
-      // The fake clock starts from the real one, and the mount was the selection's last change: let
-      // the pane rest first, so that the first press is a move on its own however long the mount
-      // took on a loaded machine (past 67 ms it would count as a run).
-      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
       // Six presses a second. The first comes after a rest: a move on its own, followed after
       // DETAIL_SETTLE_MS. Each of the others comes 150 ms after the one before, so the pane
       // waits out the run's rhythm instead.
@@ -232,11 +240,8 @@ describe('DetailPane', () => {
   });
 
   it('follows a press back to an overshot row at once after a held-down key', async () => {
-    const { api } = mount('AAPL');
-    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
-    vi.useFakeTimers();
+    const { api } = await mountAtRest('AAPL');
     try {
-      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
       // Held down: auto-repeat every 33 ms, let go on TSLA (one row too far).
       for (const symbol of ['MSFT', 'NVDA', 'TSLA']) {
         act(() => useMonitor.getState().selectSymbol(symbol));
@@ -259,14 +264,8 @@ describe('DetailPane', () => {
   });
 
   it('follows every move of presses slow enough to read the pane between them', async () => {
-    const { api } = mount('AAPL');
-    await waitFor(() => expect(quoteValue('Bid')).toMatch(/99\.50/));
-    vi.useFakeTimers();
+    const { api } = await mountAtRest('AAPL');
     try {
-      // The fake clock starts from the real one, and the mount was the selection's last change: let
-      // the pane rest first, so that the first press is a move on its own however long the mount
-      // took on a loaded machine (past 67 ms it would count as a run).
-      await act(() => vi.advanceTimersByTimeAsync(DETAIL_RUN_GAP_MS));
       for (const symbol of ['MSFT', 'NVDA']) {
         act(() => useMonitor.getState().selectSymbol(symbol));
         await act(() => vi.advanceTimersByTimeAsync(DETAIL_SETTLE_MS));
