@@ -70,7 +70,6 @@ export function keyToPaint(
   const perPress: number[] = [];
   const phases = { inputDelay: [] as number[], handlers: [] as number[], toPaint: [] as number[] };
   let matched = 0;
-  let maxInputDelay = 0;
   for (const press of presses) {
     let best = -1;
     let bestGap = Infinity;
@@ -91,7 +90,6 @@ export function keyToPaint(
     const e = keydowns[best]!;
     matched++;
     perPress.push(e.duration);
-    maxInputDelay = Math.max(maxInputDelay, e.processingStart - e.startTime);
     phases.inputDelay.push(e.processingStart - e.startTime);
     phases.handlers.push(e.processingEnd - e.processingStart);
     phases.toPaint.push(e.startTime + e.duration - e.processingEnd);
@@ -103,7 +101,8 @@ export function keyToPaint(
     perPress,
     matched,
     belowThreshold: presses.length - matched,
-    maxInputDelay,
+    // The input delays are sorted: the longest is the last (0 when nothing matched).
+    maxInputDelay: Math.max(0, phases.inputDelay.at(-1) ?? 0),
     phases,
   };
 }
