@@ -70,3 +70,9 @@ export function latencySummary(values: ArrayLike<number>): {
     max: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
   };
 }
+
+/** `value` to `digits` decimals, for a table. */
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
