@@ -281,6 +281,8 @@ interface FloorRun {
   readonly seconds: number;
   readonly cells: number;
   readonly traced: Awaited<ReturnType<typeof tracePage>>;
+  /** The app's keys on the floor page (scenarios with keys only). */
+  readonly keys: { readonly arrow: KeyFigures; readonly typing: KeyFigures } | undefined;
 }
 
 const ARROW_KEYS = Array.from({ length: 40 }, () => 'ArrowDown');
@@ -688,6 +690,8 @@ async function runFloor(
     await sleep(timing.windowMs);
     const mark1 = await page.evaluate<number>('performance.now()');
     const probe = await readProbe(page, mark0, mark1);
+    const keys =
+      app.arrow === undefined ? undefined : await floorKeys(page, app.scenario.name, log);
     const traced = await tracePage(
       stack.browser,
       context,
@@ -702,10 +706,76 @@ async function runFloor(
       seconds: (mark1 - mark0) / 1000,
       cells: shape.cells,
       traced,
+      keys,
     };
   } finally {
     await context.close().catch(() => undefined);
   }
+}
+
+/**
+ * The app's keys on the floor page, after its frame window (whose frames stay those of the cells
+ * alone): the same presses at the same pace under the same feed, measured the same way.
+ */
+async function floorKeys(
+  page: Page,
+  scenario: string,
+  log: (line: string) => void,
+): Promise<NonNullable<FloorRun['keys']>> {
+  if (!(await page.evaluate<boolean>(FOCUS_WATCHLIST)))
+    throw new Error('could not focus the DOM floor table for its keys');
+  await page.keyboard.press('Home');
+  const watched = await page.evaluate<boolean>('window.__benchWatchPaints()');
+  const before = await page.evaluate<string>(SELECTION);
+  await pressKeys(page, 'arrow', ARROW_KEYS, KEY_SPACING_MS);
+  if ((await page.evaluate<string>(SELECTION)) === before)
+    log(`warning: ArrowDown did not move the DOM floor's selection (${before || 'none'})`);
+  if (!(await page.evaluate<boolean>(FOCUS_ADD_BOX)))
+    throw new Error('no add box on the DOM floor page');
+  await pressKeys(page, 'type', TYPED_KEYS, KEY_SPACING_MS);
+  // The last press's entry and paint mark come after its paint.
+  await sleep(PRESS_TAIL_MS);
+  const pressed = await readProbe(page, 0, 0);
+  const keys = {
+    arrow: keyFigures(pressed, 'arrow', watched),
+    typing: keyFigures(pressed, 'type', false),
+  };
+  log(
+    `e2e ${scenario} DOM floor keys: ArrowDown p50 / p95 ${round(keys.arrow.p50)} / ${round(keys.arrow.p95)} ms, ` +
+      `add box ${round(keys.typing.p50)} / ${round(keys.typing.p95)} ms`,
+  );
+  return keys;
+}
+
+/** The app's keys beside the same keys on its DOM floor, or undefined where no keys ran. */
+function floorKeysTable(app: AppRun, floor: FloorRun): Table | undefined {
+  if (app.arrow === undefined || app.typing === undefined || floor.keys === undefined)
+    return undefined;
+  const line = (name: string, a: KeyFigures, f: KeyFigures) => {
+    const handlersToPaint = (k: KeyFigures) =>
+      k.phases === undefined ? Number.NaN : sortedPercentile(k.phases.toPaint, 50);
+    const cells = (k: KeyFigures) => [k.p50, k.p95, k.max, handlersToPaint(k)];
+    const [x, y] = [cells(a), cells(f)];
+    return [
+      [`${name}: app`, ...x.map((v) => round(v, 1))],
+      [`${name}: DOM floor`, ...y.map((v) => round(v, 1))],
+      [`${name}: app / floor`, ...x.map((v, i) => round(v / (y[i] ?? Number.NaN)))],
+    ];
+  };
+  return {
+    title: `e2e ${app.scenario.name}: keys against the DOM floor (ms)`,
+    columns: ['key', 'p50', 'p95', 'max', 'handlers to paint p50'],
+    rows: [
+      ...line('ArrowDown', app.arrow, floor.keys.arrow),
+      ...line('add box key', app.typing, floor.keys.typing),
+    ],
+    note:
+      `The same ${ARROW_KEYS.length} ArrowDown and ${TYPED_KEYS.length} add box keys, ${KEY_SPACING_MS} ms apart, on the ` +
+      "DOM floor page after its frame window (the feed and main still running), measured as the app's are. " +
+      'There, ArrowDown moves a highlighted row (its style and aria attributes) and marks the paint in the next ' +
+      'animation frame, as the canvas does; the page holds only the rows on screen, so a move past the last wraps ' +
+      "instead of scrolling. The add box is a bare input (the app's also filters and lists matches).",
+  };
 }
 
 /** The app beside its DOM floor: frame intervals and CPU per frame, and app / floor. */
@@ -893,6 +963,7 @@ export const run: Section = async (ctx) => {
       tables.push(
         ...r.pageTables,
         floorTable(r, floor),
+        ...[floorKeysTable(r, floor)].filter((t) => t !== undefined),
         ...r.traced.tables,
         ...floor.traced.tables.slice(0, 1),
       );
@@ -974,6 +1045,7 @@ export const run: Section = async (ctx) => {
                 },
                 longTasks: floors[i]!.longs,
                 cells: floors[i]!.cells,
+                ...(floors[i]!.keys === undefined ? {} : { keys: floors[i]!.keys }),
                 trace: floors[i]!.traced.details,
               },
             },

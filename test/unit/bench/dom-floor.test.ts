@@ -27,7 +27,7 @@ function count(text: string, needle: string): number {
 describe('floorPage', () => {
   it('holds the rows and columns asked for, with only the numeric cells as text to change', () => {
     const html = floorPage(SPEC, '/app.css');
-    expect(count(html, '<tr class="quote-row">')).toBe(12);
+    expect(count(html, '<tr class="quote-row" id="floor-row-')).toBe(12);
     expect(count(html, '<td class="num">')).toBe(12 * 3);
     expect(count(html, '<th scope="row" class="symbol">')).toBe(12);
     expect(count(html, '<th scope="col"')).toBe(5);
@@ -86,7 +86,7 @@ describe('startFloorServer', () => {
     const page = await fetch(second);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(count(await page.text(), '<tr class="quote-row">')).toBe(3);
+    expect(count(await page.text(), '<tr class="quote-row" id="floor-row-')).toBe(3);
 
     const css = await fetch(new URL('/app.css', first));
     expect(css.headers.get('content-type')).toBe('text/css');
