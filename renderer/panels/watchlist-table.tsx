@@ -15,11 +15,10 @@ import {
   useState,
 } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
-import { flushSync } from 'react-dom';
-import { useVirtualizer } from '@tanstack/react-virtual';
 import type { MouseEvent as ReactMouseEvent } from 'react';
 import type { Watchlist } from '../../shared/api.ts';
 import { QuoteGrid } from '../grid/quote-grid.ts';
+import { useRowWindow } from '../grid/row-window.ts';
 import { STALE_AFTER_MS, type Freshness } from '../model/board.ts';
 import {
   ACTIONS_WIDTH,
@@ -336,25 +335,23 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
       pacer.dispose();
     };
   }, [cells, pacer]);
-  const virtualizer = useVirtualizer({
+  const virtualizer = useRowWindow({
     count: order.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    rowHeight: ROW_HEIGHT,
+    overscan: 8,
     initialRect: { width: 1000, height: 600 },
-    // Not inside the scroll event while the rows now on screen are mounted already (the 12
-    // overscan rows): the canvas draws from the order and the scroll offset in the next animation
-    // frame, and the table's new rows can follow a task later. flushSync on every scroll made a
-    // scrolling ArrowDown render and lay out the whole table inside its scroll event (10.7 ms in
-    // one traced press, 5.2 ms the median of 28; keys trace of bench e2e, 2026-12-07). A jump
-    // past the mounted rows (End, a fling) renders at once, so
-    // that no frame shows the canvas's rows without their symbol cells.
-    useFlushSync: false,
-    onChange: (instance, sync) => {
+    // Not inside the scroll event while the rows now on screen are mounted already (8 or more
+    // either side): the canvas draws from the order and the scroll offset in the next animation
+    // frame, and the table's next block of rows can follow a task later. flushSync on every scroll
+    // made a scrolling ArrowDown render and lay out the whole table inside its scroll event (10.7
+    // ms in one traced press, 5.2 ms the median of 28; keys trace of bench e2e, 2026-12-07). A jump
+    // past the mounted rows (End, a fling) renders at once, so that no frame shows the canvas's
+    // rows without their symbol cells.
+    urgent: (instance, sync) => {
       const range = instance.range;
       const { first, last } = mountedRange.current;
-      if (sync && range !== null && (range.startIndex < first || range.endIndex > last))
-        flushSync(refresh);
+      return sync && range !== null && (range.startIndex < first || range.endIndex > last);
     },
   });
 

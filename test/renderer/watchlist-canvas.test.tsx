@@ -309,21 +309,31 @@ describe('the canvas watchlist', () => {
     }
   });
 
-  it('mounts rows a task after a short scroll, and at once after a jump past them', async () => {
+  it('mounts rows in blocks, a task after a short scroll, and at once after a jump past them', async () => {
     await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
     const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
     const mounted = (symbol: string) => document.getElementById(`quote-row-${symbol}`) !== null;
-    // 20 rows meet the area, 12 more are mounted below them.
+    // 20 rows meet the area, 8 more below them, out to the end of their block of 8: rows 0-31.
     expect(mounted('S31')).toBe(true);
-    expect(mounted('S33')).toBe(false);
-    // Two rows down: the rows on screen are mounted already; the table follows later.
+    expect(mounted('S32')).toBe(false);
+    // Two rows down: the margin (rows 22-29) is still inside the mounted block, so nothing moves.
     await act(async () => {
       area.scrollTop = 2 * 26;
       area.dispatchEvent(new Event('scroll'));
-      expect(mounted('S33')).toBe(false);
       await Promise.resolve();
     });
-    expect(mounted('S33')).toBe(true);
+    expect(mounted('S32')).toBe(false);
+    expect(mounted('S0')).toBe(true);
+    // Five rows down: the margin reaches row 32, and the next block (32-39) is mounted a task
+    // later, not inside the scroll event.
+    await act(async () => {
+      area.scrollTop = 5 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      expect(mounted('S32')).toBe(false);
+      await Promise.resolve();
+    });
+    expect(mounted('S39')).toBe(true);
+    expect(mounted('S40')).toBe(false);
     // Far past the mounted rows: rendered inside the scroll event, before any frame.
     await act(async () => {
       area.scrollTop = 80 * 26;
@@ -331,6 +341,7 @@ describe('the canvas watchlist', () => {
       expect(mounted('S80')).toBe(true);
       await Promise.resolve();
     });
+    expect(mounted('S31')).toBe(false);
   });
 
   it('paints the row under the pointer, and stops when it leaves', async () => {
