@@ -60,11 +60,17 @@ export interface GridLayout {
 }
 
 export interface GridElements {
-  /** The grid element: the canvas and the scroll area's parent, positioned. */
+  /** The grid element: the scroll area's parent. */
   readonly host: HTMLElement;
   readonly canvas: HTMLCanvasElement;
   /** The scroll area holding the accessible table (above the canvas, transparent). */
   readonly scroller: HTMLElement;
+  /**
+   * The canvas's parent inside the scroll area, under the table: it scrolls with the rows and is
+   * kept the table's size (so that the canvas, moved to the visible part, never makes the area
+   * taller or wider than its rows). Without one, the canvas sits beside the scroll area, over it.
+   */
+  readonly track?: HTMLElement;
 }
 
 /** What the e2e spec reads off the grid element: the cells the painter last drew. */
@@ -278,19 +284,40 @@ export class QuoteGrid {
     this.#header = header;
     this.#columnsKey = columnsKey;
     if (moved || full) this.#painter.invalidate();
+    const track = this.#el.track;
     if (view.width !== before.width || view.height !== before.height) {
-      // Over the scroll area's padding box: the rows line up with the table's, borders aside.
       const style = canvas.style;
-      style.left = `${scroller.offsetLeft - host.clientLeft + scroller.clientLeft}px`;
-      style.top = `${scroller.offsetTop - host.clientTop + scroller.clientTop}px`;
+      if (track === undefined) {
+        // Over the scroll area's padding box: the rows line up with the table's, borders aside.
+        style.left = `${scroller.offsetLeft - host.clientLeft + scroller.clientLeft}px`;
+        style.top = `${scroller.offsetTop - host.clientTop + scroller.clientTop}px`;
+      }
       style.width = `${view.width}px`;
       style.height = `${view.height}px`;
     }
+    if (track !== undefined) this.#follow(track, view);
     const whole = wholeRows(view, this.#layout.order.length);
     if (whole !== this.#visibleRows) {
       this.#visibleRows = whole;
       scroller.dataset.visibleRows = String(whole);
     }
+  }
+
+  /**
+   * Inside the scroll area the canvas moves with the rows: the compositor scrolls both together, so
+   * that a wheel never shows the values of one row beside the symbol of another, and each paint
+   * puts the canvas back over the visible part. The track takes the table's size, so the canvas
+   * never holds the area open past its rows (after rows are removed, say).
+   */
+  #follow(track: HTMLElement, view: GridViewport): void {
+    const table = this.#el.scroller.querySelector('table');
+    const width = `${Math.max(view.width, table?.offsetWidth ?? 0)}px`;
+    const height = `${Math.max(view.height, (table?.offsetTop ?? 0) + (table?.offsetHeight ?? 0))}px`;
+    const style = track.style;
+    if (style.width !== width) style.width = width;
+    if (style.height !== height) style.height = height;
+    const shift = `translate(${view.scrollLeft}px, ${view.scrollTop}px)`;
+    if (this.#el.canvas.style.transform !== shift) this.#el.canvas.style.transform = shift;
   }
 
   #watchRatio(): void {

@@ -304,12 +304,14 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
   // The canvas: made once the elements exist, painted per animation frame when something moved.
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const trackRef = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
     const host = hostRef.current;
     const canvas = canvasRef.current;
     const scroller = scrollRef.current;
-    if (host === null || canvas === null || scroller === null) return undefined;
-    const grid = new QuoteGrid({ host, canvas, scroller }, cellSources, {
+    const track = trackRef.current;
+    if (host === null || canvas === null || scroller === null || track === null) return undefined;
+    const grid = new QuoteGrid({ host, canvas, scroller, track }, cellSources, {
       rowHeight: ROW_HEIGHT,
       onShown: (focus, visible) => useMonitor.getState().setShown(focus, visible),
     });
@@ -505,7 +507,6 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
 
   return (
     <div className="quote-grid" ref={hostRef} data-paint-seq="0" data-painted-selection="">
-      <canvas ref={canvasRef} className="quote-canvas" aria-hidden="true" />
       <div
         id="watchlist-table-area"
         ref={scrollRef}
@@ -521,6 +522,9 @@ export function QuoteTable({ list }: { list: Watchlist }): ReactNode {
         onMouseOver={onPointerOver}
         onMouseLeave={() => gridRef.current?.hover(undefined)}
       >
+        <div className="quote-canvas-track" ref={trackRef} aria-hidden="true">
+          <canvas ref={canvasRef} className="quote-canvas" />
+        </div>
         <span className="visually-hidden" aria-live="polite">
           {selected !== undefined && selectedIndex >= 0
             ? `${selected} selected, ${selectedIndex + 1} of ${order.length}`

@@ -403,6 +403,93 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
     await shoot(page, testInfo, 'canvas-resized');
   });
 
+  test('a wheel scroll moves the canvas with the rows, and the area ends at its last row', async ({
+    page,
+    webApp,
+  }, testInfo) => {
+    await page.setViewportSize({ width: 1100, height: 480 });
+    await openHeld(page, webApp.url);
+    /** The area's scroll, and where the table's first row on screen is against its painted cell. */
+    const geometry = () =>
+      grid(page).evaluate((node) => {
+        interface Box {
+          left: number;
+          top: number;
+          width: number;
+          height: number;
+        }
+        interface El {
+          scrollTop: number;
+          readonly scrollHeight: number;
+          readonly clientHeight: number;
+          readonly offsetTop: number;
+          readonly offsetHeight: number;
+          getAttribute(name: string): string | null;
+          getBoundingClientRect(): Box;
+          querySelector(selector: string): El | null;
+          querySelectorAll(selector: string): Iterable<El>;
+          readonly children: ArrayLike<El>;
+        }
+        const host = node as unknown as El & { gridProbe: { cells(): Painted[] } };
+        const area = host.querySelector('#watchlist-table-area');
+        const table = host.querySelector('table.quotes');
+        const canvas = host.querySelector('canvas');
+        if (area === null || table === null || canvas === null) throw new Error('no grid parts');
+        const ids = [...host.querySelectorAll('thead th')].map((th) => th.getAttribute('data-col'));
+        const column = ids.indexOf('last');
+        const c = canvas.getBoundingClientRect();
+        const a = area.getBoundingClientRect();
+        // Each painted "last" cell against its DOM cell, both relative to the canvas.
+        const offsets: number[] = [];
+        for (const cell of host.gridProbe.cells()) {
+          if (cell.column !== 'last') continue;
+          const td = host.querySelector(`tr[data-symbol="${cell.symbol}"]`)?.children[column];
+          if (td === undefined) continue;
+          const box = td.getBoundingClientRect();
+          offsets.push(Math.abs(box.top - c.top - cell.y) + Math.abs(box.left - c.left - cell.x));
+        }
+        return {
+          scrollTop: area.scrollTop,
+          scrollHeight: area.scrollHeight,
+          clientHeight: area.clientHeight,
+          tableBottom: table.offsetTop + table.offsetHeight,
+          // The canvas covers the area's visible part wherever it is scrolled.
+          canvasTop: c.top - a.top,
+          worst: Math.max(...offsets),
+          cells: offsets.length,
+        };
+      });
+    const before = await geometry();
+    expect(before.scrollHeight).toBeGreaterThan(before.clientHeight);
+    const box = await area(page).boundingBox();
+    if (box === null) throw new Error('no scroll area box');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 100);
+    await expect.poll(async () => (await geometry()).scrollTop).toBeGreaterThan(0);
+    // Once the frame after the scroll is drawn, every painted value sits in its own row's cell.
+    await expect
+      .poll(async () => {
+        const now = await geometry();
+        return now.cells > 3 && now.worst <= 1 && Math.abs(now.canvasTop - 1) <= 1;
+      })
+      .toBe(true);
+    await expect.poll(() => disagreements(page)).toEqual([]);
+    // To the end: the canvas, moved down with the rows, holds the area no taller than the table.
+    await area(page).evaluate((node) => {
+      (node as unknown as { scrollTop: number }).scrollTop = 1e6;
+    });
+    await expect
+      .poll(async () => {
+        const now = await geometry();
+        return now.scrollTop > 0 && now.worst <= 1 && now.cells > 3;
+      })
+      .toBe(true);
+    const end = await geometry();
+    expect(end.scrollHeight).toBeLessThanOrEqual(end.tableBottom + 2);
+    expect(end.scrollTop + end.clientHeight).toBeGreaterThanOrEqual(end.scrollHeight - 1);
+    await shoot(page, testInfo, 'canvas-scrolled');
+  });
+
   test('a device pixel ratio of 2: a backing store twice the size, text drawn at it', async ({
     browser,
     webApp,

@@ -309,6 +309,29 @@ describe('the canvas watchlist', () => {
     }
   });
 
+  it('moves the canvas with the rows: back over the visible part in the frame after a scroll', async () => {
+    await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
+    const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
+    const canvas = document.querySelector('canvas.quote-canvas');
+    const track = canvas?.parentElement;
+    // Inside the scroll area, on a track of its own under the table.
+    expect(track?.classList.contains('quote-canvas-track')).toBe(true);
+    expect(track?.parentElement).toBe(area);
+    expect((canvas as HTMLElement | null)?.style.transform).toBe('translate(0px, 0px)');
+    await act(async () => {
+      area.scrollTop = 7 * 26;
+      area.dispatchEvent(new Event('scroll'));
+      await Promise.resolve();
+    });
+    // Not inside the scroll event: the next frame puts it back over what the area shows.
+    expect((canvas as HTMLElement | null)?.style.transform).toBe('translate(0px, 0px)');
+    await paint();
+    expect((canvas as HTMLElement | null)?.style.transform).toBe(`translate(0px, ${7 * 26}px)`);
+    expect(cell('S7', 'bid')?.y).toBe(HEADER);
+    // The track is at least the area's size (happy-dom lays out no table to be taller).
+    expect(track?.style.height).toBe(`${AREA.height}px`);
+  });
+
   it('mounts rows in blocks, a task after a short scroll, and at once after a jump past them', async () => {
     await mount(Array.from({ length: 100 }, (_, i) => `S${i}`));
     const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
