@@ -519,8 +519,40 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
     const lastSymbol = await rows.last().getAttribute('data-symbol');
     if (lastSymbol === null) throw new Error('no last row');
     const before = await geometry(page);
+    // Every frame from here, as shown (read in a task after it): where the canvas was moved to
+    // against where the area was scrolled. Apart, the values stand a row off their symbols.
+    await grid(page).evaluate((node) => {
+      interface Frames {
+        requestAnimationFrame(cb: () => void): number;
+        setTimeout(cb: () => void, ms: number): number;
+      }
+      const host = node as unknown as {
+        querySelector(s: string): { scrollTop: number; style: { transform: string } } | null;
+        apart?: string[];
+      };
+      const win = globalThis as unknown as Frames;
+      const apart: string[] = [];
+      host.apart = apart;
+      const frame = () => {
+        win.setTimeout(() => {
+          const canvas = host.querySelector('canvas');
+          const scroller = host.querySelector('#watchlist-table-area');
+          if (canvas === null || scroller === null) return;
+          const y = /translate\([^,]+, ([-\d.]+)px\)/.exec(canvas.style.transform)?.[1];
+          if (Math.abs(Number(y) - scroller.scrollTop) > 0.5)
+            apart.push(`canvas at ${y}, area at ${scroller.scrollTop}`);
+        }, 0);
+        win.requestAnimationFrame(frame);
+      };
+      win.requestAnimationFrame(frame);
+    });
     await page.getByRole('button', { name: `Remove ${lastSymbol}`, exact: true }).click();
     await expect(rowHeader(page, lastSymbol)).toHaveCount(0);
+    await page.waitForTimeout(300);
+    // Not one frame with the canvas away from the rows (the area's scroll clamped after it moved).
+    expect(
+      await grid(page).evaluate((node) => (node as unknown as { apart: string[] }).apart),
+    ).toEqual([]);
     // The area ends at its (new) last row, scrolled to it, with every value in its row's cell.
     await expect
       .poll(async () => {
