@@ -263,9 +263,16 @@ export class QuoteGrid {
       header.push({ id, offsetLeft: th.offsetLeft, offsetWidth: th.offsetWidth });
     }
     const columnsKey = header.map((h) => `${h.id}:${h.offsetLeft}:${h.offsetWidth}`).join(',');
+    const width = scroller.clientWidth;
+    const height = scroller.clientHeight;
+    // The track before the offsets: rows removed at the end of a list scrolled to it clamp the
+    // area's scroll only once the track is no taller than the table, and the canvas moved to the
+    // offset from before that clamp stood a row off its rows for a frame.
+    const track = this.#el.track;
+    if (track !== undefined) this.#fitTrack(track, width, height);
     const view: GridViewport = {
-      width: scroller.clientWidth,
-      height: scroller.clientHeight,
+      width,
+      height,
       top: head?.offsetHeight ?? 0,
       scrollTop: scroller.scrollTop,
       scrollLeft: scroller.scrollLeft,
@@ -284,7 +291,6 @@ export class QuoteGrid {
     this.#header = header;
     this.#columnsKey = columnsKey;
     if (moved || full) this.#painter.invalidate();
-    const track = this.#el.track;
     if (view.width !== before.width || view.height !== before.height) {
       const style = canvas.style;
       if (track === undefined) {
@@ -295,7 +301,7 @@ export class QuoteGrid {
       style.width = `${view.width}px`;
       style.height = `${view.height}px`;
     }
-    if (track !== undefined) this.#follow(track, view);
+    if (track !== undefined) this.#follow(view);
     const whole = wholeRows(view, this.#layout.order.length);
     if (whole !== this.#visibleRows) {
       this.#visibleRows = whole;
@@ -306,18 +312,22 @@ export class QuoteGrid {
   /**
    * Inside the scroll area the canvas moves with the rows: the compositor scrolls both together, so
    * that a wheel never shows the values of one row beside the symbol of another, and each paint
-   * puts the canvas back over the visible part. The track takes the table's size, so the canvas
-   * never holds the area open past its rows (after rows are removed, say).
+   * puts the canvas back over the visible part. The track (#fitTrack) takes the table's size, so
+   * the canvas never holds the area open past its rows (after rows are removed, say).
    */
-  #follow(track: HTMLElement, view: GridViewport): void {
+  #follow(view: GridViewport): void {
+    const shift = `translate(${view.scrollLeft}px, ${view.scrollTop}px)`;
+    if (this.#el.canvas.style.transform !== shift) this.#el.canvas.style.transform = shift;
+  }
+
+  /** The track takes the table's size, or the area's where the table is smaller. */
+  #fitTrack(track: HTMLElement, areaWidth: number, areaHeight: number): void {
     const table = this.#el.scroller.querySelector('table');
-    const width = `${Math.max(view.width, table?.offsetWidth ?? 0)}px`;
-    const height = `${Math.max(view.height, (table?.offsetTop ?? 0) + (table?.offsetHeight ?? 0))}px`;
+    const width = `${Math.max(areaWidth, table?.offsetWidth ?? 0)}px`;
+    const height = `${Math.max(areaHeight, (table?.offsetTop ?? 0) + (table?.offsetHeight ?? 0))}px`;
     const style = track.style;
     if (style.width !== width) style.width = width;
     if (style.height !== height) style.height = height;
-    const shift = `translate(${view.scrollLeft}px, ${view.scrollTop}px)`;
-    if (this.#el.canvas.style.transform !== shift) this.#el.canvas.style.transform = shift;
   }
 
   #watchRatio(): void {

@@ -176,6 +176,71 @@ async function cellOf(page: Page, symbol: string, column: string): Promise<Paint
 }
 
 /**
+ * The area's scroll and size, where the canvas sits against the area, and how far each painted
+ * "last" value is from its row's DOM cell (the worst of them, in CSS pixels).
+ */
+function geometry(page: Page) {
+  return grid(page).evaluate((node) => {
+    interface Box {
+      left: number;
+      top: number;
+      width: number;
+      height: number;
+    }
+    interface El {
+      scrollTop: number;
+      readonly scrollLeft: number;
+      readonly scrollWidth: number;
+      readonly clientWidth: number;
+      readonly scrollHeight: number;
+      readonly clientHeight: number;
+      readonly offsetTop: number;
+      readonly offsetHeight: number;
+      readonly offsetLeft: number;
+      readonly offsetWidth: number;
+      getAttribute(name: string): string | null;
+      getBoundingClientRect(): Box;
+      querySelector(selector: string): El | null;
+      querySelectorAll(selector: string): Iterable<El>;
+      readonly children: ArrayLike<El>;
+    }
+    const host = node as unknown as El & { gridProbe: { cells(): Painted[] } };
+    const area = host.querySelector('#watchlist-table-area');
+    const table = host.querySelector('table.quotes');
+    const canvas = host.querySelector('canvas');
+    if (area === null || table === null || canvas === null) throw new Error('no grid parts');
+    const ids = [...host.querySelectorAll('thead th')].map((th) => th.getAttribute('data-col'));
+    const column = ids.indexOf('last');
+    const c = canvas.getBoundingClientRect();
+    const a = area.getBoundingClientRect();
+    // Each painted "last" cell against its DOM cell, both relative to the canvas.
+    const offsets: number[] = [];
+    for (const cell of host.gridProbe.cells()) {
+      if (cell.column !== 'last') continue;
+      const td = host.querySelector(`tr[data-symbol="${cell.symbol}"]`)?.children[column];
+      if (td === undefined) continue;
+      const box = td.getBoundingClientRect();
+      offsets.push(Math.abs(box.top - c.top - cell.y) + Math.abs(box.left - c.left - cell.x));
+    }
+    return {
+      scrollTop: area.scrollTop,
+      scrollHeight: area.scrollHeight,
+      clientHeight: area.clientHeight,
+      tableBottom: table.offsetTop + table.offsetHeight,
+      tableRight: table.offsetLeft + table.offsetWidth,
+      // The canvas covers the area's visible part wherever it is scrolled.
+      canvasTop: c.top - a.top,
+      canvasLeft: c.left - a.left,
+      scrollLeft: area.scrollLeft,
+      scrollWidth: area.scrollWidth,
+      clientWidth: area.clientWidth,
+      worst: Math.max(...offsets),
+      cells: offsets.length,
+    };
+  });
+}
+
+/**
  * Opens the app and stops the stream once the rows have values: what the canvas drew and what
  * the table says can then be compared exactly (the table follows the canvas at about 2 Hz).
  */
@@ -409,67 +474,17 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
   }, testInfo) => {
     await page.setViewportSize({ width: 1100, height: 480 });
     await openHeld(page, webApp.url);
-    /** The area's scroll, and where the table's first row on screen is against its painted cell. */
-    const geometry = () =>
-      grid(page).evaluate((node) => {
-        interface Box {
-          left: number;
-          top: number;
-          width: number;
-          height: number;
-        }
-        interface El {
-          scrollTop: number;
-          readonly scrollHeight: number;
-          readonly clientHeight: number;
-          readonly offsetTop: number;
-          readonly offsetHeight: number;
-          getAttribute(name: string): string | null;
-          getBoundingClientRect(): Box;
-          querySelector(selector: string): El | null;
-          querySelectorAll(selector: string): Iterable<El>;
-          readonly children: ArrayLike<El>;
-        }
-        const host = node as unknown as El & { gridProbe: { cells(): Painted[] } };
-        const area = host.querySelector('#watchlist-table-area');
-        const table = host.querySelector('table.quotes');
-        const canvas = host.querySelector('canvas');
-        if (area === null || table === null || canvas === null) throw new Error('no grid parts');
-        const ids = [...host.querySelectorAll('thead th')].map((th) => th.getAttribute('data-col'));
-        const column = ids.indexOf('last');
-        const c = canvas.getBoundingClientRect();
-        const a = area.getBoundingClientRect();
-        // Each painted "last" cell against its DOM cell, both relative to the canvas.
-        const offsets: number[] = [];
-        for (const cell of host.gridProbe.cells()) {
-          if (cell.column !== 'last') continue;
-          const td = host.querySelector(`tr[data-symbol="${cell.symbol}"]`)?.children[column];
-          if (td === undefined) continue;
-          const box = td.getBoundingClientRect();
-          offsets.push(Math.abs(box.top - c.top - cell.y) + Math.abs(box.left - c.left - cell.x));
-        }
-        return {
-          scrollTop: area.scrollTop,
-          scrollHeight: area.scrollHeight,
-          clientHeight: area.clientHeight,
-          tableBottom: table.offsetTop + table.offsetHeight,
-          // The canvas covers the area's visible part wherever it is scrolled.
-          canvasTop: c.top - a.top,
-          worst: Math.max(...offsets),
-          cells: offsets.length,
-        };
-      });
-    const before = await geometry();
+    const before = await geometry(page);
     expect(before.scrollHeight).toBeGreaterThan(before.clientHeight);
     const box = await area(page).boundingBox();
     if (box === null) throw new Error('no scroll area box');
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, 100);
-    await expect.poll(async () => (await geometry()).scrollTop).toBeGreaterThan(0);
+    await expect.poll(async () => (await geometry(page)).scrollTop).toBeGreaterThan(0);
     // Once the frame after the scroll is drawn, every painted value sits in its own row's cell.
     await expect
       .poll(async () => {
-        const now = await geometry();
+        const now = await geometry(page);
         return now.cells > 3 && now.worst <= 1 && Math.abs(now.canvasTop - 1) <= 1;
       })
       .toBe(true);
@@ -480,14 +495,112 @@ test.describe('the canvas watchlist with the stream held (values hold still)', (
     });
     await expect
       .poll(async () => {
-        const now = await geometry();
+        const now = await geometry(page);
         return now.scrollTop > 0 && now.worst <= 1 && now.cells > 3;
       })
       .toBe(true);
-    const end = await geometry();
+    const end = await geometry(page);
     expect(end.scrollHeight).toBeLessThanOrEqual(end.tableBottom + 2);
     expect(end.scrollTop + end.clientHeight).toBeGreaterThanOrEqual(end.scrollHeight - 1);
     await shoot(page, testInfo, 'canvas-scrolled');
+  });
+
+  test('rows removed at the bottom: the area shrinks and the canvas stays over its rows', async ({
+    page,
+    webApp,
+  }) => {
+    await page.setViewportSize({ width: 1100, height: 480 });
+    await openHeld(page, webApp.url);
+    await area(page).evaluate((node) => {
+      (node as unknown as { scrollTop: number }).scrollTop = 1e6;
+    });
+    await expect.poll(async () => (await geometry(page)).worst).toBeLessThanOrEqual(1);
+    const rows = watchlist(page).locator('tbody tr.quote-row');
+    const lastSymbol = await rows.last().getAttribute('data-symbol');
+    if (lastSymbol === null) throw new Error('no last row');
+    const before = await geometry(page);
+    // Every frame from here, as shown (read in a task after it): where the canvas was moved to
+    // against where the area was scrolled. Apart, the values stand a row off their symbols.
+    await grid(page).evaluate((node) => {
+      interface Frames {
+        requestAnimationFrame(cb: () => void): number;
+        setTimeout(cb: () => void, ms: number): number;
+      }
+      const host = node as unknown as {
+        querySelector(s: string): { scrollTop: number; style: { transform: string } } | null;
+        apart?: string[];
+      };
+      const win = globalThis as unknown as Frames;
+      const apart: string[] = [];
+      host.apart = apart;
+      const frame = () => {
+        win.setTimeout(() => {
+          const canvas = host.querySelector('canvas');
+          const scroller = host.querySelector('#watchlist-table-area');
+          if (canvas === null || scroller === null) return;
+          const y = /translate\([^,]+, ([-\d.]+)px\)/.exec(canvas.style.transform)?.[1];
+          if (Math.abs(Number(y) - scroller.scrollTop) > 0.5)
+            apart.push(`canvas at ${y}, area at ${scroller.scrollTop}`);
+        }, 0);
+        win.requestAnimationFrame(frame);
+      };
+      win.requestAnimationFrame(frame);
+    });
+    await page.getByRole('button', { name: `Remove ${lastSymbol}`, exact: true }).click();
+    await expect(rowHeader(page, lastSymbol)).toHaveCount(0);
+    await page.waitForTimeout(300);
+    // Not one frame with the canvas away from the rows (the area's scroll clamped after it moved).
+    expect(
+      await grid(page).evaluate((node) => (node as unknown as { apart: string[] }).apart),
+    ).toEqual([]);
+    // The area ends at its (new) last row, scrolled to it, with every value in its row's cell.
+    await expect
+      .poll(async () => {
+        const now = await geometry(page);
+        return {
+          shorter: now.scrollHeight < before.scrollHeight,
+          atEnd: Math.abs(now.scrollTop + now.clientHeight - now.scrollHeight) <= 1,
+          fits: now.scrollHeight <= now.tableBottom + 2,
+          aligned: now.cells > 3 && now.worst <= 1,
+          over: Math.abs(now.canvasTop - 1) <= 1,
+        };
+      })
+      .toEqual({ shorter: true, atEnd: true, fits: true, aligned: true, over: true });
+    await expect.poll(() => disagreements(page)).toEqual([]);
+    // Put it back for the next tests (added at the end, where it was).
+    const input = page.getByRole('combobox', { name: 'Add symbol' });
+    await input.fill(lastSymbol);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(rowHeader(page, lastSymbol)).toHaveCount(1);
+  });
+
+  test('a narrow window scrolled sideways: the canvas stays over the area, values in their cells', async ({
+    page,
+    webApp,
+  }) => {
+    await page.setViewportSize({ width: 560, height: 900 });
+    await openHeld(page, webApp.url);
+    const start = await geometry(page);
+    expect(start.scrollWidth).toBeGreaterThan(start.clientWidth);
+    await area(page).evaluate((node) => {
+      const el = node as unknown as { scrollLeft: number; scrollTop: number };
+      // Far enough that the symbols scroll away, not so far that "last" (the cells compared) does.
+      el.scrollLeft = 80;
+      el.scrollTop = 1e6;
+    });
+    await expect
+      .poll(async () => {
+        const now = await geometry(page);
+        return {
+          sideways: now.scrollLeft > 0,
+          aligned: now.cells > 3 && now.worst <= 1,
+          over: Math.abs(now.canvasTop - 1) <= 1 && Math.abs(now.canvasLeft - 1) <= 1,
+          // The canvas, moved right with the area, holds it no wider than the table.
+          wide: now.scrollWidth <= now.tableRight + 1,
+        };
+      })
+      .toEqual({ sideways: true, aligned: true, over: true, wide: true });
+    await expect.poll(() => disagreements(page)).toEqual([]);
   });
 
   test('a device pixel ratio of 2: a backing store twice the size, text drawn at it', async ({
