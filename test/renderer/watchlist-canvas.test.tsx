@@ -137,6 +137,19 @@ function ctx(): RecordingContext {
   return last;
 }
 
+/**
+ * Scrolls `area` to `top` px and sends its scroll event, inside act; `during` runs inside the
+ * event's task, before React's own work after it.
+ */
+async function scrollArea(area: HTMLElement, top: number, during?: () => void): Promise<void> {
+  await act(async () => {
+    area.scrollTop = top;
+    area.dispatchEvent(new Event('scroll'));
+    during?.();
+    await Promise.resolve();
+  });
+}
+
 describe('the canvas watchlist', () => {
   it('draws a folded frame in the next animation frame, and then only the cells it changed', async () => {
     await mount(['AAPL', 'MSFT']);
@@ -203,11 +216,7 @@ describe('the canvas watchlist', () => {
     await waitFor(() => expect(api.callsOf('frames:focus').at(-1)).toEqual({ symbols: first }));
     const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
     // Scrolled 30 rows down: rows 30-49 on screen, 20-59 shown.
-    await act(async () => {
-      area.scrollTop = 30 * 26;
-      area.dispatchEvent(new Event('scroll'));
-      await Promise.resolve();
-    });
+    await scrollArea(area, 30 * 26);
     await paint();
     expect(useMonitor.getState().shown).toEqual(symbols(20, 60));
     // A selection far away is shown too (the detail pane follows it).
@@ -259,11 +268,7 @@ describe('the canvas watchlist', () => {
       });
       // Scrolled into view: the next sweep writes it.
       const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
-      await act(async () => {
-        area.scrollTop = 10 * 26;
-        area.dispatchEvent(new Event('scroll'));
-        await Promise.resolve();
-      });
+      await scrollArea(area, 10 * 26);
       await act(async () => {
         api.pushFrame(makeFrame(21, [{ symbol: 'S1', bid: 12 }]));
         await Promise.resolve();
@@ -280,11 +285,7 @@ describe('the canvas watchlist', () => {
     expect(area.dataset.visibleRows).toBe('19');
     expect(new Set(cells().map((c) => c.symbol)).size).toBe(20);
     // Scrolled by half a row: the first row is cut at the top now, the 20th still at the bottom.
-    await act(async () => {
-      area.scrollTop = 13;
-      area.dispatchEvent(new Event('scroll'));
-      await Promise.resolve();
-    });
+    await scrollArea(area, 13);
     await paint();
     expect(area.dataset.visibleRows).toBe('18');
     expect(cell('S0', 'bid')?.y).toBe(HEADER - 13);
@@ -295,11 +296,7 @@ describe('the canvas watchlist', () => {
     const area = screen.getByRole('group', { name: /Main: 100 symbols/ });
     const width = vi.spyOn(HTMLElement.prototype, 'offsetWidth', 'get');
     try {
-      await act(async () => {
-        area.scrollTop = 5 * 26;
-        area.dispatchEvent(new Event('scroll'));
-        await Promise.resolve();
-      });
+      await scrollArea(area, 5 * 26);
       expect(width).not.toHaveBeenCalled();
       await paint();
       expect(width).toHaveBeenCalled();
@@ -318,11 +315,7 @@ describe('the canvas watchlist', () => {
     expect(track?.classList.contains('quote-canvas-track')).toBe(true);
     expect(track?.parentElement).toBe(area);
     expect((canvas as HTMLElement | null)?.style.transform).toBe('translate(0px, 0px)');
-    await act(async () => {
-      area.scrollTop = 7 * 26;
-      area.dispatchEvent(new Event('scroll'));
-      await Promise.resolve();
-    });
+    await scrollArea(area, 7 * 26);
     // Not inside the scroll event: the next frame puts it back over what the area shows.
     expect((canvas as HTMLElement | null)?.style.transform).toBe('translate(0px, 0px)');
     await paint();
@@ -340,30 +333,16 @@ describe('the canvas watchlist', () => {
     expect(mounted('S31')).toBe(true);
     expect(mounted('S32')).toBe(false);
     // Two rows down: the margin (rows 22-29) is still inside the mounted block, so nothing moves.
-    await act(async () => {
-      area.scrollTop = 2 * 26;
-      area.dispatchEvent(new Event('scroll'));
-      await Promise.resolve();
-    });
+    await scrollArea(area, 2 * 26);
     expect(mounted('S32')).toBe(false);
     expect(mounted('S0')).toBe(true);
     // Five rows down: the margin reaches row 32, and the next block (32-39) is mounted a task
     // later, not inside the scroll event.
-    await act(async () => {
-      area.scrollTop = 5 * 26;
-      area.dispatchEvent(new Event('scroll'));
-      expect(mounted('S32')).toBe(false);
-      await Promise.resolve();
-    });
+    await scrollArea(area, 5 * 26, () => expect(mounted('S32')).toBe(false));
     expect(mounted('S39')).toBe(true);
     expect(mounted('S40')).toBe(false);
     // Far past the mounted rows: rendered inside the scroll event, before any frame.
-    await act(async () => {
-      area.scrollTop = 80 * 26;
-      area.dispatchEvent(new Event('scroll'));
-      expect(mounted('S80')).toBe(true);
-      await Promise.resolve();
-    });
+    await scrollArea(area, 80 * 26, () => expect(mounted('S80')).toBe(true));
     expect(mounted('S31')).toBe(false);
   });
 
