@@ -353,7 +353,9 @@ export class QuoteGrid {
 
   readonly #paint = (): void => {
     if (this.#disposed) return;
-    if (this.#scrolled) this.#read(true);
+    // A scroll, and a theme or a font that may have moved the header, are measured here, in the
+    // frame that draws them.
+    if (this.#scrolled || !this.#measured) this.#read(true);
     const { canvas, host } = this.#el;
     if (this.#ctx === undefined) this.#ctx = canvas.getContext('2d');
     const ctx = this.#ctx;

@@ -371,6 +371,28 @@ describe('the canvas watchlist', () => {
     expect(ctx().ops.filter((o) => o.op === 'fillText').length).toBeGreaterThan(0);
   });
 
+  it('a theme change measures the header again in the frame that draws it', async () => {
+    await mount(['A', 'B']);
+    // Another theme may bring another font, and with it other header offsets: they are read in
+    // the paint, not only at the table's next commit (up to a second later, on its clock tick).
+    const width = vi.spyOn(HTMLElement.prototype, 'offsetWidth', 'get');
+    try {
+      const root = document.documentElement;
+      await act(async () => {
+        root.setAttribute(
+          'data-theme',
+          root.getAttribute('data-theme') === 'light' ? 'dark' : 'light',
+        );
+        await Promise.resolve();
+      });
+      expect(width).not.toHaveBeenCalled();
+      await paint();
+      expect(width).toHaveBeenCalled();
+    } finally {
+      width.mockRestore();
+    }
+  });
+
   it('screen latency is taken once the canvas has drawn the folded frame', async () => {
     const api = await mount(['AAPL'], new FakeApi(), true);
     const histogram = useMonitor.getState().screenLatency;
