@@ -197,13 +197,13 @@ describe('attach', () => {
     const api = new FakeApi();
     let answer: (() => void) | undefined;
     const invoke = api.invoke.bind(api);
-    api.invoke = ((command: string, input: unknown) => {
+    api.invoke = (command: string, input: unknown) => {
       if (command !== 'frames:focus') return invoke(command as never, input as never);
       const done = invoke(command as never, input as never);
       return new Promise((resolve) => {
         answer = () => resolve(done);
       });
-    });
+    };
     useMonitor.getState().attach(api, { afterPaint: () => new Promise<void>(() => undefined) });
     await settle();
     for (let i = 0; i < 20; i++) useMonitor.getState().setShown([`S${i}`]);
