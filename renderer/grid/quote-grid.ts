@@ -68,9 +68,9 @@ export interface GridElements {
   /**
    * The canvas's parent inside the scroll area, under the table: it scrolls with the rows and is
    * kept the table's size (so that the canvas, moved to the visible part, never makes the area
-   * taller or wider than its rows). Without one, the canvas sits beside the scroll area, over it.
+   * taller or wider than its rows).
    */
-  readonly track?: HTMLElement;
+  readonly track: HTMLElement;
 }
 
 /** What the e2e spec reads off the grid element: the cells the painter last drew. */
@@ -251,7 +251,7 @@ export class QuoteGrid {
   /** Reads the header's cells and the scroll area's box and offsets (a layout, if one is due). */
   #read(full: boolean): void {
     this.#scrolled = false;
-    const { scroller, host, canvas } = this.#el;
+    const { scroller, canvas } = this.#el;
     const head = scroller.querySelector('thead');
     // children, not rows/cells: the same here, and happy-dom has only these.
     const cells = head?.children[0]?.children ?? [];
@@ -268,8 +268,7 @@ export class QuoteGrid {
     // The track before the offsets: rows removed at the end of a list scrolled to it clamp the
     // area's scroll only once the track is no taller than the table, and the canvas moved to the
     // offset from before that clamp stood a row off its rows for a frame.
-    const track = this.#el.track;
-    if (track !== undefined) this.#fitTrack(track, width, height);
+    this.#fitTrack(this.#el.track, width, height);
     const view: GridViewport = {
       width,
       height,
@@ -292,16 +291,10 @@ export class QuoteGrid {
     this.#columnsKey = columnsKey;
     if (moved || full) this.#painter.invalidate();
     if (view.width !== before.width || view.height !== before.height) {
-      const style = canvas.style;
-      if (track === undefined) {
-        // Over the scroll area's padding box: the rows line up with the table's, borders aside.
-        style.left = `${scroller.offsetLeft - host.clientLeft + scroller.clientLeft}px`;
-        style.top = `${scroller.offsetTop - host.clientTop + scroller.clientTop}px`;
-      }
-      style.width = `${view.width}px`;
-      style.height = `${view.height}px`;
+      canvas.style.width = `${view.width}px`;
+      canvas.style.height = `${view.height}px`;
     }
-    if (track !== undefined) this.#follow(view);
+    this.#follow(view);
     const whole = wholeRows(view, this.#layout.order.length);
     if (whole !== this.#visibleRows) {
       this.#visibleRows = whole;
