@@ -735,6 +735,8 @@ async function floorKeys(
   await pressKeys(page, 'type', TYPED_KEYS, KEY_SPACING_MS);
   // The last press's entry and paint mark come after its paint.
   await sleep(PRESS_TAIL_MS);
+  // Only the keys, their entries and paint marks are read: those lists are not cut to a window
+  // (the frames and long tasks are, here to none).
   const pressed = await readProbe(page, 0, 0);
   const keys = {
     arrow: keyFigures(pressed, 'arrow', watched),
