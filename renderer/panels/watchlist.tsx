@@ -7,15 +7,17 @@
  * Hot path. Under a full feed every visible row changes on every frame (1,000 symbols, 200 rows
  * on screen), and a DOM table cannot redraw that many numbers per frame (BENCHMARKS.md: ~2,000
  * text changes cost 65-70 ms of main-thread time). So the numbers are drawn on one canvas the size
- * of the table's scroll area (renderer/grid/quote-grid.ts): once per folded frame (a store
- * subscription to `quotesVersion` and `seriesVersion`), in the next animation frame, the painter
- * draws only the cells whose content, mark or place changed: the values, the price flashes (a
- * steady tint for FLASH_MS after the latest change, paler for the second half, with a timer for
- * when frames stop), the change cells' direction colours, stale dimming, the selection and hover
- * tints, the day-range bars and the sparklines. Columns come from the DOM header's widths.
+ * of the table's scroll area (renderer/grid/quote-grid.ts), inside it under the table, moved with
+ * the rows when the compositor scrolls them and back over the visible part at each paint: once per
+ * folded frame (a store subscription to `quotesVersion` and `seriesVersion`), in the next
+ * animation frame, the painter draws only the cells whose content, mark or place changed: the
+ * values, the price flashes (a steady tint for FLASH_MS after the latest change, paler for the
+ * second half, with a timer for when frames stop), the change cells' direction colours, stale
+ * dimming, the selection and hover tints, the day-range bars and the sparklines. Columns come from
+ * the DOM header's widths.
  *
- * React renders the table's structure over the canvas: which rows (virtualized with
- * @tanstack/react-virtual, spacer rows above and below keep real table semantics), their order,
+ * React renders the table's structure over the canvas: which rows (virtualized in blocks of rows,
+ * renderer/grid/row-window.ts, spacer rows above and below keep real table semantics), their order,
  * the selection (aria-activedescendant) and the row marks (stale, refused, no data), in the symbol
  * cells, which stay DOM, as do the headers and the row buttons. The value cells are the accessible
  * mirror: their text, transparent over the canvas, is written outside React at about 2 Hz
