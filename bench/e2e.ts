@@ -60,7 +60,7 @@ import {
   type FloorServer,
   type FloorSpec,
 } from './lib/dom-floor.ts';
-import { lateFramesAround, lateText } from './lib/frame-phases.ts';
+import { arrivalToFrame, lateFramesAround, lateText, pullRoundTrips } from './lib/frame-phases.ts';
 import { keyFigures, phaseText, type KeyFigures } from './lib/key-figures.ts';
 import {
   CLICK_EXPORT,
@@ -462,6 +462,8 @@ async function runScenario(
   // -------------------------------------------------------------- figures
   const seconds = (mark1 - mark0) / 1000;
   const intervals = intervalsOf(probe.raf);
+  const arrived = arrivalToFrame(probe.arrivals, probe.raf);
+  const trips = pullRoundTrips(probe.arrivals, probe.pulls);
   const longs = probe.longtasks;
   const longMax = longs.reduce((m, l) => Math.max(m, l.duration), 0);
   const longTotal = longs.reduce((sum, l) => sum + l.duration, 0);
@@ -554,6 +556,16 @@ async function runScenario(
         ['socket-to-screen p99', round(num(screen.p99)), 'ms'],
         ['socket-to-screen max', round(num(screen.max)), 'ms'],
         ['socket-to-screen samples (updated rows)', screen.count, 'rows'],
+        [
+          "socket-to-screen, the page's part: a frame's arrival to the next animation frame, p50 / p99 / max",
+          `${round(sortedPercentile(arrived, 50), 1)} / ${round(sortedPercentile(arrived, 99), 1)} / ${round(arrived.at(-1) ?? Number.NaN, 1)}`,
+          'ms',
+        ],
+        [
+          "a frame request to its frame's dispatch in the page (main, the transport, the page's task queue), p50 / p99 / max",
+          `${round(sortedPercentile(trips, 50), 1)} / ${round(sortedPercentile(trips, 99), 1)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
+          'ms',
+        ],
         ...keyRows('ArrowDown', arrow),
         ...keyRows('add box key', typing),
         ['frames the page pulled and applied', round(frames / hostSeconds, 1), '/s'],

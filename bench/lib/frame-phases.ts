@@ -50,3 +50,49 @@ export function lateFramesAround(
 export function lateText(span: LateFrames): string {
   return `${span.late}/${span.frames}`;
 }
+
+/**
+ * For each time a quote frame arrived in the page (`arrivals`, ms), the wait until the next
+ * animation frame began (`raf`, ascending): the page's part of socket-to-screen, since the frame
+ * is painted in that animation frame's callbacks. Arrivals with no animation frame after them in
+ * `raf` are left out. Sorted ascending.
+ */
+export function arrivalToFrame(arrivals: readonly number[], raf: readonly number[]): number[] {
+  const waits: number[] = [];
+  for (const at of arrivals) {
+    // The first stamp after `at` (binary search: raf is long).
+    let lo = 0;
+    let hi = raf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (raf[mid]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    const next = raf[lo];
+    if (next !== undefined) waits.push(next - at);
+  }
+  return waits.sort((a, b) => a - b);
+}
+
+/**
+ * For each frame's arrival, the time since the last frame request sent before it (`pulls`,
+ * ascending): the request's round trip through main and the transport, and the wait in the page's
+ * task queue until its message event is dispatched (a busy page delays that too). Arrivals with
+ * no request before them are left out. Sorted ascending.
+ */
+export function pullRoundTrips(arrivals: readonly number[], pulls: readonly number[]): number[] {
+  const trips: number[] = [];
+  for (const at of arrivals) {
+    // The last request at or before `at`.
+    let lo = 0;
+    let hi = pulls.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pulls[mid]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    const sent = pulls[lo - 1];
+    if (sent !== undefined) trips.push(at - sent);
+  }
+  return trips.sort((a, b) => a - b);
+}

@@ -17,7 +17,8 @@ export const EVENT_THRESHOLD_MS = 16;
  * floor page alike: a rAF loop that records each frame's timestamp, a long-task observer, and for
  * the key targets a capture keydown listener (the press's own event.timeStamp, tagged with what
  * the bench is pressing) and an Event Timing observer (PerformanceEventTiming: a keydown's
- * duration runs to the next paint after its handlers). `__benchWatchPaints()` starts the
+ * duration runs to the next paint after its handlers), and the arrival of each binary message on
+ * the page's WebSockets (its constructor wrapped, so the stamp is taken before the app's listener). `__benchWatchPaints()` starts the
  * attribute method on the canvas watchlist's `data-painted-selection`: each change of the painted
  * selection, then a MessageChannel tick, is a paint mark. The canvas paints (and sets the
  * attribute) inside an animation-frame callback (renderer/paint-clock.ts), so a message posted
@@ -27,8 +28,28 @@ export const EVENT_THRESHOLD_MS = 16;
  */
 export const PROBE = `(() => {
   const probe = { raf: [], longtasks: [], longtaskSupported: true, keyTag: '', keys: [], events: [],
-    eventTimingSupported: typeof PerformanceEventTiming !== 'undefined', paints: [] };
+    eventTimingSupported: typeof PerformanceEventTiming !== 'undefined', paints: [], arrivals: [], pulls: [] };
   Object.defineProperty(window, '__benchProbe', { value: probe });
+  // Each binary message on the page's sockets (browser mode's quote frames), stamped by a listener
+  // added when the socket is made, so before the app's own; and each frame request sent.
+  const NativeSocket = window.WebSocket;
+  if (typeof NativeSocket === 'function') {
+    const Socket = function (...args) {
+      const socket = new NativeSocket(...args);
+      socket.addEventListener('message', (e) => {
+        if (typeof e.data !== 'string') probe.arrivals.push(performance.now());
+      });
+      const send = socket.send.bind(socket);
+      socket.send = (data) => {
+        if (typeof data === 'string' && data.includes('"type":"frame"')) probe.pulls.push(performance.now());
+        return send(data);
+      };
+      return socket;
+    };
+    Socket.prototype = NativeSocket.prototype;
+    for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Socket[k] = NativeSocket[k];
+    window.WebSocket = Socket;
+  }
   const tick = (t) => { probe.raf.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
   try {
@@ -183,9 +204,16 @@ export interface ProbeData {
   readonly events: EventTimingEntry[];
   readonly eventTimingSupported: boolean;
   readonly paints: PaintMark[];
+  /** When each binary socket message (a quote frame, in browser mode) reached the page. */
+  readonly arrivals: number[];
+  /** When each frame request left the page (a text message of type "frame"). */
+  readonly pulls: number[];
 }
 
-/** The probe's records, frames and long tasks cut to [from, to] in the page (the lists are long). */
+/**
+ * The probe's records, frames, long tasks and socket arrivals cut to [from, to] in the page (the
+ * lists are long).
+ */
 export function readProbe(page: Page, from: number, to: number): Promise<ProbeData> {
   const [a, b] = [JSON.stringify(from), JSON.stringify(to)];
   return page.evaluate<ProbeData>(`(() => {
@@ -198,6 +226,8 @@ export function readProbe(page: Page, from: number, to: number): Promise<ProbeDa
       events: p.events,
       eventTimingSupported: p.eventTimingSupported,
       paints: p.paints,
+      arrivals: p.arrivals.filter((t) => t >= ${a} && t <= ${b}),
+      pulls: p.pulls.filter((t) => t >= ${a} && t <= ${b}),
     };
   })()`);
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { lateFramesAround, lateText } from '../../../bench/lib/frame-phases.ts';
+import {
+  arrivalToFrame,
+  lateFramesAround,
+  lateText,
+  pullRoundTrips,
+} from '../../../bench/lib/frame-phases.ts';
 
 /** Stamps 16.7 ms apart from `from`, with the given gaps replacing some intervals. */
 function frames(from: number, count: number, slow: ReadonlyMap<number, number> = new Map()) {
@@ -47,5 +52,26 @@ describe('lateFramesAround', () => {
     const b = lateFramesAround(raf, [raf[6]!, raf[12]!], 20, 0);
     expect(a).toEqual(b);
     expect(a.during).toEqual({ late: 1, frames: 7 });
+  });
+});
+
+describe('arrivalToFrame', () => {
+  it('waits from each arrival to the first animation frame after it, sorted', () => {
+    const raf = [0, 16.7, 33.4, 83.4, 100.1];
+    // 5 -> 16.7; 16.7 (a frame stamp itself) -> 33.4; 40 -> 83.4 (a late frame); 101 -> none.
+    expect(arrivalToFrame([40, 5, 16.7, 101], raf).map((w) => Math.round(w * 10) / 10)).toEqual([
+      11.7, 16.7, 43.4,
+    ]);
+    expect(arrivalToFrame([], raf)).toEqual([]);
+    expect(arrivalToFrame([1], [])).toEqual([]);
+  });
+});
+
+describe('pullRoundTrips', () => {
+  it('times each arrival from the last request sent before it, sorted', () => {
+    // Requests at 0, 20 and 50; frames at 3 (for 0), 24 (for 20), 90 (for 50, slow); 19 has the
+    // request at 0 as its last.
+    expect(pullRoundTrips([3, 24, 90, 19], [0, 20, 50])).toEqual([3, 4, 19, 40]);
+    expect(pullRoundTrips([5], [10])).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ function probe(eventTimingSupported: boolean): ProbeData {
     raf: [],
     longtasks: [],
     longtaskSupported: true,
+    arrivals: [],
+    pulls: [],
     keys: [
       { key: 'ArrowDown', tag: 'arrow', timeStamp: 100 },
       { key: 'ArrowDown', tag: 'arrow', timeStamp: 200 },
