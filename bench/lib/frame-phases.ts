@@ -60,15 +60,7 @@ export function lateText(span: LateFrames): string {
 export function arrivalToFrame(arrivals: readonly number[], raf: readonly number[]): number[] {
   const waits: number[] = [];
   for (const at of arrivals) {
-    // The first stamp after `at` (binary search: raf is long).
-    let lo = 0;
-    let hi = raf.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (raf[mid]! <= at) lo = mid + 1;
-      else hi = mid;
-    }
-    const next = raf[lo];
+    const next = raf[firstAfter(raf, at)];
     if (next !== undefined) waits.push(next - at);
   }
   return waits.sort((a, b) => a - b);
@@ -84,15 +76,20 @@ export function pullRoundTrips(arrivals: readonly number[], pulls: readonly numb
   const trips: number[] = [];
   for (const at of arrivals) {
     // The last request at or before `at`.
-    let lo = 0;
-    let hi = pulls.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (pulls[mid]! <= at) lo = mid + 1;
-      else hi = mid;
-    }
-    const sent = pulls[lo - 1];
+    const sent = pulls[firstAfter(pulls, at) - 1];
     if (sent !== undefined) trips.push(at - sent);
   }
   return trips.sort((a, b) => a - b);
+}
+
+/** The index of the first of `sorted` (ascending) greater than `at`; its length if none is. */
+function firstAfter(sorted: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
