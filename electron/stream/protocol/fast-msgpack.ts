@@ -331,7 +331,7 @@ function readId(): TradeId {
   if (kind === NUM) {
     const v = sNum;
     if (v > MAX_SAFE || v < -MAX_SAFE) refuse();
-    return v;
+    return Number.isInteger(v) ? v : String(v);
   }
   // Never interned: ids are unique, they would only fill the cache.
   if (kind === STR) return freshAscii(sStart, sLen);

@@ -241,7 +241,9 @@ function strings(v: unknown): readonly string[] | undefined {
 /**
  * A trade id as the domain keeps it (shared/market.ts TradeId): the number itself while exact, text
  * otherwise. A number past 2^53 was already rounded by the parser, so it is flagged for the exact
- * re-decode (which yields text or a bigint). Anything else (absent, mistyped) is ''.
+ * re-decode (which yields text or a bigint). A number that is no integer at all (1.5, 5e-324, NaN:
+ * not an id any feed sends) is kept as its text, so that a numeric id is always a safe integer.
+ * Anything else (absent, mistyped) is ''.
  */
 function idOf(v: unknown): TradeId {
   if (typeof v === 'number') {
@@ -249,7 +251,7 @@ function idOf(v: unknown): TradeId {
       idPrecision.lost = true;
       return String(v);
     }
-    return v;
+    return Number.isInteger(v) ? v : String(v);
   }
   if (typeof v === 'string') return v;
   if (typeof v === 'bigint') return v.toString();

@@ -173,6 +173,39 @@ describe('the corrupted-message list (msgpack binary)', () => {
   });
 });
 
+describe('trade ids that are numbers but no integers', () => {
+  // Found by the property test (seed 799468713): a trade with i = 5e-324 came out with that number
+  // as its id, where a numeric id is always a safe integer and anything else is text.
+  it('are kept as their text, in both codecs and on the fast path', () => {
+    const odd = [5e-324, 1.5, -0.25, Number.NaN];
+    const frame = framePackr.pack(odd.map((i) => ({ ...TRADE, i })));
+    const packed = decodeToArray(frame, true, 'msgpack');
+    expect(packed.invalid).toEqual([]);
+    expect(packed.messages.map((m) => (m.kind === 'trade' ? m.id : undefined))).toEqual([
+      '5e-324',
+      '1.5',
+      '-0.25',
+      'NaN',
+    ]);
+    const text = decodeToArray(
+      `[${odd
+        .slice(0, 3)
+        .map((i) => JSON.stringify({ ...TRADE, i }))
+        .join(',')}]`,
+      false,
+      'json',
+    );
+    expect(text.messages.map((m) => (m.kind === 'trade' ? m.id : undefined))).toEqual([
+      '5e-324',
+      '1.5',
+      '-0.25',
+    ]);
+    // Integers stay numbers.
+    const whole = decodeToArray(framePackr.pack([{ ...TRADE, i: 42 }]), true, 'msgpack');
+    expect(whole.messages.map((m) => (m.kind === 'trade' ? m.id : undefined))).toEqual([42]);
+  });
+});
+
 describe('never throws on odd frame data', () => {
   it.each([
     ['undefined', undefined, 'empty-frame'],
