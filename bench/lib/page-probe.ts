@@ -18,7 +18,7 @@ export const EVENT_THRESHOLD_MS = 16;
  * the key targets a capture keydown listener (the press's own event.timeStamp, tagged with what
  * the bench is pressing) and an Event Timing observer (PerformanceEventTiming: a keydown's
  * duration runs to the next paint after its handlers), and the arrival of each binary message on
- * the page's WebSockets (its constructor wrapped, so the stamp is taken before the app's listener). `__benchWatchPaints()` starts the
+ * the page's WebSockets and of each quote frame its bridge worker hands it (their constructors wrapped, so the stamp is taken before the app's listener). `__benchWatchPaints()` starts the
  * attribute method on the canvas watchlist's `data-painted-selection`: each change of the painted
  * selection, then a MessageChannel tick, is a paint mark. The canvas paints (and sets the
  * attribute) inside an animation-frame callback (renderer/paint-clock.ts), so a message posted
@@ -49,6 +49,26 @@ export const PROBE = `(() => {
     Socket.prototype = NativeSocket.prototype;
     for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Socket[k] = NativeSocket[k];
     window.WebSocket = Socket;
+  }
+  // Browser mode reads its socket in a worker (renderer/worker-socket.ts): the page then gets each
+  // message from the worker, so a frame's arrival is that message's event on the page, and a
+  // frame request is the page's post to the worker.
+  const NativeWorker = window.Worker;
+  if (typeof NativeWorker === 'function') {
+    const Relay = function (...args) {
+      const worker = new NativeWorker(...args);
+      worker.addEventListener('message', (e) => {
+        if (e.data && e.data.op === 'message' && typeof e.data.data !== 'string') probe.arrivals.push(performance.now());
+      });
+      const post = worker.postMessage.bind(worker);
+      worker.postMessage = (message, ...rest) => {
+        if (message && message.op === 'send' && typeof message.data === 'string' && message.data.includes('"type":"frame"')) probe.pulls.push(performance.now());
+        return post(message, ...rest);
+      };
+      return worker;
+    };
+    Relay.prototype = NativeWorker.prototype;
+    window.Worker = Relay;
   }
   const tick = (t) => { probe.raf.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
