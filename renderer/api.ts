@@ -9,6 +9,7 @@
  */
 import type { MonitorApi } from '../shared/api.ts';
 import { bridgeUrlFromLocation, connectBridge } from './bridge-client.ts';
+import { WorkerSocket, workersAvailable } from './worker-socket.ts';
 
 export type ApiMode = 'electron' | 'browser';
 
@@ -124,7 +125,7 @@ export async function openApi(
   const url = takeBridgeUrl(place);
   if (url === undefined) return { ok: false, message: NO_API_MESSAGE };
   try {
-    const client = await connectBridge({ url });
+    const client = await connectBridge({ url, openSocket: bridgeSocket });
     return {
       ok: true,
       mode: 'browser',
@@ -144,4 +145,14 @@ export async function openApi(
         'running? Its address changes every run: open the one it printed last.',
     };
   }
+}
+
+/**
+ * The bridge's socket, read in a worker where the browser has workers (worker-socket.ts: the
+ * frames then skip the page's busy main thread until their one message). WorkerSocket has the part
+ * of WebSocket's interface the bridge client uses, which is all it is given here.
+ */
+function bridgeSocket(url: string): WebSocket {
+  if (!workersAvailable()) return new WebSocket(url);
+  return new WorkerSocket(url) as unknown as WebSocket;
 }

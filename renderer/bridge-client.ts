@@ -17,6 +17,9 @@
  * There is no reconnect: the host's view session, and with it the frame cursor, died with the
  * socket, so the page says "bridge lost, reload" instead.
  *
+ * The page passes `openSocket` so that the socket is read in a worker (worker-socket.ts says why);
+ * the messages and their order are the same either way.
+ *
  * Payloads travel as JSON: the contract's commands and events are plain data, so nothing is lost
  * (structured clone in Electron would also carry Dates and Maps; the contract uses neither).
  */
@@ -59,6 +62,12 @@ export interface BridgeOptions {
   readonly url: string;
   /** Default: the global WebSocket. Tests pass one that sends the page's Origin, as a browser does. */
   readonly WebSocketImpl?: typeof WebSocket;
+  /**
+   * Opens the socket instead of `new WebSocketImpl(url)`: the page passes one that reads it in a
+   * worker (worker-socket.ts). It must behave as a WebSocket in what this client uses: readyState,
+   * send, close, and the open, message and close events.
+   */
+  readonly openSocket?: (url: string) => WebSocket;
 }
 
 const DISCONNECTED = {
@@ -87,10 +96,11 @@ interface FrameRequest {
  */
 export function connectBridge(options: BridgeOptions): Promise<BridgeClient> {
   const Impl = options.WebSocketImpl ?? globalThis.WebSocket;
+  const open = options.openSocket ?? ((url: string) => new Impl(url));
   return new Promise((resolve, reject) => {
     let socket: WebSocket;
     try {
-      socket = new Impl(options.url);
+      socket = open(options.url);
     } catch (err) {
       reject(err instanceof Error ? err : new Error(String(err)));
       return;

@@ -1,0 +1,107 @@
+/**
+ * The worker's half of the browser-mode bridge transport (see worker-socket.ts for why the socket
+ * lives in a worker): it opens the one WebSocket the page asks for and relays it both ways,
+ * message for message, in order. It knows nothing of the bridge's protocol; text stays text, and a
+ * binary message (a quote frame) moves to the page as its ArrayBuffer, transferred, not copied.
+ *
+ * No DOM and no worker globals here: the port and the WebSocket constructor are passed in, so the
+ * relay runs as it is in a Node test, over a MessageChannel, against a real host.
+ */
+
+/** What the page asks of the worker. */
+export type ToRelay =
+  | { readonly op: 'open'; readonly url: string }
+  | { readonly op: 'send'; readonly data: string }
+  | { readonly op: 'close'; readonly code?: number; readonly reason?: string };
+
+/** What the worker tells the page: the socket's own events, in the order they happened. */
+export type FromRelay =
+  | { readonly op: 'open' }
+  | { readonly op: 'message'; readonly data: string | ArrayBuffer }
+  | {
+      readonly op: 'close';
+      readonly code: number;
+      readonly reason: string;
+      readonly wasClean: boolean;
+    };
+
+/** The worker's side of its channel to the page (a DedicatedWorkerGlobalScope, or a MessagePort). */
+export interface RelayPort {
+  postMessage(message: FromRelay, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}
+
+/** The part of WebSocket the relay uses. */
+export interface RelayedSocket {
+  binaryType: 'arraybuffer' | 'blob';
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  addEventListener(type: 'close', listener: (event: CloseEvent) => void): void;
+}
+
+/** WebSocket.OPEN (the constant is not on every implementation a test passes in). */
+const OPEN = 1;
+/** Close code for a connection that ended without a close frame, as a browser reports it. */
+export const ABNORMAL_CLOSURE = 1006;
+
+/**
+ * Serves `port`: its first `open` makes the socket (one per worker: a second is ignored), `send`
+ * and `close` go to it, and every socket event comes back. A socket that cannot even be made (a
+ * malformed address) is reported as a close, which is how the page learns of every failure.
+ */
+export function relaySocket(port: RelayPort, Socket: new (url: string) => RelayedSocket): void {
+  let socket: RelayedSocket | undefined;
+  port.addEventListener('message', (event: MessageEvent) => {
+    const ask = event.data as ToRelay | null;
+    switch (ask?.op) {
+      case 'open': {
+        if (socket !== undefined) return;
+        try {
+          socket = new Socket(ask.url);
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          port.postMessage({ op: 'close', code: ABNORMAL_CLOSURE, reason, wasClean: false });
+          return;
+        }
+        listen(port, socket);
+        return;
+      }
+      case 'send':
+        // Not open (yet, or any more): dropped, as the page's own socket would after closing; the
+        // close event that follows settles whatever waited on it.
+        if (socket?.readyState === OPEN && typeof ask.data === 'string') socket.send(ask.data);
+        return;
+      case 'close':
+        try {
+          socket?.close(ask.code, ask.reason);
+        } catch {
+          // A code or reason the socket refuses (not 1000 or 3000-4999, too long): close plainly.
+          socket?.close();
+        }
+        return;
+      default:
+        return;
+    }
+  });
+}
+
+function listen(port: RelayPort, socket: RelayedSocket): void {
+  socket.binaryType = 'arraybuffer';
+  socket.addEventListener('open', () => port.postMessage({ op: 'open' }));
+  socket.addEventListener('message', (event: MessageEvent) => {
+    const data: unknown = event.data;
+    if (typeof data === 'string') port.postMessage({ op: 'message', data });
+    else if (data instanceof ArrayBuffer) port.postMessage({ op: 'message', data }, [data]);
+  });
+  socket.addEventListener('close', (event: CloseEvent) =>
+    port.postMessage({
+      op: 'close',
+      code: event.code,
+      reason: event.reason,
+      wasClean: event.wasClean,
+    }),
+  );
+}

@@ -1,0 +1,48 @@
+/**
+ * Browser mode's bridge socket, read in a dedicated worker (renderer/worker-socket.ts), in
+ * Chromium against `market-monitor web`: the page starts the bundled worker under the app's
+ * Content-Security-Policy and quotes flow through it; and when the worker's script cannot load,
+ * the page opens the socket itself and works as before.
+ */
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+
+const PRICE = /^\d{1,3}(?:,\d{3})*\.\d{2,}$/;
+const WORKER_SCRIPT = /\/assets\/bridge-worker-[\w-]+\.js$/;
+
+/** The first row's bid changes: the feed is flowing to the screen. */
+async function expectQuotesMoving(page: Page): Promise<void> {
+  const bid = page.getByRole('table', { name: 'Watchlist' }).getByRole('cell').first();
+  await expect(bid).toHaveText(PRICE);
+  const before = await bid.textContent();
+  await expect(bid).not.toHaveText(before ?? '');
+}
+
+test.describe('the bridge socket in a worker', () => {
+  test('the page reads its bridge through the bundled worker', async ({ page, webApp }) => {
+    await page.goto(webApp.url);
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    await expectQuotesMoving(page);
+    const scripts = page.workers().map((worker) => worker.url());
+    expect(scripts.filter((url) => WORKER_SCRIPT.test(url))).toHaveLength(1);
+  });
+
+  test('a worker script that cannot load leaves the page on its own socket', async ({
+    page,
+    webApp,
+    pageProblems,
+  }) => {
+    // The aborted request is reported by Chromium; that is the point of this test.
+    pageProblems.expect(/Failed to load resource|bridge-worker/);
+    let refused = 0;
+    await page.route(WORKER_SCRIPT, (route) => {
+      refused += 1;
+      return route.abort();
+    });
+    await page.goto(webApp.url);
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    await expectQuotesMoving(page);
+    expect(refused).toBe(1);
+    expect(page.workers().filter((worker) => WORKER_SCRIPT.test(worker.url()))).toHaveLength(0);
+  });
+});

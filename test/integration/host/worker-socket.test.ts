@@ -1,0 +1,270 @@
+/**
+ * Browser mode's bridge read in a worker (renderer/worker-socket.ts and socket-relay.ts) against
+ * the real host. The worker is the one thing faked: its two ends are a Node MessageChannel, and
+ * the relay runs on the far end exactly as bridge-worker.ts runs it, over a real WebSocket that
+ * sends the page's Origin. Messages cross the channel by structured clone, and frames as
+ * transferred ArrayBuffers, as they do between a worker and its page.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessageChannel } from 'node:worker_threads';
+import {
+  bridgeUrlFromLocation,
+  connectBridge,
+  type BridgeClient,
+} from '../../../renderer/bridge-client.ts';
+import { relaySocket, type RelayPort } from '../../../renderer/socket-relay.ts';
+import { WorkerSocket, type RelayWorker } from '../../../renderer/worker-socket.ts';
+import { startHost, type Host } from '../../../electron/host/server.ts';
+import { readFrame } from '../../support/frame-reader.ts';
+import { waitFor } from '../../support/wait.ts';
+import { FakeCore, makeFrame } from './fake-core.ts';
+
+const hosts: Host[] = [];
+const clients: BridgeClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(hosts.splice(0).map((h) => h.close()));
+});
+
+/** A WebSocket that sends `origin` as its Origin header, as a browser does for the page. */
+function socketFrom(origin: string): new (url: string) => WebSocket {
+  return class extends WebSocket {
+    constructor(url: string | URL) {
+      super(url, { headers: { origin } });
+    }
+  };
+}
+
+interface ChannelWorker extends RelayWorker {
+  /** Fires the worker's `error` event, as a browser does when the script fails. */
+  fail(): void;
+  readonly terminated: boolean;
+  /** What the page posted to the worker, in order. */
+  readonly posted: unknown[];
+}
+
+/**
+ * A "worker" whose far end runs the relay (`relay: false`: nothing runs there, as when the
+ * script never loaded).
+ */
+function channelWorker(origin: string, relay = true): ChannelWorker {
+  const { port1, port2 } = new MessageChannel();
+  if (relay) {
+    relaySocket(port2 as unknown as RelayPort, socketFrom(origin));
+    port2.start();
+  }
+  port1.start();
+  const errors: Array<() => void> = [];
+  const posted: unknown[] = [];
+  let terminated = false;
+  return {
+    posted,
+    get terminated() {
+      return terminated;
+    },
+    postMessage(message) {
+      posted.push(message);
+      port1.postMessage(message);
+    },
+    addEventListener(type: 'message' | 'error' | 'messageerror', listener: (e: never) => void) {
+      if (type === 'message') port1.addEventListener('message', listener as never);
+      else if (type === 'error') errors.push(listener as () => void);
+    },
+    terminate() {
+      terminated = true;
+      port1.close();
+      port2.close();
+    },
+    fail() {
+      for (const listener of errors) listener();
+    },
+  };
+}
+
+async function start(): Promise<{ host: Host; core: FakeCore; url: string }> {
+  const core = new FakeCore();
+  const host = await startHost({ core, staticDir: 'does-not-exist' });
+  hosts.push(host);
+  const url = bridgeUrlFromLocation(new URL(host.url));
+  if (url === undefined) throw new Error('no bridge address');
+  return { host, core, url };
+}
+
+async function connect(
+  url: string,
+  socket: () => WorkerSocket,
+): Promise<{ client: BridgeClient; socket: WorkerSocket }> {
+  let made: WorkerSocket | undefined;
+  const client = await connectBridge({
+    url,
+    openSocket: () => {
+      made = socket();
+      return made as unknown as WebSocket;
+    },
+  });
+  clients.push(client);
+  return { client, socket: made! };
+}
+
+describe('the bridge through a worker-held socket', () => {
+  it('invokes, gets events and pulls frames, all through the worker', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin);
+    const { client, socket } = await connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => worker }),
+    );
+    expect(socket.transport).toBe('worker');
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+
+    const created = await client.invoke('watchlists:create', { name: 'Tech' });
+    expect(created).toEqual({ ok: true, value: { id: 'w2', name: 'Tech', symbols: [] } });
+
+    const notices: string[] = [];
+    client.on('notices:update', (n) => notices.push(n[0]!.id));
+    core.sessions[0]!.sink.emit('notices:update', [
+      { id: 'n1', level: 'info', message: 'one', at: 1 },
+    ]);
+    await waitFor(() => notices.length === 1, { what: 'the event' });
+    expect(notices).toEqual(['n1']);
+
+    const session = core.sessions[0]!;
+    const frame = makeFrame(1, ['AAPL', 'MSFT', 'BRK.B', 'BTC/USD']);
+    session.push(frame);
+    const got = readFrame(await client.nextFrame());
+    const sent = readFrame(frame);
+    expect(got.symbols).toEqual(['AAPL', 'MSFT', 'BRK.B', 'BTC/USD']);
+    expect([...got.bidPrice]).toEqual([...sent.bidPrice]);
+    expect([...got.receivedAt]).toEqual([...sent.receivedAt]);
+
+    // A frame asked for before it exists comes when the core has it.
+    const next = client.nextFrame();
+    await waitFor(() => session.waiting, { what: 'the request at the core' });
+    session.push(makeFrame(2, ['SPY']));
+    expect(readFrame(await next).symbols).toEqual(['SPY']);
+    // Every text message went to the worker as text; nothing was sent before the socket opened.
+    expect(worker.posted[0]).toEqual({ op: 'open', url });
+    expect(worker.posted.slice(1).every((m) => (m as { op: string }).op === 'send')).toBe(true);
+  });
+
+  it('the page closing the bridge closes the view at the host and ends the worker', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin);
+    const { client } = await connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => worker }),
+    );
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    client.close();
+    expect(client.status).toBe('closed');
+    await waitFor(() => core.sessions[0]!.closed, { what: 'the view closed at the host' });
+    await waitFor(() => worker.terminated, { what: 'the worker ended' });
+  });
+
+  it('the host going away reaches the page as the close the host sent', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin);
+    const { client } = await connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => worker }),
+    );
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const pending = client.nextFrame().then(
+      () => 'resolved',
+      (err: Error) => err.message,
+    );
+    const closes: number[] = [];
+    client.onClose((info) => closes.push(info.code));
+    await host.close();
+    expect(await pending).toBe('bridge disconnected');
+    await waitFor(() => closes.length === 1, { what: 'onClose' });
+    expect(closes).toEqual([1001]);
+    expect(worker.terminated).toBe(true);
+  });
+
+  it('a refused page is refused through the worker too, and nothing falls back', async () => {
+    const { host, core } = await start();
+    const url = `ws://127.0.0.1:${host.port}/bridge?token=wrong-token-wrong-token`;
+    const worker = channelWorker(host.origin);
+    let direct = 0;
+    const Direct = class extends socketFrom(host.origin) {
+      constructor(address: string) {
+        super(address);
+        direct += 1;
+      }
+    };
+    await expect(
+      connect(
+        url,
+        () => new WorkerSocket(url, { createWorker: () => worker, DirectSocket: Direct }),
+      ),
+    ).rejects.toThrow(/did not open/);
+    expect(direct).toBe(0);
+    expect(core.opened).toBe(0);
+    // A malformed address is a close from the worker as well, not an exception on the page.
+    const bad = channelWorker(host.origin);
+    await expect(
+      connect('not a url', () => new WorkerSocket('not a url', { createWorker: () => bad })),
+    ).rejects.toThrow(/did not open/);
+  });
+
+  it('opens the socket on the page when the worker cannot start, or fails before a word', async () => {
+    const { host, core, url } = await start();
+    const Direct = socketFrom(host.origin);
+    // The constructor throws (a policy that forbids workers).
+    const refused = await connect(
+      url,
+      () =>
+        new WorkerSocket(url, {
+          createWorker: () => {
+            throw new Error('workers are not allowed here');
+          },
+          DirectSocket: Direct,
+        }),
+    );
+    expect(refused.socket.transport).toBe('page');
+    expect((await refused.client.invoke('watchlists:list', {})).ok).toBe(true);
+
+    // The script failed to load: an error event before the worker said anything.
+    const silent = channelWorker(host.origin, false);
+    const opening = connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => silent, DirectSocket: Direct }),
+    );
+    silent.fail();
+    const failed = await opening;
+    expect(silent.terminated).toBe(true);
+    expect(failed.socket.transport).toBe('page');
+    await waitFor(() => core.opened === 2, { what: 'the second view' });
+    core.sessions[1]!.push(makeFrame(1, ['AAPL']));
+    expect(readFrame(await failed.client.nextFrame()).symbols).toEqual(['AAPL']);
+  });
+
+  it('a worker that fails after the socket opened closes the bridge (1006), no second socket', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin);
+    let direct = 0;
+    const Direct = class extends socketFrom(host.origin) {
+      constructor(address: string) {
+        super(address);
+        direct += 1;
+      }
+    };
+    const { client } = await connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => worker, DirectSocket: Direct }),
+    );
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const closes: Array<{ code: number; reason: string }> = [];
+    client.onClose((info) => closes.push(info));
+    const pending = client.invoke('watchlists:list', {});
+    worker.fail();
+    await waitFor(() => closes.length === 1, { what: 'onClose' });
+    expect(closes).toEqual([{ code: 1006, reason: 'the bridge worker failed' }]);
+    expect(worker.terminated).toBe(true);
+    expect(direct).toBe(0);
+    // Whatever waited is settled, not left hanging.
+    expect((await pending).ok).toBe(false);
+  });
+});
