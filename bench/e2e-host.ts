@@ -8,7 +8,8 @@
  *
  * Prints one JSON line on stdout, {"type":"listening","url":"http://127.0.0.1:PORT/#token=..."}.
  * Forked with an IPC channel, it answers {type:'sample'} with what main measured of itself at that
- * instant (messages received, frames served to the tab, CPU and event-loop use), and stops on
+ * instant (messages received, frames served to the tab, CPU and event-loop use), answers
+ * {type:'frames'} with when it handled and answered each frame request, and stops on
  * {type:'stop'}, SIGTERM/SIGINT, or when the parent goes away (the channel closes), so it can never
  * outlive the bench. The data folder is removed on the way out.
  *
@@ -38,7 +39,21 @@ import { startHost, type Host } from '../electron/host/server.ts';
 
 /** What the bench sends over IPC. */
 export type HostRequest =
-  { readonly type: 'sample'; readonly id: number } | { readonly type: 'stop' };
+  | { readonly type: 'sample'; readonly id: number }
+  | { readonly type: 'frames'; readonly id: number; readonly from: number; readonly to: number }
+  | { readonly type: 'stop' };
+
+/**
+ * When main handled each frame request the tab sent, and when it answered it (the host encodes
+ * and sends the frame right then), as wall-clock ms (performance.timeOrigin + performance.now(),
+ * the clock a page's own timeOrigin is on). Answers {type:'frames'} for requests handled in
+ * [from, to].
+ */
+export interface HostFrames {
+  readonly type: 'frames';
+  readonly id: number;
+  readonly stamps: readonly (readonly [handled: number, answered: number])[];
+}
 
 /** One reading of main, taken inside main. */
 export interface HostSample {
@@ -171,6 +186,11 @@ let core: MonitorCore | undefined;
 let host: Host | undefined;
 let stopping: Promise<void> | undefined;
 
+/** Frame requests' [handled, answered] stamps, newest last; the oldest half goes when full. */
+const FRAME_STAMPS_KEPT = 20_000;
+const frameStamps: (readonly [number, number])[] = [];
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
 interface Counted {
   readonly session: ViewSession;
   frames: number;
@@ -228,7 +248,11 @@ try {
           id: session.id,
           invoke: (command, payload) => session.invoke(command, payload),
           nextFrame: async () => {
+            const handled = wallNow();
             const frame = await session.nextFrame();
+            if (frameStamps.length >= FRAME_STAMPS_KEPT)
+              frameStamps.splice(0, FRAME_STAMPS_KEPT / 2);
+            frameStamps.push([handled, wallNow()]);
             counted.frames += 1;
             counted.rows += frame.rows.length;
             return frame;
@@ -317,7 +341,14 @@ function pauses(): Pick<
 process.on('message', (raw: unknown) => {
   const request = raw as HostRequest;
   if (request.type === 'stop') void stop(0);
-  else if (request.type === 'sample') {
+  else if (request.type === 'frames') {
+    const reply: HostFrames = {
+      type: 'frames',
+      id: request.id,
+      stamps: frameStamps.filter(([handled]) => handled >= request.from && handled <= request.to),
+    };
+    process.send?.(reply);
+  } else if (request.type === 'sample') {
     sample(request.id).then(
       (reply) => process.send?.(reply),
       (err: unknown) =>

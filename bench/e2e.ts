@@ -60,7 +60,13 @@ import {
   type FloorServer,
   type FloorSpec,
 } from './lib/dom-floor.ts';
-import { arrivalToFrame, lateFramesAround, lateText, pullRoundTrips } from './lib/frame-phases.ts';
+import {
+  arrivalToFrame,
+  lateFramesAround,
+  lateText,
+  pullRoundTrips,
+  tripLegs,
+} from './lib/frame-phases.ts';
 import { keyFigures, phaseText, type KeyFigures } from './lib/key-figures.ts';
 import {
   CLICK_EXPORT,
@@ -464,6 +470,12 @@ async function runScenario(
   const intervals = intervalsOf(probe.raf);
   const arrived = arrivalToFrame(probe.arrivals, probe.raf);
   const trips = pullRoundTrips(probe.arrivals, probe.pulls);
+  // Main's stamps of the same requests, moved onto the page's clock.
+  const origin = await page.evaluate<number>('performance.timeOrigin');
+  const mainStamps = (await host.frames(origin + mark0, origin + mark1)).map(
+    ([handled, answered]) => [handled - origin, answered - origin] as const,
+  );
+  const legs = tripLegs(probe.pulls, probe.arrivals, mainStamps);
   const longs = probe.longtasks;
   const longMax = longs.reduce((m, l) => Math.max(m, l.duration), 0);
   const longTotal = longs.reduce((sum, l) => sum + l.duration, 0);
@@ -488,6 +500,7 @@ async function runScenario(
     !keys || arrowTimes.length === 0
       ? undefined
       : lateFramesAround(probe.raf, arrowTimes, FRAME_BUDGET_MS, PRESS_TAIL_MS);
+  const legText = (sorted: readonly number[], p: number) => round(sortedPercentile(sorted, p), 1);
   const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
   const label = `e2e ${scenario.name}`;
 
@@ -564,6 +577,17 @@ async function runScenario(
         [
           "a frame request to its frame's dispatch in the page (main, the transport, the page's task queue), p50 / p99 / max",
           `${round(sortedPercentile(trips, 50), 1)} / ${round(sortedPercentile(trips, 99), 1)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
+          'ms',
+        ],
+        [
+          'the same, cut where main handled and answered it (clocks agree to ~1 ms): ' +
+            "to main / in main / main's answer to the page's message event, p99",
+          `${legText(legs.toMain, 99)} / ${legText(legs.inMain, 99)} / ${legText(legs.toPage, 99)}`,
+          'ms',
+        ],
+        [
+          "the same three legs, p50 (requests matched to main's stamps)",
+          `${legText(legs.toMain, 50)} / ${legText(legs.inMain, 50)} / ${legText(legs.toPage, 50)} (${legs.toMain.length} of ${probe.pulls.length})`,
           'ms',
         ],
         ...keyRows('ArrowDown', arrow),

@@ -6,7 +6,7 @@
 import { spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostSample } from '../e2e-host.ts';
+import type { HostFrames, HostRequest, HostSample } from '../e2e-host.ts';
 
 /** How long a child (or the page, in e2e.ts) may take to start. */
 export const START_TIMEOUT_MS = 30_000;
@@ -129,6 +129,8 @@ export interface HostHandle {
   readonly child: ChildProcess;
   readonly url: string;
   sample(): Promise<HostSample>;
+  /** Main's [handled, answered] stamps of the frame requests it handled in [from, to] (wall ms). */
+  frames(from: number, to: number): Promise<HostFrames['stamps']>;
   stop(): Promise<void>;
 }
 
@@ -171,21 +173,34 @@ export async function startAppHost(
     child,
     url,
     stop,
-    sample() {
-      const id = nextId++;
-      return new Promise<HostSample>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new Error(`the app host did not answer a sample in 10 s:\n${out.text()}`));
-        }, 10_000);
-        waiting.set(id, (reply) => {
-          clearTimeout(timer);
-          const r = reply as HostSample | { type: 'sample-error'; message: string };
-          if (r.type === 'sample') resolve(r);
-          else reject(new Error(`the app host failed a sample: ${r.message}`));
-        });
-        child.send({ type: 'sample', id });
-      });
+    async sample() {
+      const r = (await ask((id) => ({ type: 'sample', id }), 'a sample')) as
+        HostSample | { type: 'sample-error'; message: string };
+      if (r.type === 'sample') return r;
+      throw new Error(`the app host failed a sample: ${r.message}`);
+    },
+    async frames(from, to) {
+      const r = (await ask(
+        (id) => ({ type: 'frames', id, from, to }),
+        'frame stamps',
+      )) as HostFrames;
+      return r.stamps;
     },
   };
+
+  /** Sends the request made for a fresh id; resolves with the reply carrying that id. */
+  function ask(request: (id: number) => HostRequest, what: string): Promise<unknown> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`the app host did not answer ${what} in 10 s:\n${out.text()}`));
+      }, 10_000);
+      waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      child.send(request(id));
+    });
+  }
 }

@@ -82,6 +82,53 @@ export function pullRoundTrips(arrivals: readonly number[], pulls: readonly numb
   return trips.sort((a, b) => a - b);
 }
 
+/** A frame request's round trip cut where main handled and answered it (see tripLegs). */
+export interface TripLegs {
+  /** The page's request to main's handler: the page's send, the transport, main's own queue. */
+  readonly toMain: number[];
+  /** Main's handler to its answer: waiting for changes (none at full feed), building the frame. */
+  readonly inMain: number[];
+  /** Main's answer to the frame's message event in the page: the transport and the page's queue. */
+  readonly toPage: number[];
+}
+
+/**
+ * Each frame request's round trip in three legs, from the page's stamps (`pulls`: requests sent,
+ * `arrivals`: frames' message events, ascending ms) and main's (`stamps`: [handled, answered] per
+ * request, ascending, already on the page's clock). The two processes' clocks agree to about a
+ * millisecond (both are performance.timeOrigin + now() on one machine), so a stamp may seem that
+ * much early: `skewMs` allows for it. A request is matched to the first stamp handled after it, and
+ * that stamp to the first arrival after its answer; a request whose match is already taken or more
+ * than `limitMs` away (a window's edge) is left out. Each leg sorted ascending.
+ */
+export function tripLegs(
+  pulls: readonly number[],
+  arrivals: readonly number[],
+  stamps: readonly (readonly [number, number])[],
+  skewMs = 2,
+  limitMs = 1_000,
+): TripLegs {
+  const handled = stamps.map(([h]) => h);
+  const legs: TripLegs = { toMain: [], inMain: [], toPage: [] };
+  let lastStamp = -1;
+  let lastArrival = -1;
+  for (const sent of pulls) {
+    const s = firstAfter(handled, sent - skewMs);
+    const stamp = stamps[s];
+    if (stamp === undefined || s <= lastStamp || stamp[0] - sent > limitMs) continue;
+    const a = firstAfter(arrivals, stamp[1] - skewMs);
+    const arrived = arrivals[a];
+    if (arrived === undefined || a <= lastArrival || arrived - stamp[1] > limitMs) continue;
+    lastStamp = s;
+    lastArrival = a;
+    legs.toMain.push(stamp[0] - sent);
+    legs.inMain.push(stamp[1] - stamp[0]);
+    legs.toPage.push(arrived - stamp[1]);
+  }
+  for (const leg of [legs.toMain, legs.inMain, legs.toPage]) leg.sort((x, y) => x - y);
+  return legs;
+}
+
 /** The index of the first of `sorted` (ascending) greater than `at`; its length if none is. */
 function firstAfter(sorted: readonly number[], at: number): number {
   let lo = 0;

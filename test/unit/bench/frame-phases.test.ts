@@ -4,6 +4,7 @@ import {
   lateFramesAround,
   lateText,
   pullRoundTrips,
+  tripLegs,
 } from '../../../bench/lib/frame-phases.ts';
 
 /** Stamps 16.7 ms apart from `from`, with the given gaps replacing some intervals. */
@@ -73,5 +74,50 @@ describe('pullRoundTrips', () => {
     // request at 0 as its last.
     expect(pullRoundTrips([3, 24, 90, 19], [0, 20, 50])).toEqual([3, 4, 19, 40]);
     expect(pullRoundTrips([5], [10])).toEqual([]);
+  });
+});
+
+describe('tripLegs', () => {
+  it("cuts each request's trip where main handled and answered it, each leg sorted", () => {
+    // One request in flight at a time: sent at 0, 10 and 40; main handled them at 1, 13 and 41
+    // and answered at 1.5, 13 and 45; their frames' message events ran at 4, 30 and 47.5.
+    const legs = tripLegs(
+      [0, 10, 40],
+      [4, 30, 47.5],
+      [
+        [1, 1.5],
+        [13, 13],
+        [41, 45],
+      ],
+    );
+    expect(legs.toMain).toEqual([1, 1, 3]);
+    expect(legs.inMain).toEqual([0, 0.5, 4]);
+    expect(legs.toPage).toEqual([2.5, 2.5, 17]);
+  });
+
+  it('allows main a millisecond or two of clock skew, and no more', () => {
+    // Main's clock reads 1.5 ms behind: its stamp of the request sent at 10 says 8.5.
+    expect(tripLegs([10], [20], [[8.5, 9]]).toMain).toEqual([-1.5]);
+    // 5 ms before the request is another request's stamp, not this one's.
+    expect(tripLegs([10], [20], [[5, 6]]).toMain).toEqual([]);
+  });
+
+  it("leaves out requests at the window's edges and never uses a stamp or an arrival twice", () => {
+    // The last request's answer came after the window (no arrival after it).
+    const cut = tripLegs(
+      [0, 20],
+      [5],
+      [
+        [1, 2],
+        [21, 22],
+      ],
+    );
+    expect(cut.toMain).toEqual([1]);
+    // Two requests, one stamp: the second request has none of its own.
+    const once = tripLegs([0, 1], [5, 6], [[2, 3]]);
+    expect(once.toMain).toEqual([2]);
+    expect(once.toPage).toEqual([2]);
+    // A stamp more than the limit after the request belongs to something else.
+    expect(tripLegs([0], [3_000], [[2_000, 2_001]]).toMain).toEqual([]);
   });
 });
