@@ -93,6 +93,25 @@ describe('a focused cursor', () => {
     expect(last.get('S0')).toBe(t);
   });
 
+  it('keeps each row within two sweeps while the focus moves every other frame (a held arrow key)', () => {
+    const { cur, take, tick, all } = setUp();
+    cur.focus(['S0']);
+    take();
+    const last = new Map<string, number>();
+    let t = 0;
+    let worst = 0;
+    for (let frame = 0; frame < 300; frame++) {
+      // Key repeat at ~30/s moves the selection, and with it the rows on screen, by one.
+      if (frame % 2 === 0) cur.focus([`S${(frame / 2) % 100}`, `S${((frame / 2) % 100) + 1}`]);
+      all(frame);
+      tick(16);
+      t += 16;
+      for (const s of take().symbols) last.set(s, t);
+      if (frame > 40) for (const s of SYMBOLS) worst = Math.max(worst, t - (last.get(s) ?? 0));
+    }
+    expect(worst).toBeLessThanOrEqual(2 * FOCUS_BACKGROUND_MS + 16);
+  });
+
   it('sends one background row rather than an empty frame when no time has passed', () => {
     const { book, cur, take } = setUp();
     cur.focus(['S0']);
