@@ -102,7 +102,9 @@ export class WorkerSocket extends EventTarget {
   }
 
   get readyState(): number {
-    return this.#state;
+    // On the page's own socket, its state is the truth: it turns CLOSING the moment close() is
+    // called, before any event, and the bridge client reads it to decide whether to send.
+    return this.#direct?.readyState ?? this.#state;
   }
 
   /** Where the socket is read: in the worker, or on the page (the fallback). */

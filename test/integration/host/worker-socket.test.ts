@@ -267,4 +267,22 @@ describe('the bridge through a worker-held socket', () => {
     // Whatever waited is settled, not left hanging.
     expect((await pending).ok).toBe(false);
   });
+  it("on the page's own socket, readyState follows that socket's close at once, as WebSocket's does", async () => {
+    const { host, url } = await start();
+    const socket = new WorkerSocket(url, {
+      createWorker: () => {
+        throw new Error('workers are not allowed here');
+      },
+      DirectSocket: socketFrom(host.origin),
+    });
+    await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
+    expect(socket.readyState).toBe(WorkerSocket.OPEN);
+    const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }));
+    socket.close(1000, 'closed by the page');
+    // The bridge client reads readyState to decide whether to send; OPEN here would let it send
+    // into a closing socket.
+    expect(socket.readyState).toBe(WorkerSocket.CLOSING);
+    await closed;
+    expect(socket.readyState).toBe(WorkerSocket.CLOSED);
+  });
 });
