@@ -97,7 +97,13 @@ export class WorkerSocket extends EventTarget {
     this.#worker = worker;
     worker.addEventListener('message', (event) => this.#fromWorker(event.data as FromRelay));
     worker.addEventListener('error', () => this.#workerFailed());
-    worker.addEventListener('messageerror', () => this.#workerFailed());
+    // A message that could not be read means the worker's script ran, and its socket may be open
+    // at the host: never a reason to open a second one, always the end of this one.
+    worker.addEventListener('messageerror', () => {
+      if (this.#worker === worker && this.#state !== CLOSED) {
+        this.#finish(ABNORMAL_CLOSURE, 'the bridge worker failed', false);
+      }
+    });
     worker.postMessage({ op: 'open', url });
   }
 
@@ -146,7 +152,10 @@ export class WorkerSocket extends EventTarget {
         this.dispatchEvent(new Event('open'));
         return;
       case 'message':
-        this.dispatchEvent(new MessageEvent('message', { data: message.data }));
+        // Only while open, as a WebSocket: not before 'open' (the page closed while connecting),
+        // nor once the page has called close().
+        if (this.#state === OPEN)
+          this.dispatchEvent(new MessageEvent('message', { data: message.data }));
         return;
       case 'close':
         this.#heard = true;
