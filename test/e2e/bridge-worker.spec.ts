@@ -27,22 +27,24 @@ test.describe('the bridge socket in a worker', () => {
     expect(scripts.filter((url) => WORKER_SCRIPT.test(url))).toHaveLength(1);
   });
 
-  test('a worker script that cannot load leaves the page on its own socket', async ({
-    page,
-    webApp,
-    pageProblems,
-  }) => {
-    // The aborted request is reported by Chromium; that is the point of this test.
-    pageProblems.expect(/Failed to load resource|bridge-worker/);
-    let refused = 0;
-    await page.route(WORKER_SCRIPT, (route) => {
-      refused += 1;
-      return route.abort();
+  for (const how of ['aborted', 'answered 404'] as const) {
+    test(`a worker script that cannot load (${how}) leaves the page on its own socket`, async ({
+      page,
+      webApp,
+      pageProblems,
+    }) => {
+      // The failed request is reported by Chromium; that is the point of this test.
+      pageProblems.expect(/Failed to load resource|bridge-worker/);
+      let refused = 0;
+      await page.route(WORKER_SCRIPT, (route) => {
+        refused += 1;
+        return how === 'aborted' ? route.abort() : route.fulfill({ status: 404, body: 'gone' });
+      });
+      await page.goto(webApp.url);
+      await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+      await expectQuotesMoving(page);
+      expect(refused).toBe(1);
+      expect(page.workers().filter((worker) => WORKER_SCRIPT.test(worker.url()))).toHaveLength(0);
     });
-    await page.goto(webApp.url);
-    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
-    await expectQuotesMoving(page);
-    expect(refused).toBe(1);
-    expect(page.workers().filter((worker) => WORKER_SCRIPT.test(worker.url()))).toHaveLength(0);
-  });
+  }
 });
