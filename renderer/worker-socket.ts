@@ -80,6 +80,8 @@ export class WorkerSocket extends EventTarget {
   #direct: WebSocket | undefined;
   /** The worker has answered (open or close): from then on, its failure is the bridge's. */
   #heard = false;
+  /** The page was told `open` (through the worker); only then do messages reach it. */
+  #opened = false;
   readonly #DirectSocket: new (url: string) => WebSocket;
 
   constructor(url: string, options: WorkerSocketOptions = {}) {
@@ -102,7 +104,8 @@ export class WorkerSocket extends EventTarget {
   }
 
   get readyState(): number {
-    return this.#state;
+    // On the page, the socket's own state: its close() moves it to CLOSING before any event.
+    return this.#direct?.readyState ?? this.#state;
   }
 
   /** Where the socket is read: in the worker, or on the page (the fallback). */
@@ -141,9 +144,14 @@ export class WorkerSocket extends EventTarget {
         // a WebSocket.
         if (this.#state !== CONNECTING) return;
         this.#state = OPEN;
+        this.#opened = true;
         this.dispatchEvent(new Event('open'));
         return;
       case 'message':
+        // Closed by the page while connecting, but the worker's socket opened (and the host spoke)
+        // before the worker read that close: a WebSocket never delivers a message it did not open
+        // for, so neither does this.
+        if (!this.#opened) return;
         this.dispatchEvent(new MessageEvent('message', { data: message.data }));
         return;
       case 'close':
@@ -161,7 +169,15 @@ export class WorkerSocket extends EventTarget {
       // Its script never ran (refused, missing): nothing was opened, so open it here instead.
       this.#worker.terminate();
       this.#worker = undefined;
-      this.#openOnPage();
+      try {
+        this.#openOnPage();
+      } catch (err) {
+        // The page cannot make the socket either (a malformed address, which the worker would have
+        // reported as a close): the same close, rather than an exception out of this listener and
+        // a bridge left connecting for ever.
+        const reason = err instanceof Error ? err.message : String(err);
+        this.#finish(ABNORMAL_CLOSURE, reason, false);
+      }
       return;
     }
     this.#finish(ABNORMAL_CLOSURE, 'the bridge worker failed', false);
