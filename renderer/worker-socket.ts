@@ -172,7 +172,15 @@ export class WorkerSocket extends EventTarget {
       // Its script never ran (refused, missing): nothing was opened, so open it here instead.
       this.#worker.terminate();
       this.#worker = undefined;
-      this.#openOnPage();
+      try {
+        this.#openOnPage();
+      } catch (err) {
+        // The page cannot make the socket either (a malformed address, which the worker would have
+        // reported as a close): the same close, rather than an exception out of this listener and
+        // a bridge left connecting for ever.
+        const reason = err instanceof Error ? err.message : String(err);
+        this.#finish(ABNORMAL_CLOSURE, reason, false);
+      }
       return;
     }
     this.#finish(ABNORMAL_CLOSURE, 'the bridge worker failed', false);

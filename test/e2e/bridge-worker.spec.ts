@@ -1,14 +1,35 @@
 /**
  * Browser mode's bridge socket, read in a dedicated worker (renderer/worker-socket.ts), in
  * Chromium against `market-monitor web`: the page starts the bundled worker under the app's
- * Content-Security-Policy and quotes flow through it; and when the worker's script cannot load,
- * the page opens the socket itself and works as before.
+ * Content-Security-Policy and quotes flow through it; and when the worker's script cannot load
+ * (aborted, or a 404) or a policy refuses workers, the page opens the socket itself and works as
+ * before.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
 const PRICE = /^\d{1,3}(?:,\d{3})*\.\d{2,}$/;
 const WORKER_SCRIPT = /\/assets\/bridge-worker-[\w-]+\.js$/;
+
+/**
+ * Runs before the page's own scripts: adds a second policy, `worker-src 'none'`, as a meta tag as
+ * soon as the head exists. (Fulfilling the document from a route with a changed header would make
+ * Chromium treat it as public and refuse its loopback socket.) Policies only add up, so the host's
+ * own policy still holds.
+ */
+const REFUSE_WORKERS = `(() => {
+  const add = () => {
+    if (document.head === null) return false;
+    const meta = document.createElement('meta');
+    meta.httpEquiv = 'Content-Security-Policy';
+    meta.content = "worker-src 'none'";
+    document.head.prepend(meta);
+    return true;
+  };
+  if (add()) return;
+  const watch = new MutationObserver(() => { if (add()) watch.disconnect(); });
+  watch.observe(document, { childList: true, subtree: true });
+})();`;
 
 /** The first row's bid changes: the feed is flowing to the screen. */
 async function expectQuotesMoving(page: Page): Promise<void> {
@@ -47,4 +68,24 @@ test.describe('the bridge socket in a worker', () => {
       expect(page.workers().filter((worker) => WORKER_SCRIPT.test(worker.url()))).toHaveLength(0);
     });
   }
+
+  test('a policy that refuses workers leaves the page on its own socket', async ({
+    page,
+    webApp,
+    pageProblems,
+  }) => {
+    // Chromium reports the refused worker; that is the point of this test.
+    pageProblems.expect(/Content Security Policy|worker-src|bridge-worker/);
+    const refusals: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().includes("worker-src 'none'")) refusals.push(message.text());
+    });
+    await page.addInitScript({ content: REFUSE_WORKERS });
+    await page.goto(webApp.url);
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    await expectQuotesMoving(page);
+    expect(page.workers().filter((worker) => WORKER_SCRIPT.test(worker.url()))).toHaveLength(0);
+    // The worker was refused by the policy, not merely never asked for.
+    expect(refusals.length).toBeGreaterThan(0);
+  });
 });

@@ -277,12 +277,124 @@ describe('the bridge through a worker-held socket', () => {
     });
     await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
     expect(socket.readyState).toBe(WorkerSocket.OPEN);
-    const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }));
+    const closed = new Promise((resolve) =>
+      socket.addEventListener('close', resolve, { once: true }),
+    );
     socket.close(1000, 'closed by the page');
     // The bridge client reads readyState to decide whether to send; OPEN here would let it send
     // into a closing socket.
     expect(socket.readyState).toBe(WorkerSocket.CLOSING);
     await closed;
     expect(socket.readyState).toBe(WorkerSocket.CLOSED);
+  });
+});
+
+/**
+ * A channel "worker" as above, but the page's `close` waits until the relay has reported the socket
+ * open and relayed `held` messages: the race where the page closes while connecting, and the
+ * worker's socket opens (and the host speaks) before the worker reads that close.
+ */
+function racingWorker(origin: string): RelayWorker & {
+  readonly relayed: FromRelayLike[];
+  release(): void;
+} {
+  const { port1, port2 } = new MessageChannel();
+  const relayed: FromRelayLike[] = [];
+  const relayPort = {
+    postMessage(message: FromRelayLike, transfer?: ArrayBuffer[]) {
+      relayed.push(message);
+      port2.postMessage(message, transfer ?? []);
+    },
+    addEventListener: port2.addEventListener.bind(port2),
+  };
+  relaySocket(relayPort as unknown as RelayPort, socketFrom(origin));
+  port2.start();
+  port1.start();
+  const held: unknown[] = [];
+  let releasing = false;
+  return {
+    relayed,
+    postMessage(message) {
+      if (!releasing && message.op === 'close') held.push(message);
+      else port1.postMessage(message);
+    },
+    addEventListener(type: 'message' | 'error' | 'messageerror', listener: (e: never) => void) {
+      if (type === 'message') port1.addEventListener('message', listener as never);
+    },
+    terminate() {
+      port1.close();
+      port2.close();
+    },
+    release() {
+      releasing = true;
+      for (const message of held.splice(0)) port1.postMessage(message);
+    },
+  };
+}
+
+interface FromRelayLike {
+  readonly op: string;
+}
+
+describe('the worker-held socket keeps to what a WebSocket promises', () => {
+  it('closed while connecting, it reports no message even when the worker opened first', async () => {
+    const { host, core, url } = await start();
+    const worker = racingWorker(host.origin);
+    const socket = new WorkerSocket(url, { createWorker: () => worker });
+    const heard: string[] = [];
+    for (const type of ['open', 'message', 'close']) {
+      socket.addEventListener(type, () => heard.push(type));
+    }
+    socket.close(1000, 'changed my mind');
+    expect(socket.readyState).toBe(WorkerSocket.CLOSING);
+    await waitFor(() => core.opened === 1, { what: 'the worker socket at the host' });
+    core.sessions[0]!.sink.emit('notices:update', [
+      { id: 'n1', level: 'info', message: 'one', at: 1 },
+    ]);
+    await waitFor(() => worker.relayed.some((m) => m.op === 'message'), {
+      what: 'the host speaking through the worker',
+    });
+    worker.release();
+    await waitFor(() => heard.includes('close'), { what: 'the close' });
+    expect(heard).toEqual(['close']);
+    expect(socket.readyState).toBe(WorkerSocket.CLOSED);
+  });
+
+  it('on the page fallback, close() leaves readyState CLOSING, then CLOSED', async () => {
+    const { host, url } = await start();
+    const { socket } = await connect(
+      url,
+      () =>
+        new WorkerSocket(url, {
+          createWorker: () => {
+            throw new Error('workers are not allowed here');
+          },
+          DirectSocket: socketFrom(host.origin),
+        }),
+    );
+    expect(socket.readyState).toBe(WorkerSocket.OPEN);
+    socket.close(1000, 'bye');
+    expect(socket.readyState).toBe(WorkerSocket.CLOSING);
+    await waitFor(() => socket.readyState === WorkerSocket.CLOSED, { what: 'the close' });
+  });
+
+  it('a failed worker whose fallback socket cannot be made closes (1006), not hangs', async () => {
+    const silent = channelWorker('http://127.0.0.1', false);
+    let socket: WorkerSocket | undefined;
+    const opening = connectBridge({
+      url: 'not a url',
+      openSocket: (address) => {
+        socket = new WorkerSocket(address, {
+          createWorker: () => silent,
+          DirectSocket: WebSocket,
+        });
+        return socket as unknown as WebSocket;
+      },
+    });
+    // The worker's error event must not throw out of its listener.
+    expect(() => silent.fail()).not.toThrow();
+    await expect(opening).rejects.toThrow(/did not open \(code 1006\)/);
+    expect(silent.terminated).toBe(true);
+    expect(socket?.readyState).toBe(WorkerSocket.CLOSED);
   });
 });
