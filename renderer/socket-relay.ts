@@ -4,6 +4,12 @@
  * message for message, in order. It knows nothing of the bridge's protocol; text stays text, and a
  * binary message (a quote frame) moves to the page as its ArrayBuffer, transferred, not copied.
  *
+ * Backpressure: a page whose main thread stops reading no longer leaves the data in the socket (the
+ * host's `maxBufferedBytes` guard saw that), since the worker keeps reading. So the page reports
+ * what it has read (`read`, in steps of READ_REPORT_BYTES), and once more than `maxUnreadBytes` have
+ * been relayed and not reported, the worker closes the socket (PAGE_STOPPED_READING) and relays
+ * nothing more: the same end the host gives a tab that stopped reading, at the same default size.
+ *
  * No DOM and no worker globals here: the port and the WebSocket constructor are passed in, so the
  * relay runs as it is in a Node test, over a MessageChannel, against a real host.
  */
@@ -12,7 +18,9 @@
 export type ToRelay =
   | { readonly op: 'open'; readonly url: string }
   | { readonly op: 'send'; readonly data: string }
-  | { readonly op: 'close'; readonly code?: number; readonly reason?: string };
+  | { readonly op: 'close'; readonly code?: number; readonly reason?: string }
+  /** The page has read this many more bytes of what the worker relayed (messageBytes of each). */
+  | { readonly op: 'read'; readonly bytes: number };
 
 /** What the worker tells the page: the socket's own events, in the order they happened. */
 export type FromRelay =
@@ -42,6 +50,23 @@ export interface RelayedSocket {
   addEventListener(type: 'close', listener: (event: CloseEvent) => void): void;
 }
 
+export interface RelayOptions {
+  /** Relayed and not yet reported read, past which the socket is closed. Default 64 MiB. */
+  readonly maxUnreadBytes?: number;
+}
+
+/** How far behind the page's main thread may fall before its bridge is closed, by default. */
+export const MAX_UNREAD_BYTES = 64 * 1024 * 1024;
+/** The page reports what it read each time this much more has been read. */
+export const READ_REPORT_BYTES = 256 * 1024;
+/** The close code (private range) of a bridge whose page stopped reading. */
+export const PAGE_STOPPED_READING = 4000;
+
+/** What a relayed message counts for in the backlog: its bytes, or two a character of text. */
+export function messageBytes(data: string | ArrayBuffer): number {
+  return typeof data === 'string' ? data.length * 2 : data.byteLength;
+}
+
 /** WebSocket.OPEN (the constant is not on every implementation a test passes in). */
 const OPEN = 1;
 /** Close code for a connection that ended without a close frame, as a browser reports it. */
@@ -52,7 +77,12 @@ export const ABNORMAL_CLOSURE = 1006;
  * and `close` go to it, and every socket event comes back. A socket that cannot even be made (a
  * malformed address) is reported as a close, which is how the page learns of every failure.
  */
-export function relaySocket(port: RelayPort, Socket: new (url: string) => RelayedSocket): void {
+export function relaySocket(
+  port: RelayPort,
+  Socket: new (url: string) => RelayedSocket,
+  options: RelayOptions = {},
+): void {
+  const backlog = new Backlog(options.maxUnreadBytes ?? MAX_UNREAD_BYTES);
   let socket: RelayedSocket | undefined;
   port.addEventListener('message', (event: MessageEvent) => {
     const ask = event.data as ToRelay | null;
@@ -66,9 +96,12 @@ export function relaySocket(port: RelayPort, Socket: new (url: string) => Relaye
           port.postMessage({ op: 'close', code: ABNORMAL_CLOSURE, reason, wasClean: false });
           return;
         }
-        listen(port, socket);
+        listen(port, socket, backlog);
         return;
       }
+      case 'read':
+        if (typeof ask.bytes === 'number' && ask.bytes > 0) backlog.read(ask.bytes);
+        return;
       case 'send':
         // Not open (yet, or any more): dropped, as the page's own socket would after closing; the
         // close event that follows settles whatever waited on it.
@@ -88,13 +121,46 @@ export function relaySocket(port: RelayPort, Socket: new (url: string) => Relaye
   });
 }
 
-function listen(port: RelayPort, socket: RelayedSocket): void {
+/** Bytes relayed to the page and not yet reported read. */
+class Backlog {
+  #unread = 0;
+  #over = false;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The page is that far behind: relay nothing more (the socket is being closed). */
+  get over(): boolean {
+    return this.#over;
+  }
+
+  /** Counts a relayed message; true when that takes the page past the limit. */
+  add(bytes: number): boolean {
+    this.#unread += bytes;
+    if (this.#unread > this.#max) this.#over = true;
+    return this.#over;
+  }
+
+  read(bytes: number): void {
+    this.#unread = Math.max(0, this.#unread - bytes);
+  }
+}
+
+function listen(port: RelayPort, socket: RelayedSocket, backlog: Backlog): void {
   socket.binaryType = 'arraybuffer';
   socket.addEventListener('open', () => port.postMessage({ op: 'open' }));
   socket.addEventListener('message', (event: MessageEvent) => {
     const data: unknown = event.data;
+    if (backlog.over) return;
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer)) return;
+    if (backlog.add(messageBytes(data))) {
+      socket.close(PAGE_STOPPED_READING, 'the page stopped reading its bridge');
+      return;
+    }
     if (typeof data === 'string') port.postMessage({ op: 'message', data });
-    else if (data instanceof ArrayBuffer) port.postMessage({ op: 'message', data }, [data]);
+    else port.postMessage({ op: 'message', data }, [data]);
   });
   socket.addEventListener('close', (event: CloseEvent) =>
     port.postMessage({

@@ -21,7 +21,13 @@
  * still works, as it did before the worker. A worker that fails after the socket opened closes the
  * bridge (1006), which the page reports as a lost bridge: the host's view died with the socket.
  */
-import { ABNORMAL_CLOSURE, type FromRelay, type ToRelay } from './socket-relay.ts';
+import {
+  ABNORMAL_CLOSURE,
+  messageBytes,
+  READ_REPORT_BYTES,
+  type FromRelay,
+  type ToRelay,
+} from './socket-relay.ts';
 
 /** The part of Worker this uses; a test passes a MessagePort dressed as one. */
 export interface RelayWorker {
@@ -80,6 +86,8 @@ export class WorkerSocket extends EventTarget {
   #direct: WebSocket | undefined;
   /** The worker has answered (open or close): from then on, its failure is the bridge's. */
   #heard = false;
+  /** Bytes read since the last report to the worker (see socket-relay.ts, backpressure). */
+  #unreported = 0;
   readonly #DirectSocket: new (url: string) => WebSocket;
 
   constructor(url: string, options: WorkerSocketOptions = {}) {
@@ -154,8 +162,10 @@ export class WorkerSocket extends EventTarget {
       case 'message':
         // Only while open, as a WebSocket: not before 'open' (the page closed while connecting),
         // nor once the page has called close().
-        if (this.#state === OPEN)
+        if (this.#state === OPEN) {
           this.dispatchEvent(new MessageEvent('message', { data: message.data }));
+          this.#read(messageBytes(message.data));
+        }
         return;
       case 'close':
         this.#heard = true;
@@ -164,6 +174,14 @@ export class WorkerSocket extends EventTarget {
       default:
         return;
     }
+  }
+
+  /** Tells the worker what the page has read, a READ_REPORT_BYTES step at a time. */
+  #read(bytes: number): void {
+    this.#unreported += bytes;
+    if (this.#unreported < READ_REPORT_BYTES) return;
+    this.#worker?.postMessage({ op: 'read', bytes: this.#unreported });
+    this.#unreported = 0;
   }
 
   #workerFailed(): void {

@@ -40,7 +40,10 @@
  * Backpressure: frames are pulled, one request in flight per view, so a slow tab asks less often
  * and gets fuller frames; the frame stream limits itself. Events are small and few and are always
  * sent. A socket whose unsent data still grows past `maxBufferedBytes` belongs to a tab that stopped
- * reading altogether; it is closed rather than allowed to hold unbounded memory.
+ * reading altogether; it is closed rather than allowed to hold unbounded memory. The page reads its
+ * socket in a worker (renderer/worker-socket.ts), which keeps reading while the page's main thread
+ * is stalled, so the worker holds the same limit against what the page has not read yet
+ * (renderer/socket-relay.ts) and closes the socket (4000) past it.
  *
  * Bounds across sockets (issue 15: eight sockets pipelining `diagnostics:export` without reading
  * once took the host from 138 to 766 MiB in 6 s), each answered so that the client can tell why:

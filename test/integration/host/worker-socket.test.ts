@@ -12,7 +12,13 @@ import {
   connectBridge,
   type BridgeClient,
 } from '../../../renderer/bridge-client.ts';
-import { relaySocket, type RelayPort } from '../../../renderer/socket-relay.ts';
+import {
+  PAGE_STOPPED_READING,
+  READ_REPORT_BYTES,
+  relaySocket,
+  type RelayOptions,
+  type RelayPort,
+} from '../../../renderer/socket-relay.ts';
 import { WorkerSocket, type RelayWorker } from '../../../renderer/worker-socket.ts';
 import { startHost, type Host } from '../../../electron/host/server.ts';
 import { readFrame } from '../../support/frame-reader.ts';
@@ -48,10 +54,10 @@ interface ChannelWorker extends RelayWorker {
  * A "worker" whose far end runs the relay (`relay: false`: nothing runs there, as when the
  * script never loaded).
  */
-function channelWorker(origin: string, relay = true): ChannelWorker {
+function channelWorker(origin: string, relay = true, options: RelayOptions = {}): ChannelWorker {
   const { port1, port2 } = new MessageChannel();
   if (relay) {
-    relaySocket(port2 as unknown as RelayPort, socketFrom(origin));
+    relaySocket(port2 as unknown as RelayPort, socketFrom(origin), options);
     port2.start();
   }
   port1.start();
@@ -396,5 +402,62 @@ describe('the worker-held socket keeps to what a WebSocket promises', () => {
     await expect(opening).rejects.toThrow(/did not open \(code 1006\)/);
     expect(silent.terminated).toBe(true);
     expect(socket?.readyState).toBe(WorkerSocket.CLOSED);
+  });
+});
+
+/** An event of about `kib` KiB on the wire (a notice with a long message). */
+function bigNotice(id: string, kib: number) {
+  return [{ id, level: 'info' as const, message: 'x'.repeat(kib * 1024), at: 1 }];
+}
+
+describe("the worker's backpressure, which stands in for the host's own", () => {
+  it('a page that stops reading is closed (4000) once it is past the limit, and its view ends', async () => {
+    const { host, core, url } = await start();
+    // The page's end of the channel, never reporting what it read: a main thread that stopped.
+    const { port1, port2 } = new MessageChannel();
+    relaySocket(port2 as unknown as RelayPort, socketFrom(host.origin), {
+      maxUnreadBytes: 64 * 1024,
+    });
+    port2.start();
+    const heard: Array<{ op: string; data?: unknown; code?: number }> = [];
+    port1.addEventListener('message', (e) =>
+      heard.push((e as MessageEvent).data as (typeof heard)[number]),
+    );
+    port1.start();
+    port1.postMessage({ op: 'open', url });
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const sink = core.sessions[0]!.sink;
+    // About 8 KiB a notice on the page's count (two bytes a character): past 64 KiB by the ninth.
+    for (let i = 0; i < 40; i++) sink.emit('notices:update', bigNotice(`n${i}`, 4));
+    await waitFor(() => heard.some((m) => m.op === 'close'), { what: 'the close' });
+    expect(heard.find((m) => m.op === 'close')?.code).toBe(PAGE_STOPPED_READING);
+    const relayed = heard.filter((m) => m.op === 'message').length;
+    expect(relayed).toBeGreaterThanOrEqual(7);
+    expect(relayed).toBeLessThanOrEqual(8);
+    await waitFor(() => core.sessions[0]!.closed, { what: 'the view closed at the host' });
+    port1.close();
+  });
+
+  it('a page that reads keeps its bridge however much goes through, and says so in steps', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin, true, { maxUnreadBytes: 2 * READ_REPORT_BYTES });
+    const { client } = await connect(
+      url,
+      () => new WorkerSocket(url, { createWorker: () => worker }),
+    );
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const seen: string[] = [];
+    client.on('notices:update', (n) => seen.push(n[0]!.id));
+    const sink = core.sessions[0]!.sink;
+    // 2 MiB on the page's count, four times the limit, in bursts of a quarter of it, each read
+    // before the next (a burst bigger than the limit is a page that fell that far behind).
+    for (let i = 0; i < 256; i++) {
+      sink.emit('notices:update', bigNotice(`n${i}`, 4));
+      if (i % 16 === 15) await waitFor(() => seen.length === i + 1, { what: `notice ${i}` });
+    }
+    expect(client.status).toBe('open');
+    const reports = worker.posted.filter((m) => (m as { op: string }).op === 'read');
+    expect(reports.length).toBeGreaterThanOrEqual(7);
+    expect(reports.every((m) => (m as { bytes: number }).bytes >= READ_REPORT_BYTES)).toBe(true);
   });
 });
