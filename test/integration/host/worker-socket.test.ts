@@ -113,6 +113,41 @@ async function connect(
   return { client, socket: made! };
 }
 
+/** A host, a bridge to it through a relay "worker", and the view it opened. */
+async function throughWorker(relay: RelayOptions = {}): Promise<{
+  host: Host;
+  core: FakeCore;
+  worker: ChannelWorker;
+  client: BridgeClient;
+}> {
+  const { host, core, url } = await start();
+  const worker = channelWorker(host.origin, true, relay);
+  const { client } = await connect(
+    url,
+    () => new WorkerSocket(url, { createWorker: () => worker }),
+  );
+  await waitFor(() => core.opened === 1, { what: 'a view' });
+  return { host, core, worker, client };
+}
+
+/** A page socket with the page's Origin that counts how many were made. */
+function countingSocket(origin: string): {
+  Socket: new (url: string) => WebSocket;
+  made: () => number;
+} {
+  let made = 0;
+  const Base = socketFrom(origin);
+  return {
+    Socket: class extends Base {
+      constructor(address: string) {
+        super(address);
+        made += 1;
+      }
+    },
+    made: () => made,
+  };
+}
+
 describe('the bridge through a worker-held socket', () => {
   it('invokes, gets events and pulls frames, all through the worker', async () => {
     const { host, core, url } = await start();
@@ -155,13 +190,7 @@ describe('the bridge through a worker-held socket', () => {
   });
 
   it('the page closing the bridge closes the view at the host and ends the worker', async () => {
-    const { host, core, url } = await start();
-    const worker = channelWorker(host.origin);
-    const { client } = await connect(
-      url,
-      () => new WorkerSocket(url, { createWorker: () => worker }),
-    );
-    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const { core, worker, client } = await throughWorker();
     client.close();
     expect(client.status).toBe('closed');
     await waitFor(() => core.sessions[0]!.closed, { what: 'the view closed at the host' });
@@ -169,13 +198,7 @@ describe('the bridge through a worker-held socket', () => {
   });
 
   it('the host going away reaches the page as the close the host sent', async () => {
-    const { host, core, url } = await start();
-    const worker = channelWorker(host.origin);
-    const { client } = await connect(
-      url,
-      () => new WorkerSocket(url, { createWorker: () => worker }),
-    );
-    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const { host, worker, client } = await throughWorker();
     const pending = client.nextFrame().then(
       () => 'resolved',
       (err: Error) => err.message,
@@ -193,20 +216,14 @@ describe('the bridge through a worker-held socket', () => {
     const { host, core } = await start();
     const url = `ws://127.0.0.1:${host.port}/bridge?token=wrong-token-wrong-token`;
     const worker = channelWorker(host.origin);
-    let direct = 0;
-    const Direct = class extends socketFrom(host.origin) {
-      constructor(address: string) {
-        super(address);
-        direct += 1;
-      }
-    };
+    const { Socket: Direct, made } = countingSocket(host.origin);
     await expect(
       connect(
         url,
         () => new WorkerSocket(url, { createWorker: () => worker, DirectSocket: Direct }),
       ),
     ).rejects.toThrow(/did not open/);
-    expect(direct).toBe(0);
+    expect(made()).toBe(0);
     expect(core.opened).toBe(0);
     // A malformed address is a close from the worker as well, not an exception on the page.
     const bad = channelWorker(host.origin);
@@ -250,13 +267,7 @@ describe('the bridge through a worker-held socket', () => {
   it('a worker that fails after the socket opened closes the bridge (1006), no second socket', async () => {
     const { host, core, url } = await start();
     const worker = channelWorker(host.origin);
-    let direct = 0;
-    const Direct = class extends socketFrom(host.origin) {
-      constructor(address: string) {
-        super(address);
-        direct += 1;
-      }
-    };
+    const { Socket: Direct, made } = countingSocket(host.origin);
     const { client } = await connect(
       url,
       () => new WorkerSocket(url, { createWorker: () => worker, DirectSocket: Direct }),
@@ -269,7 +280,7 @@ describe('the bridge through a worker-held socket', () => {
     await waitFor(() => closes.length === 1, { what: 'onClose' });
     expect(closes).toEqual([{ code: 1006, reason: 'the bridge worker failed' }]);
     expect(worker.terminated).toBe(true);
-    expect(direct).toBe(0);
+    expect(made()).toBe(0);
     // Whatever waited is settled, not left hanging.
     expect((await pending).ok).toBe(false);
   });
@@ -439,13 +450,7 @@ describe("the worker's backpressure, which stands in for the host's own", () => 
   });
 
   it('a page that reads keeps its bridge however much goes through, and says so in steps', async () => {
-    const { host, core, url } = await start();
-    const worker = channelWorker(host.origin, true, { maxUnreadBytes: 2 * READ_REPORT_BYTES });
-    const { client } = await connect(
-      url,
-      () => new WorkerSocket(url, { createWorker: () => worker }),
-    );
-    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const { core, worker, client } = await throughWorker({ maxUnreadBytes: 2 * READ_REPORT_BYTES });
     const seen: string[] = [];
     client.on('notices:update', (n) => seen.push(n[0]!.id));
     const sink = core.sessions[0]!.sink;
