@@ -9,9 +9,9 @@
  * (keys pressed in the watchlist, a big paint) each step can wait a frame. Traced on the desk
  * bench, a frame sent by main waited 80–190 ms before its message event ran, behind several
  * animation frames. A worker reads its socket on its own thread, and the page gets each message as
- * one posted task, with the frame's bytes transferred. Measured (`npm run bench -- e2e`, desk, three
- * interleaved runs each, load 2.8–4.4): socket-to-screen p99 101 / 113 / 113 ms on the page's
- * socket, 64 / 72 / 80 ms through the worker; p50 25.8–28.9 against 23.0.
+ * one posted task, with the frame's bytes transferred. Measured (`npm run bench -- e2e`, desk, seven
+ * interleaved pairs, load 2.0–4.4): socket-to-screen p99 median 101 ms on the page's socket, 71.6
+ * through the worker; p50 25.8 against 23.0 (BENCHMARKS.md has the runs and the trade-off).
  *
  * WorkerSocket has the part of WebSocket's interface the bridge client uses: `readyState`,
  * `send(text)`, `close(code, reason)`, and `open`, `message` and `close` events.
@@ -20,6 +20,8 @@
  * before it said a word), the same object opens the socket itself, on the page, so the bridge
  * still works, as it did before the worker. A worker that fails after the socket opened closes the
  * bridge (1006), which the page reports as a lost bridge: the host's view died with the socket.
+ * So does a `messageerror`. The page reports what it has read to the worker, which closes the
+ * socket when the page falls too far behind (socket-relay.ts, backpressure).
  */
 import {
   ABNORMAL_CLOSURE,
