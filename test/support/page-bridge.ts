@@ -10,16 +10,17 @@ import {
   type BridgeClient,
 } from '../../renderer/bridge-client.ts';
 
+/** Node's WebSocket, sending `origin` as its Origin header, as a browser does for the page. */
+export function originSocket(origin: string): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(address: string | URL) {
+      super(address, { headers: { origin } });
+    }
+  };
+}
+
 export function connectPage(host: Pick<Host, 'origin' | 'url'>): Promise<BridgeClient> {
-  const origin = host.origin;
   const url = bridgeUrlFromLocation(new URL(host.url));
   if (url === undefined) throw new Error(`no bridge address in ${host.url}`);
-  return connectBridge({
-    url,
-    WebSocketImpl: class extends WebSocket {
-      constructor(address: string | URL) {
-        super(address, { headers: { origin } });
-      }
-    },
-  });
+  return connectBridge({ url, WebSocketImpl: originSocket(host.origin) });
 }

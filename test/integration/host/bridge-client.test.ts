@@ -12,6 +12,7 @@ import {
 import { startHost, type Host } from '../../../electron/host/server.ts';
 import type { Notice } from '../../../shared/api.ts';
 import { readFrame } from '../../support/frame-reader.ts';
+import { originSocket } from '../../support/page-bridge.ts';
 import { waitFor } from '../../support/wait.ts';
 import { FakeCore, makeFrame } from './fake-core.ts';
 
@@ -28,10 +29,7 @@ afterEach(async () => {
  * in `sent` every text message the client sends.
  */
 function socketFrom(origin: string, sent: string[] = []): typeof WebSocket {
-  return class extends WebSocket {
-    constructor(url: string | URL) {
-      super(url, { headers: { origin } });
-    }
+  return class extends originSocket(origin) {
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
       if (typeof data === 'string') sent.push(data);
       super.send(data);

@@ -22,6 +22,7 @@ import {
 import { WorkerSocket, type RelayWorker } from '../../../renderer/worker-socket.ts';
 import { startHost, type Host } from '../../../electron/host/server.ts';
 import { readFrame } from '../../support/frame-reader.ts';
+import { originSocket } from '../../support/page-bridge.ts';
 import { waitFor } from '../../support/wait.ts';
 import { FakeCore, makeFrame } from './fake-core.ts';
 
@@ -32,15 +33,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await Promise.all(hosts.splice(0).map((h) => h.close()));
 });
-
-/** A WebSocket that sends `origin` as its Origin header, as a browser does for the page. */
-function socketFrom(origin: string): new (url: string) => WebSocket {
-  return class extends WebSocket {
-    constructor(url: string | URL) {
-      super(url, { headers: { origin } });
-    }
-  };
-}
 
 interface ChannelWorker extends RelayWorker {
   /** Fires the worker's `error` event, as a browser does when the script fails. */
@@ -57,7 +49,7 @@ interface ChannelWorker extends RelayWorker {
 function channelWorker(origin: string, relay = true, options: RelayOptions = {}): ChannelWorker {
   const { port1, port2 } = new MessageChannel();
   if (relay) {
-    relaySocket(port2 as unknown as RelayPort, socketFrom(origin), options);
+    relaySocket(port2 as unknown as RelayPort, originSocket(origin), options);
     port2.start();
   }
   port1.start();
@@ -136,7 +128,7 @@ function countingSocket(origin: string): {
   made: () => number;
 } {
   let made = 0;
-  const Base = socketFrom(origin);
+  const Base = originSocket(origin);
   return {
     Socket: class extends Base {
       constructor(address: string) {
@@ -234,7 +226,7 @@ describe('the bridge through a worker-held socket', () => {
 
   it('opens the socket on the page when the worker cannot start, or fails before a word', async () => {
     const { host, core, url } = await start();
-    const Direct = socketFrom(host.origin);
+    const Direct = originSocket(host.origin);
     // The constructor throws (a policy that forbids workers).
     const refused = await connect(
       url,
@@ -290,7 +282,7 @@ describe('the bridge through a worker-held socket', () => {
       createWorker: () => {
         throw new Error('workers are not allowed here');
       },
-      DirectSocket: socketFrom(host.origin),
+      DirectSocket: originSocket(host.origin),
     });
     await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
     expect(socket.readyState).toBe(WorkerSocket.OPEN);
@@ -324,7 +316,7 @@ function racingWorker(origin: string): RelayWorker & {
     },
     addEventListener: port2.addEventListener.bind(port2),
   };
-  relaySocket(relayPort as unknown as RelayPort, socketFrom(origin));
+  relaySocket(relayPort as unknown as RelayPort, originSocket(origin));
   port2.start();
   port1.start();
   const held: unknown[] = [];
@@ -386,7 +378,7 @@ describe('the worker-held socket keeps to what a WebSocket promises', () => {
           createWorker: () => {
             throw new Error('workers are not allowed here');
           },
-          DirectSocket: socketFrom(host.origin),
+          DirectSocket: originSocket(host.origin),
         }),
     );
     expect(socket.readyState).toBe(WorkerSocket.OPEN);
@@ -426,7 +418,7 @@ describe("the worker's backpressure, which stands in for the host's own", () => 
     const { host, core, url } = await start();
     // The page's end of the channel, never reporting what it read: a main thread that stopped.
     const { port1, port2 } = new MessageChannel();
-    relaySocket(port2 as unknown as RelayPort, socketFrom(host.origin), {
+    relaySocket(port2 as unknown as RelayPort, originSocket(host.origin), {
       maxUnreadBytes: 64 * 1024,
     });
     port2.start();
