@@ -500,6 +500,7 @@ async function runScenario(
     !keys || arrowTimes.length === 0
       ? undefined
       : lateFramesAround(probe.raf, arrowTimes, FRAME_BUDGET_MS, PRESS_TAIL_MS);
+  /** A sorted list's percentile, to 0.1 ms. */
   const legText = (sorted: readonly number[], p: number) => round(sortedPercentile(sorted, p), 1);
   const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
   const label = `e2e ${scenario.name}`;
@@ -571,12 +572,12 @@ async function runScenario(
         ['socket-to-screen samples (updated rows)', screen.count, 'rows'],
         [
           "socket-to-screen, the page's part: a frame's arrival to the next animation frame, p50 / p99 / max",
-          `${round(sortedPercentile(arrived, 50), 1)} / ${round(sortedPercentile(arrived, 99), 1)} / ${round(arrived.at(-1) ?? Number.NaN, 1)}`,
+          `${legText(arrived, 50)} / ${legText(arrived, 99)} / ${round(arrived.at(-1) ?? Number.NaN, 1)}`,
           'ms',
         ],
         [
           "a frame request to its frame's dispatch in the page (main, the transport, the page's task queue), p50 / p99 / max",
-          `${round(sortedPercentile(trips, 50), 1)} / ${round(sortedPercentile(trips, 99), 1)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
+          `${legText(trips, 50)} / ${legText(trips, 99)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
           'ms',
         ],
         [
