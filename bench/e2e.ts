@@ -576,6 +576,11 @@ async function runScenario(
           'ms',
         ],
         [
+          'frames taken from shared memory at an animation frame / all frames that arrived',
+          `${probe.arrivalsAtFrame.length} / ${probe.arrivals.length}`,
+          'count',
+        ],
+        [
           "a frame request to its frame's dispatch in the page (main, the transport, the page's task queue), p50 / p99 / max",
           `${legText(trips, 50)} / ${legText(trips, 99)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
           'ms',

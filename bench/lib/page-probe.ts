@@ -18,7 +18,8 @@ export const EVENT_THRESHOLD_MS = 16;
  * the key targets a capture keydown listener (the press's own event.timeStamp, tagged with what
  * the bench is pressing) and an Event Timing observer (PerformanceEventTiming: a keydown's
  * duration runs to the next paint after its handlers), and the arrival of each binary message on
- * the page's WebSockets and of each quote frame its bridge worker hands it (their constructors wrapped, so the stamp is taken before the app's listener). `__benchWatchPaints()` starts the
+ * the page's WebSockets (the constructor wrapped, so the stamp is taken before the app's listener)
+ * and of each quote frame the bridge's WorkerSocket hands the bridge client. `__benchWatchPaints()` starts the
  * attribute method on the canvas watchlist's `data-painted-selection`: each change of the painted
  * selection, then a MessageChannel tick, is a paint mark. The canvas paints (and sets the
  * attribute) inside an animation-frame callback (renderer/paint-clock.ts), so a message posted
@@ -28,7 +29,7 @@ export const EVENT_THRESHOLD_MS = 16;
  */
 export const PROBE = `(() => {
   const probe = { raf: [], longtasks: [], longtaskSupported: true, keyTag: '', keys: [], events: [],
-    eventTimingSupported: typeof PerformanceEventTiming !== 'undefined', paints: [], arrivals: [], pulls: [] };
+    eventTimingSupported: typeof PerformanceEventTiming !== 'undefined', paints: [], arrivals: [], arrivalsAtFrame: [], pulls: [] };
   Object.defineProperty(window, '__benchProbe', { value: probe });
   // Each binary message on the page's sockets (browser mode's quote frames), stamped by a listener
   // added when the socket is made, so before the app's own; and each frame request sent.
@@ -50,16 +51,24 @@ export const PROBE = `(() => {
     for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Socket[k] = NativeSocket[k];
     window.WebSocket = Socket;
   }
-  // Browser mode reads its socket in a worker (renderer/worker-socket.ts): the page then gets each
-  // message from the worker, so a frame's arrival is that message's event on the page, and a
-  // frame request is the page's post to the worker.
+  // Browser mode reads its socket in a worker (renderer/worker-socket.ts): the page's WorkerSocket
+  // then hands each frame to the bridge client with its own dispatchEvent, either at the worker's
+  // message or, from shared memory, at an animation frame (then no event is being handled:
+  // window.event is undefined). That dispatch is the frame's arrival; on the page-socket fallback
+  // the socket's own listener above has stamped it already. A frame request is the page's post.
+  const nativeDispatch = EventTarget.prototype.dispatchEvent;
+  EventTarget.prototype.dispatchEvent = function (event) {
+    if (event.type === 'message' && event.data instanceof ArrayBuffer && this.transport === 'worker') {
+      const at = performance.now();
+      probe.arrivals.push(at);
+      if (window.event === undefined) probe.arrivalsAtFrame.push(at);
+    }
+    return nativeDispatch.call(this, event);
+  };
   const NativeWorker = window.Worker;
   if (typeof NativeWorker === 'function') {
     const Relay = function (...args) {
       const worker = new NativeWorker(...args);
-      worker.addEventListener('message', (e) => {
-        if (e.data && e.data.op === 'message' && typeof e.data.data !== 'string') probe.arrivals.push(performance.now());
-      });
       const post = worker.postMessage.bind(worker);
       worker.postMessage = (message, ...rest) => {
         if (message && message.op === 'send' && typeof message.data === 'string' && message.data.includes('"type":"frame"')) probe.pulls.push(performance.now());
@@ -226,6 +235,8 @@ export interface ProbeData {
   readonly paints: PaintMark[];
   /** When each binary socket message (a quote frame, in browser mode) reached the page. */
   readonly arrivals: number[];
+  /** Those of `arrivals` taken from shared memory in an animation frame (not at a message). */
+  readonly arrivalsAtFrame: number[];
   /** When each frame request left the page (a text message of type "frame"). */
   readonly pulls: number[];
 }
@@ -247,6 +258,7 @@ export function readProbe(page: Page, from: number, to: number): Promise<ProbeDa
       eventTimingSupported: p.eventTimingSupported,
       paints: p.paints,
       arrivals: p.arrivals.filter((t) => t >= ${a} && t <= ${b}),
+      arrivalsAtFrame: p.arrivalsAtFrame.filter((t) => t >= ${a} && t <= ${b}),
       pulls: p.pulls.filter((t) => t >= ${a} && t <= ${b}),
     };
   })()`);

@@ -13,6 +13,7 @@ function probe(eventTimingSupported: boolean): ProbeData {
     longtasks: [],
     longtaskSupported: true,
     arrivals: [],
+    arrivalsAtFrame: [],
     pulls: [],
     keys: [
       { key: 'ArrowDown', tag: 'arrow', timeStamp: 100 },
