@@ -9,6 +9,7 @@
  */
 import type { MonitorApi } from '../shared/api.ts';
 import { bridgeUrlFromLocation, connectBridge } from './bridge-client.ts';
+import { requestRead } from './paint-clock.ts';
 import { WorkerSocket, workersAvailable } from './worker-socket.ts';
 
 export type ApiMode = 'electron' | 'browser';
@@ -149,10 +150,11 @@ export async function openApi(
 
 /**
  * The bridge's socket, read in a worker where the browser has workers (worker-socket.ts: the
- * frames then skip the page's busy main thread until their one message). WorkerSocket has the part
- * of WebSocket's interface the bridge client uses, which is all it is given here.
+ * frames then skip the page's busy main thread until their one message, or, on a page that may
+ * share memory, until the animation frame that draws them). WorkerSocket has the part of
+ * WebSocket's interface the bridge client uses, which is all it is given here.
  */
 function bridgeSocket(url: string): WebSocket {
   if (!workersAvailable()) return new WebSocket(url);
-  return new WorkerSocket(url) as unknown as WebSocket;
+  return new WorkerSocket(url, { readBeforePaint: requestRead }) as unknown as WebSocket;
 }

@@ -10,9 +10,17 @@
  * been relayed and not reported, the worker closes the socket (PAGE_STOPPED_READING) and relays
  * nothing more: the same end the host gives a tab that stopped reading, at the same default size.
  *
+ * Shared frames: when the page sends shared memory (`slot`, frame-slot.ts), binary messages go into
+ * it rather than into a message, and the page reads them at its next animation frame without a
+ * task. A short `slot` notice is still posted, for a page whose animation frames do not run (a
+ * hidden tab) or run late; whichever comes first takes the frame. Text, and frames that do not fit,
+ * are posted as before, counted, so that the page keeps the socket's order.
+ *
  * No DOM and no worker globals here: the port and the WebSocket constructor are passed in, so the
  * relay runs as it is in a Node test, over a MessageChannel, against a real host.
  */
+
+import { FrameSlotWriter, isFrameSlot } from './frame-slot.ts';
 
 /** What the page asks of the worker. */
 export type ToRelay =
@@ -20,12 +28,16 @@ export type ToRelay =
   | { readonly op: 'send'; readonly data: string }
   | { readonly op: 'close'; readonly code?: number; readonly reason?: string }
   /** The page has read this many more bytes of what the worker relayed (messageBytes of each). */
-  | { readonly op: 'read'; readonly bytes: number };
+  | { readonly op: 'read'; readonly bytes: number }
+  /** Shared memory for quote frames (frame-slot.ts), sent right after `open` when the page can. */
+  | { readonly op: 'slot'; readonly memory: SharedArrayBuffer };
 
 /** What the worker tells the page: the socket's own events, in the order they happened. */
 export type FromRelay =
   | { readonly op: 'open' }
   | { readonly op: 'message'; readonly data: string | ArrayBuffer }
+  /** A frame is in the shared slot: the page takes it now, if its animation frame has not yet. */
+  | { readonly op: 'slot' }
   | {
       readonly op: 'close';
       readonly code: number;
@@ -83,6 +95,7 @@ export function relaySocket(
   options: RelayOptions = {},
 ): void {
   const backlog = new Backlog(options.maxUnreadBytes ?? MAX_UNREAD_BYTES);
+  const out = new Outbox(port);
   let socket: RelayedSocket | undefined;
   port.addEventListener('message', (event: MessageEvent) => {
     const ask = event.data as ToRelay | null;
@@ -96,9 +109,12 @@ export function relaySocket(
           port.postMessage({ op: 'close', code: ABNORMAL_CLOSURE, reason, wasClean: false });
           return;
         }
-        listen(port, socket, backlog);
+        listen(port, socket, backlog, out);
         return;
       }
+      case 'slot':
+        if (isFrameSlot(ask.memory)) out.share(ask.memory);
+        return;
       case 'read':
         if (typeof ask.bytes === 'number' && ask.bytes > 0) backlog.read(ask.bytes);
         return;
@@ -148,7 +164,36 @@ class Backlog {
   }
 }
 
-function listen(port: RelayPort, socket: RelayedSocket, backlog: Backlog): void {
+/**
+ * Relays the socket's messages to the page: through the shared slot when the page gave one and the
+ * frame fits, else as messages, counted, so that a frame in the slot says how many came before it.
+ */
+class Outbox {
+  readonly #port: RelayPort;
+  #slot: FrameSlotWriter | undefined;
+  /** Messages posted (`message`), modulo 2^32 as the slot counts them. */
+  #posted = 0;
+
+  constructor(port: RelayPort) {
+    this.#port = port;
+  }
+
+  share(memory: SharedArrayBuffer): void {
+    this.#slot ??= new FrameSlotWriter(memory);
+  }
+
+  relay(data: string | ArrayBuffer): void {
+    if (typeof data !== 'string' && this.#slot?.put(data, this.#posted) === true) {
+      this.#port.postMessage({ op: 'slot' });
+      return;
+    }
+    if (typeof data === 'string') this.#port.postMessage({ op: 'message', data });
+    else this.#port.postMessage({ op: 'message', data }, [data]);
+    this.#posted = (this.#posted + 1) | 0;
+  }
+}
+
+function listen(port: RelayPort, socket: RelayedSocket, backlog: Backlog, out: Outbox): void {
   socket.binaryType = 'arraybuffer';
   socket.addEventListener('open', () => port.postMessage({ op: 'open' }));
   socket.addEventListener('message', (event: MessageEvent) => {
@@ -159,8 +204,7 @@ function listen(port: RelayPort, socket: RelayedSocket, backlog: Backlog): void 
       socket.close(PAGE_STOPPED_READING, 'the page stopped reading its bridge');
       return;
     }
-    if (typeof data === 'string') port.postMessage({ op: 'message', data });
-    else port.postMessage({ op: 'message', data }, [data]);
+    out.relay(data);
   });
   socket.addEventListener('close', (event: CloseEvent) =>
     port.postMessage({

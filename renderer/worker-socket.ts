@@ -13,6 +13,14 @@
  * interleaved pairs, load 2.0–4.4): socket-to-screen p99 median 101 ms on the page's socket, 71.6
  * through the worker; p50 25.8 against 23.0 (BENCHMARKS.md has the runs and the trade-off).
  *
+ * Even one posted task waits in that queue (main's answer to the frame's message event, p99 26–64
+ * ms on the desk bench). So where the page may share memory with its worker (cross-origin isolated:
+ * the host sends COOP and COEP), the worker puts each frame in a shared slot (frame-slot.ts) and
+ * the page takes it at the start of its next animation frame, before the painters draw, without a
+ * task; the worker's short notice still delivers it if a task runs first, or no animation frame
+ * does (a hidden tab). The page looks at each animation frame for about two seconds after it sends
+ * anything (a frame request), then leaves it to the notice. Messages keep the socket's order.
+ *
  * WorkerSocket has the part of WebSocket's interface the bridge client uses: `readyState`,
  * `send(text)`, `close(code, reason)`, and `open`, `message` and `close` events.
  *
@@ -23,6 +31,7 @@
  * So does a `messageerror`. The page reports what it has read to the worker, which closes the
  * socket when the page falls too far behind (socket-relay.ts, backpressure).
  */
+import { canShareMemory, createFrameSlot, FrameSlotReader } from './frame-slot.ts';
 import {
   ABNORMAL_CLOSURE,
   messageBytes,
@@ -44,7 +53,21 @@ export interface WorkerSocketOptions {
   readonly createWorker?: () => RelayWorker;
   /** The socket to open on the page when the worker cannot run. Default: the global WebSocket. */
   readonly DirectSocket?: new (url: string) => WebSocket;
+  /**
+   * Runs `read` in the page's next animation frame, before its painters draw (paint-clock.ts's
+   * requestRead). Given it, and a page that may share memory, quote frames come through a shared
+   * slot (frame-slot.ts) that the page reads there, with no task to wait for.
+   */
+  readonly readBeforePaint?: (read: () => void) => void;
+  /** Whether the page may share memory with the worker. Default: canShareMemory(). */
+  readonly shareMemory?: boolean;
 }
+
+/**
+ * Animation frames in a row the page looks in the slot and finds nothing, before it leaves the
+ * frame to the worker's notice: about two seconds, longer than a busy market takes to answer.
+ */
+const SLOT_POLLS = 120;
 
 export type Transport = 'worker' | 'page';
 
@@ -91,11 +114,20 @@ export class WorkerSocket extends EventTarget {
   /** Bytes read since the last report to the worker (see socket-relay.ts, backpressure). */
   #unreported = 0;
   readonly #DirectSocket: new (url: string) => WebSocket;
+  /** The shared frame slot's reading end, when frames come that way. */
+  #slot: FrameSlotReader | undefined;
+  readonly #readBeforePaint: ((read: () => void) => void) | undefined;
+  /** Relayed messages handled, modulo 2^32 (the slot's frames say how many came before them). */
+  #handled = 0;
+  /** Animation frames left to look in the slot; a look is scheduled while this is above zero. */
+  #polls = 0;
+  #pollScheduled = false;
 
   constructor(url: string, options: WorkerSocketOptions = {}) {
     super();
     this.url = url;
     this.#DirectSocket = options.DirectSocket ?? WebSocket;
+    this.#readBeforePaint = options.readBeforePaint;
     let worker: RelayWorker;
     try {
       worker = (options.createWorker ?? startBridgeWorker)();
@@ -115,6 +147,13 @@ export class WorkerSocket extends EventTarget {
       }
     });
     worker.postMessage({ op: 'open', url });
+    if (this.#readBeforePaint !== undefined && (options.shareMemory ?? canShareMemory())) {
+      // After `open`, in a message of its own: a worker that cannot take the memory (not isolated
+      // after all) loses only this message, and then posts every frame, as without a slot.
+      const memory = createFrameSlot();
+      this.#slot = new FrameSlotReader(memory);
+      worker.postMessage({ op: 'slot', memory });
+    }
   }
 
   get readyState(): number {
@@ -133,7 +172,16 @@ export class WorkerSocket extends EventTarget {
       throw new DOMException('the bridge socket is not open yet', 'InvalidStateError');
     }
     if (this.#direct !== undefined) this.#direct.send(data);
-    else if (this.#state === OPEN) this.#worker?.postMessage({ op: 'send', data });
+    else if (this.#state === OPEN) {
+      this.#worker?.postMessage({ op: 'send', data });
+      // An answer may come through the slot: look for it at each animation frame for a while.
+      this.#lookInSlot();
+    }
+  }
+
+  /** Whether quote frames come through shared memory (a page that is cross-origin isolated). */
+  get sharesFrames(): boolean {
+    return this.#slot !== undefined && this.#worker !== undefined;
   }
 
   close(code?: number, reason?: string): void {
@@ -162,21 +210,68 @@ export class WorkerSocket extends EventTarget {
         this.dispatchEvent(new Event('open'));
         return;
       case 'message':
-        // Only while open, as a WebSocket: not before 'open' (the page closed while connecting),
-        // nor once the page has called close().
-        if (this.#state === OPEN) {
-          this.dispatchEvent(new MessageEvent('message', { data: message.data }));
-          this.#read(messageBytes(message.data));
-        }
+        // A frame in the slot from before this message goes first.
+        this.#takeFromSlot();
+        this.#handled = (this.#handled + 1) | 0;
+        this.#deliver(message.data);
+        // And one from after it, which waited for this message.
+        this.#takeFromSlot();
+        return;
+      case 'slot':
+        this.#takeFromSlot();
         return;
       case 'close':
         this.#heard = true;
+        this.#takeFromSlot();
         this.#finish(message.code, message.reason, message.wasClean);
         return;
       default:
         return;
     }
   }
+
+  /**
+   * A message to the bridge client, only while open, as a WebSocket: not before 'open' (the page
+   * closed while connecting), nor once the page has called close().
+   */
+  #deliver(data: string | ArrayBuffer): void {
+    if (this.#state !== OPEN) return;
+    this.dispatchEvent(new MessageEvent('message', { data }));
+    this.#read(messageBytes(data));
+  }
+
+  /** Delivers the frame in the slot, if one waits and its turn has come; whether it did. */
+  #takeFromSlot(): boolean {
+    if (this.#slot === undefined || this.#state !== OPEN) return false;
+    const frame = this.#slot.take(this.#handled);
+    if (frame === undefined) return false;
+    this.#deliver(frame);
+    return true;
+  }
+
+  #lookInSlot(): void {
+    if (this.#slot === undefined || this.#readBeforePaint === undefined) return;
+    this.#polls = SLOT_POLLS;
+    if (this.#pollScheduled) return;
+    this.#pollScheduled = true;
+    this.#readBeforePaint(this.#poll);
+  }
+
+  /** In an animation frame, before the painters: the frame in the slot, if any. */
+  readonly #poll = (): void => {
+    this.#pollScheduled = false;
+    if (this.#worker === undefined || this.#state !== OPEN) return;
+    if (this.#takeFromSlot()) {
+      // Whoever waits for the next frame asks for it, and that looks again (perhaps already, from
+      // a listener of this very frame).
+      if (!this.#pollScheduled) this.#polls = 0;
+      return;
+    }
+    this.#polls -= 1;
+    if (this.#polls <= 0 || this.#readBeforePaint === undefined) return;
+    this.#pollScheduled = true;
+    this.#readBeforePaint(this.#poll);
+  };
 
   /** Tells the worker what the page has read, a READ_REPORT_BYTES step at a time. */
   #read(bytes: number): void {

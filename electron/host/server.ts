@@ -362,6 +362,9 @@ class BridgeHost implements Host {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    // With the opener policy, this makes the page cross-origin isolated: it may share memory with
+    // its bridge worker (renderer/frame-slot.ts). The page loads nothing from other origins.
+    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
   }

@@ -3,7 +3,8 @@
  * Chromium against `market-monitor web`: the page starts the bundled worker under the app's
  * Content-Security-Policy and quotes flow through it; and when the worker's script cannot load
  * (aborted, or a 404) or a policy refuses workers, the page opens the socket itself and works as
- * before.
+ * before. The host's headers make the page cross-origin isolated, and the quote frames then come
+ * through shared memory (renderer/frame-slot.ts) rather than in messages.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
@@ -31,6 +32,30 @@ const REFUSE_WORKERS = `(() => {
   watch.observe(document, { childList: true, subtree: true });
 })();`;
 
+/**
+ * Runs before the page's own scripts: counts what the bridge worker posts to the page, by kind
+ * (a frame in a message, a notice that a frame is in the shared slot, text).
+ */
+const COUNT_WORKER_POSTS = `(() => {
+  const posts = { frame: 0, slot: 0, text: 0 };
+  window.__workerPosts = posts;
+  const Native = window.Worker;
+  function Counted(...args) {
+    const worker = new Native(...args);
+    worker.addEventListener('message', (e) => {
+      const m = e.data;
+      if (m && m.op === 'slot') posts.slot += 1;
+      else if (m && m.op === 'message') {
+        if (typeof m.data === 'string') posts.text += 1;
+        else posts.frame += 1;
+      }
+    });
+    return worker;
+  }
+  Counted.prototype = Native.prototype;
+  window.Worker = Counted;
+})();`;
+
 /** The first row's bid changes: the feed is flowing to the screen. */
 async function expectQuotesMoving(page: Page): Promise<void> {
   const bid = page.getByRole('table', { name: 'Watchlist' }).getByRole('cell').first();
@@ -46,6 +71,24 @@ test.describe('the bridge socket in a worker', () => {
     await expectQuotesMoving(page);
     const scripts = page.workers().map((worker) => worker.url());
     expect(scripts.filter((url) => WORKER_SCRIPT.test(url))).toHaveLength(1);
+  });
+
+  test('the page is cross-origin isolated, and frames come through shared memory', async ({
+    page,
+    webApp,
+  }) => {
+    await page.addInitScript({ content: COUNT_WORKER_POSTS });
+    await page.goto(webApp.url);
+    expect(await page.evaluate<boolean>('globalThis.crossOriginIsolated === true')).toBe(true);
+    await expect(page.getByRole('status', { name: 'Connection state' })).toHaveText('live');
+    await expectQuotesMoving(page);
+    const posts = await page.evaluate(
+      () => (globalThis as unknown as { __workerPosts: Record<string, number> }).__workerPosts,
+    );
+    // Every frame went into the slot (none is posted while the slot works); text still posts.
+    expect(posts.slot).toBeGreaterThan(2);
+    expect(posts.frame).toBe(0);
+    expect(posts.text).toBeGreaterThan(0);
   });
 
   for (const how of ['aborted', 'answered 404'] as const) {

@@ -225,6 +225,8 @@ describe('static files', () => {
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
     expect(reply.headers['referrer-policy']).toBe('no-referrer');
     expect(reply.headers['cross-origin-opener-policy']).toBe('same-origin');
+    // The two that make the page cross-origin isolated (shared memory with its bridge worker).
+    expect(reply.headers['cross-origin-embedder-policy']).toBe('require-corp');
   });
 
   it('serves assets with their content types; HEAD has headers and no body', async () => {

@@ -12,6 +12,7 @@ import {
   connectBridge,
   type BridgeClient,
 } from '../../../renderer/bridge-client.ts';
+import { createFrameSlot } from '../../../renderer/frame-slot.ts';
 import {
   PAGE_STOPPED_READING,
   READ_REPORT_BYTES,
@@ -456,5 +457,63 @@ describe("the worker's backpressure, which stands in for the host's own", () => 
     const reports = worker.posted.filter((m) => (m as { op: string }).op === 'read');
     expect(reports.length).toBeGreaterThanOrEqual(7);
     expect(reports.every((m) => (m as { bytes: number }).bytes >= READ_REPORT_BYTES)).toBe(true);
+  });
+});
+
+describe('frames through shared memory (a cross-origin isolated page)', () => {
+  it('the relay puts each frame in the slot and posts only a notice; the page gets them in order', async () => {
+    const { host, core, url } = await start();
+    const worker = channelWorker(host.origin);
+    const heard: string[] = [];
+    worker.addEventListener('message', (e: MessageEvent) => {
+      const m = e.data as { op: string; data?: unknown };
+      heard.push(m.op === 'message' && typeof m.data !== 'string' ? 'binary' : m.op);
+    });
+    const { client, socket } = await connect(
+      url,
+      () =>
+        new WorkerSocket(url, {
+          createWorker: () => worker,
+          shareMemory: true,
+          // No animation frames run here: every frame is taken at the worker's notice.
+          readBeforePaint: () => undefined,
+        }),
+    );
+    expect(socket.sharesFrames).toBe(true);
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    const session = core.sessions[0]!;
+    const notices: string[] = [];
+    client.on('notices:update', (n) => notices.push(n[0]!.id));
+    for (let i = 1; i <= 5; i++) {
+      session.push(makeFrame(i, ['AAPL', `S${i}`]));
+      const frame = readFrame(await client.nextFrame());
+      expect(frame.symbols).toEqual(['AAPL', `S${i}`]);
+      session.sink.emit('notices:update', [{ id: `n${i}`, level: 'info', message: 'x', at: 1 }]);
+    }
+    await waitFor(() => notices.length === 5, { what: 'the notices' });
+    expect(notices).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
+    expect(heard.filter((op) => op === 'slot')).toHaveLength(5);
+    expect(heard).not.toContain('binary');
+  });
+
+  it('a frame larger than the slot is posted as before', async () => {
+    const { host, core, url } = await start();
+    const { port1, port2 } = new MessageChannel();
+    relaySocket(port2 as unknown as RelayPort, originSocket(host.origin));
+    port2.start();
+    const heard: Array<{ op: string; data?: unknown }> = [];
+    port1.addEventListener('message', (e) => heard.push((e as MessageEvent).data as never));
+    port1.start();
+    port1.postMessage({ op: 'open', url });
+    port1.postMessage({ op: 'slot', memory: createFrameSlot(16) });
+    await waitFor(() => core.opened === 1, { what: 'a view' });
+    await waitFor(() => heard.some((m) => m.op === 'open'), { what: 'open' });
+    core.sessions[0]!.push(makeFrame(1, ['AAPL', 'MSFT']));
+    port1.postMessage({ op: 'send', data: JSON.stringify({ type: 'frame', id: 1 }) });
+    await waitFor(() => heard.some((m) => m.op === 'message'), { what: 'the frame' });
+    const posted = heard.find((m) => m.op === 'message');
+    expect(posted?.data).toBeInstanceOf(ArrayBuffer);
+    expect(heard.some((m) => m.op === 'slot')).toBe(false);
+    port1.close();
   });
 });
