@@ -150,9 +150,15 @@ export class WorkerSocket extends EventTarget {
     if (this.#readBeforePaint !== undefined && (options.shareMemory ?? canShareMemory())) {
       // After `open`, in a message of its own: a worker that cannot take the memory (not isolated
       // after all) loses only this message, and then posts every frame, as without a slot.
-      const memory = createFrameSlot();
-      this.#slot = new FrameSlotReader(memory);
-      worker.postMessage({ op: 'slot', memory });
+      try {
+        const memory = createFrameSlot();
+        worker.postMessage({ op: 'slot', memory });
+        this.#slot = new FrameSlotReader(memory);
+      } catch {
+        // The memory refused here (out of memory; DataCloneError on a page not isolated after
+        // all). `open` is gone already and the worker's socket may be opening: throwing now
+        // would leave it unowned. Without a slot, every frame is posted, as before.
+      }
     }
   }
 

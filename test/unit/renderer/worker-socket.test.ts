@@ -194,6 +194,36 @@ describe('WorkerSocket with a shared frame slot', () => {
     second.worker.say({ op: 'close', code: 1000, reason: '', wasClean: true });
     expect(second.seen).toEqual(['open', 'close 1000']);
   });
+
+  it('a slot that cannot be made or sent leaves the frames to messages, and the worker running', () => {
+    // The shared memory refused after `open` went out (out of memory, or a page that says it is
+    // isolated and is not: DataCloneError): the worker's socket may already be opening at the
+    // host, so the constructor must not throw and leave it there, unowned.
+    const worker = new ScriptedWorker();
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (message: ToRelay) => {
+      if (message.op === 'slot') throw new DOMException('cannot share', 'DataCloneError');
+      post(message);
+    };
+    let asked = 0;
+    const socket = new WorkerSocket('ws://127.0.0.1:1/bridge?token=t', {
+      createWorker: () => worker,
+      DirectSocket: NoDirect as unknown as typeof WebSocket,
+      shareMemory: true,
+      readBeforePaint: () => {
+        asked += 1;
+      },
+    });
+    expect(socket.sharesFrames).toBe(false);
+    expect(worker.terminated).toBe(false);
+    const seen = events(socket);
+    worker.say({ op: 'open' });
+    socket.send('x');
+    // No slot to look in: no animation frame is asked for.
+    expect(asked).toBe(0);
+    worker.say({ op: 'message', data: bytes(1, 2) });
+    expect(seen).toEqual(['open', 'frame 1,2']);
+  });
 });
 
 describe('WorkerSocket', () => {
