@@ -3,6 +3,7 @@
  * page's, taken only in its turn among the messages posted before it.
  */
 import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
 import {
   canShareMemory,
   createFrameSlot,
@@ -67,5 +68,69 @@ describe('the shared frame slot', () => {
     expect(canShareMemory({ crossOriginIsolated: true })).toBe(true);
     expect(canShareMemory({ crossOriginIsolated: false })).toBe(false);
     expect(canShareMemory({})).toBe(false);
+  });
+});
+
+/**
+ * The worker's end in a thread of its own, as in a browser: it puts `count` frames as fast as the
+ * slot takes them, each filled with its own number and of a length that changes every time, while
+ * the page's end takes them on this thread. A frame with two numbers in it was torn.
+ */
+const WRITER_THREAD = `
+const { workerData, parentPort } = require('node:worker_threads');
+import(workerData.url).then(({ FrameSlotWriter }) => {
+  const writer = new FrameSlotWriter(workerData.memory);
+  let refused = 0;
+  for (let i = 1; i <= workerData.count; i++) {
+    const length = 1 + ((i * 7919) % workerData.capacity);
+    const frame = new Uint8Array(length).fill(i & 0xff);
+    while (!writer.put(frame.buffer, 0)) refused += 1;
+  }
+  parentPort.postMessage(refused);
+});
+`;
+
+describe('the shared frame slot across threads', () => {
+  it('never hands over a torn frame, nor one twice, nor out of order', async () => {
+    const capacity = 4096;
+    const count = 3000;
+    const memory = createFrameSlot(capacity);
+    const reader = new FrameSlotReader(memory);
+    const thread = new Worker(WRITER_THREAD, {
+      eval: true,
+      workerData: {
+        url: new URL('../../../renderer/frame-slot.ts', import.meta.url).href,
+        memory,
+        count,
+        capacity,
+      },
+    });
+    const done = new Promise<number>((resolve, reject) => {
+      thread.once('message', (refused: number) => resolve(refused));
+      thread.once('error', reject);
+    });
+    try {
+      const problems: string[] = [];
+      const deadline = Date.now() + 20_000;
+      let expected = 1;
+      // A busy loop on purpose: the page's end reads while the other thread writes.
+      while (expected <= count && Date.now() < deadline) {
+        const frame = reader.take(0);
+        if (frame === undefined) continue;
+        const bytes = new Uint8Array(frame);
+        const want = 1 + ((expected * 7919) % capacity);
+        if (bytes.length !== want)
+          problems.push(`frame ${expected}: ${bytes.length} bytes, not ${want}`);
+        if (bytes.some((b) => b !== (expected & 0xff))) problems.push(`frame ${expected} is torn`);
+        expected += 1;
+      }
+      expect(problems).toEqual([]);
+      expect(expected - 1).toBe(count);
+      // The writer met a full slot, many times: the two ends really did overlap.
+      expect(await done).toBeGreaterThan(0);
+      expect(reader.take(0)).toBeUndefined();
+    } finally {
+      await thread.terminate();
+    }
   });
 });
