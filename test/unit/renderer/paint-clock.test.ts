@@ -78,6 +78,42 @@ describe('the paint clock', () => {
     expect(seen).toEqual(['read 1', 'paint 1', 'read 2']);
   });
 
+  it('a reader asked for by a painter, or by a reader, runs once, first in the next frame', async () => {
+    const clock = await freshClock();
+    const seen: string[] = [];
+    let again = true;
+    const reader = () => {
+      seen.push('read');
+      // A reader that finds nothing asks again (worker-socket.ts's poll): once more, next frame.
+      if (again) clock.requestRead(reader);
+      again = false;
+    };
+    clock.requestPaint(() => {
+      seen.push('paint 1');
+      clock.requestRead(reader);
+      clock.requestRead(reader);
+      clock.requestPaint(() => seen.push('paint 2'));
+    });
+    await animationFrame();
+    expect(seen).toEqual(['paint 1']);
+    await animationFrame();
+    expect(seen).toEqual(['paint 1', 'read', 'paint 2']);
+    await animationFrame();
+    expect(seen).toEqual(['paint 1', 'read', 'paint 2', 'read']);
+    await animationFrame();
+    expect(queued).toEqual([]);
+  });
+
+  it('a reader asked for after the frame`s painting (the next frame request) runs in the next frame', async () => {
+    const clock = await freshClock();
+    const seen: string[] = [];
+    void clock.afterPaint().then(() => clock.requestRead(() => seen.push('read')));
+    await animationFrame();
+    expect(seen).toEqual([]);
+    await animationFrame();
+    expect(seen).toEqual(['read']);
+  });
+
   it('a failing reader stops neither the other readers nor the painters', async () => {
     const clock = await freshClock();
     const seen: string[] = [];
