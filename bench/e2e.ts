@@ -468,7 +468,7 @@ async function runScenario(
   // -------------------------------------------------------------- figures
   const seconds = (mark1 - mark0) / 1000;
   const intervals = intervalsOf(probe.raf);
-  const arrived = arrivalToFrame(probe.arrivals, probe.raf);
+  const arrived = arrivalToFrame(probe.arrivals, probe.raf, probe.arrivalsAtFrame);
   const trips = pullRoundTrips(probe.arrivals, probe.pulls);
   // Main's stamps of the same requests, moved onto the page's clock.
   const origin = await page.evaluate<number>('performance.timeOrigin');
@@ -571,7 +571,7 @@ async function runScenario(
         ['socket-to-screen max', round(num(screen.max)), 'ms'],
         ['socket-to-screen samples (updated rows)', screen.count, 'rows'],
         [
-          "socket-to-screen, the page's part: a frame's arrival to the next animation frame, p50 / p99 / max",
+          "socket-to-screen, the page's part: a frame's arrival to the next animation frame (0 for one taken at an animation frame), p50 / p99 / max",
           `${legText(arrived, 50)} / ${legText(arrived, 99)} / ${round(arrived.at(-1) ?? Number.NaN, 1)}`,
           'ms',
         ],

@@ -56,10 +56,24 @@ export function lateText(span: LateFrames): string {
  * animation frame began (`raf`, ascending): the page's part of socket-to-screen, since the frame
  * is painted in that animation frame's callbacks. Arrivals with no animation frame after them in
  * `raf` are left out. Sorted ascending.
+ *
+ * Those of the arrivals in `atFrame` were taken from shared memory inside an animation frame, in
+ * its read phase before the painters (renderer/paint-clock.ts): that frame paints them, so they
+ * wait for none. Their stamp is later than that frame's own (a frame's stamp is when it began),
+ * and the rule above would charge each a whole frame it never waited.
  */
-export function arrivalToFrame(arrivals: readonly number[], raf: readonly number[]): number[] {
+export function arrivalToFrame(
+  arrivals: readonly number[],
+  raf: readonly number[],
+  atFrame: readonly number[] = [],
+): number[] {
+  const inFrame = new Set(atFrame);
   const waits: number[] = [];
   for (const at of arrivals) {
+    if (inFrame.has(at)) {
+      waits.push(0);
+      continue;
+    }
     const next = raf[firstAfter(raf, at)];
     if (next !== undefined) waits.push(next - at);
   }

@@ -66,6 +66,14 @@ describe('arrivalToFrame', () => {
     expect(arrivalToFrame([], raf)).toEqual([]);
     expect(arrivalToFrame([1], [])).toEqual([]);
   });
+
+  it('a frame taken from shared memory in an animation frame waits for none: it is painted there', () => {
+    const raf = [0, 16.7, 33.4];
+    // 18 was taken in the frame that began at 16.7 (its read phase, before the painters): that
+    // frame paints it. 20 came in a message after that frame's callbacks, and waits for 33.4.
+    const waits = arrivalToFrame([18, 20], raf, [18]);
+    expect(waits.map((w) => Math.round(w * 10) / 10)).toEqual([0, 13.4]);
+  });
 });
 
 describe('pullRoundTrips', () => {
