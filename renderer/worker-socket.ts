@@ -152,8 +152,10 @@ export class WorkerSocket extends EventTarget {
       // after all) loses only this message, and then posts every frame, as without a slot.
       try {
         const memory = createFrameSlot();
+        const reader = new FrameSlotReader(memory);
         worker.postMessage({ op: 'slot', memory });
-        this.#slot = new FrameSlotReader(memory);
+        // Only once the worker has it: a slot the worker never got is one nobody writes.
+        this.#slot = reader;
       } catch {
         // The memory refused here (out of memory; DataCloneError on a page not isolated after
         // all). `open` is gone already and the worker's socket may be opening: throwing now
