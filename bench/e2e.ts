@@ -581,13 +581,13 @@ async function runScenario(
           'count',
         ],
         [
-          "a frame request to its frame's dispatch in the page (main, the transport, the page's task queue), p50 / p99 / max",
+          "a frame request to its frame's dispatch in the page (main, the transport, the page's wait for a task or an animation frame), p50 / p99 / max",
           `${legText(trips, 50)} / ${legText(trips, 99)} / ${round(trips.at(-1) ?? Number.NaN, 1)}`,
           'ms',
         ],
         [
           'the same, cut where main handled and answered it (clocks agree to ~1 ms): ' +
-            "to main / in main / main's answer to the page's message event, p99",
+            "to main / in main / main's answer to its dispatch in the page, p99",
           `${legText(legs.toMain, 99)} / ${legText(legs.inMain, 99)} / ${legText(legs.toPage, 99)}`,
           'ms',
         ],

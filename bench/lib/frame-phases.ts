@@ -82,8 +82,9 @@ export function arrivalToFrame(
 
 /**
  * For each frame's arrival, the time since the last frame request sent before it (`pulls`,
- * ascending): the request's round trip through main and the transport, and the wait in the page's
- * task queue until its message event is dispatched (a busy page delays that too). Arrivals with
+ * ascending): the request's round trip through main and the transport, and the page's wait until
+ * the frame is dispatched, at a task (a busy page delays that) or at an animation frame that takes
+ * it from shared memory. Arrivals with
  * no request before them are left out. Sorted ascending.
  */
 export function pullRoundTrips(arrivals: readonly number[], pulls: readonly number[]): number[] {
