@@ -49,14 +49,21 @@ export function isFrameSlot(value: unknown): value is SharedArrayBuffer {
   );
 }
 
+/** The slot's header words and its bytes, as both ends see them. */
+function slotViews(memory: SharedArrayBuffer): { words: Int32Array; bytes: Uint8Array } {
+  return {
+    words: new Int32Array(memory, 0, HEADER_WORDS),
+    bytes: new Uint8Array(memory, HEADER_BYTES),
+  };
+}
+
 /** The worker's end. */
 export class FrameSlotWriter {
   readonly #words: Int32Array;
   readonly #bytes: Uint8Array;
 
   constructor(memory: SharedArrayBuffer) {
-    this.#words = new Int32Array(memory, 0, HEADER_WORDS);
-    this.#bytes = new Uint8Array(memory, HEADER_BYTES);
+    ({ words: this.#words, bytes: this.#bytes } = slotViews(memory));
   }
 
   /**
@@ -83,8 +90,7 @@ export class FrameSlotReader {
   readonly #bytes: Uint8Array;
 
   constructor(memory: SharedArrayBuffer) {
-    this.#words = new Int32Array(memory, 0, HEADER_WORDS);
-    this.#bytes = new Uint8Array(memory, HEADER_BYTES);
+    ({ words: this.#words, bytes: this.#bytes } = slotViews(memory));
   }
 
   /**

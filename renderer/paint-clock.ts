@@ -35,29 +35,26 @@ function schedule(): void {
 }
 
 function read(): void {
-  const now = [...readers];
-  readers.clear();
-  for (const reader of now) {
+  runEach(readers, 'reader');
+}
+
+/** Runs and forgets what `due` holds; one callback's fault must not stop the others. */
+function runEach(due: Set<Painter>, what: string): void {
+  const now = [...due];
+  due.clear();
+  for (const callback of now) {
     try {
-      reader();
+      callback();
     } catch (err) {
-      console.error('reader failed', err);
+      console.error(`${what} failed`, err);
     }
   }
 }
 
 function run(): void {
   pending = false;
-  const now = [...painters];
-  painters.clear();
-  for (const paint of now) {
-    try {
-      paint();
-    } catch (err) {
-      // One painter's fault must not stop the others, nor the frame loop waiting below.
-      console.error('painter failed', err);
-    }
-  }
+  // A painter's fault stops neither the others nor the frame loop waiting below.
+  runEach(painters, 'painter');
   const wake = waiters;
   waiters = [];
   for (const resolve of wake) resolve();
