@@ -17,8 +17,10 @@ const readers = new Set<Painter>();
 let waiters: Array<() => void> = [];
 let pending = false;
 
-/** The browser's; looked up rather than named, since this file is also type-checked without the
- * DOM's globals (api.ts, which node tests import, imports it). */
+/**
+ * The browser's; looked up rather than named, since this file is also type-checked without the
+ * DOM's globals (api.ts, which node tests import, imports it).
+ */
 function nextAnimationFrame(callback: () => void): void {
   (
     globalThis as unknown as { requestAnimationFrame(cb: () => void): number }
@@ -66,8 +68,8 @@ function run(): void {
  * Runs `read` once in the next animation frame, before the painters, with the microtasks it starts
  * run before they draw (asking again before it runs is one run).
  */
-export function requestRead(read: Painter): void {
-  readers.add(read);
+export function requestRead(reader: Painter): void {
+  readers.add(reader);
   schedule();
 }
 
