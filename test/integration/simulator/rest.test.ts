@@ -523,7 +523,9 @@ describe('simulator REST: consistent with the stream', () => {
   });
 
   it('pre and post stream at a tenth of the rate', async () => {
-    const sim = await fixture.sim({ rate: 1000, session: 'pre' });
+    // On a market clock held at a weekday morning: on the wall clock, the forced pre-market's
+    // one-minute regular session (23:59 in New York) would open the market for a minute a day.
+    const sim = await fixture.sim({ rate: 1000, session: 'pre', now: () => Date.parse(WED_11) });
     const c = await fixture.client(sim.urlFor('iex'));
     c.send({ action: 'subscribe', quotes: ['AAPL', 'MSFT'] });
     await until(() => c.data().length > 0, 'pre-market data');
